@@ -1,0 +1,21 @@
+//! libdhcp6: the shared library of the kame6 DHCPv6 suite.
+//!
+//! Layers, from the bottom up; each may use the ones above it in this list:
+//!
+//! - [`codes`]: the one table of message types, option codes and status
+//!   codes, with KAME's names for logs.
+//! - [`wire`]: zero-copy views over DHCPv6 bytes, typed representations,
+//!   relay nesting. Pure: no I/O, never panics on input.
+//! - [`duid`]: DUIDs, their text form and KAME's DUID file format. Pure.
+//! - [`timing`]: RFC 8415 constants and the retransmission algorithm. Pure.
+//!
+//! Everything outside `sys` (added with the daemons) is pure so it can be
+//! unit-tested and fuzzed.
+
+pub mod codes;
+pub mod duid;
+pub mod timing;
+pub mod wire;
+
+pub use codes::{MessageType, OptionCode, Status};
+pub use duid::Duid;

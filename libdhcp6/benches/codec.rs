@@ -1,1 +1,3 @@
+//! Codec benchmark; filled in by the benchmark commit.
+
 fn main() {}

@@ -9,11 +9,15 @@
 //! - [`duid`]: DUIDs, their text form and KAME's DUID file format. Pure.
 //! - [`timing`]: RFC 8415 constants and the retransmission algorithm. Pure.
 //!
-//! Everything outside `sys` (added with the daemons) is pure so it can be
+//! - [`sys`]: the only module that touches the OS (files, interfaces; with the
+//!   daemons, sockets, signals and syslog).
+//!
+//! Everything outside `sys` is pure so it can be
 //! unit-tested and fuzzed.
 
 pub mod codes;
 pub mod duid;
+pub mod sys;
 pub mod timing;
 pub mod wire;
 

@@ -1,4 +1,9 @@
 //! The only part of the library that touches the operating system: files,
-//! interfaces, and (with the daemons) sockets, signals and syslog.
+//! interfaces, sockets, signals and syslog. `unsafe` appears only here, item
+//! by item, each with its `SAFETY:` reason.
 
+pub mod daemon;
 pub mod duid_file;
+pub mod log;
+pub mod net;
+pub mod signal;

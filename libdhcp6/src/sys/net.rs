@@ -1,0 +1,280 @@
+//! UDP/IPv6 sockets with the per-packet interface and destination
+//! information DHCPv6 daemons need (IPV6_PKTINFO), interface look-ups and
+//! a poll wait that signals can interrupt.
+
+use std::io;
+use std::net::{Ipv6Addr, SocketAddrV6};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::time::Duration;
+
+use nix::sys::socket::{
+    recvmsg, sendmsg, setsockopt, sockopt, ControlMessage, ControlMessageOwned, MsgFlags,
+    SockaddrIn6,
+};
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+
+/// What the kernel told us about one received datagram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecvMeta {
+    /// Payload length.
+    pub len: usize,
+    /// Source address and port (with the scope id of a link-local source).
+    pub src: SocketAddrV6,
+    /// Interface the datagram arrived on (0 when the kernel did not say).
+    pub ifindex: u32,
+    /// Destination address of the datagram (unicast or the multicast group).
+    pub dst: Ipv6Addr,
+}
+
+/// A non-blocking UDP/IPv6 socket.
+#[derive(Debug)]
+pub struct Udp6Socket {
+    sock: Socket,
+}
+
+fn errno(e: nix::Error) -> io::Error {
+    io::Error::from_raw_os_error(e as i32)
+}
+
+impl Udp6Socket {
+    /// A socket bound to `addr`:`port`, IPv6 only, SO_REUSEPORT (several
+    /// daemons may share the port, as KAME's do), reporting IPV6_PKTINFO.
+    pub fn bind(addr: Ipv6Addr, port: u16) -> io::Result<Self> {
+        let sock = Socket::new(Domain::IPV6, Type::DGRAM, Some(Protocol::UDP))?;
+        sock.set_only_v6(true)?;
+        sock.set_reuse_address(true)?;
+        sock.set_reuse_port(true)?;
+        sock.set_nonblocking(true)?;
+        setsockopt(&sock, sockopt::Ipv6RecvPacketInfo, &true).map_err(errno)?;
+        // Generous buffers: bursts of Solicits must not be lost in the kernel.
+        let _ = sock.set_recv_buffer_size(4 << 20);
+        let _ = sock.set_send_buffer_size(4 << 20);
+        sock.bind(&SockAddr::from(SocketAddrV6::new(addr, port, 0, 0)))?;
+        Ok(Self { sock })
+    }
+
+    /// Joins `group` on interface `ifindex`.
+    pub fn join_multicast(&self, group: &Ipv6Addr, ifindex: u32) -> io::Result<()> {
+        self.sock.join_multicast_v6(group, ifindex)
+    }
+
+    /// IPv6 hop limit for multicast datagrams.
+    pub fn set_multicast_hops(&self, hops: u32) -> io::Result<()> {
+        self.sock.set_multicast_hops_v6(hops)
+    }
+
+    /// Interface for multicast datagrams sent without IPV6_PKTINFO.
+    pub fn set_multicast_if(&self, ifindex: u32) -> io::Result<()> {
+        self.sock.set_multicast_if_v6(ifindex)
+    }
+
+    /// Do not loop our own multicast back to us.
+    pub fn set_multicast_loop(&self, on: bool) -> io::Result<()> {
+        self.sock.set_multicast_loop_v6(on)
+    }
+
+    /// The bound local address.
+    pub fn local_addr(&self) -> io::Result<SocketAddrV6> {
+        self.sock
+            .local_addr()?
+            .as_socket_ipv6()
+            .ok_or_else(|| io::Error::other("not an IPv6 socket"))
+    }
+
+    /// Receives one datagram into `buf`; `Ok(None)` when none is waiting.
+    /// A datagram longer than `buf` is reported with its truncated length,
+    /// so the caller's parser rejects it rather than reading garbage.
+    pub fn recv(&self, buf: &mut [u8]) -> io::Result<Option<RecvMeta>> {
+        let mut cmsg = nix::cmsg_space!(libc::in6_pktinfo);
+        let mut iov = [io::IoSliceMut::new(buf)];
+        let msg = match recvmsg::<SockaddrIn6>(
+            self.sock.as_raw_fd(),
+            &mut iov,
+            Some(&mut cmsg),
+            MsgFlags::MSG_DONTWAIT,
+        ) {
+            Ok(m) => m,
+            Err(nix::Error::EAGAIN) => return Ok(None),
+            Err(nix::Error::EINTR) => return Ok(None),
+            Err(e) => return Err(errno(e)),
+        };
+        let Some(addr) = msg.address else {
+            return Ok(None);
+        };
+        let src = SocketAddrV6::new(addr.ip(), addr.port(), addr.flowinfo(), addr.scope_id());
+        let mut ifindex = 0;
+        let mut dst = Ipv6Addr::UNSPECIFIED;
+        if let Ok(cmsgs) = msg.cmsgs() {
+            for c in cmsgs {
+                if let ControlMessageOwned::Ipv6PacketInfo(info) = c {
+                    ifindex = info.ipi6_ifindex;
+                    dst = Ipv6Addr::from(info.ipi6_addr.s6_addr);
+                }
+            }
+        }
+        let len = msg.bytes;
+        Ok(Some(RecvMeta {
+            len,
+            src,
+            ifindex,
+            dst,
+        }))
+    }
+
+    /// Sends `data` to `dst`, out of interface `ifindex` (0: routing decides)
+    /// from source `src` (`::`: the kernel chooses).
+    pub fn send(
+        &self,
+        data: &[u8],
+        dst: SocketAddrV6,
+        ifindex: u32,
+        src: Ipv6Addr,
+    ) -> io::Result<usize> {
+        let info = libc::in6_pktinfo {
+            ipi6_addr: libc::in6_addr {
+                s6_addr: src.octets(),
+            },
+            ipi6_ifindex: ifindex,
+        };
+        let iov = [io::IoSlice::new(data)];
+        let cmsgs = [ControlMessage::Ipv6PacketInfo(&info)];
+        let use_cmsg = ifindex != 0 || !src.is_unspecified();
+        let to = SockaddrIn6::from(dst);
+        sendmsg(
+            self.sock.as_raw_fd(),
+            &iov,
+            if use_cmsg { &cmsgs } else { &[] },
+            MsgFlags::empty(),
+            Some(&to),
+        )
+        .map_err(errno)
+    }
+}
+
+impl AsFd for Udp6Socket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.sock.as_fd()
+    }
+}
+
+/// The index of interface `name`.
+pub fn if_nametoindex(name: &str) -> io::Result<u32> {
+    nix::net::if_::if_nametoindex(name).map_err(|e| {
+        io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("interface {name}: {}", errno(e)),
+        )
+    })
+}
+
+/// The name of interface `ifindex`.
+pub fn if_indextoname(ifindex: u32) -> io::Result<String> {
+    let mut buf = [0 as libc::c_char; libc::IF_NAMESIZE];
+    // SAFETY: `buf` has IF_NAMESIZE bytes as if_indextoname requires; on
+    // success it holds a NUL-terminated name.
+    #[allow(unsafe_code)]
+    let p = unsafe { libc::if_indextoname(ifindex, buf.as_mut_ptr()) };
+    if p.is_null() {
+        return Err(io::Error::last_os_error());
+    }
+    let bytes: Vec<u8> = buf
+        .iter()
+        .take_while(|&&c| c != 0)
+        .map(|&c| c as u8)
+        .collect();
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// The IPv6 addresses on interface `name`, in the kernel's order.
+pub fn interface_addresses(name: &str) -> io::Result<Vec<Ipv6Addr>> {
+    let addrs = nix::ifaddrs::getifaddrs().map_err(errno)?;
+    Ok(addrs
+        .filter(|a| a.interface_name == name)
+        .filter_map(|a| a.address.and_then(|s| s.as_sockaddr_in6().map(|s| s.ip())))
+        .collect())
+}
+
+/// Which of the polled descriptors are readable.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ready {
+    /// One flag per descriptor given to [`wait_readable`], in order.
+    pub readable: Vec<bool>,
+}
+
+/// Waits until one of `fds` is readable or `timeout` passes (`None`: no
+/// limit). A signal ends the wait early with nothing readable, so the main
+/// loop gets to look at its signal flags.
+pub fn wait_readable(fds: &[BorrowedFd<'_>], timeout: Option<Duration>) -> io::Result<Ready> {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    let mut pfds: Vec<PollFd<'_>> = fds
+        .iter()
+        .map(|fd| PollFd::new(*fd, PollFlags::POLLIN))
+        .collect();
+    let ms: i32 = match timeout {
+        None => -1,
+        // Round up so a 0.4 ms timer does not spin with a zero timeout.
+        Some(t) => i32::try_from(t.as_micros().div_ceil(1000)).unwrap_or(i32::MAX),
+    };
+    let timeout = PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX);
+    match poll(&mut pfds, timeout) {
+        Ok(_) => Ok(Ready {
+            readable: pfds
+                .iter()
+                .map(|p| {
+                    p.revents().is_some_and(|r| {
+                        r.intersects(PollFlags::POLLIN | PollFlags::POLLERR | PollFlags::POLLHUP)
+                    })
+                })
+                .collect(),
+        }),
+        Err(nix::Error::EINTR) => Ok(Ready {
+            readable: vec![false; fds.len()],
+        }),
+        Err(e) => Err(errno(e)),
+    }
+}
+
+/// True for addresses in 2000::/3 (global unicast).
+pub fn is_global_unicast(a: &Ipv6Addr) -> bool {
+    (a.segments()[0] & 0xe000) == 0x2000
+}
+
+/// True for addresses in fc00::/7 (unique local).
+pub fn is_unique_local(a: &Ipv6Addr) -> bool {
+    (a.segments()[0] & 0xfe00) == 0xfc00
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_send_and_receive_with_pktinfo() {
+        let a = Udp6Socket::bind(Ipv6Addr::LOCALHOST, 0).unwrap();
+        let b = Udp6Socket::bind(Ipv6Addr::LOCALHOST, 0).unwrap();
+        let b_addr = b.local_addr().unwrap();
+        let lo = if_nametoindex("lo").unwrap();
+        a.send(b"hello", b_addr, 0, Ipv6Addr::UNSPECIFIED).unwrap();
+        let ready = wait_readable(&[b.as_fd()], Some(Duration::from_secs(2))).unwrap();
+        assert_eq!(ready.readable, vec![true]);
+        let mut buf = [0u8; 64];
+        let meta = b.recv(&mut buf).unwrap().unwrap();
+        assert_eq!(&buf[..meta.len], b"hello");
+        assert_eq!(meta.ifindex, lo);
+        assert_eq!(meta.dst, Ipv6Addr::LOCALHOST);
+        assert_eq!(meta.src.port(), a.local_addr().unwrap().port());
+        assert!(b.recv(&mut buf).unwrap().is_none());
+        assert_eq!(if_indextoname(lo).unwrap(), "lo");
+        assert!(interface_addresses("lo")
+            .unwrap()
+            .contains(&Ipv6Addr::LOCALHOST));
+    }
+
+    #[test]
+    fn address_classes() {
+        assert!(is_global_unicast(&"2001:db8::1".parse().unwrap()));
+        assert!(!is_global_unicast(&"fe80::1".parse().unwrap()));
+        assert!(is_unique_local(&"fd00::1".parse().unwrap()));
+        assert!(!is_unique_local(&"2001:db8::1".parse().unwrap()));
+    }
+}

@@ -1,80 +1,558 @@
 //! dhcp6relay: the kame6 DHCPv6 relay agent.
 //!
-//! Takes WIDE-DHCPv6's command line (kame-compat §1.4). The relay loop
-//! (`relay6_loop`) is not written yet: the program says so and exits with
-//! status 1.
+//! WIDE-DHCPv6's command line (kame-compat §1.4) and loop:
+//! `relay6_init` → `relay6_loop` → `relay6_recv` → `relay_to_server` /
+//! `relay_to_client`. One thread, one poll loop; the decisions live in
+//! `core.rs` and are tested without sockets.
 
-use clap::{Arg, ArgAction, Command};
+mod core;
+mod script;
+
+use std::net::{Ipv6Addr, SocketAddrV6};
+use std::os::fd::AsFd;
+use std::path::PathBuf;
+use std::process::exit;
+use std::time::{Duration, Instant};
+
+use clap::{Arg, ArgAction, ArgMatches, Command};
+use libdhcp6::codes::MessageType;
+use libdhcp6::sys::daemon::{daemonize, PidFile};
+use libdhcp6::sys::log::{self, level_from_flags};
+use libdhcp6::sys::net::{
+    if_indextoname, if_nametoindex, interface_addresses, wait_readable, Udp6Socket,
+};
+use libdhcp6::sys::signal::{self, Caught};
+use libdhcp6::timing::RELAY_MULTICAST_HOP_LIMIT;
+use libdhcp6::wire::{ALL_DHCP_RELAY_AGENTS_AND_SERVERS, ALL_DHCP_SERVERS, SERVER_PORT};
+use libdhcp6::{log_debug, log_err, log_info, log_notice};
+
+use crate::core::{pick_link_address, ClientIf, DropReason, InterfaceIdFormat, Origin, Relay};
+use crate::script::{script_env, ScriptRunner};
+
+const DEFAULT_PIDFILE: &str = "/var/run/dhcp6relay.pid";
+/// Largest datagram we accept; a Relay-forward adds at most a few hundred
+/// octets, and anything that no longer fits a UDP datagram is dropped.
+const BUF_LEN: usize = 65535;
+/// Datagrams handled per readable socket before polling again, so one busy
+/// side cannot starve the other.
+const BATCH: usize = 64;
+/// How often interface addresses are re-read (link-addresses come and go with DAD).
+const REFRESH: Duration = Duration::from_secs(30);
 
 fn cli() -> Command {
     Command::new("dhcp6relay")
         .about("DHCPv6 relay agent (kame6)")
         .disable_version_flag(true)
-        .arg(
-            Arg::new("info")
-                .short('d')
-                .action(ArgAction::SetTrue)
-                .help("log at INFO level"),
+        .arg(Arg::new("info").short('d').action(ArgAction::SetTrue).help("log at INFO level"))
+        .arg(Arg::new("debug").short('D').action(ArgAction::SetTrue).help("log at DEBUG level"))
+        .arg(Arg::new("foreground").short('f').action(ArgAction::SetTrue).help("stay in the foreground, log to stderr"))
+        .arg(Arg::new("boundaddr").short('b').value_name("boundaddr").help("source address of Relay-forward messages"))
+        .arg(Arg::new("hoplimit").short('H').value_name("hoplim").help("IPv6 hop limit towards a multicast server address (default 8)"))
+        .arg(Arg::new("relayif").short('r').value_name("relay-IF").help("upstream interface for multicast server addresses"))
+        .arg(Arg::new("server").short('s').value_name("serveraddr").action(ArgAction::Append).help("server address, unicast or multicast; may be repeated (default ff05::1:3)"))
+        .arg(Arg::new("script").short('S').value_name("script").help("script run after relaying a Reply"))
+        .arg(Arg::new("pidfile").short('p').value_name("pidfile").help("PID file (default /var/run/dhcp6relay.pid)"))
+        .arg(Arg::new("remote-id").long("remote-id").value_name("IF=ENTERPRISE:ID").action(ArgAction::Append).help("insert Remote-ID (RFC 4649) for clients on IF; ID is text or 0x-hex"))
+        .arg(Arg::new("subscriber-id").long("subscriber-id").value_name("IF=ID").action(ArgAction::Append).help("insert Subscriber-ID (RFC 4580) for clients on IF"))
+        .arg(Arg::new("client-linklayer-addr").long("client-linklayer-addr").action(ArgAction::SetTrue).help("insert Client Link-Layer Address (RFC 6939) from the client's EUI-64 link-local address"))
+        .arg(Arg::new("relay-port").long("relay-port").value_name("PORT").help("send upstream from this UDP port and add Relay Source Port (RFC 8357)"))
+        .arg(Arg::new("interface-id").long("interface-id").value_name("ifindex|name").help("Interface-ID format: WIDE's 4-octet ifindex (default) or the interface name"))
+        .arg(Arg::new("interface").required(true).num_args(1..).help("client-facing interfaces"))
+}
+
+/// Parsed command line.
+#[derive(Debug)]
+struct Opts {
+    foreground: bool,
+    level: log::Level,
+    bound: Ipv6Addr,
+    hop_limit: u32,
+    relay_if: Option<String>,
+    servers: Vec<Ipv6Addr>,
+    script: Option<PathBuf>,
+    pidfile: PathBuf,
+    remote_ids: Vec<(String, u32, Vec<u8>)>,
+    subscriber_ids: Vec<(String, Vec<u8>)>,
+    client_linklayer: bool,
+    relay_port: u16,
+    idfmt: InterfaceIdFormat,
+    interfaces: Vec<String>,
+}
+
+fn parse_id(text: &str) -> Result<Vec<u8>, String> {
+    match text.strip_prefix("0x") {
+        Some(hex) if hex.len() % 2 == 0 && !hex.is_empty() => (0..hex.len())
+            .step_by(2)
+            .map(|i| {
+                hex.get(i..i + 2)
+                    .and_then(|p| u8::from_str_radix(p, 16).ok())
+                    .ok_or_else(|| format!("bad hex in {text}"))
+            })
+            .collect(),
+        Some(_) => Err(format!("bad hex in {text}")),
+        None if text.is_empty() => Err("empty id".into()),
+        None => Ok(text.as_bytes().to_vec()),
+    }
+}
+
+fn parse_opts(m: &ArgMatches) -> Result<Opts, String> {
+    let get = |k: &str| m.get_one::<String>(k).cloned();
+    let many = |k: &str| -> Vec<String> {
+        m.get_many::<String>(k)
+            .map(|v| v.cloned().collect())
+            .unwrap_or_default()
+    };
+    let bound = match get("boundaddr") {
+        Some(a) => a
+            .parse()
+            .map_err(|_| format!("-b {a}: not an IPv6 address"))?,
+        None => Ipv6Addr::UNSPECIFIED,
+    };
+    let hop_limit = match get("hoplimit") {
+        Some(h) => match h.parse::<u32>() {
+            Ok(v @ 1..=255) => v,
+            _ => return Err(format!("-H {h}: hop limit must be 1 to 255")),
+        },
+        None => RELAY_MULTICAST_HOP_LIMIT,
+    };
+    let mut servers = Vec::new();
+    for s in many("server") {
+        servers.push(
+            s.parse::<Ipv6Addr>()
+                .map_err(|_| format!("-s {s}: not an IPv6 address"))?,
+        );
+    }
+    if servers.is_empty() {
+        // C-095: ff05::1:3 when nothing is configured.
+        servers.push(ALL_DHCP_SERVERS);
+    }
+    let mut remote_ids = Vec::new();
+    for r in many("remote-id") {
+        let (ifname, rest) = r
+            .split_once('=')
+            .ok_or(format!("--remote-id {r}: expected IF=ENTERPRISE:ID"))?;
+        let (ent, id) = rest
+            .split_once(':')
+            .ok_or(format!("--remote-id {r}: expected IF=ENTERPRISE:ID"))?;
+        let ent: u32 = ent
+            .parse()
+            .map_err(|_| format!("--remote-id {r}: bad enterprise number"))?;
+        remote_ids.push((ifname.to_string(), ent, parse_id(id)?));
+    }
+    let mut subscriber_ids = Vec::new();
+    for s in many("subscriber-id") {
+        let (ifname, id) = s
+            .split_once('=')
+            .ok_or(format!("--subscriber-id {s}: expected IF=ID"))?;
+        subscriber_ids.push((ifname.to_string(), parse_id(id)?));
+    }
+    let relay_port = match get("relay-port") {
+        Some(p) => p
+            .parse()
+            .ok()
+            .filter(|&p: &u16| p != 0)
+            .ok_or(format!("--relay-port {p}: bad port"))?,
+        None => SERVER_PORT,
+    };
+    let idfmt = match get("interface-id").as_deref() {
+        None | Some("ifindex") => InterfaceIdFormat::Ifindex,
+        Some("name") => InterfaceIdFormat::Name,
+        Some(other) => return Err(format!("--interface-id {other}: expected ifindex or name")),
+    };
+    let interfaces = many("interface");
+    let mut seen = std::collections::HashSet::new();
+    for i in &interfaces {
+        if !seen.insert(i) {
+            return Err(format!("interface {i} given twice"));
+        }
+    }
+    Ok(Opts {
+        foreground: m.get_flag("foreground"),
+        level: level_from_flags(m.get_flag("debug"), m.get_flag("info")),
+        bound,
+        hop_limit,
+        relay_if: get("relayif"),
+        servers,
+        script: get("script").map(PathBuf::from),
+        pidfile: get("pidfile")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| DEFAULT_PIDFILE.into()),
+        remote_ids,
+        subscriber_ids,
+        client_linklayer: m.get_flag("client-linklayer-addr"),
+        relay_port,
+        idfmt,
+        interfaces,
+    })
+}
+
+/// The running relay.
+struct State {
+    opts: Opts,
+    relay: Relay,
+    /// Client side: port 547, joined to ff02::1:2 on every client interface.
+    csock: Udp6Socket,
+    /// Upstream side when it uses its own port (RFC 8357); else `csock`.
+    ssock: Option<Udp6Socket>,
+    /// Upstream interface for multicast server addresses.
+    relay_ifindex: u32,
+    scripts: ScriptRunner,
+    buf: Vec<u8>,
+    out: Vec<u8>,
+    next_refresh: Instant,
+}
+
+/// Reads interface indexes and addresses into client-interface records.
+fn load_client_ifs(opts: &Opts) -> Result<Vec<ClientIf>, String> {
+    opts.interfaces
+        .iter()
+        .map(|name| {
+            let ifindex = if_nametoindex(name).map_err(|e| e.to_string())?;
+            let addresses = interface_addresses(name).map_err(|e| format!("{name}: {e}"))?;
+            Ok(ClientIf {
+                name: name.clone(),
+                ifindex,
+                interface_id: opts.idfmt.make(name, ifindex),
+                link_address: pick_link_address(&addresses),
+                addresses,
+                remote_id: opts
+                    .remote_ids
+                    .iter()
+                    .find(|r| &r.0 == name)
+                    .map(|r| (r.1, r.2.clone())),
+                subscriber_id: opts
+                    .subscriber_ids
+                    .iter()
+                    .find(|s| &s.0 == name)
+                    .map(|s| s.1.clone()),
+            })
+        })
+        .collect()
+}
+
+/// Opens sockets and reads interfaces (mirrors dhcp6relay.c:relay6_init).
+fn relay6_init(opts: Opts) -> Result<State, String> {
+    for (name, _, _) in &opts.remote_ids {
+        if !opts.interfaces.contains(name) {
+            return Err(format!("--remote-id: {name} is not a client interface"));
+        }
+    }
+    for (name, _) in &opts.subscriber_ids {
+        if !opts.interfaces.contains(name) {
+            return Err(format!("--subscriber-id: {name} is not a client interface"));
+        }
+    }
+    let client_ifs = load_client_ifs(&opts)?;
+    let multicast_server = opts.servers.iter().any(|s| s.is_multicast());
+    let relay_if = match (&opts.relay_if, client_ifs.as_slice()) {
+        (Some(r), _) => r.clone(),
+        (None, [only]) => only.name.clone(),
+        (None, _) if multicast_server => {
+            return Err(
+                "-r is required with several client interfaces and a multicast server address"
+                    .into(),
+            )
+        }
+        (None, _) => String::new(),
+    };
+    let relay_ifindex = if relay_if.is_empty() {
+        0
+    } else {
+        if_nametoindex(&relay_if).map_err(|e| e.to_string())?
+    };
+    let separate_upstream =
+        relay_ifindex != 0 && !client_ifs.iter().any(|c| c.ifindex == relay_ifindex);
+
+    let csock = Udp6Socket::bind(Ipv6Addr::UNSPECIFIED, SERVER_PORT)
+        .map_err(|e| format!("bind [::]:{SERVER_PORT}: {e}"))?;
+    for c in &client_ifs {
+        csock
+            .join_multicast(&ALL_DHCP_RELAY_AGENTS_AND_SERVERS, c.ifindex)
+            .map_err(|e| format!("join ff02::1:2 on {}: {e}", c.name))?;
+    }
+    let ssock = if opts.relay_port != SERVER_PORT {
+        Some(
+            Udp6Socket::bind(opts.bound, opts.relay_port)
+                .map_err(|e| format!("bind [{}]:{}: {e}", opts.bound, opts.relay_port))?,
         )
-        .arg(
-            Arg::new("debug")
-                .short('D')
-                .action(ArgAction::SetTrue)
-                .help("log at DEBUG level"),
-        )
-        .arg(
-            Arg::new("foreground")
-                .short('f')
-                .action(ArgAction::SetTrue)
-                .help("stay in the foreground, log to stderr"),
-        )
-        .arg(
-            Arg::new("boundaddr")
-                .short('b')
-                .value_name("boundaddr")
-                .help("source address of Relay-forward messages"),
-        )
-        .arg(
-            Arg::new("hoplimit")
-                .short('H')
-                .value_name("hoplim")
-                .help("IPv6 hop limit towards a multicast server address"),
-        )
-        .arg(
-            Arg::new("relayif")
-                .short('r')
-                .value_name("relay-IF")
-                .help("upstream interface"),
-        )
-        .arg(
-            Arg::new("server")
-                .short('s')
-                .value_name("serveraddr")
-                .action(ArgAction::Append)
-                .help("server address (may be repeated)"),
-        )
-        .arg(
-            Arg::new("script")
-                .short('S')
-                .value_name("script")
-                .help("script run for relayed Replies"),
-        )
-        .arg(
-            Arg::new("pidfile")
-                .short('p')
-                .value_name("pidfile")
-                .help("PID file"),
-        )
-        .arg(
-            Arg::new("interface")
-                .required(true)
-                .num_args(1..)
-                .help("client-facing interfaces"),
-        )
+    } else {
+        None
+    };
+    let up = ssock.as_ref().unwrap_or(&csock);
+    // C-096: Relay-forwards to a multicast address leave with hop limit 8 unless -H.
+    up.set_multicast_hops(opts.hop_limit)
+        .map_err(|e| format!("multicast hops: {e}"))?;
+    up.set_multicast_loop(false)
+        .map_err(|e| format!("multicast loop: {e}"))?;
+    if relay_ifindex != 0 {
+        up.set_multicast_if(relay_ifindex)
+            .map_err(|e| format!("multicast interface: {e}"))?;
+    }
+    let relay = Relay {
+        client_ifs,
+        servers: opts
+            .servers
+            .iter()
+            .map(|s| SocketAddrV6::new(*s, SERVER_PORT, 0, 0))
+            .collect(),
+        upstream_port: opts.relay_port,
+        client_linklayer: opts.client_linklayer,
+        separate_upstream,
+        counters: Default::default(),
+    };
+    Ok(State {
+        scripts: ScriptRunner::new(opts.script.clone()),
+        opts,
+        relay,
+        csock,
+        ssock,
+        relay_ifindex,
+        buf: vec![0; BUF_LEN],
+        out: vec![0; BUF_LEN],
+        next_refresh: Instant::now() + REFRESH,
+    })
+}
+
+/// Re-reads interface indexes and addresses; WIDE dies on SIGHUP, we do this.
+fn relay6_reload_interfaces(s: &mut State) {
+    match load_client_ifs(&s.opts) {
+        Ok(ifs) => {
+            for c in &ifs {
+                // Already joined is fine; a re-created interface needs the join again.
+                let _ = s
+                    .csock
+                    .join_multicast(&ALL_DHCP_RELAY_AGENTS_AND_SERVERS, c.ifindex);
+            }
+            s.relay.client_ifs = ifs;
+        }
+        Err(e) => log_err!(
+            "relay6_reload_interfaces",
+            "keeping the old interface list: {e}"
+        ),
+    }
+}
+
+fn log_counters(s: &State) {
+    let c = &s.relay.counters;
+    log_notice!(
+        "relay6_loop",
+        "relay-forward sent: {}, relay-reply relayed: {}",
+        c.forwarded,
+        c.delivered
+    );
+    for why in DropReason::ALL {
+        log_notice!(
+            "relay6_loop",
+            "dropped ({}): {}",
+            why.name(),
+            c.dropped(why)
+        );
+    }
+}
+
+/// Forwards a client's (or downstream relay's) message to every server.
+fn relay_to_server(s: &mut State, len: usize, from: Origin) {
+    let pkt = s.buf.get(..len).unwrap_or_default();
+    let n = match s.relay.relay_to_server(pkt, from, &mut s.out) {
+        Ok(n) => n,
+        Err(why) => {
+            s.relay.counters.drop(why);
+            log_info!(
+                "relay_to_server",
+                "dropped a message from {}: {}",
+                from.src,
+                why.name()
+            );
+            return;
+        }
+    };
+    let msg = s.out.get(..n).unwrap_or_default();
+    let sock = s.ssock.as_ref().unwrap_or(&s.csock);
+    for server in &s.relay.servers {
+        let ifindex = if server.ip().is_multicast() {
+            s.relay_ifindex
+        } else {
+            0
+        };
+        let dst = SocketAddrV6::new(*server.ip(), SERVER_PORT, 0, ifindex);
+        if let Err(e) = sock.send(msg, dst, ifindex, s.opts.bound) {
+            log_err!("relay_to_server", "sendto {dst}: {e}");
+        } else {
+            log_debug!(
+                "relay_to_server",
+                "relayed {} octets from {} to {}",
+                len,
+                from.src,
+                dst
+            );
+        }
+    }
+}
+
+/// Delivers the message inside a Relay-reply downstream.
+fn relay_to_client(s: &mut State, len: usize, from: Origin) {
+    let pkt = s.buf.get(..len).unwrap_or_default();
+    let d = match s.relay.relay_to_client(pkt, from) {
+        Ok(d) => d,
+        Err(why) => {
+            s.relay.counters.drop(why);
+            log_info!(
+                "relay_to_client",
+                "dropped a relay-reply from {}: {}",
+                from.src,
+                why.name()
+            );
+            return;
+        }
+    };
+    let payload = pkt.get(d.payload.clone()).unwrap_or_default();
+    match s
+        .csock
+        .send(payload, d.dst, d.ifindex, Ipv6Addr::UNSPECIFIED)
+    {
+        Ok(_) => log_debug!("relay_to_client", "relayed {} to {}", d.inner_type, d.dst),
+        Err(e) => log_err!("relay_to_client", "sendto {}: {e}", d.dst),
+    }
+    if d.inner_type == MessageType::Reply && s.opts.script.is_some() {
+        let ifname = if_indextoname(d.ifindex).unwrap_or_default();
+        let env = script_env(payload, &d.dst, &ifname);
+        if let Err(e) = s.scripts.run(&env) {
+            log_err!("relay_to_client", "script: {e}");
+        }
+    }
+}
+
+/// Reads what is waiting on one socket (mirrors dhcp6relay.c:relay6_recv).
+fn relay6_recv(s: &mut State, upstream: bool) {
+    for _ in 0..BATCH {
+        let sock = if upstream {
+            s.ssock.as_ref().unwrap_or(&s.csock)
+        } else {
+            &s.csock
+        };
+        let meta = match sock.recv(&mut s.buf) {
+            Ok(Some(m)) => m,
+            Ok(None) => return,
+            Err(e) => {
+                log_err!("relay6_recv", "recvmsg: {e}");
+                return;
+            }
+        };
+        let from = Origin {
+            src: meta.src,
+            ifindex: meta.ifindex,
+        };
+        match s
+            .buf
+            .first()
+            .filter(|_| meta.len > 0)
+            .map(|&t| MessageType::from(t))
+        {
+            None => {
+                s.relay.counters.drop(DropReason::Malformed);
+            }
+            Some(MessageType::RelayRepl) => relay_to_client(s, meta.len, from),
+            Some(_) if upstream => {
+                // Only Relay-replies are expected on the upstream port.
+                s.relay.counters.drop(DropReason::NotClientInterface);
+            }
+            Some(_) => relay_to_server(s, meta.len, from),
+        }
+    }
+}
+
+/// The main loop (mirrors dhcp6relay.c:relay6_loop).
+fn relay6_loop(s: &mut State) {
+    loop {
+        if signal::take(Caught::Term) || signal::take(Caught::Int) {
+            log_info!("relay6_loop", "exiting");
+            return;
+        }
+        if signal::take(Caught::Hup) {
+            log_notice!("relay6_loop", "SIGHUP: re-reading interfaces");
+            relay6_reload_interfaces(s);
+        }
+        if signal::take(Caught::Usr1) {
+            log_counters(s);
+        }
+        let now = Instant::now();
+        if now >= s.next_refresh {
+            relay6_reload_interfaces(s);
+            s.next_refresh = now + REFRESH;
+            s.scripts.reap();
+        }
+        let ready = {
+            let mut fds = vec![s.csock.as_fd()];
+            if let Some(ss) = &s.ssock {
+                fds.push(ss.as_fd());
+            }
+            wait_readable(&fds, Some(s.next_refresh.saturating_duration_since(now)))
+        };
+        match ready {
+            Ok(r) => {
+                if r.readable.first() == Some(&true) {
+                    relay6_recv(s, false);
+                }
+                if r.readable.get(1) == Some(&true) {
+                    relay6_recv(s, true);
+                }
+            }
+            Err(e) => {
+                log_err!("relay6_loop", "poll: {e}");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
 }
 
 fn main() {
-    let _args = cli().get_matches();
-    eprintln!("dhcp6relay: the relay agent is not implemented yet in this build of kame6; nothing is relayed");
-    std::process::exit(1);
+    let matches = cli().get_matches();
+    let opts = match parse_opts(&matches) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("dhcp6relay: {e}");
+            exit(1);
+        }
+    };
+    let foreground = opts.foreground;
+    let pidfile = opts.pidfile.clone();
+    log::init("dhcp6relay", opts.level, foreground);
+    let mut state = match relay6_init(opts) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("dhcp6relay: {e}");
+            exit(1);
+        }
+    };
+    if !foreground {
+        if let Err(e) = daemonize() {
+            eprintln!("dhcp6relay: daemon: {e}");
+            exit(1);
+        }
+    }
+    let _pid = match PidFile::create(&pidfile) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            log_err!("main", "pid file {}: {e}", pidfile.display());
+            None
+        }
+    };
+    if let Err(e) = signal::catch(&[Caught::Term, Caught::Hup, Caught::Usr1, Caught::Int]) {
+        log_err!("main", "signals: {e}");
+        exit(1);
+    }
+    log_info!(
+        "relay6_init",
+        "relaying for {} to {}",
+        state.opts.interfaces.join(" "),
+        state
+            .opts
+            .servers
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    relay6_loop(&mut state);
+    log_counters(&state);
 }

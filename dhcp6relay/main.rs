@@ -356,7 +356,6 @@ fn relay_to_server(s: &mut State, len: usize, from: Origin) {
     let n = match s.relay.relay_to_server(pkt, from, &mut s.out) {
         Ok(n) => n,
         Err(why) => {
-            s.relay.counters.drop(why);
             log_info!(
                 "relay_to_server",
                 "dropped a message from {}: {}",
@@ -395,7 +394,6 @@ fn relay_to_client(s: &mut State, len: usize, from: Origin) {
     let d = match s.relay.relay_to_client(pkt, from) {
         Ok(d) => d,
         Err(why) => {
-            s.relay.counters.drop(why);
             log_info!(
                 "relay_to_client",
                 "dropped a relay-reply from {}: {}",

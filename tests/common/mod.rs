@@ -1,0 +1,333 @@
+//! Harness for tests that run real programs in network namespaces.
+//!
+//! Each [`Netns`] is created by the test and deleted in `Drop` (a leftover of
+//! the same name is cleared first), with DAD disabled so addresses are usable
+//! at once. Programs started with [`Netns::spawn`] are killed when their
+//! [`Daemon`] is dropped. Traffic stays inside the namespaces.
+//!
+//! These tests need root. Without it they fail loudly: CI runs as root, and
+//! a silent pass would hide that nothing was tested.
+
+#![allow(dead_code)] // each test file uses a different part of the harness
+
+use std::ffi::OsStr;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// Fails the test unless we are root and `ip` exists.
+pub fn require_root() {
+    let uid = Command::new("id").arg("-u").output().expect("run id");
+    let uid = String::from_utf8_lossy(&uid.stdout).trim().to_string();
+    assert_eq!(
+        uid, "0",
+        "network-namespace tests need root (run `bash tools/setup.sh && bash tools/test.sh` as root)"
+    );
+    assert!(
+        Command::new("ip")
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success()),
+        "iproute2's `ip` is missing: run tools/setup.sh"
+    );
+}
+
+/// Fails the test unless `program` is installed (tools/setup.sh installs it).
+pub fn require_program(program: &str) -> PathBuf {
+    for dir in [
+        "/usr/sbin",
+        "/usr/bin",
+        "/sbin",
+        "/bin",
+        "/usr/local/sbin",
+        "/usr/local/bin",
+    ] {
+        let p = Path::new(dir).join(program);
+        if p.exists() {
+            return p;
+        }
+    }
+    panic!("{program} is not installed: run tools/setup.sh (CI installs it)");
+}
+
+/// Runs a command, panicking with its output when it fails.
+pub fn run<I, S>(program: &str, args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let args: Vec<_> = args
+        .into_iter()
+        .map(|a| a.as_ref().to_os_string())
+        .collect();
+    let out = Command::new(program).args(&args).output().expect("spawn");
+    assert!(
+        out.status.success(),
+        "{program} {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+static SEQ: AtomicUsize = AtomicUsize::new(0);
+
+/// A unique short name for a namespace of this test process.
+pub fn unique(tag: &str) -> String {
+    format!(
+        "k6-{}-{}-{tag}",
+        std::process::id() % 100_000,
+        SEQ.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// A network namespace owned by the test.
+#[derive(Debug)]
+pub struct Netns {
+    /// Its name under /var/run/netns.
+    pub name: String,
+}
+
+impl Netns {
+    /// Creates the namespace with loopback up and DAD off.
+    pub fn new(tag: &str) -> Self {
+        let name = unique(tag);
+        let _ = Command::new("ip").args(["netns", "del", &name]).output();
+        run("ip", ["netns", "add", &name]);
+        let ns = Self { name };
+        ns.exec(["ip", "link", "set", "lo", "up"]);
+        for key in ["all", "default"] {
+            ns.exec([
+                "sysctl",
+                "-qw",
+                &format!("net.ipv6.conf.{key}.accept_dad=0"),
+            ]);
+            ns.exec([
+                "sysctl",
+                "-qw",
+                &format!("net.ipv6.conf.{key}.forwarding=0"),
+            ]);
+        }
+        ns
+    }
+
+    /// Runs a command inside the namespace and checks it succeeded.
+    pub fn exec<I, S>(&self, args: I) -> Output
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut all: Vec<std::ffi::OsString> =
+            vec!["netns".into(), "exec".into(), self.name.clone().into()];
+        all.extend(args.into_iter().map(|a| a.as_ref().to_os_string()));
+        run("ip", all)
+    }
+
+    /// Runs a command inside the namespace, returning its output whatever its status.
+    pub fn try_exec(&self, args: &[&str]) -> Output {
+        Command::new("ip")
+            .args(["netns", "exec", &self.name])
+            .args(args)
+            .output()
+            .expect("spawn ip netns exec")
+    }
+
+    /// Adds an address (no DAD) to an interface of the namespace.
+    pub fn addr(&self, ifname: &str, cidr: &str) {
+        self.exec(["ip", "-6", "addr", "add", cidr, "dev", ifname, "nodad"]);
+    }
+
+    /// Adds a route.
+    pub fn route(&self, dest: &str, via: &str) {
+        self.exec(["ip", "-6", "route", "add", dest, "via", via]);
+    }
+
+    /// The index of `ifname` inside the namespace.
+    pub fn ifindex(&self, ifname: &str) -> u32 {
+        let out = self.exec(["cat", &format!("/sys/class/net/{ifname}/ifindex")]);
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .expect("ifindex")
+    }
+
+    /// The link-local address of `ifname`, once the kernel has made it.
+    pub fn link_local(&self, ifname: &str) -> std::net::Ipv6Addr {
+        let mut found = None;
+        wait_until(Duration::from_secs(5), || {
+            let out = self.try_exec(&[
+                "ip", "-6", "-o", "addr", "show", "dev", ifname, "scope", "link",
+            ]);
+            let text = String::from_utf8_lossy(&out.stdout);
+            found = text
+                .split_whitespace()
+                .skip_while(|w| *w != "inet6")
+                .nth(1)
+                .and_then(|a| a.split('/').next())
+                .and_then(|a| a.parse().ok());
+            found.is_some()
+        });
+        found.unwrap_or_else(|| panic!("{}: no link-local address on {ifname}", self.name))
+    }
+
+    /// Starts a program inside the namespace, its stdout and stderr going to
+    /// `log` (read it with [`Daemon::log`]).
+    pub fn spawn(&self, program: &str, args: &[&str]) -> Daemon {
+        let log = std::env::temp_dir().join(format!(
+            "{}-{}.log",
+            self.name,
+            SEQ.fetch_add(1, Ordering::SeqCst)
+        ));
+        let f = File::create(&log).expect("log file");
+        let child = Command::new("ip")
+            .args(["netns", "exec", &self.name, program])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(f.try_clone().expect("dup"))
+            .stderr(f)
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {program}: {e}"));
+        Daemon {
+            child: Some(child),
+            log,
+            what: format!("{program} {args:?}"),
+        }
+    }
+
+    /// Runs `f` on a thread that has entered this namespace, so sockets it
+    /// opens live there.
+    pub fn run_in<R: Send + 'static>(&self, f: impl FnOnce() -> R + Send + 'static) -> R {
+        self.spawn_in(f).join().expect("namespace thread panicked")
+    }
+
+    /// Starts `f` on a thread inside this namespace.
+    pub fn spawn_in<R: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> R + Send + 'static,
+    ) -> std::thread::JoinHandle<R> {
+        let path = format!("/var/run/netns/{}", self.name);
+        std::thread::spawn(move || {
+            let ns = File::open(&path).expect("open netns");
+            nix::sched::setns(ns, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
+            f()
+        })
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        if let Ok(out) = Command::new("ip")
+            .args(["netns", "pids", &self.name])
+            .output()
+        {
+            for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+                let _ = Command::new("kill").args(["-9", pid]).output();
+            }
+        }
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .output();
+    }
+}
+
+/// Links two namespaces with a veth pair and brings both ends up.
+pub fn veth(a: &Netns, a_if: &str, b: &Netns, b_if: &str) {
+    run(
+        "ip",
+        [
+            "link", "add", a_if, "netns", &a.name, "type", "veth", "peer", "name", b_if, "netns",
+            &b.name,
+        ],
+    );
+    for (ns, ifname) in [(a, a_if), (b, b_if)] {
+        ns.exec([
+            "sysctl",
+            "-qw",
+            &format!("net.ipv6.conf.{ifname}.accept_dad=0"),
+        ]);
+        ns.exec(["ip", "link", "set", ifname, "up"]);
+    }
+}
+
+/// A program started in a namespace; killed when dropped.
+#[derive(Debug)]
+pub struct Daemon {
+    child: Option<Child>,
+    /// Where its output goes.
+    pub log: PathBuf,
+    what: String,
+}
+
+impl Daemon {
+    /// Its output so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Its process id (of the `ip netns exec` wrapper, which execs the program).
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(|c| c.id()).unwrap_or(0)
+    }
+
+    /// Sends a signal.
+    pub fn signal(&self, sig: &str) {
+        let _ = Command::new("kill")
+            .args([&format!("-{sig}"), &self.pid().to_string()])
+            .output();
+    }
+
+    /// True while it runs.
+    pub fn alive(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
+    /// Waits up to `timeout` for it to exit; its exit code.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Some(Ok(Some(status))) = self.child.as_mut().map(|c| c.try_wait()) {
+                return Some(status.code().unwrap_or(-1));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
+    /// Waits until its log contains `needle`, panicking with the log after `timeout`.
+    pub fn wait_log(&self, needle: &str, timeout: Duration) {
+        if !wait_until(timeout, || self.log().contains(needle)) {
+            panic!(
+                "{}: no {needle:?} within {timeout:?}; log:\n{}",
+                self.what,
+                self.log()
+            );
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Polls `cond` every 50 ms until it holds or `timeout` passes.
+pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

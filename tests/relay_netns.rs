@@ -1,0 +1,308 @@
+//! dhcp6relay in network namespaces: client ns —(c0|r0)— relay ns
+//! —(r1|s0)— server ns. The relay's Relay-forward bytes are checked field by
+//! field by a test server socket; replies it must refuse are sent and
+//! checked to go nowhere; a malformed barrage must not stop it.
+
+mod common;
+
+use std::net::{Ipv6Addr, SocketAddrV6, UdpSocket};
+use std::time::Duration;
+
+use common::{require_root, veth, Daemon, Netns};
+use libdhcp6::codes::MessageType;
+use libdhcp6::wire::{
+    decapsulate, emit_to_vec, encapsulate_reply, MessageRepr, OptionRepr, RelayMessage, RelayRepr,
+};
+
+const RELAY_LINK: &str = "2001:db8:1::1";
+const RELAY_UP: &str = "2001:db8:ff::1";
+const SERVER: &str = "2001:db8:ff::2";
+const ROGUE: &str = "2001:db8:ff::3";
+
+struct Topo {
+    client: Netns,
+    relay: Netns,
+    server: Netns,
+}
+
+fn topology() -> Topo {
+    require_root();
+    let t = Topo {
+        client: Netns::new("c"),
+        relay: Netns::new("r"),
+        server: Netns::new("s"),
+    };
+    veth(&t.client, "c0", &t.relay, "r0");
+    veth(&t.relay, "r1", &t.server, "s0");
+    t.relay.addr("r0", &format!("{RELAY_LINK}/64"));
+    t.relay.addr("r1", &format!("{RELAY_UP}/64"));
+    t.server.addr("s0", &format!("{SERVER}/64"));
+    t.server.addr("s0", &format!("{ROGUE}/64"));
+    t.server.route("2001:db8:1::/64", RELAY_UP);
+    t
+}
+
+fn start_relay(t: &Topo, extra: &[&str]) -> Daemon {
+    let pid = std::env::temp_dir().join(format!("{}.pid", t.relay.name));
+    let pid = pid.to_string_lossy().into_owned();
+    let mut args = vec!["-f", "-D", "-p", &pid, "-s", SERVER];
+    args.extend_from_slice(extra);
+    args.push("r0");
+    let d = t.relay.spawn(env!("CARGO_BIN_EXE_dhcp6relay"), &args);
+    d.wait_log("relaying for", Duration::from_secs(10));
+    d
+}
+
+fn solicit(xid: u32) -> Vec<u8> {
+    MessageRepr {
+        msg_type: MessageType::Solicit,
+        transaction_id: xid,
+        options: vec![
+            OptionRepr::ClientId(
+                libdhcp6::Duid::from_text("00:03:00:01:02:00:00:00:00:01").unwrap(),
+            ),
+            OptionRepr::ElapsedTime(0),
+        ],
+    }
+    .to_vec()
+    .unwrap()
+}
+
+fn client_socket() -> UdpSocket {
+    let s = UdpSocket::bind("[::]:546").expect("bind client port");
+    s.set_read_timeout(Some(Duration::from_millis(1500)))
+        .unwrap();
+    s
+}
+
+fn server_socket(addr: &str) -> UdpSocket {
+    let s = UdpSocket::bind(format!("[{addr}]:547")).expect("bind server port");
+    s.set_read_timeout(Some(Duration::from_millis(1500)))
+        .unwrap();
+    s
+}
+
+/// Sends `msgs` from the client namespace to ff02::1:2 and returns what the
+/// server socket receives (Relay-forwards and their source).
+fn client_to_server(t: &Topo, msgs: Vec<Vec<u8>>, expect: usize) -> Vec<(Vec<u8>, SocketAddrV6)> {
+    let c0 = t.client.ifindex("c0");
+    let server = t.server.spawn_in(move || {
+        let s = server_socket("::");
+        let mut got = Vec::new();
+        let mut buf = [0u8; 65535];
+        for _ in 0..expect.max(1) {
+            match s.recv_from(&mut buf) {
+                Ok((n, std::net::SocketAddr::V6(src))) => got.push((buf[..n].to_vec(), src)),
+                _ => break,
+            }
+        }
+        got
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    t.client.run_in(move || {
+        let s = client_socket();
+        for m in msgs {
+            s.send_to(
+                &m,
+                SocketAddrV6::new("ff02::1:2".parse().unwrap(), 547, 0, c0),
+            )
+            .unwrap();
+        }
+    });
+    server.join().unwrap()
+}
+
+fn counters(d: &Daemon) -> String {
+    d.signal("USR1");
+    d.wait_log("relay-forward sent:", Duration::from_secs(5));
+    std::thread::sleep(Duration::from_millis(200));
+    d.log()
+}
+
+/// C-086 … C-089, C-100, C-101, C-103, C-111 on the wire: the Relay-forward
+/// our relay sends, field by field, and the Advertise it hands back.
+#[test]
+fn relay_forward_bytes_and_reply_delivery() {
+    let t = topology();
+    let relay = start_relay(&t, &[]);
+    let client_ll = t.client.link_local("c0");
+    let r0 = t.relay.ifindex("r0");
+    let sol = solicit(0x4242);
+    let got = client_to_server(&t, vec![sol.clone()], 1);
+    assert_eq!(
+        got.len(),
+        1,
+        "no Relay-forward reached the server; relay log:\n{}",
+        relay.log()
+    );
+    let (fwd, src) = &got[0];
+    // The Relay-forward, field by field.
+    assert_eq!(fwd[0], 12, "msg-type RELAY-FORW");
+    assert_eq!(fwd[1], 0, "hop-count");
+    assert_eq!(
+        Ipv6Addr::from(<[u8; 16]>::try_from(&fwd[2..18]).unwrap()),
+        RELAY_LINK.parse::<Ipv6Addr>().unwrap(),
+        "link-address"
+    );
+    assert_eq!(
+        Ipv6Addr::from(<[u8; 16]>::try_from(&fwd[18..34]).unwrap()),
+        client_ll,
+        "peer-address"
+    );
+    assert_eq!(&fwd[34..36], &[0, 9], "OPTION_RELAY_MSG first");
+    assert_eq!(u16::from_be_bytes([fwd[36], fwd[37]]) as usize, sol.len());
+    assert_eq!(
+        &fwd[38..38 + sol.len()],
+        &sol[..],
+        "client message unchanged"
+    );
+    let rest = &fwd[38 + sol.len()..];
+    assert_eq!(
+        rest,
+        &[&[0, 18, 0, 4][..], &r0.to_be_bytes()].concat()[..],
+        "Interface-ID = ifindex"
+    );
+    assert_eq!(*src.ip(), RELAY_UP.parse::<Ipv6Addr>().unwrap());
+    assert_eq!(src.port(), 547);
+
+    // The server's answer goes back through the relay to the client.
+    let fwd = fwd.clone();
+    let src = *src;
+    let advertise = vec![2, 0, 0x42, 0x42, 0, 7, 0, 1, 0];
+    let adv = advertise.clone();
+    let client = t.client.spawn_in(move || {
+        let s = client_socket();
+        let mut buf = [0u8; 1500];
+        s.recv_from(&mut buf).ok().map(|(n, _)| buf[..n].to_vec())
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    t.server.run_in(move || {
+        let (chain, _) = decapsulate(&fwd).unwrap();
+        let reply = emit_to_vec(|w| encapsulate_reply(&chain, &adv, w)).unwrap();
+        server_socket(SERVER).send_to(&reply, src).unwrap();
+    });
+    assert_eq!(
+        client.join().unwrap(),
+        Some(advertise),
+        "relay log:\n{}",
+        relay.log()
+    );
+}
+
+/// C-092 and the safety checks WIDE lacks: a hop count at the limit, a
+/// Relay-reply from an unknown server and one for an unknown interface are
+/// dropped and counted.
+#[test]
+fn refusals_are_dropped_and_counted() {
+    let t = topology();
+    let relay = start_relay(&t, &[]);
+    let at_limit = RelayRepr {
+        msg_type: MessageType::RelayForw,
+        hop_count: 8,
+        link_address: Ipv6Addr::UNSPECIFIED,
+        peer_address: "fe80::99".parse().unwrap(),
+        options: vec![OptionRepr::RelayMsg(solicit(1))],
+    }
+    .to_vec()
+    .unwrap();
+    let got = client_to_server(&t, vec![at_limit], 1);
+    assert!(got.is_empty(), "hop count 8 was relayed");
+
+    let client_ll = t.client.link_local("c0");
+    let r0 = t.relay.ifindex("r0");
+    let reply = |ifid: u32| {
+        RelayRepr {
+            msg_type: MessageType::RelayRepl,
+            hop_count: 0,
+            link_address: RELAY_LINK.parse().unwrap(),
+            peer_address: client_ll,
+            options: vec![
+                OptionRepr::InterfaceId(ifid.to_be_bytes().to_vec()),
+                OptionRepr::RelayMsg(vec![7, 0, 0, 1]),
+            ],
+        }
+        .to_vec()
+        .unwrap()
+    };
+    let (good, unknown_if) = (reply(r0), reply(r0 + 100));
+    let client = t.client.spawn_in(move || {
+        let s = client_socket();
+        let mut buf = [0u8; 1500];
+        let mut n = 0;
+        while s.recv_from(&mut buf).is_ok() {
+            n += 1;
+        }
+        n
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    t.server.run_in(move || {
+        let to = SocketAddrV6::new(RELAY_UP.parse().unwrap(), 547, 0, 0);
+        server_socket(ROGUE).send_to(&good, to).unwrap();
+        server_socket(SERVER).send_to(&unknown_if, to).unwrap();
+    });
+    assert_eq!(
+        client.join().unwrap(),
+        0,
+        "a refused Relay-reply reached the client"
+    );
+    let log = counters(&relay);
+    for line in [
+        "dropped (hop count limit): 1",
+        "dropped (relay-reply from unknown server): 1",
+        "dropped (relay-reply for unknown interface): 1",
+    ] {
+        assert!(log.contains(line), "missing {line:?} in:\n{log}");
+    }
+}
+
+/// The server's robustness barrage aimed at the relay: it stays up and
+/// still relays a valid Solicit.
+#[test]
+fn malformed_barrage_then_still_relays() {
+    let t = topology();
+    let mut relay = start_relay(&t, &[]);
+    let mut junk: Vec<Vec<u8>> = vec![
+        vec![],
+        vec![1],
+        vec![1, 0, 0],
+        vec![12, 0, 0],
+        vec![1, 0, 0, 1, 0, 1, 0xff, 0xff, 1, 2],
+        vec![3, 0, 0, 1, 0, 3, 0, 12, 0, 0, 0, 1],
+        vec![2, 0, 0, 1],
+        vec![7, 0, 0, 1],
+        vec![13; 60],
+        vec![255, 1, 2, 3],
+    ];
+    // 40 nested Relay-forward levels.
+    let mut m = solicit(9);
+    for _ in 0..40 {
+        m = RelayRepr {
+            msg_type: MessageType::RelayForw,
+            hop_count: 0,
+            link_address: Ipv6Addr::UNSPECIFIED,
+            peer_address: Ipv6Addr::UNSPECIFIED,
+            options: vec![OptionRepr::RelayMsg(m)],
+        }
+        .to_vec()
+        .unwrap();
+    }
+    junk.push(m);
+    // 1000 tiny options.
+    let mut tiny = vec![1, 0, 0, 2];
+    for _ in 0..1000 {
+        tiny.extend_from_slice(&[0xff, 0x00, 0, 0]);
+    }
+    junk.push(tiny);
+    let count = junk.len();
+    client_to_server(&t, junk, count);
+    assert!(relay.alive(), "relay died:\n{}", relay.log());
+    let got = client_to_server(&t, vec![solicit(0x77)], 1);
+    assert_eq!(
+        got.len(),
+        1,
+        "valid Solicit not relayed after the barrage:\n{}",
+        relay.log()
+    );
+    let view = RelayMessage::new_checked(&got[0].0[..]).unwrap();
+    assert_eq!(view.relay_msg().unwrap(), &solicit(0x77)[..]);
+}

@@ -10,6 +10,8 @@
 
 #![allow(dead_code)] // each test file uses a different part of the harness
 
+pub mod peers;
+
 use std::ffi::OsStr;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -175,6 +177,11 @@ impl Netns {
     /// Starts a program inside the namespace, its stdout and stderr going to
     /// `log` (read it with [`Daemon::log`]).
     pub fn spawn(&self, program: &str, args: &[&str]) -> Daemon {
+        self.spawn_env(program, args, &[])
+    }
+
+    /// [`Netns::spawn`] with extra environment variables.
+    pub fn spawn_env(&self, program: &str, args: &[&str], env: &[(&str, &str)]) -> Daemon {
         let log = std::env::temp_dir().join(format!(
             "{}-{}.log",
             self.name,
@@ -184,6 +191,7 @@ impl Netns {
         let child = Command::new("ip")
             .args(["netns", "exec", &self.name, program])
             .args(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(f.try_clone().expect("dup"))
             .stderr(f)

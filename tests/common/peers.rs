@@ -1,0 +1,220 @@
+//! Real DHCPv6 peers from Debian, started only inside test namespaces:
+//! WIDE-DHCPv6 (dhcp6s, dhcp6c), ISC (dhclient -6, dhcrelay -6) and Kea
+//! (kea-dhcp6). Each writes its configuration and state under a scratch
+//! directory of the test and logs to a file the test can read.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::{require_program, wait_until, Daemon, Netns};
+
+/// A scratch directory for one test, removed when dropped.
+#[derive(Debug)]
+pub struct Scratch {
+    /// Its path.
+    pub dir: PathBuf,
+}
+
+impl Scratch {
+    /// Creates `/tmp/<name>`.
+    pub fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(name);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("scratch dir");
+        Self { dir }
+    }
+
+    /// Writes `file` with `text` and returns its path as a string.
+    pub fn write(&self, file: &str, text: &str) -> String {
+        let p = self.dir.join(file);
+        std::fs::write(&p, text).expect("write scratch file");
+        p.to_string_lossy().into_owned()
+    }
+
+    /// A path inside the directory.
+    pub fn path(&self, file: &str) -> String {
+        self.dir.join(file).to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The DUID WIDE's dhcp6c uses (its file path is compiled in), created in
+/// KAME's format if missing, as colon-hex text for dhcp6s `host` blocks.
+pub fn wide_client_duid() -> String {
+    let path = std::path::Path::new("/var/lib/dhcpv6/dhcp6c_duid");
+    std::fs::create_dir_all("/var/lib/dhcpv6").expect("mkdir /var/lib/dhcpv6");
+    let (duid, _) = libdhcp6::sys::duid_file::load_or_create(path).expect("WIDE client DUID");
+    duid.to_string()
+}
+
+/// WIDE's dhcp6s serving `iface` with `conf`, in the foreground.
+pub fn wide_dhcp6s(ns: &Netns, s: &Scratch, iface: &str, conf: &str) -> Daemon {
+    let bin = require_program("dhcp6s");
+    let conf = s.write("dhcp6s.conf", conf);
+    let pid = s.path("dhcp6s.pid");
+    let d = ns.spawn(
+        bin.to_str().unwrap_or("dhcp6s"),
+        &[
+            "-f",
+            "-D",
+            "-k",
+            "/dev/null",
+            "-c",
+            &conf,
+            "-P",
+            &pid,
+            iface,
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    d
+}
+
+/// WIDE's dhcp6c on `iface` with `conf`, in the foreground.
+pub fn wide_dhcp6c(ns: &Netns, s: &Scratch, iface: &str, conf: &str) -> Daemon {
+    let bin = require_program("dhcp6c");
+    let conf = s.write("dhcp6c.conf", conf);
+    let pid = s.path("dhcp6c.pid");
+    ns.spawn(
+        bin.to_str().unwrap_or("dhcp6c"),
+        &[
+            "-f",
+            "-D",
+            "-k",
+            "/dev/null",
+            "-c",
+            &conf,
+            "-p",
+            &pid,
+            iface,
+        ],
+    )
+}
+
+/// The DUID our dhclient runs use: DUID-LL 02:00:00:00:00:02.
+pub const ISC_CLIENT_DUID: [u8; 10] = [0, 3, 0, 1, 2, 0, 0, 0, 0, 2];
+
+/// [`ISC_CLIENT_DUID`] in colon-hex form.
+pub fn isc_client_duid_text() -> String {
+    ISC_CLIENT_DUID
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// ISC's dhclient -6 asking for an address (-N) and a prefix (-P) on
+/// `iface`; the lease file is returned for inspection. No script: the
+/// test reads the lease file instead of relying on dhclient-script.
+pub fn dhclient6(ns: &Netns, s: &Scratch, iface: &str) -> (Daemon, String) {
+    let bin = require_program("dhclient");
+    let leases = s.path("dhclient6.leases");
+    // A known DUID (dhclient reads `default-duid` from its lease file), so
+    // servers can hold host entries for it.
+    let octal: String = ISC_CLIENT_DUID
+        .iter()
+        .map(|b| format!("\\{b:03o}"))
+        .collect();
+    std::fs::write(&leases, format!("default-duid \"{octal}\";\n")).expect("lease file");
+    let pid = s.path("dhclient6.pid");
+    let conf = s.write("dhclient6.conf", "");
+    let script = s.write("dhclient-script", "#!/bin/sh\nexit 0\n");
+    std::process::Command::new("chmod")
+        .args(["755", &script])
+        .output()
+        .expect("chmod");
+    let d = ns.spawn(
+        bin.to_str().unwrap_or("dhclient"),
+        &[
+            "-6", "-d", "-v", "-N", "-P", "-cf", &conf, "-lf", &leases, "-pf", &pid, "-sf",
+            &script, iface,
+        ],
+    );
+    (d, leases)
+}
+
+/// Kea's kea-dhcp6 with a memfile lease store, answering on `iface` and on
+/// its unicast `addr` (relays send there), with one subnet `subnet` (pool
+/// `pool`) and prefixes of `pd_len` from `pd_prefix`/`pd_prefix_len`.
+pub fn kea_dhcp6(
+    ns: &Netns,
+    s: &Scratch,
+    iface: &str,
+    addr: &str,
+    subnet: &str,
+    pool: &str,
+    pd: (&str, u8, u8),
+) -> Daemon {
+    let bin = require_program("kea-dhcp6");
+    let leases = s.path("kea-leases6.csv");
+    let conf = format!(
+        r#"{{ "Dhcp6": {{
+  "interfaces-config": {{ "interfaces": [ "{iface}", "{iface}/{addr}" ] }},
+  "lease-database": {{ "type": "memfile", "persist": true, "name": "{leases}", "lfc-interval": 0 }},
+  "server-id": {{ "type": "EN", "enterprise-id": 2495, "identifier": "6b616d6536", "persist": false }},
+  "renew-timer": 1000, "rebind-timer": 2000, "preferred-lifetime": 3000, "valid-lifetime": 4000,
+  "option-data": [ {{ "name": "dns-servers", "data": "2001:db8:ffff::53" }} ],
+  "subnet6": [ {{
+    "id": 1, "subnet": "{subnet}",
+    "pools": [ {{ "pool": "{pool}" }} ],
+    "pd-pools": [ {{ "prefix": "{}", "prefix-len": {}, "delegated-len": {} }} ]
+  }} ],
+  "loggers": [ {{ "name": "kea-dhcp6", "output_options": [ {{ "output": "stdout" }} ], "severity": "DEBUG", "debuglevel": 40 }} ]
+}} }}"#,
+        pd.0, pd.1, pd.2
+    );
+    let conf = s.write("kea-dhcp6.conf", &conf);
+    let d = ns.spawn_env(
+        bin.to_str().unwrap_or("kea-dhcp6"),
+        &["-c", &conf],
+        &[
+            ("KEA_LOCKFILE_DIR", s.dir.to_str().unwrap_or("/tmp")),
+            ("KEA_PIDFILE_DIR", s.dir.to_str().unwrap_or("/tmp")),
+        ],
+    );
+    d.wait_log("DHCP6_STARTED", Duration::from_secs(15));
+    d
+}
+
+/// ISC's dhcrelay -6: client side `lower`, upstream `upper` toward `server`.
+pub fn dhcrelay6(ns: &Netns, s: &Scratch, lower: &str, upper: &str, server: &str) -> Daemon {
+    let bin = require_program("dhcrelay");
+    let pid = s.path("dhcrelay.pid");
+    let up = format!("{server}%{upper}");
+    let d = ns.spawn(
+        bin.to_str().unwrap_or("dhcrelay"),
+        &["-6", "-d", "-pf", &pid, "-l", lower, "-u", &up],
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    d
+}
+
+/// Waits until `ifname` in `ns` has an address starting with `prefix`; the address.
+pub fn wait_address(ns: &Netns, ifname: &str, prefix: &str, timeout: Duration) -> Option<String> {
+    let mut found = None;
+    wait_until(timeout, || {
+        let out = ns.try_exec(&["ip", "-6", "-o", "addr", "show", "dev", ifname]);
+        found = String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .filter(|w| w.starts_with(prefix))
+            .map(|w| w.split('/').next().unwrap_or(w).to_string())
+            .next();
+        found.is_some()
+    });
+    found
+}
+
+/// Waits until the dhclient lease file mentions both an `iaaddr` and an `iaprefix`.
+pub fn wait_dhclient_lease(leases: &str, timeout: Duration) -> Option<String> {
+    let mut text = String::new();
+    wait_until(timeout, || {
+        text = std::fs::read_to_string(leases).unwrap_or_default();
+        text.contains("iaaddr") && text.contains("iaprefix")
+    })
+    .then_some(text)
+}

@@ -479,19 +479,22 @@ fn relay6_loop(s: &mut State) {
             s.next_refresh = now + REFRESH;
             s.scripts.reap();
         }
-        let ready = {
-            let mut fds = vec![s.csock.as_fd()];
-            if let Some(ss) = &s.ssock {
-                fds.push(ss.as_fd());
-            }
-            wait_readable(&fds, Some(s.next_refresh.saturating_duration_since(now)))
+        let ready = match &s.ssock {
+            Some(ss) => wait_readable(
+                &[s.csock.as_fd(), ss.as_fd()],
+                Some(s.next_refresh.saturating_duration_since(now)),
+            ),
+            None => wait_readable(
+                &[s.csock.as_fd()],
+                Some(s.next_refresh.saturating_duration_since(now)),
+            ),
         };
         match ready {
             Ok(r) => {
-                if r.readable.first() == Some(&true) {
+                if r.is_readable(0) {
                     relay6_recv(s, false);
                 }
-                if r.readable.get(1) == Some(&true) {
+                if r.is_readable(1) {
                     relay6_recv(s, true);
                 }
             }

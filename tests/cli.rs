@@ -1,6 +1,8 @@
 //! The programs take WIDE-DHCPv6's command lines (kame-compat §1) and, until
 //! their issues land, say plainly that they do not serve rather than pretend.
 
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)] // test code: a panic is a failure report
+
 use std::process::Command;
 
 fn run(bin: &str, args: &[&str]) -> (i32, String) {

@@ -3,6 +3,8 @@
 //! relay from WIDE's dhcp6s and from Kea's kea-dhcp6; and two-relay chains
 //! (ours behind ours, ours behind ISC's dhcrelay -6).
 
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)] // test code: a panic is a failure report
+
 mod common;
 
 use std::time::Duration;

@@ -3,6 +3,8 @@
 //! field by a test server socket; replies it must refuse are sent and
 //! checked to go nowhere; a malformed barrage must not stop it.
 
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)] // test code: a panic is a failure report
+
 mod common;
 
 use std::net::{Ipv6Addr, SocketAddrV6, UdpSocket};
@@ -305,4 +307,149 @@ fn malformed_barrage_then_still_relays() {
     );
     let view = RelayMessage::new_checked(&got[0].0[..]).unwrap();
     assert_eq!(view.relay_msg().unwrap(), &solicit(0x77)[..]);
+}
+
+/// What a multicast-listening test server saw of one Relay-forward.
+struct Seen {
+    bytes: Vec<u8>,
+    dst: Ipv6Addr,
+    hop_limit: i32,
+}
+
+/// A server socket in `ns` joined to ff05::1:3 on `ifname`, reporting the
+/// destination and IPv6 hop limit of what it receives.
+fn multicast_server(ns: &Netns, ifname: &str) -> std::thread::JoinHandle<Option<Seen>> {
+    use nix::sys::socket::{
+        recvmsg, setsockopt, sockopt, ControlMessageOwned, MsgFlags, SockaddrIn6,
+    };
+    use std::os::fd::AsRawFd;
+    let ifindex = ns.ifindex(ifname);
+    ns.spawn_in(move || {
+        let s = server_socket("::");
+        s.join_multicast_v6(&"ff05::1:3".parse().unwrap(), ifindex)
+            .unwrap();
+        setsockopt(&s, sockopt::Ipv6RecvPacketInfo, &true).unwrap();
+        setsockopt(&s, sockopt::Ipv6RecvHopLimit, &true).unwrap();
+        let mut buf = [0u8; 4096];
+        let mut cmsg = nix::cmsg_space!(libc::in6_pktinfo, libc::c_int);
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while std::time::Instant::now() < deadline {
+            let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+            let Ok(msg) =
+                recvmsg::<SockaddrIn6>(s.as_raw_fd(), &mut iov, Some(&mut cmsg), MsgFlags::empty())
+            else {
+                continue;
+            };
+            let mut seen = Seen {
+                bytes: Vec::new(),
+                dst: Ipv6Addr::UNSPECIFIED,
+                hop_limit: -1,
+            };
+            for c in msg.cmsgs().unwrap() {
+                match c {
+                    ControlMessageOwned::Ipv6PacketInfo(i) => {
+                        seen.dst = Ipv6Addr::from(i.ipi6_addr.s6_addr)
+                    }
+                    ControlMessageOwned::Ipv6HopLimit(h) => seen.hop_limit = h,
+                    _ => {}
+                }
+            }
+            let n = msg.bytes;
+            seen.bytes = buf[..n].to_vec();
+            return Some(seen);
+        }
+        None
+    })
+}
+
+fn send_from_client(t: &Topo, msg: Vec<u8>) {
+    let c0 = t.client.ifindex("c0");
+    t.client.run_in(move || {
+        client_socket()
+            .send_to(
+                &msg,
+                SocketAddrV6::new("ff02::1:2".parse().unwrap(), 547, 0, c0),
+            )
+            .unwrap();
+    });
+}
+
+fn interface_id(fwd: &[u8]) -> Vec<u8> {
+    let view = RelayMessage::new_checked(fwd).unwrap();
+    view.options()
+        .map(|o| o.unwrap())
+        .find(|o| o.code == libdhcp6::OptionCode::InterfaceId)
+        .map(|o| o.data.to_vec())
+        .expect("Interface-ID")
+}
+
+/// C-095 and C-096: with no -s the relay sends to ff05::1:3 port 547 with
+/// hop limit 8 (and -H changes it). C-090: the Interface-ID survives a
+/// restart. SIGTERM exits cleanly and removes the PID file; SIGHUP re-reads
+/// interfaces and the relay goes on.
+#[test]
+fn c090_c095_c096_multicast_default_restart_and_signals() {
+    let t = topology();
+    let pid = std::env::temp_dir().join(format!("{}-mc.pid", t.relay.name));
+    let pid_s = pid.to_string_lossy().into_owned();
+    let start = |extra: &[&str]| {
+        let mut args = vec!["-f", "-d", "-p", &pid_s, "-r", "r1"];
+        args.extend_from_slice(extra);
+        args.push("r0");
+        let d = t.relay.spawn(env!("CARGO_BIN_EXE_dhcp6relay"), &args);
+        d.wait_log("relaying for", Duration::from_secs(10));
+        d
+    };
+    let mut relay = start(&[]);
+    assert!(pid.exists(), "no PID file");
+    let server = multicast_server(&t.server, "s0");
+    std::thread::sleep(Duration::from_millis(200));
+    send_from_client(&t, solicit(0x95));
+    let seen = server
+        .join()
+        .unwrap()
+        .unwrap_or_else(|| panic!("nothing at ff05::1:3:\n{}", relay.log()));
+    assert_eq!(
+        seen.dst,
+        "ff05::1:3".parse::<Ipv6Addr>().unwrap(),
+        "C-095 destination"
+    );
+    assert_eq!(seen.hop_limit, 8, "C-096 hop limit");
+    let first_id = interface_id(&seen.bytes);
+
+    // SIGHUP: interfaces re-read, still relaying.
+    relay.signal("HUP");
+    relay.wait_log("SIGHUP", Duration::from_secs(5));
+    let server = multicast_server(&t.server, "s0");
+    std::thread::sleep(Duration::from_millis(200));
+    send_from_client(&t, solicit(0x96));
+    assert!(
+        server.join().unwrap().is_some(),
+        "nothing relayed after SIGHUP:\n{}",
+        relay.log()
+    );
+    assert!(relay.alive());
+
+    // SIGTERM: clean exit, PID file gone.
+    relay.signal("TERM");
+    assert_eq!(
+        relay.wait_exit(Duration::from_secs(5)),
+        Some(0),
+        "{}",
+        relay.log()
+    );
+    assert!(!pid.exists(), "PID file left behind");
+
+    // Restart with -H 3: same Interface-ID, the new hop limit.
+    let _relay = start(&["-H", "3"]);
+    let server = multicast_server(&t.server, "s0");
+    std::thread::sleep(Duration::from_millis(200));
+    send_from_client(&t, solicit(0x97));
+    let seen = server.join().unwrap().expect("relayed after restart");
+    assert_eq!(seen.hop_limit, 3, "-H");
+    assert_eq!(
+        interface_id(&seen.bytes),
+        first_id,
+        "C-090 Interface-ID changed across restart"
+    );
 }

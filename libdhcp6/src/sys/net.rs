@@ -194,44 +194,65 @@ pub fn interface_addresses(name: &str) -> io::Result<Vec<Ipv6Addr>> {
         .collect())
 }
 
-/// Which of the polled descriptors are readable.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Ready {
-    /// One flag per descriptor given to [`wait_readable`], in order.
-    pub readable: Vec<bool>,
+/// Most descriptors [`wait_readable`] watches at once.
+pub const MAX_POLL_FDS: usize = 16;
+
+/// Which of the polled descriptors are readable: bit `i` for `fds[i]`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ready(pub u32);
+
+impl Ready {
+    /// True when descriptor `i` of the polled list is readable.
+    pub fn is_readable(self, i: usize) -> bool {
+        i < MAX_POLL_FDS && self.0 & (1 << i) != 0
+    }
 }
 
-/// Waits until one of `fds` is readable or `timeout` passes (`None`: no
-/// limit). A signal ends the wait early with nothing readable, so the main
-/// loop gets to look at its signal flags.
+/// Waits until one of `fds` (at most [`MAX_POLL_FDS`]) is readable or
+/// `timeout` passes (`None`: no limit). A signal ends the wait early with
+/// nothing readable, so the main loop gets to look at its signal flags.
+/// Allocates nothing: it runs once per loop turn.
 pub fn wait_readable(fds: &[BorrowedFd<'_>], timeout: Option<Duration>) -> io::Result<Ready> {
-    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-    let mut pfds: Vec<PollFd<'_>> = fds
-        .iter()
-        .map(|fd| PollFd::new(*fd, PollFlags::POLLIN))
-        .collect();
-    let ms: i32 = match timeout {
+    if fds.len() > MAX_POLL_FDS {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "too many descriptors to poll",
+        ));
+    }
+    let mut pfds = [libc::pollfd {
+        fd: -1,
+        events: 0,
+        revents: 0,
+    }; MAX_POLL_FDS];
+    for (p, fd) in pfds.iter_mut().zip(fds) {
+        p.fd = fd.as_raw_fd();
+        p.events = libc::POLLIN;
+    }
+    let ms: libc::c_int = match timeout {
         None => -1,
         // Round up so a 0.4 ms timer does not spin with a zero timeout.
-        Some(t) => i32::try_from(t.as_micros().div_ceil(1000)).unwrap_or(i32::MAX),
+        Some(t) => libc::c_int::try_from(t.as_micros().div_ceil(1000)).unwrap_or(libc::c_int::MAX),
     };
-    let timeout = PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX);
-    match poll(&mut pfds, timeout) {
-        Ok(_) => Ok(Ready {
-            readable: pfds
-                .iter()
-                .map(|p| {
-                    p.revents().is_some_and(|r| {
-                        r.intersects(PollFlags::POLLIN | PollFlags::POLLERR | PollFlags::POLLHUP)
-                    })
-                })
-                .collect(),
-        }),
-        Err(nix::Error::EINTR) => Ok(Ready {
-            readable: vec![false; fds.len()],
-        }),
-        Err(e) => Err(errno(e)),
+    let n = libc::nfds_t::try_from(fds.len()).unwrap_or(0);
+    // SAFETY: `pfds` is a valid array of at least `n` pollfd entries that
+    // lives across the call; the descriptors are borrowed, so open.
+    #[allow(unsafe_code)]
+    let rc = unsafe { libc::poll(pfds.as_mut_ptr(), n, ms) };
+    if rc < 0 {
+        let e = io::Error::last_os_error();
+        return if e.kind() == io::ErrorKind::Interrupted {
+            Ok(Ready(0))
+        } else {
+            Err(e)
+        };
     }
+    let mut mask = 0u32;
+    for (i, p) in pfds.iter().take(fds.len()).enumerate() {
+        if p.revents & (libc::POLLIN | libc::POLLERR | libc::POLLHUP) != 0 {
+            mask |= 1 << i;
+        }
+    }
+    Ok(Ready(mask))
 }
 
 /// True for addresses in 2000::/3 (global unicast).
@@ -256,7 +277,8 @@ mod tests {
         let lo = if_nametoindex("lo").unwrap();
         a.send(b"hello", b_addr, 0, Ipv6Addr::UNSPECIFIED).unwrap();
         let ready = wait_readable(&[b.as_fd()], Some(Duration::from_secs(2))).unwrap();
-        assert_eq!(ready.readable, vec![true]);
+        assert!(ready.is_readable(0));
+        assert!(!ready.is_readable(1));
         let mut buf = [0u8; 64];
         let meta = b.recv(&mut buf).unwrap().unwrap();
         assert_eq!(&buf[..meta.len], b"hello");

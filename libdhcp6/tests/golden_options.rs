@@ -1090,3 +1090,42 @@ fn every_variant_has_a_vector() {
     assert!(missing.is_empty(), "variants without a vector: {missing:?}");
     assert_eq!(seen.len(), ALL_VARIANTS.len());
 }
+
+#[rustfmt::skip]
+const ELAPSED_SATURATED: &[u8] = &[
+    0x00, 0x08, 0x00, 0x02, // OPTION_ELAPSED_TIME, length 2
+    0xff, 0xff,             //   0xffff: 655.35 s or more
+];
+
+/// C-011 (the Elapsed Time value is hundredths of a second, saturating at
+/// 0xffff, as emitted), C-014 (DUID-LLT time counts from 2000-01-01 modulo
+/// 2^32: the client DUID of every vector), C-015 (DUID-UUID is 18 octets).
+#[test]
+fn c011_c014_c015_generated_values_on_the_wire() {
+    use libdhcp6::timing::elapsed_time_value;
+    use std::time::Duration;
+    let v = elapsed_time_value(Duration::from_millis(1_230));
+    opt_both_ways(
+        &[0x00, 0x08, 0x00, 0x02, 0x00, 0x7b],
+        &OptionRepr::ElapsedTime(v),
+    );
+    let v = elapsed_time_value(Duration::from_secs(656));
+    opt_both_ways(ELAPSED_SATURATED, &OptionRepr::ElapsedTime(v));
+    let llt = Duid::new_llt(
+        1,
+        946_684_800 + 0x2a6b_3c1e,
+        &[0x00, 0x11, 0x22, 0x33, 0x44, 0x55],
+    );
+    assert_eq!(llt.unwrap(), client_duid());
+    let wrapped = Duid::new_llt(
+        1,
+        946_684_800 + (1 << 32) + 5,
+        &[0x00, 0x11, 0x22, 0x33, 0x44, 0x55],
+    );
+    assert_eq!(&wrapped.unwrap().as_bytes()[4..8], &[0, 0, 0, 5]);
+    assert_eq!(
+        parse_one(SERVERID_UUID).unwrap(),
+        OptionRepr::ServerId(Duid::new_uuid(SERVERID_UUID[6..].try_into().unwrap()))
+    );
+    assert_eq!(SERVERID_UUID.len() - 4, 18);
+}

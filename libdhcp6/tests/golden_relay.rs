@@ -424,3 +424,63 @@ fn c003_short_relay_header() {
         Some(Error::MissingRelayMsg)
     );
 }
+
+/// Relay reply wrapping (RFC 4994, RFC 8415 §19.3): an ERO naming a code
+/// twice, naming Interface-ID / Relay Message, or naming an option the
+/// level did not carry, still echoes each carried option exactly once.
+#[test]
+fn ero_echo_once_and_only_what_was_carried() {
+    let forw = RelayRepr {
+        msg_type: MessageType::RelayForw,
+        hop_count: 0,
+        link_address: ip("2001:db8:1::1"),
+        peer_address: ip(CLIENT_LL),
+        options: vec![
+            OptionRepr::InterfaceId(b"x".to_vec()),
+            OptionRepr::SubscriberId(b"s".to_vec()),
+            OptionRepr::Ero(vec![
+                OptionCode::SubscriberId,
+                OptionCode::SubscriberId,
+                OptionCode::InterfaceId,
+                OptionCode::RelayMsg,
+                OptionCode::RemoteId,
+            ]),
+            OptionRepr::RelayMsg(inner_solicit().to_vec().unwrap()),
+        ],
+    }
+    .to_vec()
+    .unwrap();
+    let (chain, _) = decapsulate(&forw).unwrap();
+    let adv = inner_advertise().to_vec().unwrap();
+    let wrapped = emit_to_vec(|w| encapsulate_reply(&chain, &adv, w)).unwrap();
+    let AnyMessage::Relay(r) = AnyMessage::from_bytes(&wrapped).unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        r.options,
+        vec![
+            OptionRepr::InterfaceId(b"x".to_vec()),
+            OptionRepr::SubscriberId(b"s".to_vec()),
+            OptionRepr::RelayMsg(adv),
+        ]
+    );
+    assert_eq!(
+        r.relay_msg(),
+        Some(&inner_advertise().to_vec().unwrap()[..])
+    );
+}
+
+/// C-001 / C-002: each representation refuses the other kind of header.
+#[test]
+fn c002_wrong_kind_refused_on_emit() {
+    let mut m = inner_solicit();
+    m.msg_type = MessageType::RelayForw;
+    assert_eq!(m.to_vec(), Err(Error::WrongMessageKind(12)));
+    let mut r = inner_forw();
+    r.msg_type = MessageType::Solicit;
+    assert_eq!(r.to_vec(), Err(Error::WrongMessageKind(1)));
+    assert_eq!(
+        RelayMessage::new_checked(&[1u8; 40][..]).err(),
+        Some(Error::WrongMessageKind(1))
+    );
+}

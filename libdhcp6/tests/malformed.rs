@@ -349,3 +349,37 @@ fn c008_unknown_kept_malformed_fails_message() {
     ];
     assert_eq!(MessageRepr::from_bytes(&bad), Err(bad_len(8, 1)));
 }
+
+/// Deep container nesting: 8,000 IA_TA levels in one option (all that
+/// fits in 65535 octets) decode without unbounded recursion, the levels
+/// past the decoder's depth bound kept as raw bytes, and re-emit byte for
+/// byte; inside a message too.
+#[test]
+fn deep_container_nesting_is_bounded() {
+    let mut cur: Vec<u8> = Vec::new();
+    for _ in 0..8000 {
+        let mut v = vec![0x00, 0x04];
+        v.extend_from_slice(&u16::try_from(4 + cur.len()).unwrap().to_be_bytes());
+        v.extend_from_slice(&[0, 0, 0, 1]);
+        v.extend_from_slice(&cur);
+        cur = v;
+    }
+    let opt = parse_one(&cur).unwrap();
+    assert_eq!(libdhcp6::wire::emit_to_vec(|w| opt.emit(w)).unwrap(), cur);
+    let mut depth = 0;
+    let mut o = &opt;
+    while let OptionRepr::IaTa(ia) = o {
+        depth += 1;
+        o = &ia.options[0];
+    }
+    assert!(
+        matches!(o, OptionRepr::Unknown { .. }),
+        "deep levels stay raw"
+    );
+    assert!(depth < 10, "typed depth {depth} is bounded");
+    let msg = [&[0x01, 0, 0, 1][..], &cur].concat();
+    assert_eq!(
+        MessageRepr::from_bytes(&msg).unwrap().to_vec().unwrap(),
+        msg
+    );
+}

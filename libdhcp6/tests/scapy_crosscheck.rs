@@ -9,7 +9,8 @@
 //! nested relay message, and each option's exact bytes as scapy re-serialises
 //! them.
 //!
-//! scapy (written against 2.8.0, the version tools/setup.sh installs) has no layer for SOL_MAX_RT (82),
+//! scapy (written against 2.8.0, the version tools/setup.sh installs; also
+//! passes with 2.5.0, Debian's python3-scapy) has no layer for SOL_MAX_RT (82),
 //! INF_MAX_RT (83), Relay-ID (53), Relay Source Port (135), PD Exclude
 //! (67), DHCPv4 Message (87) or DHCP4o6 Server Address (88), nor for message
 //! types 14-35: it shows those options as `DHCP6OptUnknown` (or `Raw` inside

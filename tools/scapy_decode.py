@@ -5,9 +5,11 @@ Reads lines "NAME HEX" from standard input (or from the file named as the
 only argument), decodes each message with scapy's DHCPv6 layers
 (scapy.layers.dhcp6), and prints one JSON object per line:
 
-    {"name": NAME, "layers": [LAYER, ...]}
+    {"name": NAME, "scapy": VERSION, "option_layers": [CODE, ...],
+     "layers": [LAYER, ...]}
 
-where LAYER is {"class": scapy class name, "raw": hex of the layer's own
+where option_layers lists the option codes this scapy has a layer for, and
+LAYER is {"class": scapy class name, "raw": hex of the layer's own
 bytes without its payload, "fields": {field name: value}}. Values are
 ints, strings (IPv6 addresses as scapy prints them), "hex:..." for bytes,
 lists, or nested {"layers": [...]} for packets held in a field (sub-options,
@@ -87,7 +89,7 @@ def layers(pkt):
     """The chain of layers of pkt, each with its own fields."""
     out = []
     layer = pkt
-    while layer is not None and not isinstance(layer, type(None)):
+    while layer is not None:
         if layer.__class__.__name__ == "NoPayload":
             break
         own = layer.copy()
@@ -122,6 +124,7 @@ def main():
         name, hexdata = line.split()
         pkt = decode(bytes.fromhex(hexdata))
         print(json.dumps({"name": name, "scapy": scapy.VERSION,
+                          "option_layers": sorted(dhcp6.dhcp6opts_by_code),
                           "layers": layers(pkt)}))
 
 

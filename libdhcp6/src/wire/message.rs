@@ -112,8 +112,13 @@ impl MessageRepr {
         if self.msg_type.is_relay() {
             return Err(Error::WrongMessageKind(self.msg_type.into()));
         }
+        // The header holds 24 bits; a wider value would be cut, not sent.
+        let [high, xid @ ..] = self.transaction_id.to_be_bytes();
+        if high != 0 {
+            return Err(Error::BadTransactionId(self.transaction_id));
+        }
         w.u8(self.msg_type.into())?;
-        w.bytes(&self.transaction_id.to_be_bytes()[1..])?;
+        w.bytes(&xid)?;
         self.options.iter().try_for_each(|o| o.emit(w))
     }
 
@@ -189,5 +194,24 @@ impl AnyMessage {
             Self::Message(m) => m.msg_type,
             Self::Relay(r) => r.msg_type,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// C-001: the transaction-id is 24 bits; a wider typed value is refused
+    /// rather than emitted as a different transaction-id.
+    #[test]
+    fn c001_transaction_id_wider_than_24_bits_refused() {
+        let mut m = MessageRepr {
+            msg_type: MessageType::Solicit,
+            transaction_id: 0x00ff_ffff,
+            options: Vec::new(),
+        };
+        assert_eq!(m.to_vec(), Ok(vec![0x01, 0xff, 0xff, 0xff]));
+        m.transaction_id = 0x0100_0000;
+        assert_eq!(m.to_vec(), Err(Error::BadTransactionId(0x0100_0000)));
     }
 }

@@ -98,6 +98,10 @@ pub enum Error {
     /// An option's data would exceed 65535 octets.
     #[error("option data longer than 65535 octets")]
     TooLong,
+    /// A transaction-id (or DHCPv4-over-DHCPv6 flags value) wider than the
+    /// 24 bits the header holds; emitting it would silently change it.
+    #[error("transaction-id {0:#x} does not fit in 24 bits")]
+    BadTransactionId(u32),
 }
 
 /// Result of the wire layer.

@@ -18,8 +18,13 @@ fi
 printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
 chmod 755 /usr/sbin/policy-rc.d
 
-# Debian packages the tests use.
-apt_packages=(iproute2 procps python3)
+# Debian packages the tests use: iproute2 for the namespaces, and the real
+# peers our daemons are tested against (WIDE-DHCPv6, ISC DHCP, Kea); kea-admin
+# brings perfdhcp for bench/.
+apt_packages=(iproute2 procps python3 kmod
+    wide-dhcpv6-server wide-dhcpv6-client wide-dhcpv6-relay
+    isc-dhcp-client isc-dhcp-relay isc-dhcp-server
+    kea-dhcp6-server kea-admin)
 missing=()
 for p in "${apt_packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -32,8 +37,18 @@ fi
 # scapy is the independent decoder our golden vectors are checked against.
 PY=${KAME6_PYTHON:-python3}
 if ! "$PY" -c 'import scapy' >/dev/null 2>&1; then
-    "$PY" -m pip install --quiet 'scapy==2.8.0'
+    # A pip-managed Python takes it from PyPI; Debian's own python3 refuses
+    # pip (externally managed), so there Debian's package is the fallback.
+    "$PY" -m pip install --quiet 'scapy==2.8.0' \
+        || { apt-get update -q && apt-get install -y -q --no-install-recommends python3-scapy; }
+    "$PY" -c 'import scapy' || { echo "tools/setup.sh: scapy is not importable by $PY" >&2; exit 1; }
 fi
+
+# The packages above must not leave daemons running on this machine's
+# interfaces (policy-rc.d stops service starts; this catches anything else).
+for d in dhcp6s dhcp6c dhcp6relay dhcpd dhcrelay dhclient kea-dhcp6 kea-dhcp4; do
+    pkill -x "$d" 2>/dev/null || true
+done
 
 # A Rust toolchain with rustfmt and clippy.
 if ! command -v cargo >/dev/null 2>&1; then

@@ -21,7 +21,7 @@ chmod 755 /usr/sbin/policy-rc.d
 # Debian packages the tests use: iproute2 for the namespaces, and the real
 # peers our daemons are tested against (WIDE-DHCPv6, ISC DHCP, Kea); kea-admin
 # brings perfdhcp for bench/.
-apt_packages=(iproute2 procps python3 kmod
+apt_packages=(iproute2 procps python3
     wide-dhcpv6-server wide-dhcpv6-client wide-dhcpv6-relay
     isc-dhcp-client isc-dhcp-relay isc-dhcp-server
     kea-dhcp6-server kea-admin)

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use libdhcp6::codes::MessageType;
+use libdhcp6::sys::batch::{RecvBatch, SendBatch};
 use libdhcp6::sys::daemon::{daemonize, PidFile};
 use libdhcp6::sys::log::{self, level_from_flags};
 use libdhcp6::sys::net::{
@@ -30,12 +31,16 @@ use crate::core::{pick_link_address, ClientIf, DropReason, InterfaceIdFormat, Or
 use crate::script::{script_env, ScriptRunner};
 
 const DEFAULT_PIDFILE: &str = "/var/run/dhcp6relay.pid";
-/// Largest datagram we accept; a Relay-forward adds at most a few hundred
-/// octets, and anything that no longer fits a UDP datagram is dropped.
-const BUF_LEN: usize = 65535;
-/// Datagrams handled per readable socket before polling again, so one busy
-/// side cannot starve the other.
+/// Largest datagram relayed: far above any real DHCPv6 message (jumbo
+/// frames are 9000 octets); a longer one arrives truncated and is dropped.
+const RX_LEN: usize = 16384;
+/// Room for a Relay-forward around the largest datagram.
+const TX_LEN: usize = RX_LEN + 1024;
+/// Datagrams moved per system call (recvmmsg / sendmmsg).
 const BATCH: usize = 64;
+/// Batches handled per readable socket before polling again, so one busy
+/// side cannot starve the other.
+const BATCHES_PER_TURN: usize = 8;
 /// How often interface addresses are re-read (link-addresses come and go with DAD).
 const REFRESH: Duration = Duration::from_secs(30);
 
@@ -197,8 +202,11 @@ struct State {
     /// Upstream interface for multicast server addresses.
     relay_ifindex: u32,
     scripts: ScriptRunner,
-    buf: Vec<u8>,
-    out: Vec<u8>,
+    rx: RecvBatch,
+    /// Relay-forwards waiting to go upstream.
+    tx_up: SendBatch,
+    /// Messages waiting to go to clients and downstream relays.
+    tx_down: SendBatch,
     next_refresh: Instant,
 }
 
@@ -307,8 +315,9 @@ fn relay6_init(opts: Opts) -> Result<State, String> {
         csock,
         ssock,
         relay_ifindex,
-        buf: vec![0; BUF_LEN],
-        out: vec![0; BUF_LEN],
+        rx: RecvBatch::new(BATCH, RX_LEN),
+        tx_up: SendBatch::new(BATCH, TX_LEN),
+        tx_down: SendBatch::new(BATCH, TX_LEN),
         next_refresh: Instant::now() + REFRESH,
     })
 }
@@ -350,10 +359,37 @@ fn log_counters(s: &State) {
     }
 }
 
-/// Forwards a client's (or downstream relay's) message to every server.
-fn relay_to_server(s: &mut State, len: usize, from: Origin) {
-    let pkt = s.buf.get(..len).unwrap_or_default();
-    let n = match s.relay.relay_to_server(pkt, from, &mut s.out) {
+/// Sends what is queued upstream.
+fn flush_up(s: &mut State) {
+    let sock = s.ssock.as_ref().unwrap_or(&s.csock);
+    if let (_, Some(e)) = s.tx_up.send(sock) {
+        log_err!("relay_to_server", "sendmmsg: {e}");
+    }
+}
+
+/// Sends what is queued downstream.
+fn flush_down(s: &mut State) {
+    if let (_, Some(e)) = s.tx_down.send(&s.csock) {
+        log_err!("relay_to_client", "sendmmsg: {e}");
+    }
+}
+
+/// Queues the Relay-forward for datagram `i` of the receive batch, once per server.
+fn relay_to_server(s: &mut State, i: usize) {
+    if s.tx_up.len() + s.relay.servers.len() > BATCH {
+        flush_up(s);
+    }
+    let Some((pkt, meta)) = s.rx.get(i) else {
+        return;
+    };
+    let from = Origin {
+        src: meta.src,
+        ifindex: meta.ifindex,
+    };
+    let Some(out) = s.tx_up.next_buf() else {
+        return;
+    };
+    let n = match s.relay.relay_to_server(pkt, from, out) {
         Ok(n) => n,
         Err(why) => {
             log_info!(
@@ -365,8 +401,13 @@ fn relay_to_server(s: &mut State, len: usize, from: Origin) {
             return;
         }
     };
-    let msg = s.out.get(..n).unwrap_or_default();
-    let sock = s.ssock.as_ref().unwrap_or(&s.csock);
+    log_debug!(
+        "relay_to_server",
+        "relaying {} octets from {}",
+        pkt.len(),
+        from.src
+    );
+    let mut first = true;
     for server in &s.relay.servers {
         let ifindex = if server.ip().is_multicast() {
             s.relay_ifindex
@@ -374,23 +415,29 @@ fn relay_to_server(s: &mut State, len: usize, from: Origin) {
             0
         };
         let dst = SocketAddrV6::new(*server.ip(), SERVER_PORT, 0, ifindex);
-        if let Err(e) = sock.send(msg, dst, ifindex, s.opts.bound) {
-            log_err!("relay_to_server", "sendto {dst}: {e}");
+        if first {
+            s.tx_up.commit(n, dst, ifindex, s.opts.bound);
+            first = false;
         } else {
-            log_debug!(
-                "relay_to_server",
-                "relayed {} octets from {} to {}",
-                len,
-                from.src,
-                dst
-            );
+            // The same Relay-forward again, for the next server.
+            let prev = s.tx_up.len() - 1;
+            s.tx_up.repeat(prev, dst, ifindex, s.opts.bound);
         }
     }
 }
 
-/// Delivers the message inside a Relay-reply downstream.
-fn relay_to_client(s: &mut State, len: usize, from: Origin) {
-    let pkt = s.buf.get(..len).unwrap_or_default();
+/// Queues the message inside the Relay-reply at datagram `i` for its peer.
+fn relay_to_client(s: &mut State, i: usize) {
+    if s.tx_down.is_full() {
+        flush_down(s);
+    }
+    let Some((pkt, meta)) = s.rx.get(i) else {
+        return;
+    };
+    let from = Origin {
+        src: meta.src,
+        ifindex: meta.ifindex,
+    };
     let d = match s.relay.relay_to_client(pkt, from) {
         Ok(d) => d,
         Err(why) => {
@@ -404,13 +451,9 @@ fn relay_to_client(s: &mut State, len: usize, from: Origin) {
         }
     };
     let payload = pkt.get(d.payload.clone()).unwrap_or_default();
-    match s
-        .csock
-        .send(payload, d.dst, d.ifindex, Ipv6Addr::UNSPECIFIED)
-    {
-        Ok(_) => log_debug!("relay_to_client", "relayed {} to {}", d.inner_type, d.dst),
-        Err(e) => log_err!("relay_to_client", "sendto {}: {e}", d.dst),
-    }
+    s.tx_down
+        .push(payload, d.dst, d.ifindex, Ipv6Addr::UNSPECIFIED);
+    log_debug!("relay_to_client", "relaying {} to {}", d.inner_type, d.dst);
     if d.inner_type == MessageType::Reply && s.opts.script.is_some() {
         let ifname = if_indextoname(d.ifindex).unwrap_or_default();
         let env = script_env(payload, &d.dst, &ifname);
@@ -420,41 +463,42 @@ fn relay_to_client(s: &mut State, len: usize, from: Origin) {
     }
 }
 
-/// Reads what is waiting on one socket (mirrors dhcp6relay.c:relay6_recv).
+/// Reads what is waiting on one socket, a batch at a time, and sends what
+/// it produced (mirrors dhcp6relay.c:relay6_recv).
 fn relay6_recv(s: &mut State, upstream: bool) {
-    for _ in 0..BATCH {
+    for _ in 0..BATCHES_PER_TURN {
         let sock = if upstream {
             s.ssock.as_ref().unwrap_or(&s.csock)
         } else {
             &s.csock
         };
-        let meta = match sock.recv(&mut s.buf) {
-            Ok(Some(m)) => m,
-            Ok(None) => return,
+        let got = match s.rx.recv(sock) {
+            Ok(n) => n,
             Err(e) => {
-                log_err!("relay6_recv", "recvmsg: {e}");
-                return;
+                log_err!("relay6_recv", "recvmmsg: {e}");
+                0
             }
         };
-        let from = Origin {
-            src: meta.src,
-            ifindex: meta.ifindex,
-        };
-        match s
-            .buf
-            .first()
-            .filter(|_| meta.len > 0)
-            .map(|&t| MessageType::from(t))
-        {
-            None => {
-                s.relay.counters.drop(DropReason::Malformed);
-            }
-            Some(MessageType::RelayRepl) => relay_to_client(s, meta.len, from),
-            Some(_) if upstream => {
+        for i in 0..got {
+            let Some((pkt, meta)) = s.rx.get(i) else {
+                continue;
+            };
+            let kind = pkt.first().map(|&t| MessageType::from(t));
+            match kind {
+                _ if meta.truncated || pkt.is_empty() => {
+                    s.relay.counters.drop(DropReason::Malformed)
+                }
+                Some(MessageType::RelayRepl) => relay_to_client(s, i),
                 // Only Relay-replies are expected on the upstream port.
-                s.relay.counters.drop(DropReason::NotClientInterface);
+                Some(_) if upstream => s.relay.counters.drop(DropReason::NotClientInterface),
+                Some(_) => relay_to_server(s, i),
+                None => s.relay.counters.drop(DropReason::Malformed),
             }
-            Some(_) => relay_to_server(s, meta.len, from),
+        }
+        flush_up(s);
+        flush_down(s);
+        if got < BATCH {
+            return;
         }
     }
 }

@@ -88,8 +88,9 @@ fn server_socket(addr: &str) -> UdpSocket {
 /// server socket receives (Relay-forwards and their source).
 fn client_to_server(t: &Topo, msgs: Vec<Vec<u8>>, expect: usize) -> Vec<(Vec<u8>, SocketAddrV6)> {
     let c0 = t.client.ifindex("c0");
-    let server = t.server.spawn_in(move || {
+    let server = t.server.spawn_ready(move |ready| {
         let s = server_socket("::");
+        ready.go();
         let mut got = Vec::new();
         let mut buf = [0u8; 65535];
         for _ in 0..expect.max(1) {
@@ -100,7 +101,6 @@ fn client_to_server(t: &Topo, msgs: Vec<Vec<u8>>, expect: usize) -> Vec<(Vec<u8>
         }
         got
     });
-    std::thread::sleep(Duration::from_millis(200));
     t.client.run_in(move || {
         let s = client_socket();
         for m in msgs {
@@ -117,7 +117,6 @@ fn client_to_server(t: &Topo, msgs: Vec<Vec<u8>>, expect: usize) -> Vec<(Vec<u8>
 fn counters(d: &Daemon) -> String {
     d.signal("USR1");
     d.wait_log("relay-forward sent:", Duration::from_secs(5));
-    std::thread::sleep(Duration::from_millis(200));
     d.log()
 }
 
@@ -172,12 +171,12 @@ fn relay_forward_bytes_and_reply_delivery() {
     let src = *src;
     let advertise = vec![2, 0, 0x42, 0x42, 0, 7, 0, 1, 0];
     let adv = advertise.clone();
-    let client = t.client.spawn_in(move || {
+    let client = t.client.spawn_ready(move |ready| {
         let s = client_socket();
+        ready.go();
         let mut buf = [0u8; 1500];
         s.recv_from(&mut buf).ok().map(|(n, _)| buf[..n].to_vec())
     });
-    std::thread::sleep(Duration::from_millis(200));
     t.server.run_in(move || {
         let (chain, _) = decapsulate(&fwd).unwrap();
         let reply = emit_to_vec(|w| encapsulate_reply(&chain, &adv, w)).unwrap();
@@ -227,8 +226,9 @@ fn refusals_are_dropped_and_counted() {
         .unwrap()
     };
     let (good, unknown_if) = (reply(r0), reply(r0 + 100));
-    let client = t.client.spawn_in(move || {
+    let client = t.client.spawn_ready(move |ready| {
         let s = client_socket();
+        ready.go();
         let mut buf = [0u8; 1500];
         let mut n = 0;
         while s.recv_from(&mut buf).is_ok() {
@@ -236,7 +236,6 @@ fn refusals_are_dropped_and_counted() {
         }
         n
     });
-    std::thread::sleep(Duration::from_millis(200));
     t.server.run_in(move || {
         let to = SocketAddrV6::new(RELAY_UP.parse().unwrap(), 547, 0, 0);
         server_socket(ROGUE).send_to(&good, to).unwrap();
@@ -324,12 +323,13 @@ fn multicast_server(ns: &Netns, ifname: &str) -> std::thread::JoinHandle<Option<
     };
     use std::os::fd::AsRawFd;
     let ifindex = ns.ifindex(ifname);
-    ns.spawn_in(move || {
+    ns.spawn_ready(move |ready| {
         let s = server_socket("::");
         s.join_multicast_v6(&"ff05::1:3".parse().unwrap(), ifindex)
             .unwrap();
         setsockopt(&s, sockopt::Ipv6RecvPacketInfo, &true).unwrap();
         setsockopt(&s, sockopt::Ipv6RecvHopLimit, &true).unwrap();
+        ready.go();
         let mut buf = [0u8; 4096];
         let mut cmsg = nix::cmsg_space!(libc::in6_pktinfo, libc::c_int);
         let deadline = std::time::Instant::now() + Duration::from_secs(5);
@@ -403,7 +403,6 @@ fn c090_c095_c096_multicast_default_restart_and_signals() {
     let mut relay = start(&[]);
     assert!(pid.exists(), "no PID file");
     let server = multicast_server(&t.server, "s0");
-    std::thread::sleep(Duration::from_millis(200));
     send_from_client(&t, solicit(0x95));
     let seen = server
         .join()
@@ -421,7 +420,6 @@ fn c090_c095_c096_multicast_default_restart_and_signals() {
     relay.signal("HUP");
     relay.wait_log("SIGHUP", Duration::from_secs(5));
     let server = multicast_server(&t.server, "s0");
-    std::thread::sleep(Duration::from_millis(200));
     send_from_client(&t, solicit(0x96));
     assert!(
         server.join().unwrap().is_some(),
@@ -443,7 +441,6 @@ fn c090_c095_c096_multicast_default_restart_and_signals() {
     // Restart with -H 3: same Interface-ID, the new hop limit.
     let _relay = start(&["-H", "3"]);
     let server = multicast_server(&t.server, "s0");
-    std::thread::sleep(Duration::from_millis(200));
     send_from_client(&t, solicit(0x97));
     let seen = server.join().unwrap().expect("relayed after restart");
     assert_eq!(seen.hop_limit, 3, "-H");

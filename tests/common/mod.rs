@@ -210,6 +210,20 @@ impl Netns {
         self.spawn_in(f).join().expect("namespace thread panicked")
     }
 
+    /// Starts `f` on a thread inside this namespace and returns once `f` has
+    /// called [`Ready::go`] (after binding its sockets) or ended, so the
+    /// caller never sends before the listener exists.
+    pub fn spawn_ready<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(Ready) -> R + Send + 'static,
+    ) -> std::thread::JoinHandle<R> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let handle = self.spawn_in(move || f(Ready(tx)));
+        // Err: the thread ended (or panicked) without saying ready; join reports it.
+        let _ = rx.recv_timeout(Duration::from_secs(10));
+        handle
+    }
+
     /// Starts `f` on a thread inside this namespace.
     pub fn spawn_in<R: Send + 'static>(
         &self,
@@ -237,6 +251,17 @@ impl Drop for Netns {
         let _ = Command::new("ip")
             .args(["netns", "del", &self.name])
             .output();
+    }
+}
+
+/// Given to a [`Netns::spawn_ready`] thread to say its sockets are bound.
+#[derive(Debug)]
+pub struct Ready(std::sync::mpsc::Sender<()>);
+
+impl Ready {
+    /// Lets the spawning thread go on.
+    pub fn go(self) {
+        let _ = self.0.send(());
     }
 }
 

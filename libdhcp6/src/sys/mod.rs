@@ -2,6 +2,7 @@
 //! interfaces, sockets, signals and syslog. `unsafe` appears only here, item
 //! by item, each with its `SAFETY:` reason.
 
+pub mod batch;
 pub mod daemon;
 pub mod duid_file;
 pub mod log;

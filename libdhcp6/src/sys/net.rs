@@ -24,6 +24,8 @@ pub struct RecvMeta {
     pub ifindex: u32,
     /// Destination address of the datagram (unicast or the multicast group).
     pub dst: Ipv6Addr,
+    /// The datagram was longer than the buffer and `len` octets are only its start.
+    pub truncated: bool,
 }
 
 /// A non-blocking UDP/IPv6 socket.
@@ -113,11 +115,13 @@ impl Udp6Socket {
             }
         }
         let len = msg.bytes;
+        let truncated = msg.flags.contains(MsgFlags::MSG_TRUNC);
         Ok(Some(RecvMeta {
             len,
             src,
             ifindex,
             dst,
+            truncated,
         }))
     }
 
@@ -148,6 +152,12 @@ impl Udp6Socket {
             Some(&to),
         )
         .map_err(errno)
+    }
+}
+
+impl AsRawFd for Udp6Socket {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.sock.as_raw_fd()
     }
 }
 

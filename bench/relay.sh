@@ -76,7 +76,8 @@ cat > "$WORK/kea.json" <<JSON
   "loggers": [ { "name": "kea-dhcp6", "output_options": [ { "output": "$WORK/kea.log" } ], "severity": "WARN" } ]
 } }
 JSON
-KEA_LOCKFILE_DIR=$WORK KEA_PIDFILE_DIR=$WORK ip netns exec $NS_S kea-dhcp6 -c "$WORK/kea.json" >"$WORK/kea.out" 2>&1 &
+# In a subshell, so that killing it at the end is not reported as a job.
+(KEA_LOCKFILE_DIR=$WORK KEA_PIDFILE_DIR=$WORK ip netns exec $NS_S kea-dhcp6 -c "$WORK/kea.json" >"$WORK/kea.out" 2>&1 &)
 sleep 2
 
 RELAY_PID=

@@ -58,11 +58,22 @@ fn lan(client: &Netns) {
 }
 
 fn our_relay(ns: &Netns, s: &Scratch, server: &str, lower: &str, upper: &str) -> Daemon {
+    our_relay_with(ns, s, server, lower, upper, &[])
+}
+
+fn our_relay_with(
+    ns: &Netns,
+    s: &Scratch,
+    server: &str,
+    lower: &str,
+    upper: &str,
+    extra: &[&str],
+) -> Daemon {
     let pid = s.path(&format!("relay-{lower}.pid"));
-    let d = ns.spawn(
-        env!("CARGO_BIN_EXE_dhcp6relay"),
-        &["-f", "-D", "-p", &pid, "-r", upper, "-s", server, lower],
-    );
+    let mut args = vec!["-f", "-D", "-p", &pid, "-r", upper, "-s", server];
+    args.extend_from_slice(extra);
+    args.push(lower);
+    let d = ns.spawn(env!("CARGO_BIN_EXE_dhcp6relay"), &args);
     d.wait_log("relaying for", Duration::from_secs(10));
     d
 }
@@ -129,17 +140,53 @@ fn assert_wide_client_leased(t: &Topo, addr_prefix: &str, lan_prefix: &str, logs
     );
 }
 
+/// Also runs the relay's `-S` script and checks WIDE's environment.
 #[test]
 fn wide_client_through_our_relay_from_wide_server() {
     let t = topology();
     let server = wide_dhcp6s(&t.server, &t.scratch, "s0", &wide_server_conf());
-    let relay = our_relay(&t.relay, &t.scratch, "2001:db8:ff::2", "r0", "r1");
+    let out = t.scratch.path("script.env");
+    let script = t.scratch.write(
+        "relay-script",
+        &format!("#!/bin/sh\nenv >> {out}\necho --- >> {out}\n"),
+    );
+    std::process::Command::new("chmod")
+        .args(["755", &script])
+        .output()
+        .unwrap();
+    let relay = our_relay_with(
+        &t.relay,
+        &t.scratch,
+        "2001:db8:ff::2",
+        "r0",
+        "r1",
+        &["-S", &script],
+    );
     let client = wide_dhcp6c(&t.client, &t.scratch, "c0", WIDE_CLIENT_CONF);
     assert_wide_client_leased(
         &t,
         "2001:db8:1::1234",
         "2001:db8:100:1:",
         &[&client, &relay, &server],
+    );
+    let client_ll = t.client.link_local("c0");
+    let ok = common::wait_until(Duration::from_secs(10), || {
+        std::fs::read_to_string(&out)
+            .unwrap_or_default()
+            .contains("iapd_0=")
+    });
+    let env = std::fs::read_to_string(&out).unwrap_or_default();
+    assert!(
+        ok,
+        "script did not run with iapd_0:\n{env}\n{}",
+        relay.log()
+    );
+    assert!(env.contains(&format!("client={client_ll}%r0")), "{env}");
+    assert!(env.contains("iana_0=2001:db8:1::1234"), "{env}");
+    assert!(env.contains("iapd_0=2001:db8:100::/56"), "{env}");
+    assert!(
+        !env.contains("PATH="),
+        "the script's environment must be only WIDE's: {env}"
     );
 }
 

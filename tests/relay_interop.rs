@@ -246,9 +246,9 @@ fn isc_client_through_our_relay_from_wide_server() {
     assert!(lease.contains("iaprefix 2001:db8:100::/56"), "{lease}");
 }
 
-/// client —(c0|a0)— our relay A —(a1|r0)— our relay B —(r1|s0)— Kea.
-#[test]
-fn two_of_our_relays_in_a_chain() {
+/// client —(c0|a0)— relay A —(a1|r0)— relay B —(r1|s0)— server; returns
+/// the topology (its `relay` is B) and A's namespace.
+fn chain_topology() -> (Topo, Netns) {
     require_root();
     let client = Netns::new("c");
     let ra = Netns::new("ra");
@@ -273,6 +273,13 @@ fn two_of_our_relays_in_a_chain() {
         server,
         scratch,
     };
+    (t, ra)
+}
+
+/// client —(c0|a0)— our relay A —(a1|r0)— our relay B —(r1|s0)— Kea.
+#[test]
+fn two_of_our_relays_in_a_chain() {
+    let (t, ra) = chain_topology();
     let kea = kea(&t);
     let relay_b = our_relay(&t.relay, &t.scratch, "2001:db8:ff::2", "r0", "r1");
     let relay_a = our_relay(&ra, &t.scratch, "2001:db8:2::1", "a0", "a1");
@@ -288,30 +295,7 @@ fn two_of_our_relays_in_a_chain() {
 /// client —(c0|a0)— our relay —(a1|r0)— ISC dhcrelay -6 —(r1|s0)— Kea.
 #[test]
 fn our_relay_behind_isc_dhcrelay() {
-    require_root();
-    let client = Netns::new("c");
-    let ra = Netns::new("ra");
-    let rb = Netns::new("rb");
-    let server = Netns::new("s");
-    veth(&client, "c0", &ra, "a0");
-    veth(&ra, "a1", &rb, "r0");
-    veth(&rb, "r1", &server, "s0");
-    ra.addr("a0", "2001:db8:1::1/64");
-    ra.addr("a1", "2001:db8:2::2/64");
-    rb.addr("r0", "2001:db8:2::1/64");
-    rb.addr("r1", "2001:db8:ff::1/64");
-    rb.route("2001:db8:1::/64", "2001:db8:2::2");
-    server.addr("s0", "2001:db8:ff::2/64");
-    server.route("2001:db8:1::/64", "2001:db8:ff::1");
-    server.route("2001:db8:2::/64", "2001:db8:ff::1");
-    lan(&client);
-    let scratch = Scratch::new(&format!("{}-files", client.name));
-    let t = Topo {
-        client,
-        relay: rb,
-        server,
-        scratch,
-    };
+    let (t, ra) = chain_topology();
     let kea = kea(&t);
     let isc = dhcrelay6(&t.relay, &t.scratch, "r0", "r1", "2001:db8:ff::2");
     let ours = our_relay(&ra, &t.scratch, "2001:db8:2::1", "a0", "a1");

@@ -8,6 +8,7 @@
 //!   relay nesting. Pure: no I/O, never panics on input.
 //! - [`duid`]: DUIDs, their text form and KAME's DUID file format. Pure.
 //! - [`timing`]: RFC 8415 constants and the retransmission algorithm. Pure.
+//! - [`alloc`]: free-slot sets for address and prefix pools, O(log n). Pure.
 //!
 //! - [`sys`]: the only module that touches the OS (files, interfaces; with the
 //!   daemons, sockets, signals and syslog).
@@ -15,6 +16,7 @@
 //! Everything outside `sys` is pure so it can be
 //! unit-tested and fuzzed.
 
+pub mod alloc;
 pub mod codes;
 pub mod duid;
 pub mod sys;

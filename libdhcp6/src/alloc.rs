@@ -22,7 +22,11 @@ impl SlotSet {
         if size > 0 {
             free.insert(0, size - 1);
         }
-        Self { size, free, free_count: size }
+        Self {
+            size,
+            free,
+            free_count: size,
+        }
     }
 
     /// Number of slots.
@@ -37,7 +41,11 @@ impl SlotSet {
 
     /// The free run holding `slot`, if any.
     fn run_of(&self, slot: u128) -> Option<(u128, u128)> {
-        self.free.range(..=slot).next_back().map(|(&s, &e)| (s, e)).filter(|&(_, e)| slot <= e)
+        self.free
+            .range(..=slot)
+            .next_back()
+            .map(|(&s, &e)| (s, e))
+            .filter(|&(_, e)| slot <= e)
     }
 
     /// True when `slot` is in the pool and free.
@@ -47,7 +55,9 @@ impl SlotSet {
 
     /// Marks `slot` used; false when it is outside the pool or already used.
     pub fn take(&mut self, slot: u128) -> bool {
-        let Some((s, e)) = self.run_of(slot) else { return false };
+        let Some((s, e)) = self.run_of(slot) else {
+            return false;
+        };
         self.free.remove(&s);
         if s < slot {
             self.free.insert(s, slot - 1);
@@ -164,7 +174,9 @@ mod tests {
             let slot = u128::from(x % 70);
             if x & 1 == 0 {
                 let got = s.take_near(slot);
-                let want = (0..64).map(|i| (slot % 64 + i) % 64).find(|&i| !model[i as usize]);
+                let want = (0..64)
+                    .map(|i| (slot % 64 + i) % 64)
+                    .find(|&i| !model[i as usize]);
                 assert_eq!(got, want);
                 if let Some(g) = got {
                     model[g as usize] = true;
@@ -176,7 +188,10 @@ mod tests {
                     model[slot as usize] = false;
                 }
             }
-            assert_eq!(s.free_count(), model.iter().filter(|u| !**u).count() as u128);
+            assert_eq!(
+                s.free_count(),
+                model.iter().filter(|u| !**u).count() as u128
+            );
         }
     }
 }

@@ -9,6 +9,7 @@
 //! - [`duid`]: DUIDs, their text form and KAME's DUID file format. Pure.
 //! - [`timing`]: RFC 8415 constants and the retransmission algorithm. Pure.
 //! - [`alloc`]: free-slot sets for address and prefix pools, O(log n). Pure.
+//! - [`lease`]: bindings behind the `LeaseStore` interface; `MemStore`. Pure.
 //!
 //! - [`sys`]: the only module that touches the OS (files, interfaces; with the
 //!   daemons, sockets, signals and syslog).
@@ -19,6 +20,7 @@
 pub mod alloc;
 pub mod codes;
 pub mod duid;
+pub mod lease;
 pub mod sys;
 pub mod timing;
 pub mod wire;

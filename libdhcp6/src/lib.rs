@@ -7,12 +7,15 @@
 //! - [`wire`]: zero-copy views over DHCPv6 bytes, typed representations,
 //!   relay nesting. Pure: no I/O, never panics on input.
 //! - [`duid`]: DUIDs, their text form and KAME's DUID file format. Pure.
+//! - [`config`]: the KAME configuration files (lexer, parser, checks,
+//!   printer, staged reload). Pure except `config::fs`.
 //! - [`timing`]: RFC 8415 constants and the retransmission algorithm. Pure.
 //!
 //! Everything outside `sys` (added with the daemons) is pure so it can be
 //! unit-tested and fuzzed.
 
 pub mod codes;
+pub mod config;
 pub mod duid;
 pub mod timing;
 pub mod wire;

@@ -136,7 +136,19 @@ pub fn configure_server(file: &File, now: UnixTime) -> Result<Staged<ServerConfi
                 pos,
                 "id-assoc is client configuration; dhcp6s ignores it",
             ),
-            Stmt::Profile(b) => return Err(wrong_daemon(&b.name.pos, "profile")),
+            // Debian's dhcp6s checks a profile like an interface block and
+            // then ignores it.
+            Stmt::Profile(b) => {
+                scope(b, Where::Interface, &mut w, &mut refs)?;
+                warn(
+                    &mut w,
+                    &b.name.pos,
+                    format!(
+                        "profile {} is client configuration; dhcp6s ignores it",
+                        b.name.value
+                    ),
+                );
+            }
             Stmt::LeaseFile(path) => {
                 if cfg.lease_file.is_some() {
                     return Err(invalid(pos, "lease-file given twice"));

@@ -231,7 +231,7 @@ fn semantic_errors_server() {
         ("keyinfo k { realm \"r\"; keyid 1; secret \"AA==\"; expire \"2001-01-01 00:00\"; };", "dhcp6s.conf:1:48: key k expiration time \"2001-01-01 00:00\" is in the past"),
         ("keyinfo k { realm \"r\"; keyid 1; secret \"AA==\"; expire \"soon\"; };", "dhcp6s.conf:1:48: invalid expiration time \"soon\""),
         ("keyinfo k { realm \"r\"; keyid 4294967296; secret \"AA==\"; };", "dhcp6s.conf:1:24: value 4294967296 out of range 0..4294967295"),
-        ("profile p { information-only; };", "dhcp6s.conf:1:9: 'profile' is client-only configuration, not allowed in dhcp6s.conf"),
+        ("profile p { information-only; };", "dhcp6s.conf:1:13: 'information-only' is client-only configuration, not allowed in dhcp6s.conf"),
     ];
     for (text, want) in cases {
         assert_eq!(&server_err(text), want, "{text}");

@@ -132,6 +132,9 @@ pub enum ErrorKind {
     /// Includes nested too deep (or a cycle).
     #[error("include nested deeper than {0} files (a cycle?)")]
     IncludeDepth(usize),
+    /// Too many `include` statements in one parse.
+    #[error("more than {0} include statements")]
+    TooManyIncludes(usize),
     /// A statement that belongs to the other daemon.
     #[error("{0}")]
     WrongDaemon(String),

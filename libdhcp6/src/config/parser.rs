@@ -20,6 +20,11 @@ use super::{Error, ErrorKind, InfoKind, LoadError, Loader, Pos, Warning};
 /// WIDE rejects a nested include chain deeper than this (kame-compat §2.1).
 pub const MAX_INCLUDE_DEPTH: usize = 10;
 
+/// At most this many `include` statements are followed in one parse, so a
+/// file that includes itself several times cannot make the parse grow
+/// exponentially (WIDE has no such bound).
+pub const MAX_INCLUDES: usize = 64;
+
 /// The words WIDE's scanner always reads as keywords, including the
 /// [debian] and [opnsense] additions. A name in a *reference* position
 /// (`delayedkey NAME`, `address-pool NAME`) is scanned as an ordinary word
@@ -128,7 +133,7 @@ pub fn parse(
         }
     };
     let mut out = Vec::new();
-    parse_text(&file, &text, loader, 0, warnings, &mut out)?;
+    parse_text(&file, &text, loader, 0, &mut 0, warnings, &mut out)?;
     Ok(out)
 }
 
@@ -141,7 +146,15 @@ pub fn parse_str(
     warnings: &mut Vec<Warning>,
 ) -> Result<File, Error> {
     let mut out = Vec::new();
-    parse_text(&Arc::from(file), text, loader, 0, warnings, &mut out)?;
+    parse_text(
+        &Arc::from(file),
+        text,
+        loader,
+        0,
+        &mut 0,
+        warnings,
+        &mut out,
+    )?;
     Ok(out)
 }
 
@@ -150,6 +163,7 @@ fn parse_text(
     text: &str,
     loader: &mut dyn Loader,
     depth: usize,
+    includes: &mut usize,
     warnings: &mut Vec<Warning>,
     out: &mut File,
 ) -> Result<(), Error> {
@@ -195,6 +209,10 @@ fn parse_text(
                         ErrorKind::IncludeDepth(MAX_INCLUDE_DEPTH),
                     ));
                 }
+                *includes += 1;
+                if *includes > MAX_INCLUDES {
+                    return Err(Error::new(start, ErrorKind::TooManyIncludes(MAX_INCLUDES)));
+                }
                 let path = resolve_include(file, &name);
                 match loader.load(&path) {
                     Ok(text) => {
@@ -203,6 +221,7 @@ fn parse_text(
                             &text,
                             loader,
                             depth + 1,
+                            includes,
                             warnings,
                             out,
                         )?;

@@ -107,18 +107,21 @@ pub fn configure_server(file: &File, now: UnixTime) -> Result<Staged<ServerConfi
                 }
             }
             Stmt::Pool(b) => {
+                unreferencable(&b.name, "pool", &mut w);
                 let p = pool(b, &mut w)?;
                 if pools.first(&b.name, &mut w) {
                     cfg.pools.push(p);
                 }
             }
             Stmt::PrefixPool(name, items) => {
+                unreferencable(name, "prefix-pool", &mut w);
                 let p = prefix_pool(name, items, &mut w)?;
                 if ppools.first(name, &mut w) {
                     cfg.prefix_pools.push(p);
                 }
             }
             Stmt::Keyinfo(name, params) => {
+                unreferencable(name, "keyinfo", &mut w);
                 let k = check::keyinfo(name, params, now, &mut w)?;
                 if keys.first(name, &mut w) {
                     cfg.keys.push(k);
@@ -206,6 +209,21 @@ pub fn configure_server(file: &File, now: UnixTime) -> Result<Staged<ServerConfi
         config: cfg,
         warnings: w,
     })
+}
+
+/// WIDE reads a keyword in a reference position as that keyword, so an
+/// object named like one can be defined but never used.
+fn unreferencable(name: &Spanned<String>, kind: &str, w: &mut Vec<Warning>) {
+    if super::parser::is_kame_keyword(&name.value) {
+        warn(
+            w,
+            &name.pos,
+            format!(
+                "{kind} name '{}' is a keyword and can never be referenced",
+                name.value
+            ),
+        );
+    }
 }
 
 fn pool_ref(

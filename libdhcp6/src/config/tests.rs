@@ -326,6 +326,19 @@ fn includes() {
         "loop.conf:1:1: include nested deeper than 10 files (a cycle?)"
     );
 
+    // A file including itself twice per level would expand 2^10 times, so
+    // Bounded by the total count as well as the depth.
+    let many = "include \"leaf.conf\";\n".repeat(65);
+    let mut l = MemLoader::new()
+        .with("wide.conf", &many)
+        .with("leaf.conf", "");
+    assert_eq!(
+        load_server("wide.conf", &mut l, NOW)
+            .unwrap_err()
+            .to_string(),
+        "wide.conf:65:1: more than 64 include statements"
+    );
+
     // Missing include: a warning, as in WIDE; missing main file: an error.
     let s = server("include \"/nonexistent.conf\";").unwrap();
     assert_eq!(s.warnings[0].to_string(), "dhcp6s.conf:1:1: warning: include file /nonexistent.conf not found (ignored, as WIDE does)");
@@ -343,6 +356,10 @@ fn names_may_be_keywords_where_wide_allows() {
     )
     .unwrap();
     assert_eq!(s.config.interfaces[0].name, "host");
+    assert_eq!(
+        s.warnings[0].to_string(),
+        "dhcp6s.conf:3:6: warning: pool name 'interface' is a keyword and can never be referenced"
+    );
     server_round_trip(&s.config);
 }
 

@@ -64,7 +64,7 @@ pub enum DhcpOpt {
     Info(InfoKind),
     /// `refreshtime`
     RefreshTime,
-    /// `raw-option CODE HEX` ([opnsense]).
+    /// `raw-option CODE HEX` (\[opnsense\]).
     Raw(u16, Vec<u8>),
 }
 
@@ -146,11 +146,11 @@ pub struct Block {
 /// How the interface identifier of a prefix-interface is chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IfidSpec {
-    /// `ifid N;` ([debian], [opnsense]).
+    /// `ifid N;` (\[debian\], \[opnsense\]).
     Value(u64),
-    /// `ifid-random;` ([debian]) or `ifid random;` ([opnsense]).
+    /// `ifid-random;` (\[debian\]) or `ifid random;` (\[opnsense\]).
     Random,
-    /// `ifid eui-64;` ([opnsense]).
+    /// `ifid eui-64;` (\[opnsense\]).
     Eui64,
 }
 
@@ -221,7 +221,7 @@ pub enum Stmt {
     Option(OptionStmt),
     /// `interface IF { ... };`
     Interface(Block),
-    /// `profile NAME { ... };` ([debian])
+    /// `profile NAME { ... };` (\[debian\])
     Profile(Block),
     /// `host NAME { ... };`
     Host(Block),

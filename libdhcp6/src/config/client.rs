@@ -1,5 +1,5 @@
 //! The meaning of dhcp6c.conf (kame-compat §2.4): WIDE's `configure_*`
-//! checks for the client, with the [debian] and [opnsense] additions and
+//! checks for the client, with the \[debian\] and \[opnsense\] additions and
 //! kame6's IA_TA and RFC 7550 choices.
 
 use super::ast::{

@@ -26,7 +26,7 @@ pub const MAX_INCLUDE_DEPTH: usize = 10;
 pub const MAX_INCLUDES: usize = 64;
 
 /// The words WIDE's scanner always reads as keywords, including the
-/// [debian] and [opnsense] additions. A name in a *reference* position
+/// \[debian\] and \[opnsense\] additions. A name in a *reference* position
 /// (`delayedkey NAME`, `address-pool NAME`) is scanned as an ordinary word
 /// there, so one of these is a syntax error in WIDE; we say why instead.
 const KAME_KEYWORDS: &[&str] = &[

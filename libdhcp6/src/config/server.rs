@@ -67,6 +67,7 @@ pub fn configure_server(file: &File, now: UnixTime) -> Result<Staged<ServerConfi
         Names::default(),
     );
     let mut host_duids: Vec<(Duid, String)> = Vec::new();
+    let (mut link_pos, mut ppool_pos): (Vec<Pos>, Vec<Pos>) = (Vec::new(), Vec::new());
     for stmt in file {
         let pos = &stmt.pos;
         match &stmt.value {
@@ -83,6 +84,7 @@ pub fn configure_server(file: &File, now: UnixTime) -> Result<Staged<ServerConfi
             Stmt::Link(b) => {
                 let link = link(b, &mut w, &mut refs)?;
                 if links.first(&b.name, &mut w) {
+                    link_pos.push(b.name.pos.clone());
                     cfg.links.push(link);
                 }
             }
@@ -117,6 +119,7 @@ pub fn configure_server(file: &File, now: UnixTime) -> Result<Staged<ServerConfi
                 unreferencable(name, "prefix-pool", &mut w);
                 let p = prefix_pool(name, items, &mut w)?;
                 if ppools.first(name, &mut w) {
+                    ppool_pos.push(name.pos.clone());
                     cfg.prefix_pools.push(p);
                 }
             }
@@ -176,6 +179,7 @@ pub fn configure_server(file: &File, now: UnixTime) -> Result<Staged<ServerConfi
             }
         }
     }
+    check_overlaps(&cfg, &link_pos, &ppool_pos)?;
     for (kind, name, pos) in refs.0 {
         let found = match kind {
             "pool" => cfg.pools.iter().any(|p| p.name == name),
@@ -209,6 +213,57 @@ pub fn configure_server(file: &File, now: UnixTime) -> Result<Staged<ServerConfi
         config: cfg,
         warnings: w,
     })
+}
+
+/// Two links that claim the same link-address prefix or Interface-ID, or
+/// two prefix pools that overlap, would make the server's choice depend on
+/// file order or hand out one prefix twice: refuse them (kame6 objects, so
+/// no WIDE file is affected).
+fn check_overlaps(cfg: &ServerConfig, link_pos: &[Pos], ppool_pos: &[Pos]) -> Result<(), Error> {
+    for (i, (l, pos)) in cfg.links.iter().zip(link_pos).enumerate() {
+        for earlier in cfg.links.iter().take(i) {
+            if let Some((a, len)) = l
+                .link_addresses
+                .iter()
+                .find(|p| earlier.link_addresses.contains(p))
+            {
+                return Err(invalid(
+                    pos,
+                    format!(
+                        "link {}: link-address {a}/{len} is already used by link {}",
+                        l.name, earlier.name
+                    ),
+                ));
+            }
+            if l.interface_ids
+                .iter()
+                .any(|id| earlier.interface_ids.contains(id))
+            {
+                return Err(invalid(
+                    pos,
+                    format!(
+                        "link {}: interface-id is already used by link {}",
+                        l.name, earlier.name
+                    ),
+                ));
+            }
+        }
+    }
+    for (i, (p, pos)) in cfg.prefix_pools.iter().zip(ppool_pos).enumerate() {
+        for earlier in cfg.prefix_pools.iter().take(i) {
+            let shorter = p.prefix_len.min(earlier.prefix_len);
+            if check::mask(p.prefix, shorter) == check::mask(earlier.prefix, shorter) {
+                return Err(invalid(
+                    pos,
+                    format!(
+                        "prefix-pool {} overlaps prefix-pool {}",
+                        p.name, earlier.name
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// WIDE reads a keyword in a reference position as that keyword, so an

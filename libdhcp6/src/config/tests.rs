@@ -441,6 +441,18 @@ host h {
         "dhcp6s.conf:1:18: 'link-address' is not allowed in an interface block"
     );
     assert_eq!(
+        server_err("link a { link-address 2001:db8::/64; };\nlink b { interface-id \"x\"; link-address 2001:db8::/64; };"),
+        "dhcp6s.conf:2:6: link b: link-address 2001:db8::/64 is already used by link a"
+    );
+    assert_eq!(
+        server_err("link a { interface-id \"x\"; };\nlink b { interface-id 78; };"),
+        "dhcp6s.conf:2:6: link b: interface-id is already used by link a"
+    );
+    assert_eq!(
+        server_err("prefix-pool a { prefix 2001:db8::/40 delegate 56; };\nprefix-pool b { prefix 2001:db8:10::/48 delegate 56; };"),
+        "dhcp6s.conf:2:13: prefix-pool b overlaps prefix-pool a"
+    );
+    assert_eq!(
         server_err("dhcp4o6-port 70000;"),
         "dhcp6s.conf:1:1: value 70000 out of range 1..65535"
     );

@@ -252,7 +252,7 @@ pub enum RequestItem {
     Info(InfoKind),
     /// `refreshtime`.
     RefreshTime,
-    /// `raw-option CODE` ([opnsense]).
+    /// `raw-option CODE` (\[opnsense\]).
     Raw(u16),
 }
 
@@ -271,7 +271,7 @@ pub struct ClientInterface {
     pub rapid_commit: bool,
     /// `send authentication NAME`.
     pub authentication: Option<String>,
-    /// `send raw-option CODE HEX` ([opnsense]).
+    /// `send raw-option CODE HEX` (\[opnsense\]).
     pub send_raw: Vec<(u16, Vec<u8>)>,
     /// Option Request option contents, in order, no duplicates.
     pub request: Vec<RequestItem>,
@@ -294,7 +294,7 @@ pub struct ClientInterface {
 pub enum Ifid {
     /// Modified EUI-64 of the interface (WIDE's default).
     Eui64,
-    /// `ifid N` ([debian]): the low 64 bits.
+    /// `ifid N` (\[debian\]): the low 64 bits.
     Value(u64),
     /// `ifid-random` / `ifid random`: drawn when the daemon starts.
     Random,
@@ -305,9 +305,9 @@ pub enum Ifid {
 pub struct PrefixInterface {
     /// Interface name.
     pub name: String,
-    /// `sla-id` ([debian]: default is the block's position).
+    /// `sla-id` (\[debian\]: default is the block's position).
     pub sla_id: Option<u32>,
-    /// `sla-len` ([debian]: default shrinks to fit).
+    /// `sla-len` (\[debian\]: default shrinks to fit).
     pub sla_len: Option<u8>,
     /// Interface identifier.
     pub ifid: Ifid,
@@ -338,7 +338,7 @@ pub struct IaNaConf {
 pub struct ClientConfig {
     /// Interface blocks.
     pub interfaces: Vec<ClientInterface>,
-    /// [debian] profiles.
+    /// \[debian\] profiles.
     pub profiles: Vec<ClientInterface>,
     /// IA_PD declarations.
     pub ia_pds: Vec<IaPdConf>,

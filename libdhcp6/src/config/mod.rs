@@ -123,6 +123,9 @@ pub enum ErrorKind {
         "'{0}' is a keyword and cannot be referenced by name (WIDE rejects it too); rename it"
     )]
     KeywordAsName(String),
+    /// A number where WIDE's scanner reads a name as a number.
+    #[error("'{0}' is a number and cannot be referenced by name (WIDE rejects it too); rename it")]
+    NumberAsName(String),
     /// The main file does not exist (WIDE silently runs without it).
     #[error("configuration file {0} not found")]
     NotFound(String),

@@ -342,6 +342,9 @@ impl Parser {
         if is_kame_keyword(&n.value) {
             return Err(Error::new(n.pos, ErrorKind::KeywordAsName(n.value)));
         }
+        if is_wide_number(&n.value) {
+            return Err(Error::new(n.pos, ErrorKind::NumberAsName(n.value)));
+        }
         Ok(n.value)
     }
 
@@ -866,6 +869,13 @@ impl Parser {
         self.semi("after '}'")?;
         Ok(Stmt::IdAssoc(ty, iaid, items))
     }
+}
+
+/// True for the words WIDE's scanner reads as a NUMBER (`[0-9]+` or
+/// `[0-9]*\.[0-9]+`), which it cannot take as a name in a reference
+/// position.
+pub fn is_wide_number(w: &str) -> bool {
+    (!w.is_empty() && w.bytes().all(|b| b.is_ascii_digit())) || is_wide_decimal(w)
 }
 
 /// `[0-9]*\.[0-9]+`: what WIDE's scanner takes as a number and truncates.

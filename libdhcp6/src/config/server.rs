@@ -266,19 +266,21 @@ fn check_overlaps(cfg: &ServerConfig, link_pos: &[Pos], ppool_pos: &[Pos]) -> Re
     Ok(())
 }
 
-/// WIDE reads a keyword in a reference position as that keyword, so an
-/// object named like one can be defined but never used.
+/// WIDE reads a keyword (or a number) in a reference position as that
+/// token, so an object named like one can be defined but never used.
 fn unreferencable(name: &Spanned<String>, kind: &str, w: &mut Vec<Warning>) {
-    if super::parser::is_kame_keyword(&name.value) {
-        warn(
-            w,
-            &name.pos,
-            format!(
-                "{kind} name '{}' is a keyword and can never be referenced",
-                name.value
-            ),
-        );
-    }
+    let what = if super::parser::is_kame_keyword(&name.value) {
+        "a keyword"
+    } else if super::parser::is_wide_number(&name.value) {
+        "a number"
+    } else {
+        return;
+    };
+    let msg = format!(
+        "{kind} name '{}' is {what} and can never be referenced",
+        name.value
+    );
+    warn(w, &name.pos, msg);
 }
 
 fn pool_ref(

@@ -162,6 +162,7 @@ fn syntax_errors() {
         ("option domain-name \"x", "dhcp6s.conf:1:20: unterminated quoted string"),
         ("option bogus 1;", "dhcp6s.conf:1:8: expected an option name after 'option', found 'bogus'"),
         ("pool pool { range 2001:db8::1 to 2001:db8::2; };\ninterface eth0 { address-pool pool 10; };", "dhcp6s.conf:2:31: 'pool' is a keyword and cannot be referenced by name (WIDE rejects it too); rename it"),
+        ("pool 12 { range ::1 to ::2; };\ninterface eth0 { address-pool 12 10; };", "dhcp6s.conf:2:31: '12' is a number and cannot be referenced by name (WIDE rejects it too); rename it"),
         ("host h { prefix 2001:db8::/48 3600s; };", "dhcp6s.conf:1:31: expected a lifetime after prefix, found '3600s'"),
         ("interface eth0 { allow everything; };", "dhcp6s.conf:1:24: expected 'rapid-commit', 'partial-advertise' or 'renew-missing-ia' after 'allow', found 'everything'"),
         ("host h @", "dhcp6s.conf:1:8: unexpected character '@'"),

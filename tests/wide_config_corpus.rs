@@ -7,7 +7,8 @@
 //! interfaces are `lo` and veth pairs named `eth0`..`eth3` (the names the
 //! corpus uses; WIDE insists they exist). Its stderr tells the result:
 //! `failed to parse configuration file` (rejected) or `clear_poolconf:
-//! called` not followed by that line (accepted). The daemon is then
+//! called` not followed by that line (accepted); a few files make WIDE
+//! die from a signal, recorded as `crash`. The daemon is then
 //! killed; every wait is bounded. `/var/lib/dhcpv6` is bind-mounted to a
 //! scratch directory in a private mount namespace, so the DUIDs WIDE
 //! writes never touch the machine's own.
@@ -111,6 +112,8 @@ impl Drop for Reaper {
 enum Verdict {
     Accept,
     Reject,
+    /// WIDE died from a signal while parsing (only WIDE can get this).
+    Crash,
 }
 
 impl Verdict {
@@ -118,6 +121,7 @@ impl Verdict {
         match word {
             "accept" => Verdict::Accept,
             "reject" => Verdict::Reject,
+            "crash" => Verdict::Crash,
             other => panic!("verdicts.txt: unknown verdict {other}"),
         }
     }
@@ -152,7 +156,7 @@ fn wide_verdict(ns: &Netns, server: bool, file: &Path) -> Result<Verdict, String
         .spawn()
         .map_err(|e| e.to_string())?;
     let stderr = child.stderr.take().ok_or("no stderr")?;
-    let reaper = Reaper(child);
+    let mut reaper = Reaper(child);
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines() {
@@ -192,11 +196,30 @@ fn wide_verdict(ns: &Netns, server: bool, file: &Path) -> Result<Verdict, String
                 }
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
-            Err(mpsc::RecvTimeoutError::Disconnected) => break committed.map(|_| Verdict::Accept),
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                if committed.is_some() {
+                    break Some(Verdict::Accept);
+                }
+                break died_from_signal(&mut reaper.0).then_some(Verdict::Crash);
+            }
         }
     };
     drop(reaper);
     verdict.ok_or(log)
+}
+
+/// Waits (bounded) for a daemon whose stderr closed; true if a signal
+/// ended it (WIDE segfaults on some files, e.g. a repeated `keyid`).
+fn died_from_signal(child: &mut Child) -> bool {
+    use std::os::unix::process::ExitStatusExt;
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            return status.signal().is_some();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
 }
 
 fn our_verdict(server: bool, file: &Path) -> (Verdict, String) {

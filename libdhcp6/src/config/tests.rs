@@ -525,3 +525,78 @@ fn no_panics_on_odd_input() {
         let _ = client(text);
     }
 }
+
+/// The remaining messages, one case each.
+#[test]
+fn other_messages() {
+    let cases: &[(&str, &str)] = &[
+        ("interface eth0 { preference 99999999999999999999; };", "dhcp6s.conf:1:29: number 99999999999999999999 is too large"),
+        ("option refreshtime 4294967296;", "dhcp6s.conf:1:1: value 4294967296 out of range 600..4294967295"),
+        ("option domain-name \"\";", "dhcp6s.conf:1:1: empty domain name"),
+        ("lease-file \"/a\";\nlease-file \"/b\";", "dhcp6s.conf:2:1: lease-file given twice"),
+        ("dhcp4o6-port 1;\ndhcp4o6-port 2;", "dhcp6s.conf:2:1: dhcp4o6-port given twice"),
+        ("link l { interface-id \"\"; };", "dhcp6s.conf:1:10: empty interface-id"),
+        ("link l { interface-id \"a\"; interface-id 61; };", "dhcp6s.conf:1:28: duplicated interface-id"),
+        ("link l { link-address 2001:db8::/64; link-address 2001:db8::/64; };", "dhcp6s.conf:1:38: duplicated link-address 2001:db8::/64"),
+        ("pool p { preference 1; };", "dhcp6s.conf:1:10: 'preference' is not allowed in a pool block"),
+        ("prefix-pool p { prefix 2001:db8::/40 delegate 48; prefix 2001:db9::/40 delegate 48; };", "dhcp6s.conf:1:51: prefix-pool p: only one prefix per pool"),
+        ("prefix-pool p { };", "dhcp6s.conf:1:13: prefix-pool p: no prefix"),
+        ("prefix-pool p { prefix ff00::/8 delegate 16; };", "dhcp6s.conf:1:17: multicast prefix ff00::"),
+        ("host h { duid 00:01:02; prefix-pool nope 10; };", "dhcp6s.conf:1:25: prefix-pool 'nope' is not defined"),
+        ("interface eth0 { ta-pool nope 10; };", "dhcp6s.conf:1:18: pool 'nope' is not defined"),
+        ("interface eth0 { allow partial-advertise; };", "dhcp6s.conf:1:18: 'allow partial-advertise/renew-missing-ia' is client-only configuration, not allowed in dhcp6s.conf"),
+        ("authentication a { protocol other; };", "dhcp6s.conf:1:29: expected 'delayed' or 'reconfig' after 'protocol', found 'other'"),
+        ("authentication a { algorithm sha256; };", "dhcp6s.conf:1:30: expected 'hmac-md5' after 'algorithm', found 'sha256'"),
+        ("authentication a { rdm other; };", "dhcp6s.conf:1:24: expected 'monocounter' after 'rdm', found 'other'"),
+        ("keyinfo k { colour \"red\"; };", "dhcp6s.conf:1:13: expected 'realm', 'keyid', 'secret', 'expire' or '}' in keyinfo, found 'colour'"),
+        ("include foo;", "dhcp6s.conf:1:9: expected a quoted include file name, found 'foo'"),
+    ];
+    for (text, want) in cases {
+        assert_eq!(&server_err(text), want, "{text}");
+    }
+    let long = format!(
+        "keyinfo k {{ realm \"r\"; keyid 1; secret \"{}\"; }};",
+        "A".repeat(1368)
+    );
+    assert_eq!(
+        server_err(&long),
+        "dhcp6s.conf:1:33: secret longer than 1023 bytes"
+    );
+    let cases: &[(&str, &str)] = &[
+        ("link l { };", "dhcp6c.conf:1:1: 'link' is server-only configuration, not allowed in dhcp6c.conf"),
+        ("prefix-pool p { };", "dhcp6c.conf:1:1: 'prefix-pool' is server-only configuration, not allowed in dhcp6c.conf"),
+        ("dhcp4o6-port 1;", "dhcp6c.conf:1:1: 'dhcp4o6-port' is server-only configuration, not allowed in dhcp6c.conf"),
+        ("id-assoc pd 1 { prefix-interface eth1 { sla-id 4294967296; }; };", "dhcp6c.conf:1:41: value 4294967296 out of range 0..4294967295"),
+        ("id-assoc pd 1 { prefix-interface eth1 { colour 1; }; };", "dhcp6c.conf:1:41: expected 'sla-id', 'sla-len', 'ifid', 'ifid-random' or '}' in prefix-interface, found 'colour'"),
+        ("id-assoc na 1 { address 2001:db8::1 10; address 2001:db8::1 10; };", "dhcp6c.conf:1:41: duplicated address 2001:db8::1"),
+        ("id-assoc pd 1 { prefix ::/56 10; prefix ::/56 10; };", "dhcp6c.conf:1:34: duplicated prefix ::/56"),
+        ("id-assoc na 4294967296 { };", "dhcp6c.conf:1:13: value 4294967296 out of range 0..4294967295"),
+        ("interface eth0 { send raw-option 65536; };", "dhcp6c.conf:1:34: value 65536 out of range 0..65535"),
+        ("interface eth0 { request dhcp4o6-server-address; };", "dhcp6c.conf:1:26: expected an option name after 'request', found 'dhcp4o6-server-address'"),
+    ];
+    for (text, want) in cases {
+        assert_eq!(&client_err(text), want, "{text}");
+    }
+    // Read errors other than "not found" are fatal, also for includes.
+    let mut l = |p: &str| -> Result<String, LoadError> {
+        if p == "m.conf" {
+            Ok("include \"/secret\";".into())
+        } else {
+            Err(LoadError::Other("permission denied".into()))
+        }
+    };
+    assert_eq!(
+        load_server("m.conf", &mut l, NOW).unwrap_err().to_string(),
+        "m.conf:1:1: cannot read /secret: permission denied"
+    );
+    // Warnings with no error.
+    let c = client("id-assoc pd 1 { prefix-interface eth1 { sla-id 300; sla-len 8; }; prefix-interface eth1 { }; };\ninterface eth0 { send ia-pd 1; };").unwrap();
+    let msgs: Vec<String> = c.warnings.iter().map(|w| w.message.clone()).collect();
+    assert_eq!(
+        msgs,
+        [
+            "sla-id 300 does not fit in sla-len 8; WIDE would corrupt the prefix",
+            "duplicated prefix-interface eth1 (ignored)"
+        ]
+    );
+}

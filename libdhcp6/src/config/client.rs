@@ -40,15 +40,17 @@ pub fn configure_client(file: &File, now: UnixTime) -> Result<Staged<ClientConfi
         let pos = &stmt.pos;
         match &stmt.value {
             Stmt::Interface(b) | Stmt::Profile(b) => {
-                let i = interface(b, &mut w, &mut sends, &mut auth_refs)?;
                 let is_if = matches!(stmt.value, Stmt::Interface(_));
                 let names = if is_if { &mut ifs } else { &mut profiles };
-                if names.first(&b.name, &mut w) {
-                    if is_if {
-                        cfg.interfaces.push(i);
-                    } else {
-                        cfg.profiles.push(i);
-                    }
+                // WIDE drops a second block of the same name unchecked.
+                if !names.first(&b.name, &mut w) {
+                    continue;
+                }
+                let i = interface(b, &mut w, &mut sends, &mut auth_refs)?;
+                if is_if {
+                    cfg.interfaces.push(i);
+                } else {
+                    cfg.profiles.push(i);
                 }
             }
             Stmt::IdAssoc(ty, iaid, decls) => {
@@ -57,7 +59,6 @@ pub fn configure_client(file: &File, now: UnixTime) -> Result<Staged<ClientConfi
                     IaType::Na => cfg.ia_nas.iter().any(|i| i.iaid == *iaid),
                     IaType::Ta => cfg.ia_tas.iter().any(|i| i.iaid == *iaid),
                 };
-                let ia = id_assoc(*ty, *iaid, decls, &mut w)?;
                 if exists {
                     warn(
                         &mut w,
@@ -66,6 +67,7 @@ pub fn configure_client(file: &File, now: UnixTime) -> Result<Staged<ClientConfi
                     );
                     continue;
                 }
+                let ia = id_assoc(*ty, *iaid, decls, &mut w)?;
                 match ia {
                     Ia::Pd(p) => cfg.ia_pds.push(p),
                     Ia::Na(n) if *ty == IaType::Na => cfg.ia_nas.push(n),
@@ -73,16 +75,16 @@ pub fn configure_client(file: &File, now: UnixTime) -> Result<Staged<ClientConfi
                 }
             }
             Stmt::Keyinfo(name, params) => {
-                let k = check::keyinfo(name, params, now, &mut w)?;
-                if keys.first(name, &mut w) {
-                    cfg.keys.push(k);
+                if !keys.first(name, &mut w) {
+                    continue;
                 }
+                cfg.keys.push(check::keyinfo(name, params, now, &mut w)?);
             }
             Stmt::Authentication(name, params) => {
-                let a = check::auth(name, params, false, &mut w)?;
-                if auths.first(name, &mut w) {
-                    cfg.auths.push(a);
+                if !auths.first(name, &mut w) {
+                    continue;
                 }
+                cfg.auths.push(check::auth(name, params, false, &mut w)?);
             }
             // Accepted and ignored by WIDE's dhcp6c (kame-compat §2.4).
             Stmt::Option(OptionStmt::RefreshTime(n)) => {

@@ -818,11 +818,14 @@ impl Parser {
         let mut items = Vec::new();
         while self.peek().tok != Tok::RBrace {
             let pos = self.peek().pos.clone();
-            let v = if self.keyword("prefix") {
+            // WIDE's grammar has separate statement lists for IA_PD and
+            // IA_NA, so the wrong one is a syntax error there too.
+            let pd = ty == IaType::Pd;
+            let v = if pd && self.keyword("prefix") {
                 IaDeclKind::Prefix(self.prefixparam()?)
-            } else if self.keyword("address") {
+            } else if !pd && self.keyword("address") {
                 IaDeclKind::Address(self.addrparam()?)
-            } else if self.keyword("prefix-interface") {
+            } else if pd && self.keyword("prefix-interface") {
                 let name = self.name("an interface name")?;
                 self.punct(Tok::LBrace, "'{'", "after prefix-interface name")?;
                 let mut pifs = Vec::new();
@@ -856,11 +859,10 @@ impl Parser {
                 }
                 self.bump();
                 IaDeclKind::PrefixInterface(name, pifs)
+            } else if pd {
+                return Err(self.expected("'prefix', 'prefix-interface' or '}'", "in id-assoc pd"));
             } else {
-                return Err(self.expected(
-                    "'prefix', 'address', 'prefix-interface' or '}'",
-                    "in id-assoc",
-                ));
+                return Err(self.expected("'address' or '}'", "in id-assoc na/ta"));
             };
             self.semi("after id-assoc parameter")?;
             items.push(Spanned { value: v, pos });

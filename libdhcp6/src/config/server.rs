@@ -73,24 +73,30 @@ pub fn configure_server(file: &File, now: UnixTime) -> Result<Staged<ServerConfi
         match &stmt.value {
             Stmt::Option(o) => check::add_option(&mut cfg.options, o, pos, &mut w)?,
             Stmt::Interface(b) => {
-                let scope = scope(b, Where::Interface, &mut w, &mut refs)?;
-                if ifs.first(&b.name, &mut w) {
-                    cfg.interfaces.push(ServerInterface {
-                        name: b.name.value.clone(),
-                        scope,
-                    });
+                // WIDE drops a second block of the same name unchecked.
+                if !ifs.first(&b.name, &mut w) {
+                    continue;
                 }
+                let scope = scope(b, Where::Interface, &mut w, &mut refs)?;
+                cfg.interfaces.push(ServerInterface {
+                    name: b.name.value.clone(),
+                    scope,
+                });
             }
             Stmt::Link(b) => {
-                let link = link(b, &mut w, &mut refs)?;
-                if links.first(&b.name, &mut w) {
-                    link_pos.push(b.name.pos.clone());
-                    cfg.links.push(link);
+                if !links.first(&b.name, &mut w) {
+                    continue;
                 }
+                let link = link(b, &mut w, &mut refs)?;
+                link_pos.push(b.name.pos.clone());
+                cfg.links.push(link);
             }
             Stmt::Host(b) => {
+                if !hosts.first(&b.name, &mut w) {
+                    continue;
+                }
                 let h = host(b, &mut w, &mut refs)?;
-                if hosts.first(&b.name, &mut w) {
+                {
                     if let Some(d) = &h.duid {
                         if let Some((_, other)) = host_duids.iter().find(|(od, _)| od == d) {
                             warn(
@@ -110,31 +116,31 @@ pub fn configure_server(file: &File, now: UnixTime) -> Result<Staged<ServerConfi
             }
             Stmt::Pool(b) => {
                 unreferencable(&b.name, "pool", &mut w);
-                let p = pool(b, &mut w)?;
-                if pools.first(&b.name, &mut w) {
-                    cfg.pools.push(p);
+                if !pools.first(&b.name, &mut w) {
+                    continue;
                 }
+                cfg.pools.push(pool(b, &mut w)?);
             }
             Stmt::PrefixPool(name, items) => {
                 unreferencable(name, "prefix-pool", &mut w);
-                let p = prefix_pool(name, items, &mut w)?;
-                if ppools.first(name, &mut w) {
-                    ppool_pos.push(name.pos.clone());
-                    cfg.prefix_pools.push(p);
+                if !ppools.first(name, &mut w) {
+                    continue;
                 }
+                cfg.prefix_pools.push(prefix_pool(name, items, &mut w)?);
+                ppool_pos.push(name.pos.clone());
             }
             Stmt::Keyinfo(name, params) => {
                 unreferencable(name, "keyinfo", &mut w);
-                let k = check::keyinfo(name, params, now, &mut w)?;
-                if keys.first(name, &mut w) {
-                    cfg.keys.push(k);
+                if !keys.first(name, &mut w) {
+                    continue;
                 }
+                cfg.keys.push(check::keyinfo(name, params, now, &mut w)?);
             }
             Stmt::Authentication(name, params) => {
-                let a = check::auth(name, params, true, &mut w)?;
-                if auths.first(name, &mut w) {
-                    cfg.auths.push(a);
+                if !auths.first(name, &mut w) {
+                    continue;
                 }
+                cfg.auths.push(check::auth(name, params, true, &mut w)?);
             }
             // WIDE's dhcp6s accepts and ignores id-assoc (kame-compat §2.3).
             Stmt::IdAssoc(..) => warn(

@@ -89,8 +89,13 @@ pub fn check_file(daemon: Daemon, path: &str, dump: bool) -> CheckOutcome {
                 err.push_str(&w.to_string());
                 err.push('\n');
             }
-            for n in names {
-                if !interface_exists(&n) {
+            let mut seen: Vec<&str> = Vec::new();
+            for n in &names {
+                if seen.contains(&n.as_str()) {
+                    continue;
+                }
+                seen.push(n);
+                if !interface_exists(n) {
                     err.push_str(&format!(
                         "{path}: warning: interface {n} does not exist on this machine\n"
                     ));

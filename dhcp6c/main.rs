@@ -2,9 +2,10 @@
 //!
 //! Takes WIDE-DHCPv6's command line (kame-compat §1.3). The client loop
 //! (`client6_mainloop`) is not written yet: the program says so and exits
-//! with status 1.
+//! with status 1. `-t` checks the configuration file (kame6 extension).
 
 use clap::{Arg, ArgAction, Command};
+use libdhcp6::config::fs::{check_file, Daemon, DEFAULT_CLIENT_CONF};
 
 fn cli() -> Command {
     Command::new("dhcp6c")
@@ -59,15 +60,31 @@ fn cli() -> Command {
                 .help("do not send Release when stopping"),
         )
         .arg(
+            Arg::new("check")
+                .short('t')
+                .action(ArgAction::SetTrue)
+                .help("check the configuration file and exit (0 valid, 1 not); with -D print it"),
+        )
+        .arg(
             Arg::new("interface")
-                .required(true)
+                .required_unless_present("check")
                 .num_args(1..)
                 .help("interfaces to configure"),
         )
 }
 
 fn main() {
-    let _args = cli().get_matches();
+    let args = cli().get_matches();
+    if args.get_flag("check") {
+        let path = args
+            .get_one::<String>("config")
+            .map(String::as_str)
+            .unwrap_or(DEFAULT_CLIENT_CONF);
+        let outcome = check_file(Daemon::Client, path, args.get_flag("debug"));
+        print!("{}", outcome.out);
+        eprint!("{}", outcome.err);
+        std::process::exit(if outcome.ok { 0 } else { 1 });
+    }
     eprintln!(
         "dhcp6c: the client is not implemented yet in this build of kame6; nothing is configured"
     );

@@ -2,9 +2,11 @@
 //!
 //! Takes WIDE-DHCPv6's command line (kame-compat §1.2). The server loop
 //! (`server6_mainloop`) is not written yet: the program says so and exits
-//! with status 1 rather than pretend to serve.
+//! with status 1 rather than pretend to serve. `-t` checks the configuration
+//! file (kame6 extension).
 
 use clap::{Arg, ArgAction, Command};
+use libdhcp6::config::fs::{check_file, Daemon, DEFAULT_SERVER_CONF};
 
 fn cli() -> Command {
     Command::new("dhcp6s")
@@ -53,15 +55,31 @@ fn cli() -> Command {
                 .help("PID file"),
         )
         .arg(
+            Arg::new("check")
+                .short('t')
+                .action(ArgAction::SetTrue)
+                .help("check the configuration file and exit (0 valid, 1 not); with -D print it"),
+        )
+        .arg(
             Arg::new("interface")
-                .required(true)
+                .required_unless_present("check")
                 .num_args(1..)
                 .help("interfaces to serve"),
         )
 }
 
 fn main() {
-    let _args = cli().get_matches();
+    let args = cli().get_matches();
+    if args.get_flag("check") {
+        let path = args
+            .get_one::<String>("config")
+            .map(String::as_str)
+            .unwrap_or(DEFAULT_SERVER_CONF);
+        let outcome = check_file(Daemon::Server, path, args.get_flag("debug"));
+        print!("{}", outcome.out);
+        eprint!("{}", outcome.err);
+        std::process::exit(if outcome.ok { 0 } else { 1 });
+    }
     eprintln!(
         "dhcp6s: the server is not implemented yet in this build of kame6; nothing is served"
     );

@@ -7,6 +7,8 @@
 //! - [`wire`]: zero-copy views over DHCPv6 bytes, typed representations,
 //!   relay nesting. Pure: no I/O, never panics on input.
 //! - [`duid`]: DUIDs, their text form and KAME's DUID file format. Pure.
+//! - [`config`]: the KAME configuration files (lexer, parser, checks,
+//!   printer, staged reload). Pure except `config::fs`.
 //! - [`timing`]: RFC 8415 constants and the retransmission algorithm. Pure.
 //! - [`alloc`]: free-slot sets for address and prefix pools, O(log n). Pure.
 //! - [`lease`]: bindings behind the `LeaseStore` interface; `MemStore`. Pure.
@@ -19,6 +21,7 @@
 
 pub mod alloc;
 pub mod codes;
+pub mod config;
 pub mod duid;
 pub mod lease;
 pub mod sys;

@@ -1,0 +1,247 @@
+//! The syntax tree of a KAME configuration file, before any meaning is
+//! checked.
+//!
+//! It follows WIDE's grammar (`cfparse.y`): `interface`, `profile`, `host`,
+//! `pool` and (ours) `link` blocks share one declaration list, and which
+//! declaration belongs where is decided afterwards by `configure_*`, so a
+//! `request` in a server file is a semantic error with WIDE's wording, not a
+//! syntax error. Every node keeps its position for messages.
+
+use std::net::Ipv6Addr;
+
+use super::{InfoKind, Pos};
+
+/// A value with the position where it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spanned<T> {
+    /// The value.
+    pub value: T,
+    /// Where it starts.
+    pub pos: Pos,
+}
+
+/// A lifetime as written: seconds or `infinity` (= 0xffffffff).
+pub type Duration = u32;
+
+/// `addr pltime [vltime]` (kame-compat §2.2 `addrparam`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddrParam {
+    /// The address.
+    pub addr: Ipv6Addr,
+    /// Preferred lifetime.
+    pub pltime: Duration,
+    /// Valid lifetime, if written.
+    pub vltime: Option<Duration>,
+}
+
+/// `addr/len pltime [vltime]` (kame-compat §2.2 `prefixparam`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrefixParam {
+    /// The prefix as written (host bits not yet cleared).
+    pub addr: Ipv6Addr,
+    /// Prefix length as written.
+    pub len: u64,
+    /// Preferred lifetime.
+    pub pltime: Duration,
+    /// Valid lifetime, if written.
+    pub vltime: Option<Duration>,
+}
+
+/// One item of a `send` or `request` list (kame-compat §2.2 `dhcpoption`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DhcpOpt {
+    /// `rapid-commit`
+    RapidCommit,
+    /// `authentication NAME`
+    Authentication(String),
+    /// `ia-pd IAID`
+    IaPd(u32),
+    /// `ia-na IAID`
+    IaNa(u32),
+    /// `ia-ta IAID` (kame6 extension).
+    IaTa(u32),
+    /// An information option keyword (table 2.5).
+    Info(InfoKind),
+    /// `refreshtime`
+    RefreshTime,
+    /// `raw-option CODE HEX` (\[opnsense\]).
+    Raw(u16, Vec<u8>),
+}
+
+/// A global or scoped `option` statement (kame-compat §2.3 `option_stmt`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OptionStmt {
+    /// An address option and its (possibly empty) list.
+    Addresses(InfoKind, Vec<Spanned<Ipv6Addr>>),
+    /// A name option and its one quoted name.
+    Name(InfoKind, String),
+    /// `option refreshtime N`.
+    RefreshTime(u64),
+}
+
+/// What `allow` allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Allow {
+    /// `allow rapid-commit` (WIDE).
+    RapidCommit,
+    /// `allow partial-advertise` (kame6, client, RFC 7550 §4.2).
+    PartialAdvertise,
+    /// `allow renew-missing-ia` (kame6, client, RFC 7550 §4.3).
+    RenewMissingIa,
+}
+
+/// A statement of the shared declaration list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeclKind {
+    /// `send LIST`
+    Send(Vec<Spanned<DhcpOpt>>),
+    /// `request LIST`
+    Request(Vec<Spanned<DhcpOpt>>),
+    /// `information-only`
+    InformationOnly,
+    /// `allow WHAT`
+    Allow(Allow),
+    /// `duid HEX`, the raw octets.
+    Duid(Vec<u8>),
+    /// `address addrparam`
+    Address(AddrParam),
+    /// `prefix prefixparam`
+    Prefix(PrefixParam),
+    /// `preference N`
+    Preference(u64),
+    /// `script "PATH"`
+    Script(String),
+    /// `delayedkey NAME`
+    DelayedKey(String),
+    /// `range A to B`
+    Range(Ipv6Addr, Ipv6Addr),
+    /// `address-pool NAME pltime [vltime]`
+    AddressPool(String, Duration, Option<Duration>),
+    /// `prefix-pool NAME pltime [vltime]` (kame6, a reference to a
+    /// top-level `prefix-pool` block).
+    PrefixPool(String, Duration, Option<Duration>),
+    /// `ta-pool NAME pltime [vltime]` (kame6, IA_TA from an address pool).
+    TaPool(String, Duration, Option<Duration>),
+    /// `option ...` inside a block (kame6: per-interface, per-link and
+    /// per-host options).
+    Option(OptionStmt),
+    /// `link-address PREFIX/LEN` (kame6, `link` blocks).
+    LinkAddress(Ipv6Addr, u64),
+    /// `interface-id "TEXT"` or `interface-id HEX` (kame6, `link` blocks).
+    InterfaceId(Vec<u8>),
+}
+
+/// One declaration and where it starts.
+pub type Decl = Spanned<DeclKind>;
+
+/// A named block of declarations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    /// The block's name.
+    pub name: Spanned<String>,
+    /// Its declarations in file order.
+    pub decls: Vec<Decl>,
+}
+
+/// How the interface identifier of a prefix-interface is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IfidSpec {
+    /// `ifid N;` (\[debian\], \[opnsense\]).
+    Value(u64),
+    /// `ifid-random;` (\[debian\]) or `ifid random;` (\[opnsense\]).
+    Random,
+    /// `ifid eui-64;` (\[opnsense\]).
+    Eui64,
+}
+
+/// A statement inside `prefix-interface IF { ... }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PifDecl {
+    /// `sla-id N`
+    SlaId(u64),
+    /// `sla-len N`
+    SlaLen(u64),
+    /// `ifid ...` / `ifid-random`
+    Ifid(IfidSpec),
+}
+
+/// The kind of an `id-assoc`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IaType {
+    /// `pd`
+    Pd,
+    /// `na`
+    Na,
+    /// `ta` (kame6 extension).
+    Ta,
+}
+
+/// A statement inside `id-assoc ... { }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IaDeclKind {
+    /// `prefix prefixparam`
+    Prefix(PrefixParam),
+    /// `address addrparam`
+    Address(AddrParam),
+    /// `prefix-interface IF { ... }`
+    PrefixInterface(Spanned<String>, Vec<Spanned<PifDecl>>),
+}
+
+/// `keyinfo` statements.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyParam {
+    /// `realm "R"`
+    Realm(String),
+    /// `keyid N`
+    KeyId(u64),
+    /// `secret "BASE64"`
+    Secret(String),
+    /// `expire "WHEN"`
+    Expire(String),
+}
+
+/// `authentication` statements.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthParam {
+    /// `protocol delayed|reconfig`; the word as written.
+    Protocol(String),
+    /// `algorithm hmac-md5|...`
+    Algorithm,
+    /// `rdm monocounter`
+    Rdm,
+    /// `key WORD` (accepted, not supported).
+    Key,
+}
+
+/// A top-level statement. `include` is expanded by the parser and never
+/// appears here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stmt {
+    /// `option ...;`
+    Option(OptionStmt),
+    /// `interface IF { ... };`
+    Interface(Block),
+    /// `profile NAME { ... };` (\[debian\])
+    Profile(Block),
+    /// `host NAME { ... };`
+    Host(Block),
+    /// `pool NAME { ... };`
+    Pool(Block),
+    /// `link NAME { ... };` (kame6: per-link configuration for relayed clients)
+    Link(Block),
+    /// `prefix-pool NAME { prefix P/L delegate N; };` (kame6)
+    PrefixPool(Spanned<String>, Vec<Spanned<(Ipv6Addr, u64, u64)>>),
+    /// `keyinfo NAME { ... };`
+    Keyinfo(Spanned<String>, Vec<Spanned<KeyParam>>),
+    /// `authentication NAME { ... };`
+    Authentication(Spanned<String>, Vec<Spanned<AuthParam>>),
+    /// `id-assoc pd|na|ta [IAID] { ... };`
+    IdAssoc(IaType, u32, Vec<Spanned<IaDeclKind>>),
+    /// `lease-file "PATH";` (kame6)
+    LeaseFile(String),
+    /// `dhcp4o6-port N;` (kame6)
+    Dhcp4o6Port(u64),
+}
+
+/// A parsed file (includes expanded in place).
+pub type File = Vec<Spanned<Stmt>>;

@@ -1,0 +1,122 @@
+//! The one place the configuration code reads files.
+
+use super::{LoadError, Loader};
+
+/// Reads configuration files from the file system, paths used as given.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FsLoader;
+
+impl Loader for FsLoader {
+    fn load(&mut self, path: &str) -> Result<String, LoadError> {
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                String::from_utf8(bytes).map_err(|_| LoadError::Other("not valid UTF-8".into()))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(LoadError::NotFound),
+            Err(e) => Err(LoadError::Other(e.to_string())),
+        }
+    }
+}
+
+/// WIDE's compiled-in default for dhcp6s.conf (SYSCONFDIR, kame-compat §1.1).
+pub const DEFAULT_SERVER_CONF: &str = "/usr/local/etc/dhcp6s.conf";
+/// WIDE's compiled-in default for dhcp6c.conf.
+pub const DEFAULT_CLIENT_CONF: &str = "/usr/local/etc/dhcp6c.conf";
+
+/// Which daemon's file to check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Daemon {
+    /// dhcp6s.conf
+    Server,
+    /// dhcp6c.conf
+    Client,
+}
+
+/// What `-t` prints and how it exits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckOutcome {
+    /// For stdout: the configuration understood (with `-D`).
+    pub out: String,
+    /// For stderr: warnings and the error, one per line.
+    pub err: String,
+    /// True if the file is valid (exit 0).
+    pub ok: bool,
+}
+
+/// `dhcp6s -t` / `dhcp6c -t`: parses and checks `path` without touching the
+/// network; with `dump`, prints the configuration in KAME syntax.
+///
+/// WIDE refuses interface blocks naming interfaces that do not exist on the
+/// machine; a check may run elsewhere, so here that is only a warning.
+pub fn check_file(daemon: Daemon, path: &str, dump: bool) -> CheckOutcome {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let mut loader = FsLoader;
+    let (res, names) = match daemon {
+        Daemon::Server => match super::load_server(path, &mut loader, now) {
+            Ok(s) => {
+                let names: Vec<String> =
+                    s.config.interfaces.iter().map(|i| i.name.clone()).collect();
+                (Ok((s.config.to_string(), s.warnings)), names)
+            }
+            Err(e) => (Err(e), Vec::new()),
+        },
+        Daemon::Client => match super::load_client(path, &mut loader, now) {
+            Ok(s) => {
+                let names: Vec<String> = s
+                    .config
+                    .interfaces
+                    .iter()
+                    .map(|i| i.name.clone())
+                    .chain(
+                        s.config
+                            .ia_pds
+                            .iter()
+                            .flat_map(|ia| ia.prefix_interfaces.iter().map(|p| p.name.clone())),
+                    )
+                    .collect();
+                (Ok((s.config.to_string(), s.warnings)), names)
+            }
+            Err(e) => (Err(e), Vec::new()),
+        },
+    };
+    match res {
+        Ok((text, warnings)) => {
+            let mut err = String::new();
+            for w in warnings {
+                err.push_str(&w.to_string());
+                err.push('\n');
+            }
+            let mut seen: Vec<&str> = Vec::new();
+            for n in &names {
+                if seen.contains(&n.as_str()) {
+                    continue;
+                }
+                seen.push(n);
+                if !interface_exists(n) {
+                    err.push_str(&format!(
+                        "{path}: warning: interface {n} does not exist on this machine\n"
+                    ));
+                }
+            }
+            err.push_str(&format!("{path}: configuration OK\n"));
+            CheckOutcome {
+                out: if dump { text } else { String::new() },
+                err,
+                ok: true,
+            }
+        }
+        Err(e) => CheckOutcome {
+            out: String::new(),
+            err: format!("{e}\n"),
+            ok: false,
+        },
+    }
+}
+
+/// True if the kernel knows interface `name` (Linux sysfs).
+fn interface_exists(name: &str) -> bool {
+    !name.contains('/') && std::path::Path::new("/sys/class/net").join(name).exists()
+}

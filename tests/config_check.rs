@@ -1,0 +1,179 @@
+//! `dhcp6s -t` / `dhcp6c -t`: exit codes, messages, and `-t -D` output that
+//! parses back to the same configuration. No network, no root.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn check(server: bool, args: &[&str]) -> Output {
+    let bin = if server {
+        env!("CARGO_BIN_EXE_dhcp6s")
+    } else {
+        env!("CARGO_BIN_EXE_dhcp6c")
+    };
+    Command::new(bin)
+        .args(args)
+        .output()
+        .expect("run the daemon")
+}
+
+fn files(dir: &str, prefix: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
+        .expect("directory")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn is_server(p: &Path) -> bool {
+    p.to_string_lossy().contains("dhcp6s") || p.to_string_lossy().contains("/server/")
+}
+
+#[test]
+fn samples_and_spec_examples_pass() {
+    let mut all = files("conf", "dhcp6");
+    all.extend(files("tests/config-corpus/server", "ok-"));
+    all.extend(files("tests/config-corpus/client", "ok-"));
+    assert!(all.len() >= 4 + 7, "{all:?}");
+    for f in all {
+        let path = f.to_string_lossy();
+        let out = check(is_server(&f), &["-t", "-c", &path]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{path}: {err}");
+        assert!(
+            err.ends_with(&format!("{path}: configuration OK\n")),
+            "{path}: {err}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn dump_reparses_to_the_same_configuration() {
+    let dir = std::env::temp_dir().join(format!("kame6-cfgdump-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut all = files("conf", "dhcp6");
+    all.extend(files("tests/config-corpus/server", "ok-"));
+    all.extend(files("tests/config-corpus/server", "ext-"));
+    all.extend(files("tests/config-corpus/client", "ok-"));
+    all.extend(files("tests/config-corpus/client", "ext-"));
+    for f in all {
+        let server = is_server(&f);
+        let path = f.to_string_lossy();
+        let first = check(server, &["-t", "-D", "-c", &path]);
+        assert_eq!(first.status.code(), Some(0), "{path}");
+        let copy = dir.join("dump.conf");
+        std::fs::write(&copy, &first.stdout).expect("write dump");
+        let second = check(server, &["-t", "-D", "-c", &copy.to_string_lossy()]);
+        assert_eq!(
+            second.status.code(),
+            Some(0),
+            "{path}: dump does not parse: {}",
+            String::from_utf8_lossy(&second.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&first.stdout),
+            String::from_utf8_lossy(&second.stdout),
+            "{path}: printing is not stable"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Every broken corpus file: exit 1 and a `file:line:col: ...` message.
+#[test]
+fn broken_files_exit_1_with_a_position() {
+    let mut n = 0;
+    for (dir, server) in [
+        ("tests/config-corpus/server", true),
+        ("tests/config-corpus/client", false),
+    ] {
+        for f in files(dir, "bad-") {
+            let path = f.to_string_lossy().to_string();
+            let out = check(server, &["-t", "-c", &path]);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{path}: {err}");
+            let rest = err
+                .strip_prefix(&format!("{path}:"))
+                .unwrap_or_else(|| panic!("{path}: {err}"));
+            let mut parts = rest.splitn(3, ':');
+            let line = parts.next().and_then(|l| l.parse::<u32>().ok());
+            let col = parts.next().and_then(|c| c.parse::<u32>().ok());
+            assert!(
+                line.is_some() && col.is_some(),
+                "{path}: no line:col in {err}"
+            );
+            assert_eq!(err.lines().count(), 1, "{path}: {err}");
+            n += 1;
+        }
+    }
+    assert!(n >= 40, "only {n} broken files");
+}
+
+#[test]
+fn exact_messages() {
+    let dir = std::env::temp_dir().join(format!("kame6-cfgmsg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let f = dir.join("dhcp6s.conf");
+    std::fs::write(
+        &f,
+        "host h {\n\tduid 00:01:02;\n\taddress 2001:db8::1 3600 7200\n};\n",
+    )
+    .expect("write");
+    let path = f.to_string_lossy().to_string();
+    let out = check(true, &["-t", "-c", &path]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!("{path}:4:1: expected ';' after address, found '}}'\n")
+    );
+
+    // A missing main file is an error (WIDE runs with an empty configuration).
+    let missing = dir.join("nope.conf").to_string_lossy().to_string();
+    let out = check(false, &["-t", "-c", &missing]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!("{missing}: configuration file {missing} not found\n")
+    );
+
+    // A server statement in the client's file.
+    let c = dir.join("dhcp6c.conf");
+    std::fs::write(
+        &c,
+        "interface eth0 { };\noption domain-name-servers 2001:db8::1;\n",
+    )
+    .expect("write");
+    let cpath = c.to_string_lossy().to_string();
+    let out = check(false, &["-t", "-c", &cpath]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!("{cpath}:2:1: 'option' is server-only configuration, not allowed in dhcp6c.conf\n")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn interface_is_required_outside_check_mode() {
+    let out = check(true, &["-c", "/dev/null"]);
+    assert_ne!(out.status.code(), Some(0));
+    let out = check(false, &["-c", "/dev/null"]);
+    assert_ne!(out.status.code(), Some(0));
+    // With -t an interface may still be given.
+    let out = check(true, &["-t", "-c", "/dev/null", "eth0"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

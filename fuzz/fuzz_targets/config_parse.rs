@@ -11,7 +11,9 @@ use libdhcp6::config::{load_client, load_server, LoadError};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let mut loader = |path: &str| -> Result<String, LoadError> {
         if path.ends_with("missing.conf") {
             Err(LoadError::NotFound)

@@ -1,12 +1,54 @@
 //! dhcp6s: the kame6 DHCPv6 server.
 //!
-//! Takes WIDE-DHCPv6's command line (kame-compat §1.2). The server loop
-//! (`server6_mainloop`) is not written yet: the program says so and exits
-//! with status 1 rather than pretend to serve. `-t` checks the configuration
-//! file (kame6 extension).
+//! WIDE-DHCPv6's command line and files (kame-compat §1.2) and KAME's loop:
+//! `server6_init` → `server6_mainloop` → `server6_recv` →
+//! `process_relayforw` → `react_*` → `server6_send`. One thread, one poll
+//! loop, datagrams moved in batches (recvmmsg / sendmmsg). `-t` checks the
+//! configuration file and exits (kame6 extension).
 
-use clap::{Arg, ArgAction, Command};
-use libdhcp6::config::fs::{check_file, Daemon, DEFAULT_SERVER_CONF};
+mod pools;
+mod react;
+mod server;
+#[cfg(test)]
+mod tests;
+
+use std::net::Ipv6Addr;
+use std::path::PathBuf;
+use std::process::exit;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use clap::{Arg, ArgAction, ArgMatches, Command};
+use libdhcp6::config::fs::{check_file, Daemon, FsLoader, DEFAULT_SERVER_CONF};
+use libdhcp6::config::{load_server, Holder, ServerConfig};
+use libdhcp6::lease::{LeaseStore, MemStore};
+use libdhcp6::sys::batch::{RecvBatch, SendBatch};
+use libdhcp6::sys::daemon::{daemonize, PidFile};
+use libdhcp6::sys::duid_file;
+use libdhcp6::sys::log::{self, level_from_flags};
+use libdhcp6::sys::net::{
+    if_nametoindex, interface_addresses, is_global_unicast, is_unique_local, wait_readable,
+    Udp6Socket,
+};
+use libdhcp6::sys::signal::{self, Caught};
+use libdhcp6::wire::{ALL_DHCP_RELAY_AGENTS_AND_SERVERS, ALL_DHCP_SERVERS, SERVER_PORT};
+use libdhcp6::{log_debug, log_err, log_info, log_notice, log_warn, MessageType};
+
+use crate::server::{DropReason, Incoming, Served, Server};
+
+/// WIDE's default PID file.
+const DEFAULT_PIDFILE: &str = "/var/run/dhcp6s.pid";
+/// WIDE's (upstream) DUID file; `--duid-file` changes it.
+const DEFAULT_DUID_FILE: &str = "/var/db/dhcp6s_duid";
+/// Largest datagram accepted; longer ones arrive truncated and are dropped.
+const RX_LEN: usize = 16384;
+/// Room for an answer wrapped in Relay-replies.
+const TX_LEN: usize = 65535;
+/// Datagrams per recvmmsg / sendmmsg.
+const BATCH: usize = 64;
+/// Batches per loop turn before signals and timers are looked at again.
+const BATCHES_PER_TURN: usize = 16;
+/// Longest sleep of the loop (expiry is re-checked at least this often).
+const MAX_SLEEP: Duration = Duration::from_secs(60);
 
 fn cli() -> Command {
     Command::new("dhcp6s")
@@ -61,11 +103,261 @@ fn cli() -> Command {
                 .help("check the configuration file and exit (0 valid, 1 not); with -D print it"),
         )
         .arg(
+            Arg::new("duid-file")
+                .long("duid-file")
+                .value_name("PATH")
+                .help("DUID file (default /var/db/dhcp6s_duid, WIDE's)"),
+        )
+        .arg(
             Arg::new("interface")
                 .required_unless_present("check")
                 .num_args(1..)
                 .help("interfaces to serve"),
         )
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The running server.
+struct State {
+    server: Server<MemStore>,
+    holder: Holder<ServerConfig>,
+    config_path: String,
+    sock: Udp6Socket,
+    rx: RecvBatch,
+    tx: SendBatch,
+}
+
+/// Reads and checks the configuration; errors are `file:line:col: what`.
+fn load_config(path: &str) -> Result<libdhcp6::config::Staged<ServerConfig>, String> {
+    let staged = load_server(path, &mut FsLoader, now_secs()).map_err(|e| e.to_string())?;
+    for w in &staged.warnings {
+        log_warn!("server6_init", "{w}");
+    }
+    Ok(staged)
+}
+
+/// Interface indexes and on-link prefixes of the served interfaces.
+fn served_interfaces(names: &[String]) -> Result<Vec<Served>, String> {
+    names
+        .iter()
+        .map(|name| {
+            let ifindex = if_nametoindex(name).map_err(|e| e.to_string())?;
+            let onlink = interface_addresses(name)
+                .map_err(|e| format!("{name}: {e}"))?
+                .into_iter()
+                .filter(|a| is_global_unicast(a) || is_unique_local(a))
+                .map(|a| (a, 64))
+                .collect();
+            Ok(Served {
+                name: name.clone(),
+                ifindex,
+                onlink,
+            })
+        })
+        .collect()
+}
+
+/// Sets everything up (mirrors dhcp6s.c:server6_init).
+fn server6_init(args: &ArgMatches) -> Result<State, String> {
+    let config_path = args
+        .get_one::<String>("config")
+        .cloned()
+        .unwrap_or_else(|| DEFAULT_SERVER_CONF.to_string());
+    let staged = load_config(&config_path)?;
+    let names: Vec<String> = args
+        .get_many::<String>("interface")
+        .map(|v| v.cloned().collect())
+        .unwrap_or_default();
+    let served = served_interfaces(&names)?;
+    let duid_path = PathBuf::from(
+        args.get_one::<String>("duid-file")
+            .map(String::as_str)
+            .unwrap_or(DEFAULT_DUID_FILE),
+    );
+    if let Some(dir) = duid_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let (duid, created) =
+        duid_file::load_or_create(&duid_path).map_err(|e| format!("DUID: {e}"))?;
+    if created {
+        log_info!(
+            "server6_init",
+            "saved generated DUID to {}",
+            duid_path.display()
+        );
+    }
+    log_info!("server6_init", "server DUID {duid}");
+    let sock = Udp6Socket::bind(Ipv6Addr::UNSPECIFIED, SERVER_PORT)
+        .map_err(|e| format!("bind [::]:{SERVER_PORT}: {e}"))?;
+    for s in &served {
+        for group in [ALL_DHCP_RELAY_AGENTS_AND_SERVERS, ALL_DHCP_SERVERS] {
+            sock.join_multicast(&group, s.ifindex)
+                .map_err(|e| format!("join {group} on {}: {e}", s.name))?;
+        }
+    }
+    let mut holder = Holder::new(ServerConfig::default());
+    let cfg = staged.commit(&mut holder);
+    drop(cfg);
+    let cfg = holder.current();
+    if let Some(f) = &cfg.lease_file {
+        log_notice!(
+            "server6_init",
+            "lease-file {f}: the persistent lease journal is not implemented yet; bindings are kept in memory"
+        );
+    }
+    let server = Server::new(cfg, duid, MemStore::new(), served);
+    Ok(State {
+        server,
+        holder,
+        config_path,
+        sock,
+        rx: RecvBatch::new(BATCH, RX_LEN),
+        tx: SendBatch::new(BATCH, TX_LEN),
+    })
+}
+
+/// Re-reads the configuration; a bad file keeps the running one (mirrors
+/// server6_reload, without WIDE's bugs).
+fn server6_reload(s: &mut State) {
+    let path = s.config_path.clone();
+    match s.holder.reload(|| load_config(&path)) {
+        Ok(_) => {
+            s.server.reconfigure(s.holder.current());
+            log_notice!("server6_reload", "reloaded {path}");
+        }
+        Err(e) => log_err!("server6_reload", "{e}; keeping the running configuration"),
+    }
+}
+
+fn log_counters(s: &State) {
+    let c = &s.server.counters;
+    for t in 1u8..=37 {
+        let (r, x) = (c.received[usize::from(t)], c.sent[usize::from(t)]);
+        if r > 0 || x > 0 {
+            log_notice!(
+                "server6_mainloop",
+                "{}: received {r}, sent {x}",
+                MessageType::from(t)
+            );
+        }
+    }
+    for why in DropReason::ALL {
+        log_notice!(
+            "server6_mainloop",
+            "dropped ({}): {}",
+            why.name(),
+            c.dropped(why)
+        );
+    }
+    log_notice!(
+        "server6_mainloop",
+        "bindings: {}",
+        s.server.store.bindings().count()
+    );
+}
+
+/// Handles what is waiting on the socket, a batch at a time (mirrors
+/// dhcp6s.c:server6_recv and server6_send). The store commits once per
+/// batch, before the batch's answers leave (group commit).
+fn server6_recv(s: &mut State) {
+    for _ in 0..BATCHES_PER_TURN {
+        let got = match s.rx.recv(&s.sock) {
+            Ok(n) => n,
+            Err(e) => {
+                log_err!("server6_recv", "recvmmsg: {e}");
+                return;
+            }
+        };
+        let now = now_secs();
+        for i in 0..got {
+            let Some((pkt, meta)) = s.rx.get(i) else {
+                continue;
+            };
+            if meta.truncated {
+                s.server.counters.drop(DropReason::Malformed);
+                continue;
+            }
+            let inc = Incoming {
+                pkt,
+                src: meta.src,
+                dst: meta.dst,
+                ifindex: meta.ifindex,
+            };
+            let Some(out) = s.tx.next_buf() else { break };
+            match s.server.server6_recv(&inc, now, out) {
+                Ok(o) => {
+                    log_debug!("server6_send", "send {} to {}", o.msg_type, o.dst);
+                    s.tx.commit(o.len, o.dst, o.ifindex, Ipv6Addr::UNSPECIFIED);
+                }
+                Err(why) => log_info!(
+                    "server6_recv",
+                    "dropped a message from {}: {}",
+                    inc.src,
+                    why.name()
+                ),
+            }
+        }
+        if let Err(e) = s.server.store.commit() {
+            // Nothing acknowledged may leave before it is stored.
+            log_err!(
+                "server6_recv",
+                "lease store: {e}; answers of this batch withheld"
+            );
+            s.tx = SendBatch::new(BATCH, TX_LEN);
+            return;
+        }
+        if let (_, Some(e)) = s.tx.send(&s.sock) {
+            log_err!("server6_send", "sendmmsg: {e}");
+        }
+        if got < BATCH {
+            return;
+        }
+    }
+}
+
+/// The main loop (mirrors dhcp6s.c:server6_mainloop).
+fn server6_mainloop(s: &mut State) {
+    loop {
+        if signal::take(Caught::Term) || signal::take(Caught::Int) {
+            log_info!("server6_mainloop", "exiting");
+            return;
+        }
+        if signal::take(Caught::Hup) {
+            server6_reload(s);
+        }
+        if signal::take(Caught::Usr1) {
+            log_counters(s);
+        }
+        let now = now_secs();
+        let expired = s.server.expire(now);
+        if expired > 0 {
+            log_debug!("server6_mainloop", "{expired} leases ended");
+            if let Err(e) = s.server.store.commit() {
+                log_err!("server6_mainloop", "lease store: {e}");
+            }
+        }
+        let sleep = s
+            .server
+            .store
+            .next_expiry()
+            .map(|t| Duration::from_secs(t.saturating_sub(now).max(1)))
+            .unwrap_or(MAX_SLEEP)
+            .min(MAX_SLEEP);
+        match wait_readable(&[std::os::fd::AsFd::as_fd(&s.sock)], Some(sleep)) {
+            Ok(r) if r.is_readable(0) => server6_recv(s),
+            Ok(_) => {}
+            Err(e) => {
+                log_err!("server6_mainloop", "poll: {e}");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
 }
 
 fn main() {
@@ -78,10 +370,56 @@ fn main() {
         let outcome = check_file(Daemon::Server, path, args.get_flag("debug"));
         print!("{}", outcome.out);
         eprint!("{}", outcome.err);
-        std::process::exit(if outcome.ok { 0 } else { 1 });
+        exit(if outcome.ok { 0 } else { 1 });
     }
-    eprintln!(
-        "dhcp6s: the server is not implemented yet in this build of kame6; nothing is served"
+    let foreground = args.get_flag("foreground");
+    log::init(
+        "dhcp6s",
+        level_from_flags(args.get_flag("debug"), args.get_flag("info")),
+        foreground,
     );
-    std::process::exit(1);
+    let mut state = match server6_init(&args) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("dhcp6s: {e}");
+            exit(1);
+        }
+    };
+    if args.get_one::<String>("ctlkey").is_some() || args.get_one::<String>("ctlport").is_some() {
+        log_info!(
+            "server6_init",
+            "the control channel is not implemented yet; -k and -p are ignored"
+        );
+    }
+    if !foreground {
+        if let Err(e) = daemonize() {
+            eprintln!("dhcp6s: daemon: {e}");
+            exit(1);
+        }
+    }
+    let pidfile = PathBuf::from(
+        args.get_one::<String>("pidfile")
+            .map(String::as_str)
+            .unwrap_or(DEFAULT_PIDFILE),
+    );
+    let _pid = match PidFile::create(&pidfile) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            log_err!("server6_init", "pid file {}: {e}", pidfile.display());
+            None
+        }
+    };
+    if let Err(e) = signal::catch(&[Caught::Term, Caught::Hup, Caught::Usr1, Caught::Int]) {
+        log_err!("server6_init", "signals: {e}");
+        exit(1);
+    }
+    let names: Vec<&str> = state
+        .server
+        .served
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    log_info!("server6_init", "serving {}", names.join(" "));
+    server6_mainloop(&mut state);
+    log_counters(&state);
 }

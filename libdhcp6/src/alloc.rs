@@ -77,15 +77,26 @@ impl SlotSet {
         if self.free_count == 0 {
             return None;
         }
-        let hint = if self.size == 0 { 0 } else { hint % self.size };
-        let slot = match self.run_of(hint) {
-            Some(_) => hint,
-            None => match self.free.range(hint..).next() {
-                Some((&s, _)) => s,
-                None => *self.free.keys().next()?,
-            },
-        };
+        let slot = self.find_free_from(hint)?;
         self.take(slot).then_some(slot)
+    }
+
+    /// The first free slot at or after `from`, wrapping round; `None` when
+    /// the pool is full. Takes nothing (an Advertise reserves nothing).
+    pub fn find_free_from(&self, from: u128) -> Option<u128> {
+        if self.free_count == 0 {
+            return None;
+        }
+        let from = if self.size == 0 { 0 } else { from % self.size };
+        match self.run_of(from) {
+            Some(_) => Some(from),
+            None => self
+                .free
+                .range(from..)
+                .next()
+                .or_else(|| self.free.iter().next())
+                .map(|(&s, _)| s),
+        }
     }
 
     /// Returns `slot` to the pool; false when it was outside the pool or free already.

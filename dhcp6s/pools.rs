@@ -1,0 +1,309 @@
+//! The free space of every configured pool, by pool name: address pools
+//! (`pool NAME { range A to B; }`, for IA_NA and IA_TA) and prefix pools
+//! (`prefix-pool NAME { prefix P/L delegate D; }`, for IA_PD). Lookups and
+//! updates are O(log n) (libdhcp6::alloc); nothing scans a pool.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::net::Ipv6Addr;
+
+use libdhcp6::alloc::SlotSet;
+use libdhcp6::config::ServerConfig;
+use libdhcp6::lease::{LeaseStore, Resource};
+
+/// An address range and its free addresses.
+#[derive(Debug, Clone)]
+pub struct AddrPool {
+    start: u128,
+    end: u128,
+    slots: SlotSet,
+}
+
+/// A prefix carved into delegated prefixes, and which are free.
+#[derive(Debug, Clone)]
+pub struct PrefixPool {
+    base: u128,
+    prefix_len: u8,
+    delegated_len: u8,
+    slots: SlotSet,
+}
+
+/// Whether an address can be handed out at all: never multicast,
+/// link-local, site-local, unspecified or loopback (WIDE skips them too).
+fn assignable(a: &Ipv6Addr) -> bool {
+    !(a.is_multicast()
+        || a.is_unicast_link_local()
+        || (a.segments()[0] & 0xffc0) == 0xfec0
+        || a.is_unspecified()
+        || a.is_loopback())
+}
+
+impl AddrPool {
+    fn new(start: Ipv6Addr, end: Ipv6Addr) -> Self {
+        let (s, e) = (u128::from(start), u128::from(end));
+        let size = e.saturating_sub(s).saturating_add(1);
+        Self {
+            start: s,
+            end: e,
+            slots: SlotSet::new(size),
+        }
+    }
+
+    fn slot(&self, a: &Ipv6Addr) -> Option<u128> {
+        let v = u128::from(*a);
+        (self.start..=self.end).contains(&v).then(|| v - self.start)
+    }
+
+    fn addr(&self, slot: u128) -> Ipv6Addr {
+        Ipv6Addr::from(self.start + slot)
+    }
+
+    /// True when `a` lies in the range.
+    pub fn contains(&self, a: &Ipv6Addr) -> bool {
+        self.slot(a).is_some()
+    }
+}
+
+impl PrefixPool {
+    fn new(prefix: Ipv6Addr, prefix_len: u8, delegated_len: u8) -> Self {
+        let bits = u32::from(delegated_len.saturating_sub(prefix_len));
+        let size = if bits >= 128 {
+            u128::MAX
+        } else {
+            1u128 << bits
+        };
+        Self {
+            base: u128::from(prefix),
+            prefix_len,
+            delegated_len,
+            slots: SlotSet::new(size),
+        }
+    }
+
+    fn shift(&self) -> u32 {
+        128 - u32::from(self.delegated_len)
+    }
+
+    fn slot(&self, p: &Ipv6Addr, len: u8) -> Option<u128> {
+        if len != self.delegated_len || !self.contains(p) {
+            return None;
+        }
+        let off = u128::from(*p) - self.base;
+        Some(off.checked_shr(self.shift()).unwrap_or(0))
+    }
+
+    fn prefix(&self, slot: u128) -> Ipv6Addr {
+        Ipv6Addr::from(self.base | slot.checked_shl(self.shift()).unwrap_or(0))
+    }
+
+    /// True when `p` lies inside the carved prefix.
+    pub fn contains(&self, p: &Ipv6Addr) -> bool {
+        let mask = if self.prefix_len == 0 {
+            0
+        } else {
+            u128::MAX << (128 - u32::from(self.prefix_len))
+        };
+        u128::from(*p) & mask == self.base
+    }
+
+    /// Length of the prefixes handed out.
+    pub fn delegated_len(&self) -> u8 {
+        self.delegated_len
+    }
+}
+
+/// Every pool's free space.
+#[derive(Debug, Clone, Default)]
+pub struct Pools {
+    addr: HashMap<String, AddrPool>,
+    prefix: HashMap<String, PrefixPool>,
+}
+
+/// A stable spread of clients over a pool: the same client and IA get the
+/// same starting point after a restart, on every server.
+pub fn client_hint(duid: &[u8], iaid: u32, kind: u8) -> u128 {
+    // DefaultHasher::new() uses fixed keys, so this is stable across runs.
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    duid.hash(&mut h);
+    iaid.hash(&mut h);
+    kind.hash(&mut h);
+    let a = h.finish();
+    a.hash(&mut h);
+    (u128::from(a) << 64) | u128::from(h.finish())
+}
+
+impl Pools {
+    /// The pools of `cfg`, with every resource `store` holds or quarantines marked used.
+    pub fn build(cfg: &ServerConfig, store: &dyn LeaseStore) -> Self {
+        let mut p = Self::default();
+        for pool in &cfg.pools {
+            p.addr
+                .insert(pool.name.clone(), AddrPool::new(pool.start, pool.end));
+        }
+        for pool in &cfg.prefix_pools {
+            p.prefix.insert(
+                pool.name.clone(),
+                PrefixPool::new(pool.prefix, pool.prefix_len, pool.delegated_len),
+            );
+        }
+        for b in store.bindings() {
+            for l in &b.leases {
+                p.take(&l.res);
+            }
+        }
+        for (res, _) in store.quarantined() {
+            p.take(&res);
+        }
+        p
+    }
+
+    /// The address pool `name`.
+    pub fn addr_pool(&self, name: &str) -> Option<&AddrPool> {
+        self.addr.get(name)
+    }
+
+    /// The prefix pool `name`.
+    pub fn prefix_pool(&self, name: &str) -> Option<&PrefixPool> {
+        self.prefix.get(name)
+    }
+
+    /// Marks `res` used in whichever pool holds it; false if no pool has it free.
+    pub fn take(&mut self, res: &Resource) -> bool {
+        if res.len == 128 {
+            for pool in self.addr.values_mut() {
+                if let Some(s) = pool.slot(&res.addr) {
+                    return pool.slots.take(s);
+                }
+            }
+        } else {
+            for pool in self.prefix.values_mut() {
+                if let Some(s) = pool.slot(&res.addr, res.len) {
+                    return pool.slots.take(s);
+                }
+            }
+        }
+        false
+    }
+
+    /// Returns `res` to whichever pool holds it (none: a host's fixed resource).
+    pub fn free(&mut self, res: &Resource) {
+        if res.len == 128 {
+            for pool in self.addr.values_mut() {
+                if let Some(s) = pool.slot(&res.addr) {
+                    pool.slots.release(s);
+                    return;
+                }
+            }
+        } else {
+            for pool in self.prefix.values_mut() {
+                if let Some(s) = pool.slot(&res.addr, res.len) {
+                    pool.slots.release(s);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// True when `res` belongs to pool `name` (address or prefix) and is free there.
+    pub fn is_free_in(&self, name: &str, res: &Resource) -> bool {
+        if res.len == 128 {
+            self.addr
+                .get(name)
+                .and_then(|p| p.slot(&res.addr).map(|s| p.slots.is_free(s)))
+                .unwrap_or(false)
+        } else {
+            self.prefix
+                .get(name)
+                .and_then(|p| p.slot(&res.addr, res.len).map(|s| p.slots.is_free(s)))
+                .unwrap_or(false)
+        }
+    }
+
+    /// A free address of pool `name` near `hint`, not taken, skipping
+    /// `exclude` (what this message already chose) and unassignable addresses.
+    pub fn pick_addr(&self, name: &str, hint: u128, exclude: &[Resource]) -> Option<Resource> {
+        let pool = self.addr.get(name)?;
+        let size = pool.slots.size();
+        let mut at = if size == 0 { 0 } else { hint % size };
+        // Each step skips one address this message or the filter ruled out;
+        // both are few, so the walk is short.
+        for _ in 0..(exclude.len() + 8) {
+            let slot = pool.slots.find_free_from(at)?;
+            let res = Resource {
+                addr: pool.addr(slot),
+                len: 128,
+            };
+            if assignable(&res.addr) && !exclude.contains(&res) {
+                return Some(res);
+            }
+            at = if slot + 1 >= size { 0 } else { slot + 1 };
+        }
+        None
+    }
+
+    /// A free prefix of pool `name` near `hint`, not taken, skipping `exclude`.
+    pub fn pick_prefix(&self, name: &str, hint: u128, exclude: &[Resource]) -> Option<Resource> {
+        let pool = self.prefix.get(name)?;
+        let size = pool.slots.size();
+        let mut at = if size == 0 { 0 } else { hint % size };
+        for _ in 0..(exclude.len() + 1) {
+            let slot = pool.slots.find_free_from(at)?;
+            let res = Resource {
+                addr: pool.prefix(slot),
+                len: pool.delegated_len,
+            };
+            if !exclude.contains(&res) {
+                return Some(res);
+            }
+            at = if slot + 1 >= size { 0 } else { slot + 1 };
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use libdhcp6::config::server_from_str;
+    use libdhcp6::lease::MemStore;
+
+    fn pools() -> Pools {
+        let cfg = server_from_str(
+            "t.conf",
+            "pool p { range 2001:db8::1 to 2001:db8::2; };\n\
+             prefix-pool pd { prefix 2001:db8:100::/40 delegate 56; };\n",
+        )
+        .unwrap()
+        .config;
+        Pools::build(&cfg, &MemStore::new())
+    }
+
+    #[test]
+    fn addresses_and_prefixes() {
+        let mut p = pools();
+        let a = p.pick_addr("p", 0, &[]).unwrap();
+        assert_eq!(a.addr, "2001:db8::1".parse::<Ipv6Addr>().unwrap());
+        assert!(p.take(&a));
+        let b = p.pick_addr("p", 0, &[]).unwrap();
+        assert_eq!(b.addr, "2001:db8::2".parse::<Ipv6Addr>().unwrap());
+        assert!(p.take(&b));
+        assert_eq!(p.pick_addr("p", 0, &[]), None, "two addresses, both used");
+        p.free(&a);
+        assert_eq!(p.pick_addr("p", 1, &[]), Some(a));
+        let pd = p.pick_prefix("pd", 3, &[]).unwrap();
+        assert_eq!(pd.len, 56);
+        assert_eq!(pd.addr, "2001:db8:100:300::".parse::<Ipv6Addr>().unwrap());
+        assert!(p.take(&pd));
+        assert!(!p.is_free_in("pd", &pd));
+        let next = p.pick_prefix("pd", 3, &[]).unwrap();
+        assert_eq!(next.addr, "2001:db8:100:400::".parse::<Ipv6Addr>().unwrap());
+        let after: Ipv6Addr = "2001:db8:100:500::".parse().unwrap();
+        assert_eq!(p.pick_prefix("pd", 3, &[next]).unwrap().addr, after);
+    }
+
+    #[test]
+    fn hint_is_stable() {
+        assert_eq!(client_hint(&[1, 2, 3], 7, 0), client_hint(&[1, 2, 3], 7, 0));
+        assert_ne!(client_hint(&[1, 2, 3], 7, 0), client_hint(&[1, 2, 3], 8, 0));
+    }
+}

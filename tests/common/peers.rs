@@ -218,3 +218,81 @@ pub fn wait_dhclient_lease(leases: &str, timeout: Duration) -> Option<String> {
     })
     .then_some(text)
 }
+
+/// WIDE's dhcp6c with its own DUID: WIDE reads the DUID from a fixed path,
+/// so the file is bind-mounted over /var/lib/dhcpv6 inside the mount
+/// namespace `ip netns exec` gives the process (nothing leaks to the host).
+/// `duid` is colon-hex.
+pub fn wide_dhcp6c_as(
+    ns: &Netns,
+    s: &Scratch,
+    tag: &str,
+    iface: &str,
+    conf: &str,
+    duid: &str,
+) -> Daemon {
+    let bin = require_program("dhcp6c");
+    let dir = s.dir.join(format!("duid-{tag}"));
+    std::fs::create_dir_all(&dir).expect("duid dir");
+    let d = libdhcp6::Duid::from_text(duid).expect("DUID text");
+    std::fs::write(dir.join("dhcp6c_duid"), d.to_file_bytes()).expect("DUID file");
+    let conf = s.write(&format!("dhcp6c-{tag}.conf"), conf);
+    let pid = s.path(&format!("dhcp6c-{tag}.pid"));
+    let script = format!(
+        "mount --bind {} /var/lib/dhcpv6 && exec {} -f -D -k /dev/null -c {conf} -p {pid} {iface}",
+        dir.display(),
+        bin.display()
+    );
+    ns.spawn("/bin/sh", &["-c", &script])
+}
+
+/// kame6's dhcp6s on `ifaces` with `conf`, foreground, debug log.
+pub fn our_dhcp6s(ns: &Netns, s: &Scratch, conf: &str, ifaces: &[&str]) -> Daemon {
+    let conf = s.write("kame6-dhcp6s.conf", conf);
+    let pid = s.path("kame6-dhcp6s.pid");
+    let duid = s.path("kame6-dhcp6s.duid");
+    let mut args = vec![
+        "-f",
+        "-D",
+        "-c",
+        conf.as_str(),
+        "-P",
+        pid.as_str(),
+        "--duid-file",
+        duid.as_str(),
+    ];
+    args.extend_from_slice(ifaces);
+    let d = ns.spawn(env!("CARGO_BIN_EXE_dhcp6s"), &args);
+    d.wait_log("server6_init: serving", Duration::from_secs(10));
+    d
+}
+
+/// Asks a kame6 daemon for its counters (SIGUSR1) and returns its log
+/// after they are written.
+pub fn counters(d: &Daemon, marker: &str) -> String {
+    let before = d.log().matches(marker).count();
+    d.signal("USR1");
+    wait_until(Duration::from_secs(5), || {
+        d.log().matches(marker).count() > before
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    d.log()
+}
+
+/// The last value logged as `LABEL: received N` by the server's counters.
+pub fn received(log: &str, label: &str) -> u64 {
+    log.lines()
+        .rev()
+        .find_map(|l| l.split(&format!("{label}: received ")).nth(1))
+        .and_then(|r| r.split(',').next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// The last `bindings: N` the server logged.
+pub fn bindings(log: &str) -> Option<u64> {
+    log.lines()
+        .rev()
+        .find_map(|l| l.split("bindings: ").nth(1))
+        .and_then(|n| n.trim().parse().ok())
+}

@@ -131,128 +131,173 @@ fn wait_no_bindings(server: &Daemon, ds: &[&Daemon]) {
     assert!(ok, "bindings left after Release:\n{}", dump(ds));
 }
 
-#[test]
-fn wide_client_direct_lease_renew_release() {
-    let t = direct();
+/// Which relay sits between client and server.
+#[derive(Clone, Copy)]
+enum Via {
+    Direct,
+    Wide,
+    Isc,
+    Kame6,
+}
+
+/// Which client asks.
+#[derive(Clone, Copy)]
+enum Client {
+    Wide,
+    Isc,
+}
+
+/// Lease, renew and release through `via`: the client gets an address and a
+/// prefix, renews at T1 (10 s), releases, and the server holds no binding after.
+fn lease_renew_release(via: Via, who: Client) {
+    let (t, relay_ns) = match via {
+        Via::Direct => (direct(), None),
+        _ => {
+            let (t, r) = relayed();
+            (t, Some(r))
+        }
+    };
     let server = our_dhcp6s(&t.server, &t.scratch, SERVER_CONF, &["s0"]);
-    let mut client = wide_dhcp6c(&t.client, &t.scratch, "c0", WIDE_CLIENT_CONF);
-    wide_leased(&t, &[&client, &server]);
-    wait_renew(&server, &[&client, &server]);
-    assert_eq!(
-        bindings(&counters(&server, "bindings:")),
-        Some(2),
-        "one IA_NA and one IA_PD binding"
-    );
-    client.signal("TERM");
-    client.wait_exit(Duration::from_secs(40));
+    let relay = relay_ns.as_ref().map(|r| {
+        let pid = t.scratch.path("relay.pid");
+        match via {
+            Via::Wide => {
+                let bin = require_program("dhcp6relay");
+                let d = r.spawn(
+                    bin.to_str().unwrap(),
+                    &[
+                        "-f",
+                        "-D",
+                        "-p",
+                        &pid,
+                        "-r",
+                        "r1",
+                        "-s",
+                        "2001:db8:ff::2",
+                        "r0",
+                    ],
+                );
+                std::thread::sleep(Duration::from_millis(500));
+                d
+            }
+            Via::Isc => dhcrelay6(r, &t.scratch, "r0", "r1", "2001:db8:ff::2"),
+            _ => {
+                let d = r.spawn(
+                    env!("CARGO_BIN_EXE_dhcp6relay"),
+                    &[
+                        "-f",
+                        "-D",
+                        "-p",
+                        &pid,
+                        "-r",
+                        "r1",
+                        "-s",
+                        "2001:db8:ff::2",
+                        "r0",
+                    ],
+                );
+                d.wait_log("relaying for", Duration::from_secs(10));
+                d
+            }
+        }
+    });
+    let mut logs: Vec<&Daemon> = vec![&server];
+    logs.extend(relay.as_ref());
+    match who {
+        Client::Wide => {
+            let mut client = wide_dhcp6c(&t.client, &t.scratch, "c0", WIDE_CLIENT_CONF);
+            let mut all = logs.clone();
+            all.push(&client);
+            wide_leased(&t, &all);
+            wait_renew(&server, &all);
+            assert_eq!(
+                bindings(&counters(&server, "bindings:")),
+                Some(2),
+                "one IA_NA and one IA_PD binding"
+            );
+            client.signal("TERM");
+            client.wait_exit(Duration::from_secs(40));
+        }
+        Client::Isc => {
+            let (client, leases) = dhclient6(&t.client, &t.scratch, "c0");
+            let mut all = logs.clone();
+            all.push(&client);
+            let lease = wait_dhclient_lease(&leases, WAIT)
+                .unwrap_or_else(|| panic!("no lease:\n{}", dump(&all)));
+            assert!(lease.contains("iaaddr 2001:db8:1::1"), "{lease}");
+            assert!(lease.contains("iaprefix 2001:db8:1"), "{lease}");
+            wait_renew(&server, &all);
+            drop(all);
+            drop(client);
+            // dhclient -r releases what the lease file holds.
+            let bin = require_program("dhclient");
+            let conf = t.scratch.path("dhclient6.conf");
+            let script = t.scratch.path("dhclient-script");
+            let pid = t.scratch.path("dhclient6-r.pid");
+            let out = t.client.try_exec(&[
+                bin.to_str().unwrap(),
+                "-6",
+                "-r",
+                "-N",
+                "-P",
+                "-cf",
+                &conf,
+                "-lf",
+                &leases,
+                "-pf",
+                &pid,
+                "-sf",
+                &script,
+                "c0",
+            ]);
+            assert!(
+                out.status.success(),
+                "dhclient -r: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
     assert!(
         received(&counters(&server, "bindings:"), "release") >= 1,
         "{}",
-        server.log()
+        dump(&logs)
     );
-    wait_no_bindings(&server, &[&client, &server]);
+    wait_no_bindings(&server, &logs);
 }
 
 #[test]
-fn isc_client_direct_lease_renew_release() {
-    let t = direct();
-    let server = our_dhcp6s(&t.server, &t.scratch, SERVER_CONF, &["s0"]);
-    let (client, leases) = dhclient6(&t.client, &t.scratch, "c0");
-    let lease = wait_dhclient_lease(&leases, WAIT)
-        .unwrap_or_else(|| panic!("no lease:\n{}", dump(&[&client, &server])));
-    assert!(lease.contains("iaaddr 2001:db8:1::1"), "{lease}");
-    assert!(lease.contains("iaprefix 2001:db8:1"), "{lease}");
-    wait_renew(&server, &[&client, &server]);
-    drop(client);
-    // dhclient -r releases what the lease file holds.
-    let bin = require_program("dhclient");
-    let conf = t.scratch.path("dhclient6.conf");
-    let script = t.scratch.path("dhclient-script");
-    let pid = t.scratch.path("dhclient6-r.pid");
-    let out = t.client.try_exec(&[
-        bin.to_str().unwrap(),
-        "-6",
-        "-r",
-        "-N",
-        "-P",
-        "-cf",
-        &conf,
-        "-lf",
-        &leases,
-        "-pf",
-        &pid,
-        "-sf",
-        &script,
-        "c0",
-    ]);
-    assert!(
-        out.status.success(),
-        "dhclient -r: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    wait_no_bindings(&server, &[&server]);
+fn wide_client_direct() {
+    lease_renew_release(Via::Direct, Client::Wide);
+}
+
+#[test]
+fn isc_client_direct() {
+    lease_renew_release(Via::Direct, Client::Isc);
 }
 
 #[test]
 fn wide_client_through_wide_relay() {
-    let (t, relay_ns) = relayed();
-    let server = our_dhcp6s(&t.server, &t.scratch, SERVER_CONF, &["s0"]);
-    let bin = require_program("dhcp6relay");
-    let pid = t.scratch.path("wide-relay.pid");
-    let relay = relay_ns.spawn(
-        bin.to_str().unwrap(),
-        &[
-            "-f",
-            "-D",
-            "-p",
-            &pid,
-            "-r",
-            "r1",
-            "-s",
-            "2001:db8:ff::2",
-            "r0",
-        ],
-    );
-    std::thread::sleep(Duration::from_millis(500));
-    let client = wide_dhcp6c(&t.client, &t.scratch, "c0", WIDE_CLIENT_CONF);
-    wide_leased(&t, &[&client, &relay, &server]);
-    wait_renew(&server, &[&client, &relay, &server]);
+    lease_renew_release(Via::Wide, Client::Wide);
+}
+
+#[test]
+fn isc_client_through_wide_relay() {
+    lease_renew_release(Via::Wide, Client::Isc);
+}
+
+#[test]
+fn wide_client_through_isc_dhcrelay() {
+    lease_renew_release(Via::Isc, Client::Wide);
 }
 
 #[test]
 fn isc_client_through_isc_dhcrelay() {
-    let (t, relay_ns) = relayed();
-    let server = our_dhcp6s(&t.server, &t.scratch, SERVER_CONF, &["s0"]);
-    let relay = dhcrelay6(&relay_ns, &t.scratch, "r0", "r1", "2001:db8:ff::2");
-    let (client, leases) = dhclient6(&t.client, &t.scratch, "c0");
-    let lease = wait_dhclient_lease(&leases, WAIT)
-        .unwrap_or_else(|| panic!("no lease:\n{}", dump(&[&client, &relay, &server])));
-    assert!(lease.contains("iaaddr 2001:db8:1::1"), "{lease}");
-    wait_renew(&server, &[&client, &relay, &server]);
+    lease_renew_release(Via::Isc, Client::Isc);
 }
 
 #[test]
 fn wide_client_through_our_relay() {
-    let (t, relay_ns) = relayed();
-    let server = our_dhcp6s(&t.server, &t.scratch, SERVER_CONF, &["s0"]);
-    let pid = t.scratch.path("our-relay.pid");
-    let relay = relay_ns.spawn(
-        env!("CARGO_BIN_EXE_dhcp6relay"),
-        &[
-            "-f",
-            "-D",
-            "-p",
-            &pid,
-            "-r",
-            "r1",
-            "-s",
-            "2001:db8:ff::2",
-            "r0",
-        ],
-    );
-    relay.wait_log("relaying for", Duration::from_secs(10));
-    let client = wide_dhcp6c(&t.client, &t.scratch, "c0", WIDE_CLIENT_CONF);
-    wide_leased(&t, &[&client, &relay, &server]);
+    lease_renew_release(Via::Kame6, Client::Wide);
 }
 
 #[test]

@@ -292,7 +292,13 @@ fn server6_recv(s: &mut State) {
             let Some(out) = s.tx.next_buf() else { break };
             match s.server.server6_recv(&inc, now, out) {
                 Ok(o) => {
-                    log_debug!("server6_send", "send {} to {}", o.msg_type, o.dst);
+                    log_debug!(
+                        "server6_send",
+                        "send {} to {}{}",
+                        o.msg_type,
+                        o.dst,
+                        if o.relayed { " (relay-reply)" } else { "" }
+                    );
                     s.tx.commit(o.len, o.dst, o.ifindex, Ipv6Addr::UNSPECIFIED);
                 }
                 Err(why) => log_info!(

@@ -147,8 +147,10 @@ pub struct Outgoing {
     pub dst: SocketAddrV6,
     /// Outgoing interface.
     pub ifindex: u32,
-    /// Type of the message inside (for counters and logs).
+    /// Type of the answer to the client (inside any Relay-replies).
     pub msg_type: MessageType,
+    /// Wrapped in Relay-replies for the relays it came through.
+    pub relayed: bool,
 }
 
 /// The server.
@@ -598,6 +600,7 @@ impl<S: LeaseStore> Server<S> {
                 dst: SocketAddrV6::new(*inc.src.ip(), CLIENT_PORT, 0, scope),
                 ifindex: inc.ifindex,
                 msg_type: reply.msg_type,
+                relayed: false,
             });
         }
         let n = {
@@ -623,7 +626,8 @@ impl<S: LeaseStore> Server<S> {
             len: w.len(),
             dst: SocketAddrV6::new(*inc.src.ip(), port, 0, scope),
             ifindex: inc.ifindex,
-            msg_type: MessageType::RelayRepl,
+            msg_type: reply.msg_type,
+            relayed: true,
         })
     }
 

@@ -536,3 +536,8 @@ fn malformed_barrage_then_still_answers() {
     let log = counters(&server, "bindings:");
     assert!(log.contains("dropped (malformed):"), "{log}");
 }
+
+#[test]
+fn isc_client_through_our_relay() {
+    lease_renew_release(Via::Kame6, Client::Isc);
+}

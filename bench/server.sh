@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# bench/server.sh: DHCPv6 server throughput, kame6's dhcp6s against Kea's
+# kea-dhcp6 (memfile), measured with Kea's perfdhcp in one run.
+#
+#   k6s-c (perfdhcp) c0 ---- s0 k6s-s (server)    2001:db8:1::2/64 -- 2001:db8:1::1/64
+#
+# For each server and mode it finds the highest perfdhcp rate of full
+# Solicit-Advertise-Request-Reply exchanges with under 1% drops:
+#   direct  perfdhcp as the client, multicast to ff02::1:2;
+#   relay   perfdhcp -A1: one relay level, unicast to the server.
+# and prints rate, delays, the server's peak memory and kame6/Kea ratios.
+#
+# Usage (root): bench/server.sh    env: DURATION (s per probe, 5), MAX_RATE
+#               (40000), PROBES (8), SERVERS ("kea kame6"), MODES ("direct relay")
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-5}
+MAX_RATE=${MAX_RATE:-40000}
+PROBES=${PROBES:-8}
+SERVERS=${SERVERS:-"kea kame6"}
+MODES=${MODES:-"direct relay"}
+NS_C=k6s-c NS_S=k6s-s
+
+[ "$(id -u)" -eq 0 ] || { echo "bench/server.sh: run as root" >&2; exit 1; }
+for p in perfdhcp kea-dhcp6; do
+    command -v "$p" >/dev/null || { echo "bench/server.sh: $p missing (bash tools/setup.sh)" >&2; exit 1; }
+done
+
+WORK=
+cleanup() {
+    for ns in $NS_C $NS_S; do
+        for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+        ip netns del "$ns" 2>/dev/null || true
+    done
+    [ -z "$WORK" ] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+cleanup
+WORK=$(mktemp -d /tmp/kame6-bench.XXXXXX)
+
+cargo build --release --quiet --bin dhcp6s
+OURS=$PWD/target/release/dhcp6s
+
+for ns in $NS_C $NS_S; do
+    ip netns add "$ns"
+    ip -n "$ns" link set lo up
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+done
+ip link add c0 netns $NS_C type veth peer name s0 netns $NS_S
+for pair in "$NS_C c0" "$NS_S s0"; do
+    set -- $pair
+    ip netns exec "$1" sysctl -qw "net.ipv6.conf.$2.accept_dad=0"
+    ip -n "$1" link set "$2" up
+done
+ip -n $NS_C -6 addr add 2001:db8:1::2/64 dev c0 nodad
+ip -n $NS_S -6 addr add 2001:db8:1::1/64 dev s0 nodad
+
+cat > "$WORK/kea.json" <<JSON
+{ "Dhcp6": {
+  "interfaces-config": { "interfaces": [ "s0", "s0/2001:db8:1::1" ] },
+  "lease-database": { "type": "memfile", "persist": false },
+  "server-id": { "type": "EN", "enterprise-id": 2495, "identifier": "6b616d6536", "persist": false },
+  "renew-timer": 1000, "rebind-timer": 2000, "preferred-lifetime": 3000, "valid-lifetime": 4000,
+  "subnet6": [ { "id": 1, "subnet": "2001:db8:1::/64", "interface": "s0", "pools": [ { "pool": "2001:db8:1::/80" } ] } ],
+  "loggers": [ { "name": "kea-dhcp6", "output_options": [ { "output": "$WORK/kea.log" } ], "severity": "WARN" } ]
+} }
+JSON
+cat > "$WORK/dhcp6s.conf" <<CONF
+pool bench { range 2001:db8:1:: to 2001:db8:1::ffff:ffff:ffff; };
+interface s0 { address-pool bench 3000 4000; };
+CONF
+
+SERVER_PID=
+start_server() {
+    case "$1" in
+        kea) (KEA_LOCKFILE_DIR=$WORK KEA_PIDFILE_DIR=$WORK exec ip netns exec $NS_S kea-dhcp6 -c "$WORK/kea.json" >"$WORK/server.out" 2>&1) & ;;
+        kame6) (exec ip netns exec $NS_S "$OURS" -f -c "$WORK/dhcp6s.conf" -P "$WORK/s.pid" --duid-file "$WORK/duid" s0 >"$WORK/server.out" 2>&1) & ;;
+    esac
+    SERVER_PID=$!
+    sleep 2
+}
+stop_server() {
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+}
+peak_kib() { awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status" 2>/dev/null || echo "-"; }
+
+# probe MODE RATE -> "achieved drops% sa_delay_ms rr_delay_ms"
+probe() {
+    local args=(-6 -l c0 -r "$2" -R 100000000 -p "$DURATION")
+    [ "$1" = relay ] && args+=(-A1 2001:db8:1::1)
+    ip netns exec $NS_C timeout $((DURATION + 20)) perfdhcp "${args[@]}" >"$WORK/perf.out" 2>&1 || true
+    awk '
+        /^Rate:/ { rate = $2 }
+        /drops ratio:/ { d = $3 + 0; if (d > drops) drops = d }
+        /avg delay:/ { delay[n++] = $3 }
+        END { printf "%s %s %s %s\n", rate + 0, drops + 0, delay[0] + 0, delay[1] + 0 }
+    ' "$WORK/perf.out"
+}
+
+printf '%-7s %-7s %12s %9s %12s %12s %10s\n' server mode "max rate/s" "drops %" "SA delay ms" "RR delay ms" "peak KiB"
+declare -A BEST
+for mode in $MODES; do
+    for server in $SERVERS; do
+        start_server "$server"
+        lo=0 hi=$MAX_RATE best="0 0 0 0"
+        for _ in $(seq "$PROBES"); do
+            mid=$(( (lo + hi) / 2 ))
+            read -r achieved drops sa rr < <(probe "$mode" "$mid")
+            if awk -v d="$drops" -v a="$achieved" -v m="$mid" 'BEGIN { exit !(d < 1 && a >= 0.95 * m) }'; then
+                lo=$mid best="$achieved $drops $sa $rr"
+            else
+                hi=$mid
+            fi
+        done
+        peak=$(peak_kib)
+        stop_server
+        read -r achieved drops sa rr <<<"$best"
+        BEST[$server-$mode]=$achieved
+        printf '%-7s %-7s %12s %9s %12s %12s %10s\n' "$server" "$mode" "$achieved" "$drops" "$sa" "$rr" "$peak"
+    done
+done
+for mode in $MODES; do
+    k=${BEST[kea-$mode]:-0} o=${BEST[kame6-$mode]:-0}
+    awk -v m="$mode" -v k="$k" -v o="$o" 'BEGIN { if (k > 0) printf "%s: kame6 / Kea = %.2f\n", m, o / k }'
+done

@@ -1064,3 +1064,75 @@ fn malformed_and_deep_relays_are_dropped() {
     let _ = StatusCode::new(Status::Success);
     let _ = decapsulate(&[]);
 }
+
+#[test]
+fn c079_ero_options_echoed_verbatim() {
+    let mut s = server(CONF);
+    let fwd = RelayRepr {
+        msg_type: MessageType::RelayForw,
+        hop_count: 0,
+        link_address: "2001:db8:1::1".parse().unwrap(),
+        peer_address: CLIENT_LL.parse().unwrap(),
+        options: vec![
+            OptionRepr::Ero(vec![OptionCode::RemoteId, OptionCode::SubscriberId]),
+            OptionRepr::RemoteId {
+                enterprise: 9,
+                id: b"olt-3/1".to_vec(),
+            },
+            OptionRepr::RelayMsg(solicit(1, vec![ia_na(1, &[])]).to_vec().unwrap()),
+        ],
+    }
+    .to_vec()
+    .unwrap();
+    let inc = Incoming {
+        pkt: &fwd,
+        src: SocketAddrV6::new("2001:db8:ff::1".parse().unwrap(), 547, 0, 0),
+        dst: "2001:db8:1::1".parse().unwrap(),
+        ifindex: IFINDEX,
+    };
+    let mut out = vec![0u8; 65535];
+    let o = s.server6_recv(&inc, 0, &mut out).unwrap();
+    let libdhcp6::wire::AnyMessage::Relay(r) =
+        libdhcp6::wire::AnyMessage::from_bytes(&out[..o.len]).unwrap()
+    else {
+        panic!()
+    };
+    assert!(
+        r.options.contains(&OptionRepr::RemoteId {
+            enterprise: 9,
+            id: b"olt-3/1".to_vec()
+        }),
+        "echoed"
+    );
+    assert!(
+        !r.options
+            .iter()
+            .any(|o| matches!(o, OptionRepr::SubscriberId(_))),
+        "absent ones not invented"
+    );
+}
+
+#[test]
+fn c081_client_linklayer_outside_relay_forward_ignored() {
+    let mut s = server(CONF);
+    let with_clla = solicit(
+        1,
+        vec![
+            OptionRepr::ClientLinklayerAddr {
+                hw_type: 1,
+                addr: vec![2, 0, 0, 0, 0, 1],
+            },
+            ia_na(1, &[]),
+        ],
+    );
+    let plain = solicit(1, vec![ia_na(1, &[])]);
+    let a = ask(&mut s, &with_clla).unwrap();
+    let b = ask(&mut s, &plain).unwrap();
+    assert_eq!(a, b, "option 79 from a client changes nothing");
+    assert!(
+        !a.options
+            .iter()
+            .any(|o| matches!(o, OptionRepr::ClientLinklayerAddr { .. })),
+        "never returned"
+    );
+}

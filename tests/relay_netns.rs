@@ -450,3 +450,74 @@ fn c090_c095_c096_multicast_default_restart_and_signals() {
         "C-090 Interface-ID changed across restart"
     );
 }
+
+/// Several client links and several servers: a Solicit from each link goes
+/// to every `-s` server, with that link's Interface-ID and link-address.
+#[test]
+fn two_client_links_two_servers() {
+    let t = topology();
+    let client2 = Netns::new("c2");
+    veth(&client2, "c0", &t.relay, "r2");
+    t.relay.addr("r2", "2001:db8:3::1/64");
+    let pid = std::env::temp_dir().join(format!("{}-2.pid", t.relay.name));
+    let pid = pid.to_string_lossy().into_owned();
+    let relay = t.relay.spawn(
+        env!("CARGO_BIN_EXE_dhcp6relay"),
+        &[
+            "-f", "-D", "-p", &pid, "-r", "r1", "-s", SERVER, "-s", ROGUE, "r0", "r2",
+        ],
+    );
+    relay.wait_log("relaying for", Duration::from_secs(10));
+    let listen = |addr: &'static str| {
+        t.server.spawn_ready(move |ready| {
+            let s = server_socket(addr);
+            ready.go();
+            let mut got = Vec::new();
+            let mut buf = [0u8; 4096];
+            while let Ok((n, _)) = s.recv_from(&mut buf) {
+                got.push(buf[..n].to_vec());
+                if got.len() == 2 {
+                    break;
+                }
+            }
+            got
+        })
+    };
+    let (a, b) = (listen(SERVER), listen(ROGUE));
+    send_from_client(&t, solicit(1));
+    let c0 = client2.ifindex("c0");
+    client2.run_in(move || {
+        client_socket()
+            .send_to(
+                &solicit(2),
+                SocketAddrV6::new("ff02::1:2".parse().unwrap(), 547, 0, c0),
+            )
+            .unwrap();
+    });
+    let (a, b) = (a.join().unwrap(), b.join().unwrap());
+    assert_eq!(a.len(), 2, "first server: {a:?}\n{}", relay.log());
+    assert_eq!(a, b, "both servers get the same Relay-forwards");
+    let (r0, r2) = (t.relay.ifindex("r0"), t.relay.ifindex("r2"));
+    let mut seen: Vec<(Vec<u8>, Ipv6Addr)> = a
+        .iter()
+        .map(|f| {
+            (
+                interface_id(f),
+                RelayMessage::new_checked(&f[..]).unwrap().link_address(),
+            )
+        })
+        .collect();
+    seen.sort();
+    let mut want = vec![
+        (
+            r0.to_be_bytes().to_vec(),
+            RELAY_LINK.parse::<Ipv6Addr>().unwrap(),
+        ),
+        (
+            r2.to_be_bytes().to_vec(),
+            "2001:db8:3::1".parse::<Ipv6Addr>().unwrap(),
+        ),
+    ];
+    want.sort();
+    assert_eq!(seen, want);
+}

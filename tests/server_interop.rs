@@ -138,6 +138,8 @@ enum Via {
     Wide,
     Isc,
     Kame6,
+    /// Our relay sending upstream from port 10547 (RFC 8357).
+    Kame6Port,
 }
 
 /// Which client asks.
@@ -540,4 +542,11 @@ fn malformed_barrage_then_still_answers() {
 #[test]
 fn isc_client_through_our_relay() {
     lease_renew_release(Via::Kame6, Client::Isc);
+}
+
+/// RFC 8357 end to end: our relay sends from port 10547 with a Relay Source
+/// Port option, our server answers to that port (C-078, C-108).
+#[test]
+fn wide_client_through_our_relay_on_another_port() {
+    lease_renew_release(Via::Kame6Port, Client::Wide);
 }

@@ -36,7 +36,7 @@ fn topology() -> Topo {
     relay.addr("r1", "2001:db8:ff::1/64");
     server.addr("s0", "2001:db8:ff::2/64");
     server.route("2001:db8:1::/64", "2001:db8:ff::1");
-    lan(&client);
+    client.lan();
     let scratch = Scratch::new(&format!("{}-files", client.name));
     Topo {
         client,
@@ -44,17 +44,6 @@ fn topology() -> Topo {
         server,
         scratch,
     }
-}
-
-/// The client's LAN interface lan0 (a veth whose peer stays in the same
-/// namespace: the kernel here has no dummy interfaces).
-fn lan(client: &Netns) {
-    client.exec([
-        "ip", "link", "add", "lan0", "type", "veth", "peer", "name", "lan0p",
-    ]);
-    client.exec(["sysctl", "-qw", "net.ipv6.conf.lan0.accept_dad=0"]);
-    client.exec(["ip", "link", "set", "lan0", "up"]);
-    client.exec(["ip", "link", "set", "lan0p", "up"]);
 }
 
 fn our_relay(ns: &Netns, s: &Scratch, server: &str, lower: &str, upper: &str) -> Daemon {
@@ -265,7 +254,7 @@ fn chain_topology() -> (Topo, Netns) {
     server.addr("s0", "2001:db8:ff::2/64");
     server.route("2001:db8:1::/64", "2001:db8:ff::1");
     server.route("2001:db8:2::/64", "2001:db8:ff::1");
-    lan(&client);
+    client.lan();
     let scratch = Scratch::new(&format!("{}-files", client.name));
     let t = Topo {
         client,

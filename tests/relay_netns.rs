@@ -262,38 +262,7 @@ fn refusals_are_dropped_and_counted() {
 fn malformed_barrage_then_still_relays() {
     let t = topology();
     let mut relay = start_relay(&t, &[]);
-    let mut junk: Vec<Vec<u8>> = vec![
-        vec![],
-        vec![1],
-        vec![1, 0, 0],
-        vec![12, 0, 0],
-        vec![1, 0, 0, 1, 0, 1, 0xff, 0xff, 1, 2],
-        vec![3, 0, 0, 1, 0, 3, 0, 12, 0, 0, 0, 1],
-        vec![2, 0, 0, 1],
-        vec![7, 0, 0, 1],
-        vec![13; 60],
-        vec![255, 1, 2, 3],
-    ];
-    // 40 nested Relay-forward levels.
-    let mut m = solicit(9);
-    for _ in 0..40 {
-        m = RelayRepr {
-            msg_type: MessageType::RelayForw,
-            hop_count: 0,
-            link_address: Ipv6Addr::UNSPECIFIED,
-            peer_address: Ipv6Addr::UNSPECIFIED,
-            options: vec![OptionRepr::RelayMsg(m)],
-        }
-        .to_vec()
-        .unwrap();
-    }
-    junk.push(m);
-    // 1000 tiny options.
-    let mut tiny = vec![1, 0, 0, 2];
-    for _ in 0..1000 {
-        tiny.extend_from_slice(&[0xff, 0x00, 0, 0]);
-    }
-    junk.push(tiny);
+    let junk = common::barrage();
     let count = junk.len();
     client_to_server(&t, junk, count);
     assert!(relay.alive(), "relay died:\n{}", relay.log());

@@ -20,7 +20,7 @@ use common::peers::{
 };
 use common::{require_program, require_root, veth, wait_until, Daemon, Netns};
 use libdhcp6::codes::{MessageType, Status};
-use libdhcp6::wire::{IaNa, MessageRepr, OptionRepr, RelayRepr};
+use libdhcp6::wire::{IaNa, MessageRepr, OptionRepr};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -47,15 +47,6 @@ struct Topo {
     scratch: Scratch,
 }
 
-fn lan(client: &Netns) {
-    client.exec([
-        "ip", "link", "add", "lan0", "type", "veth", "peer", "name", "lan0p",
-    ]);
-    client.exec(["sysctl", "-qw", "net.ipv6.conf.lan0.accept_dad=0"]);
-    client.exec(["ip", "link", "set", "lan0", "up"]);
-    client.exec(["ip", "link", "set", "lan0p", "up"]);
-}
-
 /// client —(c0|s0)— server, the server on 2001:db8:1::1/64.
 fn direct() -> Topo {
     require_root();
@@ -63,7 +54,7 @@ fn direct() -> Topo {
     let server = Netns::new("s");
     veth(&client, "c0", &server, "s0");
     server.addr("s0", "2001:db8:1::1/64");
-    lan(&client);
+    client.lan();
     let scratch = Scratch::new(&format!("{}-files", server.name));
     Topo {
         client,
@@ -84,7 +75,7 @@ fn relayed() -> (Topo, Netns) {
     relay.addr("r1", "2001:db8:ff::1/64");
     server.addr("s0", "2001:db8:ff::2/64");
     server.route("2001:db8:1::/64", "2001:db8:ff::1");
-    lan(&client);
+    client.lan();
     let scratch = Scratch::new(&format!("{}-files", server.name));
     (
         Topo {
@@ -366,7 +357,7 @@ fn two_clients_never_share_an_address() {
     veth(&c2, "c0", &server_ns, "s1");
     server_ns.addr("s0", "2001:db8:1::1/64");
     server_ns.addr("s1", "2001:db8:1::2/64");
-    lan(&c1);
+    c1.lan();
     let scratch = Scratch::new(&format!("{}-files", server_ns.name));
     let server = our_dhcp6s(&server_ns, &scratch, SERVER_CONF, &["s0", "s1"]);
     let wide = wide_dhcp6c_as(
@@ -485,44 +476,7 @@ fn pool_of_two_third_client_gets_no_addrs_avail() {
 fn malformed_barrage_then_still_answers() {
     let t = direct();
     let mut server = our_dhcp6s(&t.server, &t.scratch, SERVER_CONF, &["s0"]);
-    let mut junk: Vec<Vec<u8>> = vec![
-        vec![],
-        vec![1],
-        vec![1, 0, 0],
-        vec![1, 0, 0, 1, 0, 1, 0xff, 0xff, 1, 2],
-        vec![3, 0, 0, 1, 0, 3, 0, 12, 0, 0, 0, 1],
-        vec![12, 0, 0],
-        vec![2, 0, 0, 1],
-        vec![7, 0, 0, 1],
-        vec![10, 0, 0, 0],
-        vec![13; 60],
-        vec![255, 1, 2, 3],
-        vec![99, 0, 0, 1, 0, 1, 0, 3, 0, 1, 2],
-    ];
-    let mut m = MessageRepr {
-        msg_type: MessageType::Solicit,
-        transaction_id: 9,
-        options: vec![],
-    }
-    .to_vec()
-    .unwrap();
-    for _ in 0..40 {
-        m = RelayRepr {
-            msg_type: MessageType::RelayForw,
-            hop_count: 0,
-            link_address: Ipv6Addr::UNSPECIFIED,
-            peer_address: Ipv6Addr::UNSPECIFIED,
-            options: vec![OptionRepr::RelayMsg(m)],
-        }
-        .to_vec()
-        .unwrap();
-    }
-    junk.push(m);
-    let mut tiny = vec![1, 0, 0, 2];
-    for _ in 0..1000 {
-        tiny.extend_from_slice(&[0xff, 0x00, 0, 0]);
-    }
-    junk.push(tiny);
+    let junk = common::barrage();
     let c0 = t.client.ifindex("c0");
     let answered = t.client.run_in(move || {
         let sock = UdpSocket::bind("[::]:546").unwrap();

@@ -141,6 +141,18 @@ impl Netns {
         self.exec(["ip", "-6", "addr", "add", cidr, "dev", ifname, "nodad"]);
     }
 
+    /// A LAN interface `lan0` for a client to number from a delegated
+    /// prefix: a veth whose peer stays in the same namespace (the kernel
+    /// here has no dummy interfaces).
+    pub fn lan(&self) {
+        self.exec([
+            "ip", "link", "add", "lan0", "type", "veth", "peer", "name", "lan0p",
+        ]);
+        self.exec(["sysctl", "-qw", "net.ipv6.conf.lan0.accept_dad=0"]);
+        self.exec(["ip", "link", "set", "lan0", "up"]);
+        self.exec(["ip", "link", "set", "lan0p", "up"]);
+    }
+
     /// Adds a route.
     pub fn route(&self, dest: &str, via: &str) {
         self.exec(["ip", "-6", "route", "add", dest, "via", via]);
@@ -263,6 +275,52 @@ impl Ready {
     pub fn go(self) {
         let _ = self.0.send(());
     }
+}
+
+/// The malformed-input barrage both daemons must survive: truncated
+/// headers, option lengths past the end, 40 nested Relay-forward levels,
+/// 1000 tiny options, unknown types, and server-to-client messages.
+pub fn barrage() -> Vec<Vec<u8>> {
+    use libdhcp6::codes::MessageType;
+    use libdhcp6::wire::{MessageRepr, OptionRepr, RelayRepr};
+    let mut junk: Vec<Vec<u8>> = vec![
+        vec![],
+        vec![1],
+        vec![1, 0, 0],
+        vec![12, 0, 0],
+        vec![1, 0, 0, 1, 0, 1, 0xff, 0xff, 1, 2],
+        vec![3, 0, 0, 1, 0, 3, 0, 12, 0, 0, 0, 1],
+        vec![2, 0, 0, 1],
+        vec![7, 0, 0, 1],
+        vec![10, 0, 0, 0],
+        vec![13; 60],
+        vec![255, 1, 2, 3],
+        vec![99, 0, 0, 1, 0, 1, 0, 3, 0, 1, 2],
+    ];
+    let empty = MessageRepr {
+        msg_type: MessageType::Solicit,
+        transaction_id: 9,
+        options: vec![],
+    };
+    let mut m = empty.to_vec().expect("encode");
+    for _ in 0..40 {
+        m = RelayRepr {
+            msg_type: MessageType::RelayForw,
+            hop_count: 0,
+            link_address: std::net::Ipv6Addr::UNSPECIFIED,
+            peer_address: std::net::Ipv6Addr::UNSPECIFIED,
+            options: vec![OptionRepr::RelayMsg(m)],
+        }
+        .to_vec()
+        .expect("encode");
+    }
+    junk.push(m);
+    let mut tiny = vec![1, 0, 0, 2];
+    for _ in 0..1000 {
+        tiny.extend_from_slice(&[0xff, 0x00, 0, 0]);
+    }
+    junk.push(tiny);
+    junk
 }
 
 /// Links two namespaces with a veth pair and brings both ends up.

@@ -3,6 +3,7 @@
 //! picks the client's link and host, calls the `react_*` handler for the
 //! message type and wraps the answer for the way back. Mirrors dhcp6s.c.
 
+use std::collections::HashMap;
 use std::net::{Ipv6Addr, SocketAddrV6};
 use std::sync::Arc;
 
@@ -171,6 +172,19 @@ pub struct Server<S: LeaseStore> {
     pub quarantine: u32,
     /// Scratch buffer for a reply before it is wrapped for relays.
     scratch: Vec<u8>,
+    /// Host entries by DUID (the first in file order wins, as in WIDE):
+    /// an ISP's thousands of hosts cost one hash lookup per packet.
+    hosts_by_duid: HashMap<Duid, usize>,
+}
+
+fn index_hosts(cfg: &ServerConfig) -> HashMap<Duid, usize> {
+    let mut m = HashMap::new();
+    for (i, h) in cfg.hosts.iter().enumerate() {
+        if let Some(d) = &h.duid {
+            m.entry(d.clone()).or_insert(i);
+        }
+    }
+    m
 }
 
 /// Where a client is, as far as configuration goes: its host entry, the
@@ -368,7 +382,9 @@ impl<S: LeaseStore> Server<S> {
     /// A server for `cfg`, bindings in `store`.
     pub fn new(cfg: Arc<ServerConfig>, duid: Duid, store: S, served: Vec<Served>) -> Self {
         let pools = Pools::build(&cfg, &store);
+        let hosts_by_duid = index_hosts(&cfg);
         Self {
+            hosts_by_duid,
             cfg,
             duid,
             store,
@@ -384,6 +400,7 @@ impl<S: LeaseStore> Server<S> {
     /// rebuilt and every live lease stays marked (mirrors server6_reload).
     pub fn reconfigure(&mut self, cfg: Arc<ServerConfig>) {
         self.pools = Pools::build(&cfg, &self.store);
+        self.hosts_by_duid = index_hosts(&cfg);
         self.cfg = cfg;
     }
 
@@ -403,7 +420,9 @@ impl<S: LeaseStore> Server<S> {
         ifindex: u32,
         client: Option<&Duid>,
     ) -> Scoped<'c> {
-        let host = client.and_then(|d| cfg.hosts.iter().find(|h| h.duid.as_ref() == Some(d)));
+        let host = client
+            .and_then(|d| self.hosts_by_duid.get(d))
+            .and_then(|&i| cfg.hosts.get(i));
         let served = self.served.iter().find(|s| s.ifindex == ifindex);
         let iface = served.and_then(|s| cfg.interface(&s.name));
         if !chain.is_empty() {

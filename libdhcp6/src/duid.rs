@@ -30,9 +30,11 @@ pub mod duid_type {
 }
 
 /// A DUID, 3 to 130 octets, kept exactly as it appears on the wire.
+/// Shared, not copied, when cloned: a server keys several indexes on the
+/// same client's DUID.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Duid {
-    bytes: Vec<u8>,
+    bytes: std::sync::Arc<[u8]>,
 }
 
 /// The typed view of a DUID.
@@ -78,7 +80,7 @@ impl Duid {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         if (MIN_DUID_LEN..=MAX_DUID_LEN).contains(&bytes.len()) {
             Ok(Self {
-                bytes: bytes.to_vec(),
+                bytes: bytes.into(),
             })
         } else {
             Err(Error::BadDuid { len: bytes.len() })
@@ -102,7 +104,7 @@ impl Duid {
 
     /// The DUID type (first two octets).
     pub fn duid_type(&self) -> u16 {
-        match self.bytes.as_slice() {
+        match &self.bytes[..] {
             [a, b, ..] => u16::from_be_bytes([*a, *b]),
             _ => 0,
         }
@@ -207,7 +209,7 @@ impl Duid {
     pub fn new_uuid(uuid: [u8; 16]) -> Self {
         let mut bytes = duid_type::UUID.to_be_bytes().to_vec();
         bytes.extend_from_slice(&uuid);
-        Self { bytes }
+        Self { bytes: bytes.into() }
     }
 
     /// Parses KAME's text form: two-digit hex groups separated by colons

@@ -1136,3 +1136,59 @@ fn c081_client_linklayer_outside_relay_forward_ignored() {
         "never returned"
     );
 }
+
+/// Not a test of behaviour: a rough in-process cost figure, printed with
+/// `cargo test --release --bin dhcp6s -- --ignored --nocapture cost`.
+#[test]
+#[ignore]
+fn cost_of_an_exchange() {
+    let mut s = server(
+        "option domain-name-servers 2001:db8::53;\npool big { range 2001:db8:1:: to 2001:db8:1::ffff:ffff; };\ninterface s0 { address-pool big 1000 2000; };\n",
+    );
+    let n = 200_000u32;
+    let mut out = vec![0u8; 65535];
+    let t0 = std::time::Instant::now();
+    for i in 0..n {
+        let duid = Duid::from_bytes(&[
+            0,
+            3,
+            0,
+            1,
+            (i >> 24) as u8,
+            (i >> 16) as u8,
+            (i >> 8) as u8,
+            i as u8,
+        ])
+        .unwrap();
+        let sol = msg(
+            MessageType::Solicit,
+            i & 0xffffff,
+            vec![
+                OptionRepr::ClientId(duid.clone()),
+                OptionRepr::ElapsedTime(0),
+                ia_na(1, &[]),
+            ],
+        )
+        .to_vec()
+        .unwrap();
+        s.server6_recv(&direct(&sol, true), 1000, &mut out).unwrap();
+        let req = msg(
+            MessageType::Request,
+            i & 0xffffff,
+            vec![
+                OptionRepr::ClientId(duid),
+                OptionRepr::ServerId(server_duid()),
+                OptionRepr::ElapsedTime(0),
+                ia_na(1, &[]),
+            ],
+        )
+        .to_vec()
+        .unwrap();
+        s.server6_recv(&direct(&req, true), 1000, &mut out).unwrap();
+    }
+    let per = t0.elapsed() / n;
+    println!(
+        "{per:?} per Solicit+Request exchange (incl. building the requests), {} bindings",
+        s.store.bindings().count()
+    );
+}

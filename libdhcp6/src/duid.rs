@@ -209,7 +209,9 @@ impl Duid {
     pub fn new_uuid(uuid: [u8; 16]) -> Self {
         let mut bytes = duid_type::UUID.to_be_bytes().to_vec();
         bytes.extend_from_slice(&uuid);
-        Self { bytes: bytes.into() }
+        Self {
+            bytes: bytes.into(),
+        }
     }
 
     /// Parses KAME's text form: two-digit hex groups separated by colons

@@ -1149,17 +1149,9 @@ fn cost_of_an_exchange() {
     let mut out = vec![0u8; 65535];
     let t0 = std::time::Instant::now();
     for i in 0..n {
-        let duid = Duid::from_bytes(&[
-            0,
-            3,
-            0,
-            1,
-            (i >> 24) as u8,
-            (i >> 16) as u8,
-            (i >> 8) as u8,
-            i as u8,
-        ])
-        .unwrap();
+        let mut id = vec![0, 3, 0, 1];
+        id.extend_from_slice(&i.to_be_bytes());
+        let duid = Duid::from_bytes(&id).unwrap();
         let sol = msg(
             MessageType::Solicit,
             i & 0xffffff,

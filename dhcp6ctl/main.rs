@@ -10,12 +10,43 @@ fn cli() -> Command {
     Command::new("dhcp6ctl")
         .about("control tool for dhcp6s and dhcp6c (kame6)")
         .disable_version_flag(true)
-        .arg(Arg::new("client").short('C').action(ArgAction::SetTrue).conflicts_with("server").help("talk to dhcp6c (default)"))
-        .arg(Arg::new("server").short('S').action(ArgAction::SetTrue).help("talk to dhcp6s"))
-        .arg(Arg::new("address").short('a').value_name("address").help("daemon address (default ::1)"))
-        .arg(Arg::new("keyfile").short('k').value_name("keyfile").help("key file"))
-        .arg(Arg::new("port").short('p').value_name("port").help("TCP port"))
-        .arg(Arg::new("command").required(true).num_args(1..).help("command words"))
+        .arg(
+            Arg::new("client")
+                .short('C')
+                .action(ArgAction::SetTrue)
+                .conflicts_with("server")
+                .help("talk to dhcp6c (default)"),
+        )
+        .arg(
+            Arg::new("server")
+                .short('S')
+                .action(ArgAction::SetTrue)
+                .help("talk to dhcp6s"),
+        )
+        .arg(
+            Arg::new("address")
+                .short('a')
+                .value_name("address")
+                .help("daemon address (default ::1)"),
+        )
+        .arg(
+            Arg::new("keyfile")
+                .short('k')
+                .value_name("keyfile")
+                .help("key file"),
+        )
+        .arg(
+            Arg::new("port")
+                .short('p')
+                .value_name("port")
+                .help("TCP port"),
+        )
+        .arg(
+            Arg::new("command")
+                .required(true)
+                .num_args(1..)
+                .help("command words"),
+        )
 }
 
 fn main() {

@@ -1,1 +1,3 @@
+//! Codec benchmark (filled in below).
+
 fn main() {}

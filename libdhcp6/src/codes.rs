@@ -317,7 +317,10 @@ mod tests {
 
     #[test]
     fn kame_names() {
-        assert_eq!(MessageType::InformationRequest.to_string(), "information request");
+        assert_eq!(
+            MessageType::InformationRequest.to_string(),
+            "information request"
+        );
         assert_eq!(OptionCode::IaPrefix.to_string(), "IA_PD prefix");
         assert_eq!(OptionCode::from(999).to_string(), "opt_999");
         assert_eq!(Status::NoPrefixAvail.to_string(), "no prefixes");

@@ -77,7 +77,9 @@ impl Duid {
     /// A DUID from its wire bytes; C-013: 3 to 130 octets, any type.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         if (MIN_DUID_LEN..=MAX_DUID_LEN).contains(&bytes.len()) {
-            Ok(Self { bytes: bytes.to_vec() })
+            Ok(Self {
+                bytes: bytes.to_vec(),
+            })
         } else {
             Err(Error::BadDuid { len: bytes.len() })
         }
@@ -110,9 +112,15 @@ impl Duid {
     pub fn kind(&self) -> DuidKind<'_> {
         let ty = self.duid_type();
         let body = self.bytes.get(2..).unwrap_or_default();
-        let u16_at = |b: &[u8]| b.get(..2).and_then(|s| s.try_into().ok()).map(u16::from_be_bytes);
+        let u16_at = |b: &[u8]| {
+            b.get(..2)
+                .and_then(|s| s.try_into().ok())
+                .map(u16::from_be_bytes)
+        };
         let u32_at = |b: &[u8], at: usize| {
-            b.get(at..at + 4).and_then(|s| s.try_into().ok()).map(u32::from_be_bytes)
+            b.get(at..at + 4)
+                .and_then(|s| s.try_into().ok())
+                .map(u32::from_be_bytes)
         };
         match ty {
             duid_type::LLT if body.len() > 6 => match (u16_at(body), u32_at(body, 2)) {
@@ -121,25 +129,42 @@ impl Duid {
                     time,
                     lladdr: body.get(6..).unwrap_or_default(),
                 },
-                _ => DuidKind::Other { duid_type: ty, body },
+                _ => DuidKind::Other {
+                    duid_type: ty,
+                    body,
+                },
             },
             duid_type::EN if body.len() > 4 => match u32_at(body, 0) {
-                Some(enterprise) => {
-                    DuidKind::En { enterprise, id: body.get(4..).unwrap_or_default() }
-                }
-                None => DuidKind::Other { duid_type: ty, body },
+                Some(enterprise) => DuidKind::En {
+                    enterprise,
+                    id: body.get(4..).unwrap_or_default(),
+                },
+                None => DuidKind::Other {
+                    duid_type: ty,
+                    body,
+                },
             },
             duid_type::LL if body.len() > 2 => match u16_at(body) {
-                Some(hw_type) => {
-                    DuidKind::Ll { hw_type, lladdr: body.get(2..).unwrap_or_default() }
-                }
-                None => DuidKind::Other { duid_type: ty, body },
+                Some(hw_type) => DuidKind::Ll {
+                    hw_type,
+                    lladdr: body.get(2..).unwrap_or_default(),
+                },
+                None => DuidKind::Other {
+                    duid_type: ty,
+                    body,
+                },
             },
             duid_type::UUID => match <&[u8; 16]>::try_from(body) {
                 Ok(uuid) => DuidKind::Uuid(uuid),
-                Err(_) => DuidKind::Other { duid_type: ty, body },
+                Err(_) => DuidKind::Other {
+                    duid_type: ty,
+                    body,
+                },
             },
-            _ => DuidKind::Other { duid_type: ty, body },
+            _ => DuidKind::Other {
+                duid_type: ty,
+                body,
+            },
         }
     }
 
@@ -162,7 +187,10 @@ impl Duid {
         // The field is defined modulo 2^32; the truncation is the definition.
         #[allow(clippy::cast_possible_truncation)]
         let time = (since_2000 & 0xffff_ffff) as u32;
-        Self::build(duid_type::LLT, &[&hw_type.to_be_bytes(), &time.to_be_bytes(), lladdr])
+        Self::build(
+            duid_type::LLT,
+            &[&hw_type.to_be_bytes(), &time.to_be_bytes(), lladdr],
+        )
     }
 
     /// A DUID-LL for `lladdr`.
@@ -270,16 +298,29 @@ mod tests {
     #[test]
     fn kame_duid_file_both_ways() {
         let duid = Duid::from_file_bytes(KAME_DUID_FILE).unwrap();
-        assert_eq!(duid.to_string(), "00:01:00:01:32:99:8d:33:9a:f8:61:e4:20:97");
+        assert_eq!(
+            duid.to_string(),
+            "00:01:00:01:32:99:8d:33:9a:f8:61:e4:20:97"
+        );
         assert_eq!(duid.to_file_bytes(), KAME_DUID_FILE);
         let mut trailing = KAME_DUID_FILE.to_vec();
         trailing.extend_from_slice(b"junk");
         assert_eq!(Duid::from_file_bytes(&trailing).unwrap(), duid);
-        assert_eq!(Duid::from_file_bytes(&KAME_DUID_FILE[..10]), Err(DuidError::Corrupt));
+        assert_eq!(
+            Duid::from_file_bytes(&KAME_DUID_FILE[..10]),
+            Err(DuidError::Corrupt)
+        );
         assert_eq!(Duid::from_file_bytes(&[0x01]), Err(DuidError::Corrupt));
-        assert_eq!(Duid::from_file_bytes(&[0x02, 0x00, 0, 1]), Err(DuidError::BadLength(2)));
+        assert_eq!(
+            Duid::from_file_bytes(&[0x02, 0x00, 0, 1]),
+            Err(DuidError::BadLength(2))
+        );
         match duid.kind() {
-            DuidKind::Llt { hw_type, time, lladdr } => {
+            DuidKind::Llt {
+                hw_type,
+                time,
+                lladdr,
+            } => {
                 assert_eq!(hw_type, HW_TYPE_ETHERNET);
                 assert_eq!(time, 0x3299_8d33);
                 assert_eq!(lladdr, &[0x9a, 0xf8, 0x61, 0xe4, 0x20, 0x97]);
@@ -297,7 +338,10 @@ mod tests {
         }
         assert!(matches!(
             Duid::from_bytes(&[0xab, 0xcd, 1]).unwrap().kind(),
-            DuidKind::Other { duid_type: 0xabcd, .. }
+            DuidKind::Other {
+                duid_type: 0xabcd,
+                ..
+            }
         ));
     }
 
@@ -306,7 +350,10 @@ mod tests {
     fn c014_llt_time() {
         let mac = [2, 0, 0, 0, 0, 1];
         let d = Duid::new_llt(HW_TYPE_ETHERNET, DUID_TIME_EPOCH + 1000, &mac).unwrap();
-        assert_eq!(d.as_bytes(), &[0, 1, 0, 1, 0, 0, 0x03, 0xe8, 2, 0, 0, 0, 0, 1]);
+        assert_eq!(
+            d.as_bytes(),
+            &[0, 1, 0, 1, 0, 0, 0x03, 0xe8, 2, 0, 0, 0, 0, 1]
+        );
         let wrap = Duid::new_llt(1, DUID_TIME_EPOCH + (1u64 << 32) + 5, &mac).unwrap();
         assert!(matches!(wrap.kind(), DuidKind::Llt { time: 5, .. }));
     }
@@ -325,7 +372,13 @@ mod tests {
     #[test]
     fn text_form() {
         let d: Duid = "00:03:00:01:00:11:22:33:44:55".parse().unwrap();
-        assert_eq!(d.kind(), DuidKind::Ll { hw_type: 1, lladdr: &[0, 0x11, 0x22, 0x33, 0x44, 0x55] });
+        assert_eq!(
+            d.kind(),
+            DuidKind::Ll {
+                hw_type: 1,
+                lladdr: &[0, 0x11, 0x22, 0x33, 0x44, 0x55]
+            }
+        );
         assert_eq!(Duid::from_text("0:1:2").unwrap().as_bytes(), &[0, 1, 2]);
         assert_eq!(Duid::from_text("00:01"), Err(DuidError::BadLength(2)));
         assert_eq!(Duid::from_text("00::01:02"), Err(DuidError::BadText));

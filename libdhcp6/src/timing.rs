@@ -107,32 +107,74 @@ fn scale(d: Duration, factor: f64) -> Duration {
 
 impl Retransmit {
     /// Solicit: IRT 1 s, MRT 3600 s, no count or duration limit.
-    pub const SOLICIT: Self = Self { irt: SOL_TIMEOUT, mrt: SOL_MAX_RT, mrc: 0, mrd: Duration::ZERO };
+    pub const SOLICIT: Self = Self {
+        irt: SOL_TIMEOUT,
+        mrt: SOL_MAX_RT,
+        mrc: 0,
+        mrd: Duration::ZERO,
+    };
     /// Request: IRT 1 s, MRT 30 s, 10 transmissions.
-    pub const REQUEST: Self = Self { irt: REQ_TIMEOUT, mrt: REQ_MAX_RT, mrc: REQ_MAX_RC, mrd: Duration::ZERO };
+    pub const REQUEST: Self = Self {
+        irt: REQ_TIMEOUT,
+        mrt: REQ_MAX_RT,
+        mrc: REQ_MAX_RC,
+        mrd: Duration::ZERO,
+    };
     /// Confirm: IRT 1 s, MRT 4 s, MRD 10 s.
-    pub const CONFIRM: Self = Self { irt: CNF_TIMEOUT, mrt: CNF_MAX_RT, mrc: 0, mrd: CNF_MAX_RD };
+    pub const CONFIRM: Self = Self {
+        irt: CNF_TIMEOUT,
+        mrt: CNF_MAX_RT,
+        mrc: 0,
+        mrd: CNF_MAX_RD,
+    };
     /// Information-request: IRT 1 s, MRT 3600 s.
-    pub const INFORMATION_REQUEST: Self =
-        Self { irt: INF_TIMEOUT, mrt: INF_MAX_RT, mrc: 0, mrd: Duration::ZERO };
+    pub const INFORMATION_REQUEST: Self = Self {
+        irt: INF_TIMEOUT,
+        mrt: INF_MAX_RT,
+        mrc: 0,
+        mrd: Duration::ZERO,
+    };
     /// Release: IRT 1 s, no cap, 4 transmissions.
-    pub const RELEASE: Self = Self { irt: REL_TIMEOUT, mrt: Duration::ZERO, mrc: REL_MAX_RC, mrd: Duration::ZERO };
+    pub const RELEASE: Self = Self {
+        irt: REL_TIMEOUT,
+        mrt: Duration::ZERO,
+        mrc: REL_MAX_RC,
+        mrd: Duration::ZERO,
+    };
     /// Decline: IRT 1 s, no cap, 4 transmissions.
-    pub const DECLINE: Self = Self { irt: DEC_TIMEOUT, mrt: Duration::ZERO, mrc: DEC_MAX_RC, mrd: Duration::ZERO };
+    pub const DECLINE: Self = Self {
+        irt: DEC_TIMEOUT,
+        mrt: Duration::ZERO,
+        mrc: DEC_MAX_RC,
+        mrd: Duration::ZERO,
+    };
 
     /// Renew: IRT 10 s, MRT 600 s, lasting until the earliest T2 (`until_t2`).
     pub fn renew(until_t2: Duration) -> Self {
-        Self { irt: REN_TIMEOUT, mrt: REN_MAX_RT, mrc: 0, mrd: until_t2 }
+        Self {
+            irt: REN_TIMEOUT,
+            mrt: REN_MAX_RT,
+            mrc: 0,
+            mrd: until_t2,
+        }
     }
 
     /// Rebind: IRT 10 s, MRT 600 s, lasting until the last valid lifetime ends.
     pub fn rebind(until_expiry: Duration) -> Self {
-        Self { irt: REB_TIMEOUT, mrt: REB_MAX_RT, mrc: 0, mrd: until_expiry }
+        Self {
+            irt: REB_TIMEOUT,
+            mrt: REB_MAX_RT,
+            mrc: 0,
+            mrd: until_expiry,
+        }
     }
 
     /// The first transmission: RT = IRT + RAND*IRT.
     pub fn start(&self, rand: f64) -> RetransState {
-        RetransState { rt: scale(self.irt, 1.0 + clamp_rand(rand)), sent: 1 }
+        RetransState {
+            rt: scale(self.irt, 1.0 + clamp_rand(rand)),
+            sent: 1,
+        }
     }
 
     /// The first Solicit: RAND is drawn from (0, 0.1] so that RT is strictly
@@ -141,7 +183,10 @@ impl Retransmit {
     pub fn start_solicit(&self, rand: f64) -> RetransState {
         // One microsecond per second is the smallest step a Duration keeps.
         let r = clamp_rand(rand).abs().max(1e-6);
-        RetransState { rt: scale(self.irt, 1.0 + r), sent: 1 }
+        RetransState {
+            rt: scale(self.irt, 1.0 + r),
+            sent: 1,
+        }
     }
 
     /// After the current RT ran out: the next RT, or `None` when the exchange
@@ -172,7 +217,9 @@ impl Retransmit {
 /// Clamps a received SOL_MAX_RT / INF_MAX_RT: values outside 60..86400 are
 /// ignored (C-123).
 pub fn accept_max_rt(value: u32) -> Option<Duration> {
-    (MAX_RT_FLOOR..=MAX_RT_CEILING).contains(&value).then(|| secs(u64::from(value)))
+    (MAX_RT_FLOOR..=MAX_RT_CEILING)
+        .contains(&value)
+        .then(|| secs(u64::from(value)))
 }
 
 /// Elapsed Time option value for `since_first`: hundredths of a second,
@@ -196,7 +243,10 @@ mod tests {
     }
 
     fn within(rt: Duration, nominal: Duration) -> bool {
-        let (lo, hi) = (nominal.as_secs_f64() * 0.9 - 1e-9, nominal.as_secs_f64() * 1.1 + 1e-9);
+        let (lo, hi) = (
+            nominal.as_secs_f64() * 0.9 - 1e-9,
+            nominal.as_secs_f64() * 1.1 + 1e-9,
+        );
         (lo..=hi).contains(&rt.as_secs_f64())
     }
 
@@ -211,7 +261,10 @@ mod tests {
                 let prev = st.rt;
                 let rt = p.next(&mut st, Duration::ZERO, rand).unwrap();
                 let nominal = if prev * 2 > p.mrt { p.mrt } else { prev * 2 };
-                assert!(within(rt, nominal) || within(rt, p.mrt), "{rt:?} vs {nominal:?}");
+                assert!(
+                    within(rt, nominal) || within(rt, p.mrt),
+                    "{rt:?} vs {nominal:?}"
+                );
                 assert!(rt <= p.mrt.mul_f64(1.1));
             }
         }
@@ -222,7 +275,11 @@ mod tests {
     fn c113_first_solicit_rt() {
         for &rand in &[-0.1, 0.0, 0.05, 0.1] {
             let st = Retransmit::SOLICIT.start_solicit(rand);
-            assert!(st.rt > secs(1) && st.rt <= Duration::from_millis(1100), "{:?}", st.rt);
+            assert!(
+                st.rt > secs(1) && st.rt <= Duration::from_millis(1100),
+                "{:?}",
+                st.rt
+            );
         }
     }
 

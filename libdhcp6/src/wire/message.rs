@@ -91,8 +91,15 @@ pub struct MessageRepr {
 impl MessageRepr {
     /// Decodes every option of `msg`; any malformed option fails the message.
     pub fn parse<T: AsRef<[u8]>>(msg: &Message<T>) -> Result<Self> {
-        let options = msg.options().map(|o| OptionRepr::parse(&o?)).collect::<Result<_>>()?;
-        Ok(Self { msg_type: msg.msg_type(), transaction_id: msg.transaction_id(), options })
+        let options = msg
+            .options()
+            .map(|o| OptionRepr::parse(&o?))
+            .collect::<Result<_>>()?;
+        Ok(Self {
+            msg_type: msg.msg_type(),
+            transaction_id: msg.transaction_id(),
+            options,
+        })
     }
 
     /// Decodes a message from bytes.
@@ -156,9 +163,9 @@ impl AnyMessage {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         match bytes.first().map(|&t| MessageType::from(t)) {
             None => Err(Error::Truncated),
-            Some(t) if t.is_relay() => {
-                Ok(Self::Relay(RelayRepr::parse(&RelayMessage::new_checked(bytes)?)?))
-            }
+            Some(t) if t.is_relay() => Ok(Self::Relay(RelayRepr::parse(
+                &RelayMessage::new_checked(bytes)?,
+            )?)),
             Some(_) => Ok(Self::Message(MessageRepr::from_bytes(bytes)?)),
         }
     }

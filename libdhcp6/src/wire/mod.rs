@@ -18,7 +18,7 @@ mod option;
 mod relay;
 mod repr;
 
-pub use message::{Message, MessageRepr, AnyMessage, DHCPV4_QUERY_UNICAST};
+pub use message::{AnyMessage, Message, MessageRepr, DHCPV4_QUERY_UNICAST};
 pub use name::DomainName;
 pub use option::{DhcpOption, Options};
 pub use relay::{
@@ -276,7 +276,10 @@ impl<'a> Writer<'a> {
         let data_start = slot.at + 2;
         let len = self.pos.checked_sub(data_start).ok_or(Error::NoSpace)?;
         let len = u16::try_from(len).map_err(|_| Error::TooLong)?;
-        let dst = self.buf.get_mut(slot.at..data_start).ok_or(Error::NoSpace)?;
+        let dst = self
+            .buf
+            .get_mut(slot.at..data_start)
+            .ok_or(Error::NoSpace)?;
         dst.copy_from_slice(&len.to_be_bytes());
         Ok(())
     }
@@ -341,7 +344,10 @@ mod tests {
     fn writer_too_long_option() {
         let mut buf = vec![0u8; 70000];
         let mut w = Writer::new(&mut buf);
-        assert_eq!(w.option(OptionCode::InterfaceId, &[0; 65536]), Err(Error::TooLong));
+        assert_eq!(
+            w.option(OptionCode::InterfaceId, &[0; 65536]),
+            Err(Error::TooLong)
+        );
         let slot = w.begin_option(OptionCode::InterfaceId).unwrap();
         w.bytes(&[0; 65536]).unwrap();
         assert_eq!(w.end_option(slot), Err(Error::TooLong));

@@ -62,7 +62,12 @@ impl DomainName {
             }
         }
         let (name, rest) = data.split_at_checked(at).ok_or(bad)?;
-        Ok((Self { wire: name.to_vec() }, rest))
+        Ok((
+            Self {
+                wire: name.to_vec(),
+            },
+            rest,
+        ))
     }
 
     /// Decodes a list of one or more fully qualified names that fills `data`
@@ -237,7 +242,10 @@ mod tests {
     #[test]
     fn c012_compression_pointer_rejected() {
         let data = [0x01, b'a', 0xc0, 0x00];
-        assert_eq!(DomainName::parse_list(&data, 24), Err(Error::BadDomainName { code: 24 }));
+        assert_eq!(
+            DomainName::parse_list(&data, 24),
+            Err(Error::BadDomainName { code: 24 })
+        );
     }
 
     #[test]
@@ -253,7 +261,10 @@ mod tests {
         long.push(0);
         assert!(DomainName::parse_list(&long, 24).is_err());
         assert_eq!(DomainName::from_text("a..b"), Err(NameError::EmptyLabel));
-        assert_eq!(DomainName::from_text(&"x".repeat(64)), Err(NameError::LabelTooLong));
+        assert_eq!(
+            DomainName::from_text(&"x".repeat(64)),
+            Err(NameError::LabelTooLong)
+        );
     }
 
     #[test]
@@ -263,7 +274,10 @@ mod tests {
         assert_eq!(n.to_string(), "host");
         assert_eq!(DomainName::from_text_partial("host").unwrap(), n);
         assert!(DomainName::parse_partial(&[0x01, b'a', 0x00, 0x01], 39).is_err());
-        assert_eq!(DomainName::parse_partial(&[], 39).unwrap().as_wire(), &[] as &[u8]);
+        assert_eq!(
+            DomainName::parse_partial(&[], 39).unwrap().as_wire(),
+            &[] as &[u8]
+        );
     }
 
     #[test]

@@ -47,7 +47,10 @@ pub struct Options<'a> {
 impl<'a> Options<'a> {
     /// Options in `area` (the bytes after a header or a container's fixed fields).
     pub fn new(area: &'a [u8]) -> Self {
-        Self { rest: Reader::new(area), done: false }
+        Self {
+            rest: Reader::new(area),
+            done: false,
+        }
     }
 
     /// Checks every option header in the area without decoding any data.
@@ -81,7 +84,10 @@ impl<'a> Iterator for Options<'a> {
                 .rest
                 .bytes(len)
                 .map_err(|_| Error::OptionOverrun { code, len })?;
-            Ok(DhcpOption { code: OptionCode::from(code), data })
+            Ok(DhcpOption {
+                code: OptionCode::from(code),
+                data,
+            })
         })();
         if item.is_err() {
             self.done = true;
@@ -117,7 +123,10 @@ mod tests {
     fn c004_overrun() {
         let bad = [0x00, 0x07, 0x00, 0x02, 0x0a];
         let mut it = Options::new(&bad);
-        assert_eq!(it.next(), Some(Err(Error::OptionOverrun { code: 7, len: 2 })));
+        assert_eq!(
+            it.next(),
+            Some(Err(Error::OptionOverrun { code: 7, len: 2 }))
+        );
         assert_eq!(it.next(), None);
         // A header cut short is truncation.
         let mut it = Options::new(&[0x00, 0x07, 0x00]);

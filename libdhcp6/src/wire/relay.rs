@@ -140,8 +140,10 @@ pub struct RelayRepr {
 impl RelayRepr {
     /// Decodes every option of `msg`; a relay message must carry a Relay Message option.
     pub fn parse<T: AsRef<[u8]>>(msg: &RelayMessage<T>) -> Result<Self> {
-        let options: Vec<OptionRepr> =
-            msg.options().map(|o| OptionRepr::parse(&o?)).collect::<Result<_>>()?;
+        let options: Vec<OptionRepr> = msg
+            .options()
+            .map(|o| OptionRepr::parse(&o?))
+            .collect::<Result<_>>()?;
         if !options.iter().any(|o| matches!(o, OptionRepr::RelayMsg(_))) {
             return Err(Error::MissingRelayMsg);
         }
@@ -159,7 +161,13 @@ impl RelayRepr {
         if !self.msg_type.is_relay() {
             return Err(Error::WrongMessageKind(self.msg_type.into()));
         }
-        emit_relay_header(w, self.msg_type, self.hop_count, &self.link_address, &self.peer_address)?;
+        emit_relay_header(
+            w,
+            self.msg_type,
+            self.hop_count,
+            &self.link_address,
+            &self.peer_address,
+        )?;
         self.options.iter().try_for_each(|o| o.emit(w))
     }
 
@@ -212,13 +220,23 @@ impl Default for RelayLevel<'_> {
 impl<'a> RelayLevel<'a> {
     /// This level's options, minus the Relay Message.
     pub fn relay_options(&self) -> impl Iterator<Item = Result<DhcpOption<'a>>> {
-        Options::new(self.options)
-            .filter(|o| !matches!(o, Ok(DhcpOption { code: OptionCode::RelayMsg, .. })))
+        Options::new(self.options).filter(|o| {
+            !matches!(
+                o,
+                Ok(DhcpOption {
+                    code: OptionCode::RelayMsg,
+                    ..
+                })
+            )
+        })
     }
 
     /// The first option with `code` at this level.
     pub fn find(&self, code: OptionCode) -> Option<&'a [u8]> {
-        Options::find(self.options, code).ok().flatten().map(|o| o.data)
+        Options::find(self.options, code)
+            .ok()
+            .flatten()
+            .map(|o| o.data)
     }
 }
 
@@ -232,7 +250,10 @@ pub struct RelayChain<'a> {
 
 impl Default for RelayChain<'_> {
     fn default() -> Self {
-        Self { levels: [RelayLevel::default(); MAX_RELAY_DEPTH], len: 0 }
+        Self {
+            levels: [RelayLevel::default(); MAX_RELAY_DEPTH],
+            len: 0,
+        }
     }
 }
 
@@ -260,7 +281,11 @@ impl<'a> RelayChain<'a> {
     /// The innermost non-zero link-address, the usual link selector
     /// (RFC 8415 §13.1, RFC 6221 §5.3: `::` is ignored at every level).
     pub fn link_address(&self) -> Option<Ipv6Addr> {
-        self.levels().iter().rev().map(|l| l.link_address).find(|a| !a.is_unspecified())
+        self.levels()
+            .iter()
+            .rev()
+            .map(|l| l.link_address)
+            .find(|a| !a.is_unspecified())
     }
 
     fn push(&mut self, level: RelayLevel<'a>) -> Result<()> {
@@ -303,7 +328,10 @@ pub fn decapsulate(msg: &[u8]) -> Result<(RelayChain<'_>, &[u8])> {
                     // C-023: exactly two octets.
                     let mut r = Reader::new(opt.data);
                     let port = r.u16().and_then(|p| r.finish().map(|_| p)).map_err(|_| {
-                        Error::BadOptionLen { code: opt.code.into(), len: opt.data.len() }
+                        Error::BadOptionLen {
+                            code: opt.code.into(),
+                            len: opt.data.len(),
+                        }
                     })?;
                     level.relay_port.get_or_insert(port);
                 }
@@ -338,8 +366,14 @@ pub fn encapsulate_reply(chain: &RelayChain<'_>, reply: &[u8], w: &mut Writer<'_
             w.option(OptionCode::RelayPort, &port.to_be_bytes())?;
         }
         if let Some(ero) = level.find(OptionCode::Ero) {
-            for code in ero.chunks_exact(2).map(|c| OptionCode::from(u16::from_be_bytes([c[0], c[1]]))) {
-                if matches!(code, OptionCode::InterfaceId | OptionCode::RelayPort | OptionCode::RelayMsg) {
+            for code in ero
+                .chunks_exact(2)
+                .map(|c| OptionCode::from(u16::from_be_bytes([c[0], c[1]])))
+            {
+                if matches!(
+                    code,
+                    OptionCode::InterfaceId | OptionCode::RelayPort | OptionCode::RelayMsg
+                ) {
                     continue;
                 }
                 for opt in level.relay_options().flatten().filter(|o| o.code == code) {

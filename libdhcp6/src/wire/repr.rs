@@ -221,7 +221,10 @@ pub struct StatusCode {
 impl StatusCode {
     /// A status with no text, as KAME sends them.
     pub fn new(status: Status) -> Self {
-        Self { status, message: Vec::new() }
+        Self {
+            status,
+            message: Vec::new(),
+        }
     }
 
     /// The message, with invalid UTF-8 replaced, for logs.
@@ -335,7 +338,10 @@ mod ntp {
 }
 
 fn bad_len(opt: &DhcpOption<'_>) -> Error {
-    Error::BadOptionLen { code: opt.code.into(), len: opt.data.len() }
+    Error::BadOptionLen {
+        code: opt.code.into(),
+        len: opt.data.len(),
+    }
 }
 
 /// Maps a trailing-bytes or short-read error to "invalid length" for `opt`.
@@ -347,18 +353,21 @@ fn fixed<'a, T>(opt: &DhcpOption<'a>, f: impl FnOnce(&mut Reader<'a>) -> Result<
 }
 
 fn parse_nested(area: &[u8], depth: usize) -> Result<Vec<OptionRepr>> {
-    Options::new(area).map(|o| OptionRepr::parse_at(&o?, depth)).collect()
+    Options::new(area)
+        .map(|o| OptionRepr::parse_at(&o?, depth))
+        .collect()
 }
 
 fn parse_codes(opt: &DhcpOption<'_>) -> Result<Vec<u16>> {
     if opt.data.len() % 2 != 0 {
         return Err(bad_len(opt));
     }
-    Ok(opt
-        .data
-        .chunks_exact(2)
-        .map(|c| u16::from_be_bytes([c[0], c[1]]))
-        .collect())
+    let mut r = Reader::new(opt.data);
+    let mut codes = Vec::with_capacity(opt.data.len() / 2);
+    while !r.is_empty() {
+        codes.push(r.u16()?);
+    }
+    Ok(codes)
 }
 
 fn parse_addrs(opt: &DhcpOption<'_>, may_be_empty: bool) -> Result<Vec<Ipv6Addr>> {
@@ -408,15 +417,28 @@ fn parse_auth(opt: &DhcpOption<'_>) -> Result<Auth> {
             let realm = r.bytes(n - 20)?.to_vec();
             let key_id = r.u32()?;
             let hmac = r.array()?;
-            AuthInfo::Delayed { realm, key_id, hmac }
+            AuthInfo::Delayed {
+                realm,
+                key_id,
+                hmac,
+            }
         }
         (auth_protocol::RECONFIGURE_KEY, 17) => {
             let mut r = Reader::new(rest);
-            AuthInfo::ReconfigureKey { kind: r.u8()?, value: r.array()? }
+            AuthInfo::ReconfigureKey {
+                kind: r.u8()?,
+                value: r.array()?,
+            }
         }
         _ => AuthInfo::Other(rest.to_vec()),
     };
-    Ok(Auth { protocol, algorithm, rdm, replay, info })
+    Ok(Auth {
+        protocol,
+        algorithm,
+        rdm,
+        replay,
+        info,
+    })
 }
 
 fn parse_ntp(opt: &DhcpOption<'_>) -> Result<Vec<NtpSuboption>> {
@@ -442,7 +464,10 @@ fn parse_ntp(opt: &DhcpOption<'_>) -> Result<Vec<NtpSuboption>> {
                 }
                 NtpSuboption::ServerFqdn(names.remove(0))
             }
-            _ => NtpSuboption::Unknown { code: sub_code, data: sub.data.to_vec() },
+            _ => NtpSuboption::Unknown {
+                code: sub_code,
+                data: sub.data.to_vec(),
+            },
         });
     }
     if subs.is_empty() {
@@ -459,24 +484,39 @@ fn parse_ia_prefix(opt: &DhcpOption<'_>, depth: usize) -> Result<IaPrefix> {
     let prefix_len = head.u8()?;
     let prefix = head.ipv6()?;
     if prefix_len > 128 {
-        return Err(Error::BadValue { code: opt.code.into() });
+        return Err(Error::BadValue {
+            code: opt.code.into(),
+        });
     }
     let options = parse_nested(r.rest(), depth + 1)?;
     // C-020: a PD Exclude must name a longer prefix than the one it sits in,
     // with exactly the subnet-ID octets that difference needs (RFC 6603 §4.2).
     for o in &options {
-        if let OptionRepr::PdExclude { prefix_len: ex_len, subnet_id } = o {
+        if let OptionRepr::PdExclude {
+            prefix_len: ex_len,
+            subnet_id,
+        } = o
+        {
             let code = u16::from(OptionCode::PdExclude);
             if *ex_len <= prefix_len || *ex_len > 128 {
                 return Err(Error::BadValue { code });
             }
             let bits = usize::from(ex_len - prefix_len);
             if subnet_id.len() != bits.div_ceil(8) {
-                return Err(Error::BadOptionLen { code, len: subnet_id.len() + 1 });
+                return Err(Error::BadOptionLen {
+                    code,
+                    len: subnet_id.len() + 1,
+                });
             }
         }
     }
-    Ok(IaPrefix { preferred_lifetime, valid_lifetime, prefix_len, prefix, options })
+    Ok(IaPrefix {
+        preferred_lifetime,
+        valid_lifetime,
+        prefix_len,
+        prefix,
+        options,
+    })
 }
 
 impl OptionRepr {
@@ -489,7 +529,10 @@ impl OptionRepr {
         use OptionCode as C;
         let code = opt.code;
         let data = opt.data;
-        let raw = || Self::Unknown { code, data: data.to_vec() };
+        let raw = || Self::Unknown {
+            code,
+            data: data.to_vec(),
+        };
         let container = matches!(code, C::IaNa | C::IaTa | C::IaPd | C::IaAddr | C::IaPrefix);
         if container && depth >= MAX_OPTION_DEPTH {
             return Ok(raw());
@@ -516,7 +559,10 @@ impl OptionRepr {
             C::IaTa => {
                 let mut r = Reader::new(data);
                 let iaid = r.u32().map_err(|_| bad_len(opt))?;
-                Self::IaTa(IaTa { iaid, options: parse_nested(r.rest(), depth + 1)? })
+                Self::IaTa(IaTa {
+                    iaid,
+                    options: parse_nested(r.rest(), depth + 1)?,
+                })
             }
             C::IaAddr => {
                 let mut r = Reader::new(data);
@@ -529,8 +575,18 @@ impl OptionRepr {
                 })
             }
             C::IaPrefix => Self::IaPrefix(parse_ia_prefix(opt, depth)?),
-            C::Oro => Self::Oro(parse_codes(opt)?.into_iter().map(OptionCode::from).collect()),
-            C::Ero => Self::Ero(parse_codes(opt)?.into_iter().map(OptionCode::from).collect()),
+            C::Oro => Self::Oro(
+                parse_codes(opt)?
+                    .into_iter()
+                    .map(OptionCode::from)
+                    .collect(),
+            ),
+            C::Ero => Self::Ero(
+                parse_codes(opt)?
+                    .into_iter()
+                    .map(OptionCode::from)
+                    .collect(),
+            ),
             C::ClientArchType => Self::ClientArchTypes(parse_codes(opt)?),
             C::Preference => Self::Preference(fixed(opt, |r| r.u8())?),
             C::ElapsedTime => Self::ElapsedTime(fixed(opt, |r| r.u16())?),
@@ -551,8 +607,14 @@ impl OptionRepr {
             | C::BcmcsServerA
             | C::PanaAgent
             | C::LqClientLink
-            | C::CapwapAcV6 => Self::Addresses { code, addrs: parse_addrs(opt, false)? },
-            C::Dhcp4o6ServerAddr => Self::Addresses { code, addrs: parse_addrs(opt, true)? },
+            | C::CapwapAcV6 => Self::Addresses {
+                code,
+                addrs: parse_addrs(opt, false)?,
+            },
+            C::Dhcp4o6ServerAddr => Self::Addresses {
+                code,
+                addrs: parse_addrs(opt, true)?,
+            },
             C::SipServerD
             | C::DomainList
             | C::NisDomainName
@@ -562,9 +624,10 @@ impl OptionRepr {
             | C::V6AccessDomain
             | C::SipUaCsList
             | C::AftrName
-            | C::ErpLocalDomainName => {
-                Self::Domains { code, names: DomainName::parse_list(data, code.into())? }
-            }
+            | C::ErpLocalDomainName => Self::Domains {
+                code,
+                names: DomainName::parse_list(data, code.into())?,
+            },
             C::RelayMsg => Self::RelayMsg(data.to_vec()),
             C::InterfaceId => Self::InterfaceId(data.to_vec()),
             C::SubscriberId if data.is_empty() => return Err(bad_len(opt)),
@@ -574,11 +637,17 @@ impl OptionRepr {
             | C::NewTzdbTimezone
             | C::BootfileUrl
             | C::CaptivePortal
-            | C::MudUrlV6 => Self::Text { code, text: data.to_vec() },
+            | C::MudUrlV6 => Self::Text {
+                code,
+                text: data.to_vec(),
+            },
             C::StatusCode => {
                 let mut r = Reader::new(data);
                 let status = Status::from(r.u16().map_err(|_| bad_len(opt))?);
-                Self::StatusCode(StatusCode { status, message: r.rest().to_vec() })
+                Self::StatusCode(StatusCode {
+                    status,
+                    message: r.rest().to_vec(),
+                })
             }
             C::Auth => Self::Auth(parse_auth(opt)?),
             C::UserClass | C::BootfileParam => {
@@ -595,17 +664,26 @@ impl OptionRepr {
             C::VendorClass => {
                 let mut r = Reader::new(data);
                 let enterprise = r.u32().map_err(|_| bad_len(opt))?;
-                Self::VendorClass { enterprise, data: parse_opaque_list(opt, &mut r)? }
+                Self::VendorClass {
+                    enterprise,
+                    data: parse_opaque_list(opt, &mut r)?,
+                }
             }
             C::VendorOpts => {
                 let mut r = Reader::new(data);
                 let enterprise = r.u32().map_err(|_| bad_len(opt))?;
                 let options = Options::new(r.rest())
                     .map(|o| {
-                        o.map(|o| VendorOption { code: o.code.into(), data: o.data.to_vec() })
+                        o.map(|o| VendorOption {
+                            code: o.code.into(),
+                            data: o.data.to_vec(),
+                        })
                     })
                     .collect::<Result<_>>()?;
-                Self::VendorOpts { enterprise, options }
+                Self::VendorOpts {
+                    enterprise,
+                    options,
+                }
             }
             C::RemoteId => {
                 let mut r = Reader::new(data);
@@ -614,7 +692,10 @@ impl OptionRepr {
                 if id.is_empty() {
                     return Err(bad_len(opt));
                 }
-                Self::RemoteId { enterprise, id: id.to_vec() }
+                Self::RemoteId {
+                    enterprise,
+                    id: id.to_vec(),
+                }
             }
             C::ReconfMsg => {
                 // C-017: only Renew, Rebind and Information-request.
@@ -640,12 +721,18 @@ impl OptionRepr {
                 }
                 let mut r = Reader::new(data);
                 let prefix_len = r.u8()?;
-                Self::PdExclude { prefix_len, subnet_id: r.rest().to_vec() }
+                Self::PdExclude {
+                    prefix_len,
+                    subnet_id: r.rest().to_vec(),
+                }
             }
             C::ClientLinklayerAddr => {
                 let mut r = Reader::new(data);
                 let hw_type = r.u16().map_err(|_| bad_len(opt))?;
-                Self::ClientLinklayerAddr { hw_type, addr: r.rest().to_vec() }
+                Self::ClientLinklayerAddr {
+                    hw_type,
+                    addr: r.rest().to_vec(),
+                }
             }
             _ => raw(),
         })
@@ -736,9 +823,7 @@ impl OptionRepr {
                 w.ipv6(&p.prefix)?;
                 emit_all(w, &p.options)
             }
-            Self::Oro(codes) | Self::Ero(codes) => {
-                codes.iter().try_for_each(|&c| w.u16(c.into()))
-            }
+            Self::Oro(codes) | Self::Ero(codes) => codes.iter().try_for_each(|&c| w.u16(c.into())),
             Self::ClientArchTypes(v) => v.iter().try_for_each(|&c| w.u16(c)),
             Self::Preference(v) => w.u8(*v),
             Self::ElapsedTime(v) | Self::RelayPort(v) => w.u16(*v),
@@ -767,7 +852,11 @@ impl OptionRepr {
                 w.u64(a.replay)?;
                 match &a.info {
                     AuthInfo::Empty => Ok(()),
-                    AuthInfo::Delayed { realm, key_id, hmac } => {
+                    AuthInfo::Delayed {
+                        realm,
+                        key_id,
+                        hmac,
+                    } => {
                         w.bytes(realm)?;
                         w.u32(*key_id)?;
                         w.bytes(hmac)
@@ -784,7 +873,10 @@ impl OptionRepr {
                 w.u32(*enterprise)?;
                 emit_opaque_list(w, data)
             }
-            Self::VendorOpts { enterprise, options } => {
+            Self::VendorOpts {
+                enterprise,
+                options,
+            } => {
                 w.u32(*enterprise)?;
                 for o in options {
                     w.u16(o.code)?;
@@ -826,7 +918,10 @@ impl OptionRepr {
                 }
                 Ok(())
             }
-            Self::PdExclude { prefix_len, subnet_id } => {
+            Self::PdExclude {
+                prefix_len,
+                subnet_id,
+            } => {
                 w.u8(*prefix_len)?;
                 w.bytes(subnet_id)
             }
@@ -847,21 +942,40 @@ impl OptionRepr {
         let bits = u32::from(excluded_len - delegated_len);
         let value = u128::from(excluded) << delegated_len; // the subnet-ID bits now lead
         let octets = bits.div_ceil(8) as usize;
-        let mask = if bits == 128 { u128::MAX } else { !(u128::MAX >> bits) };
+        let mask = if bits == 128 {
+            u128::MAX
+        } else {
+            !(u128::MAX >> bits)
+        };
         let subnet_id = (value & mask).to_be_bytes().get(..octets)?.to_vec();
-        Some(Self::PdExclude { prefix_len: excluded_len, subnet_id })
+        Some(Self::PdExclude {
+            prefix_len: excluded_len,
+            subnet_id,
+        })
     }
 
     /// The prefix a PD Exclude names, given the IA Prefix it sits in.
     pub fn excluded_prefix(&self, delegated: &IaPrefix) -> Option<(Ipv6Addr, u8)> {
-        let Self::PdExclude { prefix_len, subnet_id } = self else { return None };
+        let Self::PdExclude {
+            prefix_len,
+            subnet_id,
+        } = self
+        else {
+            return None;
+        };
         let bits = u32::from(prefix_len.checked_sub(delegated.prefix_len)?);
         let mut id = [0u8; 16];
         id.get_mut(..subnet_id.len())?.copy_from_slice(subnet_id);
         let id = u128::from_be_bytes(id);
-        let mask = if bits >= 128 { u128::MAX } else { !(u128::MAX >> bits) };
+        let mask = if bits >= 128 {
+            u128::MAX
+        } else {
+            !(u128::MAX >> bits)
+        };
         let base = u128::from(delegated.prefix);
-        let shifted = (id & mask).checked_shr(u32::from(delegated.prefix_len)).unwrap_or(0);
+        let shifted = (id & mask)
+            .checked_shr(u32::from(delegated.prefix_len))
+            .unwrap_or(0);
         Some((Ipv6Addr::from(base | shifted), *prefix_len))
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! No framework: warm up, then time several batches with [`Instant`] and
 //! report the median nanoseconds per iteration (with the fastest and slowest
-//! batch). Run with `cargo bench -p libdhcp6 --bench codec`.
+//! batch). Run with `cargo bench -p libdhcp6 --bench codec [-- NAME-FILTER]`.
 //!
 //! - `solicit/parse`: `decapsulate` the Relay-forward chain and
 //!   `MessageRepr::parse` the Solicit inside.
@@ -32,7 +32,13 @@ const BATCH: Duration = Duration::from_millis(50);
 const BATCHES: usize = 15;
 
 /// Times `f` and prints one line: the median ns/iter over [`BATCHES`] batches.
-fn bench(name: &str, mut f: impl FnMut()) -> f64 {
+/// Skipped unless its name contains every filter given on the command line
+/// (`cargo bench -p libdhcp6 --bench codec -- solicit/parse+emit`).
+fn bench(name: &str, mut f: impl FnMut()) -> Option<f64> {
+    let mut filters = std::env::args().skip(1).filter(|a| !a.starts_with("--"));
+    if !filters.all(|f| name.contains(&f)) {
+        return None;
+    }
     // Warm up, and size a batch so it lasts about BATCH.
     let start = Instant::now();
     let mut warm = 0u64;
@@ -58,7 +64,7 @@ fn bench(name: &str, mut f: impl FnMut()) -> f64 {
         ns[0],
         ns[BATCHES - 1]
     );
-    median
+    Some(median)
 }
 
 fn addr(s: &str) -> Ipv6Addr {

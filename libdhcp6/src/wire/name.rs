@@ -26,7 +26,19 @@ impl DomainName {
 
     /// True when the name ends with the root label.
     pub fn is_fqdn(&self) -> bool {
-        self.wire.last() == Some(&0)
+        // Walk the labels: a zero last octet may be the end of a partial
+        // name's last label (`\000`) rather than the root label.
+        let mut rest = self.wire.as_slice();
+        while let Some((&len, tail)) = rest.split_first() {
+            if len == 0 {
+                return true;
+            }
+            match tail.get(usize::from(len)..) {
+                Some(tail) => rest = tail,
+                None => return false,
+            }
+        }
+        false
     }
 
     /// The labels, without the root label.
@@ -110,12 +122,15 @@ impl DomainName {
     /// Like [`DomainName::from_text`], but without a trailing dot the name is
     /// left partial (no root label), as Client FQDN allows.
     pub fn from_text_partial(text: &str) -> core::result::Result<Self, NameError> {
-        Self::encode(text, text.ends_with('.'))
+        Self::encode(text, ends_with_root(text))
     }
 
     fn encode(text: &str, fqdn: bool) -> core::result::Result<Self, NameError> {
         let mut wire = Vec::with_capacity(text.len() + 2);
-        let body = text.strip_suffix('.').unwrap_or(text);
+        let body = text
+            .strip_suffix('.')
+            .filter(|_| ends_with_root(text))
+            .unwrap_or(text);
         if !body.is_empty() {
             let mut label: Vec<u8> = Vec::new();
             let mut bytes = body.bytes();
@@ -163,6 +178,14 @@ impl DomainName {
         }
         Ok(Self { wire })
     }
+}
+
+/// True when `text` ends with the dot of the root label: a final `.` not
+/// itself escaped: text `a\.` is the label `a.`; text `a\\.` is the label
+/// `a\` and then the root.
+fn ends_with_root(text: &str) -> bool {
+    text.strip_suffix('.')
+        .is_some_and(|body| body.bytes().rev().take_while(|&b| b == b'\\').count() % 2 == 0)
 }
 
 impl fmt::Display for DomainName {
@@ -278,6 +301,40 @@ mod tests {
             DomainName::parse_partial(&[], 39).unwrap().as_wire(),
             &[] as &[u8]
         );
+    }
+
+    /// Fuzz (duid target): a partial name whose last label ends in a zero
+    /// octet was taken for a fully qualified one, printed with a trailing
+    /// dot, and read back with an extra root label.
+    #[test]
+    fn fuzz_partial_name_ending_in_zero_octet() {
+        let n = DomainName::from_text_partial("\u{3}www\u{7}example\u{3}com\u{0}").unwrap();
+        assert_eq!(n.as_wire().len(), 18);
+        assert!(!n.is_fqdn());
+        assert_eq!(n.to_string(), "\\003www\\007example\\003com\\000");
+        assert_eq!(DomainName::from_text_partial(&n.to_string()).unwrap(), n);
+        let wire = [0x02, b'a', 0x00];
+        let n = DomainName::parse_partial(&wire, 39).unwrap();
+        assert!(!n.is_fqdn());
+        assert_eq!(DomainName::from_text_partial(&n.to_string()).unwrap(), n);
+        assert!(DomainName::parse_partial(&[0x01, b'a', 0x00], 39)
+            .unwrap()
+            .is_fqdn());
+    }
+
+    /// An escaped final dot belongs to the last label; it is not the root.
+    #[test]
+    fn escaped_final_dot_is_part_of_the_label() {
+        let n = DomainName::from_text_partial("a\\.").unwrap();
+        assert!(!n.is_fqdn());
+        assert_eq!(n.as_wire(), &[0x02, b'a', b'.']);
+        assert_eq!(n.to_string(), "a\\.");
+        let n = DomainName::from_text("a\\.").unwrap();
+        assert_eq!(n.as_wire(), &[0x02, b'a', b'.', 0x00]);
+        assert_eq!(DomainName::from_text(&n.to_string()).unwrap(), n);
+        let n = DomainName::from_text_partial("a\\\\.").unwrap();
+        assert!(n.is_fqdn());
+        assert_eq!(n.as_wire(), &[0x02, b'a', b'\\', 0x00]);
     }
 
     #[test]

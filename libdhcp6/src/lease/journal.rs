@@ -196,23 +196,41 @@ fn put_res(out: &mut Vec<u8>, res: &Resource) {
     out.push(res.len);
 }
 
-/// Appends `rec`, with its length and checksum, to `out`.
-pub fn encode(rec: &Record, out: &mut Vec<u8>) {
+fn put_bind(out: &mut Vec<u8>, b: &Binding) {
+    out.push(kind::BIND);
+    put_key(out, &b.key);
+    let n = u16::try_from(b.leases.len()).unwrap_or(u16::MAX);
+    out.extend_from_slice(&n.to_be_bytes());
+    for l in b.leases.iter().take(usize::from(n)) {
+        put_res(out, &l.res);
+        out.extend_from_slice(&l.preferred.to_be_bytes());
+        out.extend_from_slice(&l.valid.to_be_bytes());
+        out.extend_from_slice(&l.updated.to_be_bytes());
+    }
+}
+
+/// Appends a record whose body `body` writes, with its length and checksum.
+fn framed(out: &mut Vec<u8>, body: impl FnOnce(&mut Vec<u8>)) {
     let start = out.len();
     out.extend_from_slice(&[0; RECORD_HEAD_LEN]);
+    body(out);
+    let body = out.get(start + RECORD_HEAD_LEN..).unwrap_or_default();
+    let len = u32::try_from(body.len()).unwrap_or(u32::MAX);
+    let crc = crc32(body);
+    if let Some(head) = out.get_mut(start..start + RECORD_HEAD_LEN) {
+        head[..4].copy_from_slice(&len.to_be_bytes());
+        head[4..].copy_from_slice(&crc.to_be_bytes());
+    }
+}
+
+/// Appends `rec`, with its length and checksum, to `out`.
+pub fn encode(rec: &Record, out: &mut Vec<u8>) {
+    framed(out, |out| encode_body(rec, out));
+}
+
+fn encode_body(rec: &Record, out: &mut Vec<u8>) {
     match rec {
-        Record::Change(Change::Bind(b)) => {
-            out.push(kind::BIND);
-            put_key(out, &b.key);
-            let n = u16::try_from(b.leases.len()).unwrap_or(u16::MAX);
-            out.extend_from_slice(&n.to_be_bytes());
-            for l in b.leases.iter().take(usize::from(n)) {
-                put_res(out, &l.res);
-                out.extend_from_slice(&l.preferred.to_be_bytes());
-                out.extend_from_slice(&l.valid.to_be_bytes());
-                out.extend_from_slice(&l.updated.to_be_bytes());
-            }
-        }
+        Record::Change(Change::Bind(b)) => put_bind(out, b),
         Record::Change(Change::Release(k, r)) => {
             out.push(kind::RELEASE);
             put_key(out, k);
@@ -242,13 +260,6 @@ pub fn encode(rec: &Record, out: &mut Vec<u8>) {
             put_res(out, r);
             out.extend_from_slice(&until.to_be_bytes());
         }
-    }
-    let body = out.get(start + RECORD_HEAD_LEN..).unwrap_or_default();
-    let len = u32::try_from(body.len()).unwrap_or(u32::MAX);
-    let crc = crc32(body);
-    if let Some(head) = out.get_mut(start..start + RECORD_HEAD_LEN) {
-        head[..4].copy_from_slice(&len.to_be_bytes());
-        head[4..].copy_from_slice(&crc.to_be_bytes());
     }
 }
 
@@ -435,7 +446,7 @@ pub fn snapshot(store: &dyn LeaseStore) -> Vec<u8> {
     let mut bindings: Vec<&Binding> = store.bindings().collect();
     bindings.sort_by(|a, b| a.key.cmp(&b.key));
     for b in bindings {
-        encode(&Record::Change(Change::Bind(b.clone())), &mut out);
+        framed(&mut out, |out| put_bind(out, b));
     }
     let mut q: Vec<(Resource, u64)> = store.quarantined().collect();
     q.sort();

@@ -68,8 +68,9 @@ pub struct JournalStore {
     len: u64,
     /// Encoded records not yet written.
     pending: Vec<u8>,
-    /// Size of the last snapshot: the measure of live state.
-    snapshot_len: u64,
+    /// Octets per binding in the last snapshot, to estimate the size of
+    /// the live state without encoding it.
+    per_binding: u64,
     compact_floor: u64,
     compactions: u64,
 }
@@ -138,16 +139,17 @@ impl JournalStore {
         let replay = read(path, now)?;
         let snap = journal::snapshot(&replay.store);
         let file = replace(path, &snap).map_err(io_err)?;
-        let store = Self {
+        let mut store = Self {
             mem: replay.store,
             path: path.to_path_buf(),
             file,
             len: snap.len() as u64,
             pending: Vec::new(),
-            snapshot_len: snap.len() as u64,
+            per_binding: 0,
             compact_floor: DEFAULT_COMPACT_FLOOR,
             compactions: 0,
         };
+        store.measure(snap.len());
         let report = OpenReport {
             created,
             records: replay.records,
@@ -158,7 +160,7 @@ impl JournalStore {
     }
 
     /// Sets the floor of the compaction bound (the journal is compacted
-    /// when it exceeds twice the last snapshot plus this).
+    /// when it exceeds twice the estimated size of a snapshot plus this).
     pub fn set_compact_floor(&mut self, bytes: u64) {
         self.compact_floor = bytes;
     }
@@ -183,9 +185,26 @@ impl JournalStore {
         let snap = journal::snapshot(&self.mem);
         self.file = replace(&self.path, &snap)?;
         self.len = snap.len() as u64;
-        self.snapshot_len = self.len;
+        self.measure(snap.len());
         self.compactions += 1;
         Ok(())
+    }
+
+    /// Learns the octets per binding from a snapshot of `snap_len` octets.
+    fn measure(&mut self, snap_len: usize) {
+        let n = self.mem.len() as u64;
+        let body = (snap_len as u64).saturating_sub(journal::HEADER_LEN as u64);
+        // Before any binding exists, a one-lease Bind of a typical DUID.
+        self.per_binding = if n == 0 { 64 } else { body.div_ceil(n) };
+    }
+
+    /// Whether the journal is long enough, against what a snapshot of the
+    /// live bindings would take, to be worth compacting. Estimated from the
+    /// binding count, so a journal of only live records (a flood of new
+    /// clients) is not rewritten again and again for nothing.
+    fn worth_compacting(&self) -> bool {
+        let live = journal::HEADER_LEN as u64 + self.mem.len() as u64 * self.per_binding;
+        self.len > live.saturating_mul(2) + self.compact_floor
     }
 
     fn record(&mut self, change: Change) {
@@ -229,7 +248,9 @@ impl LeaseStore for JournalStore {
         }
         self.len += self.pending.len() as u64;
         self.pending.clear();
-        if self.len > self.snapshot_len.saturating_mul(2) + self.compact_floor {
+        if self.worth_compacting() {
+            let started = std::time::Instant::now();
+            let before = self.len;
             // What was just synced is durable already; a failed compaction
             // only leaves the journal longer than it need be.
             if let Err(e) = self.compact() {
@@ -237,6 +258,14 @@ impl LeaseStore for JournalStore {
                     "journal_commit",
                     "{}: compaction failed: {e}",
                     self.path.display()
+                );
+            } else {
+                crate::log_info!(
+                    "journal_commit",
+                    "{}: compacted {before} to {} octets in {} ms",
+                    self.path.display(),
+                    self.len,
+                    started.elapsed().as_millis()
                 );
             }
         }
@@ -430,6 +459,32 @@ mod tests {
         assert_eq!(r.damage, None);
         assert_eq!(s.bindings().count(), 10);
         assert_eq!(s.binding(&key(3)).unwrap().leases[0].updated, 499);
+    }
+
+    /// A journal of nothing but live records (a flood of new clients) is
+    /// not rewritten: compaction would not shrink it.
+    #[test]
+    fn new_clients_alone_never_compact() {
+        let d = TempDir::new("flood");
+        let path = d.0.join("leases");
+        let (mut s, _) = JournalStore::open(&path, 0).unwrap();
+        s.set_compact_floor(4096);
+        for n in 1..=2000 {
+            s.apply(bind(n, 1000, 0));
+            s.commit().unwrap();
+        }
+        assert_eq!(s.compactions(), 0);
+        assert!(s.file_len() > 100_000);
+        // Renewals make records dead: now it pays.
+        for n in 1..=2000 {
+            s.apply(bind(n, 1000, 1));
+            s.commit().unwrap();
+        }
+        for n in 1..=2000 {
+            s.apply(bind(n, 1000, 2));
+            s.commit().unwrap();
+        }
+        assert!(s.compactions() >= 1);
     }
 
     #[test]

@@ -53,6 +53,9 @@ const TX_LEN: usize = 65535;
 const BATCH: usize = 64;
 /// Batches per loop turn before signals and timers are looked at again.
 const BATCHES_PER_TURN: usize = 16;
+/// Answers held for one commit: a whole turn's. The buffers are allocated
+/// zeroed and touched only as used, so the idle cost is address space.
+const TX_BATCH: usize = BATCH * BATCHES_PER_TURN;
 /// Longest sleep of the loop (expiry is re-checked at least this often).
 const MAX_SLEEP: Duration = Duration::from_secs(60);
 /// The lease journal's name beside the DUID file when `lease-file` is not set.
@@ -335,6 +338,13 @@ fn server6_init<S: LeaseStore>(
         );
     }
     log_info!("server6_init", "server DUID {duid}");
+    let mut holder = Holder::new(ServerConfig::default());
+    let cfg = staged.commit(&mut holder);
+    drop(cfg);
+    let cfg = holder.current();
+    // Before the socket: a journal that cannot be read stops start-up
+    // without the server ever appearing on the network.
+    let store = open(&cfg, &duid_path)?;
     let sock = Udp6Socket::bind(Ipv6Addr::UNSPECIFIED, SERVER_PORT)
         .map_err(|e| format!("bind [::]:{SERVER_PORT}: {e}"))?;
     for s in &served {
@@ -343,11 +353,6 @@ fn server6_init<S: LeaseStore>(
                 .map_err(|e| format!("join {group} on {}: {e}", s.name))?;
         }
     }
-    let mut holder = Holder::new(ServerConfig::default());
-    let cfg = staged.commit(&mut holder);
-    drop(cfg);
-    let cfg = holder.current();
-    let store = open(&cfg, &duid_path)?;
     let server = Server::new(cfg, duid, store, served);
     log_outside_pools(&server, "server6_init");
     Ok(State {
@@ -356,7 +361,7 @@ fn server6_init<S: LeaseStore>(
         config_path,
         sock,
         rx: RecvBatch::new(BATCH, RX_LEN),
-        tx: SendBatch::new(BATCH, TX_LEN),
+        tx: SendBatch::new(TX_BATCH, TX_LEN),
     })
 }
 
@@ -409,15 +414,18 @@ fn log_counters<S: LeaseStore>(s: &State<S>) {
 }
 
 /// Handles what is waiting on the socket, a batch at a time (mirrors
-/// dhcp6s.c:server6_recv and server6_send). The store commits once per
-/// batch, before the batch's answers leave (group commit).
+/// dhcp6s.c:server6_recv and server6_send). Up to `BATCHES_PER_TURN`
+/// batches are read and answered into one send batch; then the store
+/// commits once for all of them (group commit: one write, one fdatasync)
+/// and only then do the answers leave. The fewer syncs per packet, the
+/// less a slow disk limits the rate.
 fn server6_recv<S: LeaseStore>(s: &mut State<S>) {
     for _ in 0..BATCHES_PER_TURN {
         let got = match s.rx.recv(&s.sock) {
             Ok(n) => n,
             Err(e) => {
                 log_err!("server6_recv", "recvmmsg: {e}");
-                return;
+                break;
             }
         };
         let now = now_secs();
@@ -435,6 +443,7 @@ fn server6_recv<S: LeaseStore>(s: &mut State<S>) {
                 dst: meta.dst,
                 ifindex: meta.ifindex,
             };
+            // The send batch holds a whole turn's answers, so this never fails.
             let Some(out) = s.tx.next_buf() else { break };
             match s.server.server6_recv(&inc, now, out) {
                 Ok(o) => {
@@ -455,21 +464,21 @@ fn server6_recv<S: LeaseStore>(s: &mut State<S>) {
                 ),
             }
         }
-        if let Err(e) = s.server.store.commit() {
-            // Nothing acknowledged may leave before it is stored.
-            log_err!(
-                "server6_recv",
-                "lease store: {e}; answers of this batch withheld"
-            );
-            s.tx = SendBatch::new(BATCH, TX_LEN);
-            return;
-        }
-        if let (_, Some(e)) = s.tx.send(&s.sock) {
-            log_err!("server6_send", "sendmmsg: {e}");
-        }
         if got < BATCH {
-            return;
+            break;
         }
+    }
+    if let Err(e) = s.server.store.commit() {
+        // Nothing acknowledged may leave before it is stored.
+        log_err!(
+            "server6_recv",
+            "lease store: {e}; answers of this turn withheld"
+        );
+        s.tx = SendBatch::new(TX_BATCH, TX_LEN);
+        return;
+    }
+    if let (_, Some(e)) = s.tx.send(&s.sock) {
+        log_err!("server6_send", "sendmmsg: {e}");
     }
 }
 

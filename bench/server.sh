@@ -2,6 +2,13 @@
 # bench/server.sh: DHCPv6 server throughput, kame6's dhcp6s against Kea's
 # kea-dhcp6 (memfile), measured with Kea's perfdhcp in one run.
 #
+# Servers (SERVERS):
+#   kea          kea-dhcp6, memfile, persist: false (leases in memory only)
+#   kea-persist  kea-dhcp6, memfile, persist: true (leases appended to a CSV file)
+#   kame6-mem    dhcp6s --memory-leases (bindings in memory only)
+#   kame6        dhcp6s with its lease journal (every Reply's records written
+#                and fdatasync'ed before the Reply is sent; group commit)
+#
 #   k6s-c (perfdhcp) c0 ---- s0 k6s-s (server)    2001:db8:1::2/64 -- 2001:db8:1::1/64
 #
 # For each server and mode it finds the highest perfdhcp rate of full
@@ -11,14 +18,15 @@
 # and prints rate, delays, the server's peak memory and kame6/Kea ratios.
 #
 # Usage (root): bench/server.sh    env: DURATION (s per probe, 5), MAX_RATE
-#               (40000), PROBES (8), SERVERS ("kea kame6"), MODES ("direct relay")
+#               (40000), PROBES (8), SERVERS ("kea kea-persist kame6-mem kame6"),
+#               MODES ("direct relay")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-5}
 MAX_RATE=${MAX_RATE:-40000}
 PROBES=${PROBES:-8}
-SERVERS=${SERVERS:-"kea kame6"}
+SERVERS=${SERVERS:-"kea kea-persist kame6-mem kame6"}
 MODES=${MODES:-"direct relay"}
 NS_C=k6s-c NS_S=k6s-s
 
@@ -66,6 +74,8 @@ cat > "$WORK/kea.json" <<JSON
   "loggers": [ { "name": "kea-dhcp6", "output_options": [ { "output": "$WORK/kea.log" } ], "severity": "WARN" } ]
 } }
 JSON
+sed -e 's|"memfile", "persist": false }|"memfile", "persist": true, "name": "'"$WORK"'/kea-leases6.csv", "lfc-interval": 0 }|' \
+    "$WORK/kea.json" >"$WORK/kea-persist.json"
 cat > "$WORK/dhcp6s.conf" <<CONF
 pool bench { range 2001:db8:1:: to 2001:db8:1::ffff:ffff:ffff; };
 interface s0 { address-pool bench 3000 4000; };
@@ -74,8 +84,14 @@ CONF
 SERVER_PID=
 start_server() {
     case "$1" in
-        kea) (KEA_LOCKFILE_DIR=$WORK KEA_PIDFILE_DIR=$WORK exec ip netns exec $NS_S kea-dhcp6 -c "$WORK/kea.json" >"$WORK/server.out" 2>&1) & ;;
-        kame6) (exec ip netns exec $NS_S "$OURS" -f -c "$WORK/dhcp6s.conf" -P "$WORK/s.pid" --duid-file "$WORK/duid" s0 >"$WORK/server.out" 2>&1) & ;;
+        kea|kea-persist)
+            rm -f "$WORK"/kea-leases6.csv*
+            (KEA_LOCKFILE_DIR=$WORK KEA_PIDFILE_DIR=$WORK exec ip netns exec $NS_S kea-dhcp6 -c "$WORK/$1.json" >"$WORK/server.out" 2>&1) & ;;
+        kame6-mem) (exec ip netns exec $NS_S "$OURS" -f --memory-leases -c "$WORK/dhcp6s.conf" -P "$WORK/s.pid" --duid-file "$WORK/duid" s0 >"$WORK/server.out" 2>&1) & ;;
+        kame6)
+            # A fresh journal each time, on the same disk as everything else.
+            rm -f "$WORK/dhcp6s.leases"
+            (exec ip netns exec $NS_S "$OURS" -f -c "$WORK/dhcp6s.conf" -P "$WORK/s.pid" --duid-file "$WORK/duid" s0 >"$WORK/server.out" 2>&1) & ;;
     esac
     SERVER_PID=$!
     sleep 2
@@ -99,7 +115,8 @@ probe() {
     ' "$WORK/perf.out"
 }
 
-printf '%-7s %-7s %12s %9s %12s %12s %10s\n' server mode "max rate/s" "drops %" "SA delay ms" "RR delay ms" "peak KiB"
+uptime
+printf '%-11s %-7s %12s %9s %12s %12s %10s\n' server mode "max rate/s" "drops %" "SA delay ms" "RR delay ms" "peak KiB"
 declare -A BEST
 for mode in $MODES; do
     for server in $SERVERS; do
@@ -118,10 +135,16 @@ for mode in $MODES; do
         stop_server
         read -r achieved drops sa rr <<<"$best"
         BEST[$server-$mode]=$achieved
-        printf '%-7s %-7s %12s %9s %12s %12s %10s\n' "$server" "$mode" "$achieved" "$drops" "$sa" "$rr" "$peak"
+        printf '%-11s %-7s %12s %9s %12s %12s %10s\n' "$server" "$mode" "$achieved" "$drops" "$sa" "$rr" "$peak"
     done
 done
+ratio() { # MODE A B LABEL
+    local a=${BEST[$2-$1]:-0} b=${BEST[$3-$1]:-0}
+    awk -v m="$1" -v a="$a" -v b="$b" -v l="$4" 'BEGIN { if (a > 0 && b > 0) printf "%s: %s = %.2f\n", m, l, a / b }'
+}
 for mode in $MODES; do
-    k=${BEST[kea-$mode]:-0} o=${BEST[kame6-$mode]:-0}
-    awk -v m="$mode" -v k="$k" -v o="$o" 'BEGIN { if (k > 0) printf "%s: kame6 / Kea = %.2f\n", m, o / k }'
+    ratio "$mode" kame6-mem kea "kame6 in memory / Kea in memory"
+    ratio "$mode" kame6 kea-persist "kame6 journal / Kea persist"
+    ratio "$mode" kame6 kame6-mem "kame6 journal / kame6 in memory (cost of the journal)"
 done
+uptime

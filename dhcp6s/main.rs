@@ -5,6 +5,11 @@
 //! `process_relayforw` → `react_*` → `server6_send`. One thread, one poll
 //! loop, datagrams moved in batches (recvmmsg / sendmmsg). `-t` checks the
 //! configuration file and exits (kame6 extension).
+//!
+//! Bindings are kept in the lease journal (`lease-file`, by default
+//! `dhcp6s.leases` beside the DUID file; doc/lease-journal.md): every change
+//! a Reply acknowledges is on disk before the Reply leaves, and start-up
+//! replays it. `--dump-leases FILE` lists a journal's leases.
 
 mod pools;
 mod react;
@@ -13,17 +18,18 @@ mod server;
 mod tests;
 
 use std::net::Ipv6Addr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::exit;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use libdhcp6::config::fs::{check_file, Daemon, FsLoader, DEFAULT_SERVER_CONF};
 use libdhcp6::config::{load_server, Holder, ServerConfig};
-use libdhcp6::lease::{LeaseStore, MemStore};
+use libdhcp6::lease::{Change, LeaseStore, MemStore};
 use libdhcp6::sys::batch::{RecvBatch, SendBatch};
 use libdhcp6::sys::daemon::{daemonize, PidFile};
 use libdhcp6::sys::duid_file;
+use libdhcp6::sys::journal::{self, JournalStore};
 use libdhcp6::sys::log::{self, level_from_flags};
 use libdhcp6::sys::net::{
     if_nametoindex, interface_addresses, is_global_unicast, is_unique_local, wait_readable,
@@ -47,8 +53,13 @@ const TX_LEN: usize = 65535;
 const BATCH: usize = 64;
 /// Batches per loop turn before signals and timers are looked at again.
 const BATCHES_PER_TURN: usize = 16;
+/// Answers held for one commit: a whole turn's. The buffers are allocated
+/// zeroed and touched only as used, so the idle cost is address space.
+const TX_BATCH: usize = BATCH * BATCHES_PER_TURN;
 /// Longest sleep of the loop (expiry is re-checked at least this often).
 const MAX_SLEEP: Duration = Duration::from_secs(60);
+/// The lease journal's name beside the DUID file when `lease-file` is not set.
+const DEFAULT_LEASE_FILE: &str = "dhcp6s.leases";
 
 fn cli() -> Command {
     Command::new("dhcp6s")
@@ -109,8 +120,20 @@ fn cli() -> Command {
                 .help("DUID file (default /var/db/dhcp6s_duid, WIDE's)"),
         )
         .arg(
+            Arg::new("dump-leases")
+                .long("dump-leases")
+                .value_name("FILE")
+                .help("list the leases in a lease journal and exit (0 read, 1 not)"),
+        )
+        .arg(
+            Arg::new("memory-leases")
+                .long("memory-leases")
+                .action(ArgAction::SetTrue)
+                .help("keep bindings in memory only: nothing survives a restart"),
+        )
+        .arg(
             Arg::new("interface")
-                .required_unless_present("check")
+                .required_unless_present_any(["check", "dump-leases"])
                 .num_args(1..)
                 .help("interfaces to serve"),
         )
@@ -123,9 +146,10 @@ fn now_secs() -> u64 {
         .unwrap_or(0)
 }
 
-/// The running server.
-struct State {
-    server: Server<MemStore>,
+/// The running server, its bindings in `S` (the lease journal, or memory
+/// with `--memory-leases`).
+struct State<S: LeaseStore> {
+    server: Server<S>,
     holder: Holder<ServerConfig>,
     config_path: String,
     sock: Udp6Socket,
@@ -163,8 +187,129 @@ fn served_interfaces(names: &[String]) -> Result<Vec<Served>, String> {
         .collect()
 }
 
-/// Sets everything up (mirrors dhcp6s.c:server6_init).
-fn server6_init(args: &ArgMatches) -> Result<State, String> {
+/// Where the lease journal is: `lease-file`, else beside the DUID file.
+fn lease_file_path(cfg: &ServerConfig, duid_path: &Path) -> PathBuf {
+    match &cfg.lease_file {
+        Some(f) => PathBuf::from(f),
+        None => duid_path
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(DEFAULT_LEASE_FILE),
+    }
+}
+
+/// Opens the lease journal and logs what start-up found in it.
+fn open_journal(cfg: &ServerConfig, duid_path: &Path) -> Result<JournalStore, String> {
+    let path = lease_file_path(cfg, duid_path);
+    // Absolute, so compaction still finds it after daemonize's chdir("/").
+    let path = std::path::absolute(&path).unwrap_or(path);
+    let (store, report) = JournalStore::open(&path, now_secs())
+        .map_err(|e| format!("lease journal {e}; move the file aside to start empty"))?;
+    if let Some(d) = report.damage {
+        log_warn!(
+            "server6_init",
+            "lease journal {}: damaged tail at offset {} ({}): {} octets discarded, {} records before it kept",
+            path.display(),
+            d.offset,
+            d.what.name(),
+            d.discarded,
+            report.records
+        );
+    }
+    for c in &report.expired {
+        match c {
+            Change::Expire(k, r) => log_info!(
+                "server6_init",
+                "lease {}/{} of {} {} {} ended while the server was down; dropped",
+                r.addr,
+                r.len,
+                k.duid,
+                k.kind.name(),
+                k.iaid
+            ),
+            Change::Unquarantine(r) => log_info!(
+                "server6_init",
+                "quarantine of {} ended while the server was down",
+                r.addr
+            ),
+            _ => {}
+        }
+    }
+    log_notice!(
+        "server6_init",
+        "lease journal {}{}: {} records replayed, {} bindings, {} quarantined, {} expired dropped",
+        path.display(),
+        if report.created { " (new)" } else { "" },
+        report.records,
+        store.bindings().count(),
+        store.quarantined().count(),
+        report.expired.len()
+    );
+    Ok(store)
+}
+
+/// Prints the leases of the journal at `path` (`--dump-leases`), one line
+/// each, remaining lifetimes as of now.
+fn dump_leases(path: &str) -> Result<(), String> {
+    let now = now_secs();
+    // Reading a missing journal gives an empty one; here it is a mistake.
+    if !Path::new(path).exists() {
+        return Err(format!("{path}: no such file"));
+    }
+    let replay = journal::read(Path::new(path), now).map_err(|e| e.to_string())?;
+    if let Some(d) = replay.damage {
+        eprintln!(
+            "dhcp6s: {path}: damaged tail at offset {} ({}): {} octets ignored",
+            d.offset,
+            d.what.name(),
+            d.discarded
+        );
+    }
+    let mut bindings: Vec<_> = replay.store.bindings().collect();
+    bindings.sort_by(|a, b| a.key.cmp(&b.key));
+    println!("# duid ia iaid lease preferred-left valid-left expires (Unix seconds; as of {now})");
+    for b in bindings {
+        for l in &b.leases {
+            let (pl, vl) = l.remaining(now);
+            let ends = l
+                .expires()
+                .map_or_else(|| "never".to_string(), |t| t.to_string());
+            println!(
+                "{} {} {} {}/{} {pl} {vl} {ends}",
+                b.key.duid,
+                b.key.kind.name(),
+                b.key.iaid,
+                l.res.addr,
+                l.res.len
+            );
+        }
+    }
+    let mut q: Vec<_> = replay.store.quarantined().collect();
+    q.sort();
+    for (r, until) in q {
+        println!("quarantined {}/{} until {until}", r.addr, r.len);
+    }
+    Ok(())
+}
+
+/// Logs the leases the configuration's pools no longer cover: they are kept
+/// until they expire, as other servers do, but never renewed from a pool.
+fn log_outside_pools<S: LeaseStore>(server: &Server<S>, func: &str) {
+    let n = server.leases_outside_pools();
+    if n > 0 {
+        log_notice!(
+            func,
+            "{n} leases are outside every configured pool and host entry; kept until they expire"
+        );
+    }
+}
+
+/// Sets everything up (mirrors dhcp6s.c:server6_init); `open` opens the
+/// lease store for the configuration and the DUID file's path.
+fn server6_init<S: LeaseStore>(
+    args: &ArgMatches,
+    open: impl FnOnce(&ServerConfig, &Path) -> Result<S, String>,
+) -> Result<State<S>, String> {
     let config_path = args
         .get_one::<String>("config")
         .cloned()
@@ -193,6 +338,13 @@ fn server6_init(args: &ArgMatches) -> Result<State, String> {
         );
     }
     log_info!("server6_init", "server DUID {duid}");
+    let mut holder = Holder::new(ServerConfig::default());
+    let cfg = staged.commit(&mut holder);
+    drop(cfg);
+    let cfg = holder.current();
+    // Before the socket: a journal that cannot be read stops start-up
+    // without the server ever appearing on the network.
+    let store = open(&cfg, &duid_path)?;
     let sock = Udp6Socket::bind(Ipv6Addr::UNSPECIFIED, SERVER_PORT)
         .map_err(|e| format!("bind [::]:{SERVER_PORT}: {e}"))?;
     for s in &served {
@@ -201,41 +353,40 @@ fn server6_init(args: &ArgMatches) -> Result<State, String> {
                 .map_err(|e| format!("join {group} on {}: {e}", s.name))?;
         }
     }
-    let mut holder = Holder::new(ServerConfig::default());
-    let cfg = staged.commit(&mut holder);
-    drop(cfg);
-    let cfg = holder.current();
-    if let Some(f) = &cfg.lease_file {
-        log_notice!(
-            "server6_init",
-            "lease-file {f}: the persistent lease journal is not implemented yet; bindings are kept in memory"
-        );
-    }
-    let server = Server::new(cfg, duid, MemStore::new(), served);
+    let server = Server::new(cfg, duid, store, served);
+    log_outside_pools(&server, "server6_init");
     Ok(State {
         server,
         holder,
         config_path,
         sock,
         rx: RecvBatch::new(BATCH, RX_LEN),
-        tx: SendBatch::new(BATCH, TX_LEN),
+        tx: SendBatch::new(TX_BATCH, TX_LEN),
     })
 }
 
 /// Re-reads the configuration; a bad file keeps the running one (mirrors
 /// server6_reload, without WIDE's bugs).
-fn server6_reload(s: &mut State) {
+fn server6_reload<S: LeaseStore>(s: &mut State<S>) {
     let path = s.config_path.clone();
+    let old_lease_file = s.server.cfg.lease_file.clone();
     match s.holder.reload(|| load_config(&path)) {
         Ok(_) => {
             s.server.reconfigure(s.holder.current());
             log_notice!("server6_reload", "reloaded {path}");
+            if s.server.cfg.lease_file != old_lease_file {
+                log_warn!(
+                    "server6_reload",
+                    "lease-file changed: the journal in use stays until dhcp6s restarts"
+                );
+            }
+            log_outside_pools(&s.server, "server6_reload");
         }
         Err(e) => log_err!("server6_reload", "{e}; keeping the running configuration"),
     }
 }
 
-fn log_counters(s: &State) {
+fn log_counters<S: LeaseStore>(s: &State<S>) {
     let c = &s.server.counters;
     for t in 1u8..=37 {
         let (r, x) = (c.received[usize::from(t)], c.sent[usize::from(t)]);
@@ -263,15 +414,18 @@ fn log_counters(s: &State) {
 }
 
 /// Handles what is waiting on the socket, a batch at a time (mirrors
-/// dhcp6s.c:server6_recv and server6_send). The store commits once per
-/// batch, before the batch's answers leave (group commit).
-fn server6_recv(s: &mut State) {
+/// dhcp6s.c:server6_recv and server6_send). Up to `BATCHES_PER_TURN`
+/// batches are read and answered into one send batch; then the store
+/// commits once for all of them (group commit: one write, one fdatasync)
+/// and only then do the answers leave. The fewer syncs per packet, the
+/// less a slow disk limits the rate.
+fn server6_recv<S: LeaseStore>(s: &mut State<S>) {
     for _ in 0..BATCHES_PER_TURN {
         let got = match s.rx.recv(&s.sock) {
             Ok(n) => n,
             Err(e) => {
                 log_err!("server6_recv", "recvmmsg: {e}");
-                return;
+                break;
             }
         };
         let now = now_secs();
@@ -289,6 +443,7 @@ fn server6_recv(s: &mut State) {
                 dst: meta.dst,
                 ifindex: meta.ifindex,
             };
+            // The send batch holds a whole turn's answers, so this never fails.
             let Some(out) = s.tx.next_buf() else { break };
             match s.server.server6_recv(&inc, now, out) {
                 Ok(o) => {
@@ -309,26 +464,26 @@ fn server6_recv(s: &mut State) {
                 ),
             }
         }
-        if let Err(e) = s.server.store.commit() {
-            // Nothing acknowledged may leave before it is stored.
-            log_err!(
-                "server6_recv",
-                "lease store: {e}; answers of this batch withheld"
-            );
-            s.tx = SendBatch::new(BATCH, TX_LEN);
-            return;
-        }
-        if let (_, Some(e)) = s.tx.send(&s.sock) {
-            log_err!("server6_send", "sendmmsg: {e}");
-        }
         if got < BATCH {
-            return;
+            break;
         }
+    }
+    if let Err(e) = s.server.store.commit() {
+        // Nothing acknowledged may leave before it is stored.
+        log_err!(
+            "server6_recv",
+            "lease store: {e}; answers of this turn withheld"
+        );
+        s.tx = SendBatch::new(TX_BATCH, TX_LEN);
+        return;
+    }
+    if let (_, Some(e)) = s.tx.send(&s.sock) {
+        log_err!("server6_send", "sendmmsg: {e}");
     }
 }
 
 /// The main loop (mirrors dhcp6s.c:server6_mainloop).
-fn server6_mainloop(s: &mut State) {
+fn server6_mainloop<S: LeaseStore>(s: &mut State<S>) {
     loop {
         if signal::take(Caught::Term) || signal::take(Caught::Int) {
             log_info!("server6_mainloop", "exiting");
@@ -378,13 +533,30 @@ fn main() {
         eprint!("{}", outcome.err);
         exit(if outcome.ok { 0 } else { 1 });
     }
+    if let Some(path) = args.get_one::<String>("dump-leases") {
+        if let Err(e) = dump_leases(path) {
+            eprintln!("dhcp6s: {e}");
+            exit(1);
+        }
+        exit(0);
+    }
     let foreground = args.get_flag("foreground");
     log::init(
         "dhcp6s",
         level_from_flags(args.get_flag("debug"), args.get_flag("info")),
         foreground,
     );
-    let mut state = match server6_init(&args) {
+    if args.get_flag("memory-leases") {
+        run(&args, server6_init(&args, |_, _| Ok(MemStore::new())));
+    } else {
+        run(&args, server6_init(&args, open_journal));
+    }
+}
+
+/// Everything after the store is chosen: daemonize, PID file, signals, loop.
+fn run<S: LeaseStore>(args: &ArgMatches, init: Result<State<S>, String>) {
+    let foreground = args.get_flag("foreground");
+    let mut state = match init {
         Ok(s) => s,
         Err(e) => {
             eprintln!("dhcp6s: {e}");

@@ -167,6 +167,17 @@ impl Pools {
         self.prefix.get(name)
     }
 
+    /// True when some pool contains `res`.
+    pub fn contains(&self, res: &Resource) -> bool {
+        if res.len == 128 {
+            self.addr.values().any(|p| p.slot(&res.addr).is_some())
+        } else {
+            self.prefix
+                .values()
+                .any(|p| p.slot(&res.addr, res.len).is_some())
+        }
+    }
+
     /// Marks `res` used in whichever pool holds it; false if no pool has it free.
     pub fn take(&mut self, res: &Resource) -> bool {
         if res.len == 128 {

@@ -404,6 +404,24 @@ impl<S: LeaseStore> Server<S> {
         self.cfg = cfg;
     }
 
+    /// Leases no pool of the running configuration contains and no host
+    /// entry lists (a pool was removed): they are kept until they expire.
+    pub fn leases_outside_pools(&self) -> usize {
+        let fixed = |r: &Resource| {
+            self.cfg.hosts.iter().any(|h| {
+                h.addresses
+                    .iter()
+                    .chain(&h.prefixes)
+                    .any(|l| l.addr == r.addr && l.len == r.len)
+            })
+        };
+        self.store
+            .bindings()
+            .flat_map(|b| &b.leases)
+            .filter(|l| !self.pools.contains(&l.res) && !fixed(&l.res))
+            .count()
+    }
+
     /// Ends leases and quarantines that ran out by `now` and frees their space.
     pub fn expire(&mut self, now: u64) -> usize {
         let freed = self.store.expire(now);

@@ -114,11 +114,15 @@ fn direct(pkt: &[u8], multicast: bool) -> Incoming<'_> {
 }
 
 /// Sends `m` by multicast from a directly connected client; the answer.
-fn ask(s: &mut Server<MemStore>, m: &MessageRepr) -> Result<MessageRepr, DropReason> {
+fn ask<S: LeaseStore>(s: &mut Server<S>, m: &MessageRepr) -> Result<MessageRepr, DropReason> {
     ask_at(s, m, 1000)
 }
 
-fn ask_at(s: &mut Server<MemStore>, m: &MessageRepr, now: u64) -> Result<MessageRepr, DropReason> {
+fn ask_at<S: LeaseStore>(
+    s: &mut Server<S>,
+    m: &MessageRepr,
+    now: u64,
+) -> Result<MessageRepr, DropReason> {
     let bytes = m.to_vec().unwrap();
     let mut out = vec![0u8; 65535];
     let o = s.server6_recv(&direct(&bytes, true), now, &mut out)?;
@@ -184,7 +188,7 @@ fn first_addr(m: &MessageRepr) -> Ipv6Addr {
 }
 
 /// Full Solicit/Request exchange; the Reply.
-fn lease(s: &mut Server<MemStore>, c: u8, ias: Vec<OptionRepr>) -> MessageRepr {
+fn lease<S: LeaseStore>(s: &mut Server<S>, c: u8, ias: Vec<OptionRepr>) -> MessageRepr {
     let adv = ask(s, &solicit(c, ias.clone())).unwrap();
     assert_eq!(adv.msg_type, MessageType::Advertise);
     ask(s, &with_server(c, MessageType::Request, ias)).unwrap()
@@ -1183,4 +1187,78 @@ fn cost_of_an_exchange() {
         "{per:?} per Solicit+Request exchange (incl. building the requests), {} bindings",
         s.store.bindings().count()
     );
+}
+
+#[test]
+fn removed_pool_keeps_leases_until_they_expire() {
+    let one = "pool p { range 2001:db8:1::1 to 2001:db8:1::1; };\ninterface s0 { address-pool p 100 200; };\n";
+    let other = "pool q { range 2001:db8:1::10 to 2001:db8:1::10; };\ninterface s0 { address-pool q 100 200; };\n";
+    let mut s = server(one);
+    lease(&mut s, 1, vec![ia_na(1, &[])]);
+    assert_eq!(s.leases_outside_pools(), 0);
+    let reload = |conf: &str| Arc::new(server_from_str("test.conf", conf).unwrap().config);
+    s.reconfigure(reload(other));
+    let key = BindingKey {
+        duid: client(1),
+        kind: IaKind::Na,
+        iaid: 1,
+    };
+    assert!(s.store.binding(&key).is_some(), "kept after its pool went");
+    assert_eq!(s.leases_outside_pools(), 1);
+    // The pool comes back while the lease lives: the address is still taken.
+    s.reconfigure(reload(one));
+    assert_eq!(
+        ia_nas(&lease(&mut s, 2, vec![ia_na(1, &[])]))[0]
+            .status()
+            .map(|s| s.status),
+        Some(Status::NoAddrsAvail)
+    );
+    s.reconfigure(reload(other));
+    assert_eq!(s.expire(1000 + 200), 1, "and it ends on time");
+    assert_eq!(s.leases_outside_pools(), 0);
+}
+
+/// The journal as the server's store: bindings and pool state survive a
+/// restart (the file is replayed into a new server).
+#[test]
+fn journal_store_survives_restart() {
+    use libdhcp6::sys::journal::JournalStore;
+    let dir = std::env::temp_dir().join(format!("kame6-dhcp6s-journal-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("leases");
+    let conf = "pool p { range 2001:db8:1::1 to 2001:db8:1::3; };\ninterface s0 { address-pool p 100 200; };\n";
+    let make = |store: JournalStore| {
+        let cfg = server_from_str("test.conf", conf).unwrap().config;
+        let served = vec![Served {
+            name: "s0".into(),
+            ifindex: IFINDEX,
+            onlink: vec![("2001:db8:1::1".parse().unwrap(), 64)],
+        }];
+        Server::new(Arc::new(cfg), server_duid(), store, served)
+    };
+    let (store, _) = JournalStore::open(&path, 1000).unwrap();
+    let mut s = make(store);
+    let a1 = first_addr(&lease(&mut s, 1, vec![ia_na(1, &[])]));
+    let a2 = first_addr(&lease(&mut s, 2, vec![ia_na(1, &[])]));
+    s.store.commit().unwrap();
+    drop(s);
+    let (store, report) = JournalStore::open(&path, 1010).unwrap();
+    assert_eq!(report.damage, None);
+    let mut s = make(store);
+    let a3 = first_addr(&lease(&mut s, 3, vec![ia_na(1, &[])]));
+    assert!(a3 != a1 && a3 != a2, "the allocator skips replayed leases");
+    assert_eq!(
+        ia_nas(&lease(&mut s, 4, vec![ia_na(1, &[])]))[0]
+            .status()
+            .map(|s| s.status),
+        Some(Status::NoAddrsAvail)
+    );
+    let renewed = ask(
+        &mut s,
+        &with_server(1, MessageType::Renew, vec![ia_na(1, &[&a1.to_string()])]),
+    )
+    .unwrap();
+    assert_eq!(first_addr(&renewed), a1);
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -119,3 +119,101 @@ fn server_start_up_errors() {
     assert!(err.contains("DUID"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A lease journal of an unknown format stops dhcp6s at start-up with a
+/// clear message (exit 1) and is left untouched.
+#[test]
+fn server_refuses_a_journal_it_cannot_read() {
+    let dir = std::env::temp_dir().join(format!("kame6-cli-journal-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("dhcp6s.conf");
+    let journal = dir.join("leases");
+    std::fs::write(&conf, format!("lease-file \"{}\";\n", journal.display())).unwrap();
+    std::fs::write(&journal, "lease 2001:db8::1 { }\n").unwrap();
+    let duid = dir.join("duid");
+    let (code, err) = run(
+        env!("CARGO_BIN_EXE_dhcp6s"),
+        &[
+            "-f",
+            "-c",
+            conf.to_str().unwrap(),
+            "--duid-file",
+            duid.to_str().unwrap(),
+            "lo",
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("not a kame6 lease journal"), "{err}");
+    assert!(
+        err.contains(journal.to_str().unwrap()),
+        "names the file: {err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&journal).unwrap(),
+        "lease 2001:db8::1 { }\n"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `dhcp6s --dump-leases FILE` lists a journal's leases; a torn tail is
+/// reported on stderr and the leases before it still listed.
+#[test]
+fn dump_leases_lists_a_journal() {
+    use libdhcp6::lease::{Binding, BindingKey, Change, IaKind, Lease, LeaseStore, Resource};
+    use libdhcp6::sys::journal::JournalStore;
+    let dir = std::env::temp_dir().join(format!("kame6-cli-dump-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("leases");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let (mut store, _) = JournalStore::open(&path, now).unwrap();
+    for (n, addr) in [(1u8, "2001:db8::1"), (2, "2001:db8::2")] {
+        store.apply(Change::Bind(Binding {
+            key: BindingKey {
+                duid: libdhcp6::Duid::from_bytes(&[0, 3, 0, 1, n, n]).unwrap(),
+                kind: IaKind::Na,
+                iaid: 5,
+            },
+            leases: vec![Lease {
+                res: Resource {
+                    addr: addr.parse().unwrap(),
+                    len: 128,
+                },
+                preferred: 3000,
+                valid: 4000,
+                updated: now,
+            }],
+        }));
+        store.commit().unwrap();
+    }
+    drop(store);
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_dhcp6s"))
+        .args(["--dump-leases", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    // Remaining lifetimes follow the address; a second may have passed.
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("00:03:00:01:01:01 IA_NA 5 2001:db8::1/128 "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    let valid_left: u64 = line.split_whitespace().nth(5).unwrap().parse().unwrap();
+    assert!((3990..=4000).contains(&valid_left), "{line}");
+    assert!(!stdout.contains("2001:db8::2/"), "{stdout}");
+    assert!(stderr.contains("damaged tail"), "{stderr}");
+    let (code, err) = run(
+        env!("CARGO_BIN_EXE_dhcp6s"),
+        &["--dump-leases", "/nonexistent/leases"],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("no such file"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -24,7 +24,7 @@ chmod 755 /usr/sbin/policy-rc.d
 apt_packages=(iproute2 procps python3
     wide-dhcpv6-server wide-dhcpv6-client wide-dhcpv6-relay
     isc-dhcp-client isc-dhcp-relay isc-dhcp-server
-    kea-dhcp6-server kea-admin)
+    kea-dhcp6-server kea-admin tcpdump)
 missing=()
 for p in "${apt_packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -46,7 +46,7 @@ fi
 
 # The packages above must not leave daemons running on this machine's
 # interfaces (policy-rc.d stops service starts; this catches anything else).
-for d in dhcp6s dhcp6c dhcp6relay dhcpd dhcrelay dhclient kea-dhcp6 kea-dhcp4; do
+for d in dhcp6s dhcp6c dhcp6relay dhcpd dhcrelay dhclient kea-dhcp6 kea-dhcp4 tcpdump; do
     pkill -x "$d" 2>/dev/null || true
 done
 

@@ -9,6 +9,8 @@ use std::net::Ipv6Addr;
 
 use crate::duid::Duid;
 
+pub mod journal;
+
 /// Which kind of IA a binding belongs to (separate IAID spaces, RFC 8415 §12).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum IaKind {
@@ -167,6 +169,36 @@ impl MemStore {
         self.bindings.is_empty()
     }
 
+    /// Quarantines `res` until `until` with no binding involved (a journal
+    /// snapshot's record of an earlier Decline).
+    pub fn quarantine(&mut self, res: Resource, until: u64) {
+        if let Some(old) = self.quarantine.insert(res, until) {
+            self.ends.remove(&(old, res));
+        }
+        self.ends.insert((until, res));
+    }
+
+    /// Removes leases and quarantines that ended by `now` and returns them
+    /// as the changes a journal records ([`Change::Expire`],
+    /// [`Change::Unquarantine`]), in the order they ended.
+    pub fn expire_changes(&mut self, now: u64) -> Vec<Change> {
+        let mut ended = Vec::new();
+        while let Some(&(end, res)) = self.ends.first() {
+            if end > now {
+                break;
+            }
+            self.ends.pop_first();
+            if self.quarantine.get(&res) == Some(&end) {
+                self.quarantine.remove(&res);
+                ended.push(Change::Unquarantine(res));
+            } else if let Some(key) = self.holders.get(&res).cloned() {
+                self.drop_lease(&key, &res);
+                ended.push(Change::Expire(key, res));
+            }
+        }
+        ended
+    }
+
     fn drop_lease(&mut self, key: &BindingKey, res: &Resource) -> bool {
         let Some(b) = self.bindings.get_mut(key) else {
             return false;
@@ -243,10 +275,7 @@ impl LeaseStore for MemStore {
             }
             Change::Decline(key, res, until) => {
                 self.drop_lease(&key, &res);
-                if let Some(old) = self.quarantine.insert(res, until) {
-                    self.ends.remove(&(old, res));
-                }
-                self.ends.insert((until, res));
+                self.quarantine(res, until);
             }
             Change::Unquarantine(res) => {
                 if let Some(until) = self.quarantine.remove(&res) {
@@ -268,21 +297,13 @@ impl LeaseStore for MemStore {
     }
 
     fn expire(&mut self, now: u64) -> Vec<Resource> {
-        let mut freed = Vec::new();
-        while let Some(&(end, res)) = self.ends.first() {
-            if end > now {
-                break;
-            }
-            self.ends.pop_first();
-            if self.quarantine.get(&res) == Some(&end) {
-                self.quarantine.remove(&res);
-                freed.push(res);
-            } else if let Some(key) = self.holders.get(&res).cloned() {
-                self.drop_lease(&key, &res);
-                freed.push(res);
-            }
-        }
-        freed
+        self.expire_changes(now)
+            .into_iter()
+            .filter_map(|c| match c {
+                Change::Expire(_, res) | Change::Unquarantine(res) => Some(res),
+                _ => None,
+            })
+            .collect()
     }
 
     fn next_expiry(&self) -> Option<u64> {

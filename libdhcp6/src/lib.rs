@@ -11,10 +11,12 @@
 //!   printer, staged reload). Pure except `config::fs`.
 //! - [`timing`]: RFC 8415 constants and the retransmission algorithm. Pure.
 //! - [`alloc`]: free-slot sets for address and prefix pools, O(log n). Pure.
-//! - [`lease`]: bindings behind the `LeaseStore` interface; `MemStore`. Pure.
+//! - [`lease`]: bindings behind the `LeaseStore` interface; `MemStore`;
+//!   `lease::journal`, the lease journal's record format and replay. Pure.
 //!
 //! - [`sys`]: the only module that touches the OS (files, interfaces; with the
-//!   daemons, sockets, signals and syslog).
+//!   daemons, sockets, signals and syslog); `sys::journal` is the lease
+//!   journal on disk (`JournalStore`).
 //!
 //! Everything outside `sys` is pure so it can be
 //! unit-tested and fuzzed.

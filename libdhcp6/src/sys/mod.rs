@@ -5,6 +5,7 @@
 pub mod batch;
 pub mod daemon;
 pub mod duid_file;
+pub mod journal;
 pub mod log;
 pub mod net;
 pub mod signal;

@@ -1,0 +1,520 @@
+//! The lease journal on disk: [`JournalStore`], the server's persistent
+//! [`LeaseStore`]. Bindings live in a [`MemStore`]; every applied change is
+//! also encoded (`lease::journal`) into a buffer, and [`LeaseStore::commit`]
+//! writes the whole buffer with one write and one `fdatasync` — group
+//! commit: the records of every packet of a loop turn share one sync, and
+//! the server sends that turn's Replies only after it returns.
+//!
+//! Opening replays the file, then replaces it with a snapshot of what is
+//! live (which also cuts off a torn tail); when the journal grows past
+//! twice the last snapshot plus a floor, it is compacted the same way:
+//! written beside, synced, renamed over, directory synced, so a crash at
+//! any point leaves either the old journal or the new one, whole.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use crate::lease::journal::{self, apply_record, encode, Record, Replay};
+use crate::lease::{Binding, BindingKey, Change, LeaseStore, MemStore, Resource};
+
+/// Default floor of the compaction bound: a journal smaller than this is
+/// never compacted, so a small server does not rewrite its file constantly.
+pub const DEFAULT_COMPACT_FLOOR: u64 = 1 << 20;
+
+/// Why a journal could not be opened.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JournalError {
+    /// Reading, writing or syncing failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The journal.
+        path: PathBuf,
+        /// The error.
+        source: io::Error,
+    },
+    /// The file is not a journal this code can read; it is left untouched.
+    #[error("{path}: {source}")]
+    Format {
+        /// The journal.
+        path: PathBuf,
+        /// What is wrong.
+        source: journal::Error,
+    },
+}
+
+/// What opening a journal found, for the start-up log.
+#[derive(Debug)]
+pub struct OpenReport {
+    /// The file did not exist and was created.
+    pub created: bool,
+    /// Good records replayed.
+    pub records: u64,
+    /// A damaged tail that was cut off.
+    pub damage: Option<journal::Damage>,
+    /// Leases and quarantines that had ended while the server was down.
+    pub expired: Vec<Change>,
+}
+
+/// Bindings in memory, every change journaled to a file before the Replies
+/// that depend on it leave (see the module docs).
+#[derive(Debug)]
+pub struct JournalStore {
+    mem: MemStore,
+    path: PathBuf,
+    file: File,
+    /// Octets durable in `file`.
+    len: u64,
+    /// Encoded records not yet written.
+    pending: Vec<u8>,
+    /// Octets per binding in the last snapshot, to estimate the size of
+    /// the live state without encoding it.
+    per_binding: u64,
+    compact_floor: u64,
+    compactions: u64,
+}
+
+fn tmp_path(path: &Path) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(".tmp");
+    PathBuf::from(p)
+}
+
+/// Reads the journal at `path` without changing it (for listing leases).
+/// A missing file is an empty journal.
+pub fn read(path: &Path, now: u64) -> Result<Replay, JournalError> {
+    let bytes = match fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+        Err(source) => {
+            return Err(JournalError::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
+    };
+    journal::replay(&bytes, now).map_err(|source| JournalError::Format {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Writes `bytes` as the new contents of `path` atomically: a file beside
+/// it, synced, renamed over, the directory synced. Returns the new file,
+/// positioned at its end for appending.
+fn replace(path: &Path, bytes: &[u8]) -> io::Result<File> {
+    let tmp = tmp_path(path);
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    fs::rename(&tmp, path)?;
+    // Without this the rename itself may not survive a power loss.
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    File::open(dir)?.sync_all()?;
+    Ok(f)
+}
+
+impl JournalStore {
+    /// Opens (or creates) the journal at `path`: replays it as of `now`
+    /// (Unix seconds), drops what has ended, cuts off a damaged tail and
+    /// rewrites the file as a snapshot. A file of an unknown or newer
+    /// format is refused and left as it is.
+    pub fn open(path: &Path, now: u64) -> Result<(Self, OpenReport), JournalError> {
+        let io_err = |source| JournalError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        // A leftover from a compaction that was interrupted; the journal
+        // itself is still the whole truth.
+        let _ = fs::remove_file(tmp_path(path));
+        let created = !path.exists();
+        let replay = read(path, now)?;
+        let snap = journal::snapshot(&replay.store);
+        let file = replace(path, &snap).map_err(io_err)?;
+        let mut store = Self {
+            mem: replay.store,
+            path: path.to_path_buf(),
+            file,
+            len: snap.len() as u64,
+            pending: Vec::new(),
+            per_binding: 0,
+            compact_floor: DEFAULT_COMPACT_FLOOR,
+            compactions: 0,
+        };
+        store.measure(snap.len());
+        let report = OpenReport {
+            created,
+            records: replay.records,
+            damage: replay.damage,
+            expired: replay.expired,
+        };
+        Ok((store, report))
+    }
+
+    /// Sets the floor of the compaction bound (the journal is compacted
+    /// when it exceeds twice the estimated size of a snapshot plus this).
+    pub fn set_compact_floor(&mut self, bytes: u64) {
+        self.compact_floor = bytes;
+    }
+
+    /// Octets in the file (durable ones; pending records not counted).
+    pub fn file_len(&self) -> u64 {
+        self.len
+    }
+
+    /// Compactions done since opening.
+    pub fn compactions(&self) -> u64 {
+        self.compactions
+    }
+
+    /// The journal's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Rewrites the journal as a snapshot of the live bindings.
+    pub fn compact(&mut self) -> io::Result<()> {
+        let snap = journal::snapshot(&self.mem);
+        self.file = replace(&self.path, &snap)?;
+        self.len = snap.len() as u64;
+        self.measure(snap.len());
+        self.compactions += 1;
+        Ok(())
+    }
+
+    /// Learns the octets per binding from a snapshot of `snap_len` octets.
+    fn measure(&mut self, snap_len: usize) {
+        let n = self.mem.len() as u64;
+        let body = (snap_len as u64).saturating_sub(journal::HEADER_LEN as u64);
+        // Before any binding exists, a one-lease Bind of a typical DUID.
+        self.per_binding = if n == 0 { 64 } else { body.div_ceil(n) };
+    }
+
+    /// Whether the journal is long enough, against what a snapshot of the
+    /// live bindings would take, to be worth compacting. Estimated from the
+    /// binding count, so a journal of only live records (a flood of new
+    /// clients) is not rewritten again and again for nothing.
+    fn worth_compacting(&self) -> bool {
+        let live = journal::HEADER_LEN as u64 + self.mem.len() as u64 * self.per_binding;
+        self.len > live.saturating_mul(2) + self.compact_floor
+    }
+
+    fn record(&mut self, change: Change) {
+        let rec = Record::Change(change);
+        encode(&rec, &mut self.pending);
+        apply_record(&mut self.mem, rec);
+    }
+}
+
+impl LeaseStore for JournalStore {
+    fn binding(&self, key: &BindingKey) -> Option<&Binding> {
+        self.mem.binding(key)
+    }
+
+    fn holder(&self, res: &Resource) -> Option<&BindingKey> {
+        self.mem.holder(res)
+    }
+
+    fn is_leased(&self, res: &Resource) -> bool {
+        self.mem.is_leased(res)
+    }
+
+    fn apply(&mut self, change: Change) {
+        self.record(change);
+    }
+
+    fn commit(&mut self) -> io::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let written = self
+            .file
+            .write_all(&self.pending)
+            .and_then(|()| self.file.sync_data());
+        if let Err(e) = written {
+            // Cut back a partial write so the retry appends after whole
+            // records; the records stay pending for the next commit.
+            let _ = self.file.set_len(self.len);
+            let _ = self.file.seek(SeekFrom::Start(self.len));
+            return Err(e);
+        }
+        self.len += self.pending.len() as u64;
+        self.pending.clear();
+        if self.worth_compacting() {
+            let started = std::time::Instant::now();
+            let before = self.len;
+            // What was just synced is durable already; a failed compaction
+            // only leaves the journal longer than it need be.
+            if let Err(e) = self.compact() {
+                crate::log_err!(
+                    "journal_commit",
+                    "{}: compaction failed: {e}",
+                    self.path.display()
+                );
+            } else {
+                crate::log_info!(
+                    "journal_commit",
+                    "{}: compacted {before} to {} octets in {} ms",
+                    self.path.display(),
+                    self.len,
+                    started.elapsed().as_millis()
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn expire(&mut self, now: u64) -> Vec<Resource> {
+        let ended = self.mem.expire_changes(now);
+        let mut freed = Vec::with_capacity(ended.len());
+        for c in ended {
+            if let Change::Expire(_, res) | Change::Unquarantine(res) = &c {
+                freed.push(*res);
+            }
+            encode(&Record::Change(c), &mut self.pending);
+        }
+        freed
+    }
+
+    fn next_expiry(&self) -> Option<u64> {
+        self.mem.next_expiry()
+    }
+
+    fn bindings(&self) -> Box<dyn Iterator<Item = &Binding> + '_> {
+        self.mem.bindings()
+    }
+
+    fn quarantined(&self) -> Box<dyn Iterator<Item = (Resource, u64)> + '_> {
+        self.mem.quarantined()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::cast_possible_truncation)] // offsets into a small test file
+mod tests {
+    use super::*;
+    use crate::duid::Duid;
+    use crate::lease::journal::{header, DamageKind};
+    use crate::lease::{IaKind, Lease};
+    use std::net::Ipv6Addr;
+
+    struct TempDir(PathBuf);
+    impl TempDir {
+        fn new(tag: &str) -> Self {
+            let p =
+                std::env::temp_dir().join(format!("kame6-journal-{}-{tag}", std::process::id()));
+            let _ = fs::remove_dir_all(&p);
+            fs::create_dir_all(&p).unwrap();
+            Self(p)
+        }
+    }
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn key(n: u16) -> BindingKey {
+        let [a, b] = n.to_be_bytes();
+        BindingKey {
+            duid: Duid::from_bytes(&[0, 3, 0, 1, a, b]).unwrap(),
+            kind: IaKind::Na,
+            iaid: 1,
+        }
+    }
+
+    fn res(n: u16) -> Resource {
+        Resource {
+            addr: Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, n),
+            len: 128,
+        }
+    }
+
+    fn bind(n: u16, valid: u32, now: u64) -> Change {
+        Change::Bind(Binding {
+            key: key(n),
+            leases: vec![Lease {
+                res: res(n),
+                preferred: valid,
+                valid,
+                updated: now,
+            }],
+        })
+    }
+
+    #[test]
+    fn committed_changes_survive_reopen() {
+        let d = TempDir::new("reopen");
+        let path = d.0.join("leases");
+        let (mut s, r) = JournalStore::open(&path, 1000).unwrap();
+        assert!(r.created);
+        for n in 1..=5 {
+            s.apply(bind(n, 100, 1000));
+        }
+        s.apply(Change::Release(key(2), res(2)));
+        s.apply(Change::Decline(key(3), res(3), 5000));
+        s.commit().unwrap();
+        // Applied but never committed: a crash loses it, and no Reply went out.
+        s.apply(bind(9, 100, 1000));
+        drop(s);
+        let (s, r) = JournalStore::open(&path, 1050).unwrap();
+        assert!(!r.created);
+        assert_eq!(r.records, 7, "five binds, a release, a decline");
+        assert_eq!(r.damage, None);
+        assert_eq!(s.holder(&res(1)), Some(&key(1)));
+        assert_eq!(s.holder(&res(2)), None);
+        assert!(s.is_leased(&res(3)) && s.holder(&res(3)).is_none());
+        assert_eq!(s.holder(&res(9)), None);
+        assert_eq!(s.bindings().count(), 3);
+        // Past the lifetimes: the leases are dropped, the quarantine kept.
+        drop(s);
+        let (s, r) = JournalStore::open(&path, 1100).unwrap();
+        assert_eq!(r.expired.len(), 3);
+        assert_eq!(s.bindings().count(), 0);
+        assert!(s.is_leased(&res(3)));
+    }
+
+    /// Cuts the journal at every byte offset of its last record: start-up
+    /// keeps every earlier record, reports the damage, and leaves a clean
+    /// file behind.
+    #[test]
+    fn torn_tail_at_every_offset() {
+        let d = TempDir::new("torn");
+        let path = d.0.join("leases");
+        let (mut s, _) = JournalStore::open(&path, 0).unwrap();
+        for n in 1..=4 {
+            s.apply(bind(n, 1000, 0));
+            s.commit().unwrap();
+        }
+        let before = s.file_len();
+        s.apply(bind(5, 1000, 0));
+        s.commit().unwrap();
+        let whole = fs::read(&path).unwrap();
+        drop(s);
+        for cut in before..whole.len() as u64 {
+            fs::write(&path, &whole[..cut as usize]).unwrap();
+            let (s, r) = JournalStore::open(&path, 10).unwrap();
+            assert_eq!(s.bindings().count(), 4, "cut at {cut}");
+            assert!((1..=4).all(|n| s.holder(&res(n)) == Some(&key(n))));
+            assert_eq!(s.holder(&res(5)), None);
+            if cut == before {
+                assert_eq!(r.damage, None);
+            } else {
+                let dmg = r.damage.expect("damage reported");
+                assert_eq!((dmg.offset, dmg.what), (before, DamageKind::Truncated));
+                assert_eq!(dmg.discarded, cut - before);
+            }
+            drop(s);
+            // The damage was cut off: the next start finds a clean journal.
+            let (_, r) = JournalStore::open(&path, 10).unwrap();
+            assert_eq!(r.damage, None);
+        }
+    }
+
+    #[test]
+    fn unknown_format_is_refused_and_left_alone() {
+        let d = TempDir::new("foreign");
+        let path = d.0.join("leases");
+        let mut newer = header();
+        newer[9] = 7;
+        let crc = journal::crc32(&newer[..12]);
+        newer[12..].copy_from_slice(&crc.to_be_bytes());
+        fs::write(&path, newer).unwrap();
+        let e = JournalStore::open(&path, 0).unwrap_err();
+        assert!(e.to_string().contains("version 7"), "{e}");
+        assert_eq!(fs::read(&path).unwrap(), newer);
+        fs::write(&path, "not a journal").unwrap();
+        assert!(matches!(
+            JournalStore::open(&path, 0),
+            Err(JournalError::Format { .. })
+        ));
+    }
+
+    #[test]
+    fn compaction_bounds_the_file_and_keeps_everything() {
+        let d = TempDir::new("compact");
+        let path = d.0.join("leases");
+        let (mut s, _) = JournalStore::open(&path, 0).unwrap();
+        s.set_compact_floor(4096);
+        // Ten live bindings renewed over and over.
+        for round in 0..500u64 {
+            for n in 1..=10 {
+                s.apply(bind(n, 1000, round));
+            }
+            s.commit().unwrap();
+            assert!(s.file_len() < 2 * 1024 + 4096 + 1024, "round {round}");
+        }
+        assert!(s.compactions() > 5);
+        assert!(!tmp_path(&path).exists());
+        drop(s);
+        let (s, r) = JournalStore::open(&path, 500).unwrap();
+        assert_eq!(r.damage, None);
+        assert_eq!(s.bindings().count(), 10);
+        assert_eq!(s.binding(&key(3)).unwrap().leases[0].updated, 499);
+    }
+
+    /// A journal of nothing but live records (a flood of new clients) is
+    /// not rewritten: compaction would not shrink it.
+    #[test]
+    fn new_clients_alone_never_compact() {
+        let d = TempDir::new("flood");
+        let path = d.0.join("leases");
+        let (mut s, _) = JournalStore::open(&path, 0).unwrap();
+        s.set_compact_floor(4096);
+        for n in 1..=2000 {
+            s.apply(bind(n, 1000, 0));
+            s.commit().unwrap();
+        }
+        assert_eq!(s.compactions(), 0);
+        assert!(s.file_len() > 100_000);
+        // Renewals make records dead: now it pays.
+        for n in 1..=2000 {
+            s.apply(bind(n, 1000, 1));
+            s.commit().unwrap();
+        }
+        for n in 1..=2000 {
+            s.apply(bind(n, 1000, 2));
+            s.commit().unwrap();
+        }
+        assert!(s.compactions() >= 1);
+    }
+
+    #[test]
+    fn expiry_is_journaled() {
+        let d = TempDir::new("expiry");
+        let path = d.0.join("leases");
+        let (mut s, _) = JournalStore::open(&path, 0).unwrap();
+        s.apply(bind(1, 10, 0));
+        s.apply(bind(2, 1000, 0));
+        s.commit().unwrap();
+        assert_eq!(s.expire(20), vec![res(1)]);
+        s.commit().unwrap();
+        let mut seen = Vec::new();
+        journal::read_records(&fs::read(&path).unwrap(), |_, r| seen.push(r)).unwrap();
+        assert_eq!(
+            seen.last(),
+            Some(&Record::Change(Change::Expire(key(1), res(1))))
+        );
+    }
+
+    #[test]
+    fn interrupted_compaction_leftover_is_ignored() {
+        let d = TempDir::new("leftover");
+        let path = d.0.join("leases");
+        let (mut s, _) = JournalStore::open(&path, 0).unwrap();
+        s.apply(bind(1, 1000, 0));
+        s.commit().unwrap();
+        drop(s);
+        fs::write(tmp_path(&path), b"half a snapshot").unwrap();
+        let (s, r) = JournalStore::open(&path, 0).unwrap();
+        assert_eq!((r.damage, s.bindings().count()), (None, 1));
+    }
+}

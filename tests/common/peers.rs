@@ -272,7 +272,7 @@ pub fn our_dhcp6s(ns: &Netns, s: &Scratch, conf: &str, ifaces: &[&str]) -> Daemo
 pub fn counters(d: &Daemon, marker: &str) -> String {
     let before = d.log().matches(marker).count();
     d.signal("USR1");
-    wait_until(Duration::from_secs(5), || {
+    wait_until(Duration::from_secs(20), || {
         d.log().matches(marker).count() > before
     });
     std::thread::sleep(Duration::from_millis(100));

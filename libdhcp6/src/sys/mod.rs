@@ -7,4 +7,5 @@ pub mod daemon;
 pub mod duid_file;
 pub mod log;
 pub mod net;
+pub mod netlink;
 pub mod signal;

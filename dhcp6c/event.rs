@@ -451,7 +451,7 @@ impl Client {
     /// Timers (mirrors dhcp6c.c:client6_timo and ia.c:ia_timo).
     pub fn timeout(&mut self, now: Instant) -> Vec<Action> {
         let mut out = Vec::new();
-        self.expire(now, &mut out);
+        self.ia_timo(now, &mut out);
         if self.phase == Phase::Stopped {
             return out;
         }
@@ -478,8 +478,9 @@ impl Client {
         out
     }
 
-    /// Removes leases whose valid lifetime ran out (C-130, C-135).
-    fn expire(&mut self, now: Instant, out: &mut Vec<Action>) {
+    /// Removes leases whose valid lifetime ran out (C-130, C-135); mirrors
+    /// ia.c:ia_timo.
+    fn ia_timo(&mut self, now: Instant, out: &mut Vec<Action>) {
         let mut gone = Vec::new();
         for b in &mut self.bindings {
             b.leases.retain(|l| {
@@ -535,7 +536,7 @@ impl Client {
             }
             // Renew ends at T2: Rebind takes over.
             MessageType::Renew => self.start(now, MessageType::Rebind, None, out),
-            // Rebind ends when the leases end; expire() restarts us.
+            // Rebind ends when the leases end; ia_timo() restarts us.
             MessageType::Rebind => {}
             MessageType::Release => self.phase = Phase::Stopped,
             _ => self.restart(now, Duration::ZERO),
@@ -870,7 +871,7 @@ impl Client {
         let mut out = Vec::new();
         match (msg.msg_type, ex.kind) {
             (MessageType::Advertise, MessageType::Solicit) => {
-                self.recv_advert(now, &ex, msg, server, &mut out)?
+                self.client6_recvadvert(now, &ex, msg, server, &mut out)?
             }
             (MessageType::Advertise, _) => return Err(Drop::Ignored),
             (MessageType::Reply, MessageType::Solicit) => {
@@ -878,15 +879,15 @@ impl Client {
                 if !self.conf.rapid_commit || msg.option(OptionCode::RapidCommit).is_none() {
                     return Err(Drop::Ignored);
                 }
-                self.recv_reply(now, ex, msg, server, &mut out)?
+                self.client6_recvreply(now, ex, msg, server, &mut out)?
             }
-            _ => self.recv_reply(now, ex, msg, server, &mut out)?,
+            _ => self.client6_recvreply(now, ex, msg, server, &mut out)?,
         }
         Ok(out)
     }
 
     /// Mirrors dhcp6c.c:client6_recvadvert.
-    fn recv_advert(
+    fn client6_recvadvert(
         &mut self,
         now: Instant,
         ex: &Exchange,
@@ -946,7 +947,7 @@ impl Client {
     }
 
     /// Mirrors dhcp6c.c:client6_recvreply and ia.c:update_ia.
-    fn recv_reply(
+    fn client6_recvreply(
         &mut self,
         now: Instant,
         ex: Exchange,

@@ -22,7 +22,7 @@ use libdhcp6::config::{load_client, ClientConfig, Ifid, RequestItem};
 use libdhcp6::sys::daemon::{daemonize, PidFile};
 use libdhcp6::sys::duid_file;
 use libdhcp6::sys::log::{self, level_from_flags};
-use libdhcp6::sys::net::{if_nametoindex, wait_readable, Udp6Socket};
+use libdhcp6::sys::net::{if_nametoindex, interface_addresses, wait_readable, Udp6Socket};
 use libdhcp6::sys::netlink::{hardware_address, Netlink};
 use libdhcp6::sys::signal::{self, Caught};
 use libdhcp6::wire::{ALL_DHCP_RELAY_AGENTS_AND_SERVERS, CLIENT_PORT, SERVER_PORT};
@@ -461,6 +461,20 @@ fn perform(s: &mut State, i: usize, actions: Vec<Action>) -> Option<Vec<String>>
         let (ifindex, ifname) = (ifc.ifindex, ifc.client.ifname().to_string());
         match a {
             Action::Send(bytes) => {
+                // RFC 8415 §13.1: from a link-local address. Without one
+                // (an interface just up, DAD running) the datagram would
+                // leave from :: or not at all; the machine's retransmission
+                // tries again.
+                let has_ll = interface_addresses(&ifname)
+                    .map(|v| v.iter().any(|a| a.segments()[0] & 0xffc0 == 0xfe80))
+                    .unwrap_or(true);
+                if !has_ll {
+                    log_info!(
+                        "client6_send",
+                        "{ifname} has no link-local address yet; not sent"
+                    );
+                    continue;
+                }
                 let dst =
                     SocketAddrV6::new(ALL_DHCP_RELAY_AGENTS_AND_SERVERS, SERVER_PORT, 0, ifindex);
                 let kind = bytes.first().copied().map(libdhcp6::MessageType::from);

@@ -371,3 +371,119 @@ subnet6 2001:db8:1::/64 {
     assert!(client.wait_exit(Duration::from_secs(20)).is_some());
     server.wait_log("Release", Duration::from_secs(10));
 }
+
+/// `dhcp6c -i`: one Information-request, the answer printed as WIDE
+/// prints it, exit 0; no configuration file is read.
+#[test]
+fn inforeq_mode_prints_and_exits() {
+    let t = direct();
+    let server = our_dhcp6s(&t.server, &t.scratch, OUR_SERVER_CONF, &["s0"]);
+    t.client.link_local("c0");
+    let duid = t.scratch.path("i.duid");
+    let out = t.client.try_exec(&[
+        "timeout",
+        "20",
+        env!("CARGO_BIN_EXE_dhcp6c"),
+        "-i",
+        "-c",
+        "/nonexistent",
+        "--duid-file",
+        &duid,
+        "c0",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        server.log()
+    );
+    assert_eq!(
+        stdout,
+        "nameserver[0] 2001:db8:ffff::53\nDomain search list[0] example.net.\n"
+    );
+}
+
+/// information-only: the script runs with REASON=INFOREQ and the options.
+#[test]
+fn information_only_runs_script() {
+    let t = direct();
+    let server = our_dhcp6s(&t.server, &t.scratch, OUR_SERVER_CONF, &["s0"]);
+    let out = t.scratch.path("script.out");
+    let script = t.scratch.write(
+        "script.sh",
+        &format!("#!/bin/sh\n/usr/bin/env >> {out}\necho ---- >> {out}\n"),
+    );
+    std::process::Command::new("chmod")
+        .args(["755", &script])
+        .output()
+        .unwrap();
+    let conf = format!(
+        "interface c0 {{ information-only; request domain-name-servers; script \"{script}\"; }};\n"
+    );
+    let client = our_dhcp6c(&t.client, &t.scratch, &conf, &["c0"]);
+    let ok = wait_until(WAIT, || {
+        std::fs::read_to_string(&out).is_ok_and(|s| s.contains("REASON=INFOREQ"))
+    });
+    assert!(ok, "{}", dump(&[&server, &client]));
+    let env = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        env.contains("new_domain_name_servers=2001:db8:ffff::53 \n"),
+        "{env}"
+    );
+}
+
+/// SIGHUP releases, re-reads the configuration and starts again: a
+/// client with only an IA_NA gains the IA_PD added to its file.
+#[test]
+fn sighup_rereads_configuration() {
+    let t = direct();
+    let server = our_dhcp6s(&t.server, &t.scratch, OUR_SERVER_CONF, &["s0"]);
+    let client = our_dhcp6c(
+        &t.client,
+        &t.scratch,
+        "interface c0 { send ia-na 1; };\nid-assoc na 1 { };\n",
+        &["c0"],
+    );
+    let all = [&server, &client];
+    leased(&t, "c0", "2001:db8:1::1", &all);
+    assert!(wait_address(&t.client, "lan0", "2001:db8:1", Duration::from_millis(100)).is_none());
+    t.scratch.write(
+        "kame6-dhcp6c.conf",
+        "interface c0 { send ia-na 1; send ia-pd 1; };
+id-assoc na 1 { };
+id-assoc pd 1 { prefix-interface lan0 { sla-id 1; sla-len 8; ifid 1; }; };
+",
+    );
+    client.signal("HUP");
+    leased(&t, "lan0", "2001:db8:1", &all);
+    client.wait_log("client6_reload: reloaded", Duration::from_secs(1));
+    assert!(received(&counters(&server, "bindings:"), "release") >= 1);
+    leased(&t, "c0", "2001:db8:1::1", &all);
+}
+
+/// Rapid commit with our dhcp6s: Solicit answered by a Reply, no Request.
+#[test]
+fn rapid_commit_with_our_dhcp6s() {
+    let t = direct();
+    let conf = OUR_SERVER_CONF.replace(
+        "interface s0 { address-pool p1 20 40;",
+        "interface s0 { allow rapid-commit; address-pool p1 20 40;",
+    );
+    let server = our_dhcp6s(&t.server, &t.scratch, &conf, &["s0"]);
+    let client = our_dhcp6c(
+        &t.client,
+        &t.scratch,
+        "interface c0 { send ia-na 1; send ia-pd 1; send rapid-commit; };
+id-assoc na 1 { };
+id-assoc pd 1 { prefix-interface lan0 { sla-id 1; sla-len 8; ifid 1; }; };
+",
+        &["c0"],
+    );
+    let all = [&server, &client];
+    check_configured(&t, "2001:db8:1::1", "2001:db8:1", &all);
+    let log = counters(&server, "bindings:");
+    assert_eq!(received(&log, "request"), 0, "{log}");
+    assert!(received(&log, "solicit") >= 1);
+}

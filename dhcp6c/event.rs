@@ -115,6 +115,8 @@ pub enum Action {
     Script(Vec<(String, String)>),
     /// Stateless information as `dhcp6c -i` prints it, one line each.
     Info(Vec<String>),
+    /// Something the operator should know (logged at LOG_ERR).
+    Warn(String),
 }
 
 /// Where the machine is (RFC 8415 §18; KAME's DHCP6S_* states).
@@ -1139,17 +1141,19 @@ impl Client {
                     if p.ifname == self.conf.ifname {
                         continue;
                     }
-                    if let Ok((addr, plen)) =
-                        prefix_interface_address(l.addr, l.plen, p.sla_id, p.sla_len, p.ifid)
-                    {
+                    match prefix_interface_address(l.addr, l.plen, p.sla_id, p.sla_len, p.ifid) {
                         // LAN addresses never outlive the delegated prefix.
-                        out.push(Action::AddAddress {
+                        Ok((addr, plen)) => out.push(Action::AddAddress {
                             ifname: p.ifname.clone(),
                             addr,
                             plen,
                             preferred: l.preferred,
                             valid: l.valid,
-                        });
+                        }),
+                        Err(e) => out.push(Action::Warn(format!(
+                            "{}/{} on {}: {e}",
+                            l.addr, l.plen, p.ifname
+                        ))),
                     }
                 }
             }

@@ -11,6 +11,14 @@ pub const DEFAULT_SLA_LEN: u8 = 16;
 pub enum NumberingError {
     /// The delegated prefix is longer than /64: no /64 can be carved.
     PrefixTooLong(u8),
+    /// An explicit `sla-len` plus the delegated length passes 64 (WIDE:
+    /// "invalid prefix length").
+    InvalidPrefixLength {
+        /// Delegated prefix length.
+        delegated_len: u8,
+        /// Configured sla-len.
+        sla_len: u8,
+    },
     /// `sla-id` needs more bits than `sla-len` gives (WIDE silently
     /// corrupts the prefix here, kame-compat §9.2 item 10).
     SlaIdTooWide {
@@ -25,6 +33,10 @@ impl std::fmt::Display for NumberingError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::PrefixTooLong(l) => write!(f, "invalid prefix length {l} (longer than 64)"),
+            Self::InvalidPrefixLength {
+                delegated_len,
+                sla_len,
+            } => write!(f, "invalid prefix length {delegated_len} + {sla_len} + 64"),
             Self::SlaIdTooWide { sla_id, sla_len } => {
                 write!(f, "sla-id {sla_id} does not fit in sla-len {sla_len}")
             }
@@ -32,16 +44,26 @@ impl std::fmt::Display for NumberingError {
     }
 }
 
-/// The sla-len actually used: the configured one (WIDE's 16 by default),
-/// shrunk to `64 - delegated_len` when the sum would pass 64 — Debian's
-/// rule, where upstream WIDE gives up on the interface ("invalid prefix
-/// length"), which leaves a /56 with the default sla-len unusable.
+/// The sla-len actually used. Without `sla-len` in the file: WIDE's 16,
+/// shrunk to `64 - delegated_len` when the sum would pass 64 (Debian's
+/// rule; upstream WIDE gives up, which leaves a /56 with the default
+/// unusable). With an explicit `sla-len` that does not fit: WIDE's rule,
+/// the interface is skipped ("invalid prefix length") rather than
+/// numbered differently from what the file says.
 pub fn effective_sla_len(delegated_len: u8, sla_len: Option<u8>) -> Result<u8, NumberingError> {
     if delegated_len > 64 {
         return Err(NumberingError::PrefixTooLong(delegated_len));
     }
-    let want = sla_len.unwrap_or(DEFAULT_SLA_LEN);
-    Ok(want.min(64 - delegated_len))
+    match sla_len {
+        None => Ok(DEFAULT_SLA_LEN.min(64 - delegated_len)),
+        Some(n) if u16::from(n) + u16::from(delegated_len) > 64 => {
+            Err(NumberingError::InvalidPrefixLength {
+                delegated_len,
+                sla_len: n,
+            })
+        }
+        Some(n) => Ok(n),
+    }
 }
 
 /// The address a prefix-interface gets from a delegated prefix: the
@@ -116,11 +138,19 @@ mod tests {
         assert_eq!(l, 64);
     }
 
-    /// Debian's rule: a /56 with the default sla-len 16 shrinks to 8 bits.
+    /// Debian's rule: a /56 with the default sla-len 16 shrinks to 8 bits;
+    /// WIDE's: an explicit sla-len that does not fit skips the interface.
     #[test]
     fn too_long_shrinks_like_debian() {
         assert_eq!(effective_sla_len(56, None), Ok(8));
-        assert_eq!(effective_sla_len(60, Some(16)), Ok(4));
+        assert_eq!(
+            effective_sla_len(60, Some(16)),
+            Err(NumberingError::InvalidPrefixLength {
+                delegated_len: 60,
+                sla_len: 16
+            })
+        );
+        assert_eq!(effective_sla_len(60, Some(4)), Ok(4));
         assert_eq!(effective_sla_len(64, None), Ok(0));
         let (a, l) =
             prefix_interface_address("2001:db8:300::".parse().unwrap(), 56, 2, None, 0x10).unwrap();

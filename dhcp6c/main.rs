@@ -547,6 +547,7 @@ fn perform(s: &mut State, i: usize, actions: Vec<Action>) -> Option<Vec<String>>
                 }
             }
             Action::Info(lines) => info = Some(lines),
+            Action::Warn(text) => log_err!("update_prefix", "{text}"),
         }
     }
     info

@@ -1277,3 +1277,45 @@ fn c154_iaids_stable_across_restart() {
     assert_eq!(ids(&m1), ids(&m2));
     assert_ne!(m1.transaction_id, 0);
 }
+
+/// A prefix too long for an explicit sla-len: the LAN is skipped with a
+/// warning, the prefix itself is still bound.
+#[test]
+fn explicit_sla_len_too_long_skips_lan() {
+    let mut c = conf();
+    c.ias[1].prefix_ifs[0].sla_len = Some(16);
+    let (mut cl, t, sol) = soliciting(c);
+    let mut v = both();
+    v.push(OptionRepr::Preference(255));
+    let req = one(&cl
+        .receive(
+            t,
+            &msg(
+                MessageType::Advertise,
+                sol.transaction_id,
+                Some(s1()),
+                Some(me()),
+                v,
+            ),
+        )
+        .unwrap());
+    let acts = cl
+        .receive(
+            t,
+            &msg(
+                MessageType::Reply,
+                req.transaction_id,
+                Some(s1()),
+                Some(me()),
+                bound_reply(),
+            ),
+        )
+        .unwrap();
+    assert!(acts
+        .iter()
+        .any(|x| matches!(x, Action::Warn(w) if w.contains("invalid prefix length"))));
+    assert!(!acts
+        .iter()
+        .any(|x| matches!(x, Action::AddAddress { ifname, .. } if ifname == "lan0")));
+    assert_eq!(cl.bindings().len(), 2);
+}

@@ -487,3 +487,60 @@ id-assoc pd 1 { prefix-interface lan0 { sla-id 1; sla-len 8; ifid 1; }; };
     assert_eq!(received(&log, "request"), 0, "{log}");
     assert!(received(&log, "solicit") >= 1);
 }
+
+/// Without -f: the daemon detaches, writes its PID file, keeps its DUID
+/// file across restarts, and on SIGTERM releases, removes its addresses
+/// and its PID file.
+#[test]
+fn daemon_mode_pid_file_and_duid() {
+    let t = direct();
+    let server = our_dhcp6s(&t.server, &t.scratch, OUR_SERVER_CONF, &["s0"]);
+    t.client.link_local("c0");
+    let conf = t.scratch.write(
+        "bg.conf",
+        "interface c0 { send ia-na 1; };\nid-assoc na 1 { };\n",
+    );
+    let pid = t.scratch.path("bg.pid");
+    let duid = t.scratch.path("bg.duid");
+    let bin = env!("CARGO_BIN_EXE_dhcp6c");
+    let mut duid_files = Vec::new();
+    for round in 0..2 {
+        let out = t
+            .client
+            .try_exec(&[bin, "-c", &conf, "-p", &pid, "--duid-file", &duid, "c0"]);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        assert!(wait_until(Duration::from_secs(5), || std::path::Path::new(
+            &pid
+        )
+        .exists()));
+        let n: u32 = std::fs::read_to_string(&pid)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let addr = wait_address(&t.client, "c0", "2001:db8:1::1", WAIT)
+            .unwrap_or_else(|| panic!("round {round}: no address\n{}", server.log()));
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &n.to_string()])
+            .output();
+        assert!(
+            wait_until(Duration::from_secs(20), || !std::path::Path::new(&pid)
+                .exists()),
+            "PID file left"
+        );
+        assert!(wait_address(&t.client, "c0", &addr, Duration::from_millis(100)).is_none());
+        duid_files.push(std::fs::read(&duid).unwrap());
+    }
+    // The DUID file written on the first run was reused, not replaced.
+    assert_eq!(duid_files.len(), 2);
+    assert_eq!(duid_files[0], duid_files[1]);
+    assert!(libdhcp6::Duid::from_file_bytes(&duid_files[0]).is_ok());
+    assert!(
+        wait_until(Duration::from_secs(10), || bindings(&counters(
+            &server,
+            "bindings:"
+        )) == Some(0)),
+        "{}",
+        server.log()
+    );
+}

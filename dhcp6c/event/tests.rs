@@ -1319,3 +1319,38 @@ fn explicit_sla_len_too_long_skips_lan() {
         .any(|x| matches!(x, Action::AddAddress { ifname, .. } if ifname == "lan0")));
     assert_eq!(cl.bindings().len(), 2);
 }
+
+/// C-147: an option absent from a later Reply is no longer passed on: the
+/// Renew's script run has no DNS servers when the Renew Reply has none.
+#[test]
+fn c147_option_missing_from_later_reply_dropped() {
+    let (mut cl, _, acts) = bound();
+    assert!(acts.iter().any(
+        |x| matches!(x, Action::Script(e) if e.iter().any(|(k, _)| k == "new_domain_name_servers"))
+    ));
+    let t1 = cl.next_deadline().unwrap();
+    let renew = one(&cl.timeout(t1));
+    let acts = cl
+        .receive(
+            t1,
+            &msg(
+                MessageType::Reply,
+                renew.transaction_id,
+                Some(s1()),
+                Some(me()),
+                vec![
+                    na(1, 10, 16, &[("2001:db8:1::100", 20, 40)]),
+                    pd(1, 10, 16, &[("2001:db8:100::", 56, 20, 40)]),
+                ],
+            ),
+        )
+        .unwrap();
+    let Some(Action::Script(env)) = acts.last() else {
+        panic!("{acts:?}")
+    };
+    assert_eq!(env[0].1, "RENEW");
+    assert!(
+        !env.iter().any(|(k, _)| k == "new_domain_name_servers"),
+        "{env:?}"
+    );
+}

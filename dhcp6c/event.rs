@@ -1004,7 +1004,7 @@ impl Client {
             _ => {}
         }
         let mut need_request = false;
-        let mut changed = false;
+        let mut answered: Vec<(IaKind, u32)> = Vec::new();
         for ia in self.conf.ias.clone() {
             let Some(got) = find_ia(&msg, ia.kind, ia.iaid) else {
                 // Left alone: a Reply lacking an IA does not drop what we hold.
@@ -1027,14 +1027,23 @@ impl Client {
                 Some(_) => continue,
             }
             self.update_ia(now, &ia, &got, out);
-            changed = true;
+            answered.push((ia.kind, ia.iaid));
         }
         if need_request {
             // C-136: Request with all IAs to the server that sent NoBinding.
             self.start(now, MessageType::Request, Some(server), out);
             return Ok(());
         }
-        let _ = changed;
+        // IAs we hold that this Reply did not renew (missing, or refused
+        // with a status) are retried at the next T1, not at once: their
+        // old T1 has passed and would start another Renew immediately
+        // (RFC 8415 §18.2.10.1: retry later, rate-limited). Their leases
+        // still expire on their own clocks.
+        for b in &mut self.bindings {
+            if !answered.contains(&(b.kind, b.iaid)) {
+                b.got = now;
+            }
+        }
         self.ex = None;
         if self.bindings.is_empty() {
             // Nothing bound. WIDE re-Solicits at once, forever; we back off.

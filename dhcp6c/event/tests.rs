@@ -1354,3 +1354,30 @@ fn c147_option_missing_from_later_reply_dropped() {
         "{env:?}"
     );
 }
+
+/// A Renew Reply without the IA_PD: the prefix is kept (until it expires)
+/// and asked for again at the next T1, not in a burst of Renews.
+#[test]
+fn renew_reply_missing_ia_no_renew_burst() {
+    let (mut cl, _, _) = bound();
+    let t1 = cl.next_deadline().unwrap();
+    let renew = one(&cl.timeout(t1));
+    cl.receive(
+        t1,
+        &msg(
+            MessageType::Reply,
+            renew.transaction_id,
+            Some(s1()),
+            Some(me()),
+            vec![na(1, 10, 16, &[("2001:db8:1::100", 20, 40)])],
+        ),
+    )
+    .unwrap();
+    assert_eq!(cl.phase(), Phase::Bound);
+    assert_eq!(cl.bindings().len(), 2);
+    let next = cl.next_deadline().unwrap();
+    assert_eq!(next - t1, Duration::from_secs(10));
+    let again = one(&cl.timeout(next));
+    assert_eq!(again.msg_type, MessageType::Renew);
+    assert!(again.option(OptionCode::IaPd).is_some());
+}

@@ -21,7 +21,7 @@ use libdhcp6::timing::{
     accept_max_rt, elapsed_time_value, RetransState, Retransmit, INF_MAX_DELAY, INF_MAX_RT,
     IRT_DEFAULT, IRT_MINIMUM, SOL_MAX_DELAY, SOL_MAX_RT,
 };
-use libdhcp6::wire::{IaAddr, IaNa, IaPrefix, MessageRepr, OptionRepr, INFINITY};
+use libdhcp6::wire::{IaAddr, IaNa, IaPrefix, IaTa, MessageRepr, OptionRepr, INFINITY};
 
 use crate::ia::prefix_interface_address;
 
@@ -51,11 +51,14 @@ pub struct IaConf {
     pub prefix_ifs: Vec<PrefixIf>,
 }
 
-/// IA_NA or IA_PD.
+/// IA_NA, IA_TA or IA_PD.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IaKind {
     /// Non-temporary addresses.
     Na,
+    /// Temporary addresses (kame6's `id-assoc ta`): requested with the
+    /// others, never renewed (RFC 8415 §6.5), released on exit.
+    Ta,
     /// Delegated prefixes.
     Pd,
 }
@@ -714,11 +717,16 @@ impl Client {
                 }
             }
             MessageType::Renew | MessageType::Rebind | MessageType::Release => {
-                for b in &self.bindings {
+                // Temporary addresses are released but never renewed.
+                for b in self
+                    .bindings
+                    .iter()
+                    .filter(|b| b.kind != IaKind::Ta || ex.kind == MessageType::Release)
+                {
                     o.push(self.held_ia(b, now));
                 }
                 if ex.kind != MessageType::Release && self.conf.renew_missing_ia {
-                    for ia in &self.conf.ias {
+                    for ia in self.conf.ias.iter().filter(|i| i.kind != IaKind::Ta) {
                         if !self
                             .bindings
                             .iter()
@@ -751,7 +759,7 @@ impl Client {
             .hints
             .iter()
             .map(|&(addr, plen, p, v)| match ia.kind {
-                IaKind::Na => OptionRepr::IaAddr(IaAddr {
+                IaKind::Na | IaKind::Ta => OptionRepr::IaAddr(IaAddr {
                     addr,
                     preferred_lifetime: p,
                     valid_lifetime: v,
@@ -785,7 +793,7 @@ impl Client {
             .map(|l| {
                 let (p, v) = l.left(now);
                 match b.kind {
-                    IaKind::Na => OptionRepr::IaAddr(IaAddr {
+                    IaKind::Na | IaKind::Ta => OptionRepr::IaAddr(IaAddr {
                         addr: l.addr,
                         preferred_lifetime: p,
                         valid_lifetime: v,
@@ -1071,7 +1079,7 @@ impl Client {
             .map(|b| b.leases.clone())
             .unwrap_or_default();
         let items: Vec<(Ipv6Addr, u8, u32, u32)> = match ia.kind {
-            IaKind::Na => got
+            IaKind::Na | IaKind::Ta => got
                 .addresses()
                 .map(|a| (a.addr, 128, a.preferred_lifetime, a.valid_lifetime))
                 .collect(),
@@ -1134,7 +1142,7 @@ impl Client {
 
     fn configure(&self, ia: &IaConf, l: &Lease, out: &mut Vec<Action>) {
         match ia.kind {
-            IaKind::Na => out.push(Action::AddAddress {
+            IaKind::Na | IaKind::Ta => out.push(Action::AddAddress {
                 ifname: self.conf.ifname.clone(),
                 addr: l.addr,
                 plen: 128,
@@ -1171,7 +1179,7 @@ impl Client {
 
     fn unconfigure(&self, kind: IaKind, iaid: u32, l: &Lease, out: &mut Vec<Action>) {
         match kind {
-            IaKind::Na => out.push(Action::DelAddress {
+            IaKind::Na | IaKind::Ta => out.push(Action::DelAddress {
                 ifname: self.conf.ifname.clone(),
                 addr: l.addr,
                 plen: 128,
@@ -1214,7 +1222,7 @@ impl Client {
         let mut t2_min: Option<Instant> = None;
         let mut any_finite_t1 = false;
         let mut any_finite_t2 = false;
-        for b in &self.bindings {
+        for b in self.bindings.iter().filter(|b| b.kind != IaKind::Ta) {
             let (t1, t2) = if b.t1 == 0 || b.t2 == 0 {
                 let d = b.leases.iter().map(|l| l.preferred).min().unwrap_or(1800);
                 if d == INFINITY {
@@ -1291,15 +1299,26 @@ impl Client {
 fn wrap(kind: IaKind, ia: IaNa) -> OptionRepr {
     match kind {
         IaKind::Na => OptionRepr::IaNa(ia),
+        IaKind::Ta => OptionRepr::IaTa(IaTa {
+            iaid: ia.iaid,
+            options: ia.options,
+        }),
         IaKind::Pd => OptionRepr::IaPd(ia),
     }
 }
 
+/// The IA of `kind` and `iaid` in `msg`; an IA_TA as an IA without T1/T2.
 fn find_ia(msg: &MessageRepr, kind: IaKind, iaid: u32) -> Option<IaNa> {
     msg.options.iter().find_map(|o| match (kind, o) {
         (IaKind::Na, OptionRepr::IaNa(i)) | (IaKind::Pd, OptionRepr::IaPd(i)) if i.iaid == iaid => {
             Some(i.clone())
         }
+        (IaKind::Ta, OptionRepr::IaTa(i)) if i.iaid == iaid => Some(IaNa {
+            iaid,
+            t1: 0,
+            t2: 0,
+            options: i.options.clone(),
+        }),
         _ => None,
     })
 }

@@ -241,6 +241,21 @@ fn if_config(
             prefix_ifs: Vec::new(),
         });
     }
+    for iaid in &ci.send_ia_ta {
+        let Some(c) = cfg.ia_tas.iter().find(|i| i.iaid == *iaid) else {
+            continue;
+        };
+        ias.push(IaConf {
+            kind: IaKind::Ta,
+            iaid: *iaid,
+            hints: c
+                .addresses
+                .iter()
+                .map(|l| (l.addr, 128, l.lifetimes.preferred, l.lifetimes.valid))
+                .collect(),
+            prefix_ifs: Vec::new(),
+        });
+    }
     for iaid in &ci.send_ia_pd {
         let Some(c) = cfg.ia_pds.iter().find(|i| i.iaid == *iaid) else {
             continue;

@@ -544,3 +544,42 @@ fn daemon_mode_pid_file_and_duid() {
         server.log()
     );
 }
+
+/// IA_TA (kame6's `id-assoc ta`) from our dhcp6s's ta-pool: the temporary
+/// address is installed beside the IA_NA one and released on SIGTERM.
+#[test]
+fn ia_ta_from_our_dhcp6s() {
+    let t = direct();
+    let conf = OUR_SERVER_CONF
+        .replace(
+            "pool p1 {",
+            "pool temp { range 2001:db8:1::8000 to 2001:db8:1::80ff; };\npool p1 {",
+        )
+        .replace(
+            "interface s0 { address-pool p1 20 40;",
+            "interface s0 { ta-pool temp 300 600; address-pool p1 20 40;",
+        );
+    let server = our_dhcp6s(&t.server, &t.scratch, &conf, &["s0"]);
+    let mut client = our_dhcp6c(
+        &t.client,
+        &t.scratch,
+        "interface c0 { send ia-na 1; send ia-ta 2; };\nid-assoc na 1 { };\nid-assoc ta 2 { };\n",
+        &["c0"],
+    );
+    let all = [&server, &client];
+    let temp = leased(&t, "c0", "2001:db8:1::80", &all);
+    leased(&t, "c0", "2001:db8:1::1", &all);
+    let (valid, preferred) = addr_lifetimes(&t.client, "c0", &temp).unwrap();
+    assert!((590..=600).contains(&valid) && (290..=300).contains(&preferred));
+    client.signal("TERM");
+    assert!(client.wait_exit(Duration::from_secs(20)).is_some());
+    assert!(wait_address(&t.client, "c0", &temp, Duration::from_millis(100)).is_none());
+    assert!(
+        wait_until(Duration::from_secs(10), || bindings(&counters(
+            &server,
+            "bindings:"
+        )) == Some(0)),
+        "{}",
+        server.log()
+    );
+}

@@ -139,10 +139,7 @@ fn ia_status(kind: IaKind, iaid: u32, st: Status) -> OptionRepr {
         t2: 0,
         options: vec![OptionRepr::StatusCode(StatusCode::new(st))],
     };
-    match kind {
-        IaKind::Na => OptionRepr::IaNa(ia),
-        IaKind::Pd => OptionRepr::IaPd(ia),
-    }
+    wrap(kind, ia)
 }
 
 fn msg(
@@ -1380,4 +1377,71 @@ fn renew_reply_missing_ia_no_renew_burst() {
     let again = one(&cl.timeout(next));
     assert_eq!(again.msg_type, MessageType::Renew);
     assert!(again.option(OptionCode::IaPd).is_some());
+}
+
+/// IA_TA: requested in Solicit and Request, installed, left out of Renew
+/// (temporary addresses are not renewed) and released on exit.
+#[test]
+fn ia_ta_requested_not_renewed_released() {
+    let mut c = conf();
+    c.ias.push(IaConf {
+        kind: IaKind::Ta,
+        iaid: 7,
+        hints: vec![],
+        prefix_ifs: vec![],
+    });
+    let (mut cl, t, sol) = soliciting(c);
+    assert!(sol.option(OptionCode::IaTa).is_some());
+    let ta = OptionRepr::IaTa(libdhcp6::wire::IaTa {
+        iaid: 7,
+        options: vec![OptionRepr::IaAddr(IaAddr {
+            addr: a("2001:db8:1::7"),
+            preferred_lifetime: 30,
+            valid_lifetime: 60,
+            options: vec![],
+        })],
+    });
+    let mut v = both();
+    v.push(ta.clone());
+    v.push(OptionRepr::Preference(255));
+    let req = one(&cl
+        .receive(
+            t,
+            &msg(
+                MessageType::Advertise,
+                sol.transaction_id,
+                Some(s1()),
+                Some(me()),
+                v,
+            ),
+        )
+        .unwrap());
+    assert!(req.option(OptionCode::IaTa).is_some());
+    let mut r = bound_reply();
+    r.push(ta);
+    let acts = cl
+        .receive(
+            t,
+            &msg(
+                MessageType::Reply,
+                req.transaction_id,
+                Some(s1()),
+                Some(me()),
+                r,
+            ),
+        )
+        .unwrap();
+    assert!(acts.contains(&Action::AddAddress {
+        ifname: "c0".into(),
+        addr: a("2001:db8:1::7"),
+        plen: 128,
+        preferred: 30,
+        valid: 60
+    }));
+    assert_eq!(cl.bindings().len(), 3);
+    let renew = one(&cl.timeout(cl.next_deadline().unwrap()));
+    assert_eq!(renew.msg_type, MessageType::Renew);
+    assert!(renew.option(OptionCode::IaTa).is_none());
+    let rel = one(&cl.release(t + Duration::from_secs(11)));
+    assert!(rel.option(OptionCode::IaTa).is_some());
 }

@@ -139,6 +139,8 @@ pub enum Phase {
     Rebind,
     /// Releasing before exit.
     Release,
+    /// Declining addresses that failed DAD.
+    Decline,
     /// Information-request outstanding.
     InfoReq,
     /// Stateless information received, waiting for the refresh time.
@@ -367,6 +369,8 @@ pub struct Client {
     inf_max_rt: Duration,
     /// Consecutive Solicit rounds that ended with nothing bound.
     failures: u32,
+    /// Addresses (IAID, address) found duplicated, to Decline.
+    declining: Vec<(u32, Ipv6Addr)>,
     sent_times: std::collections::VecDeque<Instant>,
     /// Statistics.
     pub counters: Counters,
@@ -391,6 +395,7 @@ impl Client {
             sol_max_rt: SOL_MAX_RT,
             inf_max_rt: INF_MAX_RT,
             failures: 0,
+            declining: Vec::new(),
             sent_times: Default::default(),
             counters: Counters::default(),
         };
@@ -544,6 +549,7 @@ impl Client {
             // Rebind ends when the leases end; ia_timo() restarts us.
             MessageType::Rebind => {}
             MessageType::Release => self.phase = Phase::Stopped,
+            MessageType::Decline => self.declined(now),
             _ => self.restart(now, Duration::ZERO),
         }
     }
@@ -584,6 +590,7 @@ impl Client {
                     .unwrap_or(Duration::ZERO),
             ),
             MessageType::Release => Retransmit::RELEASE,
+            MessageType::Decline => Retransmit::DECLINE,
             _ => Retransmit {
                 mrt: self.inf_max_rt,
                 ..Retransmit::INFORMATION_REQUEST
@@ -601,6 +608,7 @@ impl Client {
             MessageType::Renew => Phase::Renew,
             MessageType::Rebind => Phase::Rebind,
             MessageType::Release => Phase::Release,
+            MessageType::Decline => Phase::Decline,
             _ => Phase::InfoReq,
         };
         if kind == MessageType::Solicit {
@@ -661,7 +669,7 @@ impl Client {
             elapsed_time_value(now.saturating_duration_since(ex.first))
         };
         o.push(OptionRepr::ElapsedTime(elapsed));
-        if ex.kind != MessageType::Release {
+        if !matches!(ex.kind, MessageType::Release | MessageType::Decline) {
             let mut oro = self.conf.oro.clone();
             // C-115 / C-144 / C-146: 82 in stateful messages, 83 and 32
             // only in Information-request.
@@ -743,6 +751,32 @@ impl Client {
                             ));
                         }
                     }
+                }
+            }
+            MessageType::Decline => {
+                // C-132: the IA_NA with the duplicated address, never an IA_PD.
+                let mut iaids: Vec<u32> = self.declining.iter().map(|d| d.0).collect();
+                iaids.dedup();
+                for iaid in iaids {
+                    let options = self
+                        .declining
+                        .iter()
+                        .filter(|d| d.0 == iaid)
+                        .map(|d| {
+                            OptionRepr::IaAddr(IaAddr {
+                                addr: d.1,
+                                preferred_lifetime: 0,
+                                valid_lifetime: 0,
+                                options: Vec::new(),
+                            })
+                        })
+                        .collect();
+                    o.push(OptionRepr::IaNa(IaNa {
+                        iaid,
+                        t1: 0,
+                        t2: 0,
+                        options,
+                    }));
                 }
             }
             _ => {}
@@ -853,8 +887,10 @@ impl Client {
         let server = msg.server_id().cloned().ok_or(Drop::ServerId)?;
         // A Reply must come from the server we are talking to (WIDE does
         // not check, kame-compat §9.2 item 7).
-        if matches!(ex.kind, MessageType::Request | MessageType::Renew)
-            && ex.server.as_ref() != Some(&server)
+        if matches!(
+            ex.kind,
+            MessageType::Request | MessageType::Renew | MessageType::Decline
+        ) && ex.server.as_ref() != Some(&server)
         {
             return Err(Drop::ServerId);
         }
@@ -982,9 +1018,15 @@ impl Client {
             MessageType::Renew => Phase::Renew,
             MessageType::Rebind => Phase::Rebind,
             MessageType::Release => Phase::Release,
+            MessageType::Decline => Phase::Decline,
             _ => Phase::InfoReq,
         };
         match ex.kind {
+            MessageType::Decline => {
+                // Any Reply ends a Decline (RFC 8415 §18.2.8).
+                self.declined(now);
+                return Ok(());
+            }
             MessageType::Release => {
                 // C-143: any Reply ends it, NoBinding included.
                 self.ex = None;
@@ -1067,7 +1109,54 @@ impl Client {
         self.phase = Phase::Bound;
         self.set_timers(now);
         out.push(Action::Script(script_env(reason, &msg)));
+        if !self.declining.is_empty() {
+            let server = self.server.clone();
+            self.start(now, MessageType::Decline, server, out);
+        }
         Ok(())
+    }
+
+    /// The shell found `addr` duplicated by the kernel's DAD (C-131): stop
+    /// using it at once and Decline it to the server that gave it
+    /// (RFC 8415 §18.2.7), keeping the other leases.
+    pub fn dad_failed(&mut self, now: Instant, addr: Ipv6Addr) -> Vec<Action> {
+        let mut out = Vec::new();
+        let mut hit = None;
+        for b in &mut self.bindings {
+            if b.kind != IaKind::Pd {
+                if let Some(i) = b.leases.iter().position(|l| l.addr == addr) {
+                    hit = Some((b.kind, b.iaid, b.leases.remove(i)));
+                    break;
+                }
+            }
+        }
+        let Some((kind, iaid, lease)) = hit else {
+            return out;
+        };
+        self.unconfigure(kind, iaid, &lease, &mut out);
+        self.bindings.retain(|b| !b.leases.is_empty());
+        self.declining.push((iaid, addr));
+        // Declined now if idle; otherwise once the running exchange binds.
+        if self.phase == Phase::Bound {
+            let server = self.server.clone();
+            self.start(now, MessageType::Decline, server, &mut out);
+        }
+        out
+    }
+
+    /// The Decline exchange ended (answered or not).
+    fn declined(&mut self, now: Instant) {
+        self.ex = None;
+        self.declining.clear();
+        if self.bindings.is_empty() {
+            self.failures = self.failures.saturating_add(1);
+            self.server = None;
+            let hold = self.holddown();
+            self.restart(now, hold);
+        } else {
+            self.phase = Phase::Bound;
+            self.set_timers(now);
+        }
     }
 
     /// Applies one IA of a Reply (mirrors ia.c:update_ia).

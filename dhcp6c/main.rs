@@ -23,7 +23,7 @@ use libdhcp6::sys::daemon::{daemonize, PidFile};
 use libdhcp6::sys::duid_file;
 use libdhcp6::sys::log::{self, level_from_flags};
 use libdhcp6::sys::net::{if_nametoindex, interface_addresses, wait_readable, Udp6Socket};
-use libdhcp6::sys::netlink::{hardware_address, Netlink};
+use libdhcp6::sys::netlink::{hardware_address, Netlink, IFA_F_DADFAILED, IFA_F_TENTATIVE};
 use libdhcp6::sys::signal::{self, Caught};
 use libdhcp6::wire::{ALL_DHCP_RELAY_AGENTS_AND_SERVERS, CLIENT_PORT, SERVER_PORT};
 use libdhcp6::{log_debug, log_err, log_info, log_notice, Duid, OptionCode};
@@ -135,7 +135,18 @@ struct State {
     args: Opts,
     /// Interface names to indexes, for actions on prefix-interfaces.
     index_cache: HashMap<String, u32>,
+    /// Addresses installed on DHCP interfaces (interface position, address).
+    installed: Vec<(usize, Ipv6Addr)>,
+    /// Pending DAD checks: interface position, address, when, tries left.
+    dad_checks: Vec<(usize, Ipv6Addr, Instant, u32)>,
 }
+
+/// When the kernel's DAD is first looked at after installing an address
+/// (one probe, RetransTimer 1 s by default), and how often again while
+/// the address is still tentative.
+const DAD_WAIT: Duration = Duration::from_millis(1500);
+/// DAD checks per address before giving up looking.
+const DAD_TRIES: u32 = 10;
 
 /// Parsed command line.
 #[derive(Debug, Clone)]
@@ -379,6 +390,8 @@ fn client6_init(opts: Opts) -> Result<State, String> {
         duid,
         args: opts,
         index_cache: HashMap::new(),
+        installed: Vec::new(),
+        dad_checks: Vec::new(),
     })
 }
 
@@ -512,13 +525,25 @@ fn perform(s: &mut State, i: usize, actions: Vec<Action>) -> Option<Vec<String>>
                 let Some(idx) = ifindex_of(s, &on) else {
                     continue;
                 };
-                if let Some(nl) = s.nl.as_mut() {
-                    match nl.add_address(idx, addr, plen, preferred, valid) {
-                        Ok(()) => log_info!(
+                let Some(nl) = s.nl.as_mut() else {
+                    continue;
+                };
+                match nl.add_address(idx, addr, plen, preferred, valid) {
+                    Ok(()) => {
+                        log_info!(
                             "update_address",
                             "add an address {addr}/{plen} on {on} pltime={preferred}, vltime={valid}"
-                        ),
-                        Err(e) => log_err!("update_address", "failed to add {addr}/{plen} on {on}: {e}"),
+                        );
+                        // A new address on the DHCP interface gets its DAD
+                        // result looked at (C-131); refreshes do not.
+                        if on == ifname && !s.installed.contains(&(i, addr)) {
+                            s.installed.push((i, addr));
+                            s.dad_checks
+                                .push((i, addr, Instant::now() + DAD_WAIT, DAD_TRIES));
+                        }
+                    }
+                    Err(e) => {
+                        log_err!("update_address", "failed to add {addr}/{plen} on {on}: {e}")
                     }
                 }
             }
@@ -527,6 +552,10 @@ fn perform(s: &mut State, i: usize, actions: Vec<Action>) -> Option<Vec<String>>
                 addr,
                 plen,
             } => {
+                if on == ifname {
+                    s.installed.retain(|x| *x != (i, addr));
+                    s.dad_checks.retain(|x| (x.0, x.1) != (i, addr));
+                }
                 let Some(idx) = ifindex_of(s, &on) else {
                     continue;
                 };
@@ -588,6 +617,61 @@ fn client6_timo(s: &mut State, now: Instant) -> Option<Vec<String>> {
         }
     }
     info
+}
+
+/// Looks at the kernel's DAD verdict on new addresses; a duplicate is
+/// handed to the machine, which declines it.
+fn client6_dadcheck(s: &mut State, now: Instant) {
+    let due: Vec<_> = s
+        .dad_checks
+        .iter()
+        .filter(|c| c.2 <= now)
+        .copied()
+        .collect();
+    s.dad_checks.retain(|c| c.2 > now);
+    for (i, addr, _, tries) in due {
+        let Some(ifindex) = s.ifaces.get(i).map(|f| f.ifindex) else {
+            continue;
+        };
+        let flags = match s.nl.as_mut().map(|nl| nl.address_flags(ifindex, addr)) {
+            Some(Ok(f)) => f,
+            Some(Err(e)) => {
+                log_err!("client6_dadcheck", "{addr}: {e}");
+                continue;
+            }
+            None => continue,
+        };
+        log_debug!("client6_dadcheck", "{addr}: flags {flags:x?}");
+        match flags {
+            // Linux deletes an address with finite lifetimes when its DAD
+            // fails (addrconf_dad_stop) and flags only permanent ones
+            // DADFAILED: either way the address is a duplicate.
+            None => {
+                log_notice!(
+                    "client6_dadcheck",
+                    "{addr}: duplicate address detected (removed by the kernel's DAD)"
+                );
+                let acts = match s.ifaces.get_mut(i) {
+                    Some(f) => f.client.dad_failed(now, addr),
+                    None => continue,
+                };
+                perform(s, i, acts);
+            }
+            Some(f) if f & IFA_F_DADFAILED != 0 => {
+                log_notice!("client6_dadcheck", "{addr}: duplicate address detected");
+                let acts = match s.ifaces.get_mut(i) {
+                    Some(f) => f.client.dad_failed(now, addr),
+                    None => continue,
+                };
+                perform(s, i, acts);
+            }
+            Some(f) if f & IFA_F_TENTATIVE != 0 && tries > 1 => {
+                s.dad_checks
+                    .push((i, addr, now + Duration::from_secs(1), tries - 1));
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Reads what is waiting (mirrors dhcp6c.c:client6_recv).
@@ -727,6 +811,8 @@ fn client6_reload(s: &mut State) {
     };
     client6_stop(s, !s.args.no_release);
     s.index_cache.clear();
+    s.installed.clear();
+    s.dad_checks.clear();
     match build_clients(&cfg, &s.args, &s.duid, Instant::now()) {
         Ok(v) => {
             s.ifaces = v;
@@ -760,10 +846,12 @@ fn client6_mainloop(s: &mut State) -> i32 {
                 return 0;
             }
         }
+        client6_dadcheck(s, now);
         let next = s
             .ifaces
             .iter()
             .filter_map(|f| f.client.next_deadline())
+            .chain(s.dad_checks.iter().map(|c| c.2))
             .min();
         let timeout = next.map(|n| n.saturating_duration_since(Instant::now()));
         let fds = [std::os::fd::AsFd::as_fd(&s.sock)];

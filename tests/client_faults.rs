@@ -562,3 +562,60 @@ fn forged_reply_with_wrong_client_id_ignored() {
     assert!(wait_address(&t.client, "c0", "2001:db8:1::666", Duration::ZERO).is_none());
     assert!(c.log().contains("client ID"), "{}", dump(&c));
 }
+
+/// C-131 on the wire: the server hands out an address the link already
+/// uses; the kernel's DAD on c0 fails, the client removes the address and
+/// sends a Decline for it to the server, and keeps its prefix.
+#[test]
+fn duplicate_address_is_declined() {
+    let t = topo();
+    // The address is in use on the server's side of the link.
+    t.server.addr("s0", "2001:db8:1::100/64");
+    t.client
+        .exec(["sysctl", "-qw", "net.ipv6.conf.c0.accept_dad=1"]);
+    let srv = scripted_server(&t.server, Duration::from_secs(10), |m, _| {
+        let both = vec![ia_na(100, 160, 200, 400), ia_pd(100, 160, 200, 400)];
+        match m.msg_type {
+            MessageType::Solicit => vec![answer(
+                MessageType::Advertise,
+                m,
+                [both, vec![OptionRepr::Preference(255)]].concat(),
+            )],
+            MessageType::Request => vec![answer(MessageType::Reply, m, both)],
+            MessageType::Decline => {
+                vec![answer(MessageType::Reply, m, vec![status(Status::Success)])]
+            }
+            _ => vec![],
+        }
+    });
+    let c = our_dhcp6c(&t.client, &t.scratch, CLIENT_CONF, &["c0"]);
+    assert!(
+        wait_address(&t.client, "lan0", "2001:db8:100:1", Duration::from_secs(8)).is_some(),
+        "{}",
+        dump(&c)
+    );
+    let seen = srv.join().unwrap();
+    let dec = of(&seen, MessageType::Decline);
+    assert!(!dec.is_empty(), "{:?}\n{}", kinds(&seen), dump(&c));
+    let Some(OptionRepr::IaNa(ia)) = dec[0].msg.option(OptionCode::IaNa) else {
+        panic!("{:?}", dec[0].msg)
+    };
+    assert_eq!(
+        ia.addresses().next().unwrap().addr,
+        "2001:db8:1::100".parse::<std::net::Ipv6Addr>().unwrap()
+    );
+    assert!(dec[0].msg.option(OptionCode::IaPd).is_none());
+    let shown = String::from_utf8_lossy(
+        &t.client
+            .try_exec(&["ip", "-6", "-o", "addr", "show", "dev", "c0"])
+            .stdout,
+    )
+    .into_owned();
+    assert!(!shown.contains("2001:db8:1::100"), "{shown}");
+    assert!(wait_address(&t.client, "lan0", "2001:db8:100:1", Duration::ZERO).is_some());
+    assert!(
+        c.log().contains("duplicate address detected"),
+        "{}",
+        dump(&c)
+    );
+}

@@ -1445,3 +1445,74 @@ fn ia_ta_requested_not_renewed_released() {
     let rel = one(&cl.release(t + Duration::from_secs(11)));
     assert!(rel.option(OptionCode::IaTa).is_some());
 }
+
+/// C-131 / C-132: an address that failed DAD is removed at once and
+/// declined to its server (Server ID, Client ID, Elapsed Time, the IA_NA
+/// with the address, never an IA_PD); the prefix is kept; any Reply ends
+/// the Decline, and so does REL/DEC_MAX_RC transmissions without one.
+#[test]
+fn c131_c132_duplicate_address_declined() {
+    let (mut cl, t, _) = bound();
+    let now = t + Duration::from_secs(2);
+    let acts = cl.dad_failed(now, a("2001:db8:1::100"));
+    assert!(acts.contains(&Action::DelAddress {
+        ifname: "c0".into(),
+        addr: a("2001:db8:1::100"),
+        plen: 128
+    }));
+    let dec = one(&acts);
+    assert_eq!(dec.msg_type, MessageType::Decline);
+    assert_eq!(dec.server_id(), Some(&s1()));
+    assert_eq!(dec.client_id(), Some(&me()));
+    assert_eq!(elapsed(&dec), 0);
+    assert!(dec.option(OptionCode::IaPd).is_none());
+    assert!(dec.option(OptionCode::Oro).is_none());
+    let Some(OptionRepr::IaNa(ia)) = dec.option(OptionCode::IaNa) else {
+        panic!("{dec:?}")
+    };
+    assert_eq!(ia.addresses().next().unwrap().addr, a("2001:db8:1::100"));
+    assert_eq!(cl.phase(), Phase::Decline);
+    // A Reply from another server does not end it.
+    let other = msg(
+        MessageType::Reply,
+        dec.transaction_id,
+        Some(s2()),
+        Some(me()),
+        vec![],
+    );
+    assert_eq!(cl.receive(now, &other), Err(Drop::ServerId));
+    cl.receive(
+        now,
+        &msg(
+            MessageType::Reply,
+            dec.transaction_id,
+            Some(s1()),
+            Some(me()),
+            vec![OptionRepr::StatusCode(StatusCode::new(Status::Success))],
+        ),
+    )
+    .unwrap();
+    assert_eq!(cl.phase(), Phase::Bound);
+    assert_eq!(cl.bindings().len(), 1);
+    assert_eq!(cl.bindings()[0].kind, IaKind::Pd);
+    // The next Renew has no trace of the declined address.
+    let renew = one(&cl.timeout(cl.next_deadline().unwrap()));
+    assert_eq!(renew.msg_type, MessageType::Renew);
+    assert!(renew.option(OptionCode::IaNa).is_none());
+
+    // Unanswered: DEC_MAX_RC transmissions, then back to Bound.
+    let (mut cl, t, _) = bound();
+    let mut n = sent(&cl.dad_failed(t, a("2001:db8:1::100"))).len();
+    while cl.phase() == Phase::Decline {
+        let d = cl.next_deadline().unwrap();
+        n += sent(&cl.timeout(d))
+            .iter()
+            .filter(|m| m.msg_type == MessageType::Decline)
+            .count();
+    }
+    assert_eq!(n, 4);
+    assert_eq!(cl.phase(), Phase::Bound);
+    // An address we do not hold is not declined.
+    let (mut cl, t, _) = bound();
+    assert!(cl.dad_failed(t, a("2001:db8:1::999")).is_empty());
+}

@@ -14,6 +14,9 @@ use socket2::{Domain, Protocol, Socket, Type};
 
 const NLMSG_HDRLEN: usize = 16;
 const NLMSG_ERROR: u16 = 2;
+const NLMSG_DONE: u16 = 3;
+const RTM_GETADDR: u16 = 22;
+const NLM_F_DUMP: u16 = 0x300;
 const RTM_NEWADDR: u16 = 20;
 const RTM_DELADDR: u16 = 21;
 const RTM_NEWROUTE: u16 = 24;
@@ -26,7 +29,10 @@ const IFA_ADDRESS: u16 = 1;
 const IFA_LOCAL: u16 = 2;
 const IFA_CACHEINFO: u16 = 6;
 const IFA_FLAGS: u16 = 8;
-const IFA_F_NODAD: u32 = 0x02;
+/// The kernel's DAD found the address in use (`IFA_F_DADFAILED`).
+pub const IFA_F_DADFAILED: u32 = 0x08;
+/// DAD still running (`IFA_F_TENTATIVE`).
+pub const IFA_F_TENTATIVE: u32 = 0x40;
 const RT_SCOPE_UNIVERSE: u8 = 0;
 const RT_TABLE_MAIN: u8 = 254;
 /// `RTPROT_DHCP`: routes we install are marked as DHCP's.
@@ -139,9 +145,8 @@ impl Netlink {
         m.0.extend_from_slice(&ifindex.to_ne_bytes());
         m.attr(IFA_LOCAL, &addr.octets());
         m.attr(IFA_ADDRESS, &addr.octets());
-        // The server checked the address is ours; the kernel's DAD would
-        // only delay it (DAD and Decline are not done, as in WIDE).
-        m.attr(IFA_FLAGS, &IFA_F_NODAD.to_ne_bytes());
+        // No IFA_F_NODAD: the kernel runs DAD where the interface asks for
+        // it, and dhcp6c declines an address that fails (RFC 8415 §18.2.7).
         // struct ifa_cacheinfo { ifa_prefered, ifa_valid, cstamp, tstamp }
         let mut ci = Vec::with_capacity(16);
         ci.extend_from_slice(&preferred.min(valid).to_ne_bytes());
@@ -149,6 +154,58 @@ impl Netlink {
         ci.extend_from_slice(&[0u8; 8]);
         m.attr(IFA_CACHEINFO, &ci);
         self.request(m.finish())
+    }
+
+    /// The flags (`IFA_F_*`) of `addr` on interface `ifindex`, or `None`
+    /// when the address is not there.
+    pub fn address_flags(&mut self, ifindex: u32, addr: Ipv6Addr) -> io::Result<Option<u32>> {
+        let mut m = Msg::new(RTM_GETADDR, NLM_F_DUMP, self.next_seq());
+        m.0.extend_from_slice(&[AF_INET6, 0, 0, 0]);
+        m.0.extend_from_slice(&0u32.to_ne_bytes());
+        let msg = m.finish();
+        // The dump request carries NLM_F_ACK too; the kernel ends it with DONE.
+        self.sock.send(&msg)?;
+        let seq = self.seq;
+        self.seq = self.seq.wrapping_add(1);
+        let mut found = None;
+        let mut buf = vec![0u8; 32768];
+        loop {
+            let n = (&self.sock).read(&mut buf)?;
+            let mut off = 0;
+            while off + NLMSG_HDRLEN <= n {
+                let h = |i: usize| buf.get(off + i).copied().unwrap_or(0);
+                let len = u32::from_ne_bytes([h(0), h(1), h(2), h(3)]) as usize;
+                let kind = u16::from_ne_bytes([h(4), h(5)]);
+                let mseq = u32::from_ne_bytes([h(8), h(9), h(10), h(11)]);
+                if len < NLMSG_HDRLEN || off + len > n {
+                    return Err(io::Error::other("malformed netlink answer"));
+                }
+                if mseq == seq {
+                    match kind {
+                        NLMSG_DONE => return Ok(found),
+                        NLMSG_ERROR => {
+                            let code = buf
+                                .get(off + NLMSG_HDRLEN..off + NLMSG_HDRLEN + 4)
+                                .map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+                                .unwrap_or(-libc::EIO);
+                            if code != 0 {
+                                return Err(io::Error::from_raw_os_error(-code));
+                            }
+                            return Ok(found);
+                        }
+                        RTM_NEWADDR => {
+                            if let Some(body) = buf.get(off + NLMSG_HDRLEN..off + len) {
+                                if let Some(f) = match_address(body, ifindex, addr) {
+                                    found = Some(f);
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                off += (len + 3) & !3;
+            }
+        }
     }
 
     /// Removes `addr/plen` from interface `ifindex`; an address already gone is fine.
@@ -198,6 +255,39 @@ impl Netlink {
     }
 }
 
+/// The flags of one RTM_NEWADDR body if it is `addr` on `ifindex`.
+fn match_address(body: &[u8], ifindex: u32, addr: Ipv6Addr) -> Option<u32> {
+    let hdr = body.get(..8)?;
+    let index = u32::from_ne_bytes([hdr[4], hdr[5], hdr[6], hdr[7]]);
+    if hdr[0] != AF_INET6 || index != ifindex {
+        return None;
+    }
+    let mut flags = u32::from(hdr[2]);
+    let mut matched = false;
+    let mut off = 8;
+    while let Some(a) = body.get(off..off + 4) {
+        let len = usize::from(u16::from_ne_bytes([a[0], a[1]]));
+        let kind = u16::from_ne_bytes([a[2], a[3]]);
+        if len < 4 {
+            break;
+        }
+        let data = body.get(off + 4..off + len)?;
+        match kind {
+            IFA_ADDRESS => {
+                let octets: [u8; 16] = data.try_into().ok()?;
+                matched = Ipv6Addr::from(octets) == addr;
+            }
+            IFA_FLAGS => {
+                let f: [u8; 4] = data.try_into().ok()?;
+                flags = u32::from_ne_bytes(f);
+            }
+            _ => {}
+        }
+        off += (len + 3) & !3;
+    }
+    matched.then_some(flags)
+}
+
 /// The link-layer address of interface `ifname` from sysfs, if it has one.
 pub fn hardware_address(ifname: &str) -> Option<Vec<u8>> {
     if ifname.contains('/') || ifname.starts_with('.') {
@@ -229,5 +319,24 @@ mod tests {
         // attribute length counts the 3 data octets, padding follows
         assert_eq!(u16::from_ne_bytes([v[24], v[25]]), 7);
         assert_eq!(&v[28..32], &[1, 2, 3, 0]);
+    }
+}
+
+#[cfg(test)]
+mod dump_tests {
+    use super::*;
+
+    /// The loopback address is found with its flags (IFA_F_PERMANENT, 0x80).
+    #[test]
+    fn finds_loopback_address() {
+        let mut nl = Netlink::open().unwrap();
+        let lo = crate::sys::net::if_nametoindex("lo").unwrap();
+        let f = nl.address_flags(lo, Ipv6Addr::LOCALHOST).unwrap();
+        assert!(f.is_some_and(|f| f & 0x80 != 0), "{f:?}");
+        assert_eq!(
+            nl.address_flags(lo, "2001:db8::77".parse().unwrap())
+                .unwrap(),
+            None
+        );
     }
 }

@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 use libdhcp6::codes::{MessageType, OptionCode, Status};
 use libdhcp6::duid::Duid;
 use libdhcp6::timing::{
-    accept_max_rt, elapsed_time_value, RetransState, Retransmit, INF_MAX_DELAY, INF_MAX_RT,
-    IRT_DEFAULT, IRT_MINIMUM, SOL_MAX_DELAY, SOL_MAX_RT,
+    accept_max_rt, elapsed_time_value, RetransState, Retransmit, CNF_MAX_DELAY, INF_MAX_DELAY,
+    INF_MAX_RT, IRT_DEFAULT, IRT_MINIMUM, SOL_MAX_DELAY, SOL_MAX_RT,
 };
 use libdhcp6::wire::{IaAddr, IaNa, IaPrefix, IaTa, MessageRepr, OptionRepr, INFINITY};
 
@@ -141,6 +141,9 @@ pub enum Phase {
     Release,
     /// Declining addresses that failed DAD.
     Decline,
+    /// After a link change: waiting the random delay, then Confirm (or,
+    /// holding prefixes, Rebind with Confirm's timing).
+    Confirm,
     /// Information-request outstanding.
     InfoReq,
     /// Stateless information received, waiting for the refresh time.
@@ -371,6 +374,9 @@ pub struct Client {
     failures: u32,
     /// Addresses (IAID, address) found duplicated, to Decline.
     declining: Vec<(u32, Ipv6Addr)>,
+    /// The running Rebind was started by a link change (Confirm's timing,
+    /// and its failure keeps the leases).
+    link_rebind: bool,
     sent_times: std::collections::VecDeque<Instant>,
     /// Statistics.
     pub counters: Counters,
@@ -396,6 +402,7 @@ impl Client {
             inf_max_rt: INF_MAX_RT,
             failures: 0,
             declining: Vec::new(),
+            link_rebind: false,
             sent_times: Default::default(),
             counters: Counters::default(),
         };
@@ -472,6 +479,17 @@ impl Client {
                     self.start(now, MessageType::InformationRequest, None, &mut out)
                 }
                 Phase::Init => self.start(now, MessageType::Solicit, None, &mut out),
+                Phase::Confirm => {
+                    // C-142: prefixes held → Rebind (with Confirm's
+                    // parameters); addresses only → Confirm (C-140).
+                    let kind = if self.bindings.iter().any(|b| b.kind == IaKind::Pd) {
+                        self.link_rebind = true;
+                        MessageType::Rebind
+                    } else {
+                        MessageType::Confirm
+                    };
+                    self.start(now, kind, None, &mut out);
+                }
                 _ => {}
             }
         }
@@ -508,7 +526,10 @@ impl Client {
         self.bindings.retain(|b| !b.leases.is_empty());
         if before > 0
             && self.bindings.is_empty()
-            && matches!(self.phase, Phase::Bound | Phase::Renew | Phase::Rebind)
+            && matches!(
+                self.phase,
+                Phase::Bound | Phase::Renew | Phase::Rebind | Phase::Confirm
+            )
         {
             // Everything expired: start over (RFC 8415 §18.2.5).
             self.server = None;
@@ -546,6 +567,10 @@ impl Client {
             }
             // Renew ends at T2: Rebind takes over.
             MessageType::Renew => self.start(now, MessageType::Rebind, None, out),
+            // After a link change no answer means nothing changed: keep
+            // the leases (C-141; RFC 8415 §18.2.3, §18.2.5).
+            MessageType::Confirm => self.rebound(now),
+            MessageType::Rebind if self.link_rebind => self.rebound(now),
             // Rebind ends when the leases end; ia_timo() restarts us.
             MessageType::Rebind => {}
             MessageType::Release => self.phase = Phase::Stopped,
@@ -584,6 +609,8 @@ impl Client {
                     .map(|t| t.saturating_duration_since(now))
                     .unwrap_or(Duration::ZERO),
             ),
+            MessageType::Confirm => Retransmit::CONFIRM,
+            MessageType::Rebind if self.link_rebind => Retransmit::CONFIRM,
             MessageType::Rebind => Retransmit::rebind(
                 self.last_expiry()
                     .map(|t| t.saturating_duration_since(now))
@@ -609,6 +636,7 @@ impl Client {
             MessageType::Rebind => Phase::Rebind,
             MessageType::Release => Phase::Release,
             MessageType::Decline => Phase::Decline,
+            MessageType::Confirm => Phase::Confirm,
             _ => Phase::InfoReq,
         };
         if kind == MessageType::Solicit {
@@ -669,7 +697,10 @@ impl Client {
             elapsed_time_value(now.saturating_duration_since(ex.first))
         };
         o.push(OptionRepr::ElapsedTime(elapsed));
-        if !matches!(ex.kind, MessageType::Release | MessageType::Decline) {
+        if !matches!(
+            ex.kind,
+            MessageType::Release | MessageType::Decline | MessageType::Confirm
+        ) {
             let mut oro = self.conf.oro.clone();
             // C-115 / C-144 / C-146: 82 in stateful messages, 83 and 32
             // only in Information-request.
@@ -751,6 +782,32 @@ impl Client {
                             ));
                         }
                     }
+                }
+            }
+            MessageType::Confirm => {
+                // C-140: every address, T1/T2 and lifetimes 0.
+                for b in self.bindings.iter().filter(|b| b.kind != IaKind::Pd) {
+                    let options = b
+                        .leases
+                        .iter()
+                        .map(|l| {
+                            OptionRepr::IaAddr(IaAddr {
+                                addr: l.addr,
+                                preferred_lifetime: 0,
+                                valid_lifetime: 0,
+                                options: Vec::new(),
+                            })
+                        })
+                        .collect();
+                    o.push(wrap(
+                        b.kind,
+                        IaNa {
+                            iaid: b.iaid,
+                            t1: 0,
+                            t2: 0,
+                            options,
+                        },
+                    ));
                 }
             }
             MessageType::Decline => {
@@ -1022,6 +1079,22 @@ impl Client {
             _ => Phase::InfoReq,
         };
         match ex.kind {
+            MessageType::Confirm => {
+                // C-141: NotOnLink → the leases are useless here: drop
+                // them and solicit; any other answer confirms them.
+                if top == Some(Status::NotOnLink) {
+                    let mut gone = Vec::new();
+                    self.drop_leases(&mut gone, true);
+                    out.extend(gone);
+                    self.server = None;
+                    self.renew_at = None;
+                    self.rebind_at = None;
+                    self.restart(now, Duration::ZERO);
+                } else {
+                    self.rebound(now);
+                }
+                return Ok(());
+            }
             MessageType::Decline => {
                 // Any Reply ends a Decline (RFC 8415 §18.2.8).
                 self.declined(now);
@@ -1105,6 +1178,7 @@ impl Client {
             return Ok(());
         }
         self.failures = 0;
+        self.link_rebind = false;
         self.server = Some(server);
         self.phase = Phase::Bound;
         self.set_timers(now);
@@ -1142,6 +1216,27 @@ impl Client {
             self.start(now, MessageType::Decline, server, &mut out);
         }
         out
+    }
+
+    /// A link came (back) up (RFC 8415 §18.2.3, §18.2.5): with leases, the
+    /// client checks them after a random delay of up to CNF_MAX_DELAY.
+    pub fn link_up(&mut self, now: Instant) -> Vec<Action> {
+        if matches!(self.phase, Phase::Bound | Phase::Renew | Phase::Rebind)
+            && !self.bindings.is_empty()
+        {
+            self.ex = None;
+            self.phase = Phase::Confirm;
+            self.wake = Some(now + self.rng.upto(CNF_MAX_DELAY));
+        }
+        Vec::new()
+    }
+
+    /// Back to Bound with the leases held, timers from them.
+    fn rebound(&mut self, now: Instant) {
+        self.ex = None;
+        self.link_rebind = false;
+        self.phase = Phase::Bound;
+        self.set_timers(now);
     }
 
     /// The Decline exchange ended (answered or not).

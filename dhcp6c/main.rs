@@ -23,7 +23,9 @@ use libdhcp6::sys::daemon::{daemonize, PidFile};
 use libdhcp6::sys::duid_file;
 use libdhcp6::sys::log::{self, level_from_flags};
 use libdhcp6::sys::net::{if_nametoindex, interface_addresses, wait_readable, Udp6Socket};
-use libdhcp6::sys::netlink::{hardware_address, Netlink, IFA_F_DADFAILED, IFA_F_TENTATIVE};
+use libdhcp6::sys::netlink::{
+    hardware_address, LinkMonitor, Netlink, IFA_F_DADFAILED, IFA_F_TENTATIVE,
+};
 use libdhcp6::sys::signal::{self, Caught};
 use libdhcp6::wire::{ALL_DHCP_RELAY_AGENTS_AND_SERVERS, CLIENT_PORT, SERVER_PORT};
 use libdhcp6::{log_debug, log_err, log_info, log_notice, Duid, OptionCode};
@@ -139,6 +141,10 @@ struct State {
     installed: Vec<(usize, Ipv6Addr)>,
     /// Pending DAD checks: interface position, address, when, tries left.
     dad_checks: Vec<(usize, Ipv6Addr, Instant, u32)>,
+    /// Link notifications (None if the socket could not be opened).
+    links: Option<LinkMonitor>,
+    /// Interfaces whose link was seen going down.
+    link_down: Vec<u32>,
 }
 
 /// When the kernel's DAD is first looked at after installing an address
@@ -392,6 +398,17 @@ fn client6_init(opts: Opts) -> Result<State, String> {
         index_cache: HashMap::new(),
         installed: Vec::new(),
         dad_checks: Vec::new(),
+        links: match LinkMonitor::open() {
+            Ok(m) => Some(m),
+            Err(e) => {
+                log_err!(
+                    "client6_init",
+                    "link monitor: {e}; link changes will go unnoticed"
+                );
+                None
+            }
+        },
+        link_down: Vec::new(),
     })
 }
 
@@ -674,6 +691,36 @@ fn client6_dadcheck(s: &mut State, now: Instant) {
     }
 }
 
+/// Link notifications: a DHCP interface whose link comes back up has its
+/// leases checked (Confirm, or Rebind when it holds prefixes).
+fn client6_linkevents(s: &mut State) {
+    let Some(events) = s.links.as_mut().map(LinkMonitor::events) else {
+        return;
+    };
+    for (ifindex, running) in events {
+        let Some(i) = s.ifaces.iter().position(|f| f.ifindex == ifindex) else {
+            continue;
+        };
+        if !running {
+            if !s.link_down.contains(&ifindex) {
+                log_info!("client6_linkevents", "link down on interface {ifindex}");
+                s.link_down.push(ifindex);
+            }
+        } else if s.link_down.contains(&ifindex) {
+            s.link_down.retain(|x| *x != ifindex);
+            log_info!(
+                "client6_linkevents",
+                "link up on interface {ifindex}: checking the leases"
+            );
+            let acts = match s.ifaces.get_mut(i) {
+                Some(f) => f.client.link_up(Instant::now()),
+                None => continue,
+            };
+            perform(s, i, acts);
+        }
+    }
+}
+
 /// Reads what is waiting (mirrors dhcp6c.c:client6_recv).
 fn client6_recv(s: &mut State) -> Option<Vec<String>> {
     let mut buf = vec![0u8; RX_LEN];
@@ -813,6 +860,7 @@ fn client6_reload(s: &mut State) {
     s.index_cache.clear();
     s.installed.clear();
     s.dad_checks.clear();
+    s.link_down.clear();
     match build_clients(&cfg, &s.args, &s.duid, Instant::now()) {
         Ok(v) => {
             s.ifaces = v;
@@ -854,17 +902,25 @@ fn client6_mainloop(s: &mut State) -> i32 {
             .chain(s.dad_checks.iter().map(|c| c.2))
             .min();
         let timeout = next.map(|n| n.saturating_duration_since(Instant::now()));
-        let fds = [std::os::fd::AsFd::as_fd(&s.sock)];
+        let mut fds = vec![std::os::fd::AsFd::as_fd(&s.sock)];
+        if let Some(m) = &s.links {
+            fds.push(std::os::fd::AsFd::as_fd(m));
+        }
         match wait_readable(&fds, timeout) {
-            Ok(r) if r.is_readable(0) => {
-                if let Some(lines) = client6_recv(s) {
-                    if s.args.inforeq {
-                        print_info(&lines);
-                        return 0;
+            Ok(r) => {
+                drop(fds);
+                if r.is_readable(1) {
+                    client6_linkevents(s);
+                }
+                if r.is_readable(0) {
+                    if let Some(lines) = client6_recv(s) {
+                        if s.args.inforeq {
+                            print_info(&lines);
+                            return 0;
+                        }
                     }
                 }
             }
-            Ok(_) => {}
             Err(e) => {
                 log_err!("client6_mainloop", "poll: {e}");
                 return 1;

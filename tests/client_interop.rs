@@ -583,3 +583,67 @@ fn ia_ta_from_our_dhcp6s() {
         server.log()
     );
 }
+
+/// Flaps the client's link by taking the server's end down and up (the
+/// client keeps its addresses; the server's are put back if flushed).
+fn flap(t: &Topo) {
+    t.server.exec(["ip", "link", "set", "s0", "down"]);
+    std::thread::sleep(Duration::from_millis(1500));
+    t.server.exec(["ip", "link", "set", "s0", "up"]);
+    let _ = t.server.try_exec(&[
+        "ip",
+        "-6",
+        "addr",
+        "add",
+        "2001:db8:1::1/64",
+        "dev",
+        "s0",
+        "nodad",
+    ]);
+}
+
+/// C-140 on the wire: after the link comes back, a client holding only
+/// addresses sends Confirm; our dhcp6s confirms and the address stays.
+#[test]
+fn link_change_confirm_with_our_dhcp6s() {
+    let t = direct();
+    let server = our_dhcp6s(&t.server, &t.scratch, OUR_SERVER_CONF, &["s0"]);
+    let client = our_dhcp6c(
+        &t.client,
+        &t.scratch,
+        "interface c0 { send ia-na 1; };\nid-assoc na 1 { };\n",
+        &["c0"],
+    );
+    let all = [&server, &client];
+    let addr = leased(&t, "c0", "2001:db8:1::1", &all);
+    flap(&t);
+    client.wait_log("checking the leases", Duration::from_secs(10));
+    let ok = wait_until(WAIT, || {
+        received(&counters(&server, "bindings:"), "confirm") >= 1
+    });
+    assert!(ok, "no Confirm:\n{}", dump(&all));
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(wait_address(&t.client, "c0", &addr, Duration::ZERO).is_some());
+    assert_eq!(received(&counters(&server, "bindings:"), "solicit"), 1);
+}
+
+/// C-142 on the wire: holding a delegated prefix, the client answers a
+/// link change with Rebind, and keeps address and prefix.
+#[test]
+fn link_change_rebind_with_prefix() {
+    let t = direct();
+    let server = our_dhcp6s(&t.server, &t.scratch, OUR_SERVER_CONF, &["s0"]);
+    let (conf, _) = client_conf(&t);
+    let client = our_dhcp6c(&t.client, &t.scratch, &conf, &["c0"]);
+    let all = [&server, &client];
+    let (addr, lan_addr) = check_configured(&t, "2001:db8:1::1", "2001:db8:1", &all);
+    flap(&t);
+    client.wait_log("checking the leases", Duration::from_secs(10));
+    let ok = wait_until(Duration::from_secs(8), || {
+        received(&counters(&server, "bindings:"), "rebind") >= 1
+    });
+    assert!(ok, "no Rebind:\n{}", dump(&all));
+    assert_eq!(received(&counters(&server, "bindings:"), "confirm"), 0);
+    assert!(wait_address(&t.client, "c0", &addr, Duration::ZERO).is_some());
+    assert!(wait_address(&t.client, "lan0", &lan_addr, Duration::ZERO).is_some());
+}

@@ -1516,3 +1516,143 @@ fn c131_c132_duplicate_address_declined() {
     let (mut cl, t, _) = bound();
     assert!(cl.dad_failed(t, a("2001:db8:1::999")).is_empty());
 }
+
+/// A client holding only addresses (IA_NA).
+fn bound_na_only() -> (Client, Instant) {
+    let mut c = conf();
+    c.ias.truncate(1);
+    let (mut cl, t, sol) = soliciting(c);
+    let adv = msg(
+        MessageType::Advertise,
+        sol.transaction_id,
+        Some(s1()),
+        Some(me()),
+        vec![
+            na(1, 0, 0, &[("2001:db8:1::100", 20, 40)]),
+            OptionRepr::Preference(255),
+        ],
+    );
+    let req = one(&cl.receive(t, &adv).unwrap());
+    cl.receive(
+        t,
+        &msg(
+            MessageType::Reply,
+            req.transaction_id,
+            Some(s1()),
+            Some(me()),
+            vec![na(1, 10, 16, &[("2001:db8:1::100", 20, 40)])],
+        ),
+    )
+    .unwrap();
+    assert_eq!(cl.phase(), Phase::Bound);
+    (cl, t)
+}
+
+/// C-140: after a link change with addresses only, Confirm after 0–1 s,
+/// without Server ID, with T1/T2 and lifetimes 0. C-141: no answer within
+/// CNF_MAX_RD (10 s) keeps the addresses.
+#[test]
+fn c140_c141_confirm_unanswered_keeps_addresses() {
+    let (mut cl, t) = bound_na_only();
+    let now = t + Duration::from_secs(2);
+    assert!(cl.link_up(now).is_empty());
+    let d = cl.next_deadline().unwrap();
+    assert!(d >= now && d <= now + Duration::from_secs(1));
+    let cnf = one(&cl.timeout(d));
+    assert_eq!(cnf.msg_type, MessageType::Confirm);
+    assert!(cnf.server_id().is_none());
+    assert_eq!(cnf.client_id(), Some(&me()));
+    assert_eq!(elapsed(&cnf), 0);
+    let Some(OptionRepr::IaNa(ia)) = cnf.option(OptionCode::IaNa) else {
+        panic!("{cnf:?}")
+    };
+    assert_eq!((ia.t1, ia.t2), (0, 0));
+    let a0 = ia.addresses().next().unwrap();
+    assert_eq!(a0.addr, a("2001:db8:1::100"));
+    assert_eq!((a0.preferred_lifetime, a0.valid_lifetime), (0, 0));
+    let mut now = d;
+    let mut acts = Vec::new();
+    while cl.phase() == Phase::Confirm {
+        now = cl.next_deadline().unwrap();
+        acts.extend(cl.timeout(now));
+    }
+    assert!(now - d <= Duration::from_secs(10) + ms(1), "{:?}", now - d);
+    assert!(!acts.iter().any(|x| matches!(x, Action::DelAddress { .. })));
+    assert_eq!(cl.phase(), Phase::Bound);
+    assert_eq!(cl.bindings().len(), 1);
+}
+
+/// C-141: only NotOnLink → the addresses go and Solicit starts; Success
+/// → Bound with the same leases.
+#[test]
+fn c141_confirm_not_on_link_solicits() {
+    let (mut cl, t) = bound_na_only();
+    cl.link_up(t);
+    let d = cl.next_deadline().unwrap();
+    let cnf = one(&cl.timeout(d));
+    let acts = cl
+        .receive(
+            d,
+            &msg(
+                MessageType::Reply,
+                cnf.transaction_id,
+                Some(s1()),
+                Some(me()),
+                vec![OptionRepr::StatusCode(StatusCode::new(Status::NotOnLink))],
+            ),
+        )
+        .unwrap();
+    assert!(acts.contains(&Action::DelAddress {
+        ifname: "c0".into(),
+        addr: a("2001:db8:1::100"),
+        plen: 128
+    }));
+    assert_eq!(cl.phase(), Phase::Init);
+    assert_eq!(
+        one(&cl.timeout(cl.next_deadline().unwrap())).msg_type,
+        MessageType::Solicit
+    );
+
+    let (mut cl, t) = bound_na_only();
+    cl.link_up(t);
+    let d = cl.next_deadline().unwrap();
+    let cnf = one(&cl.timeout(d));
+    cl.receive(
+        d,
+        &msg(
+            MessageType::Reply,
+            cnf.transaction_id,
+            Some(s1()),
+            Some(me()),
+            vec![OptionRepr::StatusCode(StatusCode::new(Status::Success))],
+        ),
+    )
+    .unwrap();
+    assert_eq!(cl.phase(), Phase::Bound);
+    assert_eq!(cl.bindings().len(), 1);
+}
+
+/// C-142: holding a delegated prefix, a link change brings a Rebind (not
+/// Confirm) with Confirm's timing (RT from 1 s, over after 10 s keeping
+/// the leases).
+#[test]
+fn c142_link_change_with_prefix_rebinds() {
+    let (mut cl, t, _) = bound();
+    cl.link_up(t);
+    let d = cl.next_deadline().unwrap();
+    assert!(d <= t + Duration::from_secs(1));
+    let reb = one(&cl.timeout(d));
+    assert_eq!(reb.msg_type, MessageType::Rebind);
+    assert!(reb.server_id().is_none());
+    let rt = cl.next_deadline().unwrap() - d;
+    assert!((0.9..=1.1).contains(&rt.as_secs_f64()), "{rt:?}");
+    let mut now = d;
+    while cl.phase() == Phase::Rebind {
+        now = cl.next_deadline().unwrap();
+        let acts = cl.timeout(now);
+        assert!(!acts.iter().any(|x| matches!(x, Action::DelAddress { .. })));
+    }
+    assert!(now - d <= Duration::from_secs(10) + ms(1));
+    assert_eq!(cl.phase(), Phase::Bound);
+    assert_eq!(cl.bindings().len(), 2);
+}

@@ -340,3 +340,73 @@ mod dump_tests {
         );
     }
 }
+
+const RTM_NEWLINK: u16 = 16;
+/// `RTMGRP_LINK`: link state notifications.
+const RTMGRP_LINK: u32 = 1;
+const IFF_RUNNING: u32 = 0x40;
+
+/// A NETLINK_ROUTE socket subscribed to link notifications, so dhcp6c
+/// learns when an interface's link comes back (RFC 8415 §18.2.3: check the
+/// leases with Confirm or Rebind).
+#[derive(Debug)]
+pub struct LinkMonitor {
+    file: std::fs::File,
+}
+
+impl LinkMonitor {
+    /// Opens the socket, non-blocking.
+    pub fn open() -> io::Result<Self> {
+        use nix::sys::socket::{
+            bind, socket, AddressFamily, NetlinkAddr, SockFlag, SockProtocol, SockType,
+        };
+        use std::os::fd::AsRawFd;
+        let fd = socket(
+            AddressFamily::Netlink,
+            SockType::Raw,
+            SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
+            SockProtocol::NetlinkRoute,
+        )
+        .map_err(|e| io::Error::from_raw_os_error(e as i32))?;
+        bind(fd.as_raw_fd(), &NetlinkAddr::new(0, RTMGRP_LINK))
+            .map_err(|e| io::Error::from_raw_os_error(e as i32))?;
+        Ok(Self {
+            file: std::fs::File::from(fd),
+        })
+    }
+
+    /// The link notifications waiting: (interface index, running).
+    pub fn events(&mut self) -> Vec<(u32, bool)> {
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; 16384];
+        while let Ok(n) = self.file.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            let mut off = 0;
+            while off + NLMSG_HDRLEN <= n {
+                let h = |i: usize| buf.get(off + i).copied().unwrap_or(0);
+                let len = u32::from_ne_bytes([h(0), h(1), h(2), h(3)]) as usize;
+                let kind = u16::from_ne_bytes([h(4), h(5)]);
+                if len < NLMSG_HDRLEN || off + len > n {
+                    break;
+                }
+                // struct ifinfomsg { family, pad, type: u16, index: i32, flags: u32, change: u32 }
+                if kind == RTM_NEWLINK {
+                    let b = |i: usize| h(NLMSG_HDRLEN + i);
+                    let index = u32::from_ne_bytes([b(4), b(5), b(6), b(7)]);
+                    let flags = u32::from_ne_bytes([b(8), b(9), b(10), b(11)]);
+                    out.push((index, flags & IFF_RUNNING != 0));
+                }
+                off += (len + 3) & !3;
+            }
+        }
+        out
+    }
+}
+
+impl std::os::fd::AsFd for LinkMonitor {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.file.as_fd()
+    }
+}

@@ -169,7 +169,7 @@ impl Phase {
 
 /// Why a received datagram was dropped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Drop {
+pub enum DropReason {
     /// Could not be decoded.
     Malformed,
     /// Not an Advertise or a Reply (C-152).
@@ -185,26 +185,26 @@ pub enum Drop {
     Ignored,
 }
 
-impl Drop {
+impl DropReason {
     /// All reasons, for the counters log.
-    pub const ALL: [Drop; 6] = [
-        Drop::Malformed,
-        Drop::WrongType,
-        Drop::Xid,
-        Drop::ClientId,
-        Drop::ServerId,
-        Drop::Ignored,
+    pub const ALL: [DropReason; 6] = [
+        DropReason::Malformed,
+        DropReason::WrongType,
+        DropReason::Xid,
+        DropReason::ClientId,
+        DropReason::ServerId,
+        DropReason::Ignored,
     ];
 
     /// Short name for logs.
     pub fn name(self) -> &'static str {
         match self {
-            Drop::Malformed => "malformed",
-            Drop::WrongType => "not advertise/reply",
-            Drop::Xid => "transaction-id",
-            Drop::ClientId => "client ID",
-            Drop::ServerId => "server ID",
-            Drop::Ignored => "ignored",
+            DropReason::Malformed => "malformed",
+            DropReason::WrongType => "not advertise/reply",
+            DropReason::Xid => "transaction-id",
+            DropReason::ClientId => "client ID",
+            DropReason::ServerId => "server ID",
+            DropReason::Ignored => "ignored",
         }
     }
 }
@@ -289,7 +289,7 @@ pub struct Counters {
     pub sent: u64,
     /// Messages accepted.
     pub accepted: u64,
-    /// Drops by reason, in [`Drop::ALL`] order.
+    /// Drops by reason, in [`DropReason::ALL`] order.
     pub dropped: [u64; 6],
     /// Transmissions skipped by the rate limit (C-151).
     pub rate_limited: u64,
@@ -912,12 +912,12 @@ impl Client {
     }
 
     /// A received datagram (mirrors dhcp6c.c:client6_recv).
-    pub fn receive(&mut self, now: Instant, bytes: &[u8]) -> Result<Vec<Action>, Drop> {
+    pub fn receive(&mut self, now: Instant, bytes: &[u8]) -> Result<Vec<Action>, DropReason> {
         let r = self.receive_inner(now, bytes);
         match &r {
             Ok(_) => self.counters.accepted += 1,
             Err(d) => {
-                if let Some(i) = Drop::ALL.iter().position(|x| x == d) {
+                if let Some(i) = DropReason::ALL.iter().position(|x| x == d) {
                     if let Some(c) = self.counters.dropped.get_mut(i) {
                         *c += 1;
                     }
@@ -927,21 +927,21 @@ impl Client {
         r
     }
 
-    fn receive_inner(&mut self, now: Instant, bytes: &[u8]) -> Result<Vec<Action>, Drop> {
-        let msg = MessageRepr::from_bytes(bytes).map_err(|_| Drop::Malformed)?;
+    fn receive_inner(&mut self, now: Instant, bytes: &[u8]) -> Result<Vec<Action>, DropReason> {
+        let msg = MessageRepr::from_bytes(bytes).map_err(|_| DropReason::Malformed)?;
         if !matches!(msg.msg_type, MessageType::Advertise | MessageType::Reply) {
-            return Err(Drop::WrongType);
+            return Err(DropReason::WrongType);
         }
         let ex = self
             .ex
             .clone()
             .filter(|e| e.xid == msg.transaction_id)
-            .ok_or(Drop::Xid)?;
+            .ok_or(DropReason::Xid)?;
         // C-121 / C-126: our Client ID, a Server ID.
         if msg.client_id() != Some(&self.duid) {
-            return Err(Drop::ClientId);
+            return Err(DropReason::ClientId);
         }
-        let server = msg.server_id().cloned().ok_or(Drop::ServerId)?;
+        let server = msg.server_id().cloned().ok_or(DropReason::ServerId)?;
         // A Reply must come from the server we are talking to (WIDE does
         // not check, kame-compat §9.2 item 7).
         if matches!(
@@ -949,7 +949,7 @@ impl Client {
             MessageType::Request | MessageType::Renew | MessageType::Decline
         ) && ex.server.as_ref() != Some(&server)
         {
-            return Err(Drop::ServerId);
+            return Err(DropReason::ServerId);
         }
         // C-122/C-123: SOL_MAX_RT / INF_MAX_RT, even from useless messages.
         for opt in &msg.options {
@@ -976,11 +976,11 @@ impl Client {
             (MessageType::Advertise, MessageType::Solicit) => {
                 self.client6_recvadvert(now, &ex, msg, server, &mut out)?
             }
-            (MessageType::Advertise, _) => return Err(Drop::Ignored),
+            (MessageType::Advertise, _) => return Err(DropReason::Ignored),
             (MessageType::Reply, MessageType::Solicit) => {
                 // C-127: only a rapid-commit Reply, and only if we asked.
                 if !self.conf.rapid_commit || msg.option(OptionCode::RapidCommit).is_none() {
-                    return Err(Drop::Ignored);
+                    return Err(DropReason::Ignored);
                 }
                 self.client6_recvreply(now, ex, msg, server, &mut out)?
             }
@@ -997,9 +997,9 @@ impl Client {
         msg: MessageRepr,
         server: Duid,
         out: &mut Vec<Action>,
-    ) -> Result<(), Drop> {
+    ) -> Result<(), DropReason> {
         if self.adverts.iter().any(|a| a.server == server) {
-            return Err(Drop::Ignored);
+            return Err(DropReason::Ignored);
         }
         let offered = self
             .conf
@@ -1010,7 +1010,7 @@ impl Client {
         // C-122 / C-139: an Advertise with nothing usable (only status
         // codes, top-level or inside the IA) is not selected.
         if offered == 0 {
-            return Err(Drop::Ignored);
+            return Err(DropReason::Ignored);
         }
         let preference = msg
             .options
@@ -1057,7 +1057,7 @@ impl Client {
         msg: MessageRepr,
         server: Duid,
         out: &mut Vec<Action>,
-    ) -> Result<(), Drop> {
+    ) -> Result<(), DropReason> {
         let top = msg.options.iter().find_map(|o| match o {
             OptionRepr::StatusCode(s) => Some(s.status),
             _ => None,
@@ -1067,7 +1067,7 @@ impl Client {
         if matches!(top, Some(Status::UnspecFail) | Some(Status::UseMulticast))
             && ex.kind != MessageType::Release
         {
-            return Err(Drop::Ignored);
+            return Err(DropReason::Ignored);
         }
         let reason = match ex.kind {
             MessageType::Solicit => Phase::Solicit,

@@ -795,7 +795,7 @@ fn log_counters(s: &State) {
             c.accepted,
             c.rate_limited
         );
-        for (why, n) in event::Drop::ALL.iter().zip(c.dropped.iter()) {
+        for (why, n) in event::DropReason::ALL.iter().zip(c.dropped.iter()) {
             log_notice!("client6_mainloop", "dropped ({}): {n}", why.name());
         }
     }

@@ -317,7 +317,7 @@ fn c118_c120_c124_collect_then_pick_highest_preference() {
     assert!(sent(&cl.receive(t + ms(100), &a1).unwrap()).is_empty());
     assert!(sent(&cl.receive(t + ms(200), &a2).unwrap()).is_empty());
     // A duplicate from a known server is ignored.
-    assert_eq!(cl.receive(t + ms(300), &a1), Err(Drop::Ignored));
+    assert_eq!(cl.receive(t + ms(300), &a1), Err(DropReason::Ignored));
     assert_eq!(cl.phase(), Phase::Solicit);
     let end = cl.next_deadline().unwrap();
     assert!(end > t + Duration::from_secs(1));
@@ -385,18 +385,18 @@ fn c121_bad_advertises_ignored() {
     let x = sol.transaction_id;
     assert_eq!(
         cl.receive(t, &msg(MessageType::Advertise, x, None, Some(me()), both())),
-        Err(Drop::ServerId)
+        Err(DropReason::ServerId)
     );
     assert_eq!(
         cl.receive(
             t,
             &msg(MessageType::Advertise, x, Some(s1()), Some(s2()), both())
         ),
-        Err(Drop::ClientId)
+        Err(DropReason::ClientId)
     );
     assert_eq!(
         cl.receive(t, &msg(MessageType::Advertise, x, Some(s1()), None, both())),
-        Err(Drop::ClientId)
+        Err(DropReason::ClientId)
     );
     assert_eq!(
         cl.receive(
@@ -409,9 +409,9 @@ fn c121_bad_advertises_ignored() {
                 both()
             )
         ),
-        Err(Drop::Xid)
+        Err(DropReason::Xid)
     );
-    assert_eq!(cl.receive(t, &[2, 0, 0]), Err(Drop::Malformed));
+    assert_eq!(cl.receive(t, &[2, 0, 0]), Err(DropReason::Malformed));
     assert_eq!(cl.counters.dropped.iter().sum::<u64>(), 5);
     let end = cl.next_deadline().unwrap();
     assert_eq!(one(&cl.timeout(end)).msg_type, MessageType::Solicit);
@@ -435,7 +435,7 @@ fn c122_c123_c139_useless_advertise_sol_max_rt() {
             OptionRepr::SolMaxRt(100),
         ],
     );
-    assert_eq!(cl.receive(t, &useless), Err(Drop::Ignored));
+    assert_eq!(cl.receive(t, &useless), Err(DropReason::Ignored));
     let legacy = msg(
         MessageType::Advertise,
         x,
@@ -446,7 +446,7 @@ fn c122_c123_c139_useless_advertise_sol_max_rt() {
             OptionRepr::SolMaxRt(30),
         ],
     );
-    assert_eq!(cl.receive(t, &legacy), Err(Drop::Ignored));
+    assert_eq!(cl.receive(t, &legacy), Err(DropReason::Ignored));
     let mut now = cl.next_deadline().unwrap();
     for _ in 0..20 {
         let acts = cl.timeout(now);
@@ -527,7 +527,7 @@ fn c127_rapid_commit() {
         Some(me()),
         bound_reply(),
     );
-    assert_eq!(cl.receive(t, &r), Err(Drop::Ignored));
+    assert_eq!(cl.receive(t, &r), Err(DropReason::Ignored));
     let mut c = conf();
     c.rapid_commit = true;
     let (mut cl, t, sol) = soliciting(c);
@@ -605,11 +605,11 @@ fn c126_forged_replies_ignored() {
     for (bytes, why) in [
         (
             msg(MessageType::Reply, x, None, Some(me()), bound_reply()),
-            Drop::ServerId,
+            DropReason::ServerId,
         ),
         (
             msg(MessageType::Reply, x, Some(s1()), Some(s2()), bound_reply()),
-            Drop::ClientId,
+            DropReason::ClientId,
         ),
         (
             msg(
@@ -619,11 +619,11 @@ fn c126_forged_replies_ignored() {
                 Some(me()),
                 bound_reply(),
             ),
-            Drop::Xid,
+            DropReason::Xid,
         ),
         (
             msg(MessageType::Reply, x, Some(s2()), Some(me()), bound_reply()),
-            Drop::ServerId,
+            DropReason::ServerId,
         ),
     ] {
         assert_eq!(cl.receive(t, &bytes), Err(why));
@@ -647,11 +647,11 @@ fn c152_client_and_relay_messages_dropped() {
         MessageType::InformationRequest,
     ] {
         let b = msg(k, sol.transaction_id, Some(s1()), Some(me()), both());
-        assert_eq!(cl.receive(t, &b), Err(Drop::WrongType), "{k:?}");
+        assert_eq!(cl.receive(t, &b), Err(DropReason::WrongType), "{k:?}");
     }
     assert!(matches!(
         cl.receive(t, &[12, 0, 0x11, 0x22, 0x33]),
-        Err(Drop::Malformed | Drop::WrongType)
+        Err(DropReason::Malformed | DropReason::WrongType)
     ));
 }
 
@@ -1061,7 +1061,7 @@ fn c153_use_multicast_retransmits() {
             Some(me()),
             vec![OptionRepr::StatusCode(StatusCode::new(st))],
         );
-        assert_eq!(cl.receive(t, &r), Err(Drop::Ignored));
+        assert_eq!(cl.receive(t, &r), Err(DropReason::Ignored));
         assert_eq!(cl.phase(), Phase::Request);
     }
     let again = one(&cl.timeout(cl.next_deadline().unwrap()));
@@ -1480,7 +1480,7 @@ fn c131_c132_duplicate_address_declined() {
         Some(me()),
         vec![],
     );
-    assert_eq!(cl.receive(now, &other), Err(Drop::ServerId));
+    assert_eq!(cl.receive(now, &other), Err(DropReason::ServerId));
     cl.receive(
         now,
         &msg(

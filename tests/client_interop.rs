@@ -647,3 +647,45 @@ fn link_change_rebind_with_prefix() {
     assert!(wait_address(&t.client, "c0", &addr, Duration::ZERO).is_some());
     assert!(wait_address(&t.client, "lan0", &lan_addr, Duration::ZERO).is_some());
 }
+
+/// One dhcp6c on two interfaces, each to its own link of our dhcp6s:
+/// each gets an address from its link's pool.
+#[test]
+fn two_interfaces_one_daemon() {
+    let t = direct();
+    veth(&t.client, "c1", &t.server, "s1");
+    t.server.addr("s1", "2001:db8:2::1/64");
+    let conf = "\
+pool p1 { range 2001:db8:1::100 to 2001:db8:1::1ff; };
+pool p2 { range 2001:db8:2::100 to 2001:db8:2::1ff; };
+interface s0 { address-pool p1 200 400; };
+interface s1 { address-pool p2 200 400; };
+";
+    let server = our_dhcp6s(&t.server, &t.scratch, conf, &["s0", "s1"]);
+    let mut client = our_dhcp6c(
+        &t.client,
+        &t.scratch,
+        "interface c0 { send ia-na 1; };
+interface c1 { send ia-na 2; };
+id-assoc na 1 { };
+id-assoc na 2 { };
+",
+        &["c0", "c1"],
+    );
+    let all = [&server, &client];
+    let a0 = leased(&t, "c0", "2001:db8:1::1", &all);
+    let a1 = leased(&t, "c1", "2001:db8:2::1", &all);
+    assert!(wait_address(&t.client, "c1", "2001:db8:1::", Duration::ZERO).is_none());
+    client.signal("TERM");
+    assert!(client.wait_exit(Duration::from_secs(20)).is_some());
+    assert!(wait_address(&t.client, "c0", &a0, Duration::ZERO).is_none());
+    assert!(wait_address(&t.client, "c1", &a1, Duration::ZERO).is_none());
+    assert!(
+        wait_until(Duration::from_secs(10), || bindings(&counters(
+            &server,
+            "bindings:"
+        )) == Some(0)),
+        "{}",
+        server.log()
+    );
+}

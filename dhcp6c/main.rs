@@ -1,11 +1,47 @@
 //! dhcp6c: the kame6 DHCPv6 client.
 //!
-//! Takes WIDE-DHCPv6's command line (kame-compat §1.3). The client loop
-//! (`client6_mainloop`) is not written yet: the program says so and exits
-//! with status 1. `-t` checks the configuration file (kame6 extension).
+//! WIDE-DHCPv6's command line and files (kame-compat §1.3) and KAME's loop:
+//! `client6_init` → `client6_mainloop` → `client6_timo` / `client6_recv`.
+//! The decisions live in `event.rs` (one machine per interface, driven by
+//! `now`, returning actions); this file performs the actions: datagrams,
+//! netlink address and route changes, the script. `-t` checks the
+//! configuration file (kame6 extension).
 
-use clap::{Arg, ArgAction, Command};
-use libdhcp6::config::fs::{check_file, Daemon, DEFAULT_CLIENT_CONF};
+mod event;
+mod ia;
+
+use std::collections::HashMap;
+use std::net::{Ipv6Addr, SocketAddrV6};
+use std::path::PathBuf;
+use std::process::exit;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use clap::{Arg, ArgAction, ArgMatches, Command};
+use libdhcp6::config::fs::{check_file, Daemon, FsLoader, DEFAULT_CLIENT_CONF};
+use libdhcp6::config::{load_client, ClientConfig, Ifid, RequestItem};
+use libdhcp6::sys::daemon::{daemonize, PidFile};
+use libdhcp6::sys::duid_file;
+use libdhcp6::sys::log::{self, level_from_flags};
+use libdhcp6::sys::net::{if_nametoindex, interface_addresses, wait_readable, Udp6Socket};
+use libdhcp6::sys::netlink::{
+    hardware_address, LinkMonitor, Netlink, IFA_F_DADFAILED, IFA_F_TENTATIVE,
+};
+use libdhcp6::sys::signal::{self, Caught};
+use libdhcp6::wire::{ALL_DHCP_RELAY_AGENTS_AND_SERVERS, CLIENT_PORT, SERVER_PORT};
+use libdhcp6::{log_debug, log_err, log_info, log_notice, Duid, OptionCode};
+
+use crate::event::{Action, Client, IaConf, IaKind, IfConfig, PrefixIf};
+use crate::ia::eui64_ifid;
+
+/// WIDE's default PID file.
+const DEFAULT_PIDFILE: &str = "/var/run/dhcp6c.pid";
+/// WIDE's (upstream) DUID file; `--duid-file` changes it.
+const DEFAULT_DUID_FILE: &str = "/var/db/dhcp6c_duid";
+/// Longest a script may run before it is killed (WIDE waits forever and
+/// the daemon freezes with it, kame-compat §9.1 item 6).
+const SCRIPT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Largest datagram read.
+const RX_LEN: usize = 16384;
 
 fn cli() -> Command {
     Command::new("dhcp6c")
@@ -66,11 +102,837 @@ fn cli() -> Command {
                 .help("check the configuration file and exit (0 valid, 1 not); with -D print it"),
         )
         .arg(
+            Arg::new("duid-file")
+                .long("duid-file")
+                .value_name("PATH")
+                .help("DUID file (default /var/db/dhcp6c_duid, WIDE's)"),
+        )
+        .arg(
+            Arg::new("no-unreachable")
+                .long("no-unreachable-route")
+                .action(ArgAction::SetTrue)
+                .help("do not install an unreachable route for delegated prefixes"),
+        )
+        .arg(
             Arg::new("interface")
                 .required_unless_present("check")
                 .num_args(1..)
                 .help("interfaces to configure"),
         )
+}
+
+/// One interface being configured.
+struct Iface {
+    ifindex: u32,
+    script: Option<String>,
+    client: Client,
+}
+
+/// The running client.
+struct State {
+    sock: Udp6Socket,
+    nl: Option<Netlink>,
+    ifaces: Vec<Iface>,
+    duid: Duid,
+    args: Opts,
+    /// Interface names to indexes, for actions on prefix-interfaces.
+    index_cache: HashMap<String, u32>,
+    /// Addresses installed on DHCP interfaces (interface position, address).
+    installed: Vec<(usize, Ipv6Addr)>,
+    /// Pending DAD checks: interface position, address, when, tries left.
+    dad_checks: Vec<(usize, Ipv6Addr, Instant, u32)>,
+    /// Link notifications (None if the socket could not be opened).
+    links: Option<LinkMonitor>,
+    /// Interfaces whose link was seen going down.
+    link_down: Vec<u32>,
+}
+
+/// When the kernel's DAD is first looked at after installing an address
+/// (one probe, RetransTimer 1 s by default), and how often again while
+/// the address is still tentative.
+const DAD_WAIT: Duration = Duration::from_millis(1500);
+/// DAD checks per address before giving up looking.
+const DAD_TRIES: u32 = 10;
+
+/// Parsed command line.
+#[derive(Debug, Clone)]
+struct Opts {
+    config: String,
+    foreground: bool,
+    inforeq: bool,
+    no_release: bool,
+    unreachable: bool,
+    pidfile: PathBuf,
+    duid_file: PathBuf,
+    level: log::Level,
+    interfaces: Vec<String>,
+}
+
+fn parse_opts(m: &ArgMatches) -> Result<Opts, String> {
+    let interfaces: Vec<String> = m
+        .get_many::<String>("interface")
+        .map(|v| v.cloned().collect())
+        .unwrap_or_default();
+    for (i, a) in interfaces.iter().enumerate() {
+        if interfaces.iter().skip(i + 1).any(|b| b == a) {
+            return Err(format!("duplicated interface: {a}"));
+        }
+    }
+    Ok(Opts {
+        config: m
+            .get_one::<String>("config")
+            .cloned()
+            .unwrap_or_else(|| DEFAULT_CLIENT_CONF.to_string()),
+        foreground: m.get_flag("foreground"),
+        inforeq: m.get_flag("inforeq"),
+        no_release: m.get_flag("norelease"),
+        unreachable: !m.get_flag("no-unreachable"),
+        pidfile: PathBuf::from(
+            m.get_one::<String>("pidfile")
+                .map(String::as_str)
+                .unwrap_or(DEFAULT_PIDFILE),
+        ),
+        duid_file: PathBuf::from(
+            m.get_one::<String>("duid-file")
+                .map(String::as_str)
+                .unwrap_or(DEFAULT_DUID_FILE),
+        ),
+        level: level_from_flags(m.get_flag("debug"), m.get_flag("info")),
+        interfaces,
+    })
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn seed() -> u64 {
+    let t = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() ^ u64::from(d.subsec_nanos()) << 20)
+        .unwrap_or(1);
+    let mut buf = [0u8; 8];
+    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
+        let _ = std::io::Read::read_exact(&mut f, &mut buf);
+    }
+    t ^ u64::from_ne_bytes(buf) ^ u64::from(std::process::id()).rotate_left(32)
+}
+
+/// The per-interface machine configuration from dhcp6c.conf.
+fn if_config(
+    cfg: &ClientConfig,
+    name: &str,
+    opts: &Opts,
+    rng: &mut u64,
+) -> Result<(IfConfig, Option<String>), String> {
+    if opts.inforeq {
+        // -i: as if `interface IF { information-only; };` — no ORO, no script.
+        return Ok((
+            IfConfig {
+                ifname: name.to_string(),
+                information_only: true,
+                ..Default::default()
+            },
+            None,
+        ));
+    }
+    let ci = cfg
+        .interface(name)
+        .ok_or_else(|| format!("interface {name} is not configured in {}", opts.config))?;
+    let mut ias = Vec::new();
+    for iaid in &ci.send_ia_na {
+        let Some(c) = cfg.ia_nas.iter().find(|i| i.iaid == *iaid) else {
+            continue;
+        };
+        ias.push(IaConf {
+            kind: IaKind::Na,
+            iaid: *iaid,
+            hints: c
+                .addresses
+                .iter()
+                .map(|l| (l.addr, 128, l.lifetimes.preferred, l.lifetimes.valid))
+                .collect(),
+            prefix_ifs: Vec::new(),
+        });
+    }
+    for iaid in &ci.send_ia_ta {
+        let Some(c) = cfg.ia_tas.iter().find(|i| i.iaid == *iaid) else {
+            continue;
+        };
+        ias.push(IaConf {
+            kind: IaKind::Ta,
+            iaid: *iaid,
+            hints: c
+                .addresses
+                .iter()
+                .map(|l| (l.addr, 128, l.lifetimes.preferred, l.lifetimes.valid))
+                .collect(),
+            prefix_ifs: Vec::new(),
+        });
+    }
+    for iaid in &ci.send_ia_pd {
+        let Some(c) = cfg.ia_pds.iter().find(|i| i.iaid == *iaid) else {
+            continue;
+        };
+        let mut pifs = Vec::new();
+        for (pos, p) in c.prefix_interfaces.iter().enumerate() {
+            let ifid = match p.ifid {
+                Ifid::Value(v) => v,
+                Ifid::Random => {
+                    *rng ^= *rng << 13;
+                    *rng ^= *rng >> 7;
+                    *rng ^= *rng << 17;
+                    *rng
+                }
+                Ifid::Eui64 => match hardware_address(&p.name).and_then(|m| eui64_ifid(&m)) {
+                    Some(v) => v,
+                    None => {
+                        log_err!(
+                            "client6_init",
+                            "{}: no EUI-64 interface identifier; using ::1",
+                            p.name
+                        );
+                        1
+                    }
+                },
+            };
+            pifs.push(PrefixIf {
+                ifname: p.name.clone(),
+                sla_id: p.sla_id.unwrap_or(u32::try_from(pos).unwrap_or(0)),
+                sla_len: p.sla_len,
+                ifid,
+            });
+        }
+        ias.push(IaConf {
+            kind: IaKind::Pd,
+            iaid: *iaid,
+            hints: c
+                .prefixes
+                .iter()
+                .map(|l| (l.addr, l.len, l.lifetimes.preferred, l.lifetimes.valid))
+                .collect(),
+            prefix_ifs: pifs,
+        });
+    }
+    let oro = ci
+        .request
+        .iter()
+        .map(|r| match r {
+            RequestItem::Info(k) => k.code(),
+            RequestItem::RefreshTime => OptionCode::InformationRefreshTime,
+            RequestItem::Raw(c) => OptionCode::from(*c),
+        })
+        .collect();
+    Ok((
+        IfConfig {
+            ifname: name.to_string(),
+            ias,
+            rapid_commit: ci.rapid_commit,
+            oro,
+            information_only: ci.information_only,
+            renew_missing_ia: ci.renew_missing_ia,
+            unreachable_route: opts.unreachable,
+        },
+        ci.script.clone(),
+    ))
+}
+
+fn load_config(opts: &Opts) -> Result<ClientConfig, String> {
+    if opts.inforeq {
+        return Ok(ClientConfig::default());
+    }
+    let staged = load_client(&opts.config, &mut FsLoader, unix_now()).map_err(|e| e.to_string())?;
+    for w in &staged.warnings {
+        log_notice!("client6_init", "{w}");
+    }
+    Ok(staged.config)
+}
+
+/// Mirrors dhcp6c.c:client6_init.
+fn client6_init(opts: Opts) -> Result<State, String> {
+    if let Some(dir) = opts
+        .duid_file
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let (duid, created) =
+        duid_file::load_or_create(&opts.duid_file).map_err(|e| format!("DUID: {e}"))?;
+    if created {
+        log_info!(
+            "client6_init",
+            "saved generated DUID to {}",
+            opts.duid_file.display()
+        );
+    }
+    log_info!("client6_init", "client DUID {duid}");
+    let cfg = load_config(&opts)?;
+    let sock = Udp6Socket::bind(Ipv6Addr::UNSPECIFIED, CLIENT_PORT)
+        .map_err(|e| format!("bind [::]:{CLIENT_PORT}: {e}"))?;
+    sock.set_multicast_hops(1)
+        .map_err(|e| format!("multicast hops: {e}"))?;
+    sock.set_multicast_loop(false)
+        .map_err(|e| format!("multicast loop: {e}"))?;
+    let nl = match Netlink::open() {
+        Ok(n) => Some(n),
+        Err(e) => {
+            log_err!(
+                "client6_init",
+                "netlink: {e}; addresses will not be installed"
+            );
+            None
+        }
+    };
+    let now = Instant::now();
+    let ifaces = build_clients(&cfg, &opts, &duid, now)?;
+    Ok(State {
+        sock,
+        nl,
+        ifaces,
+        duid,
+        args: opts,
+        index_cache: HashMap::new(),
+        installed: Vec::new(),
+        dad_checks: Vec::new(),
+        links: match LinkMonitor::open() {
+            Ok(m) => Some(m),
+            Err(e) => {
+                log_err!(
+                    "client6_init",
+                    "link monitor: {e}; link changes will go unnoticed"
+                );
+                None
+            }
+        },
+        link_down: Vec::new(),
+    })
+}
+
+fn build_clients(
+    cfg: &ClientConfig,
+    opts: &Opts,
+    duid: &Duid,
+    now: Instant,
+) -> Result<Vec<Iface>, String> {
+    let mut rng = seed() | 1;
+    let mut out = Vec::new();
+    for name in &opts.interfaces {
+        let ifindex = if_nametoindex(name).map_err(|e| e.to_string())?;
+        let (conf, script) = if_config(cfg, name, opts, &mut rng)?;
+        out.push(Iface {
+            ifindex,
+            script,
+            client: Client::new(conf, duid.clone(), seed(), now),
+        });
+    }
+    Ok(out)
+}
+
+fn ifindex_of(s: &mut State, ifname: &str) -> Option<u32> {
+    if let Some(i) = s.index_cache.get(ifname) {
+        return Some(*i);
+    }
+    match if_nametoindex(ifname) {
+        Ok(i) => {
+            s.index_cache.insert(ifname.to_string(), i);
+            Some(i)
+        }
+        Err(e) => {
+            log_err!("client6_update", "{e}");
+            None
+        }
+    }
+}
+
+/// Runs the script with exactly `env` (kame-compat §3.1), after the
+/// Reply's contents were applied (Debian's order), waiting for it.
+fn client6_script(path: &str, env: &[(String, String)], foreground: bool) {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_file() => {}
+        Ok(_) => {
+            log_err!("client6_script", "{path} is not a regular file");
+            return;
+        }
+        Err(e) => {
+            log_err!("client6_script", "{path}: {e}");
+            return;
+        }
+    }
+    let mut cmd = std::process::Command::new(path);
+    cmd.env_clear()
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    cmd.stdin(std::process::Stdio::null());
+    if !foreground {
+        cmd.stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+    }
+    match cmd.spawn() {
+        Ok(mut child) => {
+            let deadline = Instant::now() + SCRIPT_TIMEOUT;
+            loop {
+                match child.try_wait() {
+                    Ok(Some(st)) => {
+                        log_debug!("client6_script", "script {path} exited: {st}");
+                        break;
+                    }
+                    Ok(None) if Instant::now() < deadline => {
+                        std::thread::sleep(Duration::from_millis(10))
+                    }
+                    _ => {
+                        log_err!("client6_script", "script {path} took too long; killed");
+                        let _ = child.kill();
+                        let _ = child.wait();
+                        break;
+                    }
+                }
+            }
+        }
+        Err(e) => log_err!("client6_script", "{path}: {e}"),
+    }
+}
+
+/// Performs the machine's actions for interface `i`; returns the info
+/// lines if a stateless Reply arrived (for `-i`).
+fn perform(s: &mut State, i: usize, actions: Vec<Action>) -> Option<Vec<String>> {
+    let mut info = None;
+    for a in actions {
+        let Some(ifc) = s.ifaces.get(i) else {
+            return info;
+        };
+        let (ifindex, ifname) = (ifc.ifindex, ifc.client.ifname().to_string());
+        match a {
+            Action::Send(bytes) => {
+                // RFC 8415 §13.1: from a link-local address. Without one
+                // (an interface just up, DAD running) the datagram would
+                // leave from :: or not at all; the machine's retransmission
+                // tries again.
+                let has_ll = interface_addresses(&ifname)
+                    .map(|v| v.iter().any(|a| a.segments()[0] & 0xffc0 == 0xfe80))
+                    .unwrap_or(true);
+                if !has_ll {
+                    log_info!(
+                        "client6_send",
+                        "{ifname} has no link-local address yet; not sent"
+                    );
+                    continue;
+                }
+                let dst =
+                    SocketAddrV6::new(ALL_DHCP_RELAY_AGENTS_AND_SERVERS, SERVER_PORT, 0, ifindex);
+                let kind = bytes.first().copied().map(libdhcp6::MessageType::from);
+                match s.sock.send(&bytes, dst, ifindex, Ipv6Addr::UNSPECIFIED) {
+                    Ok(_) => log_debug!(
+                        "client6_send",
+                        "send {} to ff02::1:2%{ifname}",
+                        kind.map(|k| k.to_string()).unwrap_or_default()
+                    ),
+                    Err(e) => log_err!("client6_send", "transmit failed on {ifname}: {e}"),
+                }
+            }
+            Action::AddAddress {
+                ifname: on,
+                addr,
+                plen,
+                preferred,
+                valid,
+            } => {
+                let Some(idx) = ifindex_of(s, &on) else {
+                    continue;
+                };
+                let Some(nl) = s.nl.as_mut() else {
+                    continue;
+                };
+                match nl.add_address(idx, addr, plen, preferred, valid) {
+                    Ok(()) => {
+                        log_info!(
+                            "update_address",
+                            "add an address {addr}/{plen} on {on} pltime={preferred}, vltime={valid}"
+                        );
+                        // A new address on the DHCP interface gets its DAD
+                        // result looked at (C-131); refreshes do not.
+                        if on == ifname && !s.installed.contains(&(i, addr)) {
+                            s.installed.push((i, addr));
+                            s.dad_checks
+                                .push((i, addr, Instant::now() + DAD_WAIT, DAD_TRIES));
+                        }
+                    }
+                    Err(e) => {
+                        log_err!("update_address", "failed to add {addr}/{plen} on {on}: {e}")
+                    }
+                }
+            }
+            Action::DelAddress {
+                ifname: on,
+                addr,
+                plen,
+            } => {
+                if on == ifname {
+                    s.installed.retain(|x| *x != (i, addr));
+                    s.dad_checks.retain(|x| (x.0, x.1) != (i, addr));
+                }
+                let Some(idx) = ifindex_of(s, &on) else {
+                    continue;
+                };
+                if let Some(nl) = s.nl.as_mut() {
+                    match nl.del_address(idx, addr, plen) {
+                        Ok(()) => {
+                            log_info!("remove_addr", "remove an address {addr}/{plen} on {on}")
+                        }
+                        Err(e) => {
+                            log_err!("remove_addr", "failed to remove {addr}/{plen} on {on}: {e}")
+                        }
+                    }
+                }
+            }
+            Action::AddUnreachable(p, l) => {
+                if let Some(nl) = s.nl.as_mut() {
+                    match nl.add_unreachable(p, l) {
+                        Ok(()) => log_info!("update_prefix", "unreachable route for {p}/{l}"),
+                        Err(e) => log_err!("update_prefix", "unreachable route {p}/{l}: {e}"),
+                    }
+                }
+            }
+            Action::DelUnreachable(p, l) => {
+                if let Some(nl) = s.nl.as_mut() {
+                    if let Err(e) = nl.del_unreachable(p, l) {
+                        log_err!("remove_prefix", "unreachable route {p}/{l}: {e}");
+                    }
+                }
+            }
+            Action::Script(env) => {
+                if let Some(path) = s.ifaces.get(i).and_then(|f| f.script.clone()) {
+                    client6_script(&path, &env, s.args.foreground);
+                }
+            }
+            Action::Info(lines) => info = Some(lines),
+            Action::Warn(text) => log_err!("update_prefix", "{text}"),
+        }
+    }
+    info
+}
+
+/// Timers of every interface (mirrors dhcp6c.c:client6_timo).
+fn client6_timo(s: &mut State, now: Instant) -> Option<Vec<String>> {
+    let mut info = None;
+    for i in 0..s.ifaces.len() {
+        let due = s
+            .ifaces
+            .get(i)
+            .and_then(|f| f.client.next_deadline())
+            .is_some_and(|d| now >= d);
+        if due {
+            let acts = match s.ifaces.get_mut(i) {
+                Some(f) => f.client.timeout(now),
+                None => continue,
+            };
+            if let Some(l) = perform(s, i, acts) {
+                info = Some(l);
+            }
+        }
+    }
+    info
+}
+
+/// Looks at the kernel's DAD verdict on new addresses; a duplicate is
+/// handed to the machine, which declines it.
+fn client6_dadcheck(s: &mut State, now: Instant) {
+    let due: Vec<_> = s
+        .dad_checks
+        .iter()
+        .filter(|c| c.2 <= now)
+        .copied()
+        .collect();
+    s.dad_checks.retain(|c| c.2 > now);
+    for (i, addr, _, tries) in due {
+        let Some(ifindex) = s.ifaces.get(i).map(|f| f.ifindex) else {
+            continue;
+        };
+        let flags = match s.nl.as_mut().map(|nl| nl.address_flags(ifindex, addr)) {
+            Some(Ok(f)) => f,
+            Some(Err(e)) => {
+                log_err!("client6_dadcheck", "{addr}: {e}");
+                continue;
+            }
+            None => continue,
+        };
+        log_debug!("client6_dadcheck", "{addr}: flags {flags:x?}");
+        match flags {
+            // Linux deletes an address with finite lifetimes when its DAD
+            // fails (addrconf_dad_stop) and flags only permanent ones
+            // DADFAILED: either way the address is a duplicate.
+            None => {
+                log_notice!(
+                    "client6_dadcheck",
+                    "{addr}: duplicate address detected (removed by the kernel's DAD)"
+                );
+                let acts = match s.ifaces.get_mut(i) {
+                    Some(f) => f.client.dad_failed(now, addr),
+                    None => continue,
+                };
+                perform(s, i, acts);
+            }
+            Some(f) if f & IFA_F_DADFAILED != 0 => {
+                log_notice!("client6_dadcheck", "{addr}: duplicate address detected");
+                let acts = match s.ifaces.get_mut(i) {
+                    Some(f) => f.client.dad_failed(now, addr),
+                    None => continue,
+                };
+                perform(s, i, acts);
+            }
+            Some(f) if f & IFA_F_TENTATIVE != 0 && tries > 1 => {
+                s.dad_checks
+                    .push((i, addr, now + Duration::from_secs(1), tries - 1));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Link notifications: a DHCP interface whose link comes back up has its
+/// leases checked (Confirm, or Rebind when it holds prefixes).
+fn client6_linkevents(s: &mut State) {
+    let Some(events) = s.links.as_mut().map(LinkMonitor::events) else {
+        return;
+    };
+    for (ifindex, running) in events {
+        let Some(i) = s.ifaces.iter().position(|f| f.ifindex == ifindex) else {
+            continue;
+        };
+        if !running {
+            if !s.link_down.contains(&ifindex) {
+                log_info!("client6_linkevents", "link down on interface {ifindex}");
+                s.link_down.push(ifindex);
+            }
+        } else if s.link_down.contains(&ifindex) {
+            s.link_down.retain(|x| *x != ifindex);
+            log_info!(
+                "client6_linkevents",
+                "link up on interface {ifindex}: checking the leases"
+            );
+            let acts = match s.ifaces.get_mut(i) {
+                Some(f) => f.client.link_up(Instant::now()),
+                None => continue,
+            };
+            perform(s, i, acts);
+        }
+    }
+}
+
+/// Reads what is waiting (mirrors dhcp6c.c:client6_recv).
+fn client6_recv(s: &mut State) -> Option<Vec<String>> {
+    let mut buf = vec![0u8; RX_LEN];
+    let mut info = None;
+    loop {
+        let meta = match s.sock.recv(&mut buf) {
+            Ok(Some(m)) => m,
+            Ok(None) => return info,
+            Err(e) => {
+                log_err!("client6_recv", "recvmsg: {e}");
+                return info;
+            }
+        };
+        let Some(i) = s.ifaces.iter().position(|f| f.ifindex == meta.ifindex) else {
+            log_debug!("client6_recv", "unexpected interface ({})", meta.ifindex);
+            continue;
+        };
+        if meta.truncated {
+            continue;
+        }
+        let Some(pkt) = buf.get(..meta.len) else {
+            continue;
+        };
+        let now = Instant::now();
+        let res = match s.ifaces.get_mut(i) {
+            Some(f) => f.client.receive(now, pkt),
+            None => continue,
+        };
+        match res {
+            Ok(acts) => {
+                log_debug!(
+                    "client6_recv",
+                    "receive {} from {}",
+                    pkt.first()
+                        .copied()
+                        .map(libdhcp6::MessageType::from)
+                        .map(|k| k.to_string())
+                        .unwrap_or_default(),
+                    meta.src
+                );
+                if let Some(l) = perform(s, i, acts) {
+                    info = Some(l);
+                }
+            }
+            Err(why) => {
+                log_info!(
+                    "client6_recv",
+                    "dropped a message from {}: {}",
+                    meta.src,
+                    why.name()
+                );
+                log_debug!(
+                    "client6_recv",
+                    "dropped message: {:?}",
+                    libdhcp6::wire::MessageRepr::from_bytes(pkt)
+                );
+            }
+        }
+    }
+}
+
+fn log_counters(s: &State) {
+    for f in &s.ifaces {
+        let c = &f.client.counters;
+        log_notice!(
+            "client6_mainloop",
+            "{}: phase {:?}, IAs bound {}, sent {}, accepted {}, rate-limited {}",
+            f.client.ifname(),
+            f.client.phase(),
+            f.client.bindings().len(),
+            c.sent,
+            c.accepted,
+            c.rate_limited
+        );
+        for (why, n) in event::DropReason::ALL.iter().zip(c.dropped.iter()) {
+            log_notice!("client6_mainloop", "dropped ({}): {n}", why.name());
+        }
+    }
+}
+
+/// Stops every interface: Release (unless `-n`/SIGUSR1), addresses
+/// removed at once, then waits for the Release exchanges to finish (each
+/// bounded by REL_MAX_RC transmissions).
+fn client6_stop(s: &mut State, release: bool) {
+    let now = Instant::now();
+    for i in 0..s.ifaces.len() {
+        let acts = match s.ifaces.get_mut(i) {
+            Some(f) if release => f.client.release(now),
+            Some(f) => f.client.stop(),
+            None => continue,
+        };
+        perform(s, i, acts);
+    }
+    while !s.ifaces.iter().all(|f| f.client.finished()) {
+        let now = Instant::now();
+        let next = s
+            .ifaces
+            .iter()
+            .filter_map(|f| f.client.next_deadline())
+            .min();
+        let timeout = next.map(|n| n.saturating_duration_since(now));
+        let fds = [std::os::fd::AsFd::as_fd(&s.sock)];
+        match wait_readable(&fds, timeout.or(Some(Duration::from_secs(1)))) {
+            Ok(r) if r.is_readable(0) => {
+                client6_recv(s);
+            }
+            Ok(_) => {}
+            Err(e) => {
+                log_err!("client6_stop", "poll: {e}");
+                break;
+            }
+        }
+        client6_timo(s, Instant::now());
+        if signal::take(Caught::Usr1) {
+            break;
+        }
+    }
+    // hrs/OPNsense: the script runs once more per interface with REASON=EXIT.
+    for f in &s.ifaces {
+        if let Some(path) = &f.script {
+            client6_script(path, &[("REASON".into(), "EXIT".into())], s.args.foreground);
+        }
+    }
+}
+
+/// SIGHUP: release, re-read the configuration (OPNsense's behaviour; WIDE
+/// does not re-read), start again. A bad file keeps the running one.
+fn client6_reload(s: &mut State) {
+    let cfg = match load_config(&s.args) {
+        Ok(c) => c,
+        Err(e) => {
+            log_err!("client6_reload", "{e}; keeping the running configuration");
+            return;
+        }
+    };
+    client6_stop(s, !s.args.no_release);
+    s.index_cache.clear();
+    s.installed.clear();
+    s.dad_checks.clear();
+    s.link_down.clear();
+    match build_clients(&cfg, &s.args, &s.duid, Instant::now()) {
+        Ok(v) => {
+            s.ifaces = v;
+            log_notice!("client6_reload", "reloaded {}", s.args.config);
+        }
+        Err(e) => log_err!("client6_reload", "{e}"),
+    }
+}
+
+/// Mirrors dhcp6c.c:client6_mainloop. Returns the exit status.
+fn client6_mainloop(s: &mut State) -> i32 {
+    loop {
+        if signal::take(Caught::Term) || signal::take(Caught::Int) {
+            log_notice!("client6_mainloop", "exiting");
+            client6_stop(s, !s.args.no_release);
+            return 0;
+        }
+        if signal::take(Caught::Usr1) {
+            log_counters(s);
+            log_notice!("client6_mainloop", "exiting without release");
+            client6_stop(s, false);
+            return 0;
+        }
+        if signal::take(Caught::Hup) {
+            client6_reload(s);
+        }
+        let now = Instant::now();
+        if let Some(lines) = client6_timo(s, now) {
+            if s.args.inforeq {
+                print_info(&lines);
+                return 0;
+            }
+        }
+        client6_dadcheck(s, now);
+        let next = s
+            .ifaces
+            .iter()
+            .filter_map(|f| f.client.next_deadline())
+            .chain(s.dad_checks.iter().map(|c| c.2))
+            .min();
+        let timeout = next.map(|n| n.saturating_duration_since(Instant::now()));
+        let mut fds = vec![std::os::fd::AsFd::as_fd(&s.sock)];
+        if let Some(m) = &s.links {
+            fds.push(std::os::fd::AsFd::as_fd(m));
+        }
+        match wait_readable(&fds, timeout) {
+            Ok(r) => {
+                drop(fds);
+                if r.is_readable(1) {
+                    client6_linkevents(s);
+                }
+                if r.is_readable(0) {
+                    if let Some(lines) = client6_recv(s) {
+                        if s.args.inforeq {
+                            print_info(&lines);
+                            return 0;
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                log_err!("client6_mainloop", "poll: {e}");
+                return 1;
+            }
+        }
+    }
+}
+
+fn print_info(lines: &[String]) {
+    for l in lines {
+        println!("{l}");
+    }
 }
 
 fn main() {
@@ -83,10 +945,61 @@ fn main() {
         let outcome = check_file(Daemon::Client, path, args.get_flag("debug"));
         print!("{}", outcome.out);
         eprint!("{}", outcome.err);
-        std::process::exit(if outcome.ok { 0 } else { 1 });
+        exit(if outcome.ok { 0 } else { 1 });
     }
-    eprintln!(
-        "dhcp6c: the client is not implemented yet in this build of kame6; nothing is configured"
+    let opts = match parse_opts(&args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("dhcp6c: {e}");
+            exit(1);
+        }
+    };
+    // -i runs in the foreground and prints to stdout (kame-compat §1.3).
+    let foreground = opts.foreground || opts.inforeq;
+    log::init("dhcp6c", opts.level, foreground);
+    if let Err(e) = signal::catch(&[Caught::Term, Caught::Hup, Caught::Usr1, Caught::Int]) {
+        eprintln!("dhcp6c: signals: {e}");
+        exit(1);
+    }
+    let mut state = match client6_init(opts) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("dhcp6c: {e}");
+            exit(1);
+        }
+    };
+    if !foreground {
+        if let Err(e) = daemonize() {
+            eprintln!("dhcp6c: daemon: {e}");
+            exit(1);
+        }
+    }
+    // WIDE writes and removes the default PID file even with -i, which may
+    // belong to a running daemon (kame-compat §9.2 item 21): not with -i
+    // unless -p names one.
+    let _pid = if state.args.inforeq
+        && state.args.pidfile.as_path() == std::path::Path::new(DEFAULT_PIDFILE)
+    {
+        None
+    } else {
+        match PidFile::create(&state.args.pidfile) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                log_err!(
+                    "client6_init",
+                    "pid file {}: {e}",
+                    state.args.pidfile.display()
+                );
+                None
+            }
+        }
+    };
+    log_notice!(
+        "client6_init",
+        "started on {}",
+        state.args.interfaces.join(" ")
     );
-    std::process::exit(1);
+    let code = client6_mainloop(&mut state);
+    drop(_pid);
+    exit(code);
 }

@@ -296,3 +296,63 @@ pub fn bindings(log: &str) -> Option<u64> {
         .find_map(|l| l.split("bindings: ").nth(1))
         .and_then(|n| n.trim().parse().ok())
 }
+
+/// kame6's dhcp6c on `ifaces` with `conf`, foreground, debug log, its own
+/// DUID and PID files in the scratch directory.
+pub fn our_dhcp6c(ns: &Netns, s: &Scratch, conf: &str, ifaces: &[&str]) -> Daemon {
+    let conf = s.write("kame6-dhcp6c.conf", conf);
+    let pid = s.path("kame6-dhcp6c.pid");
+    let duid = s.path("kame6-dhcp6c.duid");
+    let mut args = vec![
+        "-f",
+        "-D",
+        "-c",
+        conf.as_str(),
+        "-p",
+        pid.as_str(),
+        "--duid-file",
+        duid.as_str(),
+    ];
+    args.extend_from_slice(ifaces);
+    let d = ns.spawn(env!("CARGO_BIN_EXE_dhcp6c"), &args);
+    d.wait_log("client6_init: started", Duration::from_secs(10));
+    d
+}
+
+/// ISC's dhcpd -6 serving `iface` with `conf` (which needs a subnet6 for
+/// the interface's prefix), in the foreground.
+pub fn isc_dhcpd6(ns: &Netns, s: &Scratch, iface: &str, conf: &str) -> Daemon {
+    let bin = require_program("dhcpd");
+    let conf = s.write("dhcpd6.conf", conf);
+    let leases = s.path("dhcpd6.leases");
+    std::fs::write(&leases, "").expect("lease file");
+    let pid = s.path("dhcpd6.pid");
+    let d = ns.spawn(
+        bin.to_str().unwrap_or("dhcpd"),
+        &[
+            "-6", "-f", "-d", "-cf", &conf, "-lf", &leases, "-pf", &pid, iface,
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(700));
+    d
+}
+
+/// The valid and preferred lifetimes (seconds; `u32::MAX` for forever) the
+/// kernel shows for `addr` on `ifname`.
+pub fn addr_lifetimes(ns: &Netns, ifname: &str, addr: &str) -> Option<(u32, u32)> {
+    let out = ns.try_exec(&["ip", "-6", "-o", "addr", "show", "dev", ifname]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let line = text.lines().find(|l| {
+        l.split_whitespace()
+            .any(|w| w.split('/').next() == Some(addr))
+    })?;
+    let field = |name: &str| -> Option<u32> {
+        let v = line.split_whitespace().skip_while(|w| *w != name).nth(1)?;
+        if v == "forever" {
+            Some(u32::MAX)
+        } else {
+            v.trim_end_matches("sec").parse().ok()
+        }
+    };
+    Some((field("valid_lft")?, field("preferred_lft")?))
+}

@@ -8,4 +8,5 @@ pub mod duid_file;
 pub mod journal;
 pub mod log;
 pub mod net;
+pub mod netlink;
 pub mod signal;

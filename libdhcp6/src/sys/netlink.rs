@@ -1,0 +1,412 @@
+//! A small rtnetlink client: IPv6 addresses with kernel lifetimes and
+//! unreachable routes, which is all dhcp6c needs to configure a host.
+//!
+//! WIDE's client installs addresses with `SIOCSIFADDR`, so on Linux they
+//! live "forever" and a renewed lease still vanishes at the first valid
+//! lifetime (kame-compat §9.2 item 9). Here every Reply re-issues
+//! `RTM_NEWADDR` with `NLM_F_REPLACE` and `IFA_CACHEINFO`, so the kernel's
+//! preferred/valid lifetimes follow the lease.
+
+use std::io::{self, Read};
+use std::net::Ipv6Addr;
+
+use socket2::{Domain, Protocol, Socket, Type};
+
+const NLMSG_HDRLEN: usize = 16;
+const NLMSG_ERROR: u16 = 2;
+const NLMSG_DONE: u16 = 3;
+const RTM_GETADDR: u16 = 22;
+const NLM_F_DUMP: u16 = 0x300;
+const RTM_NEWADDR: u16 = 20;
+const RTM_DELADDR: u16 = 21;
+const RTM_NEWROUTE: u16 = 24;
+const RTM_DELROUTE: u16 = 25;
+const NLM_F_REQUEST: u16 = 0x1;
+const NLM_F_ACK: u16 = 0x4;
+const NLM_F_REPLACE: u16 = 0x100;
+const NLM_F_CREATE: u16 = 0x400;
+const IFA_ADDRESS: u16 = 1;
+const IFA_LOCAL: u16 = 2;
+const IFA_CACHEINFO: u16 = 6;
+const IFA_FLAGS: u16 = 8;
+/// The kernel's DAD found the address in use (`IFA_F_DADFAILED`).
+pub const IFA_F_DADFAILED: u32 = 0x08;
+/// DAD still running (`IFA_F_TENTATIVE`).
+pub const IFA_F_TENTATIVE: u32 = 0x40;
+const RT_SCOPE_UNIVERSE: u8 = 0;
+const RT_TABLE_MAIN: u8 = 254;
+/// `RTPROT_DHCP`: routes we install are marked as DHCP's.
+const RTPROT_DHCP: u8 = 16;
+const RTN_UNREACHABLE: u8 = 7;
+const RTA_DST: u16 = 1;
+const AF_INET6: u8 = 10;
+
+/// A request being built: header, fixed body, then attributes, each padded to 4.
+struct Msg(Vec<u8>);
+
+impl Msg {
+    fn new(kind: u16, flags: u16, seq: u32) -> Self {
+        let mut v = Vec::with_capacity(128);
+        v.extend_from_slice(&0u32.to_ne_bytes()); // length, patched in finish
+        v.extend_from_slice(&kind.to_ne_bytes());
+        v.extend_from_slice(&(flags | NLM_F_REQUEST | NLM_F_ACK).to_ne_bytes());
+        v.extend_from_slice(&seq.to_ne_bytes());
+        v.extend_from_slice(&0u32.to_ne_bytes()); // port id: the kernel fills it
+        Self(v)
+    }
+
+    fn attr(&mut self, kind: u16, data: &[u8]) {
+        let len = u16::try_from(4 + data.len()).unwrap_or(u16::MAX);
+        self.0.extend_from_slice(&len.to_ne_bytes());
+        self.0.extend_from_slice(&kind.to_ne_bytes());
+        self.0.extend_from_slice(data);
+        while !self.0.len().is_multiple_of(4) {
+            self.0.push(0);
+        }
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        let len = u32::try_from(self.0.len())
+            .unwrap_or(u32::MAX)
+            .to_ne_bytes();
+        self.0[..4].copy_from_slice(&len);
+        self.0
+    }
+}
+
+/// An open NETLINK_ROUTE socket.
+#[derive(Debug)]
+pub struct Netlink {
+    sock: Socket,
+    seq: u32,
+}
+
+impl Netlink {
+    /// Opens the socket.
+    pub fn open() -> io::Result<Self> {
+        let sock = Socket::new(
+            Domain::from(libc::AF_NETLINK),
+            Type::RAW,
+            Some(Protocol::from(libc::NETLINK_ROUTE)),
+        )?;
+        Ok(Self { sock, seq: 1 })
+    }
+
+    /// Sends one request and waits for the kernel's acknowledgement.
+    fn request(&mut self, msg: Vec<u8>) -> io::Result<()> {
+        self.sock.send(&msg)?;
+        let seq = self.seq;
+        self.seq = self.seq.wrapping_add(1);
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = (&self.sock).read(&mut buf)?;
+            let mut off = 0;
+            while let Some(hdr) = buf.get(off..off + NLMSG_HDRLEN).filter(|_| off < n) {
+                let len = u32::from_ne_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]) as usize;
+                let kind = u16::from_ne_bytes([hdr[4], hdr[5]]);
+                let mseq = u32::from_ne_bytes([hdr[8], hdr[9], hdr[10], hdr[11]]);
+                if len < NLMSG_HDRLEN {
+                    return Err(io::Error::other("malformed netlink answer"));
+                }
+                if kind == NLMSG_ERROR && mseq == seq {
+                    let code = buf
+                        .get(off + NLMSG_HDRLEN..off + NLMSG_HDRLEN + 4)
+                        .map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+                        .unwrap_or(-libc::EIO);
+                    return if code == 0 {
+                        Ok(())
+                    } else {
+                        Err(io::Error::from_raw_os_error(-code))
+                    };
+                }
+                off += (len + 3) & !3;
+            }
+        }
+    }
+
+    fn next_seq(&self) -> u32 {
+        self.seq
+    }
+
+    /// Adds or refreshes `addr/plen` on interface `ifindex` with the given
+    /// lifetimes in seconds (0xffffffff: forever). Re-adding an existing
+    /// address replaces its lifetimes.
+    pub fn add_address(
+        &mut self,
+        ifindex: u32,
+        addr: Ipv6Addr,
+        plen: u8,
+        preferred: u32,
+        valid: u32,
+    ) -> io::Result<()> {
+        let mut m = Msg::new(RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, self.next_seq());
+        // struct ifaddrmsg { family, prefixlen, flags, scope, index }
+        m.0.extend_from_slice(&[AF_INET6, plen, 0, RT_SCOPE_UNIVERSE]);
+        m.0.extend_from_slice(&ifindex.to_ne_bytes());
+        m.attr(IFA_LOCAL, &addr.octets());
+        m.attr(IFA_ADDRESS, &addr.octets());
+        // No IFA_F_NODAD: the kernel runs DAD where the interface asks for
+        // it, and dhcp6c declines an address that fails (RFC 8415 §18.2.7).
+        // struct ifa_cacheinfo { ifa_prefered, ifa_valid, cstamp, tstamp }
+        let mut ci = Vec::with_capacity(16);
+        ci.extend_from_slice(&preferred.min(valid).to_ne_bytes());
+        ci.extend_from_slice(&valid.to_ne_bytes());
+        ci.extend_from_slice(&[0u8; 8]);
+        m.attr(IFA_CACHEINFO, &ci);
+        self.request(m.finish())
+    }
+
+    /// The flags (`IFA_F_*`) of `addr` on interface `ifindex`, or `None`
+    /// when the address is not there.
+    pub fn address_flags(&mut self, ifindex: u32, addr: Ipv6Addr) -> io::Result<Option<u32>> {
+        let mut m = Msg::new(RTM_GETADDR, NLM_F_DUMP, self.next_seq());
+        m.0.extend_from_slice(&[AF_INET6, 0, 0, 0]);
+        m.0.extend_from_slice(&0u32.to_ne_bytes());
+        let msg = m.finish();
+        // The dump request carries NLM_F_ACK too; the kernel ends it with DONE.
+        self.sock.send(&msg)?;
+        let seq = self.seq;
+        self.seq = self.seq.wrapping_add(1);
+        let mut found = None;
+        let mut buf = vec![0u8; 32768];
+        loop {
+            let n = (&self.sock).read(&mut buf)?;
+            let mut off = 0;
+            while off + NLMSG_HDRLEN <= n {
+                let h = |i: usize| buf.get(off + i).copied().unwrap_or(0);
+                let len = u32::from_ne_bytes([h(0), h(1), h(2), h(3)]) as usize;
+                let kind = u16::from_ne_bytes([h(4), h(5)]);
+                let mseq = u32::from_ne_bytes([h(8), h(9), h(10), h(11)]);
+                if len < NLMSG_HDRLEN || off + len > n {
+                    return Err(io::Error::other("malformed netlink answer"));
+                }
+                if mseq == seq {
+                    match kind {
+                        NLMSG_DONE => return Ok(found),
+                        NLMSG_ERROR => {
+                            let code = buf
+                                .get(off + NLMSG_HDRLEN..off + NLMSG_HDRLEN + 4)
+                                .map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+                                .unwrap_or(-libc::EIO);
+                            if code != 0 {
+                                return Err(io::Error::from_raw_os_error(-code));
+                            }
+                            return Ok(found);
+                        }
+                        RTM_NEWADDR => {
+                            if let Some(body) = buf.get(off + NLMSG_HDRLEN..off + len) {
+                                if let Some(f) = match_address(body, ifindex, addr) {
+                                    found = Some(f);
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                off += (len + 3) & !3;
+            }
+        }
+    }
+
+    /// Removes `addr/plen` from interface `ifindex`; an address already gone is fine.
+    pub fn del_address(&mut self, ifindex: u32, addr: Ipv6Addr, plen: u8) -> io::Result<()> {
+        let mut m = Msg::new(RTM_DELADDR, 0, self.next_seq());
+        m.0.extend_from_slice(&[AF_INET6, plen, 0, RT_SCOPE_UNIVERSE]);
+        m.0.extend_from_slice(&ifindex.to_ne_bytes());
+        m.attr(IFA_LOCAL, &addr.octets());
+        m.attr(IFA_ADDRESS, &addr.octets());
+        match self.request(m.finish()) {
+            Err(e) if e.raw_os_error() == Some(libc::EADDRNOTAVAIL) => Ok(()),
+            r => r,
+        }
+    }
+
+    fn route(&mut self, kind: u16, flags: u16, prefix: Ipv6Addr, plen: u8) -> io::Result<()> {
+        let mut m = Msg::new(kind, flags, self.next_seq());
+        // struct rtmsg { family, dst_len, src_len, tos, table, protocol, scope, type, flags }
+        m.0.extend_from_slice(&[
+            AF_INET6,
+            plen,
+            0,
+            0,
+            RT_TABLE_MAIN,
+            RTPROT_DHCP,
+            RT_SCOPE_UNIVERSE,
+            RTN_UNREACHABLE,
+        ]);
+        m.0.extend_from_slice(&0u32.to_ne_bytes());
+        m.attr(RTA_DST, &prefix.octets());
+        self.request(m.finish())
+    }
+
+    /// Installs an unreachable route for a delegated prefix, so traffic to
+    /// parts of it not numbered on a LAN is not sent back upstream (a loop
+    /// with the ISP's route). An existing identical route is replaced.
+    pub fn add_unreachable(&mut self, prefix: Ipv6Addr, plen: u8) -> io::Result<()> {
+        self.route(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, prefix, plen)
+    }
+
+    /// Removes the unreachable route; one already gone is fine.
+    pub fn del_unreachable(&mut self, prefix: Ipv6Addr, plen: u8) -> io::Result<()> {
+        match self.route(RTM_DELROUTE, 0, prefix, plen) {
+            Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Ok(()),
+            r => r,
+        }
+    }
+}
+
+/// The flags of one RTM_NEWADDR body if it is `addr` on `ifindex`.
+fn match_address(body: &[u8], ifindex: u32, addr: Ipv6Addr) -> Option<u32> {
+    let hdr = body.get(..8)?;
+    let index = u32::from_ne_bytes([hdr[4], hdr[5], hdr[6], hdr[7]]);
+    if hdr[0] != AF_INET6 || index != ifindex {
+        return None;
+    }
+    let mut flags = u32::from(hdr[2]);
+    let mut matched = false;
+    let mut off = 8;
+    while let Some(a) = body.get(off..off + 4) {
+        let len = usize::from(u16::from_ne_bytes([a[0], a[1]]));
+        let kind = u16::from_ne_bytes([a[2], a[3]]);
+        if len < 4 {
+            break;
+        }
+        let data = body.get(off + 4..off + len)?;
+        match kind {
+            IFA_ADDRESS => {
+                let octets: [u8; 16] = data.try_into().ok()?;
+                matched = Ipv6Addr::from(octets) == addr;
+            }
+            IFA_FLAGS => {
+                let f: [u8; 4] = data.try_into().ok()?;
+                flags = u32::from_ne_bytes(f);
+            }
+            _ => {}
+        }
+        off += (len + 3) & !3;
+    }
+    matched.then_some(flags)
+}
+
+/// The link-layer address of interface `ifname` from sysfs, if it has one.
+pub fn hardware_address(ifname: &str) -> Option<Vec<u8>> {
+    if ifname.contains('/') || ifname.starts_with('.') {
+        return None;
+    }
+    let text = std::fs::read_to_string(format!("/sys/class/net/{ifname}/address")).ok()?;
+    let bytes: Option<Vec<u8>> = text
+        .trim()
+        .split(':')
+        .map(|h| u8::from_str_radix(h, 16).ok())
+        .collect();
+    bytes.filter(|b| !b.is_empty() && b.iter().any(|&x| x != 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_layout() {
+        let mut m = Msg::new(RTM_NEWADDR, NLM_F_CREATE, 7);
+        m.0.extend_from_slice(&[AF_INET6, 64, 0, 0, 1, 0, 0, 0]);
+        m.attr(IFA_FLAGS, &[1, 2, 3]);
+        let v = m.finish();
+        assert_eq!(v.len(), 16 + 8 + 8);
+        assert_eq!(u32::from_ne_bytes([v[0], v[1], v[2], v[3]]), 32);
+        assert_eq!(u16::from_ne_bytes([v[4], v[5]]), RTM_NEWADDR);
+        assert_eq!(u32::from_ne_bytes([v[8], v[9], v[10], v[11]]), 7);
+        // attribute length counts the 3 data octets, padding follows
+        assert_eq!(u16::from_ne_bytes([v[24], v[25]]), 7);
+        assert_eq!(&v[28..32], &[1, 2, 3, 0]);
+    }
+}
+
+#[cfg(test)]
+mod dump_tests {
+    use super::*;
+
+    /// The loopback address is found with its flags (IFA_F_PERMANENT, 0x80).
+    #[test]
+    fn finds_loopback_address() {
+        let mut nl = Netlink::open().unwrap();
+        let lo = crate::sys::net::if_nametoindex("lo").unwrap();
+        let f = nl.address_flags(lo, Ipv6Addr::LOCALHOST).unwrap();
+        assert!(f.is_some_and(|f| f & 0x80 != 0), "{f:?}");
+        assert_eq!(
+            nl.address_flags(lo, "2001:db8::77".parse().unwrap())
+                .unwrap(),
+            None
+        );
+    }
+}
+
+const RTM_NEWLINK: u16 = 16;
+/// `RTMGRP_LINK`: link state notifications.
+const RTMGRP_LINK: u32 = 1;
+const IFF_RUNNING: u32 = 0x40;
+
+/// A NETLINK_ROUTE socket subscribed to link notifications, so dhcp6c
+/// learns when an interface's link comes back (RFC 8415 §18.2.3: check the
+/// leases with Confirm or Rebind).
+#[derive(Debug)]
+pub struct LinkMonitor {
+    file: std::fs::File,
+}
+
+impl LinkMonitor {
+    /// Opens the socket, non-blocking.
+    pub fn open() -> io::Result<Self> {
+        use nix::sys::socket::{
+            bind, socket, AddressFamily, NetlinkAddr, SockFlag, SockProtocol, SockType,
+        };
+        use std::os::fd::AsRawFd;
+        let fd = socket(
+            AddressFamily::Netlink,
+            SockType::Raw,
+            SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
+            SockProtocol::NetlinkRoute,
+        )
+        .map_err(|e| io::Error::from_raw_os_error(e as i32))?;
+        bind(fd.as_raw_fd(), &NetlinkAddr::new(0, RTMGRP_LINK))
+            .map_err(|e| io::Error::from_raw_os_error(e as i32))?;
+        Ok(Self {
+            file: std::fs::File::from(fd),
+        })
+    }
+
+    /// The link notifications waiting: (interface index, running).
+    pub fn events(&mut self) -> Vec<(u32, bool)> {
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; 16384];
+        while let Ok(n) = self.file.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            let mut off = 0;
+            while off + NLMSG_HDRLEN <= n {
+                let h = |i: usize| buf.get(off + i).copied().unwrap_or(0);
+                let len = u32::from_ne_bytes([h(0), h(1), h(2), h(3)]) as usize;
+                let kind = u16::from_ne_bytes([h(4), h(5)]);
+                if len < NLMSG_HDRLEN || off + len > n {
+                    break;
+                }
+                // struct ifinfomsg { family, pad, type: u16, index: i32, flags: u32, change: u32 }
+                if kind == RTM_NEWLINK {
+                    let b = |i: usize| h(NLMSG_HDRLEN + i);
+                    let index = u32::from_ne_bytes([b(4), b(5), b(6), b(7)]);
+                    let flags = u32::from_ne_bytes([b(8), b(9), b(10), b(11)]);
+                    out.push((index, flags & IFF_RUNNING != 0));
+                }
+                off += (len + 3) & !3;
+            }
+        }
+        out
+    }
+}
+
+impl std::os::fd::AsFd for LinkMonitor {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.file.as_fd()
+    }
+}

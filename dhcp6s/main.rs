@@ -203,6 +203,12 @@ fn open_journal(cfg: &ServerConfig, duid_path: &Path) -> Result<JournalStore, St
     let path = lease_file_path(cfg, duid_path);
     // Absolute, so compaction still finds it after daemonize's chdir("/").
     let path = std::path::absolute(&path).unwrap_or(path);
+    // A fresh install has no lease directory yet (the sample files point
+    // under /var/lib/kame6): make it, as the DUID file's directory is made.
+    if let Some(dir) = path.parent().filter(|d| !d.exists()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("lease journal directory {}: {e}", dir.display()))?;
+    }
     let (store, report) = JournalStore::open(&path, now_secs())
         .map_err(|e| format!("lease journal {e}; move the file aside to start empty"))?;
     if let Some(d) = report.damage {

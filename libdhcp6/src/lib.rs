@@ -11,6 +11,7 @@
 //!   printer, staged reload). Pure except `config::fs`.
 //! - [`timing`]: RFC 8415 constants and the retransmission algorithm. Pure.
 //! - [`alloc`]: free-slot sets for address and prefix pools, O(log n). Pure.
+//! - [`auth`]: HMAC-MD5 over messages (delayed auth, reconfigure key), replay checks. Pure.
 //! - [`lease`]: bindings behind the `LeaseStore` interface; `MemStore`;
 //!   `lease::journal`, the lease journal's record format and replay. Pure.
 //!
@@ -22,6 +23,7 @@
 //! unit-tested and fuzzed.
 
 pub mod alloc;
+pub mod auth;
 pub mod codes;
 pub mod config;
 pub mod duid;

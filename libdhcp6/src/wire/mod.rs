@@ -26,8 +26,8 @@ pub use relay::{
     RelayRepr, MAX_RELAY_DEPTH,
 };
 pub use repr::{
-    Auth, AuthInfo, ClientFqdn, IaAddr, IaNa, IaPd, IaPrefix, IaTa, NtpSuboption, OptionRepr,
-    StatusCode, VendorOption,
+    auth_protocol, Auth, AuthInfo, ClientFqdn, IaAddr, IaNa, IaPd, IaPrefix, IaTa, NtpSuboption,
+    OptionRepr, StatusCode, VendorOption,
 };
 
 /// UDP port clients listen on (RFC 8415 §7.2).

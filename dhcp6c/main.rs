@@ -721,11 +721,15 @@ fn client6_linkevents(s: &mut State) {
     }
 }
 
+/// Datagrams read per wake-up before timers and signals are looked at again.
+const RECV_PER_TURN: usize = 64;
+
 /// Reads what is waiting (mirrors dhcp6c.c:client6_recv).
 fn client6_recv(s: &mut State) -> Option<Vec<String>> {
     let mut buf = vec![0u8; RX_LEN];
     let mut info = None;
-    loop {
+    // Bounded, so a flood of datagrams cannot keep timers from running.
+    for _ in 0..RECV_PER_TURN {
         let meta = match s.sock.recv(&mut buf) {
             Ok(Some(m)) => m,
             Ok(None) => return info,
@@ -780,6 +784,7 @@ fn client6_recv(s: &mut State) -> Option<Vec<String>> {
             }
         }
     }
+    info
 }
 
 fn log_counters(s: &State) {

@@ -480,7 +480,7 @@ fn server6_recv<S: LeaseStore>(s: &mut State<S>) {
             "server6_recv",
             "lease store: {e}; answers of this turn withheld"
         );
-        s.tx = SendBatch::new(TX_BATCH, TX_LEN);
+        s.tx.clear();
         return;
     }
     if let (_, Some(e)) = s.tx.send(&s.sock) {

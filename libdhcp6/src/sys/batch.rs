@@ -297,6 +297,11 @@ impl SendBatch {
         self.count += 1;
     }
 
+    /// Forgets everything queued without sending it.
+    pub fn clear(&mut self) {
+        self.count = 0;
+    }
+
     /// Queues datagram `i` again, for another destination.
     pub fn repeat(&mut self, i: usize, dst: SocketAddrV6, ifindex: u32, src: Ipv6Addr) {
         if i >= self.count || self.is_full() {

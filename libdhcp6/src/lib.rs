@@ -11,13 +11,14 @@
 //!   printer, staged reload). Pure except `config::fs`.
 //! - [`timing`]: RFC 8415 constants and the retransmission algorithm. Pure.
 //! - [`alloc`]: free-slot sets for address and prefix pools, O(log n). Pure.
-//! - [`auth`]: HMAC-MD5 over messages (delayed auth, reconfigure key), replay checks. Pure.
+//! - [`auth`]: HMAC-MD5 over messages (delayed auth, reconfigure key), replay
+//!   detection, signed Reconfigures. Pure.
 //! - [`lease`]: bindings behind the `LeaseStore` interface; `MemStore`;
 //!   `lease::journal`, the lease journal's record format and replay. Pure.
 //!
 //! - [`sys`]: the only module that touches the OS (files, interfaces; with the
 //!   daemons, sockets, signals and syslog); `sys::journal` is the lease
-//!   journal on disk (`JournalStore`).
+//!   journal on disk (`JournalStore`); `sys::random` draws secrets.
 //!
 //! Everything outside `sys` is pure so it can be
 //! unit-tested and fuzzed.

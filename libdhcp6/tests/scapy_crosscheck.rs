@@ -3,8 +3,9 @@
 //! Builds messages with our encoder (Solicit, Advertise, Request, Confirm,
 //! Renew, Rebind, Reply, Release, Decline, Reconfigure with auth,
 //! Information-request and its Reply, a two-level Relay-forward around a
-//! Solicit, the Relay-reply `encapsulate_reply` builds for it, DHCPV4-QUERY
-//! and Leasequery-reply), hands them hex-encoded to
+//! Solicit, the Relay-reply `encapsulate_reply` builds for it, DHCPV4-QUERY,
+//! Leasequery-reply, a Reconfigure signed by `auth::build_reconfigure` and a
+//! Request signed with delayed authentication), hands them hex-encoded to
 //! `tools/scapy_decode.py` on standard input, and compares the fields scapy
 //! decodes (JSON, one line per message) with the values we encoded: message
 //! type, transaction-id or flags, relay header, option codes in order,
@@ -1238,7 +1239,42 @@ fn messages() -> Vec<(&'static str, Vec<u8>)> {
                 .unwrap(),
         ),
         ("leasequery-reply", leasequery_reply().to_vec().unwrap()),
+        ("reconfigure-signed", signed_reconfigure()),
+        ("request-delayed-signed", signed_request()),
     ]
+}
+
+/// A Reconfigure as `auth::build_reconfigure` writes and signs it.
+fn signed_reconfigure() -> Vec<u8> {
+    let mut buf = [0u8; 512];
+    let n = libdhcp6::auth::build_reconfigure(
+        &mut buf,
+        &server_duid(),
+        &client_duid(),
+        MessageType::Rebind,
+        0x0102_0304_0506_0708,
+        &[0x11; 16],
+    )
+    .unwrap();
+    buf[..n].to_vec()
+}
+
+/// A Request with delayed authentication as the client signs it.
+fn signed_request() -> Vec<u8> {
+    let mut b = MessageRepr {
+        msg_type: MessageType::Request,
+        transaction_id: 0x77,
+        options: vec![
+            OptionRepr::ClientId(client_duid()),
+            OptionRepr::ServerId(server_duid()),
+            OptionRepr::ElapsedTime(0),
+            OptionRepr::Auth(Auth::delayed(b"example.org", 1000, 0xeebe_0000_0000_0001)),
+        ],
+    }
+    .to_vec()
+    .unwrap();
+    libdhcp6::auth::sign_in_place(b"secret", &mut b).unwrap();
+    b
 }
 
 /// C-001, C-002, C-005, C-006, C-010, C-012, C-016, C-018, C-021: scapy

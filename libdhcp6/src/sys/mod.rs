@@ -9,4 +9,5 @@ pub mod journal;
 pub mod log;
 pub mod net;
 pub mod netlink;
+pub mod random;
 pub mod signal;

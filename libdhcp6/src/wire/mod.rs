@@ -26,8 +26,9 @@ pub use relay::{
     RelayRepr, MAX_RELAY_DEPTH,
 };
 pub use repr::{
-    auth_protocol, Auth, AuthInfo, ClientFqdn, IaAddr, IaNa, IaPd, IaPrefix, IaTa, NtpSuboption,
-    OptionRepr, StatusCode, VendorOption,
+    auth_protocol, rkap_type, Auth, AuthInfo, ClientFqdn, IaAddr, IaNa, IaPd, IaPrefix, IaTa,
+    NtpSuboption, OptionRepr, StatusCode, VendorOption, AUTH_ALGORITHM_HMAC_MD5,
+    AUTH_RDM_MONOTONIC,
 };
 
 /// UDP port clients listen on (RFC 8415 §7.2).

@@ -256,6 +256,22 @@ pub mod auth_protocol {
     pub const RECONFIGURE_KEY: u8 = 3;
 }
 
+/// Algorithm 1, HMAC-MD5: the only one delayed authentication and RKAP
+/// define (RFC 3315 §21.4.1, RFC 8415 §20.4.1).
+pub const AUTH_ALGORITHM_HMAC_MD5: u8 = 1;
+
+/// Replay detection method 0, a monotonically increasing counter: the only
+/// one defined (RFC 8415 §20.3).
+pub const AUTH_RDM_MONOTONIC: u8 = 0;
+
+/// The type octet of RKAP authentication information (RFC 8415 §20.4.1).
+pub mod rkap_type {
+    /// The reconfigure key itself, sent by the server in a Reply.
+    pub const KEY: u8 = 1;
+    /// The HMAC-MD5 digest of a Reconfigure message.
+    pub const HMAC: u8 = 2;
+}
+
 /// The authentication information of an [`Auth`] option.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -284,6 +300,59 @@ pub enum AuthInfo {
 }
 
 impl Auth {
+    /// The option a client puts in Solicit to ask for delayed authentication
+    /// (RFC 3315 §21.4.1): protocol 2, HMAC-MD5, RDM 0, replay detection 0
+    /// and no authentication information, so option-len 11 (C-177).
+    pub fn delayed_announce() -> Self {
+        Self {
+            protocol: auth_protocol::DELAYED,
+            algorithm: AUTH_ALGORITHM_HMAC_MD5,
+            rdm: AUTH_RDM_MONOTONIC,
+            replay: 0,
+            info: AuthInfo::Empty,
+        }
+    }
+
+    /// A delayed-authentication option naming key `key_id` of `realm`, with
+    /// its HMAC-MD5 zero: emit the message, then sign it in place
+    /// (`auth::sign_in_place`).
+    pub fn delayed(realm: &[u8], key_id: u32, replay: u64) -> Self {
+        Self {
+            protocol: auth_protocol::DELAYED,
+            algorithm: AUTH_ALGORITHM_HMAC_MD5,
+            rdm: AUTH_RDM_MONOTONIC,
+            replay,
+            info: AuthInfo::Delayed {
+                realm: realm.to_vec(),
+                key_id,
+                hmac: [0; 16],
+            },
+        }
+    }
+
+    /// The RKAP option carrying a reconfigure key in a Reply (RFC 8415
+    /// §20.4.3): protocol 3, HMAC-MD5, RDM 0, type 1, the 16 key octets
+    /// (option-len 28, C-171).
+    pub fn reconfigure_key(key: [u8; 16], replay: u64) -> Self {
+        Self::rkap(rkap_type::KEY, key, replay)
+    }
+
+    /// The RKAP option of a Reconfigure (RFC 8415 §20.4.4): type 2 with the
+    /// HMAC-MD5 zero, to be filled in by signing the emitted message.
+    pub fn reconfigure_hmac(replay: u64) -> Self {
+        Self::rkap(rkap_type::HMAC, [0; 16], replay)
+    }
+
+    fn rkap(kind: u8, value: [u8; 16], replay: u64) -> Self {
+        Self {
+            protocol: auth_protocol::RECONFIGURE_KEY,
+            algorithm: AUTH_ALGORITHM_HMAC_MD5,
+            rdm: AUTH_RDM_MONOTONIC,
+            replay,
+            info: AuthInfo::ReconfigureKey { kind, value },
+        }
+    }
+
     /// Offset of the 16 MAC octets inside the option data, when the layout has one.
     pub fn mac_offset(&self) -> Option<usize> {
         match &self.info {

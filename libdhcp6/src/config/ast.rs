@@ -66,6 +66,9 @@ pub enum DhcpOpt {
     RefreshTime,
     /// `raw-option CODE HEX` (\[opnsense\]).
     Raw(u16, Vec<u8>),
+    /// `reconfigure-accept` (kame6 extension, client `send` only): ask the
+    /// server for Reconfigure (RFC 8415 §21.20).
+    ReconfigureAccept,
 }
 
 /// A global or scoped `option` statement (kame-compat §2.3 `option_stmt`).

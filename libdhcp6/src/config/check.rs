@@ -292,7 +292,7 @@ pub(super) fn parse_expire(s: &str) -> Option<Expire> {
 }
 
 /// Seconds since 1970 for a UTC date (days-from-civil).
-fn unix_time(y: u16, mo: u8, d: u8, h: u8, mi: u8) -> u64 {
+pub(super) fn unix_time(y: u16, mo: u8, d: u8, h: u8, mi: u8) -> u64 {
     let y = i64::from(y) - i64::from(mo <= 2);
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -302,6 +302,24 @@ fn unix_time(y: u16, mo: u8, d: u8, h: u8, mi: u8) -> u64 {
     let days = era * 146_097 + doe - 719_468;
     let secs = days * 86_400 + i64::from(h) * 3600 + i64::from(mi) * 60;
     u64::try_from(secs).unwrap_or(0)
+}
+
+/// The UTC date (year, month, day) of a Unix time (civil-from-days).
+pub(super) fn civil_date(t: UnixTime) -> (u16, u8, u8) {
+    let days = i64::try_from(t / 86_400).unwrap_or(i64::MAX / 2) + 719_468;
+    let era = days.div_euclid(146_097);
+    let doe = days - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (
+        u16::try_from(y).unwrap_or(u16::MAX),
+        u8::try_from(m).unwrap_or(1),
+        u8::try_from(d).unwrap_or(1),
+    )
 }
 
 /// Builds an `authentication` block; `server` decides which protocol is
@@ -447,6 +465,9 @@ mod tests {
     fn unix_times() {
         assert_eq!(unix_time(1970, 1, 1, 0, 0), 0);
         assert_eq!(unix_time(2000, 3, 1, 0, 0), 951_868_800);
+        for (y, m, d) in [(1970, 1, 1), (2000, 2, 29), (2000, 3, 1), (2024, 12, 31)] {
+            assert_eq!(civil_date(unix_time(y, m, d, 23, 59)), (y, m, d));
+        }
     }
 
     #[test]

@@ -225,6 +225,7 @@ fn interface(
                             push_ia(&mut i.send_ia_ta, IaType::Ta, *n, &owner, &o.pos, sends)
                         }
                         DhcpOpt::RapidCommit => i.rapid_commit = true,
+                        DhcpOpt::ReconfigureAccept => i.reconfigure_accept = true,
                         DhcpOpt::Authentication(a) => {
                             if i.authentication.is_some() {
                                 return Err(invalid(
@@ -248,7 +249,9 @@ fn interface(
                         DhcpOpt::Info(k) => RequestItem::Info(*k),
                         DhcpOpt::RefreshTime => RequestItem::RefreshTime,
                         DhcpOpt::Raw(code, _) => RequestItem::Raw(*code),
-                        DhcpOpt::RapidCommit | DhcpOpt::Authentication(_) => {
+                        DhcpOpt::RapidCommit
+                        | DhcpOpt::ReconfigureAccept
+                        | DhcpOpt::Authentication(_) => {
                             return Err(invalid(
                                 &o.pos,
                                 "only information options can be requested",

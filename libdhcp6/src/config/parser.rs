@@ -669,6 +669,7 @@ impl Parser {
         self.bump();
         let value = match word.as_str() {
             "rapid-commit" => DhcpOpt::RapidCommit,
+            "reconfigure-accept" => DhcpOpt::ReconfigureAccept,
             "authentication" => DhcpOpt::Authentication(self.name("an authentication name")?.value),
             "ia-pd" => DhcpOpt::IaPd(self.u32_number("after 'ia-pd'")?),
             "ia-na" => DhcpOpt::IaNa(self.u32_number("after 'ia-na'")?),

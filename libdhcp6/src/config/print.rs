@@ -190,6 +190,9 @@ fn client_block(f: &mut impl Write, kw: &str, i: &ClientInterface) -> fmt::Resul
     if i.rapid_commit {
         writeln!(f, "\tsend rapid-commit;")?;
     }
+    if i.reconfigure_accept {
+        writeln!(f, "\tsend reconfigure-accept;")?;
+    }
     if let Some(a) = &i.authentication {
         writeln!(f, "\tsend authentication {a};")?;
     }

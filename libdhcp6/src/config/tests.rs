@@ -600,3 +600,40 @@ fn other_messages() {
         ]
     );
 }
+
+/// kame6's `send reconfigure-accept;` (doc/config.md): parsed in an
+/// interface block, printed back, and refused after `request`.
+#[test]
+fn reconfigure_accept_extension() {
+    let c = client(
+        "interface eth0 { send ia-na 1, reconfigure-accept; };\nid-assoc na 1 { };\n\
+         profile p { send reconfigure-accept; };",
+    )
+    .unwrap()
+    .config;
+    assert!(c.interface("eth0").unwrap().reconfigure_accept);
+    assert!(c.profiles[0].reconfigure_accept);
+    assert!(c.to_string().contains("\tsend reconfigure-accept;\n"));
+    client_round_trip(&c);
+    let plain = client("interface eth0 { send rapid-commit; };")
+        .unwrap()
+        .config;
+    assert!(!plain.interface("eth0").unwrap().reconfigure_accept);
+    assert_eq!(
+        client_err("interface eth0 { request reconfigure-accept; };"),
+        "dhcp6c.conf:1:26: only information options can be requested"
+    );
+}
+
+/// `expire` resolves to a Unix time: full dates as written (UTC), partial
+/// ones on the load day, `forever` never.
+#[test]
+fn key_expiry_resolves() {
+    let at = |s: &str| check::parse_expire(s).unwrap().resolve(NOW);
+    // NOW is 2025-11-24T16:00:00Z.
+    assert_eq!(at("forever"), None);
+    assert_eq!(at("2035-12-31 23:59"), Some(2_082_758_340));
+    assert_eq!(at("11-24 18:30"), Some(NOW + 9_000));
+    assert_eq!(at("17:00"), Some(NOW + 3_600));
+    assert_eq!(at("01-01 00:00"), Some(1_735_689_600));
+}

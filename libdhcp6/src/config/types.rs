@@ -178,6 +178,33 @@ pub enum Expire {
     },
 }
 
+impl Expire {
+    /// When a key with this expiry stops being usable, as a Unix time
+    /// (`None`: never), for a configuration loaded at `loaded`: a missing
+    /// date is the load day's and a missing year the load year's, in UTC as
+    /// the parse-time check reads full dates (doc/config.md).
+    pub fn resolve(&self, loaded: super::UnixTime) -> Option<super::UnixTime> {
+        let Expire::At {
+            year,
+            month_day,
+            hour,
+            minute,
+        } = *self
+        else {
+            return None;
+        };
+        let (y, m, d) = super::check::civil_date(loaded);
+        let (m, d) = month_day.unwrap_or((m, d));
+        Some(super::check::unix_time(
+            year.unwrap_or(y),
+            m,
+            d,
+            hour,
+            minute,
+        ))
+    }
+}
+
 /// `keyinfo NAME { ... }` (kame-compat §2.4.5).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyInfo {
@@ -269,6 +296,9 @@ pub struct ClientInterface {
     pub send_ia_ta: Vec<u32>,
     /// `send rapid-commit`.
     pub rapid_commit: bool,
+    /// `send reconfigure-accept` (kame6): offer to accept Reconfigure
+    /// (RFC 8415 §18.2.11, §21.20).
+    pub reconfigure_accept: bool,
     /// `send authentication NAME`.
     pub authentication: Option<String>,
     /// `send raw-option CODE HEX` (\[opnsense\]).

@@ -11,17 +11,24 @@
 //! that answers only one of them still binds it; NoBinding is answered by
 //! a Request; a Reply lacking an IA does not drop the IAs it holds; Replies
 //! must come from the chosen server.
+//!
+//! Beyond WIDE: Reconfigure (RFC 8415 §18.2.11) when configured with
+//! kame6's `send reconfigure-accept`, authenticated with the reconfigure
+//! key (RKAP) of the server holding the bindings. WIDE's delayed
+//! authentication (RFC 3315 §21.4, kame-compat §6) is kept for
+//! compatibility: `send authentication NAME`.
 
 use std::net::Ipv6Addr;
 use std::time::{Duration, Instant};
 
+use libdhcp6::auth::{self, AuthError, ReconfigureKey, ReplayCounter};
 use libdhcp6::codes::{MessageType, OptionCode, Status};
 use libdhcp6::duid::Duid;
 use libdhcp6::timing::{
     accept_max_rt, elapsed_time_value, RetransState, Retransmit, CNF_MAX_DELAY, INF_MAX_DELAY,
-    INF_MAX_RT, IRT_DEFAULT, IRT_MINIMUM, SOL_MAX_DELAY, SOL_MAX_RT,
+    INF_MAX_RT, IRT_DEFAULT, IRT_MINIMUM, REB_MAX_RT, SOL_MAX_DELAY, SOL_MAX_RT,
 };
-use libdhcp6::wire::{IaAddr, IaNa, IaPrefix, IaTa, MessageRepr, OptionRepr, INFINITY};
+use libdhcp6::wire::{Auth, IaAddr, IaNa, IaPrefix, IaTa, MessageRepr, OptionRepr, INFINITY};
 
 use crate::ia::prefix_interface_address;
 
@@ -81,6 +88,62 @@ pub struct IfConfig {
     pub renew_missing_ia: bool,
     /// Install an unreachable route for each delegated prefix.
     pub unreachable_route: bool,
+    /// `send reconfigure-accept` (kame6): put Reconfigure Accept in
+    /// Solicit, Request, Renew, Rebind and Information-request, keep the
+    /// server's reconfigure key, and act on Reconfigures it signed.
+    pub reconfigure_accept: bool,
+    /// `send authentication NAME` (`protocol delayed`): the keys the server
+    /// may choose, every `keyinfo` in file order. `None`: the interface uses
+    /// no authentication and ignores Authentication options (C-178).
+    pub delayed_auth: Option<Vec<DelayedKey>>,
+    /// Unix time at the `now` given to [`Client::new`]. The machine's wall
+    /// clock (key expiry, replay detection values) runs from it on the
+    /// monotonic clock, so it never steps backwards.
+    pub unix_start: Duration,
+}
+
+/// A delayed-authentication key (`keyinfo`, kame-compat §2.4.5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DelayedKey {
+    /// The keyinfo's name, for logs.
+    pub name: String,
+    /// DHCP realm, raw octets.
+    pub realm: Vec<u8>,
+    /// Key ID.
+    pub key_id: u32,
+    /// The shared secret.
+    pub secret: Vec<u8>,
+    /// Unix time from which the key may no longer be used; `None`: never.
+    pub expires: Option<u64>,
+}
+
+impl DelayedKey {
+    fn expired(&self, unix: Duration) -> bool {
+        self.expires.is_some_and(|e| unix.as_secs() >= e)
+    }
+
+    fn matches(&self, claim: &auth::DelayedClaim) -> bool {
+        self.realm == claim.realm && self.key_id == claim.key_id
+    }
+}
+
+/// How a datagram reached the client: RFC 8415 §16.11 accepts a Reconfigure
+/// only if it was unicast to the client (C-148).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// To one of our unicast addresses.
+    Unicast,
+    /// To a multicast group, or the kernel did not say.
+    Multicast,
+}
+
+/// Severity of an [`Action::Log`] line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    /// LOG_INFO.
+    Info,
+    /// LOG_NOTICE.
+    Notice,
 }
 
 /// Something the shell must do.
@@ -120,6 +183,15 @@ pub enum Action {
     Info(Vec<String>),
     /// Something the operator should know (logged at LOG_ERR).
     Warn(String),
+    /// A line for the log.
+    Log {
+        /// Its severity.
+        level: LogLevel,
+        /// The KAME function name it is logged under.
+        func: &'static str,
+        /// The text.
+        text: String,
+    },
 }
 
 /// Where the machine is (RFC 8415 §18; KAME's DHCP6S_* states).
@@ -183,28 +255,54 @@ pub enum DropReason {
     /// Valid but useless now (a duplicate Advertise, a Reply to a Solicit
     /// without Rapid Commit, an Advertise offering nothing, ...).
     Ignored,
+    /// A Reconfigure that was not unicast to us (C-148).
+    Multicast,
+    /// Authentication missing or wrong: an unauthenticated message on an
+    /// interface with delayed authentication, a bad MAC, an unknown or
+    /// expired key, a Reconfigure without a valid RKAP digest (C-148, C-173).
+    Auth,
+    /// A replay detection value not above the last one from that server
+    /// (C-174).
+    Replay,
+    /// A Reconfigure while an exchange runs (C-150).
+    Busy,
 }
 
 impl DropReason {
     /// All reasons, for the counters log.
-    pub const ALL: [DropReason; 6] = [
+    pub const ALL: [DropReason; 10] = [
         DropReason::Malformed,
         DropReason::WrongType,
         DropReason::Xid,
         DropReason::ClientId,
         DropReason::ServerId,
         DropReason::Ignored,
+        DropReason::Multicast,
+        DropReason::Auth,
+        DropReason::Replay,
+        DropReason::Busy,
     ];
 
     /// Short name for logs.
     pub fn name(self) -> &'static str {
         match self {
             DropReason::Malformed => "malformed",
-            DropReason::WrongType => "not advertise/reply",
+            DropReason::WrongType => "unexpected message type",
             DropReason::Xid => "transaction-id",
             DropReason::ClientId => "client ID",
             DropReason::ServerId => "server ID",
             DropReason::Ignored => "ignored",
+            DropReason::Multicast => "reconfigure not unicast",
+            DropReason::Auth => "authentication",
+            DropReason::Replay => "replay",
+            DropReason::Busy => "exchange in progress",
+        }
+    }
+
+    fn from_auth(e: AuthError) -> Self {
+        match e {
+            AuthError::Replay { .. } => DropReason::Replay,
+            _ => DropReason::Auth,
         }
     }
 }
@@ -268,7 +366,24 @@ struct Advert {
     /// Number of configured IAs the Advertise offers something in.
     offered: usize,
     msg: MessageRepr,
+    /// The delayed-authentication key it was authenticated with (an index
+    /// into the configured keys).
+    key: Option<usize>,
 }
+
+/// What the client remembers of a server's authentication: the last
+/// replay detection value accepted from it (RFC 8415 §20.3, kept per
+/// Server ID) and the reconfigure key it gave (RFC 8415 §20.4.3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Peer {
+    server: Duid,
+    last_rd: Option<u64>,
+    reconf_key: Option<ReconfigureKey>,
+}
+
+/// Servers remembered in [`Peer`]s; more evict the oldest that is not
+/// the binding server, so forged Server IDs cannot grow the list.
+const MAX_PEERS: usize = 8;
 
 #[derive(Debug, Clone)]
 struct Exchange {
@@ -280,6 +395,11 @@ struct Exchange {
     rs: RetransState,
     /// The server this exchange talks to (Request, Renew, Release).
     server: Option<Duid>,
+    /// Started by a Reconfigure (RFC 8415 §18.2.11).
+    reconf: bool,
+    /// A transmission was refused for want of an authentication key and
+    /// that was logged (once per exchange).
+    auth_noted: bool,
 }
 
 /// Packets and drops, for the SIGUSR1 log.
@@ -290,7 +410,7 @@ pub struct Counters {
     /// Messages accepted.
     pub accepted: u64,
     /// Drops by reason, in [`DropReason::ALL`] order.
-    pub dropped: [u64; 6],
+    pub dropped: [u64; DropReason::ALL.len()],
     /// Transmissions skipped by the rate limit (C-151).
     pub rate_limited: u64,
 }
@@ -378,6 +498,17 @@ pub struct Client {
     /// and its failure keeps the leases).
     link_rebind: bool,
     sent_times: std::collections::VecDeque<Instant>,
+    /// The `now` given to [`Client::new`], when the wall clock read
+    /// `conf.unix_start`.
+    epoch: Instant,
+    /// Authentication state per server.
+    peers: Vec<Peer>,
+    /// The delayed-authentication key of this session (RFC 3315 §21.4.3:
+    /// chosen by the Advertise that was selected, used until the next
+    /// Solicit), an index into `conf.delayed_auth`.
+    session_key: Option<usize>,
+    /// Replay detection values we send, strictly increasing.
+    rd: ReplayCounter,
     /// Statistics.
     pub counters: Counters,
 }
@@ -404,6 +535,10 @@ impl Client {
             declining: Vec::new(),
             link_rebind: false,
             sent_times: Default::default(),
+            epoch: now,
+            peers: Vec::new(),
+            session_key: None,
+            rd: ReplayCounter::default(),
             counters: Counters::default(),
         };
         c.restart(now, Duration::ZERO);
@@ -425,11 +560,19 @@ impl Client {
         &self.conf.ifname
     }
 
-    /// Back to Init: waits `holddown` plus the random initial delay.
+    /// Unix time at `now`.
+    fn wall(&self, now: Instant) -> Duration {
+        self.conf.unix_start + now.saturating_duration_since(self.epoch)
+    }
+
+    /// Back to Init: waits `holddown` plus the random initial delay. A new
+    /// Solicit is a new session: the delayed-authentication key is chosen
+    /// again (RFC 3315 §21.4.3).
     fn restart(&mut self, now: Instant, holddown: Duration) {
         self.phase = Phase::Init;
         self.ex = None;
         self.adverts.clear();
+        self.session_key = None;
         let max = if self.conf.information_only {
             INF_MAX_DELAY
         } else {
@@ -553,13 +696,13 @@ impl Client {
                 self.ex = Some(ex.clone());
                 self.transmit(now, &ex, out);
             }
-            None => self.exchange_failed(now, ex.kind, out),
+            None => self.exchange_failed(now, &ex, out),
         }
     }
 
-    fn exchange_failed(&mut self, now: Instant, kind: MessageType, out: &mut Vec<Action>) {
+    fn exchange_failed(&mut self, now: Instant, ex: &Exchange, out: &mut Vec<Action>) {
         self.ex = None;
-        match kind {
+        match ex.kind {
             // WIDE stays idle here forever (kame-compat §9.2 item 7).
             MessageType::Request => {
                 self.failures = self.failures.saturating_add(1);
@@ -571,6 +714,14 @@ impl Client {
             // the leases (C-141; RFC 8415 §18.2.3, §18.2.5).
             MessageType::Confirm => self.rebound(now),
             MessageType::Rebind if self.link_rebind => self.rebound(now),
+            // A Rebind or Information-request a Reconfigure asked for ran
+            // out: the Reconfigure is simply dropped and the leases kept
+            // (RFC 8415 §18.2.11); T1 renews them as usual.
+            MessageType::Rebind | MessageType::InformationRequest
+                if ex.reconf && !self.conf.information_only =>
+            {
+                self.rebound(now)
+            }
             // Rebind ends when the leases end; ia_timo() restarts us.
             MessageType::Rebind => {}
             MessageType::Release => self.phase = Phase::Stopped,
@@ -598,6 +749,32 @@ impl Client {
         server: Option<Duid>,
         out: &mut Vec<Action>,
     ) {
+        self.start_exchange(now, kind, server, false, out);
+    }
+
+    /// How long an exchange a Reconfigure started on a bound interface may
+    /// run: until the binding's own T1 (then Renew as usual), else T2, else
+    /// the end of the leases; never unbounded, so it cannot hold off the
+    /// binding's timers.
+    fn reconf_deadline(&self, now: Instant) -> Duration {
+        self.renew_at
+            .or(self.rebind_at)
+            .or_else(|| self.last_expiry())
+            .map(|t| t.saturating_duration_since(now))
+            .unwrap_or(REB_MAX_RT)
+            .max(Duration::from_secs(1))
+    }
+
+    /// [`Client::start`], marking exchanges a Reconfigure asked for.
+    fn start_exchange(
+        &mut self,
+        now: Instant,
+        kind: MessageType,
+        server: Option<Duid>,
+        reconf: bool,
+        out: &mut Vec<Action>,
+    ) {
+        let bound_reconf = reconf && !self.conf.information_only;
         let params = match kind {
             MessageType::Solicit => Retransmit {
                 mrt: self.sol_max_rt,
@@ -611,6 +788,7 @@ impl Client {
             ),
             MessageType::Confirm => Retransmit::CONFIRM,
             MessageType::Rebind if self.link_rebind => Retransmit::CONFIRM,
+            MessageType::Rebind if bound_reconf => Retransmit::rebind(self.reconf_deadline(now)),
             MessageType::Rebind => Retransmit::rebind(
                 self.last_expiry()
                     .map(|t| t.saturating_duration_since(now))
@@ -618,17 +796,28 @@ impl Client {
             ),
             MessageType::Release => Retransmit::RELEASE,
             MessageType::Decline => Retransmit::DECLINE,
+            _ if bound_reconf => Retransmit {
+                mrt: self.inf_max_rt,
+                mrd: self.reconf_deadline(now),
+                ..Retransmit::INFORMATION_REQUEST
+            },
             _ => Retransmit {
                 mrt: self.inf_max_rt,
                 ..Retransmit::INFORMATION_REQUEST
             },
         };
         let r = self.rng.rand();
-        let rs = if kind == MessageType::Solicit {
+        let mut rs = if kind == MessageType::Solicit {
             params.start_solicit(r)
         } else {
             params.start(r)
         };
+        // MRD bounds the first wait too (RFC 8415 §15): a Rebind a
+        // Reconfigure started with 8 s left before T1 ends at T1, not at
+        // its 10 s IRT.
+        if !params.mrd.is_zero() {
+            rs.rt = rs.rt.min(params.mrd);
+        }
         self.phase = match kind {
             MessageType::Solicit => Phase::Solicit,
             MessageType::Request => Phase::Request,
@@ -650,6 +839,8 @@ impl Client {
             params,
             rs,
             server,
+            reconf,
+            auth_noted: false,
         };
         self.ex = Some(ex.clone());
         self.transmit(now, &ex, out);
@@ -676,11 +867,75 @@ impl Client {
             return;
         }
         let msg = self.build(now, ex);
-        if let Ok(bytes) = msg.to_vec() {
+        if let Some(bytes) = self.seal(now, ex, msg, out) {
             self.sent_times.push_back(now);
             self.counters.sent += 1;
             out.push(Action::Send(bytes));
         }
+    }
+
+    /// Encodes `msg`, with delayed authentication when the interface uses
+    /// it (kame-compat §6.3): Solicit announces it (option-len 11, replay
+    /// value 0, C-177); every other message carries the session key's
+    /// realm and key ID, a fresh replay value and the HMAC-MD5 of the final
+    /// message, the option last as WIDE puts it. Without a usable key the
+    /// message is not sent, as in WIDE, and that is logged once per
+    /// exchange. That is always so for an Information-request outside a
+    /// session: RFC 3315 §21.4.4.4 only lets a client authenticate one
+    /// with a key a server chose earlier, and WIDE sends none at all.
+    fn seal(
+        &mut self,
+        now: Instant,
+        ex: &Exchange,
+        mut msg: MessageRepr,
+        out: &mut Vec<Action>,
+    ) -> Option<Vec<u8>> {
+        let Some(keys) = &self.conf.delayed_auth else {
+            return msg.to_vec().ok();
+        };
+        if ex.kind == MessageType::Solicit {
+            msg.options.push(OptionRepr::Auth(Auth::delayed_announce()));
+            return msg.to_vec().ok();
+        }
+        let wall = self.wall(now);
+        let bound = self.session_key.and_then(|i| keys.get(i));
+        let Some(key) = bound.filter(|k| !k.expired(wall)).cloned() else {
+            if !ex.auth_noted {
+                let what = ex.kind;
+                let text = match bound {
+                    Some(k) => format!(
+                        "{}: delayed authentication key {} has expired; {what} not sent",
+                        self.conf.ifname, k.name
+                    ),
+                    None if ex.kind == MessageType::InformationRequest => format!(
+                        "{}: delayed authentication cannot be used for Information-request: \
+                         no server has chosen a key for this client (RFC 3315 §21.4.4.4); \
+                         not sent",
+                        self.conf.ifname
+                    ),
+                    None => format!(
+                        "{}: no delayed authentication key chosen by a server; {what} not sent",
+                        self.conf.ifname
+                    ),
+                };
+                out.push(Action::Log {
+                    level: LogLevel::Notice,
+                    func: "client6_send",
+                    text,
+                });
+                if let Some(e) = self.ex.as_mut().filter(|e| e.xid == ex.xid) {
+                    e.auth_noted = true;
+                }
+            }
+            return None;
+        };
+        let replay = self.rd.next(wall);
+        msg.options.push(OptionRepr::Auth(Auth::delayed(
+            &key.realm, key.key_id, replay,
+        )));
+        let mut bytes = msg.to_vec().ok()?;
+        auth::sign_in_place(&key.secret, &mut bytes).ok()?;
+        Some(bytes)
     }
 
     fn build(&self, now: Instant, ex: &Exchange) -> MessageRepr {
@@ -697,6 +952,21 @@ impl Client {
             elapsed_time_value(now.saturating_duration_since(ex.first))
         };
         o.push(OptionRepr::ElapsedTime(elapsed));
+        // RFC 8415 §18.2.1, §18.2.2, §18.2.4-6: the offer to take
+        // Reconfigure goes in every message that can establish or refresh
+        // a binding or stateless information.
+        if self.conf.reconfigure_accept
+            && matches!(
+                ex.kind,
+                MessageType::Solicit
+                    | MessageType::Request
+                    | MessageType::Renew
+                    | MessageType::Rebind
+                    | MessageType::InformationRequest
+            )
+        {
+            o.push(OptionRepr::ReconfAccept);
+        }
         if !matches!(
             ex.kind,
             MessageType::Release | MessageType::Decline | MessageType::Confirm
@@ -911,9 +1181,21 @@ impl Client {
         )
     }
 
-    /// A received datagram (mirrors dhcp6c.c:client6_recv).
+    /// A datagram received by unicast (the tests' shorthand).
+    #[cfg(test)]
     pub fn receive(&mut self, now: Instant, bytes: &[u8]) -> Result<Vec<Action>, DropReason> {
-        let r = self.receive_inner(now, bytes);
+        self.receive_on(now, bytes, Delivery::Unicast)
+    }
+
+    /// A received datagram and how it was addressed (mirrors
+    /// dhcp6c.c:client6_recv).
+    pub fn receive_on(
+        &mut self,
+        now: Instant,
+        bytes: &[u8],
+        delivery: Delivery,
+    ) -> Result<Vec<Action>, DropReason> {
+        let r = self.receive_inner(now, bytes, delivery);
         match &r {
             Ok(_) => self.counters.accepted += 1,
             Err(d) => {
@@ -927,8 +1209,18 @@ impl Client {
         r
     }
 
-    fn receive_inner(&mut self, now: Instant, bytes: &[u8]) -> Result<Vec<Action>, DropReason> {
+    fn receive_inner(
+        &mut self,
+        now: Instant,
+        bytes: &[u8],
+        delivery: Delivery,
+    ) -> Result<Vec<Action>, DropReason> {
+        // A Reconfigure Message option naming anything but Renew, Rebind
+        // or Information-request fails here (C-148, C-017).
         let msg = MessageRepr::from_bytes(bytes).map_err(|_| DropReason::Malformed)?;
+        if msg.msg_type == MessageType::Reconfigure {
+            return self.client6_recvreconfig(now, bytes, &msg, delivery);
+        }
         if !matches!(msg.msg_type, MessageType::Advertise | MessageType::Reply) {
             return Err(DropReason::WrongType);
         }
@@ -951,6 +1243,7 @@ impl Client {
         {
             return Err(DropReason::ServerId);
         }
+        let key = self.authenticate(now, bytes, &ex, &server)?;
         // C-122/C-123: SOL_MAX_RT / INF_MAX_RT, even from useless messages.
         for opt in &msg.options {
             match opt {
@@ -974,7 +1267,7 @@ impl Client {
         let mut out = Vec::new();
         match (msg.msg_type, ex.kind) {
             (MessageType::Advertise, MessageType::Solicit) => {
-                self.client6_recvadvert(now, &ex, msg, server, &mut out)?
+                self.client6_recvadvert(now, &ex, msg, server, key, &mut out)?
             }
             (MessageType::Advertise, _) => return Err(DropReason::Ignored),
             (MessageType::Reply, MessageType::Solicit) => {
@@ -982,10 +1275,193 @@ impl Client {
                 if !self.conf.rapid_commit || msg.option(OptionCode::RapidCommit).is_none() {
                     return Err(DropReason::Ignored);
                 }
+                // The key that authenticated it is this session's.
+                self.session_key = key;
                 self.client6_recvreply(now, ex, msg, server, &mut out)?
             }
             _ => self.client6_recvreply(now, ex, msg, server, &mut out)?,
         }
+        Ok(out)
+    }
+
+    /// Delayed authentication of an Advertise or Reply (RFC 3315
+    /// §21.4.4.2, §21.4.4.5; kame-compat §6.3). `Ok(None)` on an interface
+    /// without authentication, which ignores Authentication options
+    /// (C-178). With it, the message must carry delayed-authentication
+    /// information naming a configured key: in a Solicit exchange the first
+    /// `keyinfo` with that realm and key ID, later the session's own key;
+    /// the key not expired, the MAC right, the replay value above the last
+    /// one from that server (none known: the first is taken). Anything else
+    /// is dropped (WIDE's rule: an interface with authentication takes
+    /// nothing unauthenticated). A Reply failing this is dropped, not
+    /// answered by a new Solicit as RFC 3315 §21.4.4.5 asks: a forged Reply
+    /// must not be able to throw the client out of its binding.
+    fn authenticate(
+        &mut self,
+        now: Instant,
+        bytes: &[u8],
+        ex: &Exchange,
+        server: &Duid,
+    ) -> Result<Option<usize>, DropReason> {
+        let Some(keys) = &self.conf.delayed_auth else {
+            return Ok(None);
+        };
+        let claim = auth::delayed_claim(bytes).map_err(DropReason::from_auth)?;
+        let bound = if ex.kind == MessageType::Solicit {
+            None
+        } else {
+            self.session_key
+        };
+        let idx = match bound {
+            Some(i) => Some(i).filter(|&i| keys.get(i).is_some_and(|k| k.matches(&claim))),
+            None => keys.iter().position(|k| k.matches(&claim)),
+        }
+        .ok_or(DropReason::Auth)?;
+        let key = keys.get(idx).ok_or(DropReason::Auth)?;
+        if key.expired(self.wall(now)) {
+            return Err(DropReason::Auth);
+        }
+        let last = self.peer(server).and_then(|p| p.last_rd);
+        let rd = claim
+            .verify(bytes, &key.secret, last)
+            .map_err(DropReason::from_auth)?;
+        self.peer_mut(server).last_rd = Some(rd);
+        Ok(Some(idx))
+    }
+
+    /// What the client knows of `server`'s authentication.
+    fn peer(&self, server: &Duid) -> Option<&Peer> {
+        self.peers.iter().find(|p| &p.server == server)
+    }
+
+    /// The record of `server`, made if new (evicting the oldest record of
+    /// a server that does not hold our bindings when the list is full).
+    fn peer_mut(&mut self, server: &Duid) -> &mut Peer {
+        let at = match self.peers.iter().position(|p| &p.server == server) {
+            Some(i) => i,
+            None => {
+                if self.peers.len() >= MAX_PEERS {
+                    let old = self
+                        .peers
+                        .iter()
+                        .position(|p| Some(&p.server) != self.server.as_ref())
+                        .unwrap_or(0);
+                    self.peers.remove(old);
+                }
+                self.peers.push(Peer {
+                    server: server.clone(),
+                    last_rd: None,
+                    reconf_key: None,
+                });
+                self.peers.len() - 1
+            }
+        };
+        &mut self.peers[at]
+    }
+
+    /// Keeps the reconfigure key a Reply carries (RFC 8415 §20.4.3) for the
+    /// server that sent it, with the Reply's replay value as the first one
+    /// seen from that server (RFC 8415 §20.3). A key whose replay value is
+    /// not above the last one seen is an old message replayed: ignored.
+    fn take_reconfigure_key(&mut self, server: &Duid, msg: &MessageRepr, out: &mut Vec<Action>) {
+        if !self.conf.reconfigure_accept {
+            return;
+        }
+        let note = |text: String| Action::Log {
+            level: LogLevel::Notice,
+            func: "client6_recvreply",
+            text,
+        };
+        match auth::reconfigure_key(msg) {
+            Ok(Some((key, rd))) => {
+                let ifname = self.conf.ifname.clone();
+                let p = self.peer_mut(server);
+                if !auth::replay_ok(p.last_rd, rd) {
+                    out.push(note(format!(
+                        "{ifname}: reconfigure key from {server} ignored: replay value {rd:#x} is not above {:#x}",
+                        p.last_rd.unwrap_or(0)
+                    )));
+                    return;
+                }
+                p.last_rd = Some(rd);
+                if p.reconf_key != Some(key) {
+                    p.reconf_key = Some(key);
+                    out.push(Action::Log {
+                        level: LogLevel::Info,
+                        func: "client6_recvreply",
+                        text: format!("{ifname}: reconfigure key received from {server}"),
+                    });
+                }
+            }
+            Ok(None) => {}
+            Err(e) => out.push(note(format!(
+                "{}: reconfigure key from {server} unusable: {e}",
+                self.conf.ifname
+            ))),
+        }
+    }
+
+    /// A Reconfigure (RFC 8415 §18.2.11, §16.11; WIDE drops them all). Taken
+    /// only when we offered Reconfigure Accept, and only if it was unicast
+    /// to us, names us and the server holding our binding, asks for Renew,
+    /// Rebind or Information-request, and carries that server's RKAP digest
+    /// with a replay value above the last one it sent (C-148, C-172 …
+    /// C-174). It starts the exchange it asks for as if T1 had passed,
+    /// never giving up leases because of it (C-149); while any exchange
+    /// runs, Reconfigures are dropped unchecked (C-150).
+    fn client6_recvreconfig(
+        &mut self,
+        now: Instant,
+        bytes: &[u8],
+        msg: &MessageRepr,
+        delivery: Delivery,
+    ) -> Result<Vec<Action>, DropReason> {
+        if !self.conf.reconfigure_accept {
+            return Err(DropReason::WrongType);
+        }
+        if delivery != Delivery::Unicast {
+            return Err(DropReason::Multicast);
+        }
+        if msg.client_id() != Some(&self.duid) {
+            return Err(DropReason::ClientId);
+        }
+        let server = msg.server_id().ok_or(DropReason::ServerId)?;
+        if self.server.as_ref() != Some(server) {
+            return Err(DropReason::ServerId);
+        }
+        let kind = msg
+            .options
+            .iter()
+            .find_map(|o| match o {
+                OptionRepr::ReconfMsg(t) => Some(*t),
+                _ => None,
+            })
+            .ok_or(DropReason::Malformed)?;
+        if !matches!(self.phase, Phase::Bound | Phase::InfoBound) {
+            return Err(DropReason::Busy);
+        }
+        // A stateless client has nothing to renew or rebind.
+        if self.phase == Phase::InfoBound && kind != MessageType::InformationRequest {
+            return Err(DropReason::Ignored);
+        }
+        let peer = self.peer(server);
+        let key = peer.and_then(|p| p.reconf_key).ok_or(DropReason::Auth)?;
+        let rd = auth::verify_reconfigure(bytes, &key, peer.and_then(|p| p.last_rd))
+            .map_err(DropReason::from_auth)?;
+        let server = server.clone();
+        self.peer_mut(&server).last_rd = Some(rd);
+        let mut out = vec![Action::Log {
+            level: LogLevel::Notice,
+            func: "client6_recvreconfig",
+            text: format!(
+                "{}: Reconfigure from {server}: starting {kind}",
+                self.conf.ifname
+            ),
+        }];
+        // Renew and Information-request name the server (C-149); Rebind
+        // goes to any server.
+        let to = (kind != MessageType::Rebind).then_some(server);
+        self.start_exchange(now, kind, to, true, &mut out);
         Ok(out)
     }
 
@@ -996,6 +1472,7 @@ impl Client {
         ex: &Exchange,
         msg: MessageRepr,
         server: Duid,
+        key: Option<usize>,
         out: &mut Vec<Action>,
     ) -> Result<(), DropReason> {
         if self.adverts.iter().any(|a| a.server == server) {
@@ -1025,6 +1502,7 @@ impl Client {
             preference,
             offered,
             msg,
+            key,
         });
         // C-119: preference 255 at once; C-118: after the first RT any
         // usable Advertise ends the Solicit at once.
@@ -1043,8 +1521,11 @@ impl Client {
             .iter()
             .enumerate()
             .max_by_key(|(i, a)| (a.offered, a.preference, std::cmp::Reverse(*i)))
-            .map(|(_, a)| a.server.clone());
-        if let Some(server) = best {
+            .map(|(_, a)| (a.server.clone(), a.key));
+        if let Some((server, key)) = best {
+            // RFC 3315 §21.4.4.3: the key the chosen server used is the
+            // session's from now on.
+            self.session_key = key;
             self.start(now, MessageType::Request, Some(server), out);
         }
     }
@@ -1068,6 +1549,16 @@ impl Client {
             && ex.kind != MessageType::Release
         {
             return Err(DropReason::Ignored);
+        }
+        if matches!(
+            ex.kind,
+            MessageType::Solicit
+                | MessageType::Request
+                | MessageType::Renew
+                | MessageType::Rebind
+                | MessageType::InformationRequest
+        ) {
+            self.take_reconfigure_key(&server, &msg, out);
         }
         let reason = match ex.kind {
             MessageType::Solicit => Phase::Solicit,
@@ -1107,9 +1598,18 @@ impl Client {
                 out.push(Action::Script(script_env(reason, &msg)));
                 return Ok(());
             }
+            MessageType::InformationRequest if !self.conf.information_only => {
+                // A bound client asked by Reconfigure for new information:
+                // the bindings and their timers go on (C-149).
+                self.rebound(now);
+                out.push(Action::Script(script_env(reason, &msg)));
+                return Ok(());
+            }
             MessageType::InformationRequest => {
                 self.ex = None;
                 self.phase = Phase::InfoBound;
+                // The server a Reconfigure must come from (RFC 8415 §18.2.11).
+                self.server = Some(server);
                 // C-145: option 32 below 600 → 600; absent → 86400.
                 let refresh = msg.options.iter().find_map(|o| match o {
                     OptionRepr::InformationRefreshTime(v) => Some(*v),

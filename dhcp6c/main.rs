@@ -18,7 +18,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use libdhcp6::config::fs::{check_file, Daemon, FsLoader, DEFAULT_CLIENT_CONF};
-use libdhcp6::config::{load_client, ClientConfig, Ifid, RequestItem};
+use libdhcp6::config::{load_client, AuthProtocol, ClientConfig, Ifid, RequestItem};
 use libdhcp6::sys::daemon::{daemonize, PidFile};
 use libdhcp6::sys::duid_file;
 use libdhcp6::sys::log::{self, level_from_flags};
@@ -30,7 +30,9 @@ use libdhcp6::sys::signal::{self, Caught};
 use libdhcp6::wire::{ALL_DHCP_RELAY_AGENTS_AND_SERVERS, CLIENT_PORT, SERVER_PORT};
 use libdhcp6::{log_debug, log_err, log_info, log_notice, Duid, OptionCode};
 
-use crate::event::{Action, Client, IaConf, IaKind, IfConfig, PrefixIf};
+use crate::event::{
+    Action, Client, DelayedKey, Delivery, IaConf, IaKind, IfConfig, LogLevel, PrefixIf,
+};
 use crate::ia::eui64_ifid;
 
 /// WIDE's default PID file.
@@ -335,9 +337,36 @@ fn if_config(
             information_only: ci.information_only,
             renew_missing_ia: ci.renew_missing_ia,
             unreachable_route: opts.unreachable,
+            reconfigure_accept: ci.reconfigure_accept,
+            delayed_auth: delayed_keys(cfg, ci.authentication.as_deref()),
+            unix_start: Duration::ZERO,
         },
         ci.script.clone(),
     ))
+}
+
+/// The keys of `send authentication NAME` (kame-compat §2.4.4, §2.4.5):
+/// every `keyinfo`, in file order, the server choosing by realm and key
+/// ID; expiry dates resolved against the time the file was read.
+fn delayed_keys(cfg: &ClientConfig, auth: Option<&str>) -> Option<Vec<DelayedKey>> {
+    let a = cfg.auths.iter().find(|a| Some(a.name.as_str()) == auth)?;
+    // The configuration check lets only `protocol delayed` into a client.
+    if a.protocol != AuthProtocol::Delayed {
+        return None;
+    }
+    let loaded = unix_now();
+    Some(
+        cfg.keys
+            .iter()
+            .map(|k| DelayedKey {
+                name: k.name.clone(),
+                realm: k.realm.as_bytes().to_vec(),
+                key_id: k.keyid,
+                secret: k.secret.clone(),
+                expires: k.expire.resolve(loaded),
+            })
+            .collect(),
+    )
 }
 
 fn load_config(opts: &Opts) -> Result<ClientConfig, String> {
@@ -422,7 +451,10 @@ fn build_clients(
     let mut out = Vec::new();
     for name in &opts.interfaces {
         let ifindex = if_nametoindex(name).map_err(|e| e.to_string())?;
-        let (conf, script) = if_config(cfg, name, opts, &mut rng)?;
+        let (mut conf, script) = if_config(cfg, name, opts, &mut rng)?;
+        conf.unix_start = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
         out.push(Iface {
             ifindex,
             script,
@@ -609,6 +641,16 @@ fn perform(s: &mut State, i: usize, actions: Vec<Action>) -> Option<Vec<String>>
             }
             Action::Info(lines) => info = Some(lines),
             Action::Warn(text) => log_err!("update_prefix", "{text}"),
+            Action::Log {
+                level: LogLevel::Info,
+                func,
+                text,
+            } => log_info!(func, "{text}"),
+            Action::Log {
+                level: LogLevel::Notice,
+                func,
+                text,
+            } => log_notice!(func, "{text}"),
         }
     }
     info
@@ -749,31 +791,38 @@ fn client6_recv(s: &mut State) -> Option<Vec<String>> {
             continue;
         };
         let now = Instant::now();
+        // A Reconfigure counts only if it was unicast to us (C-148); a
+        // datagram whose destination the kernel did not report is not.
+        let delivery = if meta.dst.is_multicast() || meta.dst.is_unspecified() {
+            Delivery::Multicast
+        } else {
+            Delivery::Unicast
+        };
         let res = match s.ifaces.get_mut(i) {
-            Some(f) => f.client.receive(now, pkt),
+            Some(f) => f.client.receive_on(now, pkt, delivery),
             None => continue,
         };
+        let kind = pkt
+            .first()
+            .copied()
+            .map(libdhcp6::MessageType::from)
+            .map(|k| k.to_string())
+            .unwrap_or_default();
         match res {
             Ok(acts) => {
-                log_debug!(
-                    "client6_recv",
-                    "receive {} from {}",
-                    pkt.first()
-                        .copied()
-                        .map(libdhcp6::MessageType::from)
-                        .map(|k| k.to_string())
-                        .unwrap_or_default(),
-                    meta.src
-                );
+                log_debug!("client6_recv", "receive {kind} from {}", meta.src);
                 if let Some(l) = perform(s, i, acts) {
                     info = Some(l);
                 }
             }
             Err(why) => {
+                // One line per dropped datagram, rejected Reconfigures
+                // included, with what it was and where it was sent.
                 log_info!(
                     "client6_recv",
-                    "dropped a message from {}: {}",
+                    "dropped a message from {} ({kind} to {}): {}",
                     meta.src,
+                    meta.dst,
                     why.name()
                 );
                 log_debug!(

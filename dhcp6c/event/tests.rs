@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use libdhcp6::codes::{MessageType, OptionCode, Status};
 use libdhcp6::duid::Duid;
-use libdhcp6::wire::{DomainName, IaAddr, IaNa, IaPrefix, MessageRepr, OptionRepr, StatusCode};
+use libdhcp6::wire::{
+    Auth, DomainName, IaAddr, IaNa, IaPrefix, MessageRepr, OptionRepr, StatusCode,
+};
 
 use super::*;
 
@@ -54,6 +56,9 @@ fn conf() -> IfConfig {
         information_only: false,
         renew_missing_ia: false,
         unreachable_route: true,
+        reconfigure_accept: false,
+        delayed_auth: None,
+        unix_start: Duration::ZERO,
     }
 }
 
@@ -1655,4 +1660,919 @@ fn c142_link_change_with_prefix_rebinds() {
     assert!(now - d <= Duration::from_secs(10) + ms(1));
     assert_eq!(cl.phase(), Phase::Bound);
     assert_eq!(cl.bindings().len(), 2);
+}
+
+// ---- Reconfigure (RFC 8415 §18.2.11; C-148, C-149, C-150, C-172 … C-174) ----
+
+/// A Reply from s1 to us.
+fn s1_reply(xid: u32, options: Vec<OptionRepr>) -> Vec<u8> {
+    msg(MessageType::Reply, xid, Some(s1()), Some(me()), options)
+}
+
+/// The reconfigure key s1 hands out in its Reply.
+const RKEY: [u8; 16] = [0x3c; 16];
+
+fn reconf_conf() -> IfConfig {
+    IfConfig {
+        reconfigure_accept: true,
+        ..conf()
+    }
+}
+
+/// Solicit → Advertise (pref 255) → Request → Reply carrying `reply_extra`
+/// besides the leases: a bound client.
+fn bound_with(c: IfConfig, reply_extra: Vec<OptionRepr>) -> (Client, Instant) {
+    let (mut cl, t, sol) = soliciting(c);
+    let mut adv = both();
+    adv.push(OptionRepr::Preference(255));
+    let req = one(&cl
+        .receive(
+            t,
+            &msg(
+                MessageType::Advertise,
+                sol.transaction_id,
+                Some(s1()),
+                Some(me()),
+                adv,
+            ),
+        )
+        .unwrap());
+    let mut rep = bound_reply();
+    rep.extend(reply_extra);
+    cl.receive(t, &s1_reply(req.transaction_id, rep)).unwrap();
+    assert_eq!(cl.phase(), Phase::Bound);
+    (cl, t)
+}
+
+/// A client bound to s1 that holds s1's reconfigure key, given with replay
+/// value 100.
+fn bound_reconf() -> (Client, Instant) {
+    bound_with(
+        reconf_conf(),
+        vec![OptionRepr::Auth(Auth::reconfigure_key(RKEY, 100))],
+    )
+}
+
+/// A Reconfigure from `server` to `client` signed with `key`.
+fn reconfigure(kind: MessageType, rd: u64, key: &[u8; 16], server: Duid, client: Duid) -> Vec<u8> {
+    let mut buf = [0u8; 512];
+    let n = libdhcp6::auth::build_reconfigure(&mut buf, &server, &client, kind, rd, key).unwrap();
+    buf[..n].to_vec()
+}
+
+/// A valid Reconfigure from s1.
+fn rc(kind: MessageType, rd: u64) -> Vec<u8> {
+    reconfigure(kind, rd, &RKEY, s1(), me())
+}
+
+/// `m` changed, then signed again with `key`.
+fn resigned(m: MessageRepr, key: &[u8]) -> Vec<u8> {
+    let mut b = m.to_vec().unwrap();
+    libdhcp6::auth::sign_in_place(key, &mut b).unwrap();
+    b
+}
+
+fn dropped(cl: &Client, why: DropReason) -> u64 {
+    let i = DropReason::ALL.iter().position(|d| *d == why).unwrap();
+    cl.counters.dropped[i]
+}
+
+/// Reconfigure Accept goes in Solicit, Request, Renew, Rebind and
+/// Information-request when configured, never in Release, Decline or
+/// Confirm, and nowhere without `send reconfigure-accept`.
+#[test]
+fn reconfigure_accept_option_where_configured() {
+    let has = |m: &MessageRepr| m.option(OptionCode::ReconfAccept).is_some();
+    let (_, _, sol) = soliciting(reconf_conf());
+    assert!(has(&sol));
+    let (_, _, sol) = soliciting(conf());
+    assert!(!has(&sol));
+    let (mut cl, t) = bound_reconf();
+    let renew = one(&cl.timeout(t + Duration::from_secs(10)));
+    assert_eq!(renew.msg_type, MessageType::Renew);
+    assert!(has(&renew));
+    let rebind = one(&cl.timeout(t + Duration::from_secs(16)));
+    assert_eq!(rebind.msg_type, MessageType::Rebind);
+    assert!(has(&rebind));
+    let rel = one(&cl.release(t + Duration::from_secs(17)));
+    assert_eq!(rel.msg_type, MessageType::Release);
+    assert!(!has(&rel));
+    let (mut cl, t) = bound_reconf();
+    let dec = one(&cl.dad_failed(t, a("2001:db8:1::100")));
+    assert_eq!(dec.msg_type, MessageType::Decline);
+    assert!(!has(&dec));
+    let mut c = reconf_conf();
+    c.information_only = true;
+    c.ias.clear();
+    let (_, _, inf) = soliciting(c);
+    assert_eq!(inf.msg_type, MessageType::InformationRequest);
+    assert!(has(&inf));
+}
+
+/// C-148, C-173: a Reconfigure is dropped when it was multicast, lacks a
+/// valid RKAP digest (bad MAC, any changed byte, wrong key, other layout,
+/// two Authentication options, none), names another client or another
+/// server, or asks for an invalid message type; none of them changes
+/// anything, and each is counted under its reason.
+#[test]
+fn c148_c173_bad_reconfigures_dropped() {
+    let (mut cl, t) = bound_reconf();
+    let bindings = cl.bindings().to_vec();
+    // Each unique replay value above 100, so only the flaw can refuse it.
+    let good = |rd: u64| rc(MessageType::Renew, rd);
+    let edited = |rd: u64, edit: &dyn Fn(&mut MessageRepr)| {
+        let mut m = MessageRepr::from_bytes(&good(rd)).unwrap();
+        edit(&mut m);
+        m
+    };
+    let flipped = |rd: u64, at: &dyn Fn(usize, usize) -> usize| {
+        let mut b = good(rd);
+        let off = libdhcp6::auth::mac_offset(&b).unwrap();
+        let i = at(off, b.len());
+        b[i] ^= 0x40;
+        b
+    };
+    use Delivery::{Multicast, Unicast};
+    let cases: Vec<(&str, Vec<u8>, Delivery, DropReason)> = vec![
+        ("multicast", good(201), Multicast, DropReason::Multicast),
+        // Any changed octet breaks the digest, the digest's own included.
+        (
+            "replay field",
+            flipped(202, &|off, _| off - 9),
+            Unicast,
+            DropReason::Auth,
+        ),
+        (
+            "type octet",
+            flipped(203, &|off, _| off - 1),
+            Unicast,
+            DropReason::Auth,
+        ),
+        (
+            "digest start",
+            flipped(204, &|off, _| off),
+            Unicast,
+            DropReason::Auth,
+        ),
+        (
+            "digest end",
+            flipped(205, &|_, len| len - 1),
+            Unicast,
+            DropReason::Auth,
+        ),
+        (
+            "other key",
+            reconfigure(MessageType::Renew, 206, &[0x3d; 16], s1(), me()),
+            Unicast,
+            DropReason::Auth,
+        ),
+        (
+            "delayed auth",
+            resigned(
+                edited(207, &|m| {
+                    *m.options.last_mut().unwrap() = OptionRepr::Auth(Auth::delayed(b"r", 1, 207))
+                }),
+                &RKEY,
+            ),
+            Unicast,
+            DropReason::Auth,
+        ),
+        (
+            "two auth options",
+            edited(208, &|m| m.options.push(m.options[3].clone()))
+                .to_vec()
+                .unwrap(),
+            Unicast,
+            DropReason::Auth,
+        ),
+        (
+            "no auth option",
+            edited(209, &|m| drop(m.options.pop())).to_vec().unwrap(),
+            Unicast,
+            DropReason::Auth,
+        ),
+        (
+            "foreign client",
+            reconfigure(MessageType::Renew, 210, &RKEY, s1(), s2()),
+            Unicast,
+            DropReason::ClientId,
+        ),
+        (
+            "other server",
+            reconfigure(MessageType::Renew, 211, &RKEY, s2(), me()),
+            Unicast,
+            DropReason::ServerId,
+        ),
+        (
+            "no server ID",
+            resigned(edited(212, &|m| drop(m.options.remove(0))), &RKEY),
+            Unicast,
+            DropReason::ServerId,
+        ),
+        (
+            "no client ID",
+            resigned(edited(213, &|m| drop(m.options.remove(1))), &RKEY),
+            Unicast,
+            DropReason::ClientId,
+        ),
+        (
+            "msg-type 7",
+            resigned(
+                edited(214, &|m| {
+                    m.options[2] = OptionRepr::ReconfMsg(MessageType::from(7))
+                }),
+                &RKEY,
+            ),
+            Unicast,
+            DropReason::Malformed,
+        ),
+        (
+            "no Reconfigure Message",
+            resigned(edited(215, &|m| drop(m.options.remove(2))), &RKEY),
+            Unicast,
+            DropReason::Malformed,
+        ),
+    ];
+    for (what, bytes, d, want) in &cases {
+        assert_eq!(cl.receive_on(t, bytes, *d), Err(*want), "{what}");
+    }
+    assert_eq!(cl.phase(), Phase::Bound);
+    assert_eq!(cl.bindings(), &bindings[..]);
+    assert_eq!(cl.counters.sent, 2, "Solicit and Request only");
+    assert_eq!(dropped(&cl, DropReason::Multicast), 1);
+    assert_eq!(dropped(&cl, DropReason::Auth), 8);
+    assert_eq!(dropped(&cl, DropReason::ClientId), 2);
+    assert_eq!(dropped(&cl, DropReason::ServerId), 2);
+    assert_eq!(dropped(&cl, DropReason::Malformed), 2);
+    // None of them used up a replay value: a genuine one with the
+    // smallest value still works.
+    let renew = one(&cl.receive(t, &rc(MessageType::Renew, 101)).unwrap());
+    assert_eq!(renew.msg_type, MessageType::Renew);
+
+    // Without `send reconfigure-accept` a Reconfigure is not for us at all.
+    let (mut cl, t) = bound_with(
+        conf(),
+        vec![OptionRepr::Auth(Auth::reconfigure_key(RKEY, 100))],
+    );
+    assert_eq!(
+        cl.receive(t, &rc(MessageType::Renew, 101)),
+        Err(DropReason::WrongType)
+    );
+    // With it but no key from the server, nothing can be authenticated.
+    let (mut cl, t) = bound_with(reconf_conf(), vec![]);
+    assert_eq!(
+        cl.receive(t, &rc(MessageType::Renew, 101)),
+        Err(DropReason::Auth)
+    );
+}
+
+/// C-149: Reconfigure 5 → Renew with Server ID, 6 → Rebind without, 11 →
+/// Information-request with the Reconfigure's Server ID; the answer keeps
+/// the bindings (the Information-request's Reply changes only the
+/// information) and the client is Bound again.
+#[test]
+fn c149_reconfigure_triggers_the_exchange_asked_for() {
+    for (kind, server_id) in [
+        (MessageType::Renew, true),
+        (MessageType::Rebind, false),
+        (MessageType::InformationRequest, true),
+    ] {
+        let (mut cl, t) = bound_reconf();
+        let held = cl.bindings().to_vec();
+        let now = t + Duration::from_secs(3);
+        let acts = cl.receive(now, &rc(kind, 101)).unwrap();
+        assert!(acts.iter().any(|x| matches!(
+            x,
+            Action::Log { level: LogLevel::Notice, text, .. } if text.contains("Reconfigure from")
+        )));
+        let m = one(&acts);
+        assert_eq!(m.msg_type, kind);
+        assert_eq!(m.server_id().is_some(), server_id, "{kind}");
+        if server_id {
+            assert_eq!(m.server_id(), Some(&s1()));
+        }
+        assert_eq!(m.client_id(), Some(&me()));
+        assert!(m.option(OptionCode::ReconfAccept).is_some());
+        assert_eq!(elapsed(&m), 0);
+        // Treated like T1: Renew and Rebind carry the IAs held.
+        assert_eq!(
+            m.option(OptionCode::IaNa).is_some(),
+            kind != MessageType::InformationRequest
+        );
+        if kind == MessageType::InformationRequest {
+            assert!(oro(&m).contains(&OptionCode::InformationRefreshTime));
+        }
+        let reply = match kind {
+            MessageType::InformationRequest => vec![OptionRepr::Addresses {
+                code: OptionCode::DnsServers,
+                addrs: vec![a("2001:db8::5353")],
+            }],
+            _ => bound_reply(),
+        };
+        let acts = cl.receive(now, &s1_reply(m.transaction_id, reply)).unwrap();
+        assert_eq!(cl.phase(), Phase::Bound, "{kind}");
+        assert!(!acts
+            .iter()
+            .any(|x| matches!(x, Action::DelAddress { .. } | Action::DelUnreachable(..))));
+        assert!(acts.iter().any(
+            |x| matches!(x, Action::Script(e) if e.iter().any(|(_, v)| v.contains("2001:db8::")))
+        ));
+        let addrs = |b: &[Binding]| {
+            b.iter()
+                .flat_map(|b| b.leases.iter().map(|l| l.addr))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(addrs(cl.bindings()), addrs(&held), "{kind}");
+        // The binding's own timers go on: the next event is a Renew.
+        let d = cl.next_deadline().unwrap();
+        assert!(d > now);
+        assert_eq!(one(&cl.timeout(d)).msg_type, MessageType::Renew);
+    }
+}
+
+/// C-150: while the exchange a Reconfigure started runs, further
+/// Reconfigures are dropped unchecked (their replay values stay unused);
+/// the exchange goes on with the same transaction-id, and once it is over
+/// a new Reconfigure is taken again.
+#[test]
+fn c150_second_reconfigure_during_exchange_ignored() {
+    let (mut cl, t) = bound_reconf();
+    let renew = one(&cl.receive(t, &rc(MessageType::Renew, 101)).unwrap());
+    assert_eq!(cl.phase(), Phase::Renew);
+    for kind in [
+        MessageType::Rebind,
+        MessageType::InformationRequest,
+        MessageType::Renew,
+    ] {
+        assert_eq!(
+            cl.receive(t + ms(300), &rc(kind, 102)),
+            Err(DropReason::Busy)
+        );
+    }
+    assert_eq!(dropped(&cl, DropReason::Busy), 3);
+    let d = cl.next_deadline().unwrap();
+    let again = one(&cl.timeout(d));
+    assert_eq!(again.msg_type, MessageType::Renew);
+    assert_eq!(again.transaction_id, renew.transaction_id);
+    cl.receive(d, &s1_reply(renew.transaction_id, bound_reply()))
+        .unwrap();
+    assert_eq!(cl.phase(), Phase::Bound);
+    // 102 was never consumed by the dropped ones.
+    let rebind = one(&cl.receive(d, &rc(MessageType::Rebind, 102)).unwrap());
+    assert_eq!(rebind.msg_type, MessageType::Rebind);
+}
+
+/// C-174: the replay value of the Reply that brought the key is the first
+/// one recorded; a Reconfigure must exceed the last value accepted from
+/// that server, so the same Reconfigure works once.
+#[test]
+fn c174_reconfigure_replay_values() {
+    let (mut cl, t) = bound_reconf();
+    for rd in [0, 50, 100] {
+        assert_eq!(
+            cl.receive(t, &rc(MessageType::Renew, rd)),
+            Err(DropReason::Replay)
+        );
+    }
+    let first = rc(MessageType::Renew, 101);
+    let renew = one(&cl.receive(t, &first).unwrap());
+    cl.receive(t, &s1_reply(renew.transaction_id, bound_reply()))
+        .unwrap();
+    assert_eq!(cl.receive(t, &first), Err(DropReason::Replay));
+    assert_eq!(dropped(&cl, DropReason::Replay), 4);
+    // A key in a later Reply with an old replay value is a replayed Reply:
+    // the key it carries is not taken.
+    let renew = one(&cl.timeout(t + Duration::from_secs(10)));
+    let acts = cl
+        .receive(
+            t + Duration::from_secs(10),
+            &msg(
+                MessageType::Reply,
+                renew.transaction_id,
+                Some(s1()),
+                Some(me()),
+                [
+                    bound_reply(),
+                    vec![OptionRepr::Auth(Auth::reconfigure_key([9; 16], 101))],
+                ]
+                .concat(),
+            ),
+        )
+        .unwrap();
+    assert!(acts.iter().any(
+        |x| matches!(x, Action::Log { text, .. } if text.contains("reconfigure key") && text.contains("ignored"))
+    ));
+    assert_eq!(
+        cl.receive(
+            t,
+            &reconfigure(MessageType::Renew, 300, &[9; 16], s1(), me())
+        ),
+        Err(DropReason::Auth)
+    );
+    assert!(cl.receive(t, &rc(MessageType::Renew, 300)).is_ok());
+}
+
+/// A new key in a later Reply (with a higher replay value) replaces the
+/// old one; the Reconfigure is checked against the binding server's key.
+#[test]
+fn reconfigure_key_replaced_by_later_reply() {
+    let (mut cl, t) = bound_reconf();
+    let now = t + Duration::from_secs(10);
+    let renew = one(&cl.timeout(now));
+    cl.receive(
+        now,
+        &msg(
+            MessageType::Reply,
+            renew.transaction_id,
+            Some(s1()),
+            Some(me()),
+            [
+                bound_reply(),
+                vec![OptionRepr::Auth(Auth::reconfigure_key([0x77; 16], 150))],
+            ]
+            .concat(),
+        ),
+    )
+    .unwrap();
+    assert_eq!(
+        cl.receive(now, &rc(MessageType::Renew, 151)),
+        Err(DropReason::Auth)
+    );
+    let ok = reconfigure(MessageType::Renew, 151, &[0x77; 16], s1(), me());
+    assert_eq!(
+        one(&cl.receive(now, &ok).unwrap()).msg_type,
+        MessageType::Renew
+    );
+}
+
+/// A Rebind a Reconfigure started that nobody answers ends at the
+/// binding's T1 without giving anything up; the Reconfigure is simply
+/// dropped and the usual Renew follows (RFC 8415 §18.2.11). Same for an
+/// unanswered Information-request.
+#[test]
+fn reconfigure_exchange_running_out_keeps_leases() {
+    for kind in [MessageType::Rebind, MessageType::InformationRequest] {
+        let (mut cl, t) = bound_reconf();
+        let start = t + Duration::from_secs(2);
+        assert_eq!(
+            one(&cl.receive(start, &rc(kind, 101)).unwrap()).msg_type,
+            kind
+        );
+        let mut all = Vec::new();
+        while cl.phase() != Phase::Bound {
+            let now = cl.next_deadline().unwrap();
+            assert!(now <= t + Duration::from_secs(10), "{kind} ran past T1");
+            all.extend(cl.timeout(now));
+        }
+        assert!(!all
+            .iter()
+            .any(|x| matches!(x, Action::DelAddress { .. } | Action::DelUnreachable(..))));
+        assert_eq!(cl.bindings().len(), 2);
+        let d = cl.next_deadline().unwrap();
+        assert_eq!(d, t + Duration::from_secs(10), "{kind}");
+        let renew = one(&cl.timeout(d));
+        assert_eq!(renew.msg_type, MessageType::Renew);
+        assert_eq!(renew.server_id(), Some(&s1()));
+    }
+}
+
+/// A stateless client (information-only) takes its key from the Reply to
+/// Information-request and answers Reconfigure 11 with an
+/// Information-request naming the server (C-149); Renew and Rebind make
+/// no sense without bindings and are ignored.
+#[test]
+fn c149_stateless_reconfigure() {
+    let mut c = reconf_conf();
+    c.information_only = true;
+    c.ias.clear();
+    let (mut cl, t, inf) = soliciting(c);
+    cl.receive(
+        t,
+        &s1_reply(
+            inf.transaction_id,
+            vec![OptionRepr::Auth(Auth::reconfigure_key(RKEY, 7))],
+        ),
+    )
+    .unwrap();
+    assert_eq!(cl.phase(), Phase::InfoBound);
+    assert_eq!(
+        cl.receive(t, &rc(MessageType::Renew, 8)),
+        Err(DropReason::Ignored)
+    );
+    let m = one(&cl
+        .receive(t, &rc(MessageType::InformationRequest, 9))
+        .unwrap());
+    assert_eq!(m.msg_type, MessageType::InformationRequest);
+    assert_eq!(m.server_id(), Some(&s1()));
+    assert_eq!(
+        cl.receive(t, &rc(MessageType::InformationRequest, 10)),
+        Err(DropReason::Busy)
+    );
+    cl.receive(t, &s1_reply(m.transaction_id, vec![])).unwrap();
+    assert_eq!(cl.phase(), Phase::InfoBound);
+}
+
+// ---- delayed authentication (RFC 3315 §21.4, kame-compat §6; C-177, C-178) ----
+
+const REALM: &[u8] = b"example.org";
+const SECRET_A: &[u8] = b"secret of key a!";
+const SECRET_B: &[u8] = b"key b: 0123456789";
+/// 2026-01-01T00:00:00Z.
+const UNIX: u64 = 1_767_225_600;
+
+fn keys() -> Vec<DelayedKey> {
+    vec![
+        DelayedKey {
+            name: "a".into(),
+            realm: REALM.to_vec(),
+            key_id: 1,
+            secret: SECRET_A.to_vec(),
+            expires: None,
+        },
+        DelayedKey {
+            name: "b".into(),
+            realm: REALM.to_vec(),
+            key_id: 2,
+            secret: SECRET_B.to_vec(),
+            expires: Some(UNIX + 3600),
+        },
+    ]
+}
+
+fn auth_conf() -> IfConfig {
+    IfConfig {
+        delayed_auth: Some(keys()),
+        unix_start: Duration::from_secs(UNIX),
+        ..conf()
+    }
+}
+
+/// A server message with delayed authentication by key `key_id` of
+/// `realm`, signed with `secret`.
+#[allow(clippy::too_many_arguments)]
+fn signed(
+    kind: MessageType,
+    xid: u32,
+    server: Duid,
+    extra: Vec<OptionRepr>,
+    realm: &[u8],
+    key_id: u32,
+    secret: &[u8],
+    rd: u64,
+) -> Vec<u8> {
+    let mut opts = extra;
+    opts.push(OptionRepr::Auth(Auth::delayed(realm, key_id, rd)));
+    let mut b = msg(kind, xid, Some(server), Some(me()), opts);
+    libdhcp6::auth::sign_in_place(secret, &mut b).unwrap();
+    b
+}
+
+/// The delayed-auth option of a message we sent, checked against `secret`.
+fn our_auth(bytes: &[u8], secret: &[u8]) -> libdhcp6::auth::DelayedClaim {
+    let m = MessageRepr::from_bytes(bytes).unwrap();
+    assert_eq!(
+        m.options.last().map(|o| o.code()),
+        Some(OptionCode::Auth),
+        "WIDE puts Authentication last"
+    );
+    let claim = libdhcp6::auth::delayed_claim(bytes).unwrap();
+    claim.verify(bytes, secret, None).unwrap();
+    claim
+}
+
+fn sent_bytes(acts: &[Action]) -> Vec<Vec<u8>> {
+    acts.iter()
+        .filter_map(|x| match x {
+            Action::Send(b) => Some(b.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Solicit → Advertise (pref 255) and Reply signed with key `key_id` of
+/// REALM (replay values 3 and 4): a bound client and its Request's bytes.
+fn bound_auth(c: IfConfig, key_id: u32, secret: &[u8]) -> (Client, Instant, Vec<u8>) {
+    let (mut cl, t, sol) = soliciting(c);
+    let mut adv = both();
+    adv.push(OptionRepr::Preference(255));
+    let x = sol.transaction_id;
+    let advert = signed(
+        MessageType::Advertise,
+        x,
+        s1(),
+        adv,
+        REALM,
+        key_id,
+        secret,
+        3,
+    );
+    let req = sent_bytes(&cl.receive(t, &advert).unwrap()).remove(0);
+    let rx = MessageRepr::from_bytes(&req).unwrap().transaction_id;
+    let reply = signed(
+        MessageType::Reply,
+        rx,
+        s1(),
+        bound_reply(),
+        REALM,
+        key_id,
+        secret,
+        4,
+    );
+    cl.receive(t, &reply).unwrap();
+    assert_eq!(cl.phase(), Phase::Bound);
+    (cl, t, req)
+}
+
+/// C-177: the Solicit announces delayed authentication: protocol 2,
+/// HMAC-MD5, RDM 0, replay value 0, option-len 11, last.
+#[test]
+fn c177_solicit_announces_delayed_auth() {
+    let (_, _, sol) = soliciting(auth_conf());
+    assert_eq!(
+        sol.options.last(),
+        Some(&OptionRepr::Auth(Auth::delayed_announce()))
+    );
+    let bytes = sol.to_vec().unwrap();
+    assert_eq!(
+        &bytes[bytes.len() - 15..],
+        &[0, 11, 0, 11, 2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    );
+    let (_, _, plain) = soliciting(conf());
+    assert!(plain.option(OptionCode::Auth).is_none());
+}
+
+/// kame-compat §6.3 on an interface with authentication: unauthenticated
+/// Advertises, a wrong MAC, an unknown key, an RKAP option are dropped; an
+/// authenticated Advertise chooses the session key, and Request, Renew,
+/// Rebind and Release carry realm, key ID, a growing replay value and the
+/// MAC of the final message; Replies must use the session key, carry a
+/// valid MAC and a replay value above the last one from that server.
+#[test]
+fn delayed_auth_client_rules() {
+    let (mut cl, t, sol) = soliciting(auth_conf());
+    let x = sol.transaction_id;
+    let mut adv = both();
+    adv.push(OptionRepr::Preference(255));
+    assert_eq!(
+        cl.receive(
+            t,
+            &msg(
+                MessageType::Advertise,
+                x,
+                Some(s1()),
+                Some(me()),
+                adv.clone()
+            )
+        ),
+        Err(DropReason::Auth),
+        "unauthenticated"
+    );
+    let sign = |kind, x, extra: Vec<OptionRepr>, id, secret: &[u8], rd| {
+        signed(kind, x, s1(), extra, REALM, id, secret, rd)
+    };
+    let adv_by =
+        |id, secret: &[u8], rd| sign(MessageType::Advertise, x, adv.clone(), id, secret, rd);
+    assert_eq!(
+        cl.receive(t, &adv_by(2, SECRET_A, 10)),
+        Err(DropReason::Auth),
+        "bad MAC"
+    );
+    assert_eq!(
+        cl.receive(t, &adv_by(9, SECRET_B, 10)),
+        Err(DropReason::Auth),
+        "unknown key"
+    );
+    assert_eq!(
+        cl.receive(
+            t,
+            &signed(
+                MessageType::Advertise,
+                x,
+                s1(),
+                adv.clone(),
+                b"other",
+                2,
+                SECRET_B,
+                10
+            )
+        ),
+        Err(DropReason::Auth),
+        "other realm"
+    );
+    let mut rkap = msg(
+        MessageType::Advertise,
+        x,
+        Some(s1()),
+        Some(me()),
+        [
+            adv.clone(),
+            vec![OptionRepr::Auth(Auth::reconfigure_key(RKEY, 1))],
+        ]
+        .concat(),
+    );
+    assert_eq!(cl.receive(t, &rkap), Err(DropReason::Auth), "RKAP");
+    rkap.clear();
+    assert_eq!(cl.counters.sent, 1);
+    // Key b (realm example.org, key ID 2) authenticates it.
+    let acts = cl.receive(t, &adv_by(2, SECRET_B, 10)).unwrap();
+    let req_bytes = sent_bytes(&acts).remove(0);
+    let req = MessageRepr::from_bytes(&req_bytes).unwrap();
+    assert_eq!(req.msg_type, MessageType::Request);
+    let claim = our_auth(&req_bytes, SECRET_B);
+    assert_eq!((claim.realm.as_slice(), claim.key_id), (REALM, 2));
+    // The replay value is the NTP time of the machine's wall clock.
+    let ntp = libdhcp6::auth::ntp_timestamp(Duration::from_secs(UNIX) + (t - cl.epoch));
+    assert_eq!(claim.replay, ntp);
+    let rx = req.transaction_id;
+    // Replies: the session key only, a valid MAC, a fresh replay value.
+    assert_eq!(
+        cl.receive(t, &s1_reply(rx, bound_reply())),
+        Err(DropReason::Auth)
+    );
+    assert_eq!(
+        cl.receive(
+            t,
+            &sign(MessageType::Reply, rx, bound_reply(), 1, SECRET_A, 11)
+        ),
+        Err(DropReason::Auth),
+        "key a is not this session's"
+    );
+    assert_eq!(
+        cl.receive(
+            t,
+            &sign(MessageType::Reply, rx, bound_reply(), 2, SECRET_B, 10)
+        ),
+        Err(DropReason::Replay)
+    );
+    assert_eq!(cl.phase(), Phase::Request);
+    cl.receive(
+        t,
+        &sign(MessageType::Reply, rx, bound_reply(), 2, SECRET_B, 11),
+    )
+    .unwrap();
+    assert_eq!(cl.phase(), Phase::Bound);
+    // Renew at T1 and its retransmission: signed, replay values growing.
+    let t1 = t + Duration::from_secs(10);
+    let renew = sent_bytes(&cl.timeout(t1)).remove(0);
+    let c1 = our_auth(&renew, SECRET_B);
+    assert!(c1.replay > claim.replay);
+    // Rebind at T2: a Reply from another server with the same key is
+    // fine, its first replay value taken as it comes.
+    let t2 = t + Duration::from_secs(16);
+    assert_eq!(cl.next_deadline(), Some(t2));
+    let rebind = sent_bytes(&cl.timeout(t2)).remove(0);
+    let rb = MessageRepr::from_bytes(&rebind).unwrap();
+    assert_eq!(rb.msg_type, MessageType::Rebind);
+    assert!(our_auth(&rebind, SECRET_B).replay > c1.replay);
+    cl.receive(
+        t2,
+        &signed(
+            MessageType::Reply,
+            rb.transaction_id,
+            s2(),
+            bound_reply(),
+            REALM,
+            2,
+            SECRET_B,
+            5,
+        ),
+    )
+    .unwrap();
+    assert_eq!(cl.phase(), Phase::Bound);
+    let rel = sent_bytes(&cl.release(t2)).remove(0);
+    assert_eq!(
+        MessageRepr::from_bytes(&rel).unwrap().msg_type,
+        MessageType::Release
+    );
+    our_auth(&rel, SECRET_B);
+}
+
+/// Replay values we send grow strictly even when the clock does not move:
+/// Request, Reply and a Decline all at the same instant.
+#[test]
+fn delayed_auth_replay_values_grow_at_one_instant() {
+    let (mut cl, t, req) = bound_auth(auth_conf(), 1, SECRET_A);
+    let dec = sent_bytes(&cl.dad_failed(t, a("2001:db8:1::100"))).remove(0);
+    assert_eq!(
+        MessageRepr::from_bytes(&dec).unwrap().msg_type,
+        MessageType::Decline
+    );
+    assert!(our_auth(&dec, SECRET_A).replay > our_auth(&req, SECRET_A).replay);
+}
+
+/// An expired key is neither accepted nor used: a message that would need
+/// it is not sent, which is logged once per exchange.
+#[test]
+fn delayed_auth_expired_key() {
+    let mut c = auth_conf();
+    // Key b expires an hour after the start; pretend the clock says so.
+    c.unix_start = Duration::from_secs(UNIX + 3590);
+    let (mut cl, t, _) = bound_auth(c, 2, SECRET_B);
+    // T1 is 10 s later: the key has expired by then.
+    let acts = cl.timeout(t + Duration::from_secs(10));
+    assert!(sent(&acts).is_empty());
+    assert_eq!(cl.phase(), Phase::Renew);
+    let logs = |acts: &[Action]| {
+        acts.iter()
+            .filter(|x| matches!(x, Action::Log { text, .. } if text.contains("expired")))
+            .count()
+    };
+    assert_eq!(logs(&acts), 1);
+    // T2: the Rebind exchange says it once too, not at each retransmission.
+    let acts = cl.timeout(t + Duration::from_secs(16));
+    assert_eq!(cl.phase(), Phase::Rebind);
+    assert_eq!(logs(&acts), 1);
+    let mut retransmissions = 0;
+    while cl.phase() == Phase::Rebind {
+        let d = cl.next_deadline().unwrap();
+        let acts = cl.timeout(d);
+        if cl.phase() == Phase::Rebind {
+            retransmissions += 1;
+            assert!(sent(&acts).is_empty());
+            assert_eq!(logs(&acts), 0, "logged once per exchange");
+        }
+    }
+    assert!(retransmissions >= 1);
+    assert_eq!(cl.counters.sent, 2);
+    // And a message authenticated with it is no longer accepted.
+    let mut adv = both();
+    adv.push(OptionRepr::Preference(255));
+    let (mut cl, t, sol) = soliciting(IfConfig {
+        unix_start: Duration::from_secs(UNIX + 3600),
+        ..auth_conf()
+    });
+    assert_eq!(
+        cl.receive(
+            t,
+            &signed(
+                MessageType::Advertise,
+                sol.transaction_id,
+                s1(),
+                adv,
+                REALM,
+                2,
+                SECRET_B,
+                3
+            ),
+        ),
+        Err(DropReason::Auth)
+    );
+}
+
+/// kame-compat §6.3, §9.2 item 22: an information-only interface with
+/// delayed authentication sends nothing, as WIDE; RFC 3315 §21.4.4.4 only
+/// allows a key a server chose earlier, and there is none. It says so
+/// once, clearly.
+#[test]
+fn delayed_auth_information_request_refused() {
+    let mut c = auth_conf();
+    c.information_only = true;
+    c.ias.clear();
+    let t0 = Instant::now();
+    let mut cl = Client::new(c, me(), 5, t0);
+    let mut logs = Vec::new();
+    for _ in 0..4 {
+        let d = cl.next_deadline().unwrap();
+        let acts = cl.timeout(d);
+        assert!(sent(&acts).is_empty());
+        logs.extend(acts.into_iter().filter_map(|x| match x {
+            Action::Log { text, .. } => Some(text),
+            _ => None,
+        }));
+    }
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    assert!(
+        logs[0].contains("cannot be used for Information-request"),
+        "{logs:?}"
+    );
+    assert_eq!(cl.phase(), Phase::InfoReq);
+    assert_eq!(cl.counters.sent, 0);
+}
+
+/// C-178: an interface without authentication ignores Authentication
+/// options, valid or not, and sends none.
+#[test]
+fn c178_no_authentication_ignores_auth_options() {
+    let (mut cl, t, sol) = soliciting(conf());
+    let mut adv = both();
+    adv.push(OptionRepr::Preference(255));
+    let mut bogus = signed(
+        MessageType::Advertise,
+        sol.transaction_id,
+        s1(),
+        adv,
+        REALM,
+        1,
+        SECRET_A,
+        3,
+    );
+    *bogus.last_mut().unwrap() ^= 0xff;
+    let req = one(&cl.receive(t, &bogus).unwrap());
+    assert!(req.option(OptionCode::Auth).is_none());
+    let mut reply = bound_reply();
+    reply.push(OptionRepr::Auth(Auth::reconfigure_hmac(1)));
+    cl.receive(t, &s1_reply(req.transaction_id, reply)).unwrap();
+    assert_eq!(cl.phase(), Phase::Bound);
+    let renew = one(&cl.timeout(t + Duration::from_secs(10)));
+    assert!(renew.option(OptionCode::Auth).is_none());
 }

@@ -10,7 +10,9 @@
 
 #![allow(dead_code)] // each test file uses a different part of the harness
 
+pub mod pcap;
 pub mod peers;
+pub mod scripted;
 
 use std::ffi::OsStr;
 use std::fs::File;

@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv6Addr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use common::pcap::udp6;
 use common::peers::Scratch;
 use common::{require_program, require_root, run, veth, Daemon, Netns};
 use libdhcp6::codes::MessageType;
@@ -52,31 +53,8 @@ impl XorShift {
 /// they grant. A record cut short at the end (tcpdump still writing) is ignored.
 fn captured_leases(pcap: &[u8]) -> Vec<(u64, Lease)> {
     let mut out = Vec::new();
-    if pcap.len() < 24 {
-        return out;
-    }
-    let le = |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-    let nanos = match le(&pcap[0..4]) {
-        0xa1b2_c3d4 => false,
-        0xa1b2_3c4d => true,
-        m => panic!("pcap magic {m:#x}: expected little-endian pcap"),
-    };
-    assert_eq!(le(&pcap[20..24]), 1, "link type Ethernet");
-    let mut pos = 24;
-    while pos + 16 <= pcap.len() {
-        let sec = u64::from(le(&pcap[pos..]));
-        let frac = u64::from(le(&pcap[pos + 4..]));
-        let caplen = le(&pcap[pos + 8..]) as usize;
-        let Some(frame) = pcap.get(pos + 16..pos + 16 + caplen) else {
-            break;
-        };
-        pos += 16 + caplen;
-        let ts = sec * 1_000_000 + if nanos { frac / 1000 } else { frac };
-        // Ethernet (14) + IPv6 (40, next header UDP) + UDP (8).
-        if frame.len() < 62 || frame[12..14] != [0x86, 0xdd] || frame[20] != 17 {
-            continue;
-        }
-        let Ok(m) = MessageRepr::from_bytes(&frame[62..]) else {
+    for d in udp6(pcap) {
+        let Ok(m) = MessageRepr::from_bytes(&d.payload) else {
             continue;
         };
         if m.msg_type != MessageType::Reply {
@@ -91,7 +69,7 @@ fn captured_leases(pcap: &[u8]) -> Vec<(u64, Lease)> {
         for o in &m.options {
             if let OptionRepr::IaNa(ia) = o {
                 for a in ia.addresses().filter(|a| a.valid_lifetime > 0) {
-                    out.push((ts, ((duid.clone(), ia.iaid), a.addr)));
+                    out.push((d.ts_us, ((duid.clone(), ia.iaid), a.addr)));
                 }
             }
         }

@@ -309,6 +309,9 @@ pub fn emit_to_vec(emit: impl FnOnce(&mut Writer<'_>) -> Result<()>) -> Result<V
     emit(&mut w)?;
     let len = w.len();
     buf.truncate(len);
+    // Without this every message built here would hold 64 KiB for as long
+    // as it is kept (a client's saved Request, a test's prepared packets).
+    buf.shrink_to_fit();
     Ok(buf)
 }
 

@@ -13,6 +13,7 @@
 
 mod pools;
 mod react;
+mod request;
 mod server;
 #[cfg(test)]
 mod tests;

@@ -218,7 +218,8 @@ fn dump_leases_lists_a_journal() {
                 preferred: 3000,
                 valid: 4000,
                 updated: now,
-            }],
+            }]
+            .into(),
         }));
         store.commit().unwrap();
     }

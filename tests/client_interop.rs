@@ -792,3 +792,52 @@ id-assoc na 2 { };
         server.log()
     );
 }
+
+/// \[debian\] `dhcp6c -P`: c0 has no interface block and runs with the
+/// named profile (IA_NA, IA_PD numbering the LAN, the script), while c1
+/// keeps its own block; both get their leases from our dhcp6s.
+#[test]
+fn profile_for_an_interface_without_a_block() {
+    let t = direct();
+    veth(&t.client, "c1", &t.server, "s1");
+    t.server.addr("s1", "2001:db8:2::1/64");
+    let server_conf = format!(
+        "{OUR_SERVER_CONF}pool p2 {{ range 2001:db8:2::100 to 2001:db8:2::1ff; }};
+interface s1 {{ address-pool p2 200 400; }};
+"
+    );
+    let server = our_dhcp6s(&t.server, &t.scratch, &server_conf, &["s0", "s1"]);
+    let (conf, script_out) = client_conf(&t);
+    let conf = conf.replace("interface c0 {", "profile wan {")
+        + "interface c1 { send ia-na 2; };\nid-assoc na 2 { };\n";
+    // As Debian's init script writes it: -Pdefault before the interfaces.
+    let client = our_dhcp6c(&t.client, &t.scratch, &conf, &["-Pwan", "c0", "c1"]);
+    let all = [&server, &client];
+    client.wait_log(
+        "c0: no interface block; profile wan",
+        Duration::from_secs(1),
+    );
+    check_configured(&t, "2001:db8:1::1", "2001:db8:1", &all);
+    // c1 runs with its block: with the profile (which sends IAs) it could
+    // not have started beside c0.
+    leased(&t, "c1", "2001:db8:2::1", &all);
+    assert!(
+        wait_until(WAIT, || std::fs::read_to_string(&script_out)
+            .is_ok_and(|s| s.contains("REASON=REQUEST"))),
+        "{}",
+        dump(&all)
+    );
+    // A reload with a file that lost the profile keeps everything running:
+    // nothing is released.
+    t.scratch.write(
+        "kame6-dhcp6c.conf",
+        "interface c1 { send ia-na 2; };\nid-assoc na 2 { };\n",
+    );
+    client.signal("HUP");
+    client.wait_log(
+        "interface c0 is not configured (no interface block, and no profile wan); keeping the running configuration",
+        Duration::from_secs(5),
+    );
+    assert_eq!(received(&counters(&server, "bindings:"), "release"), 0);
+    assert_eq!(bindings(&counters(&server, "bindings:")), Some(3));
+}

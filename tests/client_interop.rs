@@ -1,12 +1,12 @@
 //! kame6's dhcp6c against real servers in network namespaces: it gets an
 //! address and a delegated prefix from our dhcp6s, Kea's kea-dhcp6, WIDE's
 //! dhcp6s and ISC's dhcpd -6 (directly, through our dhcp6relay and through
-//! ISC's dhcrelay -6); the
-//! address is on the interface with the server's lifetimes, the LAN carries
-//! the sub-prefix address from sla-id/sla-len, an unreachable route covers
-//! the prefix, it renews at T1 and the kernel lifetimes are refreshed, the
-//! script runs with WIDE's variables, and SIGTERM releases (the server's
-//! binding is gone) and removes the addresses.
+//! ISC's dhcrelay -6); the address is on the interface with the server's
+//! lifetimes, the LAN carries the sub-prefix address from sla-id/sla-len,
+//! an unreachable route covers the prefix, it renews at T1 and the kernel
+//! lifetimes are refreshed, the script runs with WIDE's variables, and
+//! SIGTERM releases (the server's binding is gone) and removes the
+//! addresses. Also: Debian's `-P profile` for an interface without a block.
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // test code: a panic is a failure report
 

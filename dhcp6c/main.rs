@@ -18,7 +18,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use libdhcp6::config::fs::{check_file, Daemon, FsLoader, DEFAULT_CLIENT_CONF};
-use libdhcp6::config::{load_client, ClientConfig, Ifid, RequestItem};
+use libdhcp6::config::{load_client, ClientConfig, ClientInterface, Ifid, RequestItem};
 use libdhcp6::sys::daemon::{daemonize, PidFile};
 use libdhcp6::sys::duid_file;
 use libdhcp6::sys::log::{self, level_from_flags};
@@ -88,6 +88,12 @@ fn cli() -> Command {
                 .short('p')
                 .value_name("pidfile")
                 .help("PID file"),
+        )
+        .arg(
+            Arg::new("profile")
+                .short('P')
+                .value_name("profile")
+                .help("profile for interfaces without an interface block ([debian])"),
         )
         .arg(
             Arg::new("norelease")
@@ -166,6 +172,8 @@ struct Opts {
     duid_file: PathBuf,
     level: log::Level,
     interfaces: Vec<String>,
+    /// `-P`: the profile of interfaces without an `interface` block.
+    profile: Option<String>,
 }
 
 fn parse_opts(m: &ArgMatches) -> Result<Opts, String> {
@@ -199,6 +207,7 @@ fn parse_opts(m: &ArgMatches) -> Result<Opts, String> {
         ),
         level: level_from_flags(m.get_flag("debug"), m.get_flag("info")),
         interfaces,
+        profile: m.get_one::<String>("profile").cloned(),
     })
 }
 
@@ -221,14 +230,16 @@ fn seed() -> u64 {
     t ^ u64::from_ne_bytes(buf) ^ u64::from(std::process::id()).rotate_left(32)
 }
 
-/// The per-interface machine configuration from dhcp6c.conf.
+/// The per-interface machine configuration from dhcp6c.conf: `ci` is the
+/// interface's block or profile, `None` with `-i`.
 fn if_config(
     cfg: &ClientConfig,
     name: &str,
+    ci: Option<&ClientInterface>,
     opts: &Opts,
     rng: &mut u64,
 ) -> Result<(IfConfig, Option<String>), String> {
-    if opts.inforeq {
+    let Some(ci) = ci else {
         // -i: as if `interface IF { information-only; };` — no ORO, no script.
         return Ok((
             IfConfig {
@@ -238,10 +249,7 @@ fn if_config(
             },
             None,
         ));
-    }
-    let ci = cfg
-        .interface(name)
-        .ok_or_else(|| format!("interface {name} is not configured in {}", opts.config))?;
+    };
     let mut ias = Vec::new();
     for iaid in &ci.send_ia_na {
         let Some(c) = cfg.ia_nas.iter().find(|i| i.iaid == *iaid) else {
@@ -345,6 +353,13 @@ fn load_config(opts: &Opts) -> Result<ClientConfig, String> {
         return Ok(ClientConfig::default());
     }
     let staged = load_client(&opts.config, &mut FsLoader, unix_now()).map_err(|e| e.to_string())?;
+    // Every command-line interface needs its block or the -P profile:
+    // checked here, before the network is touched at start-up and before
+    // anything is released on a reload (a file without keeps the running one).
+    staged
+        .config
+        .select(&opts.interfaces, opts.profile.as_deref())
+        .map_err(|e| format!("{}: {e}", opts.config))?;
     for w in &staged.warnings {
         log_notice!("client6_init", "{w}");
     }
@@ -420,9 +435,26 @@ fn build_clients(
 ) -> Result<Vec<Iface>, String> {
     let mut rng = seed() | 1;
     let mut out = Vec::new();
-    for name in &opts.interfaces {
+    // -i reads no configuration (kame-compat §1.3).
+    let blocks = if opts.inforeq {
+        vec![None; opts.interfaces.len()]
+    } else {
+        cfg.select(&opts.interfaces, opts.profile.as_deref())
+            .map_err(|e| format!("{}: {e}", opts.config))?
+            .into_iter()
+            .map(Some)
+            .collect()
+    };
+    for (name, ci) in opts.interfaces.iter().zip(blocks) {
+        if let Some(p) = ci.filter(|c| c.name != *name) {
+            log_info!(
+                "client6_init",
+                "{name}: no interface block; profile {}",
+                p.name
+            );
+        }
         let ifindex = if_nametoindex(name).map_err(|e| e.to_string())?;
-        let (conf, script) = if_config(cfg, name, opts, &mut rng)?;
+        let (conf, script) = if_config(cfg, name, ci, opts, &mut rng)?;
         out.push(Iface {
             ifindex,
             script,
@@ -947,7 +979,19 @@ fn main() {
             .get_one::<String>("config")
             .map(String::as_str)
             .unwrap_or(DEFAULT_CLIENT_CONF);
-        let outcome = check_file(Daemon::Client, path, args.get_flag("debug"));
+        let mut outcome = check_file(Daemon::Client, path, args.get_flag("debug"));
+        if let Some(p) = args.get_one::<String>("profile").filter(|_| outcome.ok) {
+            // -t -P: the profile the command line names must exist.
+            let defined = load_client(path, &mut FsLoader, unix_now())
+                .is_ok_and(|s| s.config.profile(p).is_some());
+            if !defined {
+                // The verdict line becomes the error.
+                let ok_line = format!("{path}: configuration OK\n");
+                let rest = outcome.err.strip_suffix(&ok_line).unwrap_or(&outcome.err);
+                outcome.err = format!("{rest}{path}: profile {p} (-P) is not defined\n");
+                outcome.ok = false;
+            }
+        }
         print!("{}", outcome.out);
         eprint!("{}", outcome.err);
         exit(if outcome.ok { 0 } else { 1 });

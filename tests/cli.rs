@@ -69,6 +69,42 @@ fn client_command_line_errors() {
     );
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("interface lo is not configured"), "{err}");
+    // [debian] -P: a profile that is not defined configures nothing, and
+    // a profile with IAs cannot serve two interfaces.
+    std::fs::write(
+        &conf,
+        "profile wan { send ia-na 1; };\nid-assoc na 1 { };\ninterface eth9 { information-only; };\n",
+    )
+    .unwrap();
+    let conf = conf.to_str().unwrap();
+    let (code, err) = run(
+        c,
+        &["-f", "-c", conf, "--duid-file", duid, "-P", "lan", "lo"],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("interface lo is not configured (no interface block, and no profile lan)"),
+        "{err}"
+    );
+    let (code, err) = run(
+        c,
+        &[
+            "-f",
+            "-c",
+            conf,
+            "--duid-file",
+            duid,
+            "-Pwan",
+            "lo",
+            "eth9",
+            "lo2",
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("profile wan sends IAs and cannot serve both lo and lo2"),
+        "{err}"
+    );
     let (code, _) = run(c, &["-f"]);
     assert_ne!(code, 0);
     let _ = std::fs::remove_dir_all(&dir);

@@ -245,6 +245,8 @@ fn semantic_errors_client() {
         ("option domain-name-servers 2001:db8::1;", "dhcp6c.conf:1:1: 'option' is server-only configuration, not allowed in dhcp6c.conf"),
         ("interface eth0 { send ia-pd 1; };", "dhcp6c.conf:1:23: IA_PD (1) is not defined"),
         ("interface eth0 { send ia-na 1; };\ninterface eth1 { send ia-na 1; };\nid-assoc na 1 { };", "dhcp6c.conf:2:23: IA_NA 1 is already sent on interface eth0; an IA can belong to one interface only"),
+        ("profile wan { send ia-pd 0; };\ninterface eth0 { send ia-pd 0; };\nid-assoc pd 0 { };", "dhcp6c.conf:2:23: IA_PD 0 is already sent on profile wan; an IA can belong to one interface only"),
+        ("profile wan { send ia-pd 0; };", "dhcp6c.conf:1:20: IA_PD (0) is not defined"),
         ("interface eth0 { send authentication a; send authentication a; };\nauthentication a { protocol delayed; };", "dhcp6c.conf:1:46: interface eth0: authentication is doubly specified"),
         ("interface eth0 { send authentication a; };", "dhcp6c.conf:1:23: authentication 'a' is not defined"),
         ("interface eth0 { request rapid-commit; };", "dhcp6c.conf:1:26: only information options can be requested"),
@@ -599,4 +601,72 @@ fn other_messages() {
             "duplicated prefix-interface eth1 (ignored)"
         ]
     );
+}
+
+/// \[debian\] `dhcp6c -P NAME`: command-line interfaces without an
+/// `interface` block take the profile's declarations (kame-compat §1.3).
+#[test]
+fn profile_selection() {
+    let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    // The shape of Debian's default dhcp6c.conf: one stateless profile,
+    // which its init script names with -Pdefault for every interface.
+    let c = client(
+        "profile default {\n  information-only;\n  request domain-name-servers;\n  request domain-name;\n  script \"/etc/wide-dhcpv6/dhcp6c-script\";\n};\n",
+    )
+    .unwrap()
+    .config;
+    let sel = c
+        .select(&names(&["eth0", "eth1"]), Some("default"))
+        .unwrap();
+    assert_eq!(sel.len(), 2);
+    for p in &sel {
+        assert_eq!(p.name, "default");
+        assert!(p.information_only);
+        assert_eq!(p.request.len(), 2);
+        // Every interface runs the script (Debian's gives it to one only).
+        assert_eq!(p.script.as_deref(), Some("/etc/wide-dhcpv6/dhcp6c-script"));
+    }
+    assert_eq!(
+        c.select(&names(&["eth0"]), None).unwrap_err().to_string(),
+        "interface eth0 is not configured (no interface block, and no -P profile)"
+    );
+    assert_eq!(
+        c.select(&names(&["eth0"]), Some("wan")),
+        Err(SelectError::NoProfile {
+            interface: "eth0".into(),
+            profile: "wan".into()
+        })
+    );
+
+    // A stateful profile beside an interface block: the block wins for
+    // its interface, the profile's IAs go to one interface only.
+    let c = client(
+        "profile wan { send ia-na 1; send ia-pd 2; request domain-name-servers; };
+interface eth9 { information-only; };
+id-assoc na 1 { };
+id-assoc pd 2 { prefix-interface lan0 { sla-id 1; sla-len 8; }; };
+",
+    )
+    .unwrap()
+    .config;
+    let sel = c.select(&names(&["eth0", "eth9"]), Some("wan")).unwrap();
+    assert_eq!(sel[0].name, "wan");
+    assert_eq!(
+        (sel[0].send_ia_na.as_slice(), sel[0].send_ia_pd.as_slice()),
+        (&[1][..], &[2][..])
+    );
+    assert_eq!(sel[1].name, "eth9");
+    assert!(sel[1].information_only && sel[1].send_ia_na.is_empty());
+    // Without -P the interface block still serves its interface.
+    assert_eq!(c.select(&names(&["eth9"]), None).unwrap()[0].name, "eth9");
+    assert_eq!(
+        c.select(&names(&["eth0", "eth9", "eth1"]), Some("wan"))
+            .unwrap_err()
+            .to_string(),
+        "profile wan sends IAs and cannot serve both eth0 and eth1: an IA can belong to one interface only"
+    );
+    // The profile is printed back by `-t -D` and re-parses the same.
+    let printed = c.to_string();
+    assert!(printed.contains("profile wan {"), "{printed}");
+    assert_eq!(client(&printed).unwrap().config, c);
 }

@@ -13,7 +13,7 @@ use libdhcp6::duid::Duid;
 use libdhcp6::lease::{Binding, BindingKey, Change, IaKind, LeaseStore, Leases, Resource};
 use libdhcp6::timing::IRT_DEFAULT;
 use libdhcp6::wire::{
-    decapsulate, encapsulate_reply, DomainName, OptionRepr, RelayChain, Writer, CLIENT_PORT,
+    decapsulate_into, encapsulate_reply, DomainName, OptionRepr, RelayChain, Writer, CLIENT_PORT,
     SERVER_PORT,
 };
 
@@ -660,7 +660,8 @@ impl<S: LeaseStore> Server<S> {
             return Err(DropReason::NotServedInterface);
         }
         // process_relayforw: every level unwrapped iteratively and recorded.
-        let (chain, inner) = decapsulate(inc.pkt).map_err(|_| DropReason::Malformed)?;
+        let mut chain = RelayChain::default();
+        let inner = decapsulate_into(inc.pkt, &mut chain).map_err(|_| DropReason::Malformed)?;
         let Some(&t) = inner.first() else {
             return Err(DropReason::Malformed);
         };

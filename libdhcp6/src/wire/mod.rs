@@ -22,8 +22,8 @@ pub use message::{AnyMessage, Message, MessageRepr, DHCPV4_QUERY_UNICAST};
 pub use name::DomainName;
 pub use option::{DhcpOption, Options};
 pub use relay::{
-    decapsulate, emit_relay_header, encapsulate_reply, RelayChain, RelayLevel, RelayMessage,
-    RelayRepr, MAX_RELAY_DEPTH,
+    decapsulate, decapsulate_into, emit_relay_header, encapsulate_reply, RelayChain, RelayLevel,
+    RelayMessage, RelayRepr, MAX_RELAY_DEPTH,
 };
 pub use repr::{
     auth_protocol, Auth, AuthInfo, ClientFqdn, IaAddr, IaNa, IaPd, IaPrefix, IaTa, NtpSuboption,

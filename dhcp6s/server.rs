@@ -217,6 +217,8 @@ pub struct Server<S: LeaseStore> {
     /// Host entries by DUID (the first in file order wins, as in WIDE):
     /// an ISP's thousands of hosts cost one hash lookup per packet.
     hosts_by_duid: HashMap<Duid, usize>,
+    /// Host entries by relay-supplied identifier (kame6).
+    hosts_by_relay_id: RelayIdIndex,
     /// Encoded information options per interface and link block.
     info: InfoCache,
 }
@@ -229,6 +231,58 @@ fn index_hosts(cfg: &ServerConfig) -> HashMap<Duid, usize> {
         }
     }
     m
+}
+
+/// Host entries by the identifiers relay agents add for a client: the
+/// Client Link-Layer Address (RFC 6939), Remote-ID (RFC 4649) and
+/// Subscriber-ID (RFC 4580), each keyed by the option data it must equal.
+/// The first host in file order wins, as for DUIDs.
+#[derive(Debug)]
+struct RelayIdIndex {
+    by_code: [(OptionCode, HashMap<Vec<u8>, usize>); 3],
+}
+
+impl RelayIdIndex {
+    fn build(cfg: &ServerConfig) -> Self {
+        let mut x = Self {
+            by_code: [
+                // The order of the search: the most specific first.
+                (OptionCode::ClientLinklayerAddr, HashMap::new()),
+                (OptionCode::RemoteId, HashMap::new()),
+                (OptionCode::SubscriberId, HashMap::new()),
+            ],
+        };
+        for (i, h) in cfg.hosts.iter().enumerate() {
+            for id in &h.relay_ids {
+                if let Some((_, m)) = x.by_code.iter_mut().find(|(c, _)| *c == id.code()) {
+                    m.entry(id.data().to_vec()).or_insert(i);
+                }
+            }
+        }
+        x
+    }
+
+    fn is_empty(&self) -> bool {
+        self.by_code.iter().all(|(_, m)| m.is_empty())
+    }
+
+    /// The host a relayed client's identifiers select: the levels are
+    /// searched from the relay nearest the client outwards (that relay
+    /// knows the client's port and line), each level for a link-layer
+    /// address, then a Remote-ID, then a Subscriber-ID.
+    fn find(&self, chain: &RelayChain<'_>) -> Option<usize> {
+        if self.is_empty() {
+            return None;
+        }
+        chain.levels().iter().rev().find_map(|level| {
+            self.by_code.iter().find_map(|(code, m)| {
+                if m.is_empty() {
+                    return None;
+                }
+                level.find(*code).and_then(|data| m.get(data).copied())
+            })
+        })
+    }
 }
 
 /// Prefixes known to be on a client's link: those of a served interface or
@@ -505,9 +559,11 @@ impl<S: LeaseStore> Server<S> {
     pub fn new(cfg: Arc<ServerConfig>, duid: Duid, store: S, served: Vec<Served>) -> Self {
         let pools = Pools::build(&cfg, &store);
         let hosts_by_duid = index_hosts(&cfg);
+        let hosts_by_relay_id = RelayIdIndex::build(&cfg);
         let info = InfoCache::build(&cfg);
         Self {
             hosts_by_duid,
+            hosts_by_relay_id,
             info,
             cfg,
             duid,
@@ -525,6 +581,7 @@ impl<S: LeaseStore> Server<S> {
     pub fn reconfigure(&mut self, cfg: Arc<ServerConfig>) {
         self.pools = Pools::build(&cfg, &self.store);
         self.hosts_by_duid = index_hosts(&cfg);
+        self.hosts_by_relay_id = RelayIdIndex::build(&cfg);
         self.info = InfoCache::build(&cfg);
         self.cfg = cfg;
     }
@@ -564,9 +621,11 @@ impl<S: LeaseStore> Server<S> {
         ifindex: u32,
         client: Option<&[u8]>,
     ) -> Scoped<'c> {
+        // WIDE's rule first (the client's DUID), then what its relays say.
         let host = client
-            .and_then(|d| self.hosts_by_duid.get(d))
-            .and_then(|&i| cfg.hosts.get(i));
+            .and_then(|d| self.hosts_by_duid.get(d).copied())
+            .or_else(|| self.hosts_by_relay_id.find(chain))
+            .and_then(|i| cfg.hosts.get(i));
         let served = served.iter().find(|s| s.ifindex == ifindex);
         let iface = served.and_then(|s| {
             cfg.interfaces

@@ -1400,3 +1400,107 @@ fn answering_known_clients_allocates_nothing() {
         "{allocs} allocations for a new binding"
     );
 }
+
+/// The issue's relayed-client rule: relay options select host entries
+/// (kame6 `remote-id`, `subscriber-id`, `hardware-address`), searched from
+/// the relay nearest the client; a DUID entry still comes first (WIDE).
+#[test]
+fn relay_options_select_hosts() {
+    let conf = format!(
+        "{CONF}host by-remote {{ remote-id 3561 \"olt1:17\"; address 2001:db8:1::17 100 200; }};\n\
+         host by-sub {{ subscriber-id \"line-18\"; address 2001:db8:1::18 100 200; }};\n\
+         host by-mac {{ hardware-address 02:00:00:00:00:19; address 2001:db8:1::19 100 200; }};\n\
+         host by-duid {{ duid 00:03:00:01:02:00:00:00:00:07; address 2001:db8:1::7 100 200; }};\n"
+    );
+    let mut s = server(&conf);
+    // The first-hop relay (inner level) adds `inner`; a second relay adds
+    // `outer` options of its own.
+    let ask_via =
+        |s: &mut Server<MemStore>, c: u8, inner: Vec<OptionRepr>, outer: Vec<OptionRepr>| {
+            let m = solicit(c, vec![ia_na(1, &[])]);
+            let mut o1 = inner;
+            o1.push(OptionRepr::RelayMsg(m.to_vec().unwrap()));
+            let first = RelayRepr {
+                msg_type: MessageType::RelayForw,
+                hop_count: 0,
+                link_address: "2001:db8:1::1".parse().unwrap(),
+                peer_address: CLIENT_LL.parse().unwrap(),
+                options: o1,
+            };
+            let mut o2 = outer;
+            o2.push(OptionRepr::RelayMsg(first.to_vec().unwrap()));
+            let second = RelayRepr {
+                msg_type: MessageType::RelayForw,
+                hop_count: 1,
+                link_address: Ipv6Addr::UNSPECIFIED,
+                peer_address: "2001:db8:ff::2".parse().unwrap(),
+                options: o2,
+            }
+            .to_vec()
+            .unwrap();
+            let inc = Incoming {
+                pkt: &second,
+                src: SocketAddrV6::new("2001:db8:ff::1".parse().unwrap(), 547, 0, 0),
+                dst: "2001:db8:1::1".parse().unwrap(),
+                ifindex: IFINDEX,
+            };
+            let mut out = vec![0u8; 65535];
+            let o = s.server6_recv(&inc, 1000, &mut out).unwrap();
+            let (_, inner) = decapsulate_reply(&out[..o.len]);
+            first_addr(&MessageRepr::from_bytes(&inner).unwrap()).to_string()
+        };
+    let remote = |id: &[u8]| OptionRepr::RemoteId {
+        enterprise: 3561,
+        id: id.to_vec(),
+    };
+    assert_eq!(
+        ask_via(&mut s, 1, vec![remote(b"olt1:17")], vec![]),
+        "2001:db8:1::17"
+    );
+    assert_eq!(
+        ask_via(
+            &mut s,
+            2,
+            vec![OptionRepr::SubscriberId(b"line-18".to_vec())],
+            vec![]
+        ),
+        "2001:db8:1::18"
+    );
+    let mac = OptionRepr::ClientLinklayerAddr {
+        hw_type: 1,
+        addr: vec![2, 0, 0, 0, 0, 0x19],
+    };
+    assert_eq!(
+        ask_via(&mut s, 3, vec![mac.clone()], vec![]),
+        "2001:db8:1::19"
+    );
+    // The nearest relay's identifier wins over one added further up.
+    assert_eq!(
+        ask_via(
+            &mut s,
+            4,
+            vec![remote(b"olt1:17")],
+            vec![OptionRepr::SubscriberId(b"line-18".to_vec())]
+        ),
+        "2001:db8:1::17"
+    );
+    // Found at an outer level when the inner one has none.
+    assert_eq!(
+        ask_via(
+            &mut s,
+            5,
+            vec![],
+            vec![OptionRepr::SubscriberId(b"line-18".to_vec())]
+        ),
+        "2001:db8:1::18"
+    );
+    // A DUID entry comes first.
+    assert_eq!(ask_via(&mut s, 7, vec![mac], vec![]), "2001:db8:1::7");
+    // Another enterprise number, or no identifier: the pool.
+    let other = OptionRepr::RemoteId {
+        enterprise: 9,
+        id: b"olt1:17".to_vec(),
+    };
+    let pooled = ask_via(&mut s, 8, vec![other], vec![]);
+    assert!(pooled.starts_with("2001:db8:1::1"), "{pooled}");
+}

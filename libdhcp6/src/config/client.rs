@@ -298,6 +298,9 @@ fn interface(
                     DeclKind::Range(..) => "range",
                     DeclKind::Option(_) => "option",
                     DeclKind::LinkAddress(..) => "link-address",
+                    DeclKind::RemoteId(..) => "remote-id",
+                    DeclKind::SubscriberId(_) => "subscriber-id",
+                    DeclKind::HardwareAddress(_) => "hardware-address",
                     _ => "interface-id",
                 };
                 return Err(invalid(

@@ -366,6 +366,62 @@ fn names_may_be_keywords_where_wide_allows() {
     server_round_trip(&s.config);
 }
 
+/// kame6 host identifiers a relay supplies: Remote-ID (enterprise number
+/// and id), Subscriber-ID, the Ethernet address of RFC 6939's option.
+#[test]
+fn host_relay_identifiers() {
+    let text = r#"
+host cpe-17 {
+    remote-id 3561 "olt-1:port-17";
+    subscriber-id 73:75:62:31;
+    hardware-address 00:11:22:33:44:55;
+    prefix 2001:db8:200::/56 3600 7200;
+};
+host by-sub {
+    subscriber-id "line#9";
+    address 2001:db8:1::9 100 200;
+};
+"#;
+    let s = server(text).unwrap();
+    assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    let h = &s.config.hosts[0];
+    assert_eq!(
+        h.relay_ids,
+        [
+            RelayId::RemoteId(
+                [0, 0, 0x0d, 0xe9]
+                    .iter()
+                    .chain(b"olt-1:port-17")
+                    .copied()
+                    .collect()
+            ),
+            RelayId::SubscriberId(b"sub1".to_vec()),
+            RelayId::LinkLayer(vec![0, 1, 0, 0x11, 0x22, 0x33, 0x44, 0x55]),
+        ]
+    );
+    assert_eq!(
+        s.config.hosts[1].relay_ids,
+        [RelayId::SubscriberId(b"line#9".to_vec())]
+    );
+    server_round_trip(&s.config);
+    assert_eq!(
+        server_err("host h { hardware-address 00:11:22; };"),
+        "dhcp6s.conf:1:10: hardware-address of 3 octets (an Ethernet address has 6)"
+    );
+    assert_eq!(
+        server_err("host h { remote-id 4294967296 \"x\"; };"),
+        "dhcp6s.conf:1:10: enterprise number 4294967296 is out of range"
+    );
+    assert_eq!(
+        server_err("host h { subscriber-id \"x\"; subscriber-id 78; };"),
+        "dhcp6s.conf:1:29: host h: duplicated subscriber-id"
+    );
+    assert_eq!(
+        server_err("interface eth0 { remote-id 1 \"x\"; };"),
+        "dhcp6s.conf:1:18: 'remote-id' is not allowed in an interface block"
+    );
+}
+
 #[test]
 fn extensions_server() {
     let text = r#"

@@ -131,8 +131,44 @@ pub struct Host {
     pub addresses: Vec<Lease>,
     /// `delayedkey NAME`.
     pub delayed_key: Option<String>,
+    /// Relay-supplied identifiers that also select this host for a
+    /// relayed client (kame6): `remote-id`, `subscriber-id`,
+    /// `hardware-address`.
+    pub relay_ids: Vec<RelayId>,
     /// Pools and options for this host (address-pool is WIDE's; the rest kame6).
     pub scope: Scope,
+}
+
+/// An identifier a relay agent adds for the client (kame6 host matching),
+/// kept as the option data it must equal.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RelayId {
+    /// Remote-ID (RFC 4649): enterprise number (4 octets) then the remote-id.
+    RemoteId(Vec<u8>),
+    /// Subscriber-ID (RFC 4580).
+    SubscriberId(Vec<u8>),
+    /// Client Link-Layer Address (RFC 6939): link-layer type (2 octets,
+    /// 1 = Ethernet) then the address.
+    LinkLayer(Vec<u8>),
+}
+
+impl RelayId {
+    /// The relay option carrying this kind of identifier.
+    pub fn code(&self) -> crate::codes::OptionCode {
+        use crate::codes::OptionCode;
+        match self {
+            Self::RemoteId(_) => OptionCode::RemoteId,
+            Self::SubscriberId(_) => OptionCode::SubscriberId,
+            Self::LinkLayer(_) => OptionCode::ClientLinklayerAddr,
+        }
+    }
+
+    /// The option data a relay sends for this identifier.
+    pub fn data(&self) -> &[u8] {
+        match self {
+            Self::RemoteId(d) | Self::SubscriberId(d) | Self::LinkLayer(d) => d,
+        }
+    }
 }
 
 /// `pool NAME { range A to B; }`.

@@ -257,6 +257,34 @@ pub fn read_key_file(path: &Path) -> io::Result<Option<Vec<u8>>> {
     ctl::parse_key_file(&contents).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
 }
 
+/// A TCP port given as a number or a service name (`/etc/services`), as
+/// WIDE's getaddrinfo-based `-p` takes it.
+pub fn resolve_port(text: &str) -> io::Result<u16> {
+    if let Ok(n) = text.parse::<u16>() {
+        return Ok(n);
+    }
+    let bad = || io::Error::new(io::ErrorKind::NotFound, format!("unknown port: {text}"));
+    let name = std::ffi::CString::new(text).map_err(|_| bad())?;
+    // SAFETY: both arguments are NUL-terminated strings that outlive the
+    // call; the result points into libc's static storage and is read at
+    // once, before any other netdb call (the daemons are single-threaded
+    // when they parse their command line).
+    #[allow(unsafe_code)]
+    let port = unsafe {
+        let ent = libc::getservbyname(name.as_ptr(), c"tcp".as_ptr());
+        if ent.is_null() {
+            return Err(bad());
+        }
+        (*ent).s_port
+    };
+    // s_port holds the 16-bit port in network byte order in an int.
+    u16::try_from(port & 0xffff)
+        .ok()
+        .map(u16::from_be)
+        .filter(|p| *p != 0)
+        .ok_or_else(bad)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -423,6 +451,16 @@ mod tests {
         max[2] = 0x03;
         TcpStream::connect(addr).unwrap().write_all(&max).unwrap();
         assert_eq!(collect(&mut l, 1)[0].bytes.len(), MAX_LEN);
+    }
+
+    #[test]
+    fn ports_by_number_and_name() {
+        assert_eq!(resolve_port("5547").unwrap(), 5547);
+        assert!(resolve_port("no-such-service-here").is_err());
+        assert!(resolve_port("70000").is_err());
+        if std::path::Path::new("/etc/services").exists() {
+            assert_eq!(resolve_port("ssh").unwrap(), 22);
+        }
     }
 
     #[test]

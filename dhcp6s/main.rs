@@ -11,6 +11,7 @@
 //! a Reply acknowledges is on disk before the Reply leaves, and start-up
 //! replays it. `--dump-leases FILE` lists a journal's leases.
 
+mod ctl;
 mod pools;
 mod react;
 mod server;
@@ -93,13 +94,13 @@ fn cli() -> Command {
             Arg::new("ctlkey")
                 .short('k')
                 .value_name("ctlkeyfile")
-                .help("control channel key file"),
+                .help("control channel key file (default /usr/local/etc/dhcp6sctlkey)"),
         )
         .arg(
             Arg::new("ctlport")
                 .short('p')
                 .value_name("ctlport")
-                .help("control channel TCP port"),
+                .help("control channel TCP port on ::1 (default 5547; number or service name)"),
         )
         .arg(
             Arg::new("pidfile")
@@ -155,6 +156,7 @@ struct State<S: LeaseStore> {
     sock: Udp6Socket,
     rx: RecvBatch,
     tx: SendBatch,
+    ctl: Option<ctl::Ctl>,
 }
 
 /// Reads and checks the configuration; errors are `file:line:col: what`.
@@ -361,6 +363,7 @@ fn server6_init<S: LeaseStore>(
     }
     let server = Server::new(cfg, duid, store, served);
     log_outside_pools(&server, "server6_init");
+    let ctl = ctl::server6_ctl_init(args)?;
     Ok(State {
         server,
         holder,
@@ -368,6 +371,7 @@ fn server6_init<S: LeaseStore>(
         sock,
         rx: RecvBatch::new(BATCH, RX_LEN),
         tx: SendBatch::new(TX_BATCH, TX_LEN),
+        ctl,
     })
 }
 
@@ -516,9 +520,19 @@ fn server6_mainloop<S: LeaseStore>(s: &mut State<S>) {
             .map(|t| Duration::from_secs(t.saturating_sub(now).max(1)))
             .unwrap_or(MAX_SLEEP)
             .min(MAX_SLEEP);
-        match wait_readable(&[std::os::fd::AsFd::as_fd(&s.sock)], Some(sleep)) {
-            Ok(r) if r.is_readable(0) => server6_recv(s),
-            Ok(_) => {}
+        let mut fds = vec![std::os::fd::AsFd::as_fd(&s.sock)];
+        ctl::push_fds(&s.ctl, &mut fds);
+        let n_ctl = fds.len() - 1;
+        match wait_readable(&fds, Some(ctl::bound_sleep(&s.ctl, sleep))) {
+            Ok(r) => {
+                drop(fds);
+                if r.is_readable(0) {
+                    server6_recv(s);
+                }
+                if ctl::server6_ctl(s, r, 1, n_ctl) == ctl::After::Exit {
+                    return;
+                }
+            }
             Err(e) => {
                 log_err!("server6_mainloop", "poll: {e}");
                 std::thread::sleep(Duration::from_millis(100));
@@ -569,12 +583,6 @@ fn run<S: LeaseStore>(args: &ArgMatches, init: Result<State<S>, String>) {
             exit(1);
         }
     };
-    if args.get_one::<String>("ctlkey").is_some() || args.get_one::<String>("ctlport").is_some() {
-        log_info!(
-            "server6_init",
-            "the control channel is not implemented yet; -k and -p are ignored"
-        );
-    }
     if !foreground {
         if let Err(e) = daemonize() {
             eprintln!("dhcp6s: daemon: {e}");

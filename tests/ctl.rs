@@ -658,3 +658,35 @@ fn wide_dhcp6ctl_bytes_match_ours() {
         assert!(bytes.len() > HEADER_LEN);
     }
 }
+
+/// The sample key files in conf/ hold keys (their comment lines after the
+/// first are ignored), and WIDE's dhcp6ctl reads them the same way.
+#[test]
+fn sample_key_files() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    for (file, len) in [("dhcp6sctlkey.sample", 16), ("dhcp6cctlkey.sample", 20)] {
+        let path = std::path::Path::new(root).join("conf").join(file);
+        let key = libdhcp6::sys::ctl::read_key_file(&path).unwrap().unwrap();
+        assert_eq!(key.len(), len, "{file}");
+        let wide = require_program("dhcp6ctl");
+        let listener = TcpListener::bind((Ipv6Addr::LOCALHOST, 0)).unwrap();
+        let port = listener.local_addr().unwrap().port().to_string();
+        let out = std::process::Command::new(&wide)
+            .args(["-k", path.to_str().unwrap(), "-p", &port, "reload"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let (mut c, _) = listener.accept().unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut bytes = Vec::new();
+        c.read_to_end(&mut bytes).unwrap();
+        assert_eq!(
+            decode(&bytes, Some(&key), unix_now()).unwrap().command,
+            Command::Reload
+        );
+    }
+}

@@ -1,7 +1,8 @@
 //! Writes seed inputs for the cargo-fuzz targets in `fuzz/`: a Solicit
 //! relayed through two relays, an Advertise, a Reply with leases and a
 //! reconfigure key, Relay-reply nesting, delayed-auth and RKAP options,
-//! DUID / domain-name text, and signed dhcp6ctl commands and a key file. The corpus directories are not committed; run
+//! DUID / domain-name text, signed dhcp6ctl commands and a key file. The
+//! corpus directories are not committed; run
 //!
 //! ```text
 //! cargo run -p libdhcp6 --example fuzz_seeds -- fuzz/corpus

@@ -16,14 +16,13 @@
 //! (a Reply, or its five transmissions), so the server sees the Release
 //! before the new Solicit.
 
-use std::net::Ipv6Addr;
 use std::os::fd::BorrowedFd;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use clap::ArgMatches;
-use libdhcp6::ctl::{decode, Command, CLIENT_PORT, DEFAULT_CLIENT_KEY_FILE};
-use libdhcp6::sys::ctl::{read_key_file, CtlListener};
+use libdhcp6::ctl::{Command, CLIENT_PORT, DEFAULT_CLIENT_KEY_FILE};
+use libdhcp6::sys::ctl::CtlChannel;
 use libdhcp6::sys::net::{if_nametoindex, Ready};
 use libdhcp6::{log_debug, log_err, log_info, log_notice};
 
@@ -39,11 +38,10 @@ enum Intent {
     Idle,
 }
 
-/// The open control channel: listener, key, interfaces waiting for their
-/// Release to end.
+/// The open control channel and the interfaces waiting for their Release
+/// to end.
 pub struct Ctl {
-    listener: CtlListener,
-    key: Vec<u8>,
+    channel: CtlChannel,
     pending: Vec<(String, Intent)>,
 }
 
@@ -67,35 +65,20 @@ pub fn client6_ctl_init(args: &ArgMatches, inforeq: bool) -> Result<Option<Ctl>,
         .get_one::<String>("ctlkey")
         .map(String::as_str)
         .unwrap_or(DEFAULT_CLIENT_KEY_FILE);
-    let key = match read_key_file(Path::new(keyfile)) {
-        Ok(Some(k)) => Some(k),
-        Ok(None) => {
-            log_info!("client6_init", "no key in {keyfile}");
-            None
-        }
-        Err(e) => {
-            log_err!("dhcp6_ctl_authinit", "failed to read {keyfile}: {e}");
-            None
-        }
-    };
-    let Some(key) = key else {
-        log_notice!("client6_init", "skip opening control port");
-        return Ok(None);
-    };
-    let listener = CtlListener::bind(Ipv6Addr::LOCALHOST, CLIENT_PORT)
-        .map_err(|e| format!("failed to initialize control channel on [::1]:{CLIENT_PORT}: {e}"))?;
-    log_info!("client6_init", "control channel on [::1]:{CLIENT_PORT}");
-    Ok(Some(Ctl {
-        listener,
-        key,
-        pending: Vec::new(),
-    }))
+    Ok(
+        CtlChannel::open(Path::new(keyfile), || Ok(CLIENT_PORT), "client6_init")?.map(|channel| {
+            Ctl {
+                channel,
+                pending: Vec::new(),
+            }
+        }),
+    )
 }
 
 /// Adds the control descriptors to `fds` (after the ones already there).
 pub fn push_fds<'a>(ctl: &'a Option<Ctl>, fds: &mut Vec<BorrowedFd<'a>>) {
     if let Some(c) = ctl {
-        fds.extend(c.listener.poll_fds());
+        fds.extend(c.channel.listener.poll_fds());
     }
 }
 
@@ -114,13 +97,7 @@ pub fn bound_timeout(s: &State, timeout: Option<Duration>) -> Option<Duration> {
     if released {
         return Some(Duration::ZERO);
     }
-    match ctl.listener.next_deadline() {
-        Some(d) => {
-            let left = d.saturating_duration_since(Instant::now());
-            Some(timeout.map_or(left, |t| t.min(left)))
-        }
-        None => timeout,
-    }
+    ctl.channel.bound_timeout(timeout)
 }
 
 /// The control channel's turn, once per loop turn after the poll: `first`
@@ -128,27 +105,14 @@ pub fn bound_timeout(s: &State, timeout: Option<Duration>) -> Option<Duration> {
 /// many it had there. Mirrors the control part of
 /// dhcp6c.c:client6_mainloop and client6_do_ctlcommand.
 pub fn client6_ctl(s: &mut State, ready: Ready, first: usize, count: usize) -> After {
-    let now = Instant::now();
     let Some(ctl) = s.ctl.as_mut() else {
         return After::Continue;
     };
-    let readable = (first..first + count).any(|i| ready.is_readable(i));
-    let expired = ctl.listener.next_deadline().is_some_and(|d| now >= d);
-    let received = if readable || expired {
-        ctl.listener.service(now)
-    } else {
-        Vec::new()
-    };
-    let key = ctl.key.clone();
-    for r in received {
-        let msg = match decode(&r.bytes, Some(&key), crate::unix_now()) {
-            Ok(m) => m,
-            Err(e) => {
-                log_info!("client6_do_ctlcommand", "from {}: {e}", r.peer);
-                continue;
-            }
-        };
-        log_info!("client6_do_ctlcommand", "{} (from {})", msg.command, r.peer);
+    let now = crate::unix_now();
+    for msg in ctl
+        .channel
+        .receive(ready, first, count, now, "client6_do_ctlcommand")
+    {
         match msg.command {
             Command::Reload => crate::client6_reload(s),
             Command::Stop => return After::Exit,

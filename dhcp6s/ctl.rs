@@ -10,28 +10,19 @@
 //! is journalled), and kame6's `reconfigure`, handed to
 //! [`Server::ctl_reconfigure`].
 
-use std::net::Ipv6Addr;
 use std::os::fd::BorrowedFd;
 use std::path::Path;
-use std::time::Instant;
+use std::time::Duration;
 
 use clap::ArgMatches;
-use libdhcp6::ctl::{
-    decode, Command, IaType, ReconfigureType, DEFAULT_SERVER_KEY_FILE, SERVER_PORT,
-};
+use libdhcp6::ctl::{Command, IaType, ReconfigureType, DEFAULT_SERVER_KEY_FILE, SERVER_PORT};
 use libdhcp6::lease::{BindingKey, Change, IaKind, LeaseStore, Resource};
-use libdhcp6::sys::ctl::{read_key_file, resolve_port, CtlListener};
+use libdhcp6::sys::ctl::{resolve_port, CtlChannel};
 use libdhcp6::sys::net::Ready;
 use libdhcp6::{log_err, log_info, log_notice, Duid};
 
 use crate::server::Server;
 use crate::State;
-
-/// The open control channel: listener and key.
-pub struct Ctl {
-    listener: CtlListener,
-    key: Vec<u8>,
-}
 
 /// What the main loop does after the control commands of one wake-up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,42 +34,22 @@ pub enum After {
 }
 
 /// Reads the key and opens the listener; `Ok(None)` when there is no key
-/// (logged: "skip opening control port"). Mirrors the control part of
+/// ("skip opening control port"). Mirrors the control part of
 /// dhcp6s.c:server6_init.
-pub fn server6_ctl_init(args: &ArgMatches) -> Result<Option<Ctl>, String> {
+pub fn server6_ctl_init(args: &ArgMatches) -> Result<Option<CtlChannel>, String> {
     let keyfile = args
         .get_one::<String>("ctlkey")
         .map(String::as_str)
         .unwrap_or(DEFAULT_SERVER_KEY_FILE);
-    let key = match read_key_file(Path::new(keyfile)) {
-        Ok(Some(k)) => Some(k),
-        Ok(None) => {
-            log_info!("server6_init", "no key in {keyfile}");
-            None
-        }
-        // WIDE only logs a missing or bad key file: the server runs without
-        // a control channel.
-        Err(e) => {
-            log_err!("dhcp6_ctl_authinit", "failed to read {keyfile}: {e}");
-            None
-        }
+    let port = || match args.get_one::<String>("ctlport") {
+        Some(p) => resolve_port(p),
+        None => Ok(SERVER_PORT),
     };
-    let Some(key) = key else {
-        log_notice!("server6_init", "skip opening control port");
-        return Ok(None);
-    };
-    let port = match args.get_one::<String>("ctlport") {
-        Some(p) => resolve_port(p).map_err(|e| format!("control port: {e}"))?,
-        None => SERVER_PORT,
-    };
-    let listener = CtlListener::bind(Ipv6Addr::LOCALHOST, port)
-        .map_err(|e| format!("failed to initialize control channel on [::1]:{port}: {e}"))?;
-    log_info!("server6_init", "control channel on [::1]:{port}");
-    Ok(Some(Ctl { listener, key }))
+    CtlChannel::open(Path::new(keyfile), port, "server6_init")
 }
 
 /// Adds the control descriptors to `fds` (after the ones already there).
-pub fn push_fds<'a>(ctl: &'a Option<Ctl>, fds: &mut Vec<BorrowedFd<'a>>) {
+pub fn push_fds<'a>(ctl: &'a Option<CtlChannel>, fds: &mut Vec<BorrowedFd<'a>>) {
     if let Some(c) = ctl {
         fds.extend(c.listener.poll_fds());
     }
@@ -86,11 +57,10 @@ pub fn push_fds<'a>(ctl: &'a Option<Ctl>, fds: &mut Vec<BorrowedFd<'a>>) {
 
 /// The loop's sleep, shortened so a connection that never completes its
 /// command is closed on time.
-pub fn bound_sleep(ctl: &Option<Ctl>, sleep: std::time::Duration) -> std::time::Duration {
-    match ctl.as_ref().and_then(|c| c.listener.next_deadline()) {
-        Some(d) => sleep.min(d.saturating_duration_since(Instant::now())),
-        None => sleep,
-    }
+pub fn bound_sleep(ctl: &Option<CtlChannel>, sleep: Duration) -> Duration {
+    ctl.as_ref()
+        .and_then(|c| c.bound_timeout(Some(sleep)))
+        .unwrap_or(sleep)
 }
 
 /// Handles the control channel after a poll: `first` is the position of
@@ -103,26 +73,11 @@ pub fn server6_ctl<S: LeaseStore>(
     first: usize,
     count: usize,
 ) -> After {
-    let now = Instant::now();
     let Some(ctl) = s.ctl.as_mut() else {
         return After::Continue;
     };
-    let readable = (first..first + count).any(|i| ready.is_readable(i));
-    let expired = ctl.listener.next_deadline().is_some_and(|d| now >= d);
-    if !readable && !expired {
-        return After::Continue;
-    }
-    let received = ctl.listener.service(now);
-    let key = ctl.key.clone();
-    for r in received {
-        let msg = match decode(&r.bytes, Some(&key), crate::now_secs()) {
-            Ok(m) => m,
-            Err(e) => {
-                log_info!("server6_do_ctlcommand", "from {}: {e}", r.peer);
-                continue;
-            }
-        };
-        log_info!("server6_do_ctlcommand", "{} (from {})", msg.command, r.peer);
+    let now = crate::now_secs();
+    for msg in ctl.receive(ready, first, count, now, "server6_do_ctlcommand") {
         match msg.command {
             Command::Reload => crate::server6_reload(s),
             Command::Stop => {

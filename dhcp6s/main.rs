@@ -156,7 +156,7 @@ struct State<S: LeaseStore> {
     sock: Udp6Socket,
     rx: RecvBatch,
     tx: SendBatch,
-    ctl: Option<ctl::Ctl>,
+    ctl: Option<libdhcp6::sys::ctl::CtlChannel>,
 }
 
 /// Reads and checks the configuration; errors are `file:line:col: what`.

@@ -524,17 +524,19 @@ fn wide_server(t: &Topo, conf: &str) -> Daemon {
         bin.to_str().unwrap(),
         &["-f", "-D", "-k", &key, "-c", &conf, "-P", &pid, "s0"],
     );
-    assert!(
-        wait_until(Duration::from_secs(10), || t
-            .server
-            .try_exec(&["ss", "-ltn"])
+    wait_listening(&t.server, &d);
+    d
+}
+
+/// Waits until a WIDE daemon in `ns` listens on its control port on `[::1]`.
+fn wait_listening(ns: &Netns, d: &Daemon) {
+    let listening = wait_until(Duration::from_secs(10), || {
+        ns.try_exec(&["ss", "-ltn"])
             .stdout
             .windows(9)
-            .any(|w| w == b"[::1]:554")),
-        "WIDE dhcp6s has no control port:\n{}",
-        d.log()
-    );
-    d
+            .any(|w| w == b"[::1]:554")
+    });
+    assert!(listening, "no control port:\n{}", d.log());
 }
 
 /// Our dhcp6ctl drives WIDE's dhcp6s: its log shows each command checked
@@ -583,16 +585,7 @@ fn our_dhcp6ctl_against_wide_dhcp6c() {
         bin.to_str().unwrap(),
         &["-f", "-D", "-k", &key, "-c", &conf, "-p", &pid, "c0"],
     );
-    assert!(
-        wait_until(Duration::from_secs(10), || t
-            .client
-            .try_exec(&["ss", "-ltn"])
-            .stdout
-            .windows(9)
-            .any(|w| w == b"[::1]:554")),
-        "WIDE dhcp6c has no control port:\n{}",
-        client.log()
-    );
+    wait_listening(&t.client, &client);
     ctl(&t.client, &["-k", &key, "stop", "interface", "c0"]);
     client.wait_log("stop interface c0", WAIT);
     ctl(&t.client, &["-k", &key, "start", "interface", "c0"]);

@@ -16,8 +16,9 @@ use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
-use crate::ctl::{self, HEADER_LEN, MAX_LEN};
-use crate::{log_debug, log_info, log_warn};
+use crate::ctl::{self, CtlMessage, HEADER_LEN, MAX_LEN};
+use crate::sys::net::Ready;
+use crate::{log_debug, log_err, log_info, log_notice, log_warn};
 
 /// Connections read at once; a new one beyond this closes the oldest
 /// (WIDE's `DHCP6CTL_DEF_COMMANDQUEUELEN`).
@@ -242,6 +243,98 @@ impl CtlListener {
                     return;
                 }
             }
+        }
+    }
+}
+
+/// A daemon's control channel: the listener and the key its commands are
+/// checked with.
+#[derive(Debug)]
+pub struct CtlChannel {
+    /// The listener and its connections.
+    pub listener: CtlListener,
+    key: Vec<u8>,
+}
+
+impl CtlChannel {
+    /// Reads `keyfile` and, if it holds a key, listens on `[::1]:port`.
+    /// `Ok(None)` without a key: a missing or bad file is only logged, as
+    /// WIDE does, and so is "skip opening control port". A port that cannot
+    /// be resolved or bound is an error (the daemon stops). `func` names
+    /// the daemon's init function in the log.
+    pub fn open(
+        keyfile: &Path,
+        port: impl FnOnce() -> io::Result<u16>,
+        func: &str,
+    ) -> Result<Option<Self>, String> {
+        let key = match read_key_file(keyfile) {
+            Ok(Some(k)) => Some(k),
+            Ok(None) => {
+                log_info!(func, "no key in {}", keyfile.display());
+                None
+            }
+            Err(e) => {
+                log_err!(
+                    "dhcp6_ctl_authinit",
+                    "failed to read {}: {e}",
+                    keyfile.display()
+                );
+                None
+            }
+        };
+        let Some(key) = key else {
+            log_notice!(func, "skip opening control port");
+            return Ok(None);
+        };
+        let port = port().map_err(|e| format!("control port: {e}"))?;
+        let listener = CtlListener::bind(Ipv6Addr::LOCALHOST, port)
+            .map_err(|e| format!("failed to initialize control channel on [::1]:{port}: {e}"))?;
+        log_info!(func, "control channel on [::1]:{port}");
+        Ok(Some(Self { listener, key }))
+    }
+
+    /// After a poll in which the channel's descriptors were at
+    /// `first..first + count`: services the listener if one of them is
+    /// readable or a connection's deadline passed, and checks each command
+    /// that arrived (`unix_now`: seconds since 1970). Refused ones are
+    /// logged at INFO under `func`; the good ones are returned in arrival
+    /// order.
+    pub fn receive(
+        &mut self,
+        ready: Ready,
+        first: usize,
+        count: usize,
+        unix_now: u64,
+        func: &str,
+    ) -> Vec<CtlMessage> {
+        let now = Instant::now();
+        let readable = (first..first + count).any(|i| ready.is_readable(i));
+        let expired = self.listener.next_deadline().is_some_and(|d| now >= d);
+        if !readable && !expired {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for r in self.listener.service(now) {
+            match ctl::decode(&r.bytes, Some(&self.key), unix_now) {
+                Ok(m) => {
+                    log_info!(func, "{} (from {})", m.command, r.peer);
+                    out.push(m);
+                }
+                Err(e) => log_info!(func, "from {}: {e}", r.peer),
+            }
+        }
+        out
+    }
+
+    /// `timeout` shortened so a connection that never completes its
+    /// command is closed on time.
+    pub fn bound_timeout(&self, timeout: Option<Duration>) -> Option<Duration> {
+        match self.listener.next_deadline() {
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now());
+                Some(timeout.map_or(left, |t| t.min(left)))
+            }
+            None => timeout,
         }
     }
 }

@@ -425,6 +425,11 @@ impl Client {
         &self.conf.ifname
     }
 
+    /// The interface's configuration (to start it again from scratch).
+    pub fn config(&self) -> &IfConfig {
+        &self.conf
+    }
+
     /// Back to Init: waits `holddown` plus the random initial delay.
     fn restart(&mut self, now: Instant, holddown: Duration) {
         self.phase = Phase::Init;

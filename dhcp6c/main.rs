@@ -7,6 +7,7 @@
 //! netlink address and route changes, the script. `-t` checks the
 //! configuration file (kame6 extension).
 
+mod ctl;
 mod event;
 mod ia;
 
@@ -81,7 +82,7 @@ fn cli() -> Command {
             Arg::new("ctlkey")
                 .short('k')
                 .value_name("ctlkeyfile")
-                .help("control channel key file"),
+                .help("control channel key file (default /usr/local/etc/dhcp6cctlkey)"),
         )
         .arg(
             Arg::new("pidfile")
@@ -151,6 +152,8 @@ struct State {
     links: Option<LinkMonitor>,
     /// Interfaces whose link was seen going down.
     link_down: Vec<u32>,
+    /// The control channel, if a key was read.
+    ctl: Option<ctl::Ctl>,
 }
 
 /// When the kernel's DAD is first looked at after installing an address
@@ -424,6 +427,7 @@ fn client6_init(opts: Opts) -> Result<State, String> {
             }
         },
         link_down: Vec::new(),
+        ctl: None,
     })
 }
 
@@ -943,7 +947,10 @@ fn client6_mainloop(s: &mut State) -> i32 {
         if let Some(m) = &s.links {
             fds.push(std::os::fd::AsFd::as_fd(m));
         }
-        match wait_readable(&fds, timeout) {
+        let first_ctl = fds.len();
+        ctl::push_fds(&s.ctl, &mut fds);
+        let n_ctl = fds.len() - first_ctl;
+        match wait_readable(&fds, ctl::bound_timeout(s, timeout)) {
             Ok(r) => {
                 drop(fds);
                 if r.is_readable(1) {
@@ -956,6 +963,11 @@ fn client6_mainloop(s: &mut State) -> i32 {
                             return 0;
                         }
                     }
+                }
+                if ctl::client6_ctl(s, r, first_ctl, n_ctl) == ctl::After::Exit {
+                    log_notice!("client6_mainloop", "exiting");
+                    client6_stop(s, !s.args.no_release);
+                    return 0;
                 }
             }
             Err(e) => {
@@ -1012,6 +1024,13 @@ fn main() {
     }
     let mut state = match client6_init(opts) {
         Ok(s) => s,
+        Err(e) => {
+            eprintln!("dhcp6c: {e}");
+            exit(1);
+        }
+    };
+    state.ctl = match ctl::client6_ctl_init(&args, state.args.inforeq) {
+        Ok(c) => c,
         Err(e) => {
             eprintln!("dhcp6c: {e}");
             exit(1);

@@ -12,6 +12,8 @@
 //! - [`timing`]: RFC 8415 constants and the retransmission algorithm. Pure.
 //! - [`alloc`]: free-slot sets for address and prefix pools, O(log n). Pure.
 //! - [`auth`]: HMAC-MD5 over messages (delayed auth, reconfigure key), replay checks. Pure.
+//! - [`ctl`]: the dhcp6ctl control protocol (messages, HMAC-MD5, key
+//!   files). Pure.
 //! - [`lease`]: bindings behind the `LeaseStore` interface; `MemStore`;
 //!   `lease::journal`, the lease journal's record format and replay. Pure.
 //!
@@ -26,6 +28,7 @@ pub mod alloc;
 pub mod auth;
 pub mod codes;
 pub mod config;
+pub mod ctl;
 pub mod duid;
 pub mod lease;
 pub mod sys;

@@ -96,10 +96,33 @@ pub struct IfConfig {
     /// may choose, every `keyinfo` in file order. `None`: the interface uses
     /// no authentication and ignores Authentication options (C-178).
     pub delayed_auth: Option<Vec<DelayedKey>>,
-    /// Unix time at the `now` given to [`Client::new`]. The machine's wall
-    /// clock (key expiry, replay detection values) runs from it on the
-    /// monotonic clock, so it never steps backwards.
-    pub unix_start: Duration,
+    /// Where the machine's wall clock (key expiry, replay detection values)
+    /// starts; `None`: Unix time 0 when the machine starts.
+    pub wall_clock: Option<WallClock>,
+}
+
+/// One reading of the wall clock tied to the monotonic clock: the machine
+/// derives Unix time from it and `now`, so its wall clock never steps
+/// backwards, and a machine made again from the same configuration (a
+/// control-channel restart) keeps the same time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WallClock {
+    /// A monotonic instant.
+    pub at: Instant,
+    /// The Unix time at `at`.
+    pub unix: Duration,
+}
+
+impl WallClock {
+    /// Unix time at `now`.
+    fn unix_at(&self, now: Instant) -> Duration {
+        match now.checked_duration_since(self.at) {
+            Some(d) => self.unix + d,
+            None => self
+                .unix
+                .saturating_sub(self.at.saturating_duration_since(now)),
+        }
+    }
 }
 
 /// A delayed-authentication key (`keyinfo`, kame-compat §2.4.5).
@@ -498,8 +521,7 @@ pub struct Client {
     /// and its failure keeps the leases).
     link_rebind: bool,
     sent_times: std::collections::VecDeque<Instant>,
-    /// The `now` given to [`Client::new`], when the wall clock read
-    /// `conf.unix_start`.
+    /// The `now` given to [`Client::new`].
     epoch: Instant,
     /// Authentication state per server.
     peers: Vec<Peer>,
@@ -560,9 +582,17 @@ impl Client {
         &self.conf.ifname
     }
 
+    /// The interface's configuration (to start it again from scratch).
+    pub fn config(&self) -> &IfConfig {
+        &self.conf
+    }
+
     /// Unix time at `now`.
     fn wall(&self, now: Instant) -> Duration {
-        self.conf.unix_start + now.saturating_duration_since(self.epoch)
+        match self.conf.wall_clock {
+            Some(w) => w.unix_at(now),
+            None => now.saturating_duration_since(self.epoch),
+        }
     }
 
     /// Back to Init: waits `holddown` plus the random initial delay. A new

@@ -7,6 +7,7 @@
 //! netlink address and route changes, the script. `-t` checks the
 //! configuration file (kame6 extension).
 
+mod ctl;
 mod event;
 mod ia;
 
@@ -18,7 +19,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use libdhcp6::config::fs::{check_file, Daemon, FsLoader, DEFAULT_CLIENT_CONF};
-use libdhcp6::config::{load_client, AuthProtocol, ClientConfig, Ifid, RequestItem};
+use libdhcp6::config::{
+    load_client, AuthProtocol, ClientConfig, ClientInterface, Ifid, RequestItem,
+};
 use libdhcp6::sys::daemon::{daemonize, PidFile};
 use libdhcp6::sys::duid_file;
 use libdhcp6::sys::log::{self, level_from_flags};
@@ -31,7 +34,7 @@ use libdhcp6::wire::{ALL_DHCP_RELAY_AGENTS_AND_SERVERS, CLIENT_PORT, SERVER_PORT
 use libdhcp6::{log_debug, log_err, log_info, log_notice, Duid, OptionCode};
 
 use crate::event::{
-    Action, Client, DelayedKey, Delivery, IaConf, IaKind, IfConfig, LogLevel, PrefixIf,
+    Action, Client, DelayedKey, Delivery, IaConf, IaKind, IfConfig, LogLevel, PrefixIf, WallClock,
 };
 use crate::ia::eui64_ifid;
 
@@ -83,13 +86,19 @@ fn cli() -> Command {
             Arg::new("ctlkey")
                 .short('k')
                 .value_name("ctlkeyfile")
-                .help("control channel key file"),
+                .help("control channel key file (default /usr/local/etc/dhcp6cctlkey)"),
         )
         .arg(
             Arg::new("pidfile")
                 .short('p')
                 .value_name("pidfile")
                 .help("PID file"),
+        )
+        .arg(
+            Arg::new("profile")
+                .short('P')
+                .value_name("profile")
+                .help("profile for interfaces without an interface block ([debian])"),
         )
         .arg(
             Arg::new("norelease")
@@ -147,6 +156,8 @@ struct State {
     links: Option<LinkMonitor>,
     /// Interfaces whose link was seen going down.
     link_down: Vec<u32>,
+    /// The control channel, if a key was read.
+    ctl: Option<ctl::Ctl>,
 }
 
 /// When the kernel's DAD is first looked at after installing an address
@@ -168,6 +179,8 @@ struct Opts {
     duid_file: PathBuf,
     level: log::Level,
     interfaces: Vec<String>,
+    /// `-P`: the profile of interfaces without an `interface` block.
+    profile: Option<String>,
 }
 
 fn parse_opts(m: &ArgMatches) -> Result<Opts, String> {
@@ -201,6 +214,7 @@ fn parse_opts(m: &ArgMatches) -> Result<Opts, String> {
         ),
         level: level_from_flags(m.get_flag("debug"), m.get_flag("info")),
         interfaces,
+        profile: m.get_one::<String>("profile").cloned(),
     })
 }
 
@@ -223,14 +237,16 @@ fn seed() -> u64 {
     t ^ u64::from_ne_bytes(buf) ^ u64::from(std::process::id()).rotate_left(32)
 }
 
-/// The per-interface machine configuration from dhcp6c.conf.
+/// The per-interface machine configuration from dhcp6c.conf: `ci` is the
+/// interface's block or profile, `None` with `-i`.
 fn if_config(
     cfg: &ClientConfig,
     name: &str,
+    ci: Option<&ClientInterface>,
     opts: &Opts,
     rng: &mut u64,
 ) -> Result<(IfConfig, Option<String>), String> {
-    if opts.inforeq {
+    let Some(ci) = ci else {
         // -i: as if `interface IF { information-only; };` — no ORO, no script.
         return Ok((
             IfConfig {
@@ -240,10 +256,7 @@ fn if_config(
             },
             None,
         ));
-    }
-    let ci = cfg
-        .interface(name)
-        .ok_or_else(|| format!("interface {name} is not configured in {}", opts.config))?;
+    };
     let mut ias = Vec::new();
     for iaid in &ci.send_ia_na {
         let Some(c) = cfg.ia_nas.iter().find(|i| i.iaid == *iaid) else {
@@ -339,7 +352,7 @@ fn if_config(
             unreachable_route: opts.unreachable,
             reconfigure_accept: ci.reconfigure_accept,
             delayed_auth: delayed_keys(cfg, ci.authentication.as_deref()),
-            unix_start: Duration::ZERO,
+            wall_clock: None,
         },
         ci.script.clone(),
     ))
@@ -374,6 +387,13 @@ fn load_config(opts: &Opts) -> Result<ClientConfig, String> {
         return Ok(ClientConfig::default());
     }
     let staged = load_client(&opts.config, &mut FsLoader, unix_now()).map_err(|e| e.to_string())?;
+    // Every command-line interface needs its block or the -P profile:
+    // checked here, before the network is touched at start-up and before
+    // anything is released on a reload (a file without keeps the running one).
+    staged
+        .config
+        .select(&opts.interfaces, opts.profile.as_deref())
+        .map_err(|e| format!("{}: {e}", opts.config))?;
     for w in &staged.warnings {
         log_notice!("client6_init", "{w}");
     }
@@ -438,6 +458,7 @@ fn client6_init(opts: Opts) -> Result<State, String> {
             }
         },
         link_down: Vec::new(),
+        ctl: None,
     })
 }
 
@@ -449,12 +470,32 @@ fn build_clients(
 ) -> Result<Vec<Iface>, String> {
     let mut rng = seed() | 1;
     let mut out = Vec::new();
-    for name in &opts.interfaces {
+    // -i reads no configuration (kame-compat §1.3).
+    let blocks = if opts.inforeq {
+        vec![None; opts.interfaces.len()]
+    } else {
+        cfg.select(&opts.interfaces, opts.profile.as_deref())
+            .map_err(|e| format!("{}: {e}", opts.config))?
+            .into_iter()
+            .map(Some)
+            .collect()
+    };
+    for (name, ci) in opts.interfaces.iter().zip(blocks) {
+        if let Some(p) = ci.filter(|c| c.name != *name) {
+            log_info!(
+                "client6_init",
+                "{name}: no interface block; profile {}",
+                p.name
+            );
+        }
         let ifindex = if_nametoindex(name).map_err(|e| e.to_string())?;
-        let (mut conf, script) = if_config(cfg, name, opts, &mut rng)?;
-        conf.unix_start = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
+        let (mut conf, script) = if_config(cfg, name, ci, opts, &mut rng)?;
+        conf.wall_clock = Some(WallClock {
+            at: now,
+            unix: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default(),
+        });
         out.push(Iface {
             ifindex,
             script,
@@ -960,7 +1001,10 @@ fn client6_mainloop(s: &mut State) -> i32 {
         if let Some(m) = &s.links {
             fds.push(std::os::fd::AsFd::as_fd(m));
         }
-        match wait_readable(&fds, timeout) {
+        let first_ctl = fds.len();
+        ctl::push_fds(&s.ctl, &mut fds);
+        let n_ctl = fds.len() - first_ctl;
+        match wait_readable(&fds, ctl::bound_timeout(s, timeout)) {
             Ok(r) => {
                 drop(fds);
                 if r.is_readable(1) {
@@ -973,6 +1017,11 @@ fn client6_mainloop(s: &mut State) -> i32 {
                             return 0;
                         }
                     }
+                }
+                if ctl::client6_ctl(s, r, first_ctl, n_ctl) == ctl::After::Exit {
+                    log_notice!("client6_mainloop", "exiting");
+                    client6_stop(s, !s.args.no_release);
+                    return 0;
                 }
             }
             Err(e) => {
@@ -996,7 +1045,19 @@ fn main() {
             .get_one::<String>("config")
             .map(String::as_str)
             .unwrap_or(DEFAULT_CLIENT_CONF);
-        let outcome = check_file(Daemon::Client, path, args.get_flag("debug"));
+        let mut outcome = check_file(Daemon::Client, path, args.get_flag("debug"));
+        if let Some(p) = args.get_one::<String>("profile").filter(|_| outcome.ok) {
+            // -t -P: the profile the command line names must exist.
+            let defined = load_client(path, &mut FsLoader, unix_now())
+                .is_ok_and(|s| s.config.profile(p).is_some());
+            if !defined {
+                // The verdict line becomes the error.
+                let ok_line = format!("{path}: configuration OK\n");
+                let rest = outcome.err.strip_suffix(&ok_line).unwrap_or(&outcome.err);
+                outcome.err = format!("{rest}{path}: profile {p} (-P) is not defined\n");
+                outcome.ok = false;
+            }
+        }
         print!("{}", outcome.out);
         eprint!("{}", outcome.err);
         exit(if outcome.ok { 0 } else { 1 });
@@ -1017,6 +1078,13 @@ fn main() {
     }
     let mut state = match client6_init(opts) {
         Ok(s) => s,
+        Err(e) => {
+            eprintln!("dhcp6c: {e}");
+            exit(1);
+        }
+    };
+    state.ctl = match ctl::client6_ctl_init(&args, state.args.inforeq) {
+        Ok(c) => c,
         Err(e) => {
             eprintln!("dhcp6c: {e}");
             exit(1);

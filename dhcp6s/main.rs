@@ -11,8 +11,10 @@
 //! a Reply acknowledges is on disk before the Reply leaves, and start-up
 //! replays it. `--dump-leases FILE` lists a journal's leases.
 
+mod ctl;
 mod pools;
 mod react;
+mod request;
 mod server;
 #[cfg(test)]
 mod tests;
@@ -33,7 +35,7 @@ use libdhcp6::sys::journal::{self, JournalStore};
 use libdhcp6::sys::log::{self, level_from_flags};
 use libdhcp6::sys::net::{
     if_nametoindex, interface_addresses, is_global_unicast, is_unique_local, wait_readable,
-    Udp6Socket,
+    Udp6Socket, MAX_POLL_FDS,
 };
 use libdhcp6::sys::signal::{self, Caught};
 use libdhcp6::wire::{ALL_DHCP_RELAY_AGENTS_AND_SERVERS, ALL_DHCP_SERVERS, SERVER_PORT};
@@ -93,13 +95,13 @@ fn cli() -> Command {
             Arg::new("ctlkey")
                 .short('k')
                 .value_name("ctlkeyfile")
-                .help("control channel key file"),
+                .help("control channel key file (default /usr/local/etc/dhcp6sctlkey)"),
         )
         .arg(
             Arg::new("ctlport")
                 .short('p')
                 .value_name("ctlport")
-                .help("control channel TCP port"),
+                .help("control channel TCP port on ::1 (default 5547; number or service name)"),
         )
         .arg(
             Arg::new("pidfile")
@@ -146,6 +148,10 @@ fn now_secs() -> u64 {
         .unwrap_or(0)
 }
 
+/// The descriptors one loop turn polls, on the stack (a Vec would be an
+/// allocation per turn, and under light load a turn is a packet).
+pub type PollFds<'a> = smallvec::SmallVec<[std::os::fd::BorrowedFd<'a>; MAX_POLL_FDS]>;
+
 /// The running server, its bindings in `S` (the lease journal, or memory
 /// with `--memory-leases`).
 struct State<S: LeaseStore> {
@@ -155,6 +161,7 @@ struct State<S: LeaseStore> {
     sock: Udp6Socket,
     rx: RecvBatch,
     tx: SendBatch,
+    ctl: Option<libdhcp6::sys::ctl::CtlChannel>,
 }
 
 /// Reads and checks the configuration; errors are `file:line:col: what`.
@@ -361,6 +368,7 @@ fn server6_init<S: LeaseStore>(
     }
     let server = Server::new(cfg, duid, store, served);
     log_outside_pools(&server, "server6_init");
+    let ctl = ctl::server6_ctl_init(args)?;
     Ok(State {
         server,
         holder,
@@ -368,6 +376,7 @@ fn server6_init<S: LeaseStore>(
         sock,
         rx: RecvBatch::new(BATCH, RX_LEN),
         tx: SendBatch::new(TX_BATCH, TX_LEN),
+        ctl,
     })
 }
 
@@ -516,9 +525,20 @@ fn server6_mainloop<S: LeaseStore>(s: &mut State<S>) {
             .map(|t| Duration::from_secs(t.saturating_sub(now).max(1)))
             .unwrap_or(MAX_SLEEP)
             .min(MAX_SLEEP);
-        match wait_readable(&[std::os::fd::AsFd::as_fd(&s.sock)], Some(sleep)) {
-            Ok(r) if r.is_readable(0) => server6_recv(s),
-            Ok(_) => {}
+        let mut fds = PollFds::new();
+        fds.push(std::os::fd::AsFd::as_fd(&s.sock));
+        ctl::push_fds(&s.ctl, &mut fds);
+        let n_ctl = fds.len() - 1;
+        match wait_readable(&fds, Some(ctl::bound_sleep(&s.ctl, sleep))) {
+            Ok(r) => {
+                drop(fds);
+                if r.is_readable(0) {
+                    server6_recv(s);
+                }
+                if ctl::server6_ctl(s, r, 1, n_ctl) == ctl::After::Exit {
+                    return;
+                }
+            }
             Err(e) => {
                 log_err!("server6_mainloop", "poll: {e}");
                 std::thread::sleep(Duration::from_millis(100));
@@ -569,12 +589,6 @@ fn run<S: LeaseStore>(args: &ArgMatches, init: Result<State<S>, String>) {
             exit(1);
         }
     };
-    if args.get_one::<String>("ctlkey").is_some() || args.get_one::<String>("ctlport").is_some() {
-        log_info!(
-            "server6_init",
-            "the control channel is not implemented yet; -k and -p are ignored"
-        );
-    }
     if !foreground {
         if let Err(e) = daemonize() {
             eprintln!("dhcp6s: daemon: {e}");

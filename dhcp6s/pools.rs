@@ -3,7 +3,7 @@
 //! (`prefix-pool NAME { prefix P/L delegate D; }`, for IA_PD). Lookups and
 //! updates are O(log n) (libdhcp6::alloc); nothing scans a pool.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::net::Ipv6Addr;
 
@@ -117,6 +117,10 @@ impl PrefixPool {
 pub struct Pools {
     addr: HashMap<String, AddrPool>,
     prefix: HashMap<String, PrefixPool>,
+    /// Host entries' fixed addresses and prefixes that lie inside a pool:
+    /// taken for good, so the pool never gives a reservation to another
+    /// client and a release by its host does not put it back.
+    reserved: HashSet<Resource>,
 }
 
 /// A stable spread of clients over a pool: the same client and IA get the
@@ -145,6 +149,17 @@ impl Pools {
                 pool.name.clone(),
                 PrefixPool::new(pool.prefix, pool.prefix_len, pool.delegated_len),
             );
+        }
+        for h in &cfg.hosts {
+            for l in h.addresses.iter().chain(&h.prefixes) {
+                let res = Resource {
+                    addr: l.addr,
+                    len: l.len,
+                };
+                if p.take(&res) {
+                    p.reserved.insert(res);
+                }
+            }
         }
         for b in store.bindings() {
             for l in &b.leases {
@@ -196,8 +211,12 @@ impl Pools {
         false
     }
 
-    /// Returns `res` to whichever pool holds it (none: a host's fixed resource).
+    /// Returns `res` to whichever pool holds it (none: a host's fixed
+    /// resource, inside a pool or not).
     pub fn free(&mut self, res: &Resource) {
+        if self.reserved.contains(res) {
+            return;
+        }
         if res.len == 128 {
             for pool in self.addr.values_mut() {
                 if let Some(s) = pool.slot(&res.addr) {
@@ -310,6 +329,29 @@ mod tests {
         assert_eq!(next.addr, "2001:db8:100:400::".parse::<Ipv6Addr>().unwrap());
         let after: Ipv6Addr = "2001:db8:100:500::".parse().unwrap();
         assert_eq!(p.pick_prefix("pd", 3, &[next]).unwrap().addr, after);
+    }
+
+    /// A host's reserved address inside a pool is never picked for another
+    /// client, and a release does not return it to the pool.
+    #[test]
+    fn host_reservations_inside_pools_are_kept_out() {
+        let cfg = server_from_str(
+            "t.conf",
+            "pool p { range 2001:db8::1 to 2001:db8::2; };\n\
+             host h { duid 00:03:00:01:02:00:00:00:00:01; address 2001:db8::1 100 200; };\n",
+        )
+        .unwrap()
+        .config;
+        let mut p = Pools::build(&cfg, &MemStore::new());
+        let reserved = Resource {
+            addr: "2001:db8::1".parse().unwrap(),
+            len: 128,
+        };
+        for hint in 0..4 {
+            assert_ne!(p.pick_addr("p", hint, &[]), Some(reserved));
+        }
+        p.free(&reserved);
+        assert!(!p.is_free_in("p", &reserved));
     }
 
     #[test]

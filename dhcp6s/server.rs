@@ -10,13 +10,16 @@ use std::sync::Arc;
 use libdhcp6::codes::{MessageType, OptionCode, Status};
 use libdhcp6::config::{Host, InfoKind, InfoOptions, Link, Scope, ServerConfig};
 use libdhcp6::duid::Duid;
-use libdhcp6::lease::{Binding, BindingKey, Change, Lease, LeaseStore, Resource};
+use libdhcp6::lease::{Binding, BindingKey, Change, IaKind, LeaseStore, Leases, Resource};
+use libdhcp6::timing::IRT_DEFAULT;
 use libdhcp6::wire::{
-    decapsulate, encapsulate_reply, DomainName, MessageRepr, OptionRepr, RelayChain, StatusCode,
-    Writer, CLIENT_PORT, SERVER_PORT,
+    decapsulate_into, encapsulate_reply, DomainName, OptionRepr, RelayChain, Writer, CLIENT_PORT,
+    SERVER_PORT,
 };
 
 use crate::pools::Pools;
+use crate::react::{timers, Answer, IaAnswer, Info};
+use crate::request::{ClientMsg, RequestError};
 
 /// How long a declined address stays out of use (Kea's default probation).
 pub const DECLINE_QUARANTINE: u32 = 86400;
@@ -57,11 +60,15 @@ pub enum DropReason {
     NothingToSay,
     /// The answer did not fit.
     TooBig,
+    /// More IAs or listed addresses than any client needs.
+    TooManyIas,
+    /// More than one Authentication option (C-170).
+    RepeatedAuth,
 }
 
 impl DropReason {
     /// Every reason, in counter order.
-    pub const ALL: [DropReason; 10] = [
+    pub const ALL: [DropReason; 12] = [
         Self::Malformed,
         Self::NotServedInterface,
         Self::UnexpectedType,
@@ -72,6 +79,8 @@ impl DropReason {
         Self::IaInInformationRequest,
         Self::NothingToSay,
         Self::TooBig,
+        Self::TooManyIas,
+        Self::RepeatedAuth,
     ];
 
     /// Short name for logs.
@@ -87,6 +96,8 @@ impl DropReason {
             Self::IaInInformationRequest => "IA in information-request",
             Self::NothingToSay => "nothing to answer",
             Self::TooBig => "answer too big",
+            Self::TooManyIas => "too many IAs or addresses",
+            Self::RepeatedAuth => "more than one authentication option",
         }
     }
 }
@@ -154,6 +165,36 @@ pub struct Outgoing {
     pub relayed: bool,
 }
 
+/// Which block of the configuration a client is served from, to find its
+/// pre-encoded information options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BaseId {
+    /// No interface or link block: global settings only.
+    Global,
+    /// `interface` block, by index in the configuration.
+    Interface(usize),
+    /// `link` block, by index in the configuration.
+    Link(usize),
+}
+
+/// Information options encoded once per configuration (global ones
+/// overridden per kind by an interface or link block), so an answer copies
+/// bytes instead of encoding names per packet.
+#[derive(Debug, Clone, Default)]
+struct InfoBlock {
+    /// Encoded options, refresh time excluded.
+    options: Vec<u8>,
+    /// The refresh time in force, if configured.
+    refresh: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct InfoCache {
+    global: InfoBlock,
+    interfaces: Vec<InfoBlock>,
+    links: Vec<InfoBlock>,
+}
+
 /// The server.
 pub struct Server<S: LeaseStore> {
     /// The running configuration.
@@ -164,8 +205,9 @@ pub struct Server<S: LeaseStore> {
     pub store: S,
     /// Free space of the pools.
     pub pools: Pools,
-    /// Served interfaces.
-    pub served: Vec<Served>,
+    /// Served interfaces (shared so that a packet's scope can borrow them
+    /// while the handlers change the server).
+    pub served: Arc<[Served]>,
     /// Counters.
     pub counters: Counters,
     /// Seconds a declined address stays quarantined.
@@ -175,6 +217,10 @@ pub struct Server<S: LeaseStore> {
     /// Host entries by DUID (the first in file order wins, as in WIDE):
     /// an ISP's thousands of hosts cost one hash lookup per packet.
     hosts_by_duid: HashMap<Duid, usize>,
+    /// Host entries by relay-supplied identifier (kame6).
+    hosts_by_relay_id: RelayIdIndex,
+    /// Encoded information options per interface and link block.
+    info: InfoCache,
 }
 
 fn index_hosts(cfg: &ServerConfig) -> HashMap<Duid, usize> {
@@ -187,6 +233,76 @@ fn index_hosts(cfg: &ServerConfig) -> HashMap<Duid, usize> {
     m
 }
 
+/// Host entries by the identifiers relay agents add for a client: the
+/// Client Link-Layer Address (RFC 6939), Remote-ID (RFC 4649) and
+/// Subscriber-ID (RFC 4580), each keyed by the option data it must equal.
+/// The first host in file order wins, as for DUIDs.
+#[derive(Debug)]
+struct RelayIdIndex {
+    by_code: [(OptionCode, HashMap<Vec<u8>, usize>); 3],
+}
+
+impl RelayIdIndex {
+    fn build(cfg: &ServerConfig) -> Self {
+        let mut x = Self {
+            by_code: [
+                // The order of the search: the most specific first.
+                (OptionCode::ClientLinklayerAddr, HashMap::new()),
+                (OptionCode::RemoteId, HashMap::new()),
+                (OptionCode::SubscriberId, HashMap::new()),
+            ],
+        };
+        for (i, h) in cfg.hosts.iter().enumerate() {
+            for id in &h.relay_ids {
+                if let Some((_, m)) = x.by_code.iter_mut().find(|(c, _)| *c == id.code()) {
+                    m.entry(id.data().to_vec()).or_insert(i);
+                }
+            }
+        }
+        x
+    }
+
+    fn is_empty(&self) -> bool {
+        self.by_code.iter().all(|(_, m)| m.is_empty())
+    }
+
+    /// The host a relayed client's identifiers select: the levels are
+    /// searched from the relay nearest the client outwards (that relay
+    /// knows the client's port and line), each level for a link-layer
+    /// address, then a Remote-ID, then a Subscriber-ID.
+    fn find(&self, chain: &RelayChain<'_>) -> Option<usize> {
+        if self.is_empty() {
+            return None;
+        }
+        chain.levels().iter().rev().find_map(|level| {
+            self.by_code.iter().find_map(|(code, m)| {
+                if m.is_empty() {
+                    return None;
+                }
+                level.find(*code).and_then(|data| m.get(data).copied())
+            })
+        })
+    }
+}
+
+/// Prefixes known to be on a client's link: those of a served interface or
+/// a link block, or the /64 of a relay's link-address.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Onlink<'c> {
+    many: &'c [(Ipv6Addr, u8)],
+    one: Option<(Ipv6Addr, u8)>,
+}
+
+impl Onlink<'_> {
+    fn iter(&self) -> impl Iterator<Item = (Ipv6Addr, u8)> + '_ {
+        self.many.iter().copied().chain(self.one)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.many.is_empty() && self.one.is_none()
+    }
+}
+
 /// Where a client is, as far as configuration goes: its host entry, the
 /// link (relayed) or interface (direct) block, and that link's prefixes.
 pub struct Scoped<'c> {
@@ -194,10 +310,12 @@ pub struct Scoped<'c> {
     pub host: Option<&'c Host>,
     /// The link or interface block.
     pub base: Option<&'c Scope>,
+    /// Which block `base` is.
+    pub base_id: BaseId,
     /// Name of the link or interface, for logs.
     pub name: &'c str,
     /// Prefixes known to be on the client's link.
-    pub onlink: Vec<(Ipv6Addr, u8)>,
+    pub onlink: Onlink<'c>,
     /// The global options.
     pub global: &'c InfoOptions,
 }
@@ -217,6 +335,89 @@ fn in_prefix(a: &Ipv6Addr, p: &Ipv6Addr, len: u8) -> bool {
     }
     let mask = u128::MAX << (128 - u32::from(len.min(128)));
     u128::from(*a) & mask == u128::from(*p) & mask
+}
+
+/// The information options of layered scopes (global, then the link or
+/// interface block, then the host): per kind, the most specific layer that
+/// sets it wins.
+fn layered_options(layers: &[&InfoOptions], refresh: bool) -> Vec<OptionRepr> {
+    let mut out = Vec::new();
+    for kind in InfoKind::ALL {
+        let top = layers.iter().rev().find(|l| {
+            if kind.takes_names() {
+                !l.names_of(kind).is_empty()
+            } else {
+                !l.addresses_of(kind).is_empty()
+            }
+        });
+        let Some(layer) = top else { continue };
+        if kind.takes_names() {
+            let names: Vec<DomainName> = layer
+                .names_of(kind)
+                .iter()
+                .filter_map(|n| DomainName::from_text(n).ok())
+                .collect();
+            if !names.is_empty() {
+                out.push(OptionRepr::Domains {
+                    code: kind.code(),
+                    names,
+                });
+            }
+        } else {
+            out.push(OptionRepr::Addresses {
+                code: kind.code(),
+                addrs: layer.addresses_of(kind).to_vec(),
+            });
+        }
+    }
+    if refresh {
+        if let Some(t) = layers.iter().rev().find_map(|l| l.refresh_time) {
+            out.push(OptionRepr::InformationRefreshTime(t));
+        }
+    }
+    out
+}
+
+fn info_block(layers: &[&InfoOptions]) -> InfoBlock {
+    let mut options = Vec::new();
+    for o in layered_options(layers, false) {
+        // Configured lists are bounded by the configuration's own size,
+        // far below the 64 KiB a message can hold.
+        if let Ok(bytes) = libdhcp6::wire::emit_to_vec(|w| o.emit(w)) {
+            options.extend_from_slice(&bytes);
+        }
+    }
+    InfoBlock {
+        options,
+        refresh: layers.iter().rev().find_map(|l| l.refresh_time),
+    }
+}
+
+impl InfoCache {
+    fn build(cfg: &ServerConfig) -> Self {
+        let g = &cfg.options;
+        Self {
+            global: info_block(&[g]),
+            interfaces: cfg
+                .interfaces
+                .iter()
+                .map(|i| info_block(&[g, &i.scope.options]))
+                .collect(),
+            links: cfg
+                .links
+                .iter()
+                .map(|l| info_block(&[g, &l.scope.options]))
+                .collect(),
+        }
+    }
+
+    fn get(&self, id: BaseId) -> Option<&InfoBlock> {
+        match id {
+            BaseId::Global => Some(&self.global),
+            BaseId::Interface(i) => self.interfaces.get(i),
+            BaseId::Link(i) => self.links.get(i),
+        }
+    }
 }
 
 impl<'c> Scoped<'c> {
@@ -276,7 +477,7 @@ impl<'c> Scoped<'c> {
 
     /// Whether address `a` may be used on this link (RFC 8415 §18.3.2 "appropriate").
     pub fn address_ok(&self, a: &Ipv6Addr, pools: &Pools) -> bool {
-        self.onlink.iter().any(|(p, l)| in_prefix(a, p, *l))
+        self.onlink.iter().any(|(p, l)| in_prefix(a, &p, l))
             || self
                 .host
                 .is_some_and(|h| h.addresses.iter().any(|l| l.addr == *a))
@@ -302,11 +503,11 @@ impl<'c> Scoped<'c> {
                 })
     }
 
-    /// The information options for this client: global ones, overridden
-    /// per kind by the link/interface block and then by the host.
+    /// The information options for this client as typed values: global
+    /// ones, overridden per kind by the link/interface block and then by
+    /// the host.
     pub fn info_options(&self, refresh: bool) -> Vec<OptionRepr> {
-        let mut out = Vec::new();
-        let layers: Vec<&InfoOptions> = [Some(self.global)]
+        let layers: SmallLayers<'_> = [Some(self.global)]
             .into_iter()
             .chain([
                 self.base.map(|b| &b.options),
@@ -314,42 +515,17 @@ impl<'c> Scoped<'c> {
             ])
             .flatten()
             .collect();
-        for kind in InfoKind::ALL {
-            let top = layers.iter().rev().find(|l| {
-                if kind.takes_names() {
-                    !l.names_of(kind).is_empty()
-                } else {
-                    !l.addresses_of(kind).is_empty()
-                }
-            });
-            let Some(layer) = top else { continue };
-            if kind.takes_names() {
-                let names: Vec<DomainName> = layer
-                    .names_of(kind)
-                    .iter()
-                    .filter_map(|n| DomainName::from_text(n).ok())
-                    .collect();
-                if !names.is_empty() {
-                    out.push(OptionRepr::Domains {
-                        code: kind.code(),
-                        names,
-                    });
-                }
-            } else {
-                out.push(OptionRepr::Addresses {
-                    code: kind.code(),
-                    addrs: layer.addresses_of(kind).to_vec(),
-                });
-            }
-        }
-        if refresh {
-            if let Some(t) = layers.iter().rev().find_map(|l| l.refresh_time) {
-                out.push(OptionRepr::InformationRefreshTime(t));
-            }
-        }
-        out
+        layered_options(&layers, refresh)
+    }
+
+    /// True when the host entry sets options of its own, so the
+    /// pre-encoded block of the link or interface does not apply.
+    fn host_has_options(&self) -> bool {
+        self.host.is_some_and(|h| !h.scope.options.is_empty())
     }
 }
+
+type SmallLayers<'a> = smallvec::SmallVec<[&'a InfoOptions; 3]>;
 
 fn link_matches(link: &Link, chain: &RelayChain<'_>) -> bool {
     let addr_ok = link.link_addresses.is_empty()
@@ -371,9 +547,9 @@ fn link_matches(link: &Link, chain: &RelayChain<'_>) -> bool {
 /// The request being answered.
 pub struct Request<'m> {
     /// The client message.
-    pub msg: &'m MessageRepr,
+    pub msg: &'m ClientMsg<'m>,
     /// The client's DUID (checked present where required).
-    pub client_id: Option<&'m Duid>,
+    pub client_id: Option<&'m [u8]>,
     /// Now, seconds since the Unix epoch.
     pub now: u64,
 }
@@ -383,13 +559,17 @@ impl<S: LeaseStore> Server<S> {
     pub fn new(cfg: Arc<ServerConfig>, duid: Duid, store: S, served: Vec<Served>) -> Self {
         let pools = Pools::build(&cfg, &store);
         let hosts_by_duid = index_hosts(&cfg);
+        let hosts_by_relay_id = RelayIdIndex::build(&cfg);
+        let info = InfoCache::build(&cfg);
         Self {
             hosts_by_duid,
+            hosts_by_relay_id,
+            info,
             cfg,
             duid,
             store,
             pools,
-            served,
+            served: served.into(),
             counters: Counters::default(),
             quarantine: DECLINE_QUARANTINE,
             scratch: vec![0; libdhcp6::wire::MAX_MESSAGE_LEN],
@@ -401,6 +581,8 @@ impl<S: LeaseStore> Server<S> {
     pub fn reconfigure(&mut self, cfg: Arc<ServerConfig>) {
         self.pools = Pools::build(&cfg, &self.store);
         self.hosts_by_duid = index_hosts(&cfg);
+        self.hosts_by_relay_id = RelayIdIndex::build(&cfg);
+        self.info = InfoCache::build(&cfg);
         self.cfg = cfg;
     }
 
@@ -434,47 +616,70 @@ impl<S: LeaseStore> Server<S> {
     fn scoped<'c>(
         &self,
         cfg: &'c ServerConfig,
+        served: &'c [Served],
         chain: &RelayChain<'_>,
         ifindex: u32,
-        client: Option<&Duid>,
+        client: Option<&[u8]>,
     ) -> Scoped<'c> {
+        // WIDE's rule first (the client's DUID), then what its relays say.
         let host = client
-            .and_then(|d| self.hosts_by_duid.get(d))
-            .and_then(|&i| cfg.hosts.get(i));
-        let served = self.served.iter().find(|s| s.ifindex == ifindex);
-        let iface = served.and_then(|s| cfg.interface(&s.name));
+            .and_then(|d| self.hosts_by_duid.get(d).copied())
+            .or_else(|| self.hosts_by_relay_id.find(chain))
+            .and_then(|i| cfg.hosts.get(i));
+        let served = served.iter().find(|s| s.ifindex == ifindex);
+        let iface = served.and_then(|s| {
+            cfg.interfaces
+                .iter()
+                .enumerate()
+                .find(|(_, i)| i.name == s.name)
+        });
+        let (base, base_id, name) = match iface {
+            Some((i, b)) => (Some(&b.scope), BaseId::Interface(i), b.name.as_str()),
+            None => (None, BaseId::Global, ""),
+        };
         if !chain.is_empty() {
-            if let Some(link) = cfg.links.iter().find(|l| link_matches(l, chain)) {
-                let mut onlink = link.link_addresses.clone();
-                onlink.retain(|(_, l)| *l <= 128);
+            if let Some((i, link)) = cfg
+                .links
+                .iter()
+                .enumerate()
+                .find(|(_, l)| link_matches(l, chain))
+            {
                 return Scoped {
                     host,
                     base: Some(&link.scope),
+                    base_id: BaseId::Link(i),
                     name: &link.name,
-                    onlink,
+                    onlink: Onlink {
+                        many: &link.link_addresses,
+                        one: None,
+                    },
                     global: &cfg.options,
                 };
             }
             // No link block: WIDE serves relayed clients from the
             // interface's settings; the relay's link-address (a /64) tells
             // which prefix is on the client's link.
-            let onlink = chain
-                .link_address()
-                .map(|a| vec![(a, 64)])
-                .unwrap_or_default();
             return Scoped {
                 host,
-                base: iface.map(|i| &i.scope),
-                name: iface.map(|i| i.name.as_str()).unwrap_or("relayed"),
-                onlink,
+                base,
+                base_id,
+                name: if iface.is_some() { name } else { "relayed" },
+                onlink: Onlink {
+                    many: &[],
+                    one: chain.link_address().map(|a| (a, 64)),
+                },
                 global: &cfg.options,
             };
         }
         Scoped {
             host,
-            base: iface.map(|i| &i.scope),
-            name: iface.map(|i| i.name.as_str()).unwrap_or(""),
-            onlink: served.map(|s| s.onlink.clone()).unwrap_or_default(),
+            base,
+            base_id,
+            name,
+            onlink: Onlink {
+                many: served.map(|s| s.onlink.as_slice()).unwrap_or_default(),
+                one: None,
+            },
             global: &cfg.options,
         }
     }
@@ -514,7 +719,8 @@ impl<S: LeaseStore> Server<S> {
             return Err(DropReason::NotServedInterface);
         }
         // process_relayforw: every level unwrapped iteratively and recorded.
-        let (chain, inner) = decapsulate(inc.pkt).map_err(|_| DropReason::Malformed)?;
+        let mut chain = RelayChain::default();
+        let inner = decapsulate_into(inc.pkt, &mut chain).map_err(|_| DropReason::Malformed)?;
         let Some(&t) = inner.first() else {
             return Err(DropReason::Malformed);
         };
@@ -546,9 +752,14 @@ impl<S: LeaseStore> Server<S> {
         {
             return Err(DropReason::Unicast);
         }
-        let msg = MessageRepr::from_bytes(inner).map_err(|_| DropReason::Malformed)?;
-        let client_id = msg.client_id();
-        let server_id = msg.server_id();
+        let msg = ClientMsg::parse(inner).map_err(|e| match e {
+            RequestError::Wire(_) => DropReason::Malformed,
+            RequestError::TooMany => DropReason::TooManyIas,
+            RequestError::RepeatedAuth => DropReason::RepeatedAuth,
+        })?;
+        let client_id = msg.client_id;
+        let server_id = msg.server_id;
+        let ours = self.duid.as_bytes();
         match msg_type {
             M::Solicit | M::Confirm | M::Rebind => {
                 if client_id.is_none() {
@@ -562,26 +773,24 @@ impl<S: LeaseStore> Server<S> {
                 if client_id.is_none() {
                     return Err(DropReason::NoClientId);
                 }
-                if server_id != Some(&self.duid) {
+                if server_id != Some(ours) {
                     return Err(DropReason::NotOurServerId);
                 }
             }
             _ => {
-                if server_id.is_some_and(|s| s != &self.duid) {
+                if server_id.is_some_and(|s| s != ours) {
                     return Err(DropReason::NotOurServerId);
                 }
-                if msg.options.iter().any(|o| {
-                    matches!(
-                        o,
-                        OptionRepr::IaNa(_) | OptionRepr::IaTa(_) | OptionRepr::IaPd(_)
-                    )
-                }) {
+                if msg.has_ia {
                     return Err(DropReason::IaInInformationRequest);
                 }
             }
         }
+        // Local handles on the configuration and interfaces, so the
+        // client's scope can borrow them while the handlers change `self`.
         let cfg = Arc::clone(&self.cfg);
-        let scoped = self.scoped(&cfg, &chain, inc.ifindex, client_id);
+        let served = Arc::clone(&self.served);
+        let scoped = self.scoped(&cfg, &served, &chain, inc.ifindex, client_id);
         libdhcp6::log_debug!(
             "server6_recv",
             "{} from {} via {} relays, link {}",
@@ -595,12 +804,19 @@ impl<S: LeaseStore> Server<S> {
             client_id,
             now,
         };
-        let reply = if direct_unicast {
+        let answer = if direct_unicast {
             // C-042: Request/Renew/Release/Decline by unicast without our
             // having offered Server Unicast: UseMulticast and nothing else.
-            Some(self.use_multicast(&req))
+            Some(Answer {
+                msg_type: M::Reply,
+                status: Some(Status::UseMulticast),
+                rapid_commit: false,
+                preference: None,
+                ias: Default::default(),
+                info: Info::None,
+            })
         } else {
-            match msg_type {
+            match msg.msg_type {
                 M::Solicit => self.react_solicit(&req, &scoped),
                 M::Request => self.react_request(&req, &scoped),
                 M::Confirm => self.react_confirm(&req, &scoped),
@@ -611,91 +827,169 @@ impl<S: LeaseStore> Server<S> {
                 _ => self.react_informreq(&req, &scoped),
             }
         };
-        let reply = reply.ok_or(DropReason::NothingToSay)?;
-        self.server6_send(&reply, &chain, inc, out)
+        let answer = answer.ok_or(DropReason::NothingToSay)?;
+        self.server6_send(&answer, &req, &scoped, &chain, inc, out)
     }
 
-    /// Writes `reply`, wrapped for the relays it came through, and says
+    /// Writes `answer` as a message: type and transaction-id of the
+    /// request, Client ID copied when sent (C-044, C-038), our Server ID
+    /// (C-043), a top-level status, Rapid Commit or Preference, the IAs
+    /// with common T1/T2 (C-056), the information options.
+    fn write_answer(
+        &self,
+        answer: &Answer,
+        req: &Request<'_>,
+        scoped: &Scoped<'_>,
+        w: &mut Writer<'_>,
+    ) -> libdhcp6::wire::Result<()> {
+        let xid = req.msg.transaction_id.to_be_bytes();
+        w.u8(answer.msg_type.into())?;
+        w.bytes(xid.get(1..).unwrap_or_default())?;
+        if let Some(c) = req.client_id {
+            w.option(OptionCode::ClientId, c)?;
+        }
+        w.option(OptionCode::ServerId, self.duid.as_bytes())?;
+        if let Some(s) = answer.status {
+            w.option(OptionCode::StatusCode, &u16::from(s).to_be_bytes())?;
+        }
+        if answer.rapid_commit {
+            w.option(OptionCode::RapidCommit, &[])?;
+        }
+        if let Some(p) = answer.preference {
+            w.option(OptionCode::Preference, &[p])?;
+        }
+        let (t1, t2) = timers(&answer.ias);
+        for ia in &answer.ias {
+            let slot = w.begin_option(match ia.kind {
+                IaKind::Na => OptionCode::IaNa,
+                IaKind::Ta => OptionCode::IaTa,
+                IaKind::Pd => OptionCode::IaPd,
+            })?;
+            w.u32(ia.iaid)?;
+            if ia.kind != IaKind::Ta {
+                w.u32(t1)?;
+                w.u32(t2)?;
+            }
+            match &ia.answer {
+                IaAnswer::Status(s) => {
+                    w.option(OptionCode::StatusCode, &u16::from(*s).to_be_bytes())?
+                }
+                IaAnswer::Leases(leases) => {
+                    for (res, preferred, valid) in leases {
+                        if ia.kind == IaKind::Pd {
+                            let s = w.begin_option(OptionCode::IaPrefix)?;
+                            w.u32(*preferred)?;
+                            w.u32(*valid)?;
+                            w.u8(res.len)?;
+                            w.ipv6(&res.addr)?;
+                            w.end_option(s)?;
+                        } else {
+                            let s = w.begin_option(OptionCode::IaAddr)?;
+                            w.ipv6(&res.addr)?;
+                            w.u32(*preferred)?;
+                            w.u32(*valid)?;
+                            w.end_option(s)?;
+                        }
+                    }
+                }
+            }
+            w.end_option(slot)?;
+        }
+        let refresh_asked = match answer.info {
+            Info::None => return Ok(()),
+            Info::Options => None,
+            Info::WithRefresh { asked } => Some(asked),
+        };
+        let mut refresh = None;
+        if scoped.host_has_options() {
+            // A host with options of its own: rare enough to encode per
+            // packet rather than cache per host and link.
+            for o in scoped.info_options(false) {
+                o.emit(w)?;
+            }
+            refresh = scoped.info_options(true).into_iter().find_map(|o| match o {
+                OptionRepr::InformationRefreshTime(t) => Some(t),
+                _ => None,
+            });
+        } else if let Some(b) = self.info.get(scoped.base_id) {
+            w.bytes(&b.options)?;
+            refresh = b.refresh;
+        }
+        if let Some(asked) = refresh_asked {
+            // C-074: the configured refresh time; the default when the
+            // client asked and none is configured.
+            let default = u32::try_from(IRT_DEFAULT.as_secs()).unwrap_or(86400);
+            if let Some(t) = refresh.or(asked.then_some(default)) {
+                w.option(OptionCode::InformationRefreshTime, &t.to_be_bytes())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the answer, wrapped for the relays it came through, and says
     /// where it goes (C-046, C-075 … C-078).
     fn server6_send(
         &mut self,
-        reply: &MessageRepr,
+        answer: &Answer,
+        req: &Request<'_>,
+        scoped: &Scoped<'_>,
         chain: &RelayChain<'_>,
         inc: &Incoming<'_>,
         out: &mut [u8],
     ) -> Result<Outgoing, DropReason> {
+        let scope = if inc.src.ip().is_unicast_link_local() {
+            inc.ifindex
+        } else {
+            0
+        };
         if chain.is_empty() {
             let mut w = Writer::new(out);
-            reply.emit(&mut w).map_err(|_| DropReason::TooBig)?;
-            let scope = if inc.src.ip().is_unicast_link_local() {
-                inc.ifindex
-            } else {
-                0
-            };
+            self.write_answer(answer, req, scoped, &mut w)
+                .map_err(|_| DropReason::TooBig)?;
             return Ok(Outgoing {
                 len: w.len(),
                 dst: SocketAddrV6::new(*inc.src.ip(), CLIENT_PORT, 0, scope),
                 ifindex: inc.ifindex,
-                msg_type: reply.msg_type,
+                msg_type: answer.msg_type,
                 relayed: false,
             });
         }
+        // The scratch buffer is taken out for the write so that `self`
+        // stays readable; moving a Vec allocates nothing.
+        let mut scratch = std::mem::take(&mut self.scratch);
         let n = {
-            let mut w = Writer::new(&mut self.scratch);
-            reply.emit(&mut w).map_err(|_| DropReason::TooBig)?;
-            w.len()
+            let mut w = Writer::new(&mut scratch);
+            let written = self.write_answer(answer, req, scoped, &mut w);
+            written.map(|()| w.len())
         };
-        let inner = self.scratch.get(..n).ok_or(DropReason::TooBig)?;
-        let mut w = Writer::new(out);
-        encapsulate_reply(chain, inner, &mut w).map_err(|_| DropReason::TooBig)?;
+        let wrapped = n.ok().and_then(|n| {
+            let inner = scratch.get(..n)?;
+            let mut w = Writer::new(out);
+            encapsulate_reply(chain, inner, &mut w).ok()?;
+            Some(w.len())
+        });
+        self.scratch = scratch;
+        let len = wrapped.ok_or(DropReason::TooBig)?;
         // C-076: to the datagram's source, port 547; C-078: the relay's own
         // port when it told us with a Relay Source Port option.
         let port = match chain.levels().first().and_then(|l| l.relay_port) {
             Some(_) => inc.src.port(),
             None => SERVER_PORT,
         };
-        let scope = if inc.src.ip().is_unicast_link_local() {
-            inc.ifindex
-        } else {
-            0
-        };
         Ok(Outgoing {
-            len: w.len(),
+            len,
             dst: SocketAddrV6::new(*inc.src.ip(), port, 0, scope),
             ifindex: inc.ifindex,
-            msg_type: reply.msg_type,
+            msg_type: answer.msg_type,
             relayed: true,
         })
     }
 
-    /// The skeleton of every answer: type, transaction-id, Client ID
-    /// copied when sent (C-044, C-038), our Server ID (C-043).
-    pub fn reply_base(&self, req: &Request<'_>, msg_type: MessageType) -> MessageRepr {
-        let mut options = Vec::with_capacity(8);
-        if let Some(c) = req.client_id {
-            options.push(OptionRepr::ClientId(c.clone()));
-        }
-        options.push(OptionRepr::ServerId(self.duid.clone()));
-        MessageRepr {
-            msg_type,
-            transaction_id: req.msg.transaction_id,
-            options,
-        }
-    }
-
-    fn use_multicast(&self, req: &Request<'_>) -> MessageRepr {
-        let mut m = self.reply_base(req, MessageType::Reply);
-        m.options.push(OptionRepr::StatusCode(StatusCode::new(
-            Status::UseMulticast,
-        )));
-        m
-    }
-
     /// Records `leases` as the binding for `key` (a Reply will acknowledge
     /// it): pool space of leases it no longer has is freed, new space taken.
-    pub fn grant(&mut self, key: BindingKey, leases: Vec<Lease>) {
+    pub fn grant(&mut self, key: BindingKey, leases: Leases) {
         if let Some(old) = self.store.binding(&key) {
-            let gone: Vec<Resource> = old
+            let gone: smallvec::SmallVec<[Resource; 2]> = old
                 .leases
                 .iter()
                 .filter(|l| !leases.iter().any(|n| n.res == l.res))
@@ -715,17 +1009,9 @@ impl<S: LeaseStore> Server<S> {
 }
 
 /// The option code an IA kind's status goes with, for logs.
-pub fn unavailable_status(kind: libdhcp6::lease::IaKind) -> Status {
+pub fn unavailable_status(kind: IaKind) -> Status {
     match kind {
-        libdhcp6::lease::IaKind::Pd => Status::NoPrefixAvail,
+        IaKind::Pd => Status::NoPrefixAvail,
         _ => Status::NoAddrsAvail,
     }
-}
-
-/// Option codes a reply to this request should carry beyond the defaults:
-/// true when the client's ORO asks for `code`.
-pub fn requested(msg: &MessageRepr, code: OptionCode) -> bool {
-    msg.options
-        .iter()
-        .any(|o| matches!(o, OptionRepr::Oro(c) if c.contains(&code)))
 }

@@ -608,7 +608,9 @@ fn c063_c064_c065_confirm() {
         "C-065"
     );
     let mut bare = server("option domain-name-servers 2001:db8::53;\n");
-    bare.served[0].onlink.clear();
+    let mut served = bare.served.to_vec();
+    served[0].onlink.clear();
+    bare.served = served.into();
     assert_eq!(
         ask(&mut bare, &confirm(&["2001:db8:1::123"])),
         Err(DropReason::NothingToSay),
@@ -1149,42 +1151,43 @@ fn cost_of_an_exchange() {
     let mut s = server(
         "option domain-name-servers 2001:db8::53;\npool big { range 2001:db8:1:: to 2001:db8:1::ffff:ffff; };\ninterface s0 { address-pool big 1000 2000; };\n",
     );
-    let n = 200_000u32;
+    let n = 20_000u32;
     let mut out = vec![0u8; 65535];
+    // Built beforehand, so only the server's work is timed.
+    let packets: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> = (0..n)
+        .map(|i| {
+            let mut id = vec![0, 3, 0, 1];
+            id.extend_from_slice(&i.to_be_bytes());
+            let duid = Duid::from_bytes(&id).unwrap();
+            let with = |t, server: bool| {
+                let mut o = vec![OptionRepr::ClientId(duid.clone())];
+                if server {
+                    o.push(OptionRepr::ServerId(server_duid()));
+                }
+                o.extend([OptionRepr::ElapsedTime(0), ia_na(1, &[])]);
+                msg(t, i & 0xffffff, o).to_vec().unwrap()
+            };
+            (
+                with(MessageType::Solicit, false),
+                with(MessageType::Request, true),
+                with(MessageType::Renew, true),
+            )
+        })
+        .collect();
     let t0 = std::time::Instant::now();
-    for i in 0..n {
-        let mut id = vec![0, 3, 0, 1];
-        id.extend_from_slice(&i.to_be_bytes());
-        let duid = Duid::from_bytes(&id).unwrap();
-        let sol = msg(
-            MessageType::Solicit,
-            i & 0xffffff,
-            vec![
-                OptionRepr::ClientId(duid.clone()),
-                OptionRepr::ElapsedTime(0),
-                ia_na(1, &[]),
-            ],
-        )
-        .to_vec()
-        .unwrap();
-        s.server6_recv(&direct(&sol, true), 1000, &mut out).unwrap();
-        let req = msg(
-            MessageType::Request,
-            i & 0xffffff,
-            vec![
-                OptionRepr::ClientId(duid),
-                OptionRepr::ServerId(server_duid()),
-                OptionRepr::ElapsedTime(0),
-                ia_na(1, &[]),
-            ],
-        )
-        .to_vec()
-        .unwrap();
-        s.server6_recv(&direct(&req, true), 1000, &mut out).unwrap();
+    for (sol, req, _) in &packets {
+        s.server6_recv(&direct(sol, true), 1000, &mut out).unwrap();
+        s.server6_recv(&direct(req, true), 1000, &mut out).unwrap();
     }
     let per = t0.elapsed() / n;
+    let t0 = std::time::Instant::now();
+    for (_, _, renew) in &packets {
+        s.server6_recv(&direct(renew, true), 1100, &mut out)
+            .unwrap();
+    }
+    let per_renew = t0.elapsed() / n;
     println!(
-        "{per:?} per Solicit+Request exchange (incl. building the requests), {} bindings",
+        "{per:?} per Solicit+Request exchange of a new client, {per_renew:?} per Renew, {} bindings",
         s.store.bindings().count()
     );
 }
@@ -1261,4 +1264,243 @@ fn journal_store_survives_restart() {
     .unwrap();
     assert_eq!(first_addr(&renewed), a1);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Counts heap allocations made by the current thread, so a test can
+/// check that answering allocates nothing (tests run in parallel threads).
+mod alloc_count {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    pub struct Counting;
+
+    thread_local! {
+        static COUNT: Cell<u64> = const { Cell::new(0) };
+    }
+
+    // SAFETY: every call is passed to the system allocator unchanged; the
+    // counter is a const-initialised thread-local, which never allocates.
+    #[allow(unsafe_code)]
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            COUNT.with(|c| c.set(c.get() + 1));
+            // SAFETY: forwarded as received.
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            // SAFETY: forwarded as received.
+            unsafe { System.dealloc(ptr, layout) }
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            COUNT.with(|c| c.set(c.get() + 1));
+            // SAFETY: forwarded as received.
+            unsafe { System.realloc(ptr, layout, new_size) }
+        }
+    }
+
+    #[global_allocator]
+    static GLOBAL: Counting = Counting;
+
+    /// Allocations by this thread so far.
+    pub fn count() -> u64 {
+        COUNT.with(|c| c.get())
+    }
+}
+
+/// The issue's speed rule: no allocation per packet on the common path.
+/// Requests are built first; then every answer — Advertise to a new client
+/// (nothing reserved), Renew, a retransmitted Request, Rebind,
+/// Information-request, a Renew through two relays — is counted.
+#[test]
+fn answering_known_clients_allocates_nothing() {
+    let mut s = server(CONF);
+    let n: u8 = 50;
+    for c in 1..=n {
+        lease(&mut s, c, vec![ia_na(1, &[]), ia_pd(2, &[])]);
+    }
+    let bytes = |m: MessageRepr| m.to_vec().unwrap();
+    let mut packets: Vec<(Vec<u8>, bool)> = Vec::new();
+    for c in 1..=n {
+        let granted = ask(
+            &mut s,
+            &with_server(c, MessageType::Request, vec![ia_na(1, &[]), ia_pd(2, &[])]),
+        )
+        .unwrap();
+        let addr = first_addr(&granted).to_string();
+        let pd = ia_pds(&granted)[0].prefixes().next().unwrap().clone();
+        let pd_s = pd.prefix.to_string();
+        let ias = || vec![ia_na(1, &[&addr]), ia_pd(2, &[(&pd_s, pd.prefix_len)])];
+        packets.push((
+            bytes(solicit(200 + c % 50, vec![ia_na(9, &[]), ia_pd(9, &[])])),
+            false,
+        ));
+        packets.push((bytes(with_server(c, MessageType::Renew, ias())), false));
+        packets.push((bytes(with_server(c, MessageType::Request, ias())), false));
+        packets.push((bytes(solicit(c, ias())), false));
+        let mut rebind = solicit(c, ias());
+        rebind.msg_type = MessageType::Rebind;
+        packets.push((bytes(rebind), false));
+        packets.push((
+            bytes(msg(
+                MessageType::InformationRequest,
+                7,
+                vec![
+                    OptionRepr::ClientId(client(c)),
+                    OptionRepr::Oro(vec![OptionCode::InformationRefreshTime]),
+                ],
+            )),
+            false,
+        ));
+        let renew = bytes(with_server(c, MessageType::Renew, ias()));
+        let inner = RelayRepr {
+            msg_type: MessageType::RelayForw,
+            hop_count: 0,
+            link_address: "2001:db8:1::1".parse().unwrap(),
+            peer_address: CLIENT_LL.parse().unwrap(),
+            options: vec![
+                OptionRepr::InterfaceId(b"port-1".to_vec()),
+                OptionRepr::RelayMsg(renew),
+            ],
+        };
+        let outer = RelayRepr {
+            msg_type: MessageType::RelayForw,
+            hop_count: 1,
+            link_address: Ipv6Addr::UNSPECIFIED,
+            peer_address: "2001:db8:ff::2".parse().unwrap(),
+            options: vec![OptionRepr::RelayMsg(inner.to_vec().unwrap())],
+        };
+        packets.push((outer.to_vec().unwrap(), true));
+    }
+    let mut out = vec![0u8; 65535];
+    let src_relay = SocketAddrV6::new("2001:db8:ff::1".parse().unwrap(), 547, 0, 0);
+    let before = alloc_count::count();
+    for (p, relay) in &packets {
+        let mut inc = direct(p, true);
+        if *relay {
+            inc.src = src_relay;
+            inc.dst = "2001:db8:1::1".parse().unwrap();
+        }
+        s.server6_recv(&inc, 1000, &mut out).unwrap();
+    }
+    let allocs = alloc_count::count() - before;
+    assert_eq!(
+        allocs,
+        0,
+        "{allocs} allocations for {} answers",
+        packets.len()
+    );
+    // The counter counts: a new binding is state and does allocate (its
+    // DUID, index entries), a bounded few times.
+    let req = bytes(with_server(250, MessageType::Request, vec![ia_na(1, &[])]));
+    let before = alloc_count::count();
+    s.server6_recv(&direct(&req, true), 1000, &mut out).unwrap();
+    let allocs = alloc_count::count() - before;
+    assert!(
+        (1..=16).contains(&allocs),
+        "{allocs} allocations for a new binding"
+    );
+}
+
+/// The issue's relayed-client rule: relay options select host entries
+/// (kame6 `remote-id`, `subscriber-id`, `hardware-address`), searched from
+/// the relay nearest the client; a DUID entry still comes first (WIDE).
+#[test]
+fn relay_options_select_hosts() {
+    let conf = format!(
+        "{CONF}host by-remote {{ remote-id 3561 \"olt1:17\"; address 2001:db8:1::17 100 200; }};\n\
+         host by-sub {{ subscriber-id \"line-18\"; address 2001:db8:1::18 100 200; }};\n\
+         host by-mac {{ hardware-address 02:00:00:00:00:19; address 2001:db8:1::19 100 200; }};\n\
+         host by-duid {{ duid 00:03:00:01:02:00:00:00:00:07; address 2001:db8:1::7 100 200; }};\n"
+    );
+    let mut s = server(&conf);
+    // The first-hop relay (inner level) adds `inner`; a second relay adds
+    // `outer` options of its own.
+    let ask_via =
+        |s: &mut Server<MemStore>, c: u8, inner: Vec<OptionRepr>, outer: Vec<OptionRepr>| {
+            let m = solicit(c, vec![ia_na(1, &[])]);
+            let mut o1 = inner;
+            o1.push(OptionRepr::RelayMsg(m.to_vec().unwrap()));
+            let first = RelayRepr {
+                msg_type: MessageType::RelayForw,
+                hop_count: 0,
+                link_address: "2001:db8:1::1".parse().unwrap(),
+                peer_address: CLIENT_LL.parse().unwrap(),
+                options: o1,
+            };
+            let mut o2 = outer;
+            o2.push(OptionRepr::RelayMsg(first.to_vec().unwrap()));
+            let second = RelayRepr {
+                msg_type: MessageType::RelayForw,
+                hop_count: 1,
+                link_address: Ipv6Addr::UNSPECIFIED,
+                peer_address: "2001:db8:ff::2".parse().unwrap(),
+                options: o2,
+            }
+            .to_vec()
+            .unwrap();
+            let inc = Incoming {
+                pkt: &second,
+                src: SocketAddrV6::new("2001:db8:ff::1".parse().unwrap(), 547, 0, 0),
+                dst: "2001:db8:1::1".parse().unwrap(),
+                ifindex: IFINDEX,
+            };
+            let mut out = vec![0u8; 65535];
+            let o = s.server6_recv(&inc, 1000, &mut out).unwrap();
+            let (_, inner) = decapsulate_reply(&out[..o.len]);
+            first_addr(&MessageRepr::from_bytes(&inner).unwrap()).to_string()
+        };
+    let remote = |id: &[u8]| OptionRepr::RemoteId {
+        enterprise: 3561,
+        id: id.to_vec(),
+    };
+    assert_eq!(
+        ask_via(&mut s, 1, vec![remote(b"olt1:17")], vec![]),
+        "2001:db8:1::17"
+    );
+    assert_eq!(
+        ask_via(
+            &mut s,
+            2,
+            vec![OptionRepr::SubscriberId(b"line-18".to_vec())],
+            vec![]
+        ),
+        "2001:db8:1::18"
+    );
+    let mac = OptionRepr::ClientLinklayerAddr {
+        hw_type: 1,
+        addr: vec![2, 0, 0, 0, 0, 0x19],
+    };
+    assert_eq!(
+        ask_via(&mut s, 3, vec![mac.clone()], vec![]),
+        "2001:db8:1::19"
+    );
+    // The nearest relay's identifier wins over one added further up.
+    assert_eq!(
+        ask_via(
+            &mut s,
+            4,
+            vec![remote(b"olt1:17")],
+            vec![OptionRepr::SubscriberId(b"line-18".to_vec())]
+        ),
+        "2001:db8:1::17"
+    );
+    // Found at an outer level when the inner one has none.
+    assert_eq!(
+        ask_via(
+            &mut s,
+            5,
+            vec![],
+            vec![OptionRepr::SubscriberId(b"line-18".to_vec())]
+        ),
+        "2001:db8:1::18"
+    );
+    // A DUID entry comes first.
+    assert_eq!(ask_via(&mut s, 7, vec![mac], vec![]), "2001:db8:1::7");
+    // Another enterprise number, or no identifier: the pool.
+    let other = OptionRepr::RemoteId {
+        enterprise: 9,
+        id: b"olt1:17".to_vec(),
+    };
+    let pooled = ask_via(&mut s, 8, vec![other], vec![]);
+    assert!(pooled.starts_with("2001:db8:1::1"), "{pooled}");
 }

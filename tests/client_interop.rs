@@ -1,11 +1,12 @@
 //! kame6's dhcp6c against real servers in network namespaces: it gets an
 //! address and a delegated prefix from our dhcp6s, Kea's kea-dhcp6, WIDE's
-//! dhcp6s and ISC's dhcpd -6 (directly and through our dhcp6relay); the
-//! address is on the interface with the server's lifetimes, the LAN carries
-//! the sub-prefix address from sla-id/sla-len, an unreachable route covers
-//! the prefix, it renews at T1 and the kernel lifetimes are refreshed, the
-//! script runs with WIDE's variables, and SIGTERM releases (the server's
-//! binding is gone) and removes the addresses.
+//! dhcp6s and ISC's dhcpd -6 (directly, through our dhcp6relay and through
+//! ISC's dhcrelay -6); the address is on the interface with the server's
+//! lifetimes, the LAN carries the sub-prefix address from sla-id/sla-len,
+//! an unreachable route covers the prefix, it renews at T1 and the kernel
+//! lifetimes are refreshed, the script runs with WIDE's variables, and
+//! SIGTERM releases (the server's binding is gone) and removes the
+//! addresses. Also: Debian's `-P profile` for an interface without a block.
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // test code: a panic is a failure report
 
@@ -14,8 +15,8 @@ mod common;
 use std::time::Duration;
 
 use common::peers::{
-    addr_lifetimes, bindings, counters, isc_dhcpd6, kea_dhcp6, our_dhcp6c, our_dhcp6s, received,
-    wait_address, wide_dhcp6s, Scratch,
+    addr_lifetimes, bindings, counters, dhcrelay6, isc_dhcpd6, kea_dhcp6_timed, our_dhcp6c,
+    our_dhcp6s, received, wait_address, wide_dhcp6s, KeaTimers, Scratch,
 };
 use common::{require_root, veth, wait_until, Daemon, Netns};
 
@@ -31,10 +32,21 @@ interface s0 { address-pool p1 20 40; prefix-pool pd1 20 40; };
 link relayed { link-address 2001:db8:1::/64; address-pool p1 20 40; prefix-pool pd1 20 40; };
 ";
 
+/// The relay agent between client and server, if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Via {
+    Direct,
+    /// kame6's dhcp6relay.
+    Ours,
+    /// ISC's dhcrelay -6 (Debian's isc-dhcp-relay).
+    Isc,
+}
+
 struct Topo {
     client: Netns,
     server: Netns,
     relay: Option<Netns>,
+    via: Via,
     scratch: Scratch,
 }
 
@@ -61,12 +73,13 @@ fn direct() -> Topo {
         client,
         server,
         relay: None,
+        via: Via::Direct,
         scratch,
     }
 }
 
-/// client —(c0|r0)— our dhcp6relay —(r1|s0)— server.
-fn relayed() -> Topo {
+/// client —(c0|r0)— relay `via` —(r1|s0)— server.
+fn relayed(via: Via) -> Topo {
     require_root();
     let client = Netns::new("c");
     let relay = Netns::new("r");
@@ -83,30 +96,38 @@ fn relayed() -> Topo {
         client,
         server,
         relay: Some(relay),
+        via,
         scratch,
     }
 }
 
+/// Starts the topology's relay, if it has one: r0 toward the client, r1
+/// toward the server at 2001:db8:ff::2; PID files in the scratch directory.
 fn start_relay(t: &Topo) -> Option<Daemon> {
-    t.relay.as_ref().map(|r| {
-        let pid = t.scratch.path("relay.pid");
-        let d = r.spawn(
-            env!("CARGO_BIN_EXE_dhcp6relay"),
-            &[
-                "-f",
-                "-D",
-                "-p",
-                &pid,
-                "-r",
-                "r1",
-                "-s",
-                "2001:db8:ff::2",
-                "r0",
-            ],
-        );
-        std::thread::sleep(Duration::from_millis(500));
-        d
-    })
+    let r = t.relay.as_ref()?;
+    match t.via {
+        Via::Direct => None,
+        Via::Isc => Some(dhcrelay6(r, &t.scratch, "r0", "r1", "2001:db8:ff::2")),
+        Via::Ours => {
+            let pid = t.scratch.path("relay.pid");
+            let d = r.spawn(
+                env!("CARGO_BIN_EXE_dhcp6relay"),
+                &[
+                    "-f",
+                    "-D",
+                    "-p",
+                    &pid,
+                    "-r",
+                    "r1",
+                    "-s",
+                    "2001:db8:ff::2",
+                    "r0",
+                ],
+            );
+            std::thread::sleep(Duration::from_millis(500));
+            Some(d)
+        }
+    }
 }
 
 fn dump(ds: &[&Daemon]) -> String {
@@ -183,7 +204,35 @@ fn check_configured(
     (addr, lan_addr)
 }
 
-/// Lease from our dhcp6s (directly or through our relay), check lifetimes,
+/// The kernel lifetimes of a lease of preferred 20 s, valid 40 s follow it
+/// (WIDE's show "forever"); the LAN address does not outlive the prefix.
+fn check_lifetimes(t: &Topo, addr: &str, lan_addr: &str) {
+    let (valid, preferred) = addr_lifetimes(&t.client, "c0", addr).unwrap();
+    assert!((30..=40).contains(&valid), "valid {valid}");
+    assert!((10..=20).contains(&preferred), "preferred {preferred}");
+    let (lvalid, _) = addr_lifetimes(&t.client, "lan0", lan_addr).unwrap();
+    assert!(lvalid <= 40, "LAN address outlives the prefix: {lvalid}");
+}
+
+/// The script ran for a Renew (T1 10 s) and the kernel's valid lifetime
+/// of `addr` on c0 was refreshed to about 40 s again.
+fn check_renewed(t: &Topo, script_out: &str, addr: &str, ds: &[&Daemon]) {
+    assert!(
+        wait_until(WAIT, || std::fs::read_to_string(script_out)
+            .is_ok_and(|s| s.contains("REASON=RENEW"))),
+        "{}",
+        dump(ds)
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let (valid, _) = addr_lifetimes(&t.client, "c0", addr).unwrap();
+    assert!(
+        valid >= 35,
+        "lifetime not refreshed by Renew: {valid}\n{}",
+        dump(ds)
+    );
+}
+
+/// Lease from our dhcp6s (directly or through a relay), check lifetimes,
 /// the script, renewal with refreshed lifetimes, and release on SIGTERM.
 fn our_server_full(t: Topo) {
     let server = our_dhcp6s(&t.server, &t.scratch, OUR_SERVER_CONF, &["s0"]);
@@ -195,12 +244,7 @@ fn our_server_full(t: Topo) {
         all.push(r);
     }
     let (addr, lan_addr) = check_configured(&t, "2001:db8:1::1", "2001:db8:1", &all);
-    // Kernel lifetimes follow the lease (WIDE's show "forever").
-    let (valid, preferred) = addr_lifetimes(&t.client, "c0", &addr).unwrap();
-    assert!((30..=40).contains(&valid), "valid {valid}");
-    assert!((10..=20).contains(&preferred), "preferred {preferred}");
-    let (lvalid, _) = addr_lifetimes(&t.client, "lan0", &lan_addr).unwrap();
-    assert!(lvalid <= 40, "LAN address outlives the prefix: {lvalid}");
+    check_lifetimes(&t, &addr, &lan_addr);
     // The script ran with WIDE's variables, after the Reply to Request.
     assert!(wait_until(WAIT, || std::fs::read_to_string(&script_out)
         .is_ok_and(|s| s.contains("REASON=REQUEST"))));
@@ -219,19 +263,7 @@ fn our_server_full(t: Topo) {
         received(&counters(&server, "bindings:"), "renew") >= 1
     });
     assert!(ok, "no Renew:\n{}", dump(&all));
-    assert!(
-        wait_until(WAIT, || std::fs::read_to_string(&script_out)
-            .is_ok_and(|s| s.contains("REASON=RENEW"))),
-        "{}",
-        dump(&all)
-    );
-    std::thread::sleep(Duration::from_millis(300));
-    let (valid2, _) = addr_lifetimes(&t.client, "c0", &addr).unwrap();
-    assert!(
-        valid2 >= 35,
-        "lifetime not refreshed by Renew: {valid2}\n{}",
-        dump(&all)
-    );
+    check_renewed(&t, &script_out, &addr, &all);
     assert_eq!(bindings(&counters(&server, "bindings:")), Some(2));
     // SIGTERM: Release, addresses gone, binding gone at the server.
     client.signal("TERM");
@@ -257,7 +289,12 @@ fn our_dhcp6s_lease_renew_release() {
 
 #[test]
 fn our_dhcp6s_through_our_relay() {
-    our_server_full(relayed());
+    our_server_full(relayed(Via::Ours));
+}
+
+#[test]
+fn our_dhcp6s_through_isc_dhcrelay() {
+    our_server_full(relayed(Via::Isc));
 }
 
 /// SIGUSR1: exits without Release; addresses removed, the binding stays.
@@ -276,35 +313,101 @@ fn sigusr1_exits_without_release() {
     assert_eq!(bindings(&counters(&server, "bindings:")), Some(2));
 }
 
-/// Kea's kea-dhcp6 through our relay (Kea picks a subnet for a relayed
-/// client by link-address; its renew-timer 1000 s: no renewal within the test).
-#[test]
-fn kea_dhcp6_through_our_relay_lease_and_release() {
-    let t = relayed();
-    let server = kea_dhcp6(
+/// Kea's kea-dhcp6 behind relay `via` (Kea picks the subnet of a relayed
+/// client by link-address), T1 = 10 s: the lease with Kea's lifetimes, the
+/// LAN address from the delegated prefix, renewal at T1 with the kernel
+/// lifetimes refreshed, and on SIGTERM a Release after which Kea's lease
+/// file holds neither lease.
+fn kea_full(via: Via) {
+    let t = relayed(via);
+    let server = kea_dhcp6_timed(
         &t.server,
         &t.scratch,
         "s0",
         "2001:db8:ff::2",
-        "2001:db8:1::/64",
-        "2001:db8:1::100 - 2001:db8:1::1ff",
+        ("2001:db8:1::/64", "2001:db8:1::100 - 2001:db8:1::1ff"),
         ("2001:db8:200::", 40, 56),
+        KeaTimers {
+            renew: 10,
+            rebind: 16,
+            preferred: 20,
+            valid: 40,
+        },
     );
     let relay = start_relay(&t).unwrap();
     let (conf, script_out) = client_conf(&t);
     let mut client = our_dhcp6c(&t.client, &t.scratch, &conf, &["c0"]);
     let all = [&server, &client, &relay];
-    let (addr, _) = check_configured(&t, "2001:db8:1::1", "2001:db8:2", &all);
-    let (valid, preferred) = addr_lifetimes(&t.client, "c0", &addr).unwrap();
-    assert!((3900..=4000).contains(&valid), "valid {valid}");
-    assert!((2900..=3000).contains(&preferred), "preferred {preferred}");
+    let (addr, lan_addr) = check_configured(&t, "2001:db8:1::1", "2001:db8:2", &all);
+    check_lifetimes(&t, &addr, &lan_addr);
     assert!(wait_until(WAIT, || std::fs::read_to_string(&script_out)
         .is_ok_and(
             |s| s.contains("new_domain_name_servers=2001:db8:ffff::53 ")
         )));
+    // Renewal at T1, lifetimes refreshed in the kernel.
+    check_renewed(&t, &script_out, &addr, &all);
     client.signal("TERM");
     assert!(client.wait_exit(Duration::from_secs(20)).is_some());
-    server.wait_log("DHCP6_RELEASE", Duration::from_secs(10));
+    // Kea's memfile appends a record per change; a released lease's last
+    // record has valid lifetime 0. Renewal showed as a later expiry.
+    let leases = t.scratch.path("kea-leases6.csv");
+    let gone = wait_until(Duration::from_secs(10), || {
+        let l = kea_leases(&leases);
+        l.len() == 2 && l.iter().all(|(_, valid, _)| *valid == 0)
+    });
+    assert!(
+        gone,
+        "leases left after Release: {:?}\n{}",
+        std::fs::read_to_string(&leases),
+        dump(&[&server, &client, &relay])
+    );
+    let renewed = kea_leases(&leases)
+        .iter()
+        .all(|(_, _, expiries)| expiries.windows(2).any(|w| w[1] > w[0]));
+    assert!(renewed, "{:?}", std::fs::read_to_string(&leases));
+    assert!(wait_address(&t.client, "c0", &addr, Duration::from_millis(200)).is_none());
+    assert!(wait_address(&t.client, "lan0", &lan_addr, Duration::from_millis(200)).is_none());
+}
+
+/// Kea's memfile lease file: per leased address or prefix, the valid
+/// lifetime of its last record and the expiry times of its granting
+/// records (valid lifetime > 0), in file order.
+fn kea_leases(path: &str) -> Vec<(String, u64, Vec<u64>)> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut out: Vec<(String, u64, Vec<u64>)> = Vec::new();
+    // address,duid,valid_lifetime,expire,...
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let (Some(addr), Some(valid), Some(expire)) = (
+            f.first(),
+            f.get(2).and_then(|v| v.parse::<u64>().ok()),
+            f.get(3).and_then(|v| v.parse::<u64>().ok()),
+        ) else {
+            continue;
+        };
+        let i = match out.iter().position(|(a, _, _)| a == addr) {
+            Some(i) => i,
+            None => {
+                out.push((addr.to_string(), 0, Vec::new()));
+                out.len() - 1
+            }
+        };
+        out[i].1 = valid;
+        if valid > 0 {
+            out[i].2.push(expire);
+        }
+    }
+    out
+}
+
+#[test]
+fn kea_dhcp6_through_our_relay() {
+    kea_full(Via::Ours);
+}
+
+#[test]
+fn kea_dhcp6_through_isc_dhcrelay() {
+    kea_full(Via::Isc);
 }
 
 /// WIDE's dhcp6s: one exchange with IA_NA and IA_PD, renew, release.
@@ -688,4 +791,53 @@ id-assoc na 2 { };
         "{}",
         server.log()
     );
+}
+
+/// \[debian\] `dhcp6c -P`: c0 has no interface block and runs with the
+/// named profile (IA_NA, IA_PD numbering the LAN, the script), while c1
+/// keeps its own block; both get their leases from our dhcp6s.
+#[test]
+fn profile_for_an_interface_without_a_block() {
+    let t = direct();
+    veth(&t.client, "c1", &t.server, "s1");
+    t.server.addr("s1", "2001:db8:2::1/64");
+    let server_conf = format!(
+        "{OUR_SERVER_CONF}pool p2 {{ range 2001:db8:2::100 to 2001:db8:2::1ff; }};
+interface s1 {{ address-pool p2 200 400; }};
+"
+    );
+    let server = our_dhcp6s(&t.server, &t.scratch, &server_conf, &["s0", "s1"]);
+    let (conf, script_out) = client_conf(&t);
+    let conf = conf.replace("interface c0 {", "profile wan {")
+        + "interface c1 { send ia-na 2; };\nid-assoc na 2 { };\n";
+    // As Debian's init script writes it: -Pdefault before the interfaces.
+    let client = our_dhcp6c(&t.client, &t.scratch, &conf, &["-Pwan", "c0", "c1"]);
+    let all = [&server, &client];
+    client.wait_log(
+        "c0: no interface block; profile wan",
+        Duration::from_secs(1),
+    );
+    check_configured(&t, "2001:db8:1::1", "2001:db8:1", &all);
+    // c1 runs with its block: with the profile (which sends IAs) it could
+    // not have started beside c0.
+    leased(&t, "c1", "2001:db8:2::1", &all);
+    assert!(
+        wait_until(WAIT, || std::fs::read_to_string(&script_out)
+            .is_ok_and(|s| s.contains("REASON=REQUEST"))),
+        "{}",
+        dump(&all)
+    );
+    // A reload with a file that lost the profile keeps everything running:
+    // nothing is released.
+    t.scratch.write(
+        "kame6-dhcp6c.conf",
+        "interface c1 { send ia-na 2; };\nid-assoc na 2 { };\n",
+    );
+    client.signal("HUP");
+    client.wait_log(
+        "interface c0 is not configured (no interface block, and no profile wan); keeping the running configuration",
+        Duration::from_secs(5),
+    );
+    assert_eq!(received(&counters(&server, "bindings:"), "release"), 0);
+    assert_eq!(bindings(&counters(&server, "bindings:")), Some(3));
 }

@@ -177,3 +177,39 @@ fn interface_is_required_outside_check_mode() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `-t -P NAME` (\[debian\] profiles): the file must define the profile.
+#[test]
+fn check_mode_with_a_profile() {
+    let dir = std::env::temp_dir().join(format!("k6-check-profile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("dhcp6c.conf");
+    // The shape of Debian's default dhcp6c.conf, which its init script
+    // starts with -Pdefault.
+    std::fs::write(
+        &conf,
+        "profile default {\n  information-only;\n  request domain-name-servers;\n  script \"/etc/wide-dhcpv6/dhcp6c-script\";\n};\n",
+    )
+    .unwrap();
+    let path = conf.to_str().unwrap();
+    for args in [
+        &["-t", "-c", path][..],
+        &["-t", "-Pdefault", "-c", path],
+        &["-t", "-P", "default", "-c", path, "eth0"],
+    ] {
+        let out = check(false, args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(
+            err.ends_with(&format!("{path}: configuration OK\n")),
+            "{err}"
+        );
+    }
+    let out = check(false, &["-t", "-P", "wan", "-c", path]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!("{path}: profile wan (-P) is not defined\n")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -58,7 +58,7 @@ fn conf() -> IfConfig {
         unreachable_route: true,
         reconfigure_accept: false,
         delayed_auth: None,
-        unix_start: Duration::ZERO,
+        wall_clock: None,
     }
 }
 
@@ -2199,10 +2199,18 @@ fn keys() -> Vec<DelayedKey> {
     ]
 }
 
+/// The wall clock reading `unix` now.
+fn clock(unix: u64) -> WallClock {
+    WallClock {
+        at: Instant::now(),
+        unix: Duration::from_secs(unix),
+    }
+}
+
 fn auth_conf() -> IfConfig {
     IfConfig {
         delayed_auth: Some(keys()),
-        unix_start: Duration::from_secs(UNIX),
+        wall_clock: Some(clock(UNIX)),
         ..conf()
     }
 }
@@ -2381,7 +2389,8 @@ fn delayed_auth_client_rules() {
     let claim = our_auth(&req_bytes, SECRET_B);
     assert_eq!((claim.realm.as_slice(), claim.key_id), (REALM, 2));
     // The replay value is the NTP time of the machine's wall clock.
-    let ntp = libdhcp6::auth::ntp_timestamp(Duration::from_secs(UNIX) + (t - cl.epoch));
+    let w = cl.conf.wall_clock.unwrap();
+    let ntp = libdhcp6::auth::ntp_timestamp(w.unix + (t - w.at));
     assert_eq!(claim.replay, ntp);
     let rx = req.transaction_id;
     // Replies: the session key only, a valid MAC, a fresh replay value.
@@ -2466,7 +2475,7 @@ fn delayed_auth_replay_values_grow_at_one_instant() {
 fn delayed_auth_expired_key() {
     let mut c = auth_conf();
     // Key b expires an hour after the start; pretend the clock says so.
-    c.unix_start = Duration::from_secs(UNIX + 3590);
+    c.wall_clock = Some(clock(UNIX + 3590));
     let (mut cl, t, _) = bound_auth(c, 2, SECRET_B);
     // T1 is 10 s later: the key has expired by then.
     let acts = cl.timeout(t + Duration::from_secs(10));
@@ -2498,7 +2507,7 @@ fn delayed_auth_expired_key() {
     let mut adv = both();
     adv.push(OptionRepr::Preference(255));
     let (mut cl, t, sol) = soliciting(IfConfig {
-        unix_start: Duration::from_secs(UNIX + 3600),
+        wall_clock: Some(clock(UNIX + 3600)),
         ..auth_conf()
     });
     assert_eq!(
@@ -2575,4 +2584,23 @@ fn c178_no_authentication_ignores_auth_options() {
     assert_eq!(cl.phase(), Phase::Bound);
     let renew = one(&cl.timeout(t + Duration::from_secs(10)));
     assert!(renew.option(OptionCode::Auth).is_none());
+}
+
+/// The wall clock runs on the monotonic one from the configured reading,
+/// so a machine made again from `config()` later (the control channel's
+/// `start interface`) tells the same time, and replay values keep growing.
+#[test]
+fn wall_clock_survives_a_restart_from_config() {
+    let c = auth_conf();
+    let w = c.wall_clock.unwrap();
+    let cl = Client::new(c, me(), 1, w.at);
+    let later = w.at + Duration::from_secs(500);
+    let again = Client::new(cl.config().clone(), me(), 2, later);
+    assert_eq!(again.wall(later), cl.wall(later));
+    assert_eq!(again.wall(later), Duration::from_secs(UNIX + 500));
+    // Before the reading (a machine made with an earlier `now`): earlier.
+    assert_eq!(
+        cl.wall(w.at - Duration::from_millis(1)),
+        Duration::from_secs(UNIX) - Duration::from_millis(1)
+    );
 }

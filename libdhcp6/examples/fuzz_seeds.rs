@@ -1,7 +1,8 @@
 //! Writes seed inputs for the cargo-fuzz targets in `fuzz/`: a Solicit
 //! relayed through two relays, an Advertise, a Reply with leases and a
-//! reconfigure key, Relay-reply nesting, delayed-auth and RKAP options, and
-//! DUID / domain-name text. The corpus directories are not committed; run
+//! reconfigure key, Relay-reply nesting, delayed-auth and RKAP options,
+//! DUID / domain-name text, signed dhcp6ctl commands and a key file. The
+//! corpus directories are not committed; run
 //!
 //! ```text
 //! cargo run -p libdhcp6 --example fuzz_seeds -- fuzz/corpus
@@ -16,6 +17,7 @@ use std::net::Ipv6Addr;
 use std::path::Path;
 
 use libdhcp6::codes::{MessageType, OptionCode, Status};
+use libdhcp6::ctl::{Command, CtlMessage, IaType, ReconfigureType};
 use libdhcp6::wire::{
     decapsulate, emit_to_vec, encapsulate_reply, Auth, AuthInfo, ClientFqdn, DomainName, IaAddr,
     IaNa, IaPrefix, MessageRepr, NtpSuboption, OptionRepr, RelayRepr, StatusCode,
@@ -306,6 +308,38 @@ fn main() -> Res<()> {
     for (name, bytes) in texts {
         write(out, "duid", name, bytes)?;
     }
+    // dhcp6ctl messages signed with the fuzz target's key, and key files.
+    let ctl_key = b"0123456789abcdef";
+    let ctl_duid = Duid::from_text("00:03:00:01:02:00:00:00:c0:01")?;
+    let commands = [
+        ("ctl-reload", Command::Reload),
+        ("ctl-stop", Command::Stop),
+        (
+            "ctl-start-interface",
+            Command::StartInterface("eth0".into()),
+        ),
+        ("ctl-stop-interface", Command::StopInterface("eth1".into())),
+        (
+            "ctl-remove-binding",
+            Command::RemoveBinding {
+                ia_type: IaType::Na,
+                iaid: 10,
+                duid: ctl_duid.clone(),
+            },
+        ),
+        (
+            "ctl-reconfigure",
+            Command::Reconfigure {
+                msg_type: ReconfigureType::Renew,
+                duid: ctl_duid,
+            },
+        ),
+    ];
+    for (name, command) in commands {
+        let bytes = CtlMessage::new(command, 0x6b13_bc16).encode(ctl_key)?;
+        write(out, "ctl", name, &bytes)?;
+    }
+    write(out, "ctl", "key-file", b"Ykl2EZpD/RZFTJRRMX4Fow==\n")?;
     eprintln!("seeds written under {}", out.display());
     Ok(())
 }

@@ -258,6 +258,32 @@ codes! {
     }
 }
 
+codes! {
+    /// dhcp6ctl command codes (kame-compat §5; WIDE's `DHCP6CTL_COMMAND_*`),
+    /// plus kame6's extension, numbered well away from WIDE's 1–4.
+    pub enum CtlCommand(u16) unknown "command " {
+        Reload = 1 => "reload",
+        Remove = 2 => "remove",
+        Start = 3 => "start",
+        Stop = 4 => "stop",
+        /// kame6 extension: make the server send a Reconfigure (doc/control.md).
+        Reconfigure = 100 => "reconfigure",
+    }
+}
+
+codes! {
+    /// dhcp6ctl argument object and IA type codes (WIDE's `DHCP6CTL_BINDING`,
+    /// `DHCP6CTL_BINDING_IA`, `DHCP6CTL_IA_PD`, `DHCP6CTL_INTERFACE`,
+    /// `DHCP6CTL_IA_NA`: one number space in WIDE's control.h).
+    pub enum CtlObject(u32) unknown "object " {
+        Binding = 1 => "binding",
+        BindingIa = 2 => "IA",
+        IaPd = 3 => "IA_PD",
+        Interface = 4 => "interface",
+        IaNa = 5 => "IA_NA",
+    }
+}
+
 impl OptionCode {
     /// Codes a client must never list in an ORO (RFC 8415 §21.7); a server
     /// silently ignores them there.

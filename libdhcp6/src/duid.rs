@@ -37,6 +37,15 @@ pub struct Duid {
     bytes: std::sync::Arc<[u8]>,
 }
 
+/// Maps keyed on DUIDs can be searched with the octets of a received
+/// DUID, without copying them. The derived `Hash` hashes the octets as a
+/// slice, as `Borrow` requires.
+impl std::borrow::Borrow<[u8]> for Duid {
+    fn borrow(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
 /// The typed view of a DUID.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -78,10 +87,17 @@ pub enum DuidKind<'a> {
 impl Duid {
     /// A DUID from its wire bytes; C-013: 3 to 130 octets, any type.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        Self::check(bytes)?;
+        Ok(Self {
+            bytes: bytes.into(),
+        })
+    }
+
+    /// Checks that `bytes` could be a DUID (3 to 130 octets, C-013)
+    /// without keeping a copy.
+    pub fn check(bytes: &[u8]) -> Result<()> {
         if (MIN_DUID_LEN..=MAX_DUID_LEN).contains(&bytes.len()) {
-            Ok(Self {
-                bytes: bytes.into(),
-            })
+            Ok(())
         } else {
             Err(Error::BadDuid { len: bytes.len() })
         }

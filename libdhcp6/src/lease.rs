@@ -4,8 +4,12 @@
 //! before the Reply leaves; [`MemStore`] is the in-memory implementation the
 //! others build on. Pure: times are seconds given by the caller.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
 use std::net::Ipv6Addr;
+
+use smallvec::SmallVec;
 
 use crate::duid::Duid;
 
@@ -34,7 +38,7 @@ impl IaKind {
 }
 
 /// Identifies a binding.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct BindingKey {
     /// The client's DUID.
     pub duid: Duid,
@@ -42,6 +46,82 @@ pub struct BindingKey {
     pub kind: IaKind,
     /// IAID.
     pub iaid: u32,
+}
+
+/// A binding key whose DUID is borrowed, typically from a received packet:
+/// the server looks bindings up with it, so answering a known client needs
+/// no allocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyRef<'a> {
+    /// The client's DUID octets.
+    pub duid: &'a [u8],
+    /// IA type.
+    pub kind: IaKind,
+    /// IAID.
+    pub iaid: u32,
+}
+
+impl BindingKey {
+    /// The key with its DUID borrowed.
+    pub fn as_ref(&self) -> KeyRef<'_> {
+        KeyRef {
+            duid: self.duid.as_bytes(),
+            kind: self.kind,
+            iaid: self.iaid,
+        }
+    }
+}
+
+/// What owned and borrowed binding keys have in common, so that maps keyed
+/// on [`BindingKey`] can be searched with a [`KeyRef`] (the `Borrow`
+/// pattern for composite keys). Both hash the same parts in the same order.
+pub trait KeyParts {
+    /// The key's parts.
+    fn parts(&self) -> KeyRef<'_>;
+}
+
+impl KeyParts for BindingKey {
+    fn parts(&self) -> KeyRef<'_> {
+        self.as_ref()
+    }
+}
+
+impl KeyParts for KeyRef<'_> {
+    fn parts(&self) -> KeyRef<'_> {
+        *self
+    }
+}
+
+fn hash_parts<H: Hasher>(k: KeyRef<'_>, state: &mut H) {
+    k.duid.hash(state);
+    k.kind.hash(state);
+    k.iaid.hash(state);
+}
+
+impl Hash for BindingKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        hash_parts(self.as_ref(), state);
+    }
+}
+
+impl Hash for dyn KeyParts + '_ {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        hash_parts(self.parts(), state);
+    }
+}
+
+impl PartialEq for dyn KeyParts + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for dyn KeyParts + '_ {}
+
+impl<'a> Borrow<dyn KeyParts + 'a> for BindingKey {
+    fn borrow(&self) -> &(dyn KeyParts + 'a) {
+        self
+    }
 }
 
 /// One leased address (`len` 128) or prefix.
@@ -89,13 +169,17 @@ impl Lease {
     }
 }
 
+/// The leases of one binding. Nearly every IA holds one or two, kept
+/// inline: extending a binding allocates nothing.
+pub type Leases = SmallVec<[Lease; 2]>;
+
 /// A binding and its leases.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Binding {
     /// Its key.
     pub key: BindingKey,
     /// Its leases.
-    pub leases: Vec<Lease>,
+    pub leases: Leases,
 }
 
 /// A change to the bindings, as a journal records it.
@@ -119,8 +203,12 @@ pub enum Change {
 /// (`lease_address`, `release_address`, `decline_address`, `is_leased`),
 /// extended to prefixes and expiry.
 pub trait LeaseStore {
+    /// The binding for `key`, found without allocating.
+    fn binding_by(&self, key: KeyRef<'_>) -> Option<&Binding>;
     /// The binding for `key`.
-    fn binding(&self, key: &BindingKey) -> Option<&Binding>;
+    fn binding(&self, key: &BindingKey) -> Option<&Binding> {
+        self.binding_by(key.as_ref())
+    }
     /// Who holds `res`, if anyone.
     fn holder(&self, res: &Resource) -> Option<&BindingKey>;
     /// True when `res` is leased or quarantined (KAME's `is_leased`).
@@ -221,8 +309,8 @@ impl MemStore {
 }
 
 impl LeaseStore for MemStore {
-    fn binding(&self, key: &BindingKey) -> Option<&Binding> {
-        self.bindings.get(key)
+    fn binding_by(&self, key: KeyRef<'_>) -> Option<&Binding> {
+        self.bindings.get(&key as &dyn KeyParts)
     }
 
     fn holder(&self, res: &Resource) -> Option<&BindingKey> {
@@ -353,14 +441,14 @@ mod tests {
         let k = key(1, IaKind::Na);
         s.apply(Change::Bind(Binding {
             key: k.clone(),
-            leases: vec![lease(addr(1), 100, 0)],
+            leases: smallvec::smallvec![lease(addr(1), 100, 0)],
         }));
         assert_eq!(s.holder(&addr(1)), Some(&k));
         assert_eq!(s.next_expiry(), Some(100));
         // Extension: the old end is forgotten, the new one indexed.
         s.apply(Change::Bind(Binding {
             key: k.clone(),
-            leases: vec![lease(addr(1), 100, 50)],
+            leases: smallvec::smallvec![lease(addr(1), 100, 50)],
         }));
         assert_eq!(s.next_expiry(), Some(150));
         assert!(s.expire(149).is_empty());
@@ -375,11 +463,11 @@ mod tests {
         let mut s = MemStore::new();
         s.apply(Change::Bind(Binding {
             key: key(1, IaKind::Na),
-            leases: vec![lease(addr(1), 10, 0), lease(addr(2), 20, 0)],
+            leases: smallvec::smallvec![lease(addr(1), 10, 0), lease(addr(2), 20, 0)],
         }));
         s.apply(Change::Bind(Binding {
             key: key(2, IaKind::Pd),
-            leases: vec![Lease {
+            leases: smallvec::smallvec![Lease {
                 res: Resource {
                     addr: "2001:db8:100::".parse().unwrap(),
                     len: 56,
@@ -402,7 +490,7 @@ mod tests {
         let k = key(1, IaKind::Na);
         s.apply(Change::Bind(Binding {
             key: k.clone(),
-            leases: vec![lease(addr(1), 1000, 0)],
+            leases: smallvec::smallvec![lease(addr(1), 1000, 0)],
         }));
         s.apply(Change::Decline(k.clone(), addr(1), 60));
         assert!(s.binding(&k).is_none());
@@ -418,11 +506,11 @@ mod tests {
         let k = key(1, IaKind::Na);
         s.apply(Change::Bind(Binding {
             key: k.clone(),
-            leases: vec![lease(addr(1), 100, 0)],
+            leases: smallvec::smallvec![lease(addr(1), 100, 0)],
         }));
         s.apply(Change::Bind(Binding {
             key: k.clone(),
-            leases: vec![lease(addr(2), 100, 0)],
+            leases: smallvec::smallvec![lease(addr(2), 100, 0)],
         }));
         assert!(!s.is_leased(&addr(1)));
         assert_eq!(s.holder(&addr(2)), Some(&k));

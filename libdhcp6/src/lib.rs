@@ -13,6 +13,8 @@
 //! - [`alloc`]: free-slot sets for address and prefix pools, O(log n). Pure.
 //! - [`auth`]: HMAC-MD5 over messages (delayed auth, reconfigure key), replay
 //!   detection, signed Reconfigures. Pure.
+//! - [`ctl`]: the dhcp6ctl control protocol (messages, HMAC-MD5, key
+//!   files). Pure.
 //! - [`lease`]: bindings behind the `LeaseStore` interface; `MemStore`;
 //!   `lease::journal`, the lease journal's record format and replay. Pure.
 //!
@@ -27,6 +29,7 @@ pub mod alloc;
 pub mod auth;
 pub mod codes;
 pub mod config;
+pub mod ctl;
 pub mod duid;
 pub mod lease;
 pub mod sys;

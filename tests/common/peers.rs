@@ -138,6 +138,29 @@ pub fn dhclient6(ns: &Netns, s: &Scratch, iface: &str) -> (Daemon, String) {
     (d, leases)
 }
 
+/// Kea's timers and lifetimes (seconds): T1, T2, preferred, valid.
+#[derive(Debug, Clone, Copy)]
+pub struct KeaTimers {
+    /// `renew-timer` (T1).
+    pub renew: u32,
+    /// `rebind-timer` (T2).
+    pub rebind: u32,
+    /// `preferred-lifetime`.
+    pub preferred: u32,
+    /// `valid-lifetime`.
+    pub valid: u32,
+}
+
+impl KeaTimers {
+    /// Long enough that nothing is renewed within a test.
+    pub const LONG: Self = Self {
+        renew: 1000,
+        rebind: 2000,
+        preferred: 3000,
+        valid: 4000,
+    };
+}
+
 /// Kea's kea-dhcp6 with a memfile lease store, answering on `iface` and on
 /// its unicast `addr` (relays send there), with one subnet `subnet` (pool
 /// `pool`) and prefixes of `pd_len` from `pd_prefix`/`pd_prefix_len`.
@@ -150,6 +173,20 @@ pub fn kea_dhcp6(
     pool: &str,
     pd: (&str, u8, u8),
 ) -> Daemon {
+    kea_dhcp6_timed(ns, s, iface, addr, (subnet, pool), pd, KeaTimers::LONG)
+}
+
+/// [`kea_dhcp6`] with the given timers; `subnet` is (subnet, pool). The
+/// lease file is `kea-leases6.csv` in the scratch directory.
+pub fn kea_dhcp6_timed(
+    ns: &Netns,
+    s: &Scratch,
+    iface: &str,
+    addr: &str,
+    (subnet, pool): (&str, &str),
+    pd: (&str, u8, u8),
+    t: KeaTimers,
+) -> Daemon {
     let bin = require_program("kea-dhcp6");
     let leases = s.path("kea-leases6.csv");
     let conf = format!(
@@ -157,7 +194,7 @@ pub fn kea_dhcp6(
   "interfaces-config": {{ "interfaces": [ "{iface}", "{iface}/{addr}" ] }},
   "lease-database": {{ "type": "memfile", "persist": true, "name": "{leases}", "lfc-interval": 0 }},
   "server-id": {{ "type": "EN", "enterprise-id": 2495, "identifier": "6b616d6536", "persist": false }},
-  "renew-timer": 1000, "rebind-timer": 2000, "preferred-lifetime": 3000, "valid-lifetime": 4000,
+  "renew-timer": {}, "rebind-timer": {}, "preferred-lifetime": {}, "valid-lifetime": {},
   "option-data": [ {{ "name": "dns-servers", "data": "2001:db8:ffff::53" }} ],
   "subnet6": [ {{
     "id": 1, "subnet": "{subnet}",
@@ -166,7 +203,7 @@ pub fn kea_dhcp6(
   }} ],
   "loggers": [ {{ "name": "kea-dhcp6", "output_options": [ {{ "output": "stdout" }} ], "severity": "DEBUG", "debuglevel": 40 }} ]
 }} }}"#,
-        pd.0, pd.1, pd.2
+        t.renew, t.rebind, t.preferred, t.valid, pd.0, pd.1, pd.2
     );
     let conf = s.write("kea-dhcp6.conf", &conf);
     let d = ns.spawn_env(

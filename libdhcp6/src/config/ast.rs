@@ -132,6 +132,13 @@ pub enum DeclKind {
     LinkAddress(Ipv6Addr, u64),
     /// `interface-id "TEXT"` or `interface-id HEX` (kame6, `link` blocks).
     InterfaceId(Vec<u8>),
+    /// `remote-id ENTERPRISE "TEXT"|HEX` (kame6, `host` blocks: RFC 4649).
+    RemoteId(u64, Vec<u8>),
+    /// `subscriber-id "TEXT"|HEX` (kame6, `host` blocks: RFC 4580).
+    SubscriberId(Vec<u8>),
+    /// `hardware-address HEX` (kame6, `host` blocks: the Ethernet address
+    /// of RFC 6939's Client Link-Layer Address option).
+    HardwareAddress(Vec<u8>),
 }
 
 /// One declaration and where it starts.

@@ -2,7 +2,7 @@
 //! skips whitespace and insists on correct padding; so do we.
 
 /// Decodes `text`, ignoring whitespace; `None` if it is not valid base64.
-pub(super) fn decode(text: &str) -> Option<Vec<u8>> {
+pub(crate) fn decode(text: &str) -> Option<Vec<u8>> {
     let digits: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
     if !digits.len().is_multiple_of(4) {
         return None;
@@ -42,7 +42,7 @@ pub(super) fn decode(text: &str) -> Option<Vec<u8>> {
 }
 
 /// Encodes `data` with padding.
-pub(super) fn encode(data: &[u8]) -> String {
+pub(crate) fn encode(data: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {

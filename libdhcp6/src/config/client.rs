@@ -46,7 +46,8 @@ pub fn configure_client(file: &File, now: UnixTime) -> Result<Staged<ClientConfi
                 if !names.first(&b.name, &mut w) {
                     continue;
                 }
-                let i = interface(b, &mut w, &mut sends, &mut auth_refs)?;
+                let kind = if is_if { "interface" } else { "profile" };
+                let i = interface(b, kind, &mut w, &mut sends, &mut auth_refs)?;
                 if is_if {
                     cfg.interfaces.push(i);
                 } else {
@@ -198,8 +199,11 @@ fn ia_name(ty: IaType) -> &'static str {
     }
 }
 
+/// One `interface` or \[debian\] `profile` block (`kind` names which, for
+/// messages): WIDE checks both the same way.
 fn interface(
     b: &Block,
+    kind: &str,
     w: &mut Vec<Warning>,
     sends: &mut Vec<(IaType, u32, String, Pos)>,
     auth_refs: &mut Vec<(String, Pos)>,
@@ -208,7 +212,7 @@ fn interface(
         name: b.name.value.clone(),
         ..Default::default()
     };
-    let owner = format!("interface {}", i.name);
+    let owner = format!("{kind} {}", i.name);
     for d in &b.decls {
         let pos = &d.pos;
         match &d.value {
@@ -297,6 +301,9 @@ fn interface(
                     DeclKind::Range(..) => "range",
                     DeclKind::Option(_) => "option",
                     DeclKind::LinkAddress(..) => "link-address",
+                    DeclKind::RemoteId(..) => "remote-id",
+                    DeclKind::SubscriberId(_) => "subscriber-id",
+                    DeclKind::HardwareAddress(_) => "hardware-address",
                     _ => "interface-id",
                 };
                 return Err(invalid(

@@ -20,7 +20,7 @@
 #![warn(clippy::indexing_slicing)]
 
 pub mod ast;
-mod base64;
+pub(crate) mod base64;
 mod check;
 mod client;
 pub mod fs;

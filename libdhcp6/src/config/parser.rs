@@ -471,6 +471,17 @@ impl Parser {
 
     /// `xx:xx:...` with exactly two hex digits per group, as WIDE's
     /// `duid` scanner state demands.
+    /// A quoted string (its octets) or colon-separated hex.
+    fn text_or_hex(&mut self, what: &str) -> Result<Vec<u8>, Error> {
+        if let Tok::Quoted(q) = &self.peek().tok {
+            let id = q.as_bytes().to_vec();
+            self.bump();
+            Ok(id)
+        } else {
+            self.hex(what)
+        }
+    }
+
     fn hex(&mut self, what: &str) -> Result<Vec<u8>, Error> {
         let (w, pos) = match &self.peek().tok {
             Tok::Word(w) => (w.clone(), self.peek().pos.clone()),
@@ -634,15 +645,25 @@ impl Parser {
                 DeclKind::LinkAddress(a, l)
             }
             "interface-id" => {
-                let id = if let Tok::Quoted(q) = &self.peek().tok {
-                    let id = q.as_bytes().to_vec();
-                    self.bump();
-                    id
-                } else {
-                    self.hex("a quoted Interface-ID or xx:xx:...")?
-                };
+                let id = self.text_or_hex("a quoted Interface-ID or xx:xx:...")?;
                 self.semi("after interface-id")?;
                 DeclKind::InterfaceId(id)
+            }
+            "remote-id" => {
+                let e = self.number("an enterprise number after 'remote-id'")?;
+                let id = self.text_or_hex("a quoted remote-id or xx:xx:...")?;
+                self.semi("after remote-id")?;
+                DeclKind::RemoteId(e, id)
+            }
+            "subscriber-id" => {
+                let id = self.text_or_hex("a quoted subscriber-id or xx:xx:...")?;
+                self.semi("after subscriber-id")?;
+                DeclKind::SubscriberId(id)
+            }
+            "hardware-address" => {
+                let a = self.hex("a link-layer address (xx:xx:xx:xx:xx:xx)")?;
+                self.semi("after hardware-address")?;
+                DeclKind::HardwareAddress(a)
             }
             _ => {
                 return Err(self.expected_at(pos, "a declaration or '}'", "", format!("'{word}'")))

@@ -6,7 +6,7 @@ use std::fmt::{self, Write};
 
 use super::{
     base64, AuthInfo, AuthProtocol, ClientConfig, ClientInterface, Expire, Ifid, InfoOptions,
-    KeyInfo, Lifetimes, PoolRef, RequestItem, Scope, ServerConfig, INFINITY,
+    KeyInfo, Lifetimes, PoolRef, RelayId, RequestItem, Scope, ServerConfig, INFINITY,
 };
 
 struct Dur(u32);
@@ -31,6 +31,17 @@ fn hex(bytes: &[u8]) -> String {
         .map(|b| format!("{b:02x}"))
         .collect::<Vec<_>>()
         .join(":")
+}
+
+/// An identifier as a quoted string when it reads back as the same octets
+/// (printable text, no quote or backslash), else as colon-hex.
+fn text_or_hex(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) if !s.is_empty() && s.chars().all(|c| !c.is_control() && c != '"' && c != '\\') => {
+            format!("\"{s}\"")
+        }
+        _ => hex(bytes),
+    }
 }
 
 fn options(f: &mut impl Write, o: &InfoOptions, indent: &str) -> fmt::Result {
@@ -131,10 +142,7 @@ impl fmt::Display for ServerConfig {
                 writeln!(f, "\tlink-address {a}/{len};")?;
             }
             for id in &l.interface_ids {
-                match std::str::from_utf8(id) {
-                    Ok(s) if !s.contains('"') => writeln!(f, "\tinterface-id \"{s}\";")?,
-                    _ => writeln!(f, "\tinterface-id {};", hex(id))?,
-                }
+                writeln!(f, "\tinterface-id {};", text_or_hex(id))?;
             }
             scope(f, &l.scope)?;
             writeln!(f, "}};")?;
@@ -168,6 +176,25 @@ impl fmt::Display for ServerConfig {
             }
             if let Some(k) = &h.delayed_key {
                 writeln!(f, "\tdelayedkey {k};")?;
+            }
+            for id in &h.relay_ids {
+                match id {
+                    RelayId::RemoteId(d) => {
+                        let (e, rid) = d.split_at_checked(4).unwrap_or((&[0; 4], d));
+                        let e = u32::from_be_bytes(e.try_into().unwrap_or([0; 4]));
+                        writeln!(f, "\tremote-id {e} {};", text_or_hex(rid))?;
+                    }
+                    RelayId::SubscriberId(d) => {
+                        writeln!(f, "\tsubscriber-id {};", text_or_hex(d))?;
+                    }
+                    RelayId::LinkLayer(d) => {
+                        writeln!(
+                            f,
+                            "\thardware-address {};",
+                            hex(d.get(2..).unwrap_or_default())
+                        )?;
+                    }
+                }
             }
             scope(f, &h.scope)?;
             writeln!(f, "}};")?;

@@ -6,8 +6,8 @@ use std::net::Ipv6Addr;
 use super::ast::{Allow, Block, DeclKind, File, Spanned, Stmt};
 use super::check::{self, invalid, warn, Names};
 use super::{
-    Error, ErrorKind, Host, Lease, Link, Pool, PoolRef, Pos, PrefixPool, Scope, ServerConfig,
-    ServerInterface, Staged, UnixTime, Warning,
+    Error, ErrorKind, Host, Lease, Link, Pool, PoolRef, Pos, PrefixPool, RelayId, Scope,
+    ServerConfig, ServerInterface, Staged, UnixTime, Warning,
 };
 use crate::duid::Duid;
 
@@ -381,6 +381,9 @@ fn decl_word(d: &DeclKind) -> &'static str {
         DeclKind::Option(_) => "option",
         DeclKind::LinkAddress(..) => "link-address",
         DeclKind::InterfaceId(_) => "interface-id",
+        DeclKind::RemoteId(..) => "remote-id",
+        DeclKind::SubscriberId(_) => "subscriber-id",
+        DeclKind::HardwareAddress(_) => "hardware-address",
     }
 }
 
@@ -445,6 +448,7 @@ fn host(b: &Block, w: &mut Vec<Warning>, refs: &mut Refs) -> Result<Host, Error>
         prefixes: Vec::new(),
         addresses: Vec::new(),
         delayed_key: None,
+        relay_ids: Vec::new(),
         scope: Scope::default(),
     };
     let mut saw_duid = false;
@@ -500,6 +504,41 @@ fn host(b: &Block, w: &mut Vec<Warning>, refs: &mut Refs) -> Result<Host, Error>
                     lifetimes,
                 });
             }
+            DeclKind::RemoteId(enterprise, id) => {
+                let e = u32::try_from(*enterprise).map_err(|_| {
+                    invalid(
+                        pos,
+                        format!("enterprise number {enterprise} is out of range"),
+                    )
+                })?;
+                if id.is_empty() {
+                    return Err(invalid(pos, "empty remote-id"));
+                }
+                let mut data = e.to_be_bytes().to_vec();
+                data.extend_from_slice(id);
+                push_relay_id(&mut h, RelayId::RemoteId(data), pos)?;
+            }
+            DeclKind::SubscriberId(id) => {
+                if id.is_empty() {
+                    return Err(invalid(pos, "empty subscriber-id"));
+                }
+                push_relay_id(&mut h, RelayId::SubscriberId(id.clone()), pos)?;
+            }
+            DeclKind::HardwareAddress(mac) => {
+                if mac.len() != 6 {
+                    return Err(invalid(
+                        pos,
+                        format!(
+                            "hardware-address of {} octets (an Ethernet address has 6)",
+                            mac.len()
+                        ),
+                    ));
+                }
+                // RFC 6939: link-layer type 1 (Ethernet), then the address.
+                let mut data = vec![0, 1];
+                data.extend_from_slice(mac);
+                push_relay_id(&mut h, RelayId::LinkLayer(data), pos)?;
+            }
             DeclKind::DelayedKey(k) => {
                 if h.delayed_key.is_some() {
                     warn(
@@ -519,7 +558,7 @@ fn host(b: &Block, w: &mut Vec<Warning>, refs: &mut Refs) -> Result<Host, Error>
             }
         }
     }
-    if !saw_duid {
+    if !saw_duid && h.relay_ids.is_empty() {
         warn(
             w,
             &b.name.pos,
@@ -527,6 +566,25 @@ fn host(b: &Block, w: &mut Vec<Warning>, refs: &mut Refs) -> Result<Host, Error>
         );
     }
     Ok(h)
+}
+
+fn push_relay_id(h: &mut Host, id: RelayId, pos: &Pos) -> Result<(), Error> {
+    if h.relay_ids.contains(&id) {
+        return Err(invalid(
+            pos,
+            format!("host {}: duplicated {}", h.name, relay_id_word(&id)),
+        ));
+    }
+    h.relay_ids.push(id);
+    Ok(())
+}
+
+fn relay_id_word(id: &RelayId) -> &'static str {
+    match id {
+        RelayId::RemoteId(_) => "remote-id",
+        RelayId::SubscriberId(_) => "subscriber-id",
+        RelayId::LinkLayer(_) => "hardware-address",
+    }
 }
 
 fn pool(b: &Block, w: &mut Vec<Warning>) -> Result<Pool, Error> {

@@ -245,6 +245,8 @@ fn semantic_errors_client() {
         ("option domain-name-servers 2001:db8::1;", "dhcp6c.conf:1:1: 'option' is server-only configuration, not allowed in dhcp6c.conf"),
         ("interface eth0 { send ia-pd 1; };", "dhcp6c.conf:1:23: IA_PD (1) is not defined"),
         ("interface eth0 { send ia-na 1; };\ninterface eth1 { send ia-na 1; };\nid-assoc na 1 { };", "dhcp6c.conf:2:23: IA_NA 1 is already sent on interface eth0; an IA can belong to one interface only"),
+        ("profile wan { send ia-pd 0; };\ninterface eth0 { send ia-pd 0; };\nid-assoc pd 0 { };", "dhcp6c.conf:2:23: IA_PD 0 is already sent on profile wan; an IA can belong to one interface only"),
+        ("profile wan { send ia-pd 0; };", "dhcp6c.conf:1:20: IA_PD (0) is not defined"),
         ("interface eth0 { send authentication a; send authentication a; };\nauthentication a { protocol delayed; };", "dhcp6c.conf:1:46: interface eth0: authentication is doubly specified"),
         ("interface eth0 { send authentication a; };", "dhcp6c.conf:1:23: authentication 'a' is not defined"),
         ("interface eth0 { request rapid-commit; };", "dhcp6c.conf:1:26: only information options can be requested"),
@@ -362,6 +364,62 @@ fn names_may_be_keywords_where_wide_allows() {
         "dhcp6s.conf:3:6: warning: pool name 'interface' is a keyword and can never be referenced"
     );
     server_round_trip(&s.config);
+}
+
+/// kame6 host identifiers a relay supplies: Remote-ID (enterprise number
+/// and id), Subscriber-ID, the Ethernet address of RFC 6939's option.
+#[test]
+fn host_relay_identifiers() {
+    let text = r#"
+host cpe-17 {
+    remote-id 3561 "olt-1:port-17";
+    subscriber-id 73:75:62:31;
+    hardware-address 00:11:22:33:44:55;
+    prefix 2001:db8:200::/56 3600 7200;
+};
+host by-sub {
+    subscriber-id "line#9";
+    address 2001:db8:1::9 100 200;
+};
+"#;
+    let s = server(text).unwrap();
+    assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    let h = &s.config.hosts[0];
+    assert_eq!(
+        h.relay_ids,
+        [
+            RelayId::RemoteId(
+                [0, 0, 0x0d, 0xe9]
+                    .iter()
+                    .chain(b"olt-1:port-17")
+                    .copied()
+                    .collect()
+            ),
+            RelayId::SubscriberId(b"sub1".to_vec()),
+            RelayId::LinkLayer(vec![0, 1, 0, 0x11, 0x22, 0x33, 0x44, 0x55]),
+        ]
+    );
+    assert_eq!(
+        s.config.hosts[1].relay_ids,
+        [RelayId::SubscriberId(b"line#9".to_vec())]
+    );
+    server_round_trip(&s.config);
+    assert_eq!(
+        server_err("host h { hardware-address 00:11:22; };"),
+        "dhcp6s.conf:1:10: hardware-address of 3 octets (an Ethernet address has 6)"
+    );
+    assert_eq!(
+        server_err("host h { remote-id 4294967296 \"x\"; };"),
+        "dhcp6s.conf:1:10: enterprise number 4294967296 is out of range"
+    );
+    assert_eq!(
+        server_err("host h { subscriber-id \"x\"; subscriber-id 78; };"),
+        "dhcp6s.conf:1:29: host h: duplicated subscriber-id"
+    );
+    assert_eq!(
+        server_err("interface eth0 { remote-id 1 \"x\"; };"),
+        "dhcp6s.conf:1:18: 'remote-id' is not allowed in an interface block"
+    );
 }
 
 #[test]
@@ -599,6 +657,74 @@ fn other_messages() {
             "duplicated prefix-interface eth1 (ignored)"
         ]
     );
+}
+
+/// \[debian\] `dhcp6c -P NAME`: command-line interfaces without an
+/// `interface` block take the profile's declarations (kame-compat §1.3).
+#[test]
+fn profile_selection() {
+    let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    // The shape of Debian's default dhcp6c.conf: one stateless profile,
+    // which its init script names with -Pdefault for every interface.
+    let c = client(
+        "profile default {\n  information-only;\n  request domain-name-servers;\n  request domain-name;\n  script \"/etc/wide-dhcpv6/dhcp6c-script\";\n};\n",
+    )
+    .unwrap()
+    .config;
+    let sel = c
+        .select(&names(&["eth0", "eth1"]), Some("default"))
+        .unwrap();
+    assert_eq!(sel.len(), 2);
+    for p in &sel {
+        assert_eq!(p.name, "default");
+        assert!(p.information_only);
+        assert_eq!(p.request.len(), 2);
+        // Every interface runs the script (Debian's gives it to one only).
+        assert_eq!(p.script.as_deref(), Some("/etc/wide-dhcpv6/dhcp6c-script"));
+    }
+    assert_eq!(
+        c.select(&names(&["eth0"]), None).unwrap_err().to_string(),
+        "interface eth0 is not configured (no interface block, and no -P profile)"
+    );
+    assert_eq!(
+        c.select(&names(&["eth0"]), Some("wan")),
+        Err(SelectError::NoProfile {
+            interface: "eth0".into(),
+            profile: "wan".into()
+        })
+    );
+
+    // A stateful profile beside an interface block: the block wins for
+    // its interface, the profile's IAs go to one interface only.
+    let c = client(
+        "profile wan { send ia-na 1; send ia-pd 2; request domain-name-servers; };
+interface eth9 { information-only; };
+id-assoc na 1 { };
+id-assoc pd 2 { prefix-interface lan0 { sla-id 1; sla-len 8; }; };
+",
+    )
+    .unwrap()
+    .config;
+    let sel = c.select(&names(&["eth0", "eth9"]), Some("wan")).unwrap();
+    assert_eq!(sel[0].name, "wan");
+    assert_eq!(
+        (sel[0].send_ia_na.as_slice(), sel[0].send_ia_pd.as_slice()),
+        (&[1][..], &[2][..])
+    );
+    assert_eq!(sel[1].name, "eth9");
+    assert!(sel[1].information_only && sel[1].send_ia_na.is_empty());
+    // Without -P the interface block still serves its interface.
+    assert_eq!(c.select(&names(&["eth9"]), None).unwrap()[0].name, "eth9");
+    assert_eq!(
+        c.select(&names(&["eth0", "eth9", "eth1"]), Some("wan"))
+            .unwrap_err()
+            .to_string(),
+        "profile wan sends IAs and cannot serve both eth0 and eth1: an IA can belong to one interface only"
+    );
+    // The profile is printed back by `-t -D` and re-parses the same.
+    let printed = c.to_string();
+    assert!(printed.contains("profile wan {"), "{printed}");
+    assert_eq!(client(&printed).unwrap().config, c);
 }
 
 /// kame6's `send reconfigure-accept;` (doc/config.md): parsed in an

@@ -131,8 +131,44 @@ pub struct Host {
     pub addresses: Vec<Lease>,
     /// `delayedkey NAME`.
     pub delayed_key: Option<String>,
+    /// Relay-supplied identifiers that also select this host for a
+    /// relayed client (kame6): `remote-id`, `subscriber-id`,
+    /// `hardware-address`.
+    pub relay_ids: Vec<RelayId>,
     /// Pools and options for this host (address-pool is WIDE's; the rest kame6).
     pub scope: Scope,
+}
+
+/// An identifier a relay agent adds for the client (kame6 host matching),
+/// kept as the option data it must equal.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RelayId {
+    /// Remote-ID (RFC 4649): enterprise number (4 octets) then the remote-id.
+    RemoteId(Vec<u8>),
+    /// Subscriber-ID (RFC 4580).
+    SubscriberId(Vec<u8>),
+    /// Client Link-Layer Address (RFC 6939): link-layer type (2 octets,
+    /// 1 = Ethernet) then the address.
+    LinkLayer(Vec<u8>),
+}
+
+impl RelayId {
+    /// The relay option carrying this kind of identifier.
+    pub fn code(&self) -> crate::codes::OptionCode {
+        use crate::codes::OptionCode;
+        match self {
+            Self::RemoteId(_) => OptionCode::RemoteId,
+            Self::SubscriberId(_) => OptionCode::SubscriberId,
+            Self::LinkLayer(_) => OptionCode::ClientLinklayerAddr,
+        }
+    }
+
+    /// The option data a relay sends for this identifier.
+    pub fn data(&self) -> &[u8] {
+        match self {
+            Self::RemoteId(d) | Self::SubscriberId(d) | Self::LinkLayer(d) => d,
+        }
+    }
 }
 
 /// `pool NAME { range A to B; }`.
@@ -387,4 +423,90 @@ impl ClientConfig {
     pub fn interface(&self, name: &str) -> Option<&ClientInterface> {
         self.interfaces.iter().find(|i| i.name == name)
     }
+
+    /// The \[debian\] `profile` block called `name`, if any.
+    pub fn profile(&self, name: &str) -> Option<&ClientInterface> {
+        self.profiles.iter().find(|i| i.name == name)
+    }
+
+    /// The declarations each of dhcp6c's command-line `interfaces` runs
+    /// with, in the same order: its `interface` block or, for an interface
+    /// without one, the `profile` named by `dhcp6c -P` (\[debian\],
+    /// kame-compat §1.3). An interface block always wins over the profile.
+    ///
+    /// Debian's dhcp6c moves a profile's IAs and script to the first
+    /// interface it configures with it (the last one on the command line),
+    /// leaving the others without, and runs an interface that has neither
+    /// block nor profile unconfigured, sending Solicits for nothing. Here
+    /// every interface gets the whole profile; a profile that sends IAs
+    /// may serve one interface only, since an IAID names one IA of the
+    /// client (RFC 8415 §12) and one prefix-interface cannot be numbered
+    /// from two links' prefixes; and an interface with no configuration is
+    /// an error.
+    pub fn select(
+        &self,
+        interfaces: &[String],
+        profile: Option<&str>,
+    ) -> Result<Vec<&ClientInterface>, SelectError> {
+        let mut out = Vec::with_capacity(interfaces.len());
+        // The interface that took a profile with IAs, if one did.
+        let mut ia_owner: Option<&str> = None;
+        for name in interfaces {
+            if let Some(block) = self.interface(name) {
+                out.push(block);
+                continue;
+            }
+            let Some(profile) = profile else {
+                return Err(SelectError::NotConfigured(name.clone()));
+            };
+            let Some(p) = self.profile(profile) else {
+                return Err(SelectError::NoProfile {
+                    interface: name.clone(),
+                    profile: profile.to_string(),
+                });
+            };
+            if !(p.send_ia_na.is_empty() && p.send_ia_pd.is_empty() && p.send_ia_ta.is_empty()) {
+                if let Some(first) = ia_owner {
+                    return Err(SelectError::SharedIa {
+                        profile: profile.to_string(),
+                        first: first.to_string(),
+                        second: name.clone(),
+                    });
+                }
+                ia_owner = Some(name);
+            }
+            out.push(p);
+        }
+        Ok(out)
+    }
+}
+
+/// Why one of dhcp6c's command-line interfaces has no configuration
+/// ([`ClientConfig::select`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SelectError {
+    /// No `interface` block for it and no `-P` profile.
+    #[error("interface {0} is not configured (no interface block, and no -P profile)")]
+    NotConfigured(String),
+    /// It has no `interface` block and the `-P` profile is not defined.
+    #[error(
+        "interface {interface} is not configured (no interface block, and no profile {profile})"
+    )]
+    NoProfile {
+        /// The interface.
+        interface: String,
+        /// The profile named by `-P`.
+        profile: String,
+    },
+    /// A profile that sends IAs would serve two interfaces.
+    #[error("profile {profile} sends IAs and cannot serve both {first} and {second}: an IA can belong to one interface only")]
+    SharedIa {
+        /// The profile named by `-P`.
+        profile: String,
+        /// The interface that has it already.
+        first: String,
+        /// The next interface without a block.
+        second: String,
+    },
 }

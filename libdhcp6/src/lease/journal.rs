@@ -293,7 +293,7 @@ pub fn decode_body(body: &[u8]) -> Option<Record> {
             if n > MAX_LEASES {
                 return None;
             }
-            let mut leases = Vec::with_capacity(n);
+            let mut leases = crate::lease::Leases::with_capacity(n);
             for _ in 0..n {
                 let res = get_res(&mut r)?;
                 let preferred = r.u32().ok()?;
@@ -479,7 +479,7 @@ mod tests {
     fn bind(n: u8, last: u16, valid: u32, updated: u64) -> Record {
         Record::Change(Change::Bind(Binding {
             key: key(n, IaKind::Na),
-            leases: vec![Lease {
+            leases: smallvec::smallvec![Lease {
                 res: addr(last),
                 preferred: valid / 2,
                 valid,
@@ -497,7 +497,7 @@ mod tests {
             bind(1, 1, 100, 1000),
             Record::Change(Change::Bind(Binding {
                 key: key(2, IaKind::Pd),
-                leases: vec![Lease {
+                leases: smallvec::smallvec![Lease {
                     res: pd,
                     preferred: u32::MAX,
                     valid: u32::MAX,

@@ -16,7 +16,7 @@ use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use crate::lease::journal::{self, apply_record, encode, Record, Replay};
-use crate::lease::{Binding, BindingKey, Change, LeaseStore, MemStore, Resource};
+use crate::lease::{Binding, BindingKey, Change, KeyRef, LeaseStore, MemStore, Resource};
 
 /// Default floor of the compaction bound: a journal smaller than this is
 /// never compacted, so a small server does not rewrite its file constantly.
@@ -215,8 +215,8 @@ impl JournalStore {
 }
 
 impl LeaseStore for JournalStore {
-    fn binding(&self, key: &BindingKey) -> Option<&Binding> {
-        self.mem.binding(key)
+    fn binding_by(&self, key: KeyRef<'_>) -> Option<&Binding> {
+        self.mem.binding_by(key)
     }
 
     fn holder(&self, res: &Resource) -> Option<&BindingKey> {
@@ -341,7 +341,7 @@ mod tests {
     fn bind(n: u16, valid: u32, now: u64) -> Change {
         Change::Bind(Binding {
             key: key(n),
-            leases: vec![Lease {
+            leases: smallvec::smallvec![Lease {
                 res: res(n),
                 preferred: valid,
                 valid,

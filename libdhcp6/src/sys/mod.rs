@@ -3,6 +3,7 @@
 //! by item, each with its `SAFETY:` reason.
 
 pub mod batch;
+pub mod ctl;
 pub mod daemon;
 pub mod duid_file;
 pub mod journal;

@@ -22,8 +22,8 @@ pub use message::{AnyMessage, Message, MessageRepr, DHCPV4_QUERY_UNICAST};
 pub use name::DomainName;
 pub use option::{DhcpOption, Options};
 pub use relay::{
-    decapsulate, emit_relay_header, encapsulate_reply, RelayChain, RelayLevel, RelayMessage,
-    RelayRepr, MAX_RELAY_DEPTH,
+    decapsulate, decapsulate_into, emit_relay_header, encapsulate_reply, RelayChain, RelayLevel,
+    RelayMessage, RelayRepr, MAX_RELAY_DEPTH,
 };
 pub use repr::{
     auth_protocol, rkap_type, Auth, AuthInfo, ClientFqdn, IaAddr, IaNa, IaPd, IaPrefix, IaTa,
@@ -310,6 +310,9 @@ pub fn emit_to_vec(emit: impl FnOnce(&mut Writer<'_>) -> Result<()>) -> Result<V
     emit(&mut w)?;
     let len = w.len();
     buf.truncate(len);
+    // Without this every message built here would hold 64 KiB for as long
+    // as it is kept (a client's saved Request, a test's prepared packets).
+    buf.shrink_to_fit();
     Ok(buf)
 }
 

@@ -302,6 +302,15 @@ impl<'a> RelayChain<'a> {
 /// than [`MAX_RELAY_DEPTH`] is refused without recursion (C-024).
 pub fn decapsulate(msg: &[u8]) -> Result<(RelayChain<'_>, &[u8])> {
     let mut chain = RelayChain::default();
+    let inner = decapsulate_into(msg, &mut chain)?;
+    Ok((chain, inner))
+}
+
+/// [`decapsulate`] into a chain the caller owns: a server answering many
+/// datagrams keeps one on its stack instead of moving a whole chain (a few
+/// kilobytes) out of a function for every packet. `chain` is cleared first.
+pub fn decapsulate_into<'a>(msg: &'a [u8], chain: &mut RelayChain<'a>) -> Result<&'a [u8]> {
+    chain.len = 0;
     let mut msg = msg;
     while msg.first() == Some(&u8::from(MessageType::RelayForw)) {
         if chain.len() >= MAX_RELAY_DEPTH {
@@ -341,7 +350,7 @@ pub fn decapsulate(msg: &[u8]) -> Result<(RelayChain<'_>, &[u8])> {
         msg = inner.ok_or(Error::MissingRelayMsg)?;
         chain.push(level)?;
     }
-    Ok((chain, msg))
+    Ok(msg)
 }
 
 /// Echoes the options of `level` whose codes its ERO (`ero`, the option data)

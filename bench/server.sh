@@ -22,9 +22,16 @@
 # neither takes the other's core (on a 2-core machine an unpinned perfdhcp
 # and server fight over both). "100" gives the server its whole core: the
 # rate found is then perfdhcp's limit as often as the server's. A smaller
-# cap ("25" = a quarter of one core, enforced by a cgroup CPU quota) gives
-# every server the same small budget, so the server is the bottleneck and
-# the ratio compares servers, not load generators.
+# cap ("25" = a quarter of one core, enforced by a cgroup CPU quota over
+# 10 ms periods, short enough that a throttled server's socket buffer does
+# not overflow) gives every server the same small budget, so the server is
+# the bottleneck and the ratio compares servers, not load generators.
+#
+# Each host does its own receive processing, as on a real network: on a
+# veth pair the kernel otherwise delivers a packet in the sender's context,
+# so every server would be charged for perfdhcp's receive path and perfdhcp
+# for the server's. Receive packet steering puts the client side's receive
+# work on CPU 1 and the server side's on CPU 0, the same for every server.
 #
 # Usage (root): bench/server.sh    env: DURATION (s per probe, 5), MAX_RATE
 #               (40000), PROBES (8), SERVERS ("kea kea-persist kame6-mem kame6"),
@@ -50,12 +57,12 @@ done
 if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
     CG=/sys/fs/cgroup/$CG_NAME
     cg_setup() { mkdir -p "$CG"; echo "+cpu" >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || true; }
-    cg_cap() { echo "$(( $1 * 1000 )) 100000" >"$CG/cpu.max"; }
+    cg_cap() { echo "$(( $1 * 100 )) 10000" >"$CG/cpu.max"; }
     cg_join() { echo "$1" >"$CG/cgroup.procs"; }
 else
     CG=/sys/fs/cgroup/cpu/$CG_NAME
-    cg_setup() { mkdir -p "$CG"; echo 100000 >"$CG/cpu.cfs_period_us"; }
-    cg_cap() { echo "$(( $1 * 1000 ))" >"$CG/cpu.cfs_quota_us"; }
+    cg_setup() { mkdir -p "$CG"; echo 10000 >"$CG/cpu.cfs_period_us"; }
+    cg_cap() { echo "$(( $1 * 100 ))" >"$CG/cpu.cfs_quota_us"; }
     cg_join() { echo "$1" >"$CG/tasks"; }
 fi
 
@@ -89,6 +96,8 @@ for pair in "$NS_C c0" "$NS_S s0"; do
 done
 ip -n $NS_C -6 addr add 2001:db8:1::2/64 dev c0 nodad
 ip -n $NS_S -6 addr add 2001:db8:1::1/64 dev s0 nodad
+ip netns exec $NS_C sh -c 'echo 2 >/sys/class/net/c0/queues/rx-0/rps_cpus'
+ip netns exec $NS_S sh -c 'echo 1 >/sys/class/net/s0/queues/rx-0/rps_cpus'
 
 cat > "$WORK/kea.json" <<JSON
 { "Dhcp6": {

@@ -24,9 +24,11 @@ fn files(dir: &str, prefix: &str) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
         .expect("directory")
         .map(|e| e.expect("entry").path())
+        // Configuration files only: conf/ also holds control key samples.
         .filter(|p| {
             p.file_name()
                 .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
+                && p.extension().is_some_and(|e| e == "conf")
         })
         .collect();
     v.sort();

@@ -150,14 +150,18 @@ pub fn remove_binding<S: LeaseStore>(
 
 impl<S: LeaseStore> Server<S> {
     /// kame6's `dhcp6ctl -S reconfigure renew|rebind|info DUID`: tell the
-    /// client to send `msg_type` (RFC 8415 §18.3.11). This build has no
-    /// Reconfigure support, so the command is logged and refused.
+    /// client to send `msg_type` (RFC 8415 §18.3.11). The first
+    /// Reconfigure leaves on the main loop's next turn; a client that never
+    /// sent Reconfigure Accept is refused (C-084).
     pub fn ctl_reconfigure(&mut self, msg_type: ReconfigureType, duid: &Duid) {
-        log_info!(
-            "server6_do_ctlcommand",
-            "reconfigure: not supported by this server build ({} for {duid})",
-            msg_type.word()
-        );
+        match self.start_reconfigure(duid, msg_type.message_type(), crate::now_ms()) {
+            Ok(()) => log_notice!(
+                "server6_do_ctlcommand",
+                "reconfigure {} of {duid} started",
+                msg_type.word()
+            ),
+            Err(e) => log_err!("server6_do_ctlcommand", "reconfigure: {e}"),
+        }
     }
 }
 

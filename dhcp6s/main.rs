@@ -11,6 +11,7 @@
 //! a Reply acknowledges is on disk before the Reply leaves, and start-up
 //! replays it. `--dump-leases FILE` lists a journal's leases.
 
+mod auth;
 mod ctl;
 mod pools;
 mod react;
@@ -25,6 +26,7 @@ use std::process::exit;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
+use libdhcp6::auth::ReplayCounter;
 use libdhcp6::config::fs::{check_file, Daemon, FsLoader, DEFAULT_SERVER_CONF};
 use libdhcp6::config::{load_server, Holder, ServerConfig};
 use libdhcp6::lease::{Change, LeaseStore, MemStore};
@@ -37,6 +39,7 @@ use libdhcp6::sys::net::{
     if_nametoindex, interface_addresses, is_global_unicast, is_unique_local, wait_readable,
     Udp6Socket, MAX_POLL_FDS,
 };
+use libdhcp6::sys::replay_file::Reservation;
 use libdhcp6::sys::signal::{self, Caught};
 use libdhcp6::wire::{ALL_DHCP_RELAY_AGENTS_AND_SERVERS, ALL_DHCP_SERVERS, SERVER_PORT};
 use libdhcp6::{log_debug, log_err, log_info, log_notice, log_warn, MessageType};
@@ -148,6 +151,17 @@ fn now_secs() -> u64 {
         .unwrap_or(0)
 }
 
+/// Milliseconds of a monotonic clock started with the process: the timing
+/// of Reconfigure retransmissions, which a wall-clock step must not upset.
+pub fn now_ms() -> u64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    let start = *START.get_or_init(std::time::Instant::now);
+    u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The replay counter's file beside the DUID file (C-175).
+const REPLAY_FILE: &str = "dhcp6s.replay";
+
 /// The descriptors one loop turn polls, on the stack (a Vec would be an
 /// allocation per turn, and under light load a turn is a packet).
 pub type PollFds<'a> = smallvec::SmallVec<[std::os::fd::BorrowedFd<'a>; MAX_POLL_FDS]>;
@@ -162,6 +176,10 @@ struct State<S: LeaseStore> {
     rx: RecvBatch,
     tx: SendBatch,
     ctl: Option<libdhcp6::sys::ctl::CtlChannel>,
+    /// The replay counter persisted ahead of use (C-175).
+    replay: Reservation,
+    /// Room for one Reconfigure wrapped in Relay-replies.
+    reconf_buf: Vec<u8>,
 }
 
 /// Reads and checks the configuration; errors are `file:line:col: what`.
@@ -366,7 +384,19 @@ fn server6_init<S: LeaseStore>(
                 .map_err(|e| format!("join {group} on {}: {e}", s.name))?;
         }
     }
-    let server = Server::new(cfg, duid, store, served);
+    let mut server = Server::new(cfg, duid, store, served);
+    server.loaded = now_secs();
+    let replay_path = duid_path
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join(REPLAY_FILE);
+    let (replay, floor) = Reservation::open(&replay_path)
+        .map_err(|e| format!("replay counter {}: {e}", replay_path.display()))?;
+    server.auth.counter = ReplayCounter::new(floor);
+    let mut seed = [0u8; 8];
+    if libdhcp6::sys::random::fill(&mut seed).is_ok() {
+        server.auth.seed(u64::from_be_bytes(seed));
+    }
     log_outside_pools(&server, "server6_init");
     let ctl = ctl::server6_ctl_init(args)?;
     Ok(State {
@@ -377,7 +407,41 @@ fn server6_init<S: LeaseStore>(
         rx: RecvBatch::new(BATCH, RX_LEN),
         tx: SendBatch::new(TX_BATCH, TX_LEN),
         ctl,
+        replay,
+        reconf_buf: vec![0; TX_LEN],
     })
+}
+
+/// Persists the replay counter ahead of the messages about to leave that
+/// carry it (C-175). A failure is logged; the counter still follows the
+/// clock, so only a clock set back across a restart could repeat a value.
+fn cover_replay<S: LeaseStore>(s: &mut State<S>) {
+    if let Err(e) = s.replay.cover(s.server.auth.counter.last()) {
+        log_err!("server6_send", "replay counter: {e}");
+    }
+}
+
+/// Sends the Reconfigures that are due (mirrors the retransmission timer
+/// of a server's Reconfigure, RFC 8415 §18.3.11).
+fn server6_reconf_send<S: LeaseStore>(s: &mut State<S>) {
+    let (now_ms, now) = (now_ms(), now_secs());
+    // Bounded: each pending Reconfigure is due at most once per call.
+    for _ in 0..64 {
+        let Some(o) = s.server.server6_reconf(now_ms, now, &mut s.reconf_buf) else {
+            break;
+        };
+        cover_replay(s);
+        // A Reconfigure's record change (a client that went) is stored first.
+        if let Err(e) = s.server.store.commit() {
+            log_err!("server6_reconf", "lease store: {e}");
+        }
+        let Some(pkt) = s.reconf_buf.get(..o.len) else {
+            continue;
+        };
+        if let Err(e) = s.sock.send(pkt, o.dst, o.ifindex, Ipv6Addr::UNSPECIFIED) {
+            log_err!("server6_reconf", "send to {}: {e}", o.dst);
+        }
+    }
 }
 
 /// Re-reads the configuration; a bad file keeps the running one (mirrors
@@ -388,6 +452,7 @@ fn server6_reload<S: LeaseStore>(s: &mut State<S>) {
     match s.holder.reload(|| load_config(&path)) {
         Ok(_) => {
             s.server.reconfigure(s.holder.current());
+            s.server.loaded = now_secs();
             log_notice!("server6_reload", "reloaded {path}");
             if s.server.cfg.lease_file != old_lease_file {
                 log_warn!(
@@ -492,6 +557,7 @@ fn server6_recv<S: LeaseStore>(s: &mut State<S>) {
         s.tx.clear();
         return;
     }
+    cover_replay(s);
     if let (_, Some(e)) = s.tx.send(&s.sock) {
         log_err!("server6_send", "sendmmsg: {e}");
     }
@@ -518,13 +584,17 @@ fn server6_mainloop<S: LeaseStore>(s: &mut State<S>) {
                 log_err!("server6_mainloop", "lease store: {e}");
             }
         }
-        let sleep = s
+        server6_reconf_send(s);
+        let mut sleep = s
             .server
             .store
             .next_expiry()
             .map(|t| Duration::from_secs(t.saturating_sub(now).max(1)))
             .unwrap_or(MAX_SLEEP)
             .min(MAX_SLEEP);
+        if let Some(due) = s.server.auth.next_due() {
+            sleep = sleep.min(Duration::from_millis(due.saturating_sub(now_ms())));
+        }
         let mut fds = PollFds::new();
         fds.push(std::os::fd::AsFd::as_fd(&s.sock));
         ctl::push_fds(&s.ctl, &mut fds);

@@ -17,6 +17,7 @@ use libdhcp6::wire::{
     SERVER_PORT,
 };
 
+use crate::auth::{emit_reply_auth, reconfigure_enabled, signing_secret, ReplyAuth, ServerAuth};
 use crate::pools::Pools;
 use crate::react::{timers, Answer, IaAnswer, Info};
 use crate::request::{ClientMsg, RequestError};
@@ -64,11 +65,14 @@ pub enum DropReason {
     TooManyIas,
     /// More than one Authentication option (C-170).
     RepeatedAuth,
+    /// Delayed authentication present but not valid for the client's host
+    /// entry (kame-compat §6.4: silently discarded).
+    AuthFailed,
 }
 
 impl DropReason {
     /// Every reason, in counter order.
-    pub const ALL: [DropReason; 12] = [
+    pub const ALL: [DropReason; 13] = [
         Self::Malformed,
         Self::NotServedInterface,
         Self::UnexpectedType,
@@ -81,6 +85,7 @@ impl DropReason {
         Self::TooBig,
         Self::TooManyIas,
         Self::RepeatedAuth,
+        Self::AuthFailed,
     ];
 
     /// Short name for logs.
@@ -98,6 +103,7 @@ impl DropReason {
             Self::TooBig => "answer too big",
             Self::TooManyIas => "too many IAs or addresses",
             Self::RepeatedAuth => "more than one authentication option",
+            Self::AuthFailed => "authentication failed",
         }
     }
 }
@@ -221,6 +227,14 @@ pub struct Server<S: LeaseStore> {
     hosts_by_relay_id: RelayIdIndex,
     /// Encoded information options per interface and link block.
     info: InfoCache,
+    /// Reconfigure and delayed authentication.
+    pub auth: ServerAuth,
+    /// Reconfigure is offered (an `authentication` block with `protocol
+    /// reconfig`).
+    pub reconfigure: bool,
+    /// When the running configuration was loaded (Unix seconds): key
+    /// expiry times without a date are that day's.
+    pub loaded: u64,
 }
 
 fn index_hosts(cfg: &ServerConfig) -> HashMap<Duid, usize> {
@@ -308,6 +322,8 @@ impl Onlink<'_> {
 pub struct Scoped<'c> {
     /// The client's host entry, if any.
     pub host: Option<&'c Host>,
+    /// Its index in the configuration.
+    pub host_index: Option<usize>,
     /// The link or interface block.
     pub base: Option<&'c Scope>,
     /// Which block `base` is.
@@ -562,6 +578,9 @@ impl<S: LeaseStore> Server<S> {
         let hosts_by_relay_id = RelayIdIndex::build(&cfg);
         let info = InfoCache::build(&cfg);
         Self {
+            reconfigure: reconfigure_enabled(&cfg),
+            auth: ServerAuth::default(),
+            loaded: 0,
             hosts_by_duid,
             hosts_by_relay_id,
             info,
@@ -583,6 +602,8 @@ impl<S: LeaseStore> Server<S> {
         self.hosts_by_duid = index_hosts(&cfg);
         self.hosts_by_relay_id = RelayIdIndex::build(&cfg);
         self.info = InfoCache::build(&cfg);
+        self.reconfigure = reconfigure_enabled(&cfg);
+        self.auth.reset_hosts();
         self.cfg = cfg;
     }
 
@@ -622,10 +643,10 @@ impl<S: LeaseStore> Server<S> {
         client: Option<&[u8]>,
     ) -> Scoped<'c> {
         // WIDE's rule first (the client's DUID), then what its relays say.
-        let host = client
+        let host_index = client
             .and_then(|d| self.hosts_by_duid.get(d).copied())
-            .or_else(|| self.hosts_by_relay_id.find(chain))
-            .and_then(|i| cfg.hosts.get(i));
+            .or_else(|| self.hosts_by_relay_id.find(chain));
+        let host = host_index.and_then(|i| cfg.hosts.get(i));
         let served = served.iter().find(|s| s.ifindex == ifindex);
         let iface = served.and_then(|s| {
             cfg.interfaces
@@ -646,6 +667,7 @@ impl<S: LeaseStore> Server<S> {
             {
                 return Scoped {
                     host,
+                    host_index,
                     base: Some(&link.scope),
                     base_id: BaseId::Link(i),
                     name: &link.name,
@@ -661,6 +683,7 @@ impl<S: LeaseStore> Server<S> {
             // which prefix is on the client's link.
             return Scoped {
                 host,
+                host_index,
                 base,
                 base_id,
                 name: if iface.is_some() { name } else { "relayed" },
@@ -673,6 +696,7 @@ impl<S: LeaseStore> Server<S> {
         }
         Scoped {
             host,
+            host_index,
             base,
             base_id,
             name,
@@ -799,6 +823,13 @@ impl<S: LeaseStore> Server<S> {
             chain.len(),
             scoped.name
         );
+        // Delayed authentication (kame-compat §6.4): a bad claim drops the
+        // message without an answer.
+        let delayed = self
+            .check_delayed(&msg, inner, &scoped, &cfg, now)
+            .map_err(|_| DropReason::AuthFailed)?;
+        // C-083: the answer to a Reconfigure ends its retransmissions.
+        self.reconfigure_answered(&msg);
         let req = Request {
             msg: &msg,
             client_id,
@@ -828,20 +859,27 @@ impl<S: LeaseStore> Server<S> {
             }
         };
         let answer = answer.ok_or(DropReason::NothingToSay)?;
-        self.server6_send(&answer, &req, &scoped, &chain, inc, out)
+        let auth = if direct_unicast {
+            ReplyAuth::None
+        } else {
+            self.reply_auth(&msg, &answer, delayed, &chain, inc, now)
+        };
+        self.server6_send(&answer, &req, &scoped, &auth, &chain, inc, out)
     }
 
     /// Writes `answer` as a message: type and transaction-id of the
     /// request, Client ID copied when sent (C-044, C-038), our Server ID
     /// (C-043), a top-level status, Rapid Commit or Preference, the IAs
-    /// with common T1/T2 (C-056), the information options.
+    /// with common T1/T2 (C-056), the information options, and last (as
+    /// WIDE) the Authentication option; returns where a MAC to fill in sits.
     fn write_answer(
         &self,
         answer: &Answer,
         req: &Request<'_>,
         scoped: &Scoped<'_>,
+        auth: &ReplyAuth<'_>,
         w: &mut Writer<'_>,
-    ) -> libdhcp6::wire::Result<()> {
+    ) -> libdhcp6::wire::Result<Option<usize>> {
         let xid = req.msg.transaction_id.to_be_bytes();
         w.u8(answer.msg_type.into())?;
         w.bytes(xid.get(1..).unwrap_or_default())?;
@@ -896,7 +934,7 @@ impl<S: LeaseStore> Server<S> {
             w.end_option(slot)?;
         }
         let refresh_asked = match answer.info {
-            Info::None => return Ok(()),
+            Info::None => return emit_reply_auth(auth, w),
             Info::Options => None,
             Info::WithRefresh { asked } => Some(asked),
         };
@@ -923,16 +961,39 @@ impl<S: LeaseStore> Server<S> {
                 w.option(OptionCode::InformationRefreshTime, &t.to_be_bytes())?;
             }
         }
-        Ok(())
+        emit_reply_auth(auth, w)
+    }
+
+    /// Writes the answer into `buf` and signs it when its Authentication
+    /// option needs a MAC; the length written.
+    fn write_signed(
+        &self,
+        answer: &Answer,
+        req: &Request<'_>,
+        scoped: &Scoped<'_>,
+        auth: &ReplyAuth<'_>,
+        buf: &mut [u8],
+    ) -> Option<usize> {
+        let mut w = Writer::new(buf);
+        let mac_at = self.write_answer(answer, req, scoped, auth, &mut w).ok()?;
+        let n = w.len();
+        if let (Some(at), Some(secret)) = (mac_at, signing_secret(auth)) {
+            // The MAC covers the client message only, before any
+            // Relay-reply wrapping (kame-compat §6.2).
+            libdhcp6::auth::sign(secret, buf.get_mut(..n)?, at).ok()?;
+        }
+        Some(n)
     }
 
     /// Writes the answer, wrapped for the relays it came through, and says
     /// where it goes (C-046, C-075 … C-078).
+    #[allow(clippy::too_many_arguments)]
     fn server6_send(
         &mut self,
         answer: &Answer,
         req: &Request<'_>,
         scoped: &Scoped<'_>,
+        auth: &ReplyAuth<'_>,
         chain: &RelayChain<'_>,
         inc: &Incoming<'_>,
         out: &mut [u8],
@@ -943,11 +1004,11 @@ impl<S: LeaseStore> Server<S> {
             0
         };
         if chain.is_empty() {
-            let mut w = Writer::new(out);
-            self.write_answer(answer, req, scoped, &mut w)
-                .map_err(|_| DropReason::TooBig)?;
+            let len = self
+                .write_signed(answer, req, scoped, auth, out)
+                .ok_or(DropReason::TooBig)?;
             return Ok(Outgoing {
-                len: w.len(),
+                len,
                 dst: SocketAddrV6::new(*inc.src.ip(), CLIENT_PORT, 0, scope),
                 ifindex: inc.ifindex,
                 msg_type: answer.msg_type,
@@ -957,12 +1018,8 @@ impl<S: LeaseStore> Server<S> {
         // The scratch buffer is taken out for the write so that `self`
         // stays readable; moving a Vec allocates nothing.
         let mut scratch = std::mem::take(&mut self.scratch);
-        let n = {
-            let mut w = Writer::new(&mut scratch);
-            let written = self.write_answer(answer, req, scoped, &mut w);
-            written.map(|()| w.len())
-        };
-        let wrapped = n.ok().and_then(|n| {
+        let n = self.write_signed(answer, req, scoped, auth, &mut scratch);
+        let wrapped = n.and_then(|n| {
             let inner = scratch.get(..n)?;
             let mut w = Writer::new(out);
             encapsulate_reply(chain, inner, &mut w).ok()?;

@@ -182,6 +182,22 @@ pub struct Binding {
     pub leases: Leases,
 }
 
+/// What a server keeps about a client that accepts Reconfigure (RFC 8415
+/// §18.3.11, §20.4): the reconfigure key it gave the client, how to reach
+/// the client, and until when the record is kept. Stored with the
+/// bindings so that a restarted server can still reconfigure its clients.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReconfInfo {
+    /// The client's reconfigure key (RKAP, 128 bits).
+    pub key: [u8; 16],
+    /// How the client was last reached, encoded by the server (interface,
+    /// source address and port, relay levels); opaque here.
+    pub path: Vec<u8>,
+    /// When the record ends unless refreshed (Unix seconds): the end of the
+    /// client's leases, or a day for a stateless client.
+    pub until: u64,
+}
+
 /// A change to the bindings, as a journal records it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
@@ -197,6 +213,9 @@ pub enum Change {
     Unquarantine(Resource),
     /// An operator removed a binding.
     Remove(BindingKey),
+    /// A client's Reconfigure record was set (`Some`) or dropped (`None`:
+    /// the client no longer accepts Reconfigure, or the record ran out).
+    Reconf(Duid, Option<ReconfInfo>),
 }
 
 /// The binding store the server talks to. Mirrors KAME's lease table
@@ -228,6 +247,10 @@ pub trait LeaseStore {
     fn bindings(&self) -> Box<dyn Iterator<Item = &Binding> + '_>;
     /// Quarantined resources and when each comes back.
     fn quarantined(&self) -> Box<dyn Iterator<Item = (Resource, u64)> + '_>;
+    /// The Reconfigure record of the client with DUID `duid`.
+    fn reconf(&self, duid: &[u8]) -> Option<(&Duid, &ReconfInfo)>;
+    /// Every Reconfigure record, for snapshots and listing.
+    fn reconfs(&self) -> Box<dyn Iterator<Item = (&Duid, &ReconfInfo)> + '_>;
 }
 
 /// Bindings in memory, with O(1) lookups by key and by resource and an
@@ -239,6 +262,10 @@ pub struct MemStore {
     quarantine: HashMap<Resource, u64>,
     /// (end time, resource): leases and quarantines in the order they end.
     ends: BTreeSet<(u64, Resource)>,
+    /// Reconfigure records by client DUID.
+    reconf: HashMap<Duid, ReconfInfo>,
+    /// (end time, DUID) of the Reconfigure records.
+    reconf_ends: BTreeSet<(u64, Duid)>,
 }
 
 impl MemStore {
@@ -271,6 +298,16 @@ impl MemStore {
     /// [`Change::Unquarantine`]), in the order they ended.
     pub fn expire_changes(&mut self, now: u64) -> Vec<Change> {
         let mut ended = Vec::new();
+        while let Some((end, duid)) = self.reconf_ends.first().cloned() {
+            if end > now {
+                break;
+            }
+            self.reconf_ends.pop_first();
+            if self.reconf.get(&duid).is_some_and(|r| r.until == end) {
+                self.reconf.remove(&duid);
+                ended.push(Change::Reconf(duid, None));
+            }
+        }
         while let Some(&(end, res)) = self.ends.first() {
             if end > now {
                 break;
@@ -377,6 +414,15 @@ impl LeaseStore for MemStore {
                     }
                 }
             }
+            Change::Reconf(duid, info) => {
+                if let Some(old) = self.reconf.remove(&duid) {
+                    self.reconf_ends.remove(&(old.until, duid.clone()));
+                }
+                if let Some(info) = info {
+                    self.reconf_ends.insert((info.until, duid.clone()));
+                    self.reconf.insert(duid, info);
+                }
+            }
         }
     }
 
@@ -395,7 +441,12 @@ impl LeaseStore for MemStore {
     }
 
     fn next_expiry(&self) -> Option<u64> {
-        self.ends.first().map(|(t, _)| *t)
+        let leases = self.ends.first().map(|(t, _)| *t);
+        let reconf = self.reconf_ends.first().map(|(t, _)| *t);
+        match (leases, reconf) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     fn bindings(&self) -> Box<dyn Iterator<Item = &Binding> + '_> {
@@ -404,6 +455,14 @@ impl LeaseStore for MemStore {
 
     fn quarantined(&self) -> Box<dyn Iterator<Item = (Resource, u64)> + '_> {
         Box::new(self.quarantine.iter().map(|(r, t)| (*r, *t)))
+    }
+
+    fn reconf(&self, duid: &[u8]) -> Option<(&Duid, &ReconfInfo)> {
+        self.reconf.get_key_value(duid)
+    }
+
+    fn reconfs(&self) -> Box<dyn Iterator<Item = (&Duid, &ReconfInfo)> + '_> {
+        Box::new(self.reconf.iter())
     }
 }
 
@@ -515,6 +574,31 @@ mod tests {
         assert!(!s.is_leased(&addr(1)));
         assert_eq!(s.holder(&addr(2)), Some(&k));
         assert_eq!(s.expire(100), vec![addr(2)]);
+    }
+
+    #[test]
+    fn reconf_records_set_replace_and_run_out() {
+        let mut s = MemStore::new();
+        let d = key(1, IaKind::Na).duid;
+        let info = |until| ReconfInfo {
+            key: [7; 16],
+            path: vec![1, 2, 3],
+            until,
+        };
+        s.apply(Change::Reconf(d.clone(), Some(info(100))));
+        s.apply(Change::Reconf(d.clone(), Some(info(200))));
+        assert_eq!(s.reconf(d.as_bytes()).unwrap().1.until, 200);
+        assert_eq!(s.next_expiry(), Some(200));
+        assert!(
+            s.expire_changes(199).is_empty(),
+            "the first end was replaced"
+        );
+        assert_eq!(s.expire_changes(200), vec![Change::Reconf(d.clone(), None)]);
+        assert!(s.reconf(d.as_bytes()).is_none());
+        s.apply(Change::Reconf(d.clone(), Some(info(300))));
+        s.apply(Change::Reconf(d.clone(), None));
+        assert_eq!(s.reconfs().count(), 0);
+        assert_eq!(s.next_expiry(), None);
     }
 
     #[test]

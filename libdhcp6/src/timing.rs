@@ -149,6 +149,15 @@ impl Retransmit {
         mrd: Duration::ZERO,
     };
 
+    /// Reconfigure, sent by a server: IRT 2 s, no cap, 8 transmissions
+    /// (RFC 8415 §18.3.11; C-083).
+    pub const RECONFIGURE: Self = Self {
+        irt: REC_TIMEOUT,
+        mrt: Duration::ZERO,
+        mrc: REC_MAX_RC,
+        mrd: Duration::ZERO,
+    };
+
     /// Renew: IRT 10 s, MRT 600 s, lasting until the earliest T2 (`until_t2`).
     pub fn renew(until_t2: Duration) -> Self {
         Self {

@@ -22,14 +22,19 @@
 
 use std::net::Ipv6Addr;
 
-use super::{Binding, BindingKey, Change, IaKind, Lease, LeaseStore, MemStore, Resource};
+use super::{
+    Binding, BindingKey, Change, IaKind, Lease, LeaseStore, MemStore, ReconfInfo, Resource,
+};
 use crate::duid::Duid;
 use crate::wire::Reader;
 
 /// The first eight octets of every journal.
 pub const MAGIC: [u8; 8] = *b"kame6LJ\n";
-/// The format version this code writes and reads.
-pub const VERSION: u16 = 1;
+/// The format version this code writes. Version 2 added the Reconfigure
+/// records; a version 1 journal (no such records) is read as it is.
+pub const VERSION: u16 = 2;
+/// The oldest format version this code reads.
+pub const MIN_VERSION: u16 = 1;
 /// Length of the file header.
 pub const HEADER_LEN: usize = 16;
 /// Length of a record's length and checksum fields.
@@ -50,7 +55,14 @@ mod kind {
     pub const UNQUARANTINE: u8 = 5;
     pub const REMOVE: u8 = 6;
     pub const QUARANTINE: u8 = 7;
+    /// Version 2: a client's Reconfigure record set.
+    pub const RECONF: u8 = 8;
+    /// Version 2: a client's Reconfigure record dropped.
+    pub const RECONF_END: u8 = 9;
 }
+
+/// Longest encoded client path a Reconfigure record may carry.
+const MAX_PATH_LEN: usize = 16 * 1024;
 
 /// Why a journal cannot be read at all. A damaged tail is not one of
 /// these: it is cut off and reported in [`Replay::damage`].
@@ -65,7 +77,7 @@ pub enum Error {
     BadHeader,
     /// Written by a newer (or unknown) format version; refused rather than half-read.
     #[error(
-        "journal format version {found} is not supported (this dhcp6s reads version {VERSION})"
+        "journal format version {found} is not supported (this dhcp6s reads versions {MIN_VERSION} to {VERSION})"
     )]
     UnsupportedVersion {
         /// The version in the file.
@@ -191,6 +203,23 @@ fn put_key(out: &mut Vec<u8>, key: &BindingKey) {
     out.extend_from_slice(duid);
 }
 
+fn put_duid(out: &mut Vec<u8>, duid: &Duid) {
+    let d = duid.as_bytes();
+    // A Duid is at most 130 octets (RFC 8415 §11.1), so this fits one octet.
+    out.push(u8::try_from(d.len()).unwrap_or(u8::MAX));
+    out.extend_from_slice(d);
+}
+
+fn put_reconf(out: &mut Vec<u8>, duid: &Duid, info: &ReconfInfo) {
+    out.push(kind::RECONF);
+    put_duid(out, duid);
+    out.extend_from_slice(&info.key);
+    out.extend_from_slice(&info.until.to_be_bytes());
+    let n = u16::try_from(info.path.len().min(MAX_PATH_LEN)).unwrap_or(0);
+    out.extend_from_slice(&n.to_be_bytes());
+    out.extend_from_slice(info.path.get(..usize::from(n)).unwrap_or_default());
+}
+
 fn put_res(out: &mut Vec<u8>, res: &Resource) {
     out.extend_from_slice(&res.addr.octets());
     out.push(res.len);
@@ -255,12 +284,22 @@ fn encode_body(rec: &Record, out: &mut Vec<u8>) {
             out.push(kind::REMOVE);
             put_key(out, k);
         }
+        Record::Change(Change::Reconf(duid, Some(info))) => put_reconf(out, duid, info),
+        Record::Change(Change::Reconf(duid, None)) => {
+            out.push(kind::RECONF_END);
+            put_duid(out, duid);
+        }
         Record::Quarantine(r, until) => {
             out.push(kind::QUARANTINE);
             put_res(out, r);
             out.extend_from_slice(&until.to_be_bytes());
         }
     }
+}
+
+fn get_duid(r: &mut Reader<'_>) -> Option<Duid> {
+    let n = r.u8().ok()?;
+    Duid::from_bytes(r.bytes(usize::from(n)).ok()?).ok()
 }
 
 fn get_key(r: &mut Reader<'_>) -> Option<BindingKey> {
@@ -321,6 +360,18 @@ pub fn decode_body(body: &[u8]) -> Option<Record> {
             let res = get_res(&mut r)?;
             Record::Quarantine(res, r.u64().ok()?)
         }
+        kind::RECONF => {
+            let duid = get_duid(&mut r)?;
+            let key = r.array::<16>().ok()?;
+            let until = r.u64().ok()?;
+            let n = usize::from(r.u16().ok()?);
+            if n > MAX_PATH_LEN {
+                return None;
+            }
+            let path = r.bytes(n).ok()?.to_vec();
+            Record::Change(Change::Reconf(duid, Some(ReconfInfo { key, path, until })))
+        }
+        kind::RECONF_END => Record::Change(Change::Reconf(get_duid(&mut r)?, None)),
         _ => return None,
     };
     r.finish().ok()?;
@@ -345,8 +396,8 @@ pub fn check_header(file: &[u8]) -> Result<bool, Error> {
     if crc32(&file[..12]) != stored {
         return Err(Error::BadHeader);
     }
-    // The reserved field is zero in version 1; anything else is a format we do not know.
-    if version != VERSION || file[10..12] != [0, 0] {
+    // The reserved field is zero in every version; anything else is a format we do not know.
+    if !(MIN_VERSION..=VERSION).contains(&version) || file[10..12] != [0, 0] {
         return Err(Error::UnsupportedVersion { found: version });
     }
     Ok(true)
@@ -453,6 +504,11 @@ pub fn snapshot(store: &dyn LeaseStore) -> Vec<u8> {
     for (res, until) in q {
         encode(&Record::Quarantine(res, until), &mut out);
     }
+    let mut r: Vec<(&Duid, &ReconfInfo)> = store.reconfs().collect();
+    r.sort_by(|a, b| a.0.cmp(b.0));
+    for (duid, info) in r {
+        framed(&mut out, |out| put_reconf(out, duid, info));
+    }
     out
 }
 
@@ -510,6 +566,15 @@ mod tests {
             Record::Change(Change::Unquarantine(addr(3))),
             Record::Change(Change::Remove(key(4, IaKind::Na))),
             Record::Quarantine(addr(9), 12345),
+            Record::Change(Change::Reconf(
+                key(5, IaKind::Na).duid,
+                Some(ReconfInfo {
+                    key: [0xa5; 16],
+                    path: vec![0, 0, 0, 2, 0xfe, 0x80],
+                    until: 86400,
+                }),
+            )),
+            Record::Change(Change::Reconf(key(6, IaKind::Na).duid, None)),
         ]
     }
 
@@ -643,12 +708,12 @@ mod tests {
     #[test]
     fn newer_or_foreign_formats_are_refused() {
         let mut f = file_of(&every_kind());
-        f[9] = 2;
+        f[9] = 3;
         let crc = crc32(&f[..12]);
         f[12..16].copy_from_slice(&crc.to_be_bytes());
         assert_eq!(
             replay(&f, 0).unwrap_err(),
-            Error::UnsupportedVersion { found: 2 }
+            Error::UnsupportedVersion { found: 3 }
         );
         assert_eq!(
             replay(b"lease 2001:db8::1 {", 0).unwrap_err(),
@@ -670,6 +735,24 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    /// A version 1 journal (before Reconfigure records) is still read;
+    /// version 3 is refused.
+    #[test]
+    fn reads_version_1_refuses_newer() {
+        let mut f = file_of(&every_kind()[..2]);
+        f[8..10].copy_from_slice(&1u16.to_be_bytes());
+        let crc = crc32(&f[..12]);
+        f[12..16].copy_from_slice(&crc.to_be_bytes());
+        assert_eq!(replay(&f, 0).unwrap().records, 2);
+        f[8..10].copy_from_slice(&3u16.to_be_bytes());
+        let crc = crc32(&f[..12]);
+        f[12..16].copy_from_slice(&crc.to_be_bytes());
+        assert_eq!(
+            replay(&f, 0).unwrap_err(),
+            Error::UnsupportedVersion { found: 3 }
+        );
     }
 
     #[test]

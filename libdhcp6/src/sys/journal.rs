@@ -13,6 +13,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::lease::journal::{self, apply_record, encode, Record, Replay};
@@ -105,10 +106,12 @@ pub fn read(path: &Path, now: u64) -> Result<Replay, JournalError> {
 /// positioned at its end for appending.
 fn replace(path: &Path, bytes: &[u8]) -> io::Result<File> {
     let tmp = tmp_path(path);
+    // Owner only: the journal holds clients' reconfigure keys.
     let mut f = OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(true)
+        .mode(0o600)
         .open(&tmp)?;
     f.write_all(bytes)?;
     f.sync_all()?;
@@ -294,6 +297,14 @@ impl LeaseStore for JournalStore {
 
     fn quarantined(&self) -> Box<dyn Iterator<Item = (Resource, u64)> + '_> {
         self.mem.quarantined()
+    }
+
+    fn reconf(&self, duid: &[u8]) -> Option<(&crate::Duid, &crate::lease::ReconfInfo)> {
+        self.mem.reconf(duid)
+    }
+
+    fn reconfs(&self) -> Box<dyn Iterator<Item = (&crate::Duid, &crate::lease::ReconfInfo)> + '_> {
+        self.mem.reconfs()
     }
 }
 

@@ -11,4 +11,5 @@ pub mod log;
 pub mod net;
 pub mod netlink;
 pub mod random;
+pub mod replay_file;
 pub mod signal;

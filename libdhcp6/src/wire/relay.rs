@@ -288,7 +288,10 @@ impl<'a> RelayChain<'a> {
             .find(|a| !a.is_unspecified())
     }
 
-    fn push(&mut self, level: RelayLevel<'a>) -> Result<()> {
+    /// Appends a level inside the ones already there (a server rebuilding
+    /// the path to a client it recorded earlier, to reach it with a
+    /// Reconfigure); more than [`MAX_RELAY_DEPTH`] is refused.
+    pub fn push(&mut self, level: RelayLevel<'a>) -> Result<()> {
         let slot = self.levels.get_mut(self.len).ok_or(Error::TooManyRelays)?;
         *slot = level;
         self.len += 1;

@@ -320,6 +320,12 @@ fn dump_leases(path: &str) -> Result<(), String> {
     for (r, until) in q {
         println!("quarantined {}/{} until {until}", r.addr, r.len);
     }
+    // Clients that accept Reconfigure; their keys stay in the journal.
+    let mut r: Vec<_> = replay.store.reconfs().collect();
+    r.sort_by(|a, b| a.0.cmp(b.0));
+    for (duid, info) in r {
+        println!("reconfigure {duid} until {}", info.until);
+    }
     Ok(())
 }
 
@@ -534,7 +540,16 @@ fn server6_recv<S: LeaseStore>(s: &mut State<S>) {
                         o.dst,
                         if o.relayed { " (relay-reply)" } else { "" }
                     );
-                    s.tx.commit(o.len, o.dst, o.ifindex, Ipv6Addr::UNSPECIFIED);
+                    // Answer from the address the request was sent to when
+                    // that was one of ours (a relay's unicast, RFC 8415
+                    // §19.3): the kernel then skips source selection. A
+                    // multicast request gets the kernel's choice.
+                    let src = if inc.dst.is_multicast() {
+                        Ipv6Addr::UNSPECIFIED
+                    } else {
+                        inc.dst
+                    };
+                    s.tx.commit(o.len, o.dst, o.ifindex, src);
                 }
                 Err(why) => log_info!(
                     "server6_recv",

@@ -48,9 +48,18 @@ impl Udp6Socket {
         sock.set_reuse_port(true)?;
         sock.set_nonblocking(true)?;
         setsockopt(&sock, sockopt::Ipv6RecvPacketInfo, &true).map_err(errno)?;
-        // Generous buffers: bursts of Solicits must not be lost in the kernel.
-        let _ = sock.set_recv_buffer_size(4 << 20);
-        let _ = sock.set_send_buffer_size(4 << 20);
+        // Generous buffers: bursts of Solicits (a town's CPEs coming back
+        // after a power cut) must not be lost in the kernel. As root the
+        // FORCE options pass net.core.rmem_max, which would otherwise cap
+        // the request at about 200 KiB; without root the capped size is
+        // what we get.
+        const BUF: usize = 4 << 20;
+        if setsockopt(&sock, sockopt::RcvBufForce, &BUF).is_err() {
+            let _ = sock.set_recv_buffer_size(BUF);
+        }
+        if setsockopt(&sock, sockopt::SndBufForce, &BUF).is_err() {
+            let _ = sock.set_send_buffer_size(BUF);
+        }
         sock.bind(&SockAddr::from(SocketAddrV6::new(addr, port, 0, 0)))?;
         Ok(Self { sock })
     }

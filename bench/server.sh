@@ -13,7 +13,11 @@
 #
 # For each setup, mode and server it finds the highest perfdhcp rate of full
 # Solicit-Advertise-Request-Reply exchanges with under 1% drops (a binary
-# search, then the rate found probed twice more and the median kept):
+# search, then three probes at the rate found, stepping down 5% until two
+# of them pass, and the median kept). Every probe starts a fresh server, so
+# a probe does not pay for the leases earlier ones left (Kea's lease
+# indexes, like any table, get slower as they grow). Each probe's figures
+# go to PROBE_LOG (/tmp/kame6-bench-probes.log).
 #   direct  perfdhcp as the client, multicast to ff02::1:2;
 #   relay   perfdhcp -A1: one relay level, unicast to the server;
 # and prints rate, delays, the server's CPU time per exchange, its peak
@@ -50,6 +54,7 @@ PROBES=${PROBES:-8}
 SERVERS=${SERVERS:-"kea kea-persist kame6-mem kame6"}
 MODES=${MODES:-"direct relay"}
 SETUPS=${SETUPS:-"shared pinned cap25"}
+PROBE_LOG=${PROBE_LOG:-/tmp/kame6-bench-probes.log}
 NS_C=k6s-c NS_S=k6s-s
 CG_NAME=kame6-bench
 
@@ -157,8 +162,16 @@ peak_kib() { awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status" 2>/dev/null || 
 # CPU time (user + system) the server has used, in clock ticks.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat" 2>/dev/null || echo 0; }
 
-# probe MODE RATE -> "achieved drops% sa_delay_ms rr_delay_ms cpu_us_per_exchange"
+# probe MODE RATE -> "achieved drops% sa_delay_ms rr_delay_ms cpu_us_per_exchange peak_kib",
+# against a server of its own (SERVER: the server's name).
 probe() {
+    start_server "$SERVER"
+    local r; r=$(probe_running "$@")
+    local pk; pk=$(peak_kib)
+    stop_server
+    echo "$r $pk"
+}
+probe_running() {
     local args=(-6 -g single -l c0 -r "$2" -R 100000000 -p "$DURATION")
     [ "$1" = relay ] && args+=(-A1 2001:db8:1::1)
     local t0; t0=$(cpu_ticks)
@@ -174,27 +187,31 @@ probe() {
             us = (rate > 0) ? ticks / hz * 1e6 / (rate * secs) : 0
             printf "%s %s %s %s %.1f\n", rate + 0, drops + 0, delay[0] + 0, delay[1] + 0, us
         }
-    ' "$WORK/perf.out"
+    ' "$WORK/perf.out" | tee -a "$PROBE_LOG.last"
+    { printf '%s %s %s rate %s: ' "$SETUP" "$SERVER" "$1" "$2"; tail -1 "$PROBE_LOG.last"; } >>"$PROBE_LOG"
 }
 ok() { awk -v d="$1" -v a="$2" -v m="$3" 'BEGIN { exit !(d < 1 && a >= 0.95 * m) }'; }
 
+: >"$PROBE_LOG"
+: >"$PROBE_LOG.last"
 uptime
 printf '%-7s %-11s %-7s %12s %9s %12s %12s %10s %10s\n' setup server mode "max rate/s" "drops %" "SA delay ms" "RR delay ms" "CPU us/ex" "peak KiB"
 declare -A BEST
 for setup in $SETUPS; do
     place "$setup"
+    SETUP=$setup
     for mode in $MODES; do
         for server in $SERVERS; do
-            start_server "$server"
+            SERVER=$server
             lo=0 hi=$MAX_RATE
             for _ in $(seq "$PROBES"); do
                 mid=$(( (lo + hi) / 2 ))
-                read -r achieved drops sa rr us < <(probe "$mode" "$mid")
+                read -r achieved drops _ < <(probe "$mode" "$mid")
                 if ok "$drops" "$achieved" "$mid"; then lo=$mid; else hi=$mid; fi
             done
             # Confirm: three probes at the rate found, stepping down 5%
             # while most of them fail; the median of the passing ones.
-            best="0 0 0 0 0"
+            best="0 0 0 0 0 -"
             for _ in 1 2 3 4; do
                 [ "$lo" -gt 0 ] || break
                 results=() passed=0
@@ -209,9 +226,7 @@ for setup in $SETUPS; do
                 fi
                 lo=$(( lo * 95 / 100 ))
             done
-            peak=$(peak_kib)
-            stop_server
-            read -r achieved drops sa rr us <<<"$best"
+            read -r achieved drops sa rr us peak <<<"$best"
             BEST[$server-$mode-$setup]=$achieved
             printf '%-7s %-11s %-7s %12s %9s %12s %12s %10s %10s\n' "$setup" "$server" "$mode" "$achieved" "$drops" "$sa" "$rr" "$us" "$peak"
         done

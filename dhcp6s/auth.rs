@@ -19,10 +19,7 @@
 //! never goes back, even across restarts (the main loop persists it, C-175).
 
 use std::collections::HashMap;
-use std::net::{Ipv6Addr, SocketAddrV6};
 use std::time::Duration;
-
-use smallvec::SmallVec;
 
 use libdhcp6::auth::{self, ReconfigureKey, ReplayCounter};
 use libdhcp6::codes::MessageType;
@@ -30,19 +27,11 @@ use libdhcp6::config::{AuthProtocol, KeyInfo, ServerConfig};
 use libdhcp6::duid::Duid;
 use libdhcp6::lease::{Change, LeaseStore, ReconfInfo};
 use libdhcp6::timing::{RetransState, Retransmit, IRT_DEFAULT};
-use libdhcp6::wire::{
-    encapsulate_reply, Reader, RelayChain, RelayLevel, Writer, CLIENT_PORT, MAX_RELAY_DEPTH,
-    SERVER_PORT,
-};
+use libdhcp6::request::{decode_path, encode_path, ClientMsg, PathBytes};
+use libdhcp6::wire::{encapsulate_reply, RelayChain, Writer, CLIENT_PORT, SERVER_PORT};
 
 use crate::react::{Answer, IaAnswer};
-use crate::request::ClientMsg;
 use crate::server::{Incoming, Outgoing, Scoped, Server};
-
-/// A client path encoded on the stack: most fit in 128 octets (direct, or
-/// one or two relay levels), so recording an unchanged path allocates
-/// nothing.
-type PathBuf = SmallVec<[u8; 128]>;
 
 /// How the key of a delayed-authentication answer is chosen.
 #[derive(Debug, Clone, Copy)]
@@ -142,92 +131,6 @@ pub fn reconfigure_enabled(cfg: &ServerConfig) -> bool {
     cfg.auths
         .iter()
         .any(|a| a.protocol == AuthProtocol::Reconfig)
-}
-
-/// Encodes how a datagram reached us (doc/lease-journal.md, Reconf path).
-fn encode_path(src: &SocketAddrV6, ifindex: u32, chain: &RelayChain<'_>, out: &mut PathBuf) {
-    out.clear();
-    out.extend_from_slice(&ifindex.to_be_bytes());
-    out.extend_from_slice(&src.ip().octets());
-    out.extend_from_slice(&src.port().to_be_bytes());
-    // At most MAX_RELAY_DEPTH (32) levels: fits one octet.
-    out.push(u8::try_from(chain.len()).unwrap_or(u8::MAX));
-    for l in chain.levels() {
-        out.push(l.hop_count);
-        out.extend_from_slice(&l.link_address.octets());
-        out.extend_from_slice(&l.peer_address.octets());
-        match l.interface_id {
-            // An option's data is at most 65535 octets and never 0xffff
-            // here: a Relay-forward holding it could not also hold the
-            // Relay Message.
-            Some(id) => {
-                out.extend_from_slice(&u16::try_from(id.len()).unwrap_or(0).to_be_bytes());
-                out.extend_from_slice(id);
-            }
-            None => out.extend_from_slice(&u16::MAX.to_be_bytes()),
-        }
-        match l.relay_port {
-            Some(p) => {
-                out.push(1);
-                out.extend_from_slice(&p.to_be_bytes());
-            }
-            None => out.extend_from_slice(&[0, 0, 0]),
-        }
-    }
-}
-
-/// A stored path, decoded: where to send, through which interface, and the
-/// relay levels to wrap the Reconfigure in (borrowing the stored bytes).
-struct Route<'p> {
-    src: SocketAddrV6,
-    ifindex: u32,
-    chain: RelayChain<'p>,
-}
-
-fn decode_path(path: &[u8]) -> Option<Route<'_>> {
-    let mut r = Reader::new(path);
-    let ifindex = r.u32().ok()?;
-    let addr: Ipv6Addr = r.ipv6().ok()?;
-    let port = r.u16().ok()?;
-    let n = usize::from(r.u8().ok()?);
-    if n > MAX_RELAY_DEPTH {
-        return None;
-    }
-    let mut chain = RelayChain::default();
-    for _ in 0..n {
-        let hop_count = r.u8().ok()?;
-        let link_address = r.ipv6().ok()?;
-        let peer_address = r.ipv6().ok()?;
-        let id_len = r.u16().ok()?;
-        let interface_id = if id_len == u16::MAX {
-            None
-        } else {
-            Some(r.bytes(usize::from(id_len)).ok()?)
-        };
-        let has_port = r.u8().ok()?;
-        let p = r.u16().ok()?;
-        chain
-            .push(RelayLevel {
-                hop_count,
-                link_address,
-                peer_address,
-                interface_id,
-                relay_port: (has_port == 1).then_some(p),
-                options: &[],
-            })
-            .ok()?;
-    }
-    r.finish().ok()?;
-    let scope = if addr.is_unicast_link_local() {
-        ifindex
-    } else {
-        0
-    };
-    Some(Route {
-        src: SocketAddrV6::new(addr, port, 0, scope),
-        ifindex,
-        chain,
-    })
 }
 
 /// Why a client message's authentication failed (the message is dropped).
@@ -344,7 +247,7 @@ impl<S: LeaseStore> Server<S> {
             _ => IRT_DEFAULT.as_secs(),
         };
         let until = now.saturating_add(life);
-        let mut path = PathBuf::new();
+        let mut path = PathBytes::new();
         encode_path(&inc.src, inc.ifindex, chain, &mut path);
         let existing = self.store.reconf(duid).map(|(d, info)| {
             (
@@ -605,52 +508,6 @@ pub fn signing_secret<'c>(auth: &ReplyAuth<'c>) -> Option<&'c [u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn path_round_trip() {
-        let src: SocketAddrV6 = "[2001:db8:ff::1]:10547".parse().unwrap();
-        let pkt_id = b"port-7".to_vec();
-        let mut chain = RelayChain::default();
-        chain
-            .push(RelayLevel {
-                hop_count: 1,
-                link_address: Ipv6Addr::UNSPECIFIED,
-                peer_address: "2001:db8:ff::2".parse().unwrap(),
-                interface_id: None,
-                relay_port: Some(10547),
-                options: &[],
-            })
-            .unwrap();
-        chain
-            .push(RelayLevel {
-                hop_count: 0,
-                link_address: "2001:db8:1::1".parse().unwrap(),
-                peer_address: "fe80::1".parse().unwrap(),
-                interface_id: Some(&pkt_id),
-                relay_port: None,
-                options: &[],
-            })
-            .unwrap();
-        let mut path = PathBuf::new();
-        encode_path(&src, 3, &chain, &mut path);
-        let r = decode_path(&path).unwrap();
-        assert_eq!((r.src, r.ifindex), (src, 3));
-        assert_eq!(r.chain.len(), 2);
-        let inner = &r.chain.levels()[1];
-        assert_eq!(inner.interface_id, Some(&pkt_id[..]));
-        assert_eq!(inner.peer_address, "fe80::1".parse::<Ipv6Addr>().unwrap());
-        assert_eq!(r.chain.levels()[0].relay_port, Some(10547));
-        // Direct: no levels; a link-local source keeps its interface.
-        let ll: SocketAddrV6 = "[fe80::2]:546".parse().unwrap();
-        encode_path(&ll, 9, &RelayChain::default(), &mut path);
-        let r = decode_path(&path).unwrap();
-        assert!(r.chain.is_empty());
-        assert_eq!(r.src.scope_id(), 9);
-        // Damaged paths decode to nothing rather than panic.
-        for cut in 0..path.len() {
-            assert!(decode_path(&path[..cut]).is_none());
-        }
-    }
 
     #[test]
     fn jitter_stays_within_a_tenth() {

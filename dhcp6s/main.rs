@@ -15,7 +15,6 @@ mod auth;
 mod ctl;
 mod pools;
 mod react;
-mod request;
 mod server;
 #[cfg(test)]
 mod tests;

@@ -17,7 +17,7 @@ use libdhcp6::lease::{BindingKey, Change, IaKind, KeyRef, Lease, LeaseStore, Lea
 use libdhcp6::wire::INFINITY;
 
 use crate::pools::client_hint;
-use crate::request::{IaRequest, MAX_IAS};
+use libdhcp6::request::{IaRequest, MAX_IAS};
 use crate::server::{unavailable_status, Request, Scoped, Server, Source};
 
 /// A lease as an answer states it: what, preferred and valid lifetime

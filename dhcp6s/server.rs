@@ -20,7 +20,7 @@ use libdhcp6::wire::{
 use crate::auth::{emit_reply_auth, reconfigure_enabled, signing_secret, ReplyAuth, ServerAuth};
 use crate::pools::Pools;
 use crate::react::{timers, Answer, IaAnswer, Info};
-use crate::request::{ClientMsg, RequestError};
+use libdhcp6::request::{ClientMsg, RequestError};
 
 /// How long a declined address stays out of use (Kea's default probation).
 pub const DECLINE_QUARANTINE: u32 = 86400;

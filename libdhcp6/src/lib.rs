@@ -17,6 +17,8 @@
 //!   files). Pure.
 //! - [`lease`]: bindings behind the `LeaseStore` interface; `MemStore`;
 //!   `lease::journal`, the lease journal's record format and replay. Pure.
+//! - [`request`]: what a server reads from a client message, in place and
+//!   without allocating, and the recorded path back to a client. Pure.
 //!
 //! - [`sys`]: the only module that touches the OS (files, interfaces; with the
 //!   daemons, sockets, signals and syslog); `sys::journal` is the lease
@@ -32,6 +34,7 @@ pub mod config;
 pub mod ctl;
 pub mod duid;
 pub mod lease;
+pub mod request;
 pub mod sys;
 pub mod timing;
 pub mod wire;

@@ -1,22 +1,36 @@
-//! The client message a server answers, read in place: one pass over the
-//! options picks out what the `react_*` handlers use (identifiers, IAs and
-//! the addresses or prefixes they list, ORO, Rapid Commit, Reconfigure
+//! What a server reads from a client's message, and how it reaches the
+//! client again.
+//!
+//! [`ClientMsg`] is the client message read in place: one pass over the
+//! options picks out what dhcp6s's `react_*` handlers use (identifiers, IAs
+//! and the addresses or prefixes they list, ORO, Rapid Commit, Reconfigure
 //! Accept, Authentication) and checks the layout of each of them. Nothing
 //! is copied out of the datagram and, for the messages real clients send,
 //! nothing is allocated (mirrors the part of KAME's `dhcp6_get_options`
 //! the server needs).
+//!
+//! [`encode_path`] / [`decode_path`] record how a client was reached
+//! (interface, source address and port, relay levels), so that a server
+//! can send it a Reconfigure later, even after a restart (the lease
+//! journal keeps the encoding, doc/lease-journal.md).
 //!
 //! Options the server does not use are checked only as TLVs: a client's
 //! malformed FQDN or vendor option does not stop it from getting an
 //! address (RFC 8415 §16: be liberal in what is accepted), while a
 //! malformed IA, identifier or ORO does make the message malformed.
 
+#![warn(clippy::indexing_slicing)]
+
+use std::net::{Ipv6Addr, SocketAddrV6};
+
 use smallvec::SmallVec;
 
-use libdhcp6::codes::{MessageType, OptionCode};
-use libdhcp6::duid::Duid;
-use libdhcp6::lease::{IaKind, Resource};
-use libdhcp6::wire::{DhcpOption, Error, Message, Options, Reader};
+use crate::codes::{MessageType, OptionCode};
+use crate::duid::Duid;
+use crate::lease::{IaKind, Resource};
+use crate::wire::{
+    DhcpOption, Error, Message, Options, Reader, RelayChain, RelayLevel, MAX_RELAY_DEPTH,
+};
 
 /// Most IA options one message may carry. Real clients send one to three;
 /// a datagram with hundreds is an attack on the server's time, refused
@@ -231,10 +245,114 @@ impl<'a> ClientMsg<'a> {
     }
 }
 
+/// A client path encoded on the stack: most fit in 128 octets (direct, or
+/// one or two relay levels), so recording an unchanged path allocates
+/// nothing.
+pub type PathBytes = SmallVec<[u8; 128]>;
+
+/// Encodes how a datagram reached the server: `ifindex(4) source(16)
+/// port(2) levels(1)`, then per relay level, outermost first,
+/// `hop-count(1) link-address(16) peer-address(16) interface-id-len(2:
+/// 0xffff none) interface-id relay-port(3: flag(1) port(2))`.
+pub fn encode_path(src: &SocketAddrV6, ifindex: u32, chain: &RelayChain<'_>, out: &mut PathBytes) {
+    out.clear();
+    out.extend_from_slice(&ifindex.to_be_bytes());
+    out.extend_from_slice(&src.ip().octets());
+    out.extend_from_slice(&src.port().to_be_bytes());
+    // At most MAX_RELAY_DEPTH (32) levels: fits one octet.
+    out.push(u8::try_from(chain.len()).unwrap_or(u8::MAX));
+    for l in chain.levels() {
+        out.push(l.hop_count);
+        out.extend_from_slice(&l.link_address.octets());
+        out.extend_from_slice(&l.peer_address.octets());
+        match l.interface_id {
+            // An option's data is shorter than 0xffff octets here: a
+            // Relay-forward holding it also holds the Relay Message.
+            Some(id) => {
+                out.extend_from_slice(&u16::try_from(id.len()).unwrap_or(0).to_be_bytes());
+                out.extend_from_slice(id);
+            }
+            None => out.extend_from_slice(&u16::MAX.to_be_bytes()),
+        }
+        match l.relay_port {
+            Some(p) => {
+                out.push(1);
+                out.extend_from_slice(&p.to_be_bytes());
+            }
+            None => out.extend_from_slice(&[0, 0, 0]),
+        }
+    }
+}
+
+/// A recorded path, decoded: where to send, through which interface, and
+/// the relay levels to wrap a message in (borrowing the recorded bytes).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientRoute<'p> {
+    /// The address and port the datagram came from (the client, or the
+    /// relay nearest the server), with the interface as scope for a
+    /// link-local address.
+    pub src: SocketAddrV6,
+    /// The interface it arrived on.
+    pub ifindex: u32,
+    /// The relay levels, outermost first; empty for a direct client.
+    pub chain: RelayChain<'p>,
+}
+
+/// Decodes [`encode_path`]'s bytes; `None` for anything else (a damaged or
+/// foreign record is never half-read).
+pub fn decode_path(path: &[u8]) -> Option<ClientRoute<'_>> {
+    let mut r = Reader::new(path);
+    let ifindex = r.u32().ok()?;
+    let addr: Ipv6Addr = r.ipv6().ok()?;
+    let port = r.u16().ok()?;
+    let n = usize::from(r.u8().ok()?);
+    if n > MAX_RELAY_DEPTH {
+        return None;
+    }
+    let mut chain = RelayChain::default();
+    for _ in 0..n {
+        let hop_count = r.u8().ok()?;
+        let link_address = r.ipv6().ok()?;
+        let peer_address = r.ipv6().ok()?;
+        let id_len = r.u16().ok()?;
+        let interface_id = if id_len == u16::MAX {
+            None
+        } else {
+            Some(r.bytes(usize::from(id_len)).ok()?)
+        };
+        let has_port = r.u8().ok()?;
+        let p = r.u16().ok()?;
+        if has_port > 1 {
+            return None;
+        }
+        chain
+            .push(RelayLevel {
+                hop_count,
+                link_address,
+                peer_address,
+                interface_id,
+                relay_port: (has_port == 1).then_some(p),
+                options: &[],
+            })
+            .ok()?;
+    }
+    r.finish().ok()?;
+    let scope = if addr.is_unicast_link_local() {
+        ifindex
+    } else {
+        0
+    };
+    Some(ClientRoute {
+        src: SocketAddrV6::new(addr, port, 0, scope),
+        ifindex,
+        chain,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use libdhcp6::wire::{IaAddr, IaNa, IaPrefix, MessageRepr, OptionRepr};
+    use crate::wire::{IaAddr, IaNa, IaPrefix, MessageRepr, OptionRepr};
 
     fn bytes(opts: Vec<OptionRepr>) -> Vec<u8> {
         MessageRepr {
@@ -364,6 +482,52 @@ mod tests {
             ClientMsg::parse(&bytes(vec![one])).unwrap_err(),
             RequestError::TooMany
         );
+    }
+
+    #[test]
+    fn path_round_trip() {
+        let src: SocketAddrV6 = "[2001:db8:ff::1]:10547".parse().unwrap();
+        let pkt_id = b"port-7".to_vec();
+        let mut chain = RelayChain::default();
+        chain
+            .push(RelayLevel {
+                hop_count: 1,
+                link_address: Ipv6Addr::UNSPECIFIED,
+                peer_address: "2001:db8:ff::2".parse().unwrap(),
+                interface_id: None,
+                relay_port: Some(10547),
+                options: &[],
+            })
+            .unwrap();
+        chain
+            .push(RelayLevel {
+                hop_count: 0,
+                link_address: "2001:db8:1::1".parse().unwrap(),
+                peer_address: "fe80::1".parse().unwrap(),
+                interface_id: Some(&pkt_id),
+                relay_port: None,
+                options: &[],
+            })
+            .unwrap();
+        let mut path = PathBytes::new();
+        encode_path(&src, 3, &chain, &mut path);
+        let r = decode_path(&path).unwrap();
+        assert_eq!((r.src, r.ifindex), (src, 3));
+        assert_eq!(r.chain.len(), 2);
+        let inner = &r.chain.levels()[1];
+        assert_eq!(inner.interface_id, Some(&pkt_id[..]));
+        assert_eq!(inner.peer_address, "fe80::1".parse::<Ipv6Addr>().unwrap());
+        assert_eq!(r.chain.levels()[0].relay_port, Some(10547));
+        // Direct: no levels; a link-local source keeps its interface.
+        let ll: SocketAddrV6 = "[fe80::2]:546".parse().unwrap();
+        encode_path(&ll, 9, &RelayChain::default(), &mut path);
+        let r = decode_path(&path).unwrap();
+        assert!(r.chain.is_empty());
+        assert_eq!(r.src.scope_id(), 9);
+        // Damaged paths decode to nothing rather than panic.
+        for cut in 0..path.len() {
+            assert!(decode_path(&path[..cut]).is_none());
+        }
     }
 
     /// Options the server does not use are checked as TLVs only.

@@ -286,6 +286,7 @@ fn main() -> Res<()> {
         write(out, "message", name, bytes)?;
         write(out, "relay", name, bytes)?;
         write(out, "roundtrip", name, bytes)?;
+        write(out, "request", name, bytes)?;
         // The options area alone, for the per-option half of `roundtrip`.
         if let Some(area) = bytes.get(4..).filter(|_| bytes.first() < Some(&12)) {
             write(out, "roundtrip", &format!("{name}-options"), area)?;
@@ -340,6 +341,58 @@ fn main() -> Res<()> {
         write(out, "ctl", name, &bytes)?;
     }
     write(out, "ctl", "key-file", b"Ykl2EZpD/RZFTJRRMX4Fow==\n")?;
+
+    // A lease journal with a binding, a release, a quarantine and a
+    // Reconfigure record, and its snapshot.
+    {
+        use libdhcp6::lease::journal::{encode, header, snapshot, Record};
+        use libdhcp6::lease::{
+            Binding, BindingKey, Change, IaKind, Lease, MemStore, ReconfInfo, Resource,
+        };
+        use libdhcp6::request::{encode_path, PathBytes};
+        let key = BindingKey {
+            duid: client_duid(),
+            kind: IaKind::Na,
+            iaid: 1,
+        };
+        let res = Resource {
+            addr: "2001:db8::1".parse()?,
+            len: 128,
+        };
+        let mut path = PathBytes::new();
+        let (chain, _) = libdhcp6::wire::decapsulate(&relayed_solicit)?;
+        encode_path(&"[2001:db8:ff::1]:547".parse()?, 2, &chain, &mut path);
+        let records = [
+            Record::Change(Change::Bind(Binding {
+                key: key.clone(),
+                leases: vec![Lease {
+                    res,
+                    preferred: 100,
+                    valid: 200,
+                    updated: 1_000_000,
+                }]
+                .into(),
+            })),
+            Record::Change(Change::Reconf(
+                client_duid(),
+                Some(ReconfInfo {
+                    key: [7; 16],
+                    path: path.to_vec(),
+                    until: 2_000_000,
+                }),
+            )),
+            Record::Quarantine(res, 3_000_000),
+            Record::Change(Change::Release(key, res)),
+        ];
+        let mut file = header().to_vec();
+        for r in &records {
+            encode(r, &mut file);
+        }
+        write(out, "journal", "journal", &file)?;
+        let replayed = libdhcp6::lease::journal::replay(&file, 0)?;
+        let _: &MemStore = &replayed.store;
+        write(out, "journal", "snapshot", &snapshot(&replayed.store))?;
+    }
     eprintln!("seeds written under {}", out.display());
     Ok(())
 }

@@ -26,8 +26,8 @@ use libdhcp6::codes::MessageType;
 use libdhcp6::config::{AuthProtocol, KeyInfo, ServerConfig};
 use libdhcp6::duid::Duid;
 use libdhcp6::lease::{Change, LeaseStore, ReconfInfo};
-use libdhcp6::timing::{RetransState, Retransmit, IRT_DEFAULT};
 use libdhcp6::request::{decode_path, encode_path, ClientMsg, PathBytes};
+use libdhcp6::timing::{RetransState, Retransmit, IRT_DEFAULT};
 use libdhcp6::wire::{encapsulate_reply, RelayChain, Writer, CLIENT_PORT, SERVER_PORT};
 
 use crate::react::{Answer, IaAnswer};

@@ -594,9 +594,11 @@ fn server6_mainloop<S: LeaseStore>(s: &mut State<S>) {
         let expired = s.server.expire(now);
         if expired > 0 {
             log_debug!("server6_mainloop", "{expired} leases ended");
-            if let Err(e) = s.server.store.commit() {
-                log_err!("server6_mainloop", "lease store: {e}");
-            }
+        }
+        // Expiries are stored, and a journal compaction under way moves on
+        // even when no packet comes (nothing to do costs nothing).
+        if let Err(e) = s.server.store.commit() {
+            log_err!("server6_mainloop", "lease store: {e}");
         }
         server6_reconf_send(s);
         let mut sleep = s

@@ -17,8 +17,8 @@ use libdhcp6::lease::{BindingKey, Change, IaKind, KeyRef, Lease, LeaseStore, Lea
 use libdhcp6::wire::INFINITY;
 
 use crate::pools::client_hint;
-use libdhcp6::request::{IaRequest, MAX_IAS};
 use crate::server::{unavailable_status, Request, Scoped, Server, Source};
+use libdhcp6::request::{IaRequest, MAX_IAS};
 
 /// A lease as an answer states it: what, preferred and valid lifetime
 /// (zero for ones the client must stop using).

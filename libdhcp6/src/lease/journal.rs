@@ -252,6 +252,17 @@ fn framed(out: &mut Vec<u8>, body: impl FnOnce(&mut Vec<u8>)) {
     }
 }
 
+/// Appends a Bind record of `b` (what a snapshot holds for a binding).
+pub fn encode_binding(b: &Binding, out: &mut Vec<u8>) {
+    framed(out, |out| put_bind(out, b));
+}
+
+/// Appends a Reconf record for `duid` (what a snapshot holds for a client
+/// that accepts Reconfigure).
+pub fn encode_reconf(duid: &Duid, info: &ReconfInfo, out: &mut Vec<u8>) {
+    framed(out, |out| put_reconf(out, duid, info));
+}
+
 /// Appends `rec`, with its length and checksum, to `out`.
 pub fn encode(rec: &Record, out: &mut Vec<u8>) {
     framed(out, |out| encode_body(rec, out));

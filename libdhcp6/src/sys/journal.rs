@@ -6,10 +6,23 @@
 //! the server sends that turn's Replies only after it returns.
 //!
 //! Opening replays the file, then replaces it with a snapshot of what is
-//! live (which also cuts off a torn tail); when the journal grows past
-//! twice the last snapshot plus a floor, it is compacted the same way:
-//! written beside, synced, renamed over, directory synced, so a crash at
-//! any point leaves either the old journal or the new one, whole.
+//! live (which also cuts off a torn tail): written beside, synced, renamed
+//! over, directory synced, so a crash at any point leaves either the old
+//! journal or the new one, whole.
+//!
+//! When the journal grows past twice the size of a snapshot plus a floor,
+//! it is compacted without stopping the server: the live bindings are
+//! written into a new file a chunk per loop turn (each chunk synced), while
+//! the turns' records still go to the old journal and are also kept aside;
+//! once every binding is written, the quarantines, Reconfigure records and
+//! the records kept aside follow, and the new file is synced and renamed
+//! over the old one. Each binding is written as it stands when its chunk
+//! is written, and every change since the compaction began follows, so
+//! replaying the new file gives exactly the state of the old one (every
+//! record sets what it names, so replaying a change again after a later
+//! state of the same binding ends in the same state). Until the rename the
+//! old journal is the whole truth; a crash leaves a stray `.tmp`, removed
+//! at the next start.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
@@ -22,6 +35,28 @@ use crate::lease::{Binding, BindingKey, Change, KeyRef, LeaseStore, MemStore, Re
 /// Default floor of the compaction bound: a journal smaller than this is
 /// never compacted, so a small server does not rewrite its file constantly.
 pub const DEFAULT_COMPACT_FLOOR: u64 = 1 << 20;
+
+/// Bindings written into the new file per loop turn while compacting: a
+/// turn spends a few milliseconds on it, never the whole rewrite.
+pub const DEFAULT_COMPACT_CHUNK: usize = 8192;
+
+/// A compaction under way (see the module docs).
+#[derive(Debug)]
+struct Compaction {
+    /// The new journal, `<path>.tmp`.
+    tmp: File,
+    /// The bindings live when it began; each is written as it then stands.
+    keys: Vec<BindingKey>,
+    /// How many of `keys` are written.
+    next: usize,
+    /// Records committed to the old journal since it began.
+    tail: Vec<u8>,
+    /// Octets written to `tmp`.
+    len: u64,
+    /// For the log: when it began and the old journal's length then.
+    started: std::time::Instant,
+    before: u64,
+}
 
 /// Why a journal could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -73,7 +108,9 @@ pub struct JournalStore {
     /// the live state without encoding it.
     per_binding: u64,
     compact_floor: u64,
+    compact_chunk: usize,
     compactions: u64,
+    compacting: Option<Compaction>,
 }
 
 fn tmp_path(path: &Path) -> PathBuf {
@@ -150,7 +187,9 @@ impl JournalStore {
             pending: Vec::new(),
             per_binding: 0,
             compact_floor: DEFAULT_COMPACT_FLOOR,
+            compact_chunk: DEFAULT_COMPACT_CHUNK,
             compactions: 0,
+            compacting: None,
         };
         store.measure(snap.len());
         let report = OpenReport {
@@ -168,6 +207,16 @@ impl JournalStore {
         self.compact_floor = bytes;
     }
 
+    /// Sets how many bindings a loop turn writes while compacting.
+    pub fn set_compact_chunk(&mut self, bindings: usize) {
+        self.compact_chunk = bindings.max(1);
+    }
+
+    /// True while a compaction is under way.
+    pub fn compacting(&self) -> bool {
+        self.compacting.is_some()
+    }
+
     /// Octets in the file (durable ones; pending records not counted).
     pub fn file_len(&self) -> u64 {
         self.len
@@ -183,8 +232,10 @@ impl JournalStore {
         &self.path
     }
 
-    /// Rewrites the journal as a snapshot of the live bindings.
+    /// Rewrites the journal as a snapshot of the live bindings at once
+    /// (start-up does; the server loop compacts a chunk per turn instead).
     pub fn compact(&mut self) -> io::Result<()> {
+        self.abandon_compaction();
         let snap = journal::snapshot(&self.mem);
         self.file = replace(&self.path, &snap)?;
         self.len = snap.len() as u64;
@@ -208,6 +259,99 @@ impl JournalStore {
     fn worth_compacting(&self) -> bool {
         let live = journal::HEADER_LEN as u64 + self.mem.len() as u64 * self.per_binding;
         self.len > live.saturating_mul(2) + self.compact_floor
+    }
+
+    /// Begins an incremental compaction: the new file gets its header and
+    /// the list of bindings to write.
+    fn start_compaction(&mut self) -> io::Result<()> {
+        let mut tmp = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(tmp_path(&self.path))?;
+        let header = journal::header();
+        tmp.write_all(&header)?;
+        self.compacting = Some(Compaction {
+            tmp,
+            keys: self.mem.bindings().map(|b| b.key.clone()).collect(),
+            next: 0,
+            tail: Vec::new(),
+            len: header.len() as u64,
+            started: std::time::Instant::now(),
+            before: self.len,
+        });
+        Ok(())
+    }
+
+    /// Writes the next chunk of the compaction; when every binding is
+    /// written, finishes it (the rest, sync, rename). Ok(true) once done.
+    fn continue_compaction(&mut self) -> io::Result<bool> {
+        let Some(c) = self.compacting.as_mut() else {
+            return Ok(true);
+        };
+        let end = c.next.saturating_add(self.compact_chunk).min(c.keys.len());
+        let mut buf = Vec::new();
+        for key in c.keys.get(c.next..end).unwrap_or_default() {
+            // A binding gone since the list was made is simply not written.
+            if let Some(b) = self.mem.binding(key) {
+                journal::encode_binding(b, &mut buf);
+            }
+        }
+        c.next = end;
+        let done = c.next >= c.keys.len();
+        if done {
+            let mut q: Vec<(Resource, u64)> = self.mem.quarantined().collect();
+            q.sort();
+            for (res, until) in q {
+                encode(&Record::Quarantine(res, until), &mut buf);
+            }
+            for (duid, info) in self.mem.reconfs() {
+                journal::encode_reconf(duid, info, &mut buf);
+            }
+            buf.extend_from_slice(&c.tail);
+        }
+        c.tmp.write_all(&buf)?;
+        c.len += buf.len() as u64;
+        // Each chunk reaches the disk in its own turn, so the last sync has
+        // little left to do.
+        c.tmp.sync_data()?;
+        if !done {
+            return Ok(false);
+        }
+        fs::rename(tmp_path(&self.path), &self.path)?;
+        let dir = self
+            .path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        File::open(dir)?.sync_all()?;
+        let Some(c) = self.compacting.take() else {
+            return Ok(true);
+        };
+        crate::log_info!(
+            "journal_commit",
+            "{}: compacted {} to {} octets in {} ms ({} bindings, a chunk of {} per turn)",
+            self.path.display(),
+            c.before,
+            c.len,
+            c.started.elapsed().as_millis(),
+            c.keys.len(),
+            self.compact_chunk
+        );
+        self.file = c.tmp;
+        self.len = c.len;
+        let snap_len = usize::try_from(c.len.saturating_sub(c.tail.len() as u64)).unwrap_or(0);
+        self.measure(snap_len);
+        self.compactions += 1;
+        Ok(true)
+    }
+
+    /// Drops a compaction under way; the old journal stays.
+    fn abandon_compaction(&mut self) {
+        if self.compacting.take().is_some() {
+            let _ = fs::remove_file(tmp_path(&self.path));
+        }
     }
 
     fn record(&mut self, change: Change) {
@@ -235,42 +379,43 @@ impl LeaseStore for JournalStore {
     }
 
     fn commit(&mut self) -> io::Result<()> {
-        if self.pending.is_empty() {
+        if self.pending.is_empty() && self.compacting.is_none() {
             return Ok(());
         }
-        let written = self
-            .file
-            .write_all(&self.pending)
-            .and_then(|()| self.file.sync_data());
-        if let Err(e) = written {
-            // Cut back a partial write so the retry appends after whole
-            // records; the records stay pending for the next commit.
-            let _ = self.file.set_len(self.len);
-            let _ = self.file.seek(SeekFrom::Start(self.len));
-            return Err(e);
-        }
-        self.len += self.pending.len() as u64;
-        self.pending.clear();
-        if self.worth_compacting() {
-            let started = std::time::Instant::now();
-            let before = self.len;
-            // What was just synced is durable already; a failed compaction
-            // only leaves the journal longer than it need be.
-            if let Err(e) = self.compact() {
-                crate::log_err!(
-                    "journal_commit",
-                    "{}: compaction failed: {e}",
-                    self.path.display()
-                );
-            } else {
-                crate::log_info!(
-                    "journal_commit",
-                    "{}: compacted {before} to {} octets in {} ms",
-                    self.path.display(),
-                    self.len,
-                    started.elapsed().as_millis()
-                );
+        if !self.pending.is_empty() {
+            let written = self
+                .file
+                .write_all(&self.pending)
+                .and_then(|()| self.file.sync_data());
+            if let Err(e) = written {
+                // Cut back a partial write so the retry appends after whole
+                // records; the records stay pending for the next commit.
+                let _ = self.file.set_len(self.len);
+                let _ = self.file.seek(SeekFrom::Start(self.len));
+                return Err(e);
             }
+            self.len += self.pending.len() as u64;
+            if let Some(c) = self.compacting.as_mut() {
+                c.tail.extend_from_slice(&self.pending);
+            }
+            self.pending.clear();
+        }
+        // What was just synced is durable already; a failed compaction only
+        // leaves the journal longer than it need be.
+        let step = if self.compacting.is_some() {
+            self.continue_compaction().map(|_| ())
+        } else if self.worth_compacting() {
+            self.start_compaction()
+        } else {
+            Ok(())
+        };
+        if let Err(e) = step {
+            self.abandon_compaction();
+            crate::log_err!(
+                "journal_commit",
+                "{}: compaction failed: {e}",
+                self.path.display()
+            );
         }
         Ok(())
     }
@@ -359,6 +504,107 @@ mod tests {
                 updated: now,
             }],
         })
+    }
+
+    /// The incremental compaction (module docs): under a stream of random
+    /// changes, with compactions begun and finished between them, the file
+    /// on disk replays after every commit to exactly the state in memory,
+    /// and compactions do finish and keep the file short.
+    #[test]
+    fn incremental_compaction_keeps_every_commit() {
+        let d = TempDir::new("incr");
+        let path = d.0.join("leases");
+        let (mut s, _) = JournalStore::open(&path, 0).unwrap();
+        s.set_compact_floor(0);
+        s.set_compact_chunk(7);
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut rnd = |m: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % m
+        };
+        let state = |st: &dyn LeaseStore| {
+            let mut b: Vec<(BindingKey, Vec<Resource>)> = st
+                .bindings()
+                .map(|b| (b.key.clone(), b.leases.iter().map(|l| l.res).collect()))
+                .collect();
+            b.sort();
+            let mut q: Vec<(Resource, u64)> = st.quarantined().collect();
+            q.sort();
+            let mut r: Vec<(crate::Duid, crate::lease::ReconfInfo)> = st
+                .reconfs()
+                .map(|(d, i)| (d.clone(), i.clone()))
+                .collect();
+            r.sort_by(|a, b| a.0.cmp(&b.0));
+            (b, q, r)
+        };
+        let mut max_len = 0;
+        for round in 0..400u64 {
+            for _ in 0..rnd(6) + 1 {
+                let n = u16::try_from(rnd(60)).unwrap();
+                let m = u16::try_from(rnd(60)).unwrap();
+                let change = match rnd(6) {
+                    5 => Change::Reconf(
+                        key(n).duid,
+                        (m % 3 != 0).then(|| crate::lease::ReconfInfo {
+                            key: [u8::try_from(m).unwrap(); 16],
+                            path: vec![1, 2, 3],
+                            until: 10_000_000,
+                        }),
+                    ),
+                    0 | 1 => bind(n, 100_000, round),
+                    // A binding that takes another's address.
+                    2 => Change::Bind(Binding {
+                        key: key(n),
+                        leases: smallvec::smallvec![Lease {
+                            res: res(m),
+                            preferred: 50,
+                            valid: 100_000,
+                            updated: round,
+                        }],
+                    }),
+                    3 => Change::Release(key(n), res(n)),
+                    _ => Change::Decline(key(n), res(n), 1_000_000 + round),
+                };
+                s.apply(change);
+            }
+            s.commit().unwrap();
+            let on_disk = read(&path, 0).unwrap();
+            assert!(on_disk.damage.is_none(), "round {round}");
+            assert_eq!(state(&on_disk.store), state(&s), "round {round}");
+            max_len = max_len.max(s.file_len());
+        }
+        assert!(
+            s.compactions() > 3,
+            "compactions finished: {}",
+            s.compactions()
+        );
+        assert!(max_len < 64 * 1024, "the file stays short: {max_len}");
+        drop(s);
+        // A crash in the middle of a compaction leaves the old journal and a
+        // stray new one, which the next start removes.
+        let (mut s, _) = JournalStore::open(&path, 0).unwrap();
+        s.set_compact_floor(0);
+        s.set_compact_chunk(1);
+        // Renewals of the same few bindings grow the file until a
+        // compaction begins; stop while it is under way.
+        let mut t = 0;
+        while !s.compacting() {
+            t += 1;
+            assert!(t < 10_000, "no compaction began");
+            s.apply(bind(u16::try_from(t % 5).unwrap(), 100_000, t));
+            s.commit().unwrap();
+        }
+        s.apply(bind(9, 100_000, t));
+        s.commit().unwrap();
+        assert!(s.compacting());
+        let expect = state(&s);
+        drop(s);
+        let (s, r) = JournalStore::open(&path, 0).unwrap();
+        assert!(r.damage.is_none());
+        assert_eq!(state(&s), expect);
+        assert!(!tmp_path(&path).exists());
     }
 
     #[test]

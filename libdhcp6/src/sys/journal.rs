@@ -532,10 +532,8 @@ mod tests {
             b.sort();
             let mut q: Vec<(Resource, u64)> = st.quarantined().collect();
             q.sort();
-            let mut r: Vec<(crate::Duid, crate::lease::ReconfInfo)> = st
-                .reconfs()
-                .map(|(d, i)| (d.clone(), i.clone()))
-                .collect();
+            let mut r: Vec<(crate::Duid, crate::lease::ReconfInfo)> =
+                st.reconfs().map(|(d, i)| (d.clone(), i.clone())).collect();
             r.sort_by(|a, b| a.0.cmp(&b.0));
             (b, q, r)
         };

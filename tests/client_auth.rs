@@ -22,7 +22,7 @@ mod common;
 use std::net::SocketAddrV6;
 use std::time::{Duration, Instant};
 
-use common::pcap::udp6;
+use common::pcap::{capture_dhcp6, udp6};
 use common::peers::{our_dhcp6c, wait_address, wide_dhcp6s, Scratch};
 use common::scripted::{self, scripted_server, Out, Seen, Turn};
 use common::{require_program, require_root, veth, wait_until, Daemon, Netns};
@@ -392,20 +392,7 @@ fn wide_topo() -> WideTopo {
     server.link_local("s0");
     let scratch = Scratch::new(&format!("{}-files", server.name));
     let pcap = scratch.path("c0.pcap");
-    let tcpdump = client.spawn(
-        "tcpdump",
-        &[
-            "-i",
-            "c0",
-            "-n",
-            "--immediate-mode",
-            "-U",
-            "-w",
-            &pcap,
-            "udp port 546 or udp port 547",
-        ],
-    );
-    tcpdump.wait_log("listening on", Duration::from_secs(10));
+    let tcpdump = capture_dhcp6(&client, "c0", &pcap);
     // WIDE knows the client by DUID: give ours that one.
     let d = Duid::from_text(DUID).unwrap();
     std::fs::write(scratch.path("kame6-dhcp6c.duid"), d.to_file_bytes()).unwrap();

@@ -14,7 +14,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::pcap::udp6;
+use common::pcap::{capture_dhcp6, udp6};
 use common::peers::{wait_address, wide_client_duid, wide_dhcp6c, Scratch};
 use common::{require_program, require_root, veth, wait_until, Daemon, Netns};
 use libdhcp6::auth;
@@ -75,20 +75,7 @@ fn topo(relayed: bool) -> Topo {
     let scratch = Scratch::new(&format!("{}-files", server.name));
     scratch.write("key", KEY_FILE);
     let pcap = scratch.path("c0.pcap");
-    let tcpdump = client.spawn(
-        "tcpdump",
-        &[
-            "-i",
-            "c0",
-            "-n",
-            "--immediate-mode",
-            "-U",
-            "-w",
-            &pcap,
-            "udp port 546 or udp port 547",
-        ],
-    );
-    tcpdump.wait_log("listening on", Duration::from_secs(10));
+    let tcpdump = capture_dhcp6(&client, "c0", &pcap);
     Topo {
         client,
         server,

@@ -1,7 +1,33 @@
-//! Reading what tcpdump wrote: the UDP/IPv6 datagrams of a pcap file
-//! (Ethernet link type), enough to check DHCPv6 messages on the wire.
+//! Capturing DHCPv6 traffic with tcpdump inside a test namespace, and
+//! reading what it wrote: the UDP/IPv6 datagrams of a pcap file (Ethernet
+//! link type), enough to check DHCPv6 messages on the wire.
 
 use std::net::Ipv6Addr;
+use std::time::Duration;
+
+use super::{require_program, Daemon, Netns};
+
+/// tcpdump on `ifname` in `ns`, writing DHCPv6 traffic (UDP ports 546 and
+/// 547) to `pcap` packet by packet (immediate mode, so the file is current
+/// while the test reads it); returns once tcpdump listens.
+pub fn capture_dhcp6(ns: &Netns, ifname: &str, pcap: &str) -> Daemon {
+    require_program("tcpdump");
+    let d = ns.spawn(
+        "tcpdump",
+        &[
+            "-i",
+            ifname,
+            "-n",
+            "--immediate-mode",
+            "-U",
+            "-w",
+            pcap,
+            "udp port 546 or udp port 547",
+        ],
+    );
+    d.wait_log("listening on", Duration::from_secs(10));
+    d
+}
 
 /// One UDP datagram over IPv6.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -482,17 +482,12 @@ pub fn emit_reply_auth(
             Ok(None)
         }
         ReplyAuth::Delayed(d, rd) => {
-            let start = w.len();
-            let realm = d.key.realm.as_bytes();
-            libdhcp6::wire::OptionRepr::Auth(libdhcp6::wire::Auth::delayed(
-                realm,
-                d.key.keyid,
-                *rd,
-            ))
-            .emit(w)?;
-            // Option header (4), protocol/algorithm/RDM (3), replay (8),
-            // realm, key ID (4): then the 16 MAC octets.
-            Ok(Some(start + 4 + 11 + realm.len() + 4))
+            let a = libdhcp6::wire::Auth::delayed(d.key.realm.as_bytes(), d.key.keyid, *rd);
+            // The MAC's place inside the option data, after the 4-octet
+            // option header, as the option's own layout says.
+            let mac_at = a.mac_offset().map(|o| w.len() + 4 + o);
+            libdhcp6::wire::OptionRepr::Auth(a).emit(w)?;
+            Ok(mac_at)
         }
     }
 }

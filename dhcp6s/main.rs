@@ -177,8 +177,6 @@ struct State<S: LeaseStore> {
     ctl: Option<libdhcp6::sys::ctl::CtlChannel>,
     /// The replay counter persisted ahead of use (C-175).
     replay: Reservation,
-    /// Room for one Reconfigure wrapped in Relay-replies.
-    reconf_buf: Vec<u8>,
 }
 
 /// Reads and checks the configuration; errors are `file:line:col: what`.
@@ -413,7 +411,6 @@ fn server6_init<S: LeaseStore>(
         tx: SendBatch::new(TX_BATCH, TX_LEN),
         ctl,
         replay,
-        reconf_buf: vec![0; TX_LEN],
     })
 }
 
@@ -427,25 +424,27 @@ fn cover_replay<S: LeaseStore>(s: &mut State<S>) {
 }
 
 /// Sends the Reconfigures that are due (mirrors the retransmission timer
-/// of a server's Reconfigure, RFC 8415 §18.3.11).
+/// of a server's Reconfigure, RFC 8415 §18.3.11), through the same send
+/// batch and in the same order as answers: store changes committed and
+/// the replay counter persisted first.
 fn server6_reconf_send<S: LeaseStore>(s: &mut State<S>) {
     let (now_ms, now) = (now_ms(), now_secs());
-    // Bounded: each pending Reconfigure is due at most once per call.
-    for _ in 0..64 {
-        let Some(o) = s.server.server6_reconf(now_ms, now, &mut s.reconf_buf) else {
+    // Bounded by the batch; each pending Reconfigure is due at most once.
+    while let Some(out) = s.tx.next_buf() {
+        let Some(o) = s.server.server6_reconf(now_ms, now, out) else {
             break;
         };
-        cover_replay(s);
-        // A Reconfigure's record change (a client that went) is stored first.
-        if let Err(e) = s.server.store.commit() {
-            log_err!("server6_reconf", "lease store: {e}");
-        }
-        let Some(pkt) = s.reconf_buf.get(..o.len) else {
-            continue;
-        };
-        if let Err(e) = s.sock.send(pkt, o.dst, o.ifindex, Ipv6Addr::UNSPECIFIED) {
-            log_err!("server6_reconf", "send to {}: {e}", o.dst);
-        }
+        s.tx.commit(o.len, o.dst, o.ifindex, Ipv6Addr::UNSPECIFIED);
+    }
+    if s.tx.is_empty() {
+        return;
+    }
+    if let Err(e) = s.server.store.commit() {
+        log_err!("server6_reconf", "lease store: {e}");
+    }
+    cover_replay(s);
+    if let (_, Some(e)) = s.tx.send(&s.sock) {
+        log_err!("server6_reconf", "sendmmsg: {e}");
     }
 }
 

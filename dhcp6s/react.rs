@@ -18,7 +18,7 @@ use libdhcp6::wire::INFINITY;
 
 use crate::pools::client_hint;
 use crate::server::{unavailable_status, Request, Scoped, Server, Source};
-use libdhcp6::request::{IaRequest, MAX_IAS};
+use libdhcp6::request::IaRequest;
 
 /// A lease as an answer states it: what, preferred and valid lifetime
 /// (zero for ones the client must stop using).
@@ -92,7 +92,8 @@ impl Answer {
         }
     }
 
-    fn reply_with_status(status: Status) -> Self {
+    /// A Reply holding only a top-level status.
+    pub fn reply_with_status(status: Status) -> Self {
         Self {
             status: Some(status),
             ..Self::new(MessageType::Reply)
@@ -319,7 +320,7 @@ impl<S: LeaseStore> Server<S> {
     ) -> IaReplies {
         let mut chosen = Chosen::new();
         let mut out = IaReplies::new();
-        for ia in req.msg.ias.iter().take(MAX_IAS) {
+        for ia in &req.msg.ias {
             // C-055: an address off the client's link in a Request → NotOnLink.
             let off_link = check_onlink
                 && ia.kind != IaKind::Pd

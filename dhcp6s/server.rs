@@ -13,8 +13,8 @@ use libdhcp6::duid::Duid;
 use libdhcp6::lease::{Binding, BindingKey, Change, IaKind, LeaseStore, Leases, Resource};
 use libdhcp6::timing::IRT_DEFAULT;
 use libdhcp6::wire::{
-    decapsulate_into, encapsulate_reply, DomainName, OptionRepr, RelayChain, Writer, CLIENT_PORT,
-    SERVER_PORT,
+    decapsulate_into, emit_header, encapsulate_reply, DomainName, IaAddr, IaPrefix, OptionRepr,
+    RelayChain, StatusCode, Writer, CLIENT_PORT, SERVER_PORT,
 };
 
 use crate::auth::{emit_reply_auth, reconfigure_enabled, signing_secret, ReplyAuth, ServerAuth};
@@ -355,8 +355,9 @@ fn in_prefix(a: &Ipv6Addr, p: &Ipv6Addr, len: u8) -> bool {
 
 /// The information options of layered scopes (global, then the link or
 /// interface block, then the host): per kind, the most specific layer that
-/// sets it wins.
-fn layered_options(layers: &[&InfoOptions], refresh: bool) -> Vec<OptionRepr> {
+/// sets it wins. The refresh time is not among them (see [`refresh_time`]):
+/// only a Reply to an Information-request carries it.
+fn layered_options(layers: &[&InfoOptions]) -> Vec<OptionRepr> {
     let mut out = Vec::new();
     for kind in InfoKind::ALL {
         let top = layers.iter().rev().find(|l| {
@@ -386,17 +387,17 @@ fn layered_options(layers: &[&InfoOptions], refresh: bool) -> Vec<OptionRepr> {
             });
         }
     }
-    if refresh {
-        if let Some(t) = layers.iter().rev().find_map(|l| l.refresh_time) {
-            out.push(OptionRepr::InformationRefreshTime(t));
-        }
-    }
     out
+}
+
+/// The refresh time of layered scopes: the most specific one set.
+fn refresh_time(layers: &[&InfoOptions]) -> Option<u32> {
+    layers.iter().rev().find_map(|l| l.refresh_time)
 }
 
 fn info_block(layers: &[&InfoOptions]) -> InfoBlock {
     let mut options = Vec::new();
-    for o in layered_options(layers, false) {
+    for o in layered_options(layers) {
         // Configured lists are bounded by the configuration's own size,
         // far below the 64 KiB a message can hold.
         if let Ok(bytes) = libdhcp6::wire::emit_to_vec(|w| o.emit(w)) {
@@ -405,7 +406,7 @@ fn info_block(layers: &[&InfoOptions]) -> InfoBlock {
     }
     InfoBlock {
         options,
-        refresh: layers.iter().rev().find_map(|l| l.refresh_time),
+        refresh: refresh_time(layers),
     }
 }
 
@@ -519,19 +520,16 @@ impl<'c> Scoped<'c> {
                 })
     }
 
-    /// The information options for this client as typed values: global
-    /// ones, overridden per kind by the link/interface block and then by
-    /// the host.
-    pub fn info_options(&self, refresh: bool) -> Vec<OptionRepr> {
-        let layers: SmallLayers<'_> = [Some(self.global)]
+    /// This client's option layers: global, the link/interface block, the host.
+    fn layers(&self) -> SmallLayers<'c> {
+        [Some(self.global)]
             .into_iter()
             .chain([
                 self.base.map(|b| &b.options),
                 self.host.map(|h| &h.scope.options),
             ])
             .flatten()
-            .collect();
-        layered_options(&layers, refresh)
+            .collect()
     }
 
     /// True when the host entry sets options of its own, so the
@@ -838,14 +836,7 @@ impl<S: LeaseStore> Server<S> {
         let answer = if direct_unicast {
             // C-042: Request/Renew/Release/Decline by unicast without our
             // having offered Server Unicast: UseMulticast and nothing else.
-            Some(Answer {
-                msg_type: M::Reply,
-                status: Some(Status::UseMulticast),
-                rapid_commit: false,
-                preference: None,
-                ias: Default::default(),
-                info: Info::None,
-            })
+            Some(Answer::reply_with_status(Status::UseMulticast))
         } else {
             match msg.msg_type {
                 M::Solicit => self.react_solicit(&req, &scoped),
@@ -880,15 +871,13 @@ impl<S: LeaseStore> Server<S> {
         auth: &ReplyAuth<'_>,
         w: &mut Writer<'_>,
     ) -> libdhcp6::wire::Result<Option<usize>> {
-        let xid = req.msg.transaction_id.to_be_bytes();
-        w.u8(answer.msg_type.into())?;
-        w.bytes(xid.get(1..).unwrap_or_default())?;
+        emit_header(w, answer.msg_type, req.msg.transaction_id)?;
         if let Some(c) = req.client_id {
             w.option(OptionCode::ClientId, c)?;
         }
         w.option(OptionCode::ServerId, self.duid.as_bytes())?;
         if let Some(s) = answer.status {
-            w.option(OptionCode::StatusCode, &u16::from(s).to_be_bytes())?;
+            OptionRepr::StatusCode(StatusCode::new(s)).emit(w)?;
         }
         if answer.rapid_commit {
             w.option(OptionCode::RapidCommit, &[])?;
@@ -908,26 +897,29 @@ impl<S: LeaseStore> Server<S> {
                 w.u32(t1)?;
                 w.u32(t2)?;
             }
+            // The library's encoders; an empty `options` vector costs no
+            // allocation.
             match &ia.answer {
-                IaAnswer::Status(s) => {
-                    w.option(OptionCode::StatusCode, &u16::from(*s).to_be_bytes())?
-                }
+                IaAnswer::Status(s) => OptionRepr::StatusCode(StatusCode::new(*s)).emit(w)?,
                 IaAnswer::Leases(leases) => {
-                    for (res, preferred, valid) in leases {
-                        if ia.kind == IaKind::Pd {
-                            let s = w.begin_option(OptionCode::IaPrefix)?;
-                            w.u32(*preferred)?;
-                            w.u32(*valid)?;
-                            w.u8(res.len)?;
-                            w.ipv6(&res.addr)?;
-                            w.end_option(s)?;
+                    for &(res, preferred_lifetime, valid_lifetime) in leases {
+                        let lease = if ia.kind == IaKind::Pd {
+                            OptionRepr::IaPrefix(IaPrefix {
+                                preferred_lifetime,
+                                valid_lifetime,
+                                prefix_len: res.len,
+                                prefix: res.addr,
+                                options: Vec::new(),
+                            })
                         } else {
-                            let s = w.begin_option(OptionCode::IaAddr)?;
-                            w.ipv6(&res.addr)?;
-                            w.u32(*preferred)?;
-                            w.u32(*valid)?;
-                            w.end_option(s)?;
-                        }
+                            OptionRepr::IaAddr(IaAddr {
+                                addr: res.addr,
+                                preferred_lifetime,
+                                valid_lifetime,
+                                options: Vec::new(),
+                            })
+                        };
+                        lease.emit(w)?;
                     }
                 }
             }
@@ -942,13 +934,11 @@ impl<S: LeaseStore> Server<S> {
         if scoped.host_has_options() {
             // A host with options of its own: rare enough to encode per
             // packet rather than cache per host and link.
-            for o in scoped.info_options(false) {
+            let layers = scoped.layers();
+            for o in layered_options(&layers) {
                 o.emit(w)?;
             }
-            refresh = scoped.info_options(true).into_iter().find_map(|o| match o {
-                OptionRepr::InformationRefreshTime(t) => Some(t),
-                _ => None,
-            });
+            refresh = refresh_time(&layers);
         } else if let Some(b) = self.info.get(scoped.base_id) {
             w.bytes(&b.options)?;
             refresh = b.refresh;

@@ -766,6 +766,27 @@ fn c074_refresh_time() {
         .contains(&OptionRepr::InformationRefreshTime(7200)));
 }
 
+/// A Relay-forward with `opts` around `inner` (a client message or
+/// another Relay-forward).
+fn relay_forw(
+    hop_count: u8,
+    link: &str,
+    peer: &str,
+    mut opts: Vec<OptionRepr>,
+    inner: Vec<u8>,
+) -> Vec<u8> {
+    opts.push(OptionRepr::RelayMsg(inner));
+    RelayRepr {
+        msg_type: MessageType::RelayForw,
+        hop_count,
+        link_address: link.parse().unwrap(),
+        peer_address: peer.parse().unwrap(),
+        options: opts,
+    }
+    .to_vec()
+    .unwrap()
+}
+
 /// Sends `m` wrapped in a Relay-forward from relay 2001:db8:ff::1 with
 /// link-address `link` (and an Interface-ID); returns the inner answer.
 fn relayed(
@@ -774,22 +795,19 @@ fn relayed(
     link: &str,
     ifid: Option<&[u8]>,
 ) -> Result<MessageRepr, DropReason> {
-    let mut opts = vec![];
-    if let Some(id) = ifid {
-        opts.push(OptionRepr::InterfaceId(id.to_vec()));
-    }
-    opts.push(OptionRepr::RelayMsg(m.to_vec().unwrap()));
-    let fwd = RelayRepr {
-        msg_type: MessageType::RelayForw,
-        hop_count: 0,
-        link_address: link.parse().unwrap(),
-        peer_address: CLIENT_LL.parse().unwrap(),
-        options: opts,
-    }
-    .to_vec()
-    .unwrap();
+    let opts = ifid
+        .map(|id| OptionRepr::InterfaceId(id.to_vec()))
+        .into_iter()
+        .collect();
+    let fwd = relay_forw(0, link, CLIENT_LL, opts, m.to_vec().unwrap());
+    from_relay(s, &fwd)
+}
+
+/// Delivers Relay-forward `fwd` from relay 2001:db8:ff::1; the client
+/// answer inside the Relay-reply, which goes back to the relay (C-076).
+fn from_relay(s: &mut Server<MemStore>, fwd: &[u8]) -> Result<MessageRepr, DropReason> {
     let inc = Incoming {
-        pkt: &fwd,
+        pkt: fwd,
         src: SocketAddrV6::new("2001:db8:ff::1".parse().unwrap(), 547, 0, 0),
         dst: "2001:db8:1::1".parse().unwrap(),
         ifindex: IFINDEX,
@@ -1352,24 +1370,9 @@ fn answering_known_clients_allocates_nothing() {
             false,
         ));
         let renew = bytes(with_server(c, MessageType::Renew, ias()));
-        let inner = RelayRepr {
-            msg_type: MessageType::RelayForw,
-            hop_count: 0,
-            link_address: "2001:db8:1::1".parse().unwrap(),
-            peer_address: CLIENT_LL.parse().unwrap(),
-            options: vec![
-                OptionRepr::InterfaceId(b"port-1".to_vec()),
-                OptionRepr::RelayMsg(renew),
-            ],
-        };
-        let outer = RelayRepr {
-            msg_type: MessageType::RelayForw,
-            hop_count: 1,
-            link_address: Ipv6Addr::UNSPECIFIED,
-            peer_address: "2001:db8:ff::2".parse().unwrap(),
-            options: vec![OptionRepr::RelayMsg(inner.to_vec().unwrap())],
-        };
-        packets.push((outer.to_vec().unwrap(), true));
+        let ifid = vec![OptionRepr::InterfaceId(b"port-1".to_vec())];
+        let inner = relay_forw(0, "2001:db8:1::1", CLIENT_LL, ifid, renew);
+        packets.push((relay_forw(1, "::", "2001:db8:ff::2", vec![], inner), true));
     }
     let mut out = vec![0u8; 65535];
     let src_relay = SocketAddrV6::new("2001:db8:ff::1".parse().unwrap(), 547, 0, 0);
@@ -1417,37 +1420,10 @@ fn relay_options_select_hosts() {
     // `outer` options of its own.
     let ask_via =
         |s: &mut Server<MemStore>, c: u8, inner: Vec<OptionRepr>, outer: Vec<OptionRepr>| {
-            let m = solicit(c, vec![ia_na(1, &[])]);
-            let mut o1 = inner;
-            o1.push(OptionRepr::RelayMsg(m.to_vec().unwrap()));
-            let first = RelayRepr {
-                msg_type: MessageType::RelayForw,
-                hop_count: 0,
-                link_address: "2001:db8:1::1".parse().unwrap(),
-                peer_address: CLIENT_LL.parse().unwrap(),
-                options: o1,
-            };
-            let mut o2 = outer;
-            o2.push(OptionRepr::RelayMsg(first.to_vec().unwrap()));
-            let second = RelayRepr {
-                msg_type: MessageType::RelayForw,
-                hop_count: 1,
-                link_address: Ipv6Addr::UNSPECIFIED,
-                peer_address: "2001:db8:ff::2".parse().unwrap(),
-                options: o2,
-            }
-            .to_vec()
-            .unwrap();
-            let inc = Incoming {
-                pkt: &second,
-                src: SocketAddrV6::new("2001:db8:ff::1".parse().unwrap(), 547, 0, 0),
-                dst: "2001:db8:1::1".parse().unwrap(),
-                ifindex: IFINDEX,
-            };
-            let mut out = vec![0u8; 65535];
-            let o = s.server6_recv(&inc, 1000, &mut out).unwrap();
-            let (_, inner) = decapsulate_reply(&out[..o.len]);
-            first_addr(&MessageRepr::from_bytes(&inner).unwrap()).to_string()
+            let m = solicit(c, vec![ia_na(1, &[])]).to_vec().unwrap();
+            let first = relay_forw(0, "2001:db8:1::1", CLIENT_LL, inner, m);
+            let second = relay_forw(1, "::", "2001:db8:ff::2", outer, first);
+            first_addr(&from_relay(s, &second).unwrap()).to_string()
         };
     let remote = |id: &[u8]| OptionRepr::RemoteId {
         enterprise: 3561,

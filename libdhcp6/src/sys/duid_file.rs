@@ -2,7 +2,7 @@
 //! save it (kame-compat §4), so a daemon keeps one identity across restarts.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -105,18 +105,8 @@ pub fn generate(sysfs: &Path, now: SystemTime) -> io::Result<Duid> {
 /// Writes `duid` to `path` in KAME's format, atomically: a temporary file
 /// beside it, fsync, rename, so a crash never leaves a torn DUID file.
 pub fn save(path: &Path, duid: &Duid) -> io::Result<()> {
-    let tmp = path.with_extension("tmp");
-    {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(&duid.to_file_bytes())?;
-        f.sync_all()?;
-    }
-    fs::rename(&tmp, path)?;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        // Make the rename itself durable; a failure here is not worth failing start-up.
-        let _ = fs::File::open(dir).and_then(|d| d.sync_all());
-    }
-    Ok(())
+    // World-readable, as WIDE leaves it: a DUID is an identity, not a secret.
+    super::atomic::replace(path, &duid.to_file_bytes(), 0o644).map(|_| ())
 }
 
 /// Reads the DUID at `path`, or generates one and saves it there (KAME's

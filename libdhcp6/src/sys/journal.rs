@@ -24,10 +24,11 @@
 //! old journal is the whole truth; a crash leaves a stray `.tmp`, removed
 //! at the next start.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Seek, SeekFrom, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+
+use super::atomic::{self, tmp_path};
 
 use crate::lease::journal::{self, apply_record, encode, Record, Replay};
 use crate::lease::{Binding, BindingKey, Change, KeyRef, LeaseStore, MemStore, Resource};
@@ -113,12 +114,6 @@ pub struct JournalStore {
     compacting: Option<Compaction>,
 }
 
-fn tmp_path(path: &Path) -> PathBuf {
-    let mut p = path.as_os_str().to_owned();
-    p.push(".tmp");
-    PathBuf::from(p)
-}
-
 /// Reads the journal at `path` without changing it (for listing leases).
 /// A missing file is an empty journal.
 pub fn read(path: &Path, now: u64) -> Result<Replay, JournalError> {
@@ -138,28 +133,11 @@ pub fn read(path: &Path, now: u64) -> Result<Replay, JournalError> {
     })
 }
 
-/// Writes `bytes` as the new contents of `path` atomically: a file beside
-/// it, synced, renamed over, the directory synced. Returns the new file,
-/// positioned at its end for appending.
+/// Owner only: the journal holds clients' reconfigure keys.
+const JOURNAL_MODE: u32 = 0o600;
+
 fn replace(path: &Path, bytes: &[u8]) -> io::Result<File> {
-    let tmp = tmp_path(path);
-    // Owner only: the journal holds clients' reconfigure keys.
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    fs::rename(&tmp, path)?;
-    // Without this the rename itself may not survive a power loss.
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    File::open(dir)?.sync_all()?;
-    Ok(f)
+    atomic::replace(path, bytes, JOURNAL_MODE)
 }
 
 impl JournalStore {
@@ -264,12 +242,7 @@ impl JournalStore {
     /// Begins an incremental compaction: the new file gets its header and
     /// the list of bindings to write.
     fn start_compaction(&mut self) -> io::Result<()> {
-        let mut tmp = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(tmp_path(&self.path))?;
+        let mut tmp = atomic::create_tmp(&self.path, JOURNAL_MODE)?;
         let header = journal::header();
         tmp.write_all(&header)?;
         self.compacting = Some(Compaction {
@@ -319,13 +292,7 @@ impl JournalStore {
         if !done {
             return Ok(false);
         }
-        fs::rename(tmp_path(&self.path), &self.path)?;
-        let dir = self
-            .path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        File::open(dir)?.sync_all()?;
+        atomic::commit(&self.path)?;
         let Some(c) = self.compacting.take() else {
             return Ok(true);
         };

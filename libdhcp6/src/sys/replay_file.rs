@@ -5,9 +5,8 @@
 //! time at a go), so the file is written rarely, and always before a
 //! message using a value beyond the last reservation leaves.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::fs;
+use std::io;
 use std::path::Path;
 
 /// How far ahead of the counter a reservation reaches: one hour of NTP
@@ -30,26 +29,9 @@ pub fn load(path: &Path) -> io::Result<u64> {
     }
 }
 
-/// Writes `value` to `path` atomically: a file beside it, synced, renamed
-/// over, the directory synced.
+/// Writes `value` to `path` atomically (`sys::atomic`).
 pub fn store(path: &Path, value: u64) -> io::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = std::path::PathBuf::from(tmp);
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)?;
-    writeln!(f, "{value}")?;
-    f.sync_all()?;
-    fs::rename(&tmp, path)?;
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    File::open(dir)?.sync_all()
+    super::atomic::replace(path, format!("{value}\n").as_bytes(), 0o600).map(|_| ())
 }
 
 /// The counter persisted ahead of use.

@@ -77,6 +77,21 @@ impl<T: AsRef<[u8]>> Message<T> {
     }
 }
 
+/// Writes a client/server message header: msg-type and the 24-bit
+/// transaction-id (C-001). A wider transaction-id would be cut, not sent:
+/// it is an error.
+pub fn emit_header(w: &mut Writer<'_>, msg_type: MessageType, transaction_id: u32) -> Result<()> {
+    if msg_type.is_relay() {
+        return Err(Error::WrongMessageKind(msg_type.into()));
+    }
+    let [high, xid @ ..] = transaction_id.to_be_bytes();
+    if high != 0 {
+        return Err(Error::BadTransactionId(transaction_id));
+    }
+    w.u8(msg_type.into())?;
+    w.bytes(&xid)
+}
+
 /// A client/server message, decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageRepr {
@@ -109,16 +124,7 @@ impl MessageRepr {
 
     /// Writes the message.
     pub fn emit(&self, w: &mut Writer<'_>) -> Result<()> {
-        if self.msg_type.is_relay() {
-            return Err(Error::WrongMessageKind(self.msg_type.into()));
-        }
-        // The header holds 24 bits; a wider value would be cut, not sent.
-        let [high, xid @ ..] = self.transaction_id.to_be_bytes();
-        if high != 0 {
-            return Err(Error::BadTransactionId(self.transaction_id));
-        }
-        w.u8(self.msg_type.into())?;
-        w.bytes(&xid)?;
+        emit_header(w, self.msg_type, self.transaction_id)?;
         self.options.iter().try_for_each(|o| o.emit(w))
     }
 

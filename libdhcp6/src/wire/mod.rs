@@ -18,7 +18,7 @@ mod option;
 mod relay;
 mod repr;
 
-pub use message::{AnyMessage, Message, MessageRepr, DHCPV4_QUERY_UNICAST};
+pub use message::{emit_header, AnyMessage, Message, MessageRepr, DHCPV4_QUERY_UNICAST};
 pub use name::DomainName;
 pub use option::{DhcpOption, Options};
 pub use relay::{

@@ -803,7 +803,7 @@ impl<S: LeaseStore> Server<S> {
                 if server_id.is_some_and(|s| s != ours) {
                     return Err(DropReason::NotOurServerId);
                 }
-                if msg.has_ia {
+                if msg.has_ia() {
                     return Err(DropReason::IaInInformationRequest);
                 }
             }

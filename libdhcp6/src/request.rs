@@ -82,8 +82,6 @@ pub struct ClientMsg<'a> {
     /// IA_NA / IA_TA / IA_PD options; a second IA of the same type and IAID
     /// is ignored (RFC 8415 §21.4: one IA per IAID).
     pub ias: IaList,
-    /// True when any IA option was present (C-036), duplicates included.
-    pub has_ia: bool,
     /// The ORO's code list (even length checked, C-016).
     pub oro: &'a [u8],
     /// Rapid Commit present.
@@ -170,7 +168,6 @@ impl<'a> ClientMsg<'a> {
             client_id: None,
             server_id: None,
             ias: IaList::new(),
-            has_ia: false,
             oro: &[],
             rapid_commit: false,
             reconfigure_accept: false,
@@ -225,7 +222,6 @@ impl<'a> ClientMsg<'a> {
                 OptionCode::IaPd => IaKind::Pd,
                 _ => continue,
             };
-            m.has_ia = true;
             n_ias += 1;
             if n_ias > MAX_IAS {
                 return Err(RequestError::TooMany);
@@ -236,6 +232,12 @@ impl<'a> ClientMsg<'a> {
             }
         }
         Ok(m)
+    }
+
+    /// True when the message holds any IA option (C-036): the first of
+    /// each type and IAID is always kept, so any IA leaves one in `ias`.
+    pub fn has_ia(&self) -> bool {
+        !self.ias.is_empty()
     }
 
     /// True when the client's ORO asks for `code`.
@@ -411,7 +413,7 @@ mod tests {
         assert_eq!(m.transaction_id, 0x123456);
         assert_eq!(m.client_id, Some(client().as_bytes()));
         assert!(m.server_id.is_none());
-        assert!(m.rapid_commit && m.has_ia && !m.reconfigure_accept);
+        assert!(m.rapid_commit && m.has_ia() && !m.reconfigure_accept);
         assert!(m.requested(OptionCode::DomainList));
         assert!(!m.requested(OptionCode::InformationRefreshTime));
         assert_eq!(m.ias.len(), 2);

@@ -197,10 +197,7 @@ fn kind_code(k: IaKind) -> u8 {
 fn put_key(out: &mut Vec<u8>, key: &BindingKey) {
     out.push(kind_code(key.kind));
     out.extend_from_slice(&key.iaid.to_be_bytes());
-    let duid = key.duid.as_bytes();
-    // A Duid is at most 130 octets (RFC 8415 §11.1), so this fits one octet.
-    out.push(u8::try_from(duid.len()).unwrap_or(u8::MAX));
-    out.extend_from_slice(duid);
+    put_duid(out, &key.duid);
 }
 
 fn put_duid(out: &mut Vec<u8>, duid: &Duid) {
@@ -321,8 +318,7 @@ fn get_key(r: &mut Reader<'_>) -> Option<BindingKey> {
         _ => return None,
     };
     let iaid = r.u32().ok()?;
-    let n = r.u8().ok()?;
-    let duid = Duid::from_bytes(r.bytes(usize::from(n)).ok()?).ok()?;
+    let duid = get_duid(r)?;
     Some(BindingKey { duid, kind, iaid })
 }
 

@@ -210,10 +210,9 @@ impl<T: AsRef<[u8]>> Packet<T> {
         if actual > MAX_LEN {
             return Err(Error::TooLong { len: actual });
         }
-        let Some(len) = b.get(field::LEN).map(be16) else {
+        let Some(declared) = announced_len(b) else {
             return Err(Error::Truncated { len: actual });
         };
-        let declared = HEADER_LEN + usize::from(len);
         if declared != actual {
             return Err(Error::LengthMismatch { declared, actual });
         }
@@ -292,6 +291,15 @@ impl<T: AsRef<[u8]>> Packet<T> {
             _ => Ok(()),
         }
     }
+}
+
+/// The whole length, `12 + len`, that a message's header announces;
+/// `None` while the `len` field is not yet in `head`. The one reading of
+/// that field: [`Packet::new_checked`] compares it with what arrived, and
+/// the listener reads exactly that many octets from a connection.
+pub fn announced_len(head: &[u8]) -> Option<usize> {
+    head.get(field::LEN)
+        .map(|b| HEADER_LEN + usize::from(be16(b)))
 }
 
 fn be16(bytes: &[u8]) -> u16 {
@@ -1029,6 +1037,20 @@ mod tests {
                 assert!(r.is_err(), "octet {i} changed and still accepted");
             }
         }
+    }
+
+    /// The length the listener reads is the one the decoder checks.
+    #[test]
+    fn announced_length() {
+        assert_eq!(announced_len(&WIDE_RELOAD[..3]), None);
+        assert_eq!(announced_len(&WIDE_RELOAD[..4]), Some(WIDE_RELOAD.len()));
+        for (bytes, _, _) in golden() {
+            assert_eq!(announced_len(&bytes[..HEADER_LEN]), Some(bytes.len()));
+        }
+        assert_eq!(
+            announced_len(&[0, 1, 0xff, 0xff]),
+            Some(HEADER_LEN + 0xffff)
+        );
     }
 
     #[test]

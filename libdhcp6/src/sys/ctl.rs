@@ -85,11 +85,10 @@ impl Conn {
                 Ok(n) => {
                     self.filled += n;
                     if self.filled == HEADER_LEN && self.need == HEADER_LEN {
-                        let len = self
-                            .buf
-                            .get(2..4)
-                            .map_or(0, |b| u16::from_be_bytes([b[0], b[1]]));
-                        self.need = HEADER_LEN + usize::from(len);
+                        let Some(need) = ctl::announced_len(self.buf.as_slice()) else {
+                            return Progress::Close;
+                        };
+                        self.need = need;
                         if self.need > MAX_LEN {
                             log_info!(
                                 "dhcp6_ctl_readcommand",

@@ -422,15 +422,9 @@ impl Command {
     /// Parses the arguments of command `code`.
     pub fn parse(code: CtlCommand, args: &[u8]) -> Result<Self> {
         let mut r = Reader::new(args);
-        let short = || Error::ShortArguments(code);
         let cmd = match code {
-            CtlCommand::Reload | CtlCommand::Stop if args.is_empty() => {
-                return Ok(if code == CtlCommand::Reload {
-                    Self::Reload
-                } else {
-                    Self::Stop
-                });
-            }
+            CtlCommand::Reload if args.is_empty() => Self::Reload,
+            CtlCommand::Stop if args.is_empty() => Self::Stop,
             // WIDE logs this and does nothing.
             CtlCommand::Reload => {
                 return Err(Error::UnexpectedArguments {
@@ -439,13 +433,7 @@ impl Command {
                 })
             }
             CtlCommand::Start | CtlCommand::Stop => {
-                let object = r.u32().map_err(|_| short())?;
-                if object != u32::from(CtlObject::Interface) {
-                    return Err(Error::UnknownTarget {
-                        command: code,
-                        object,
-                    });
-                }
+                parse_object(&mut r, code, CtlObject::Interface)?;
                 let name = parse_interface(&mut r, code)?;
                 if code == CtlCommand::Start {
                     Self::StartInterface(name)
@@ -454,20 +442,14 @@ impl Command {
                 }
             }
             CtlCommand::Remove => {
-                let object = r.u32().map_err(|_| short())?;
-                if object != u32::from(CtlObject::Binding) {
-                    return Err(Error::UnknownTarget {
-                        command: code,
-                        object,
-                    });
-                }
-                let kind = r.u32().map_err(|_| short())?;
+                parse_object(&mut r, code, CtlObject::Binding)?;
+                let kind = parse_u32(&mut r, code)?;
                 if kind != u32::from(CtlObject::BindingIa) {
                     return Err(Error::UnknownBindingType(kind));
                 }
-                let flags = r.u32().map_err(|_| short())?;
-                let ia = r.u32().map_err(|_| short())?;
-                let iaid = r.u32().map_err(|_| short())?;
+                let flags = parse_u32(&mut r, code)?;
+                let ia = parse_u32(&mut r, code)?;
+                let iaid = parse_u32(&mut r, code)?;
                 // Flags are checked after the IA type, as WIDE checks the type
                 // and never looks at the flags; none are defined, so a
                 // non-zero value is not something we can honour.
@@ -487,7 +469,7 @@ impl Command {
                 }
             }
             CtlCommand::Reconfigure => {
-                let t = r.u32().map_err(|_| short())?;
+                let t = parse_u32(&mut r, code)?;
                 let msg_type = u8::try_from(t)
                     .ok()
                     .map(MessageType::from)
@@ -579,10 +561,27 @@ fn valid_ifname(name: &[u8]) -> bool {
     !name.is_empty() && name.len() < IFNAMSIZ && !name.contains(&0)
 }
 
+/// One `u32` argument of command `code`.
+fn parse_u32(r: &mut Reader<'_>, code: CtlCommand) -> Result<u32> {
+    r.u32().map_err(|_| Error::ShortArguments(code))
+}
+
+/// The object code a command's arguments start with, which must be `want`.
+fn parse_object(r: &mut Reader<'_>, code: CtlCommand, want: CtlObject) -> Result<()> {
+    let object = parse_u32(r, code)?;
+    if object != u32::from(want) {
+        return Err(Error::UnknownTarget {
+            command: code,
+            object,
+        });
+    }
+    Ok(())
+}
+
 /// `u32 n | n octets: name + NUL`; WIDE's client requires n <= IFNAMSIZ
 /// and a terminating NUL.
 fn parse_interface(r: &mut Reader<'_>, code: CtlCommand) -> Result<String> {
-    let n = r.u32().map_err(|_| Error::ShortArguments(code))?;
+    let n = parse_u32(r, code)?;
     let n = usize::try_from(n).map_err(|_| Error::BadInterfaceName)?;
     if n == 0 || n > IFNAMSIZ {
         return Err(Error::BadInterfaceName);
@@ -601,7 +600,7 @@ fn parse_interface(r: &mut Reader<'_>, code: CtlCommand) -> Result<String> {
 
 /// `u32 duidlen | duidlen octets`.
 fn parse_duid(r: &mut Reader<'_>, code: CtlCommand) -> Result<Duid> {
-    let len = r.u32().map_err(|_| Error::ShortArguments(code))?;
+    let len = parse_u32(r, code)?;
     let n = usize::try_from(len).map_err(|_| Error::BadDuid { len })?;
     // Never trust the announced length: it must fit what was received.
     let bytes = r.bytes(n).map_err(|_| Error::BadDuid { len })?;

@@ -333,6 +333,11 @@ impl IaType {
             Self::Pd => "IA_PD",
         }
     }
+
+    /// The type [`IaType::name`] spells `name`, if any.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::Na, Self::Pd].into_iter().find(|t| t.name() == name)
+    }
 }
 
 /// What a kame6 `reconfigure` asks the client to do: the message type the
@@ -374,6 +379,13 @@ impl ReconfigureType {
             Self::Rebind => "rebind",
             Self::InformationRequest => "info",
         }
+    }
+
+    /// The type [`ReconfigureType::word`] spells `word`, if any.
+    pub fn from_word(word: &str) -> Option<Self> {
+        [Self::Renew, Self::Rebind, Self::InformationRequest]
+            .into_iter()
+            .find(|t| t.word() == word)
     }
 }
 

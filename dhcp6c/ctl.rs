@@ -16,14 +16,14 @@
 //! (a Reply, or its five transmissions), so the server sees the Release
 //! before the new Solicit.
 
-use std::os::fd::BorrowedFd;
+use std::ops::Range;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use clap::ArgMatches;
 use libdhcp6::ctl::{Command, CLIENT_PORT, DEFAULT_CLIENT_KEY_FILE};
 use libdhcp6::sys::ctl::CtlChannel;
-use libdhcp6::sys::net::{if_nametoindex, Ready};
+use libdhcp6::sys::net::{if_nametoindex, PollFds, Ready};
 use libdhcp6::{log_debug, log_err, log_info, log_notice};
 
 use crate::event::{Client, Phase};
@@ -75,11 +75,11 @@ pub fn client6_ctl_init(args: &ArgMatches, inforeq: bool) -> Result<Option<Ctl>,
     )
 }
 
-/// Adds the control descriptors to `fds` (after the ones already there).
-pub fn push_fds<'a>(ctl: &'a Option<Ctl>, fds: &mut Vec<BorrowedFd<'a>>) {
-    if let Some(c) = ctl {
-        fds.extend(c.channel.listener.poll_fds());
-    }
+/// Adds the control descriptors to `fds` (after the ones already there);
+/// returns where they are, for [`client6_ctl`].
+pub fn push_fds<'a>(ctl: &'a Option<Ctl>, fds: &mut PollFds<'a>) -> Range<usize> {
+    ctl.as_ref()
+        .map_or(fds.len()..fds.len(), |c| c.channel.push_fds(fds))
 }
 
 /// The loop's timeout, shortened so a connection that never completes its
@@ -100,19 +100,15 @@ pub fn bound_timeout(s: &State, timeout: Option<Duration>) -> Option<Duration> {
     ctl.channel.bound_timeout(timeout)
 }
 
-/// The control channel's turn, once per loop turn after the poll: `first`
-/// is the position of its first descriptor in the polled list, `count` how
-/// many it had there. Mirrors the control part of
-/// dhcp6c.c:client6_mainloop and client6_do_ctlcommand.
-pub fn client6_ctl(s: &mut State, ready: Ready, first: usize, count: usize) -> After {
+/// The control channel's turn, once per loop turn after the poll: `at` is
+/// where [`push_fds`] put its descriptors in the polled list. Mirrors the
+/// control part of dhcp6c.c:client6_mainloop and client6_do_ctlcommand.
+pub fn client6_ctl(s: &mut State, ready: Ready, at: Range<usize>) -> After {
     let Some(ctl) = s.ctl.as_mut() else {
         return After::Continue;
     };
     let now = crate::unix_now();
-    for msg in ctl
-        .channel
-        .receive(ready, first, count, now, "client6_do_ctlcommand")
-    {
+    for msg in ctl.channel.receive(ready, at, now, "client6_do_ctlcommand") {
         match msg.command {
             Command::Reload => crate::client6_reload(s),
             Command::Stop => return After::Exit,

@@ -2,14 +2,15 @@
 //! `[::1]`, at most [`MAX_CONNECTIONS`] connections read at once, one
 //! command per connection, nothing ever written back. Everything is
 //! non-blocking and driven from the daemon's poll loop: the daemon adds
-//! [`CtlListener::poll_fds`] to the descriptors it waits on and calls
-//! [`CtlListener::service`] when one of them is readable or
-//! [`CtlListener::next_deadline`] has passed. What the bytes mean is
-//! [`crate::ctl`]'s business.
+//! [`CtlChannel::push_fds`] to the descriptors it waits on and calls
+//! [`CtlChannel::receive`] after each poll; that services the listener when
+//! one of them is readable or [`CtlListener::next_deadline`] has passed.
+//! What the bytes mean is [`crate::ctl`]'s business.
 
 use std::collections::VecDeque;
 use std::io::{self, Read};
 use std::net::{Ipv6Addr, SocketAddr, SocketAddrV6, TcpListener, TcpStream};
+use std::ops::Range;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -17,7 +18,7 @@ use std::time::{Duration, Instant};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use crate::ctl::{self, CtlMessage, HEADER_LEN, MAX_LEN};
-use crate::sys::net::Ready;
+use crate::sys::net::{PollFds, Ready};
 use crate::{log_debug, log_err, log_info, log_notice, log_warn};
 
 /// Connections read at once; a new one beyond this closes the oldest
@@ -292,22 +293,29 @@ impl CtlChannel {
         Ok(Some(Self { listener, key }))
     }
 
-    /// After a poll in which the channel's descriptors were at
-    /// `first..first + count`: services the listener if one of them is
-    /// readable or a connection's deadline passed, and checks each command
-    /// that arrived (`unix_now`: seconds since 1970). Refused ones are
-    /// logged at INFO under `func`; the good ones are returned in arrival
-    /// order.
+    /// Adds the channel's descriptors to `fds`; returns where they are,
+    /// for [`CtlChannel::receive`].
+    pub fn push_fds<'a>(&'a self, fds: &mut PollFds<'a>) -> Range<usize> {
+        let first = fds.len();
+        fds.extend(self.listener.poll_fds());
+        first..fds.len()
+    }
+
+    /// After a poll in which the channel's descriptors were at `at` (what
+    /// [`CtlChannel::push_fds`] returned): services the listener if one of
+    /// them is readable or a connection's deadline passed, and checks each
+    /// command that arrived (`unix_now`: seconds since 1970). Refused ones
+    /// are logged at INFO under `func`; the good ones are returned in
+    /// arrival order.
     pub fn receive(
         &mut self,
         ready: Ready,
-        first: usize,
-        count: usize,
+        mut at: Range<usize>,
         unix_now: u64,
         func: &str,
     ) -> Vec<CtlMessage> {
         let now = Instant::now();
-        let readable = (first..first + count).any(|i| ready.is_readable(i));
+        let readable = at.any(|i| ready.is_readable(i));
         let expired = self.listener.next_deadline().is_some_and(|d| now >= d);
         if !readable && !expired {
             return Vec::new();

@@ -35,15 +35,6 @@ const ACCEPTS_PER_CALL: usize = 16;
 /// matters.
 const KEY_FILE_READ_LIMIT: u64 = 4096;
 
-/// A complete command read from one connection (the connection is closed).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Received {
-    /// The message: 12 + len octets, at most [`MAX_LEN`].
-    pub bytes: Vec<u8>,
-    /// Who sent it.
-    pub peer: SocketAddr,
-}
-
 /// One open connection and the command it is delivering.
 #[derive(Debug)]
 struct Conn {
@@ -67,6 +58,11 @@ enum Progress {
 }
 
 impl Conn {
+    /// The octets read so far.
+    fn received(&self) -> &[u8] {
+        self.buf.get(..self.filled).unwrap_or_default()
+    }
+
     /// Reads what is waiting, never more than the command announced.
     /// Mirrors dhcp6_ctl.c:dhcp6_ctl_readcommand for one connection.
     fn read(&mut self) -> Progress {
@@ -167,38 +163,30 @@ impl CtlListener {
     }
 
     /// Accepts waiting connections (closing the oldest beyond
-    /// [`MAX_CONNECTIONS`]), reads every connection, closes the ones that
-    /// finished, failed or ran out of time, and returns the commands that
-    /// arrived whole. Never blocks.
-    pub fn service(&mut self, now: Instant) -> Vec<Received> {
+    /// [`MAX_CONNECTIONS`]), reads every connection, hands each command
+    /// that arrived whole to `deliver` (its 12 + len octets, at most
+    /// [`MAX_LEN`], and its sender), and closes the connections that
+    /// finished, failed or ran out of time. Never blocks.
+    pub fn service(&mut self, now: Instant, mut deliver: impl FnMut(&[u8], SocketAddr)) {
         self.accept(now);
-        let mut done = Vec::new();
-        let mut keep = VecDeque::with_capacity(MAX_CONNECTIONS);
-        while let Some(mut c) = self.conns.pop_front() {
-            match c.read() {
-                Progress::Complete => {
-                    let bytes = c
-                        .buf
-                        .get(..c.filled)
-                        .map(<[u8]>::to_vec)
-                        .unwrap_or_default();
-                    done.push(Received {
-                        bytes,
-                        peer: c.peer,
-                    });
-                }
-                Progress::Close => {}
-                Progress::Waiting if now >= c.deadline => log_info!(
+        let limit = self.deadline;
+        self.conns.retain_mut(|c| match c.read() {
+            Progress::Complete => {
+                deliver(c.received(), c.peer);
+                false
+            }
+            Progress::Close => false,
+            Progress::Waiting if now >= c.deadline => {
+                log_info!(
                     "dhcp6_ctl_readcommand",
                     "control connection from {} sent no complete command in {} s; closed",
                     c.peer,
-                    self.deadline.as_secs()
-                ),
-                Progress::Waiting => keep.push_back(c),
+                    limit.as_secs()
+                );
+                false
             }
-        }
-        self.conns = keep;
-        done
+            Progress::Waiting => true,
+        });
     }
 
     /// Mirrors dhcp6_ctl.c:dhcp6_ctl_acceptcommand.
@@ -317,19 +305,20 @@ impl CtlChannel {
         let now = Instant::now();
         let readable = at.any(|i| ready.is_readable(i));
         let expired = self.listener.next_deadline().is_some_and(|d| now >= d);
-        if !readable && !expired {
-            return Vec::new();
-        }
         let mut out = Vec::new();
-        for r in self.listener.service(now) {
-            match ctl::decode(&r.bytes, Some(&self.key), unix_now) {
+        if !readable && !expired {
+            return out;
+        }
+        let key = &self.key;
+        self.listener.service(now, |bytes, peer| {
+            match ctl::decode(bytes, Some(key), unix_now) {
                 Ok(m) => {
-                    log_info!(func, "{} (from {})", m.command, r.peer);
+                    log_info!(func, "{} (from {peer})", m.command);
                     out.push(m);
                 }
-                Err(e) => log_info!(func, "from {}: {e}", r.peer),
+                Err(e) => log_info!(func, "from {peer}: {e}"),
             }
-        }
+        });
         out
     }
 
@@ -407,15 +396,22 @@ mod tests {
             .as_secs()
     }
 
+    /// Services once; the commands that arrived whole.
+    fn service(l: &mut CtlListener) -> Vec<Vec<u8>> {
+        let mut got = Vec::new();
+        l.service(Instant::now(), |bytes, _| got.push(bytes.to_vec()));
+        got
+    }
+
     /// Services until `n` commands arrived or two seconds passed.
-    fn collect(l: &mut CtlListener, n: usize) -> Vec<Received> {
+    fn collect(l: &mut CtlListener, n: usize) -> Vec<Vec<u8>> {
         let end = Instant::now() + Duration::from_secs(2);
         let mut got = Vec::new();
         while got.len() < n && Instant::now() < end {
-            let fds: Vec<_> = l.poll_fds().collect();
+            let fds: PollFds<'_> = l.poll_fds().collect();
             let _ = crate::sys::net::wait_readable(&fds, Some(Duration::from_millis(50)));
             drop(fds);
-            got.extend(l.service(Instant::now()));
+            got.extend(service(l));
         }
         got
     }
@@ -433,11 +429,9 @@ mod tests {
         c.write_all(&msg[7..]).unwrap();
         let got = collect(&mut l, 1);
         assert_eq!(got.len(), 1);
-        assert_eq!(got[0].bytes, msg);
+        assert_eq!(got[0], msg);
         assert_eq!(
-            decode(&got[0].bytes, Some(KEY), unix_now())
-                .unwrap()
-                .command,
+            decode(&got[0], Some(KEY), unix_now()).unwrap().command,
             Command::Reload
         );
         assert_eq!(l.connections(), 0);
@@ -457,7 +451,7 @@ mod tests {
         msg.extend_from_slice(&[0xee; 100]);
         TcpStream::connect(addr).unwrap().write_all(&msg).unwrap();
         let got = collect(&mut l, 1);
-        assert_eq!(got[0].bytes, msg[..n]);
+        assert_eq!(got[0], msg[..n]);
     }
 
     /// Connects and services until the listener holds `want` connections
@@ -467,7 +461,7 @@ mod tests {
         let me = c.local_addr().unwrap();
         let end = Instant::now() + Duration::from_secs(2);
         while !l.conns.iter().any(|k| k.peer == me) && Instant::now() < end {
-            l.service(Instant::now());
+            service(l);
         }
         assert_eq!(l.connections(), want);
         c
@@ -509,7 +503,7 @@ mod tests {
         let deadline = l.next_deadline().unwrap();
         assert!(deadline <= Instant::now() + Duration::from_millis(100));
         std::thread::sleep(Duration::from_millis(150));
-        assert!(l.service(Instant::now()).is_empty());
+        assert!(service(&mut l).is_empty());
         assert_eq!(l.connections(), 0);
         assert_eq!(l.next_deadline(), None);
         c.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
@@ -523,7 +517,7 @@ mod tests {
         let end = Instant::now() + Duration::from_secs(2);
         let mut buf = [0u8; 1];
         loop {
-            assert!(l.service(Instant::now()).is_empty());
+            assert!(service(l).is_empty());
             if let Ok(0) = c.read(&mut buf) {
                 break;
             }
@@ -550,7 +544,7 @@ mod tests {
         max[3] = 0xf4; // len 1012
         max[2] = 0x03;
         TcpStream::connect(addr).unwrap().write_all(&max).unwrap();
-        assert_eq!(collect(&mut l, 1)[0].bytes.len(), MAX_LEN);
+        assert_eq!(collect(&mut l, 1)[0].len(), MAX_LEN);
     }
 
     #[test]

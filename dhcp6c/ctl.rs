@@ -125,46 +125,40 @@ pub fn client6_ctl(s: &mut State, ready: Ready, at: Range<usize>) -> After {
 
 /// `start interface` / `stop interface`: releases the interface's IAs
 /// (addresses and prefixes leave the system at once, the Release goes to
-/// the server) and records what follows the Release. Mirrors
+/// the server) and records what follows the Release, which
+/// [`client6_ctl_pending`] carries out when the exchange is over. Mirrors
 /// dhcp6c.c:client6_ifctl.
 fn client6_ifctl(s: &mut State, name: &str, intent: Intent) {
-    let Some(i) = s.ifaces.iter().position(|f| f.client.ifname() == name) else {
+    let Some((i, f)) = s
+        .ifaces
+        .iter_mut()
+        .enumerate()
+        .find(|(_, f)| f.client.ifname() == name)
+    else {
         log_info!(
             "client6_ifctl",
             "failed to find interface configuration for {name}"
         );
         return;
     };
-    if intent == Intent::Restart {
-        // hrs: the interface may have been re-created with a new index.
-        match if_nametoindex(name) {
-            Ok(idx) => {
-                if let Some(f) = s.ifaces.get_mut(i) {
-                    f.ifindex = idx;
-                }
+    let verb = match intent {
+        Intent::Restart => {
+            // hrs: the interface may have been re-created with a new index.
+            match if_nametoindex(name) {
+                Ok(idx) => f.ifindex = idx,
+                Err(e) => log_err!("client6_ifctl", "{e}"),
             }
-            Err(e) => log_err!("client6_ifctl", "{e}"),
-        }
-    }
-    log_debug!(
-        "client6_ifctl",
-        "{} interface {name}",
-        if intent == Intent::Restart {
             "start"
-        } else {
-            "stop"
         }
-    );
-    let acts = match s.ifaces.get_mut(i) {
-        Some(f) => f.client.release(Instant::now()),
-        None => return,
+        Intent::Idle => "stop",
     };
+    log_debug!("client6_ifctl", "{verb} interface {name}");
+    let acts = f.client.release(Instant::now());
     crate::perform(s, i, acts);
     if let Some(ctl) = s.ctl.as_mut() {
         ctl.pending.retain(|(n, _)| n != name);
         ctl.pending.push((name.to_string(), intent));
     }
-    client6_ctl_pending(s);
 }
 
 /// Interfaces whose Release exchange ended get what was asked: a fresh
@@ -172,16 +166,15 @@ fn client6_ifctl(s: &mut State, name: &str, intent: Intent) {
 /// bindings. A machine replaced meanwhile (SIGHUP, reload) drops the
 /// request.
 fn client6_ctl_pending(s: &mut State) {
-    let Some(pending) = s.ctl.as_mut().map(|c| std::mem::take(&mut c.pending)) else {
+    let Some(ctl) = s.ctl.as_mut() else {
         return;
     };
-    let mut keep = Vec::new();
-    for (name, intent) in pending {
+    ctl.pending.retain(|(name, intent)| {
         let Some(f) = s.ifaces.iter_mut().find(|f| f.client.ifname() == name) else {
-            continue;
+            return false;
         };
         match f.client.phase() {
-            Phase::Release => keep.push((name, intent)),
+            Phase::Release => return true,
             Phase::Stopped => match intent {
                 Intent::Restart => {
                     f.client = Client::new(
@@ -202,9 +195,6 @@ fn client6_ctl_pending(s: &mut State) {
             },
             _ => {}
         }
-    }
-    if let Some(c) = s.ctl.as_mut() {
-        keep.append(&mut c.pending);
-        c.pending = keep;
-    }
+        false
+    });
 }

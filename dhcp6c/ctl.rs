@@ -107,8 +107,7 @@ pub fn client6_ctl(s: &mut State, ready: Ready, at: Range<usize>) -> After {
     let Some(ctl) = s.ctl.as_mut() else {
         return After::Continue;
     };
-    let now = crate::unix_now();
-    for msg in ctl.channel.receive(ready, at, now, "client6_do_ctlcommand") {
+    for msg in ctl.channel.receive(ready, at, "client6_do_ctlcommand") {
         match msg.command {
             Command::Reload => crate::client6_reload(s),
             Command::Stop => return After::Exit,

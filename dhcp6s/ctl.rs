@@ -70,8 +70,7 @@ pub fn server6_ctl<S: LeaseStore>(s: &mut State<S>, ready: Ready, at: Range<usiz
     let Some(ctl) = s.ctl.as_mut() else {
         return After::Continue;
     };
-    let now = crate::now_secs();
-    for msg in ctl.receive(ready, at, now, "server6_do_ctlcommand") {
+    for msg in ctl.receive(ready, at, "server6_do_ctlcommand") {
         match msg.command {
             Command::Reload => crate::server6_reload(s),
             Command::Stop => {

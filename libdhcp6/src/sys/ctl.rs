@@ -13,7 +13,7 @@ use std::net::{Ipv6Addr, SocketAddr, SocketAddrV6, TcpListener, TcpStream};
 use std::ops::Range;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
@@ -239,8 +239,7 @@ impl CtlListener {
 /// checked with.
 #[derive(Debug)]
 pub struct CtlChannel {
-    /// The listener and its connections.
-    pub listener: CtlListener,
+    listener: CtlListener,
     key: Vec<u8>,
 }
 
@@ -292,16 +291,11 @@ impl CtlChannel {
     /// After a poll in which the channel's descriptors were at `at` (what
     /// [`CtlChannel::push_fds`] returned): services the listener if one of
     /// them is readable or a connection's deadline passed, and checks each
-    /// command that arrived (`unix_now`: seconds since 1970). Refused ones
-    /// are logged at INFO under `func`; the good ones are returned in
-    /// arrival order.
-    pub fn receive(
-        &mut self,
-        ready: Ready,
-        mut at: Range<usize>,
-        unix_now: u64,
-        func: &str,
-    ) -> Vec<CtlMessage> {
+    /// command that arrived against the key and the wall clock. Refused
+    /// ones are logged at INFO under `func`; the good ones are returned in
+    /// arrival order. Runs every loop turn, so it reads the wall clock
+    /// only when there is a command to check.
+    pub fn receive(&mut self, ready: Ready, mut at: Range<usize>, func: &str) -> Vec<CtlMessage> {
         let now = Instant::now();
         let readable = at.any(|i| ready.is_readable(i));
         let expired = self.listener.next_deadline().is_some_and(|d| now >= d);
@@ -309,6 +303,9 @@ impl CtlChannel {
         if !readable && !expired {
             return out;
         }
+        let unix_now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
         let key = &self.key;
         self.listener.service(now, |bytes, peer| {
             match ctl::decode(bytes, Some(key), unix_now) {

@@ -999,14 +999,16 @@ fn client6_mainloop(s: &mut State) -> i32 {
         let timeout = next.map(|n| n.saturating_duration_since(Instant::now()));
         let mut fds = PollFds::new();
         fds.push(std::os::fd::AsFd::as_fd(&s.sock));
-        if let Some(m) = &s.links {
+        // Without a link monitor, position 1 is the control listener's.
+        let links_at = s.links.as_ref().map(|m| {
             fds.push(std::os::fd::AsFd::as_fd(m));
-        }
+            fds.len() - 1
+        });
         let ctl_fds = ctl::push_fds(&s.ctl, &mut fds);
         match wait_readable(&fds, ctl::bound_timeout(s, timeout)) {
             Ok(r) => {
                 drop(fds);
-                if r.is_readable(1) {
+                if links_at.is_some_and(|i| r.is_readable(i)) {
                     client6_linkevents(s);
                 }
                 if r.is_readable(0) {

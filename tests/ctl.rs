@@ -559,15 +559,36 @@ fn our_dhcp6ctl_against_wide_dhcp6c() {
     client.wait_log("start interface c0", WAIT);
 }
 
+/// Runs WIDE's dhcp6ctl with key file `key` and `words` against a listener
+/// of ours on `[::1]` (it must report success); the bytes it wrote.
+fn wide_dhcp6ctl_bytes(key: &str, words: &[&str]) -> Vec<u8> {
+    let wide = require_program("dhcp6ctl");
+    let listener = TcpListener::bind((Ipv6Addr::LOCALHOST, 0)).unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let mut args = vec!["-k", key, "-p", port.as_str()];
+    args.extend_from_slice(words);
+    let out = std::process::Command::new(&wide)
+        .args(&args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (mut c, _) = listener.accept().unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut bytes = Vec::new();
+    c.read_to_end(&mut bytes).unwrap();
+    bytes
+}
+
 /// The bytes WIDE's dhcp6ctl writes verify with our decoder, and our
 /// encoder writes the same bytes for the same command and timestamp.
 #[test]
 fn wide_dhcp6ctl_bytes_match_ours() {
-    let wide = require_program("dhcp6ctl");
     let dir = Scratch::new(&format!("k6-ctlbytes-{}", std::process::id()));
     let key = dir.write("key", KEY_FILE);
-    let listener = TcpListener::bind((Ipv6Addr::LOCALHOST, 0)).unwrap();
-    let port = listener.local_addr().unwrap().port().to_string();
     let duid = "00:01:00:01:2c:5e:1d:30:02:00:00:00:00:01";
     let cases: Vec<(Vec<&str>, Command)> = vec![
         (vec!["-S", "reload"], Command::Reload),
@@ -590,21 +611,7 @@ fn wide_dhcp6ctl_bytes_match_ours() {
         ),
     ];
     for (words, want) in cases {
-        let mut args = vec!["-k", key.as_str(), "-p", port.as_str()];
-        args.extend_from_slice(&words);
-        let out = std::process::Command::new(&wide)
-            .args(&args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let (mut c, _) = listener.accept().unwrap();
-        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        let mut bytes = Vec::new();
-        c.read_to_end(&mut bytes).unwrap();
+        let bytes = wide_dhcp6ctl_bytes(&key, &words);
         let msg = decode(&bytes, Some(KEY), unix_now()).unwrap();
         assert_eq!(msg.command, want);
         let ours = CtlMessage {
@@ -628,22 +635,7 @@ fn sample_key_files() {
         let path = std::path::Path::new(root).join("conf").join(file);
         let key = libdhcp6::sys::ctl::read_key_file(&path).unwrap().unwrap();
         assert_eq!(key.len(), len, "{file}");
-        let wide = require_program("dhcp6ctl");
-        let listener = TcpListener::bind((Ipv6Addr::LOCALHOST, 0)).unwrap();
-        let port = listener.local_addr().unwrap().port().to_string();
-        let out = std::process::Command::new(&wide)
-            .args(["-k", path.to_str().unwrap(), "-p", &port, "reload"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let (mut c, _) = listener.accept().unwrap();
-        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        let mut bytes = Vec::new();
-        c.read_to_end(&mut bytes).unwrap();
+        let bytes = wide_dhcp6ctl_bytes(path.to_str().unwrap(), &["reload"]);
         assert_eq!(
             decode(&bytes, Some(&key), unix_now()).unwrap().command,
             Command::Reload

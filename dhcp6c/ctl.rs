@@ -16,14 +16,14 @@
 //! (a Reply, or its five transmissions), so the server sees the Release
 //! before the new Solicit.
 
-use std::os::fd::BorrowedFd;
+use std::ops::Range;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use clap::ArgMatches;
 use libdhcp6::ctl::{Command, CLIENT_PORT, DEFAULT_CLIENT_KEY_FILE};
 use libdhcp6::sys::ctl::CtlChannel;
-use libdhcp6::sys::net::{if_nametoindex, Ready};
+use libdhcp6::sys::net::{if_nametoindex, PollFds, Ready};
 use libdhcp6::{log_debug, log_err, log_info, log_notice};
 
 use crate::event::{Client, Phase};
@@ -75,11 +75,11 @@ pub fn client6_ctl_init(args: &ArgMatches, inforeq: bool) -> Result<Option<Ctl>,
     )
 }
 
-/// Adds the control descriptors to `fds` (after the ones already there).
-pub fn push_fds<'a>(ctl: &'a Option<Ctl>, fds: &mut Vec<BorrowedFd<'a>>) {
-    if let Some(c) = ctl {
-        fds.extend(c.channel.listener.poll_fds());
-    }
+/// Adds the control descriptors to `fds` (after the ones already there);
+/// returns where they are, for [`client6_ctl`].
+pub fn push_fds<'a>(ctl: &'a Option<Ctl>, fds: &mut PollFds<'a>) -> Range<usize> {
+    ctl.as_ref()
+        .map_or(fds.len()..fds.len(), |c| c.channel.push_fds(fds))
 }
 
 /// The loop's timeout, shortened so a connection that never completes its
@@ -100,19 +100,14 @@ pub fn bound_timeout(s: &State, timeout: Option<Duration>) -> Option<Duration> {
     ctl.channel.bound_timeout(timeout)
 }
 
-/// The control channel's turn, once per loop turn after the poll: `first`
-/// is the position of its first descriptor in the polled list, `count` how
-/// many it had there. Mirrors the control part of
-/// dhcp6c.c:client6_mainloop and client6_do_ctlcommand.
-pub fn client6_ctl(s: &mut State, ready: Ready, first: usize, count: usize) -> After {
+/// The control channel's turn, once per loop turn after the poll: `at` is
+/// where [`push_fds`] put its descriptors in the polled list. Mirrors the
+/// control part of dhcp6c.c:client6_mainloop and client6_do_ctlcommand.
+pub fn client6_ctl(s: &mut State, ready: Ready, at: Range<usize>) -> After {
     let Some(ctl) = s.ctl.as_mut() else {
         return After::Continue;
     };
-    let now = crate::unix_now();
-    for msg in ctl
-        .channel
-        .receive(ready, first, count, now, "client6_do_ctlcommand")
-    {
+    for msg in ctl.channel.receive(ready, at, "client6_do_ctlcommand") {
         match msg.command {
             Command::Reload => crate::client6_reload(s),
             Command::Stop => return After::Exit,
@@ -129,46 +124,40 @@ pub fn client6_ctl(s: &mut State, ready: Ready, first: usize, count: usize) -> A
 
 /// `start interface` / `stop interface`: releases the interface's IAs
 /// (addresses and prefixes leave the system at once, the Release goes to
-/// the server) and records what follows the Release. Mirrors
+/// the server) and records what follows the Release, which
+/// [`client6_ctl_pending`] carries out when the exchange is over. Mirrors
 /// dhcp6c.c:client6_ifctl.
 fn client6_ifctl(s: &mut State, name: &str, intent: Intent) {
-    let Some(i) = s.ifaces.iter().position(|f| f.client.ifname() == name) else {
+    let Some((i, f)) = s
+        .ifaces
+        .iter_mut()
+        .enumerate()
+        .find(|(_, f)| f.client.ifname() == name)
+    else {
         log_info!(
             "client6_ifctl",
             "failed to find interface configuration for {name}"
         );
         return;
     };
-    if intent == Intent::Restart {
-        // hrs: the interface may have been re-created with a new index.
-        match if_nametoindex(name) {
-            Ok(idx) => {
-                if let Some(f) = s.ifaces.get_mut(i) {
-                    f.ifindex = idx;
-                }
+    let verb = match intent {
+        Intent::Restart => {
+            // hrs: the interface may have been re-created with a new index.
+            match if_nametoindex(name) {
+                Ok(idx) => f.ifindex = idx,
+                Err(e) => log_err!("client6_ifctl", "{e}"),
             }
-            Err(e) => log_err!("client6_ifctl", "{e}"),
-        }
-    }
-    log_debug!(
-        "client6_ifctl",
-        "{} interface {name}",
-        if intent == Intent::Restart {
             "start"
-        } else {
-            "stop"
         }
-    );
-    let acts = match s.ifaces.get_mut(i) {
-        Some(f) => f.client.release(Instant::now()),
-        None => return,
+        Intent::Idle => "stop",
     };
+    log_debug!("client6_ifctl", "{verb} interface {name}");
+    let acts = f.client.release(Instant::now());
     crate::perform(s, i, acts);
     if let Some(ctl) = s.ctl.as_mut() {
         ctl.pending.retain(|(n, _)| n != name);
         ctl.pending.push((name.to_string(), intent));
     }
-    client6_ctl_pending(s);
 }
 
 /// Interfaces whose Release exchange ended get what was asked: a fresh
@@ -176,16 +165,15 @@ fn client6_ifctl(s: &mut State, name: &str, intent: Intent) {
 /// bindings. A machine replaced meanwhile (SIGHUP, reload) drops the
 /// request.
 fn client6_ctl_pending(s: &mut State) {
-    let Some(pending) = s.ctl.as_mut().map(|c| std::mem::take(&mut c.pending)) else {
+    let Some(ctl) = s.ctl.as_mut() else {
         return;
     };
-    let mut keep = Vec::new();
-    for (name, intent) in pending {
+    ctl.pending.retain(|(name, intent)| {
         let Some(f) = s.ifaces.iter_mut().find(|f| f.client.ifname() == name) else {
-            continue;
+            return false;
         };
         match f.client.phase() {
-            Phase::Release => keep.push((name, intent)),
+            Phase::Release => return true,
             Phase::Stopped => match intent {
                 Intent::Restart => {
                     f.client = Client::new(
@@ -206,9 +194,6 @@ fn client6_ctl_pending(s: &mut State) {
             },
             _ => {}
         }
-    }
-    if let Some(c) = s.ctl.as_mut() {
-        keep.append(&mut c.pending);
-        c.pending = keep;
-    }
+        false
+    });
 }

@@ -25,7 +25,7 @@ use libdhcp6::config::{
 use libdhcp6::sys::daemon::{daemonize, PidFile};
 use libdhcp6::sys::duid_file;
 use libdhcp6::sys::log::{self, level_from_flags};
-use libdhcp6::sys::net::{if_nametoindex, interface_addresses, wait_readable, Udp6Socket};
+use libdhcp6::sys::net::{if_nametoindex, interface_addresses, wait_readable, PollFds, Udp6Socket};
 use libdhcp6::sys::netlink::{
     hardware_address, LinkMonitor, Netlink, IFA_F_DADFAILED, IFA_F_TENTATIVE,
 };
@@ -997,17 +997,18 @@ fn client6_mainloop(s: &mut State) -> i32 {
             .chain(s.dad_checks.iter().map(|c| c.2))
             .min();
         let timeout = next.map(|n| n.saturating_duration_since(Instant::now()));
-        let mut fds = vec![std::os::fd::AsFd::as_fd(&s.sock)];
-        if let Some(m) = &s.links {
+        let mut fds = PollFds::new();
+        fds.push(std::os::fd::AsFd::as_fd(&s.sock));
+        // Without a link monitor, position 1 is the control listener's.
+        let links_at = s.links.as_ref().map(|m| {
             fds.push(std::os::fd::AsFd::as_fd(m));
-        }
-        let first_ctl = fds.len();
-        ctl::push_fds(&s.ctl, &mut fds);
-        let n_ctl = fds.len() - first_ctl;
+            fds.len() - 1
+        });
+        let ctl_fds = ctl::push_fds(&s.ctl, &mut fds);
         match wait_readable(&fds, ctl::bound_timeout(s, timeout)) {
             Ok(r) => {
                 drop(fds);
-                if r.is_readable(1) {
+                if links_at.is_some_and(|i| r.is_readable(i)) {
                     client6_linkevents(s);
                 }
                 if r.is_readable(0) {
@@ -1018,7 +1019,7 @@ fn client6_mainloop(s: &mut State) -> i32 {
                         }
                     }
                 }
-                if ctl::client6_ctl(s, r, first_ctl, n_ctl) == ctl::After::Exit {
+                if ctl::client6_ctl(s, r, ctl_fds) == ctl::After::Exit {
                     log_notice!("client6_mainloop", "exiting");
                     client6_stop(s, !s.args.no_release);
                     return 0;

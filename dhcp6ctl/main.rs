@@ -111,12 +111,14 @@ fn make_command(words: &[String], target: Target) -> Result<(Command, usize), St
             Err(format!("{what} command is only for server"))
         }
     };
-    let interface = |at: usize, verb: &str| -> Result<(String, usize), String> {
-        match word(at) {
-            Some("interface") => {}
-            Some(other) => return Err(format!("{verb} target not supported: {other}")),
-            None => return Err("command is too short".into()),
-        }
+    // The word at `at` must be `want`; another is refused with `refused`.
+    let keyword = |at: usize, want: &str, refused: &str| match word(at) {
+        Some(w) if w == want => Ok(()),
+        Some(other) => Err(format!("{refused}: {other}")),
+        None => Err("command is too short".to_string()),
+    };
+    let interface = |at: usize, refused: &str| -> Result<(String, usize), String> {
+        keyword(at, "interface", refused)?;
         let name = word(at + 1).ok_or("interface not specified")?;
         Ok((name.to_string(), at + 2))
     };
@@ -130,7 +132,7 @@ fn make_command(words: &[String], target: Target) -> Result<(Command, usize), St
         Some("stop") if words.len() == 1 => Ok((Command::Stop, 1)),
         Some("stop") => {
             client_only()?;
-            let (name, used) = interface(1, "stop")?;
+            let (name, used) = interface(1, "stop target not supported")?;
             Ok((Command::StopInterface(name), used))
         }
         Some("start") => {
@@ -138,31 +140,19 @@ fn make_command(words: &[String], target: Target) -> Result<(Command, usize), St
                 return Err("command is too short".into());
             }
             client_only()?;
-            let (name, used) = interface(1, "start")?;
+            let (name, used) = interface(1, "start target not supported")?;
             Ok((Command::StartInterface(name), used))
         }
         Some("remove") => {
             server_only("remove")?;
-            match word(1) {
-                Some("binding") => {}
-                Some(other) => return Err(format!("remove target not supported: {other}")),
-                None => return Err("command is too short".into()),
-            }
-            match word(2) {
-                Some("IA") => {}
-                Some(other) => return Err(format!("unknown binding type: {other}")),
-                None => return Err("command is too short".into()),
-            }
+            keyword(1, "binding", "remove target not supported")?;
+            keyword(2, "IA", "unknown binding type")?;
             if words.len() < 6 {
                 return Err("command is too short for an IA spec".into());
             }
-            let ia_type = match word(3) {
-                Some("IA_PD") => IaType::Pd,
-                Some("IA_NA") => IaType::Na,
-                other => {
-                    return Err(format!("IA type not supported: {}", other.unwrap_or("")));
-                }
-            };
+            let ia = word(3).unwrap_or("");
+            let ia_type =
+                IaType::from_name(ia).ok_or_else(|| format!("IA type not supported: {ia}"))?;
             let iaid_text = word(4).unwrap_or("");
             // WIDE takes strtol's idea of the number (garbage becomes 0);
             // a typo here would remove someone else's binding.
@@ -180,17 +170,10 @@ fn make_command(words: &[String], target: Target) -> Result<(Command, usize), St
         }
         Some("reconfigure") => {
             server_only("reconfigure")?;
-            let msg_type = match word(1) {
-                Some("renew") => ReconfigureType::Renew,
-                Some("rebind") => ReconfigureType::Rebind,
-                Some("info") => ReconfigureType::InformationRequest,
-                Some(other) => {
-                    return Err(format!(
-                        "reconfigure message type not supported: {other} (renew, rebind or info)"
-                    ))
-                }
-                None => return Err("command is too short".into()),
-            };
+            let w = word(1).ok_or("command is too short")?;
+            let msg_type = ReconfigureType::from_word(w).ok_or_else(|| {
+                format!("reconfigure message type not supported: {w} (renew, rebind or info)")
+            })?;
             Ok((
                 Command::Reconfigure {
                     msg_type,
@@ -357,6 +340,12 @@ mod tests {
             ),
         ];
         for (line, target, cmd, used) in ok {
+            // What the daemons log for a command reads back as that command.
+            assert_eq!(
+                make_command(&words(&cmd.to_string()), target),
+                Ok((cmd.clone(), used)),
+                "{cmd}"
+            );
             assert_eq!(
                 make_command(&words(line), target),
                 Ok((cmd, used)),

@@ -10,6 +10,7 @@
 //! is journalled), and kame6's `reconfigure`, handed to
 //! [`Server::ctl_reconfigure`].
 
+use std::ops::Range;
 use std::path::Path;
 use std::time::Duration;
 
@@ -17,7 +18,7 @@ use clap::ArgMatches;
 use libdhcp6::ctl::{Command, IaType, ReconfigureType, DEFAULT_SERVER_KEY_FILE, SERVER_PORT};
 use libdhcp6::lease::{BindingKey, Change, IaKind, LeaseStore, Resource};
 use libdhcp6::sys::ctl::{resolve_port, CtlChannel};
-use libdhcp6::sys::net::Ready;
+use libdhcp6::sys::net::{PollFds, Ready};
 use libdhcp6::{log_err, log_info, log_notice, Duid};
 
 use crate::server::Server;
@@ -47,11 +48,11 @@ pub fn server6_ctl_init(args: &ArgMatches) -> Result<Option<CtlChannel>, String>
     CtlChannel::open(Path::new(keyfile), port, "server6_init")
 }
 
-/// Adds the control descriptors to `fds` (after the ones already there).
-pub fn push_fds<'a>(ctl: &'a Option<CtlChannel>, fds: &mut crate::PollFds<'a>) {
-    if let Some(c) = ctl {
-        fds.extend(c.listener.poll_fds());
-    }
+/// Adds the control descriptors to `fds` (after the ones already there);
+/// returns where they are, for [`server6_ctl`].
+pub fn push_fds<'a>(ctl: &'a Option<CtlChannel>, fds: &mut PollFds<'a>) -> Range<usize> {
+    ctl.as_ref()
+        .map_or(fds.len()..fds.len(), |c| c.push_fds(fds))
 }
 
 /// The loop's sleep, shortened so a connection that never completes its
@@ -62,21 +63,14 @@ pub fn bound_sleep(ctl: &Option<CtlChannel>, sleep: Duration) -> Duration {
         .unwrap_or(sleep)
 }
 
-/// Handles the control channel after a poll: `first` is the position of
-/// its first descriptor in the polled list, `count` how many it had there.
-/// Mirrors dhcp6s.c:server6_mainloop's control part and
-/// server6_do_ctlcommand.
-pub fn server6_ctl<S: LeaseStore>(
-    s: &mut State<S>,
-    ready: Ready,
-    first: usize,
-    count: usize,
-) -> After {
+/// Handles the control channel after a poll; `at` is where [`push_fds`]
+/// put its descriptors in the polled list. Mirrors
+/// dhcp6s.c:server6_mainloop's control part and server6_do_ctlcommand.
+pub fn server6_ctl<S: LeaseStore>(s: &mut State<S>, ready: Ready, at: Range<usize>) -> After {
     let Some(ctl) = s.ctl.as_mut() else {
         return After::Continue;
     };
-    let now = crate::now_secs();
-    for msg in ctl.receive(ready, first, count, now, "server6_do_ctlcommand") {
+    for msg in ctl.receive(ready, at, "server6_do_ctlcommand") {
         match msg.command {
             Command::Reload => crate::server6_reload(s),
             Command::Stop => {

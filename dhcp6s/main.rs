@@ -36,7 +36,7 @@ use libdhcp6::sys::journal::{self, JournalStore};
 use libdhcp6::sys::log::{self, level_from_flags};
 use libdhcp6::sys::net::{
     if_nametoindex, interface_addresses, is_global_unicast, is_unique_local, wait_readable,
-    Udp6Socket, MAX_POLL_FDS,
+    PollFds, Udp6Socket,
 };
 use libdhcp6::sys::replay_file::Reservation;
 use libdhcp6::sys::signal::{self, Caught};
@@ -160,10 +160,6 @@ pub fn now_ms() -> u64 {
 
 /// The replay counter's file beside the DUID file (C-175).
 const REPLAY_FILE: &str = "dhcp6s.replay";
-
-/// The descriptors one loop turn polls, on the stack (a Vec would be an
-/// allocation per turn, and under light load a turn is a packet).
-pub type PollFds<'a> = smallvec::SmallVec<[std::os::fd::BorrowedFd<'a>; MAX_POLL_FDS]>;
 
 /// The running server, its bindings in `S` (the lease journal, or memory
 /// with `--memory-leases`).
@@ -612,15 +608,14 @@ fn server6_mainloop<S: LeaseStore>(s: &mut State<S>) {
         }
         let mut fds = PollFds::new();
         fds.push(std::os::fd::AsFd::as_fd(&s.sock));
-        ctl::push_fds(&s.ctl, &mut fds);
-        let n_ctl = fds.len() - 1;
+        let ctl_fds = ctl::push_fds(&s.ctl, &mut fds);
         match wait_readable(&fds, Some(ctl::bound_sleep(&s.ctl, sleep))) {
             Ok(r) => {
                 drop(fds);
                 if r.is_readable(0) {
                     server6_recv(s);
                 }
-                if ctl::server6_ctl(s, r, 1, n_ctl) == ctl::After::Exit {
+                if ctl::server6_ctl(s, r, ctl_fds) == ctl::After::Exit {
                     return;
                 }
             }

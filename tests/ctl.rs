@@ -16,7 +16,7 @@ use std::io::{Read, Write};
 use std::net::{Ipv6Addr, SocketAddrV6, TcpListener, TcpStream, UdpSocket};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::peers::{wide_client_duid, Scratch};
+use common::peers::{our_dhcp6c, our_dhcp6s, wide_client_duid, Scratch};
 use common::{require_program, require_root, veth, wait_until, Daemon, Netns};
 use libdhcp6::codes::{MessageType, OptionCode};
 use libdhcp6::ctl::{decode, Command, CtlMessage, IaType, HEADER_LEN};
@@ -68,56 +68,23 @@ fn dump(ds: &[&Daemon]) -> String {
         .join("\n-----\n")
 }
 
+/// The configuration file `our_dhcp6s` writes in the scratch directory.
+const SERVER_CONF_FILE: &str = "kame6-dhcp6s.conf";
+/// The PID file `our_dhcp6s` gives dhcp6s.
+const SERVER_PID_FILE: &str = "kame6-dhcp6s.pid";
+
 /// Our dhcp6s on s0 with the test key, foreground, debug log.
 fn our_server(t: &Topo, conf: &str) -> Daemon {
-    let conf = t.scratch.write("dhcp6s.conf", conf);
-    let pid = t.scratch.path("dhcp6s.pid");
-    let duid = t.scratch.path("dhcp6s.duid");
     let key = t.scratch.path("key");
-    let d = t.server.spawn(
-        env!("CARGO_BIN_EXE_dhcp6s"),
-        &[
-            "-f",
-            "-D",
-            "-c",
-            &conf,
-            "-P",
-            &pid,
-            "--duid-file",
-            &duid,
-            "-k",
-            &key,
-            "s0",
-        ],
-    );
-    d.wait_log("server6_init: serving", Duration::from_secs(10));
+    let d = our_dhcp6s(&t.server, &t.scratch, conf, &["-k", &key, "s0"]);
     d.wait_log("control channel on [::1]:5547", Duration::from_secs(1));
     d
 }
 
 /// Our dhcp6c on c0 with the test key.
 fn our_client(t: &Topo, conf: &str) -> Daemon {
-    let conf = t.scratch.write("dhcp6c.conf", conf);
-    let pid = t.scratch.path("dhcp6c.pid");
-    let duid = t.scratch.path("dhcp6c.duid");
     let key = t.scratch.path("key");
-    let d = t.client.spawn(
-        env!("CARGO_BIN_EXE_dhcp6c"),
-        &[
-            "-f",
-            "-D",
-            "-c",
-            &conf,
-            "-p",
-            &pid,
-            "--duid-file",
-            &duid,
-            "-k",
-            &key,
-            "c0",
-        ],
-    );
-    d.wait_log("client6_init: started", Duration::from_secs(10));
+    let d = our_dhcp6c(&t.client, &t.scratch, conf, &["-k", &key, "c0"]);
     d.wait_log("control channel on [::1]:5546", Duration::from_secs(1));
     d
 }
@@ -260,7 +227,7 @@ fn reload_picks_up_a_changed_config() {
         vec!["2001:db8:ffff::53".parse::<Ipv6Addr>().unwrap()]
     );
     t.scratch.write(
-        "dhcp6s.conf",
+        SERVER_CONF_FILE,
         &ONE_ADDRESS.replace("2001:db8:ffff::53", "2001:db8:ffff::99"),
     );
     ctl(&t.server, &["-S", "-k", &k, "reload"]);
@@ -270,7 +237,7 @@ fn reload_picks_up_a_changed_config() {
         vec!["2001:db8:ffff::99".parse::<Ipv6Addr>().unwrap()]
     );
     t.scratch
-        .write("dhcp6s.conf", "this is not a configuration;\n");
+        .write(SERVER_CONF_FILE, "this is not a configuration;\n");
     ctl(&t.server, &["-S", "-k", &k, "reload"]);
     server.wait_log("keeping the running configuration", WAIT);
     assert_eq!(
@@ -319,7 +286,7 @@ fn remove_binding_frees_the_address_for_another_client() {
 fn stop_exits_and_removes_the_pid_file() {
     let t = direct();
     let mut server = our_server(&t, ONE_ADDRESS);
-    let pid = t.scratch.path("dhcp6s.pid");
+    let pid = t.scratch.path(SERVER_PID_FILE);
     assert!(std::path::Path::new(&pid).exists());
     ctl(&t.server, &["-S", "-k", &t.scratch.path("key"), "stop"]);
     assert_eq!(
@@ -592,15 +559,36 @@ fn our_dhcp6ctl_against_wide_dhcp6c() {
     client.wait_log("start interface c0", WAIT);
 }
 
+/// Runs WIDE's dhcp6ctl with key file `key` and `words` against a listener
+/// of ours on `[::1]` (it must report success); the bytes it wrote.
+fn wide_dhcp6ctl_bytes(key: &str, words: &[&str]) -> Vec<u8> {
+    let wide = require_program("dhcp6ctl");
+    let listener = TcpListener::bind((Ipv6Addr::LOCALHOST, 0)).unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let mut args = vec!["-k", key, "-p", port.as_str()];
+    args.extend_from_slice(words);
+    let out = std::process::Command::new(&wide)
+        .args(&args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (mut c, _) = listener.accept().unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut bytes = Vec::new();
+    c.read_to_end(&mut bytes).unwrap();
+    bytes
+}
+
 /// The bytes WIDE's dhcp6ctl writes verify with our decoder, and our
 /// encoder writes the same bytes for the same command and timestamp.
 #[test]
 fn wide_dhcp6ctl_bytes_match_ours() {
-    let wide = require_program("dhcp6ctl");
     let dir = Scratch::new(&format!("k6-ctlbytes-{}", std::process::id()));
     let key = dir.write("key", KEY_FILE);
-    let listener = TcpListener::bind((Ipv6Addr::LOCALHOST, 0)).unwrap();
-    let port = listener.local_addr().unwrap().port().to_string();
     let duid = "00:01:00:01:2c:5e:1d:30:02:00:00:00:00:01";
     let cases: Vec<(Vec<&str>, Command)> = vec![
         (vec!["-S", "reload"], Command::Reload),
@@ -623,21 +611,7 @@ fn wide_dhcp6ctl_bytes_match_ours() {
         ),
     ];
     for (words, want) in cases {
-        let mut args = vec!["-k", key.as_str(), "-p", port.as_str()];
-        args.extend_from_slice(&words);
-        let out = std::process::Command::new(&wide)
-            .args(&args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let (mut c, _) = listener.accept().unwrap();
-        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        let mut bytes = Vec::new();
-        c.read_to_end(&mut bytes).unwrap();
+        let bytes = wide_dhcp6ctl_bytes(&key, &words);
         let msg = decode(&bytes, Some(KEY), unix_now()).unwrap();
         assert_eq!(msg.command, want);
         let ours = CtlMessage {
@@ -661,22 +635,7 @@ fn sample_key_files() {
         let path = std::path::Path::new(root).join("conf").join(file);
         let key = libdhcp6::sys::ctl::read_key_file(&path).unwrap().unwrap();
         assert_eq!(key.len(), len, "{file}");
-        let wide = require_program("dhcp6ctl");
-        let listener = TcpListener::bind((Ipv6Addr::LOCALHOST, 0)).unwrap();
-        let port = listener.local_addr().unwrap().port().to_string();
-        let out = std::process::Command::new(&wide)
-            .args(["-k", path.to_str().unwrap(), "-p", &port, "reload"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let (mut c, _) = listener.accept().unwrap();
-        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        let mut bytes = Vec::new();
-        c.read_to_end(&mut bytes).unwrap();
+        let bytes = wide_dhcp6ctl_bytes(path.to_str().unwrap(), &["reload"]);
         assert_eq!(
             decode(&bytes, Some(&key), unix_now()).unwrap().command,
             Command::Reload

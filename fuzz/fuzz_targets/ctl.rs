@@ -1,12 +1,16 @@
 //! The control protocol decoder (`libdhcp6::ctl`) on any bytes: `decode`,
-//! `Packet::new_checked` and `Command::parse` never panic; a message whose
+//! `Packet::new_checked` and `Command::parse` never panic; a message that
+//! passes the length check is exactly as long as its header announces (what
+//! the daemons' listener reads); a message whose
 //! layout parses re-encodes (with our key) to the same bytes except the
 //! reserved field (sent as 0) and the MAC, and that encoding decodes back to
 //! the same message; any key file is parsed without panicking.
 
 #![no_main]
 
-use libdhcp6::ctl::{decode, parse_key_file, CtlMessage, Packet, HEADER_LEN, MAC_LEN};
+use libdhcp6::ctl::{
+    announced_len, decode, parse_key_file, CtlMessage, Packet, HEADER_LEN, MAC_LEN,
+};
 use libfuzzer_sys::fuzz_target;
 
 const KEY: &[u8] = b"0123456789abcdef";
@@ -23,6 +27,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = decode(data, None, now);
 
     let Ok(pkt) = Packet::new_checked(data) else { return };
+    assert_eq!(announced_len(data), Some(data.len()));
     let Ok(msg) = CtlMessage::parse(&pkt) else { return };
     let again = msg.encode(KEY).expect("a parsed message re-encodes");
     assert_eq!(again.len(), data.len());

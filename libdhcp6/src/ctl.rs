@@ -210,10 +210,9 @@ impl<T: AsRef<[u8]>> Packet<T> {
         if actual > MAX_LEN {
             return Err(Error::TooLong { len: actual });
         }
-        let Some(len) = b.get(field::LEN).map(be16) else {
+        let Some(declared) = announced_len(b) else {
             return Err(Error::Truncated { len: actual });
         };
-        let declared = HEADER_LEN + usize::from(len);
         if declared != actual {
             return Err(Error::LengthMismatch { declared, actual });
         }
@@ -294,6 +293,15 @@ impl<T: AsRef<[u8]>> Packet<T> {
     }
 }
 
+/// The whole length, `12 + len`, that a message's header announces;
+/// `None` while the `len` field is not yet in `head`. The one reading of
+/// that field: [`Packet::new_checked`] compares it with what arrived, and
+/// the listener reads exactly that many octets from a connection.
+pub fn announced_len(head: &[u8]) -> Option<usize> {
+    head.get(field::LEN)
+        .map(|b| HEADER_LEN + usize::from(be16(b)))
+}
+
 fn be16(bytes: &[u8]) -> u16 {
     match bytes {
         [hi, lo, ..] => u16::from_be_bytes([*hi, *lo]),
@@ -324,6 +332,11 @@ impl IaType {
             Self::Na => "IA_NA",
             Self::Pd => "IA_PD",
         }
+    }
+
+    /// The type [`IaType::name`] spells `name`, if any.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::Na, Self::Pd].into_iter().find(|t| t.name() == name)
     }
 }
 
@@ -366,6 +379,13 @@ impl ReconfigureType {
             Self::Rebind => "rebind",
             Self::InformationRequest => "info",
         }
+    }
+
+    /// The type [`ReconfigureType::word`] spells `word`, if any.
+    pub fn from_word(word: &str) -> Option<Self> {
+        [Self::Renew, Self::Rebind, Self::InformationRequest]
+            .into_iter()
+            .find(|t| t.word() == word)
     }
 }
 
@@ -414,15 +434,9 @@ impl Command {
     /// Parses the arguments of command `code`.
     pub fn parse(code: CtlCommand, args: &[u8]) -> Result<Self> {
         let mut r = Reader::new(args);
-        let short = || Error::ShortArguments(code);
         let cmd = match code {
-            CtlCommand::Reload | CtlCommand::Stop if args.is_empty() => {
-                return Ok(if code == CtlCommand::Reload {
-                    Self::Reload
-                } else {
-                    Self::Stop
-                });
-            }
+            CtlCommand::Reload if args.is_empty() => Self::Reload,
+            CtlCommand::Stop if args.is_empty() => Self::Stop,
             // WIDE logs this and does nothing.
             CtlCommand::Reload => {
                 return Err(Error::UnexpectedArguments {
@@ -431,13 +445,7 @@ impl Command {
                 })
             }
             CtlCommand::Start | CtlCommand::Stop => {
-                let object = r.u32().map_err(|_| short())?;
-                if object != u32::from(CtlObject::Interface) {
-                    return Err(Error::UnknownTarget {
-                        command: code,
-                        object,
-                    });
-                }
+                parse_object(&mut r, code, CtlObject::Interface)?;
                 let name = parse_interface(&mut r, code)?;
                 if code == CtlCommand::Start {
                     Self::StartInterface(name)
@@ -446,20 +454,14 @@ impl Command {
                 }
             }
             CtlCommand::Remove => {
-                let object = r.u32().map_err(|_| short())?;
-                if object != u32::from(CtlObject::Binding) {
-                    return Err(Error::UnknownTarget {
-                        command: code,
-                        object,
-                    });
-                }
-                let kind = r.u32().map_err(|_| short())?;
+                parse_object(&mut r, code, CtlObject::Binding)?;
+                let kind = parse_u32(&mut r, code)?;
                 if kind != u32::from(CtlObject::BindingIa) {
                     return Err(Error::UnknownBindingType(kind));
                 }
-                let flags = r.u32().map_err(|_| short())?;
-                let ia = r.u32().map_err(|_| short())?;
-                let iaid = r.u32().map_err(|_| short())?;
+                let flags = parse_u32(&mut r, code)?;
+                let ia = parse_u32(&mut r, code)?;
+                let iaid = parse_u32(&mut r, code)?;
                 // Flags are checked after the IA type, as WIDE checks the type
                 // and never looks at the flags; none are defined, so a
                 // non-zero value is not something we can honour.
@@ -479,7 +481,7 @@ impl Command {
                 }
             }
             CtlCommand::Reconfigure => {
-                let t = r.u32().map_err(|_| short())?;
+                let t = parse_u32(&mut r, code)?;
                 let msg_type = u8::try_from(t)
                     .ok()
                     .map(MessageType::from)
@@ -571,10 +573,27 @@ fn valid_ifname(name: &[u8]) -> bool {
     !name.is_empty() && name.len() < IFNAMSIZ && !name.contains(&0)
 }
 
+/// One `u32` argument of command `code`.
+fn parse_u32(r: &mut Reader<'_>, code: CtlCommand) -> Result<u32> {
+    r.u32().map_err(|_| Error::ShortArguments(code))
+}
+
+/// The object code a command's arguments start with, which must be `want`.
+fn parse_object(r: &mut Reader<'_>, code: CtlCommand, want: CtlObject) -> Result<()> {
+    let object = parse_u32(r, code)?;
+    if object != u32::from(want) {
+        return Err(Error::UnknownTarget {
+            command: code,
+            object,
+        });
+    }
+    Ok(())
+}
+
 /// `u32 n | n octets: name + NUL`; WIDE's client requires n <= IFNAMSIZ
 /// and a terminating NUL.
 fn parse_interface(r: &mut Reader<'_>, code: CtlCommand) -> Result<String> {
-    let n = r.u32().map_err(|_| Error::ShortArguments(code))?;
+    let n = parse_u32(r, code)?;
     let n = usize::try_from(n).map_err(|_| Error::BadInterfaceName)?;
     if n == 0 || n > IFNAMSIZ {
         return Err(Error::BadInterfaceName);
@@ -593,7 +612,7 @@ fn parse_interface(r: &mut Reader<'_>, code: CtlCommand) -> Result<String> {
 
 /// `u32 duidlen | duidlen octets`.
 fn parse_duid(r: &mut Reader<'_>, code: CtlCommand) -> Result<Duid> {
-    let len = r.u32().map_err(|_| Error::ShortArguments(code))?;
+    let len = parse_u32(r, code)?;
     let n = usize::try_from(len).map_err(|_| Error::BadDuid { len })?;
     // Never trust the announced length: it must fit what was received.
     let bytes = r.bytes(n).map_err(|_| Error::BadDuid { len })?;
@@ -1029,6 +1048,20 @@ mod tests {
                 assert!(r.is_err(), "octet {i} changed and still accepted");
             }
         }
+    }
+
+    /// The length the listener reads is the one the decoder checks.
+    #[test]
+    fn announced_length() {
+        assert_eq!(announced_len(&WIDE_RELOAD[..3]), None);
+        assert_eq!(announced_len(&WIDE_RELOAD[..4]), Some(WIDE_RELOAD.len()));
+        for (bytes, _, _) in golden() {
+            assert_eq!(announced_len(&bytes[..HEADER_LEN]), Some(bytes.len()));
+        }
+        assert_eq!(
+            announced_len(&[0, 1, 0xff, 0xff]),
+            Some(HEADER_LEN + 0xffff)
+        );
     }
 
     #[test]

@@ -283,7 +283,8 @@ pub fn wide_dhcp6c_as(
     ns.spawn("/bin/sh", &["-c", &script])
 }
 
-/// kame6's dhcp6s on `ifaces` with `conf`, foreground, debug log.
+/// kame6's dhcp6s on `ifaces` with `conf`, foreground, debug log. Options
+/// of a test's own (`-k FILE`) may lead `ifaces`.
 pub fn our_dhcp6s(ns: &Netns, s: &Scratch, conf: &str, ifaces: &[&str]) -> Daemon {
     let conf = s.write("kame6-dhcp6s.conf", conf);
     let pid = s.path("kame6-dhcp6s.pid");
@@ -335,7 +336,8 @@ pub fn bindings(log: &str) -> Option<u64> {
 }
 
 /// kame6's dhcp6c on `ifaces` with `conf`, foreground, debug log, its own
-/// DUID and PID files in the scratch directory.
+/// DUID and PID files in the scratch directory. Options of a test's own
+/// (`-k FILE`, `-P PROFILE`) may lead `ifaces`.
 pub fn our_dhcp6c(ns: &Netns, s: &Scratch, conf: &str, ifaces: &[&str]) -> Daemon {
     let conf = s.write("kame6-dhcp6c.conf", conf);
     let pid = s.path("kame6-dhcp6c.pid");

@@ -2,22 +2,23 @@
 //! `[::1]`, at most [`MAX_CONNECTIONS`] connections read at once, one
 //! command per connection, nothing ever written back. Everything is
 //! non-blocking and driven from the daemon's poll loop: the daemon adds
-//! [`CtlListener::poll_fds`] to the descriptors it waits on and calls
-//! [`CtlListener::service`] when one of them is readable or
-//! [`CtlListener::next_deadline`] has passed. What the bytes mean is
-//! [`crate::ctl`]'s business.
+//! [`CtlChannel::push_fds`] to the descriptors it waits on and calls
+//! [`CtlChannel::receive`] after each poll; that services the listener when
+//! one of them is readable or [`CtlListener::next_deadline`] has passed.
+//! What the bytes mean is [`crate::ctl`]'s business.
 
 use std::collections::VecDeque;
 use std::io::{self, Read};
 use std::net::{Ipv6Addr, SocketAddr, SocketAddrV6, TcpListener, TcpStream};
+use std::ops::Range;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use crate::ctl::{self, CtlMessage, HEADER_LEN, MAX_LEN};
-use crate::sys::net::Ready;
+use crate::sys::net::{PollFds, Ready};
 use crate::{log_debug, log_err, log_info, log_notice, log_warn};
 
 /// Connections read at once; a new one beyond this closes the oldest
@@ -33,15 +34,6 @@ const ACCEPTS_PER_CALL: usize = 16;
 /// Largest key file read: only its first line (at most 1023 characters)
 /// matters.
 const KEY_FILE_READ_LIMIT: u64 = 4096;
-
-/// A complete command read from one connection (the connection is closed).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Received {
-    /// The message: 12 + len octets, at most [`MAX_LEN`].
-    pub bytes: Vec<u8>,
-    /// Who sent it.
-    pub peer: SocketAddr,
-}
 
 /// One open connection and the command it is delivering.
 #[derive(Debug)]
@@ -66,6 +58,11 @@ enum Progress {
 }
 
 impl Conn {
+    /// The octets read so far.
+    fn received(&self) -> &[u8] {
+        self.buf.get(..self.filled).unwrap_or_default()
+    }
+
     /// Reads what is waiting, never more than the command announced.
     /// Mirrors dhcp6_ctl.c:dhcp6_ctl_readcommand for one connection.
     fn read(&mut self) -> Progress {
@@ -85,11 +82,10 @@ impl Conn {
                 Ok(n) => {
                     self.filled += n;
                     if self.filled == HEADER_LEN && self.need == HEADER_LEN {
-                        let len = self
-                            .buf
-                            .get(2..4)
-                            .map_or(0, |b| u16::from_be_bytes([b[0], b[1]]));
-                        self.need = HEADER_LEN + usize::from(len);
+                        let Some(need) = ctl::announced_len(self.buf.as_slice()) else {
+                            return Progress::Close;
+                        };
+                        self.need = need;
                         if self.need > MAX_LEN {
                             log_info!(
                                 "dhcp6_ctl_readcommand",
@@ -167,38 +163,30 @@ impl CtlListener {
     }
 
     /// Accepts waiting connections (closing the oldest beyond
-    /// [`MAX_CONNECTIONS`]), reads every connection, closes the ones that
-    /// finished, failed or ran out of time, and returns the commands that
-    /// arrived whole. Never blocks.
-    pub fn service(&mut self, now: Instant) -> Vec<Received> {
+    /// [`MAX_CONNECTIONS`]), reads every connection, hands each command
+    /// that arrived whole to `deliver` (its 12 + len octets, at most
+    /// [`MAX_LEN`], and its sender), and closes the connections that
+    /// finished, failed or ran out of time. Never blocks.
+    pub fn service(&mut self, now: Instant, mut deliver: impl FnMut(&[u8], SocketAddr)) {
         self.accept(now);
-        let mut done = Vec::new();
-        let mut keep = VecDeque::with_capacity(MAX_CONNECTIONS);
-        while let Some(mut c) = self.conns.pop_front() {
-            match c.read() {
-                Progress::Complete => {
-                    let bytes = c
-                        .buf
-                        .get(..c.filled)
-                        .map(<[u8]>::to_vec)
-                        .unwrap_or_default();
-                    done.push(Received {
-                        bytes,
-                        peer: c.peer,
-                    });
-                }
-                Progress::Close => {}
-                Progress::Waiting if now >= c.deadline => log_info!(
+        let limit = self.deadline;
+        self.conns.retain_mut(|c| match c.read() {
+            Progress::Complete => {
+                deliver(c.received(), c.peer);
+                false
+            }
+            Progress::Close => false,
+            Progress::Waiting if now >= c.deadline => {
+                log_info!(
                     "dhcp6_ctl_readcommand",
                     "control connection from {} sent no complete command in {} s; closed",
                     c.peer,
-                    self.deadline.as_secs()
-                ),
-                Progress::Waiting => keep.push_back(c),
+                    limit.as_secs()
+                );
+                false
             }
-        }
-        self.conns = keep;
-        done
+            Progress::Waiting => true,
+        });
     }
 
     /// Mirrors dhcp6_ctl.c:dhcp6_ctl_acceptcommand.
@@ -251,8 +239,7 @@ impl CtlListener {
 /// checked with.
 #[derive(Debug)]
 pub struct CtlChannel {
-    /// The listener and its connections.
-    pub listener: CtlListener,
+    listener: CtlListener,
     key: Vec<u8>,
 }
 
@@ -293,36 +280,42 @@ impl CtlChannel {
         Ok(Some(Self { listener, key }))
     }
 
-    /// After a poll in which the channel's descriptors were at
-    /// `first..first + count`: services the listener if one of them is
-    /// readable or a connection's deadline passed, and checks each command
-    /// that arrived (`unix_now`: seconds since 1970). Refused ones are
-    /// logged at INFO under `func`; the good ones are returned in arrival
-    /// order.
-    pub fn receive(
-        &mut self,
-        ready: Ready,
-        first: usize,
-        count: usize,
-        unix_now: u64,
-        func: &str,
-    ) -> Vec<CtlMessage> {
+    /// Adds the channel's descriptors to `fds`; returns where they are,
+    /// for [`CtlChannel::receive`].
+    pub fn push_fds<'a>(&'a self, fds: &mut PollFds<'a>) -> Range<usize> {
+        let first = fds.len();
+        fds.extend(self.listener.poll_fds());
+        first..fds.len()
+    }
+
+    /// After a poll in which the channel's descriptors were at `at` (what
+    /// [`CtlChannel::push_fds`] returned): services the listener if one of
+    /// them is readable or a connection's deadline passed, and checks each
+    /// command that arrived against the key and the wall clock. Refused
+    /// ones are logged at INFO under `func`; the good ones are returned in
+    /// arrival order. Runs every loop turn, so it reads the wall clock
+    /// only when there is a command to check.
+    pub fn receive(&mut self, ready: Ready, mut at: Range<usize>, func: &str) -> Vec<CtlMessage> {
         let now = Instant::now();
-        let readable = (first..first + count).any(|i| ready.is_readable(i));
+        let readable = at.any(|i| ready.is_readable(i));
         let expired = self.listener.next_deadline().is_some_and(|d| now >= d);
-        if !readable && !expired {
-            return Vec::new();
-        }
         let mut out = Vec::new();
-        for r in self.listener.service(now) {
-            match ctl::decode(&r.bytes, Some(&self.key), unix_now) {
+        if !readable && !expired {
+            return out;
+        }
+        let unix_now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let key = &self.key;
+        self.listener.service(now, |bytes, peer| {
+            match ctl::decode(bytes, Some(key), unix_now) {
                 Ok(m) => {
-                    log_info!(func, "{} (from {})", m.command, r.peer);
+                    log_info!(func, "{} (from {peer})", m.command);
                     out.push(m);
                 }
-                Err(e) => log_info!(func, "from {}: {e}", r.peer),
+                Err(e) => log_info!(func, "from {peer}: {e}"),
             }
-        }
+        });
         out
     }
 
@@ -400,15 +393,22 @@ mod tests {
             .as_secs()
     }
 
+    /// Services once; the commands that arrived whole.
+    fn service(l: &mut CtlListener) -> Vec<Vec<u8>> {
+        let mut got = Vec::new();
+        l.service(Instant::now(), |bytes, _| got.push(bytes.to_vec()));
+        got
+    }
+
     /// Services until `n` commands arrived or two seconds passed.
-    fn collect(l: &mut CtlListener, n: usize) -> Vec<Received> {
+    fn collect(l: &mut CtlListener, n: usize) -> Vec<Vec<u8>> {
         let end = Instant::now() + Duration::from_secs(2);
         let mut got = Vec::new();
         while got.len() < n && Instant::now() < end {
-            let fds: Vec<_> = l.poll_fds().collect();
+            let fds: PollFds<'_> = l.poll_fds().collect();
             let _ = crate::sys::net::wait_readable(&fds, Some(Duration::from_millis(50)));
             drop(fds);
-            got.extend(l.service(Instant::now()));
+            got.extend(service(l));
         }
         got
     }
@@ -426,11 +426,9 @@ mod tests {
         c.write_all(&msg[7..]).unwrap();
         let got = collect(&mut l, 1);
         assert_eq!(got.len(), 1);
-        assert_eq!(got[0].bytes, msg);
+        assert_eq!(got[0], msg);
         assert_eq!(
-            decode(&got[0].bytes, Some(KEY), unix_now())
-                .unwrap()
-                .command,
+            decode(&got[0], Some(KEY), unix_now()).unwrap().command,
             Command::Reload
         );
         assert_eq!(l.connections(), 0);
@@ -450,7 +448,7 @@ mod tests {
         msg.extend_from_slice(&[0xee; 100]);
         TcpStream::connect(addr).unwrap().write_all(&msg).unwrap();
         let got = collect(&mut l, 1);
-        assert_eq!(got[0].bytes, msg[..n]);
+        assert_eq!(got[0], msg[..n]);
     }
 
     /// Connects and services until the listener holds `want` connections
@@ -460,7 +458,7 @@ mod tests {
         let me = c.local_addr().unwrap();
         let end = Instant::now() + Duration::from_secs(2);
         while !l.conns.iter().any(|k| k.peer == me) && Instant::now() < end {
-            l.service(Instant::now());
+            service(l);
         }
         assert_eq!(l.connections(), want);
         c
@@ -502,7 +500,7 @@ mod tests {
         let deadline = l.next_deadline().unwrap();
         assert!(deadline <= Instant::now() + Duration::from_millis(100));
         std::thread::sleep(Duration::from_millis(150));
-        assert!(l.service(Instant::now()).is_empty());
+        assert!(service(&mut l).is_empty());
         assert_eq!(l.connections(), 0);
         assert_eq!(l.next_deadline(), None);
         c.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
@@ -516,7 +514,7 @@ mod tests {
         let end = Instant::now() + Duration::from_secs(2);
         let mut buf = [0u8; 1];
         loop {
-            assert!(l.service(Instant::now()).is_empty());
+            assert!(service(l).is_empty());
             if let Ok(0) = c.read(&mut buf) {
                 break;
             }
@@ -543,7 +541,7 @@ mod tests {
         max[3] = 0xf4; // len 1012
         max[2] = 0x03;
         TcpStream::connect(addr).unwrap().write_all(&max).unwrap();
-        assert_eq!(collect(&mut l, 1)[0].bytes.len(), MAX_LEN);
+        assert_eq!(collect(&mut l, 1)[0].len(), MAX_LEN);
     }
 
     #[test]

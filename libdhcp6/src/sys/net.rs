@@ -216,6 +216,10 @@ pub fn interface_addresses(name: &str) -> io::Result<Vec<Ipv6Addr>> {
 /// Most descriptors [`wait_readable`] watches at once.
 pub const MAX_POLL_FDS: usize = 16;
 
+/// The descriptors one main-loop turn polls, on the stack: a `Vec` would be
+/// an allocation per turn, and under light load a turn is a packet.
+pub type PollFds<'a> = smallvec::SmallVec<[BorrowedFd<'a>; MAX_POLL_FDS]>;
+
 /// Which of the polled descriptors are readable: bit `i` for `fds[i]`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Ready(pub u32);

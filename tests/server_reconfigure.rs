@@ -15,7 +15,7 @@ mod common;
 use std::time::Duration;
 
 use common::pcap::{capture_dhcp6, udp6};
-use common::peers::{wait_address, wide_client_duid, wide_dhcp6c, Scratch};
+use common::peers::{our_dhcp6c, our_dhcp6s, wait_address, wide_client_duid, wide_dhcp6c, Scratch};
 use common::{require_program, require_root, veth, wait_until, Daemon, Netns};
 use libdhcp6::auth;
 use libdhcp6::codes::MessageType;
@@ -86,50 +86,25 @@ fn topo(relayed: bool) -> Topo {
     }
 }
 
-/// Our dhcp6s with the lease journal, DUID, replay counter and control key
-/// in the scratch directory (so a restart finds them again).
+/// Our dhcp6s with the lease journal, DUID and replay counter in the
+/// scratch directory (so a restart finds them again) and the control key.
 fn our_server(t: &Topo, conf: &str) -> Daemon {
-    let conf = t.scratch.write("dhcp6s.conf", conf);
-    let args = [
-        "-f",
-        "-D",
-        "-c",
-        &conf,
-        "-P",
-        &t.scratch.path("dhcp6s.pid"),
-        "--duid-file",
-        &t.scratch.path("dhcp6s_duid"),
-        "-k",
-        &t.scratch.path("key"),
-        "-p",
-        CTL_PORT,
-        "s0",
-    ];
-    let d = t.server.spawn(env!("CARGO_BIN_EXE_dhcp6s"), &args);
-    d.wait_log("server6_init: serving", Duration::from_secs(10));
-    d
+    let key = t.scratch.path("key");
+    our_dhcp6s(
+        &t.server,
+        &t.scratch,
+        conf,
+        &["-k", &key, "-p", CTL_PORT, "s0"],
+    )
 }
 
 fn our_client(t: &Topo) -> Daemon {
-    let conf = t.scratch.write("dhcp6c.conf", CLIENT_CONF);
-    let d = t.client.spawn(
-        env!("CARGO_BIN_EXE_dhcp6c"),
-        &[
-            "-f",
-            "-D",
-            "-c",
-            &conf,
-            "-p",
-            &t.scratch.path("dhcp6c.pid"),
-            "--duid-file",
-            &t.scratch.path("dhcp6c_duid"),
-            "-k",
-            "/dev/null",
-            "c0",
-        ],
-    );
-    d.wait_log("client6_init: started", Duration::from_secs(10));
-    d
+    our_dhcp6c(
+        &t.client,
+        &t.scratch,
+        CLIENT_CONF,
+        &["-k", "/dev/null", "c0"],
+    )
 }
 
 fn our_relay(t: &Topo) -> Option<Daemon> {
@@ -216,7 +191,7 @@ fn key_from_reply(seen: &[Seen]) -> ([u8; 16], u64) {
 
 /// The client's DUID, as the server names it.
 fn client_duid(t: &Topo) -> String {
-    let bytes = std::fs::read(t.scratch.path("dhcp6c_duid")).unwrap();
+    let bytes = std::fs::read(t.scratch.path("kame6-dhcp6c.duid")).unwrap();
     Duid::from_file_bytes(&bytes).unwrap().to_string()
 }
 

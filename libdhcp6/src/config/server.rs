@@ -362,36 +362,11 @@ fn scope_decl(
     Ok(true)
 }
 
-fn decl_word(d: &DeclKind) -> &'static str {
-    match d {
-        DeclKind::Send(_) => "send",
-        DeclKind::Request(_) => "request",
-        DeclKind::InformationOnly => "information-only",
-        DeclKind::Allow(_) => "allow",
-        DeclKind::Duid(_) => "duid",
-        DeclKind::Address(_) => "address",
-        DeclKind::Prefix(_) => "prefix",
-        DeclKind::Preference(_) => "preference",
-        DeclKind::Script(_) => "script",
-        DeclKind::DelayedKey(_) => "delayedkey",
-        DeclKind::Range(..) => "range",
-        DeclKind::AddressPool(..) => "address-pool",
-        DeclKind::PrefixPool(..) => "prefix-pool",
-        DeclKind::TaPool(..) => "ta-pool",
-        DeclKind::Option(_) => "option",
-        DeclKind::LinkAddress(..) => "link-address",
-        DeclKind::InterfaceId(_) => "interface-id",
-        DeclKind::RemoteId(..) => "remote-id",
-        DeclKind::SubscriberId(_) => "subscriber-id",
-        DeclKind::HardwareAddress(_) => "hardware-address",
-    }
-}
-
 fn scope(b: &Block, at: Where, w: &mut Vec<Warning>, refs: &mut Refs) -> Result<Scope, Error> {
     let mut s = Scope::default();
     for d in &b.decls {
         if !scope_decl(d, at, &mut s, w, refs)? {
-            return Err(not_here(&d.pos, decl_word(&d.value), at));
+            return Err(not_here(&d.pos, d.value.keyword(), at));
         }
     }
     Ok(s)
@@ -427,7 +402,7 @@ fn link(b: &Block, w: &mut Vec<Warning>, refs: &mut Refs) -> Result<Link, Error>
             }
             _ => {
                 if !scope_decl(d, Where::Link, &mut l.scope, w, refs)? {
-                    return Err(not_here(&d.pos, decl_word(&d.value), Where::Link));
+                    return Err(not_here(&d.pos, d.value.keyword(), Where::Link));
                 }
             }
         }
@@ -553,7 +528,7 @@ fn host(b: &Block, w: &mut Vec<Warning>, refs: &mut Refs) -> Result<Host, Error>
             }
             _ => {
                 if !scope_decl(d, Where::Host, &mut h.scope, w, refs)? {
-                    return Err(not_here(pos, decl_word(&d.value), Where::Host));
+                    return Err(not_here(pos, d.value.keyword(), Where::Host));
                 }
             }
         }
@@ -610,7 +585,7 @@ fn pool(b: &Block, w: &mut Vec<Warning>) -> Result<Pool, Error> {
             other => {
                 return Err(invalid(
                     &d.pos,
-                    format!("'{}' is not allowed in a pool block", decl_word(other)),
+                    format!("'{}' is not allowed in a pool block", other.keyword()),
                 ))
             }
         }

@@ -929,7 +929,7 @@ impl Client {
         }
         let wall = self.wall(now);
         let bound = self.session_key.and_then(|i| keys.get(i));
-        let Some(key) = bound.filter(|k| !k.expired(wall)).cloned() else {
+        let Some(key) = bound.filter(|k| !k.expired(wall)) else {
             if !ex.auth_noted {
                 let what = ex.kind;
                 let text = match bound {
@@ -982,19 +982,7 @@ impl Client {
             elapsed_time_value(now.saturating_duration_since(ex.first))
         };
         o.push(OptionRepr::ElapsedTime(elapsed));
-        // RFC 8415 §18.2.1, §18.2.2, §18.2.4-6: the offer to take
-        // Reconfigure goes in every message that can establish or refresh
-        // a binding or stateless information.
-        if self.conf.reconfigure_accept
-            && matches!(
-                ex.kind,
-                MessageType::Solicit
-                    | MessageType::Request
-                    | MessageType::Renew
-                    | MessageType::Rebind
-                    | MessageType::InformationRequest
-            )
-        {
+        if self.conf.reconfigure_accept && offers_reconfigure_accept(ex.kind) {
             o.push(OptionRepr::ReconfAccept);
         }
         if !matches!(
@@ -1337,17 +1325,15 @@ impl Client {
             return Ok(None);
         };
         let claim = auth::delayed_claim(bytes).map_err(DropReason::from_auth)?;
-        let bound = if ex.kind == MessageType::Solicit {
-            None
-        } else {
-            self.session_key
-        };
-        let idx = match bound {
-            Some(i) => Some(i).filter(|&i| keys.get(i).is_some_and(|k| k.matches(&claim))),
-            None => keys.iter().position(|k| k.matches(&claim)),
-        }
-        .ok_or(DropReason::Auth)?;
-        let key = keys.get(idx).ok_or(DropReason::Auth)?;
+        // Inside a session only its key; in a Solicit exchange any, the
+        // first in file order that the claim names.
+        let session = self.session_key.filter(|_| ex.kind != MessageType::Solicit);
+        let (idx, key) = keys
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| session.is_none_or(|s| s == *i))
+            .find(|(_, k)| k.matches(&claim))
+            .ok_or(DropReason::Auth)?;
         if key.expired(self.wall(now)) {
             return Err(DropReason::Auth);
         }
@@ -1580,14 +1566,9 @@ impl Client {
         {
             return Err(DropReason::Ignored);
         }
-        if matches!(
-            ex.kind,
-            MessageType::Solicit
-                | MessageType::Request
-                | MessageType::Renew
-                | MessageType::Rebind
-                | MessageType::InformationRequest
-        ) {
+        // The key comes in the Reply to a message that offered to take
+        // Reconfigure (RFC 8415 §20.4.3).
+        if offers_reconfigure_accept(ex.kind) {
             self.take_reconfigure_key(&server, &msg, out);
         }
         let reason = match ex.kind {
@@ -2008,6 +1989,20 @@ impl Client {
     pub fn finished(&self) -> bool {
         self.phase == Phase::Stopped
     }
+}
+
+/// The messages that carry Reconfigure Accept when the client offers it
+/// (RFC 8415 §18.2.1, §18.2.2, §18.2.4-6): every one that can establish or
+/// refresh a binding or stateless information.
+fn offers_reconfigure_accept(kind: MessageType) -> bool {
+    matches!(
+        kind,
+        MessageType::Solicit
+            | MessageType::Request
+            | MessageType::Renew
+            | MessageType::Rebind
+            | MessageType::InformationRequest
+    )
 }
 
 fn wrap(kind: IaKind, ia: IaNa) -> OptionRepr {

@@ -3,7 +3,7 @@
 
 use std::net::Ipv6Addr;
 
-use super::ast::{Allow, Block, DeclKind, File, Spanned, Stmt};
+use super::ast::{Allow, Block, Decl, DeclKind, File, Spanned, Stmt};
 use super::check::{self, invalid, warn, Names};
 use super::{
     Error, ErrorKind, Host, Lease, Link, Pool, PoolRef, Pos, PrefixPool, RelayId, Scope,
@@ -491,13 +491,13 @@ fn host(b: &Block, w: &mut Vec<Warning>, refs: &mut Refs) -> Result<Host, Error>
                 }
                 let mut data = e.to_be_bytes().to_vec();
                 data.extend_from_slice(id);
-                push_relay_id(&mut h, RelayId::RemoteId(data), pos)?;
+                push_relay_id(&mut h, RelayId::RemoteId(data), d)?;
             }
             DeclKind::SubscriberId(id) => {
                 if id.is_empty() {
                     return Err(invalid(pos, "empty subscriber-id"));
                 }
-                push_relay_id(&mut h, RelayId::SubscriberId(id.clone()), pos)?;
+                push_relay_id(&mut h, RelayId::SubscriberId(id.clone()), d)?;
             }
             DeclKind::HardwareAddress(mac) => {
                 if mac.len() != 6 {
@@ -512,7 +512,7 @@ fn host(b: &Block, w: &mut Vec<Warning>, refs: &mut Refs) -> Result<Host, Error>
                 // RFC 6939: link-layer type 1 (Ethernet), then the address.
                 let mut data = vec![0, 1];
                 data.extend_from_slice(mac);
-                push_relay_id(&mut h, RelayId::LinkLayer(data), pos)?;
+                push_relay_id(&mut h, RelayId::LinkLayer(data), d)?;
             }
             DeclKind::DelayedKey(k) => {
                 if h.delayed_key.is_some() {
@@ -543,23 +543,17 @@ fn host(b: &Block, w: &mut Vec<Warning>, refs: &mut Refs) -> Result<Host, Error>
     Ok(h)
 }
 
-fn push_relay_id(h: &mut Host, id: RelayId, pos: &Pos) -> Result<(), Error> {
+/// Adds a relay identifier of declaration `d` to the host; the same one
+/// twice is an error.
+fn push_relay_id(h: &mut Host, id: RelayId, d: &Decl) -> Result<(), Error> {
     if h.relay_ids.contains(&id) {
         return Err(invalid(
-            pos,
-            format!("host {}: duplicated {}", h.name, relay_id_word(&id)),
+            &d.pos,
+            format!("host {}: duplicated {}", h.name, d.value.keyword()),
         ));
     }
     h.relay_ids.push(id);
     Ok(())
-}
-
-fn relay_id_word(id: &RelayId) -> &'static str {
-    match id {
-        RelayId::RemoteId(_) => "remote-id",
-        RelayId::SubscriberId(_) => "subscriber-id",
-        RelayId::LinkLayer(_) => "hardware-address",
-    }
 }
 
 fn pool(b: &Block, w: &mut Vec<Warning>) -> Result<Pool, Error> {

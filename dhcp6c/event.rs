@@ -521,8 +521,9 @@ pub struct Client {
     /// and its failure keeps the leases).
     link_rebind: bool,
     sent_times: std::collections::VecDeque<Instant>,
-    /// The `now` given to [`Client::new`].
-    epoch: Instant,
+    /// The wall clock: `conf.wall_clock`, or Unix time 0 at the `now`
+    /// given to [`Client::new`].
+    clock: WallClock,
     /// Authentication state per server.
     peers: Vec<Peer>,
     /// The delayed-authentication key of this session (RFC 3315 §21.4.3:
@@ -539,6 +540,10 @@ impl Client {
     /// A client for `conf` with DUID `duid`, starting at `now` (Init, with
     /// the random delay of C-112 / C-144).
     pub fn new(conf: IfConfig, duid: Duid, seed: u64, now: Instant) -> Self {
+        let clock = conf.wall_clock.unwrap_or(WallClock {
+            at: now,
+            unix: Duration::ZERO,
+        });
         let mut c = Self {
             conf,
             duid,
@@ -557,7 +562,7 @@ impl Client {
             declining: Vec::new(),
             link_rebind: false,
             sent_times: Default::default(),
-            epoch: now,
+            clock,
             peers: Vec::new(),
             session_key: None,
             rd: ReplayCounter::default(),
@@ -589,10 +594,7 @@ impl Client {
 
     /// Unix time at `now`.
     fn wall(&self, now: Instant) -> Duration {
-        match self.conf.wall_clock {
-            Some(w) => w.unix_at(now),
-            None => now.saturating_duration_since(self.epoch),
-        }
+        self.clock.unix_at(now)
     }
 
     /// Back to Init: waits `holddown` plus the random initial delay. A new

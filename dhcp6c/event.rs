@@ -839,17 +839,13 @@ impl Client {
             },
         };
         let r = self.rng.rand();
-        let mut rs = if kind == MessageType::Solicit {
+        // MRD bounds the first wait too (Retransmit::start): a Rebind a
+        // Reconfigure started with 8 s left before T1 ends at T1.
+        let rs = if kind == MessageType::Solicit {
             params.start_solicit(r)
         } else {
             params.start(r)
         };
-        // MRD bounds the first wait too (RFC 8415 §15): a Rebind a
-        // Reconfigure started with 8 s left before T1 ends at T1, not at
-        // its 10 s IRT.
-        if !params.mrd.is_zero() {
-            rs.rt = rs.rt.min(params.mrd);
-        }
         self.phase = match kind {
             MessageType::Solicit => Phase::Solicit,
             MessageType::Request => Phase::Request,

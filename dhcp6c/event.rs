@@ -521,8 +521,9 @@ pub struct Client {
     /// and its failure keeps the leases).
     link_rebind: bool,
     sent_times: std::collections::VecDeque<Instant>,
-    /// The `now` given to [`Client::new`].
-    epoch: Instant,
+    /// The wall clock: `conf.wall_clock`, or Unix time 0 at the `now`
+    /// given to [`Client::new`].
+    clock: WallClock,
     /// Authentication state per server.
     peers: Vec<Peer>,
     /// The delayed-authentication key of this session (RFC 3315 §21.4.3:
@@ -539,6 +540,10 @@ impl Client {
     /// A client for `conf` with DUID `duid`, starting at `now` (Init, with
     /// the random delay of C-112 / C-144).
     pub fn new(conf: IfConfig, duid: Duid, seed: u64, now: Instant) -> Self {
+        let clock = conf.wall_clock.unwrap_or(WallClock {
+            at: now,
+            unix: Duration::ZERO,
+        });
         let mut c = Self {
             conf,
             duid,
@@ -557,7 +562,7 @@ impl Client {
             declining: Vec::new(),
             link_rebind: false,
             sent_times: Default::default(),
-            epoch: now,
+            clock,
             peers: Vec::new(),
             session_key: None,
             rd: ReplayCounter::default(),
@@ -589,10 +594,7 @@ impl Client {
 
     /// Unix time at `now`.
     fn wall(&self, now: Instant) -> Duration {
-        match self.conf.wall_clock {
-            Some(w) => w.unix_at(now),
-            None => now.saturating_duration_since(self.epoch),
-        }
+        self.clock.unix_at(now)
     }
 
     /// Back to Init: waits `holddown` plus the random initial delay. A new
@@ -837,17 +839,13 @@ impl Client {
             },
         };
         let r = self.rng.rand();
-        let mut rs = if kind == MessageType::Solicit {
+        // MRD bounds the first wait too (Retransmit::start): a Rebind a
+        // Reconfigure started with 8 s left before T1 ends at T1.
+        let rs = if kind == MessageType::Solicit {
             params.start_solicit(r)
         } else {
             params.start(r)
         };
-        // MRD bounds the first wait too (RFC 8415 §15): a Rebind a
-        // Reconfigure started with 8 s left before T1 ends at T1, not at
-        // its 10 s IRT.
-        if !params.mrd.is_zero() {
-            rs.rt = rs.rt.min(params.mrd);
-        }
         self.phase = match kind {
             MessageType::Solicit => Phase::Solicit,
             MessageType::Request => Phase::Request,
@@ -929,7 +927,7 @@ impl Client {
         }
         let wall = self.wall(now);
         let bound = self.session_key.and_then(|i| keys.get(i));
-        let Some(key) = bound.filter(|k| !k.expired(wall)).cloned() else {
+        let Some(key) = bound.filter(|k| !k.expired(wall)) else {
             if !ex.auth_noted {
                 let what = ex.kind;
                 let text = match bound {
@@ -982,19 +980,7 @@ impl Client {
             elapsed_time_value(now.saturating_duration_since(ex.first))
         };
         o.push(OptionRepr::ElapsedTime(elapsed));
-        // RFC 8415 §18.2.1, §18.2.2, §18.2.4-6: the offer to take
-        // Reconfigure goes in every message that can establish or refresh
-        // a binding or stateless information.
-        if self.conf.reconfigure_accept
-            && matches!(
-                ex.kind,
-                MessageType::Solicit
-                    | MessageType::Request
-                    | MessageType::Renew
-                    | MessageType::Rebind
-                    | MessageType::InformationRequest
-            )
-        {
+        if self.conf.reconfigure_accept && offers_reconfigure_accept(ex.kind) {
             o.push(OptionRepr::ReconfAccept);
         }
         if !matches!(
@@ -1337,17 +1323,15 @@ impl Client {
             return Ok(None);
         };
         let claim = auth::delayed_claim(bytes).map_err(DropReason::from_auth)?;
-        let bound = if ex.kind == MessageType::Solicit {
-            None
-        } else {
-            self.session_key
-        };
-        let idx = match bound {
-            Some(i) => Some(i).filter(|&i| keys.get(i).is_some_and(|k| k.matches(&claim))),
-            None => keys.iter().position(|k| k.matches(&claim)),
-        }
-        .ok_or(DropReason::Auth)?;
-        let key = keys.get(idx).ok_or(DropReason::Auth)?;
+        // Inside a session only its key; in a Solicit exchange any, the
+        // first in file order that the claim names.
+        let session = self.session_key.filter(|_| ex.kind != MessageType::Solicit);
+        let (idx, key) = keys
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| session.is_none_or(|s| s == *i))
+            .find(|(_, k)| k.matches(&claim))
+            .ok_or(DropReason::Auth)?;
         if key.expired(self.wall(now)) {
             return Err(DropReason::Auth);
         }
@@ -1580,14 +1564,9 @@ impl Client {
         {
             return Err(DropReason::Ignored);
         }
-        if matches!(
-            ex.kind,
-            MessageType::Solicit
-                | MessageType::Request
-                | MessageType::Renew
-                | MessageType::Rebind
-                | MessageType::InformationRequest
-        ) {
+        // The key comes in the Reply to a message that offered to take
+        // Reconfigure (RFC 8415 §20.4.3).
+        if offers_reconfigure_accept(ex.kind) {
             self.take_reconfigure_key(&server, &msg, out);
         }
         let reason = match ex.kind {
@@ -2008,6 +1987,20 @@ impl Client {
     pub fn finished(&self) -> bool {
         self.phase == Phase::Stopped
     }
+}
+
+/// The messages that carry Reconfigure Accept when the client offers it
+/// (RFC 8415 §18.2.1, §18.2.2, §18.2.4-6): every one that can establish or
+/// refresh a binding or stateless information.
+fn offers_reconfigure_accept(kind: MessageType) -> bool {
+    matches!(
+        kind,
+        MessageType::Solicit
+            | MessageType::Request
+            | MessageType::Renew
+            | MessageType::Rebind
+            | MessageType::InformationRequest
+    )
 }
 
 fn wrap(kind: IaKind, ia: IaNa) -> OptionRepr {

@@ -18,7 +18,7 @@ use std::process::exit;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
-use libdhcp6::config::fs::{check_file, Daemon, FsLoader, DEFAULT_CLIENT_CONF};
+use libdhcp6::config::fs::{check_client_file, FsLoader, DEFAULT_CLIENT_CONF};
 use libdhcp6::config::{
     load_client, AuthProtocol, ClientConfig, ClientInterface, Ifid, RequestItem,
 };
@@ -1046,19 +1046,12 @@ fn main() {
             .get_one::<String>("config")
             .map(String::as_str)
             .unwrap_or(DEFAULT_CLIENT_CONF);
-        let mut outcome = check_file(Daemon::Client, path, args.get_flag("debug"));
-        if let Some(p) = args.get_one::<String>("profile").filter(|_| outcome.ok) {
-            // -t -P: the profile the command line names must exist.
-            let defined = load_client(path, &mut FsLoader, unix_now())
-                .is_ok_and(|s| s.config.profile(p).is_some());
-            if !defined {
-                // The verdict line becomes the error.
-                let ok_line = format!("{path}: configuration OK\n");
-                let rest = outcome.err.strip_suffix(&ok_line).unwrap_or(&outcome.err);
-                outcome.err = format!("{rest}{path}: profile {p} (-P) is not defined\n");
-                outcome.ok = false;
-            }
-        }
+        // -t -P: the profile the command line names must exist.
+        let outcome = check_client_file(
+            path,
+            args.get_flag("debug"),
+            args.get_one::<String>("profile").map(String::as_str),
+        );
         print!("{}", outcome.out);
         eprint!("{}", outcome.err);
         exit(if outcome.ok { 0 } else { 1 });

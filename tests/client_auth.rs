@@ -24,16 +24,12 @@ use std::time::{Duration, Instant};
 
 use common::pcap::{capture_dhcp6, udp6};
 use common::peers::{our_dhcp6c, wait_address, wide_dhcp6s, Scratch};
-use common::scripted::{self, scripted_server, Out, Seen, Turn};
+use common::scripted::{self, ia_na, kinds, of, scripted_server, server_duid, Out, Seen, Turn};
 use common::{require_program, require_root, veth, wait_until, Daemon, Netns};
 use libdhcp6::auth::{self, build_reconfigure, DelayedClaim};
 use libdhcp6::codes::{MessageType, OptionCode};
-use libdhcp6::wire::{Auth, IaAddr, IaNa, MessageRepr, OptionRepr};
+use libdhcp6::wire::{Auth, MessageRepr, OptionRepr};
 use libdhcp6::Duid;
-
-fn server_duid() -> Duid {
-    Duid::from_bytes(&[0, 3, 0, 1, 2, 0, 0, 0, 0, 0x53]).unwrap()
-}
 
 fn other_server() -> Duid {
     Duid::from_bytes(&[0, 3, 0, 1, 2, 0, 0, 0, 0, 0x54]).unwrap()
@@ -41,20 +37,6 @@ fn other_server() -> Duid {
 
 /// The reconfigure key the scripted server gives.
 const KEY: [u8; 16] = *b"kame6 reconf key";
-
-fn ia_na(t1: u32, t2: u32) -> OptionRepr {
-    OptionRepr::IaNa(IaNa {
-        iaid: 1,
-        t1,
-        t2,
-        options: vec![OptionRepr::IaAddr(IaAddr {
-            addr: "2001:db8:1::100".parse().unwrap(),
-            preferred_lifetime: 2000,
-            valid_lifetime: 4000,
-            options: vec![],
-        })],
-    })
-}
 
 /// The scripted server's answer to `to`, encoded.
 fn answer(kind: MessageType, to: &MessageRepr, extra: Vec<OptionRepr>) -> Vec<u8> {
@@ -67,14 +49,6 @@ fn reconfigure(server: &Duid, client: &Duid, kind: MessageType, rd: u64) -> Vec<
     let mut buf = [0u8; 512];
     let n = build_reconfigure(&mut buf, server, client, kind, rd, &KEY).unwrap();
     buf[..n].to_vec()
-}
-
-fn kinds(seen: &[Seen]) -> Vec<MessageType> {
-    seen.iter().map(|s| s.msg.msg_type).collect()
-}
-
-fn of(seen: &[Seen], kind: MessageType) -> Vec<&Seen> {
-    seen.iter().filter(|s| s.msg.msg_type == kind).collect()
 }
 
 /// What the scripted server does after the lease is granted, relative to
@@ -148,7 +122,7 @@ fn reconfigure_on_the_wire() {
                             answer(
                                 MessageType::Advertise,
                                 m,
-                                vec![ia_na(0, 0), OptionRepr::Preference(255)],
+                                vec![ia_na(0, 0, 2000, 4000), OptionRepr::Preference(255)],
                             ),
                         )),
                         MessageType::Request => {
@@ -158,7 +132,7 @@ fn reconfigure_on_the_wire() {
                                     MessageType::Reply,
                                     m,
                                     vec![
-                                        ia_na(1000, 1600),
+                                        ia_na(1000, 1600, 2000, 4000),
                                         OptionRepr::Auth(Auth::reconfigure_key(KEY, 1)),
                                     ],
                                 ),
@@ -177,12 +151,12 @@ fn reconfigure_on_the_wire() {
                             later.push((
                                 s.at + Duration::from_millis(1200),
                                 s.from,
-                                answer(MessageType::Reply, m, vec![ia_na(1000, 1600)]),
+                                answer(MessageType::Reply, m, vec![ia_na(1000, 1600, 2000, 4000)]),
                             ));
                         }
                         MessageType::Renew | MessageType::Rebind => out.push((
                             s.from,
-                            answer(MessageType::Reply, m, vec![ia_na(1000, 1600)]),
+                            answer(MessageType::Reply, m, vec![ia_na(1000, 1600, 2000, 4000)]),
                         )),
                         MessageType::InformationRequest => out.push((
                             s.from,

@@ -11,11 +11,10 @@
 
 mod common;
 
-use std::net::{SocketAddr, UdpSocket};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use common::peers::{our_dhcp6c, wait_address, Scratch};
+use common::scripted::{self, answering, ia_na, kinds, of, server_duid, Seen};
 use common::{require_root, veth, wait_until, Daemon, Netns};
 use libdhcp6::codes::{MessageType, OptionCode, Status};
 use libdhcp6::wire::{IaAddr, IaNa, IaPrefix, MessageRepr, OptionRepr, StatusCode};
@@ -26,13 +25,6 @@ interface c0 { send ia-na 1; send ia-pd 1; };
 id-assoc na 1 { };
 id-assoc pd 1 { prefix-interface lan0 { sla-id 1; sla-len 8; ifid 1; }; };
 ";
-
-/// One message the scripted server received.
-#[derive(Debug, Clone)]
-struct Seen {
-    at: Instant,
-    msg: MessageRepr,
-}
 
 struct Topo {
     client: Netns,
@@ -61,76 +53,9 @@ fn topo() -> Topo {
     }
 }
 
-fn server_duid() -> Duid {
-    Duid::from_bytes(&[0, 3, 0, 1, 2, 0, 0, 0, 0, 0x53]).unwrap()
-}
-
-/// Runs `answer` for every message the client sends during `run_for`;
-/// returns everything received. `answer` gets the message and the list of
-/// earlier ones and returns the messages to send back.
-fn scripted_server(
-    ns: &Netns,
-    run_for: Duration,
-    mut answer: impl FnMut(&MessageRepr, &[Seen]) -> Vec<MessageRepr> + Send + 'static,
-) -> JoinHandle<Vec<Seen>> {
-    ns.spawn_ready(move |ready| {
-        let sock = UdpSocket::bind("[::]:547").unwrap();
-        let ifindex = libdhcp6::sys::net::if_nametoindex("s0").unwrap();
-        sock.join_multicast_v6(&"ff02::1:2".parse().unwrap(), ifindex)
-            .unwrap();
-        sock.set_read_timeout(Some(Duration::from_millis(100)))
-            .unwrap();
-        ready.go();
-        let end = Instant::now() + run_for;
-        let mut seen: Vec<Seen> = Vec::new();
-        let mut buf = [0u8; 4096];
-        while Instant::now() < end {
-            let Ok((n, from)) = sock.recv_from(&mut buf) else {
-                continue;
-            };
-            let Ok(msg) = MessageRepr::from_bytes(&buf[..n]) else {
-                continue;
-            };
-            let out = answer(&msg, &seen);
-            seen.push(Seen {
-                at: Instant::now(),
-                msg,
-            });
-            for m in out {
-                let to: SocketAddr = from;
-                sock.send_to(&m.to_vec().unwrap(), to).unwrap();
-            }
-        }
-        seen
-    })
-}
-
 /// A server message answering `to` (same xid, its Client ID, our Server ID).
 fn answer(kind: MessageType, to: &MessageRepr, extra: Vec<OptionRepr>) -> MessageRepr {
-    let mut options = vec![
-        OptionRepr::ClientId(to.client_id().unwrap().clone()),
-        OptionRepr::ServerId(server_duid()),
-    ];
-    options.extend(extra);
-    MessageRepr {
-        msg_type: kind,
-        transaction_id: to.transaction_id,
-        options,
-    }
-}
-
-fn ia_na(t1: u32, t2: u32, p: u32, v: u32) -> OptionRepr {
-    OptionRepr::IaNa(IaNa {
-        iaid: 1,
-        t1,
-        t2,
-        options: vec![OptionRepr::IaAddr(IaAddr {
-            addr: "2001:db8:1::100".parse().unwrap(),
-            preferred_lifetime: p,
-            valid_lifetime: v,
-            options: vec![],
-        })],
-    })
+    scripted::answer(kind, to, &server_duid(), extra)
 }
 
 fn ia_pd(t1: u32, t2: u32, p: u32, v: u32) -> OptionRepr {
@@ -161,19 +86,8 @@ fn ia_pd_status(st: Status) -> OptionRepr {
     })
 }
 
-fn kinds(seen: &[Seen]) -> Vec<MessageType> {
-    seen.iter().map(|s| s.msg.msg_type).collect()
-}
-
-fn of(seen: &[Seen], kind: MessageType) -> Vec<Seen> {
-    seen.iter()
-        .filter(|s| s.msg.msg_type == kind)
-        .cloned()
-        .collect()
-}
-
 /// Gaps between consecutive transmissions, in seconds.
-fn gaps(seen: &[Seen]) -> Vec<f64> {
+fn gaps(seen: &[&Seen]) -> Vec<f64> {
     seen.windows(2)
         .map(|w| (w[1].at - w[0].at).as_secs_f64())
         .collect()
@@ -209,7 +123,7 @@ fn dump(c: &Daemon) -> String {
 #[test]
 fn request_unanswered_retransmits_within_rfc_bounds() {
     let t = topo();
-    let srv = scripted_server(&t.server, Duration::from_secs(18), |m, _| {
+    let srv = answering(&t.server, "s0", Duration::from_secs(18), |m, _| {
         match m.msg_type {
             MessageType::Solicit => vec![answer(
                 MessageType::Advertise,
@@ -252,7 +166,7 @@ fn request_unanswered_retransmits_within_rfc_bounds() {
 fn solicit_timing_on_the_wire() {
     let t = topo();
     let start = Instant::now();
-    let srv = scripted_server(&t.server, Duration::from_secs(17), |_, _| vec![]);
+    let srv = answering(&t.server, "s0", Duration::from_secs(17), |_, _| vec![]);
     let c = our_dhcp6c(&t.client, &t.scratch, CLIENT_CONF, &["c0"]);
     let seen = srv.join().unwrap();
     let sol = of(&seen, MessageType::Solicit);
@@ -275,7 +189,7 @@ fn solicit_timing_on_the_wire() {
 #[test]
 fn no_prefix_avail_inside_ia_pd_keeps_address_no_solicit_loop() {
     let t = topo();
-    let srv = scripted_server(&t.server, Duration::from_secs(12), |m, _| {
+    let srv = answering(&t.server, "s0", Duration::from_secs(12), |m, _| {
         let ias = vec![
             ia_na(100, 160, 200, 400),
             ia_pd_status(Status::NoPrefixAvail),
@@ -307,7 +221,7 @@ fn no_prefix_avail_inside_ia_pd_keeps_address_no_solicit_loop() {
 #[test]
 fn no_prefix_avail_top_level_solicit_backs_off() {
     let t = topo();
-    let srv = scripted_server(&t.server, Duration::from_secs(12), |m, _| {
+    let srv = answering(&t.server, "s0", Duration::from_secs(12), |m, _| {
         match m.msg_type {
             MessageType::Solicit => vec![answer(
                 MessageType::Advertise,
@@ -346,18 +260,20 @@ fn no_prefix_avail_top_level_solicit_backs_off() {
 #[test]
 fn reply_without_ia_pd_binds_the_address() {
     let t = topo();
-    let srv = scripted_server(&t.server, Duration::from_secs(8), |m, _| match m.msg_type {
-        MessageType::Solicit => vec![answer(
-            MessageType::Advertise,
-            m,
-            vec![ia_na(0, 0, 200, 400), ia_pd(0, 0, 200, 400)],
-        )],
-        MessageType::Request => vec![answer(
-            MessageType::Reply,
-            m,
-            vec![ia_na(100, 160, 200, 400)],
-        )],
-        _ => vec![],
+    let srv = answering(&t.server, "s0", Duration::from_secs(8), |m, _| {
+        match m.msg_type {
+            MessageType::Solicit => vec![answer(
+                MessageType::Advertise,
+                m,
+                vec![ia_na(0, 0, 200, 400), ia_pd(0, 0, 200, 400)],
+            )],
+            MessageType::Request => vec![answer(
+                MessageType::Reply,
+                m,
+                vec![ia_na(100, 160, 200, 400)],
+            )],
+            _ => vec![],
+        }
     });
     let c = our_dhcp6c(&t.client, &t.scratch, CLIENT_CONF, &["c0"]);
     assert!(
@@ -379,7 +295,7 @@ fn reply_without_ia_pd_binds_the_address() {
 #[test]
 fn nobinding_to_renew_answered_by_request() {
     let t = topo();
-    let srv = scripted_server(&t.server, Duration::from_secs(9), |m, seen| {
+    let srv = answering(&t.server, "s0", Duration::from_secs(9), |m, seen| {
         let both = vec![ia_na(2, 3, 20, 40), ia_pd(2, 3, 20, 40)];
         match m.msg_type {
             MessageType::Solicit => vec![answer(MessageType::Advertise, m, both)],
@@ -437,7 +353,7 @@ fn nobinding_to_renew_answered_by_request() {
 #[test]
 fn disappearing_server_rebind_then_expiry() {
     let t = topo();
-    let srv = scripted_server(&t.server, Duration::from_secs(14), |m, seen| {
+    let srv = answering(&t.server, "s0", Duration::from_secs(14), |m, seen| {
         let first_bind = of(seen, MessageType::Request).is_empty();
         match m.msg_type {
             MessageType::Solicit if first_bind => vec![answer(
@@ -515,42 +431,45 @@ fn disappearing_server_rebind_then_expiry() {
 #[test]
 fn forged_reply_with_wrong_client_id_ignored() {
     let t = topo();
-    let srv = scripted_server(&t.server, Duration::from_secs(6), |m, _| match m.msg_type {
-        MessageType::Solicit => vec![answer(
-            MessageType::Advertise,
-            m,
-            vec![
-                ia_na(0, 0, 200, 400),
-                ia_pd(0, 0, 200, 400),
-                OptionRepr::Preference(255),
-            ],
-        )],
-        MessageType::Request => {
-            let mut forged = answer(
-                MessageType::Reply,
+    let srv = answering(&t.server, "s0", Duration::from_secs(6), |m, _| {
+        match m.msg_type {
+            MessageType::Solicit => vec![answer(
+                MessageType::Advertise,
                 m,
-                vec![OptionRepr::IaNa(IaNa {
-                    iaid: 1,
-                    t1: 100,
-                    t2: 160,
-                    options: vec![OptionRepr::IaAddr(IaAddr {
-                        addr: "2001:db8:1::666".parse().unwrap(),
-                        preferred_lifetime: 200,
-                        valid_lifetime: 400,
-                        options: vec![],
+                vec![
+                    ia_na(0, 0, 200, 400),
+                    ia_pd(0, 0, 200, 400),
+                    OptionRepr::Preference(255),
+                ],
+            )],
+            MessageType::Request => {
+                let mut forged = answer(
+                    MessageType::Reply,
+                    m,
+                    vec![OptionRepr::IaNa(IaNa {
+                        iaid: 1,
+                        t1: 100,
+                        t2: 160,
+                        options: vec![OptionRepr::IaAddr(IaAddr {
+                            addr: "2001:db8:1::666".parse().unwrap(),
+                            preferred_lifetime: 200,
+                            valid_lifetime: 400,
+                            options: vec![],
+                        })],
                     })],
-                })],
-            );
-            forged.options[0] =
-                OptionRepr::ClientId(Duid::from_bytes(&[0, 3, 0, 1, 6, 6, 6, 6, 6, 6]).unwrap());
-            let real = answer(
-                MessageType::Reply,
-                m,
-                vec![ia_na(100, 160, 200, 400), ia_pd(100, 160, 200, 400)],
-            );
-            vec![forged, real]
+                );
+                forged.options[0] = OptionRepr::ClientId(
+                    Duid::from_bytes(&[0, 3, 0, 1, 6, 6, 6, 6, 6, 6]).unwrap(),
+                );
+                let real = answer(
+                    MessageType::Reply,
+                    m,
+                    vec![ia_na(100, 160, 200, 400), ia_pd(100, 160, 200, 400)],
+                );
+                vec![forged, real]
+            }
+            _ => vec![],
         }
-        _ => vec![],
     });
     let c = our_dhcp6c(&t.client, &t.scratch, CLIENT_CONF, &["c0"]);
     assert!(
@@ -573,7 +492,7 @@ fn duplicate_address_is_declined() {
     t.server.addr("s0", "2001:db8:1::100/64");
     t.client
         .exec(["sysctl", "-qw", "net.ipv6.conf.c0.accept_dad=1"]);
-    let srv = scripted_server(&t.server, Duration::from_secs(10), |m, _| {
+    let srv = answering(&t.server, "s0", Duration::from_secs(10), |m, _| {
         let both = vec![ia_na(100, 160, 200, 400), ia_pd(100, 160, 200, 400)];
         match m.msg_type {
             MessageType::Solicit => vec![answer(

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use common::peers::{
     addr_lifetimes, bindings, counters, dhcrelay6, isc_dhcpd6, kea_dhcp6_timed, our_dhcp6c,
-    our_dhcp6s, received, wait_address, wide_dhcp6s, KeaTimers, Scratch,
+    our_dhcp6relay, our_dhcp6s, received, wait_address, wide_dhcp6s, KeaTimers, Scratch,
 };
 use common::{require_root, veth, wait_until, Daemon, Netns};
 
@@ -108,25 +108,7 @@ fn start_relay(t: &Topo) -> Option<Daemon> {
     match t.via {
         Via::Direct => None,
         Via::Isc => Some(dhcrelay6(r, &t.scratch, "r0", "r1", "2001:db8:ff::2")),
-        Via::Ours => {
-            let pid = t.scratch.path("relay.pid");
-            let d = r.spawn(
-                env!("CARGO_BIN_EXE_dhcp6relay"),
-                &[
-                    "-f",
-                    "-D",
-                    "-p",
-                    &pid,
-                    "-r",
-                    "r1",
-                    "-s",
-                    "2001:db8:ff::2",
-                    "r0",
-                ],
-            );
-            std::thread::sleep(Duration::from_millis(500));
-            Some(d)
-        }
+        Via::Ours => Some(our_dhcp6relay(r, &t.scratch, "r0", "r1", "2001:db8:ff::2")),
     }
 }
 

@@ -15,7 +15,7 @@ use std::net::{Ipv6Addr, SocketAddrV6, UdpSocket};
 use std::time::Duration;
 
 use common::peers::{
-    bindings, counters, dhclient6, dhcrelay6, our_dhcp6s, received, wait_address,
+    bindings, counters, dhclient6, dhcrelay6, our_dhcp6relay, our_dhcp6s, received, wait_address,
     wait_dhclient_lease, wide_dhcp6c, wide_dhcp6c_as, Scratch,
 };
 use common::{require_program, require_root, veth, wait_until, Daemon, Netns};
@@ -174,24 +174,7 @@ fn lease_renew_release(via: Via, who: Client) {
                 d
             }
             Via::Isc => dhcrelay6(r, &t.scratch, "r0", "r1", "2001:db8:ff::2"),
-            _ => {
-                let d = r.spawn(
-                    env!("CARGO_BIN_EXE_dhcp6relay"),
-                    &[
-                        "-f",
-                        "-D",
-                        "-p",
-                        &pid,
-                        "-r",
-                        "r1",
-                        "-s",
-                        "2001:db8:ff::2",
-                        "r0",
-                    ],
-                );
-                d.wait_log("relaying for", Duration::from_secs(10));
-                d
-            }
+            _ => our_dhcp6relay(r, &t.scratch, "r0", "r1", "2001:db8:ff::2"),
         }
     });
     let mut logs: Vec<&Daemon> = vec![&server];

@@ -15,7 +15,9 @@ mod common;
 use std::time::Duration;
 
 use common::pcap::{capture_dhcp6, udp6};
-use common::peers::{our_dhcp6c, our_dhcp6s, wait_address, wide_client_duid, wide_dhcp6c, Scratch};
+use common::peers::{
+    our_dhcp6c, our_dhcp6relay, our_dhcp6s, wait_address, wide_client_duid, wide_dhcp6c, Scratch,
+};
 use common::{require_program, require_root, veth, wait_until, Daemon, Netns};
 use libdhcp6::auth;
 use libdhcp6::codes::MessageType;
@@ -109,22 +111,7 @@ fn our_client(t: &Topo) -> Daemon {
 
 fn our_relay(t: &Topo) -> Option<Daemon> {
     let r = t.relay.as_ref()?;
-    let d = r.spawn(
-        env!("CARGO_BIN_EXE_dhcp6relay"),
-        &[
-            "-f",
-            "-D",
-            "-p",
-            &t.scratch.path("relay.pid"),
-            "-r",
-            "r1",
-            "-s",
-            "2001:db8:ff::2",
-            "r0",
-        ],
-    );
-    d.wait_log("relaying for", Duration::from_secs(10));
-    Some(d)
+    Some(our_dhcp6relay(r, &t.scratch, "r0", "r1", "2001:db8:ff::2"))
 }
 
 fn dump(ds: &[&Daemon]) -> String {

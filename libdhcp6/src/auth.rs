@@ -94,14 +94,10 @@ pub enum AuthError {
 }
 
 fn keyed(key: &[u8], msg: &[u8], mac_offset: usize) -> Result<HmacMd5, AuthError> {
-    let end = mac_offset
-        .checked_add(MAC_LEN)
-        .ok_or(AuthError::OutOfRange)?;
     let (head, rest) = msg
         .split_at_checked(mac_offset)
         .ok_or(AuthError::OutOfRange)?;
     let tail = rest.get(MAC_LEN..).ok_or(AuthError::OutOfRange)?;
-    debug_assert_eq!(end, head.len() + MAC_LEN);
     // HMAC takes a key of any length (RFC 2104 §2), so this cannot fail.
     let mut mac = HmacMd5::new_from_slice(key).expect("HMAC accepts any key length");
     // The MAC is computed as if its own field were zero, without copying
@@ -124,7 +120,8 @@ pub fn calc_mac(key: &[u8], msg: &[u8], mac_offset: usize) -> Result<[u8; MAC_LE
 /// Writes the MAC of `msg` into its own MAC field.
 pub fn sign(key: &[u8], msg: &mut [u8], mac_offset: usize) -> Result<(), AuthError> {
     let mac = calc_mac(key, msg, mac_offset)?;
-    msg.get_mut(mac_offset..mac_offset + MAC_LEN)
+    msg.get_mut(mac_offset..)
+        .and_then(|m| m.get_mut(..MAC_LEN))
         .ok_or(AuthError::OutOfRange)?
         .copy_from_slice(&mac);
     Ok(())
@@ -349,13 +346,12 @@ pub fn build_reconfigure(
         .map_err(enc)?;
     w.option(OptionCode::ReconfMsg, &[kind.into()])
         .map_err(enc)?;
-    let auth_at = w.len();
-    OptionRepr::Auth(Auth::reconfigure_hmac(replay))
-        .emit(&mut w)
-        .map_err(enc)?;
+    let auth = Auth::reconfigure_hmac(replay);
+    // The option header (4) + where the digest sits in the option data.
+    let mac_at = w.len() + 4 + auth.mac_offset().ok_or(AuthError::NoMac)?;
+    OptionRepr::Auth(auth).emit(&mut w).map_err(enc)?;
     let msg = w.into_written();
-    // Option header (4), protocol/algorithm/RDM (3), replay (8), type (1).
-    sign(key, msg, auth_at + 4 + 12)?;
+    sign(key, msg, mac_at)?;
     Ok(msg.len())
 }
 

@@ -180,10 +180,7 @@ impl Retransmit {
 
     /// The first transmission: RT = IRT + RAND*IRT.
     pub fn start(&self, rand: f64) -> RetransState {
-        RetransState {
-            rt: scale(self.irt, 1.0 + clamp_rand(rand)),
-            sent: 1,
-        }
+        self.first(scale(self.irt, 1.0 + clamp_rand(rand)))
     }
 
     /// The first Solicit: RAND is drawn from (0, 0.1] so that RT is strictly
@@ -192,10 +189,19 @@ impl Retransmit {
     pub fn start_solicit(&self, rand: f64) -> RetransState {
         // One microsecond per second is the smallest step a Duration keeps.
         let r = clamp_rand(rand).abs().max(1e-6);
-        RetransState {
-            rt: scale(self.irt, 1.0 + r),
-            sent: 1,
-        }
+        self.first(scale(self.irt, 1.0 + r))
+    }
+
+    /// The state after the first transmission, waiting `rt`. MRD bounds
+    /// the first wait too (RFC 8415 §15: the exchange ends at MRD), so a
+    /// Renew with 8 s left before T2 gives up at T2, not after its 10 s IRT.
+    fn first(&self, rt: Duration) -> RetransState {
+        let rt = if self.mrd.is_zero() {
+            rt
+        } else {
+            rt.min(self.mrd)
+        };
+        RetransState { rt, sent: 1 }
     }
 
     /// After the current RT ran out: the next RT, or `None` when the exchange
@@ -312,6 +318,18 @@ mod tests {
         let mut st = p.start(0.0);
         assert!(p.next(&mut st, secs(9), 0.0).unwrap() <= secs(1));
         assert!(p.next(&mut st, secs(10), 0.0).is_none());
+    }
+
+    /// MRD bounds the first RT as it bounds the last (RFC 8415 §15);
+    /// without MRD the first RT is IRT's.
+    #[test]
+    fn mrd_bounds_the_first_rt() {
+        let renew = Retransmit::renew(secs(8));
+        assert_eq!(renew.start(0.1).rt, secs(8));
+        let mut st = renew.start(0.0);
+        assert_eq!(renew.next(&mut st, secs(8), 0.0), None);
+        assert!(within(Retransmit::renew(secs(100)).start(0.0).rt, secs(10)));
+        assert!(within(Retransmit::REQUEST.start(0.0).rt, secs(1)));
     }
 
     /// C-011: hundredths of a second, saturating.

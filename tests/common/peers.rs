@@ -358,6 +358,18 @@ pub fn our_dhcp6c(ns: &Netns, s: &Scratch, conf: &str, ifaces: &[&str]) -> Daemo
     d
 }
 
+/// kame6's dhcp6relay, foreground, debug log: client side `lower`,
+/// upstream `upper` toward `server`; returns once it relays.
+pub fn our_dhcp6relay(ns: &Netns, s: &Scratch, lower: &str, upper: &str, server: &str) -> Daemon {
+    let pid = s.path("relay.pid");
+    let d = ns.spawn(
+        env!("CARGO_BIN_EXE_dhcp6relay"),
+        &["-f", "-D", "-p", &pid, "-r", upper, "-s", server, lower],
+    );
+    d.wait_log("relaying for", Duration::from_secs(10));
+    d
+}
+
 /// ISC's dhcpd -6 serving `iface` with `conf` (which needs a subnet6 for
 /// the interface's prefix), in the foreground.
 pub fn isc_dhcpd6(ns: &Netns, s: &Scratch, iface: &str, conf: &str) -> Daemon {

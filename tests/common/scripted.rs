@@ -9,7 +9,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use libdhcp6::codes::MessageType;
-use libdhcp6::wire::{MessageRepr, OptionRepr};
+use libdhcp6::wire::{IaAddr, IaNa, MessageRepr, OptionRepr};
 use libdhcp6::Duid;
 
 use super::Netns;
@@ -78,6 +78,58 @@ pub fn scripted_server(
             }
         }
         seen
+    })
+}
+
+/// The common case: every client message is answered, to where it came
+/// from, with what `answer` returns for it; `answer` also gets the
+/// messages received before it. Nothing is sent on the server's own
+/// initiative.
+pub fn answering(
+    ns: &Netns,
+    ifname: &str,
+    run_for: Duration,
+    mut answer: impl FnMut(&MessageRepr, &[Seen]) -> Vec<MessageRepr> + Send + 'static,
+) -> JoinHandle<Vec<Seen>> {
+    scripted_server(ns, ifname, run_for, move |turn, seen, _| {
+        let Turn::Received(s) = turn else {
+            return Vec::new();
+        };
+        let earlier = seen.split_last().map_or(seen, |(_, e)| e);
+        answer(&s.msg, earlier)
+            .iter()
+            .map(|m| (s.from, m.to_vec().expect("encode")))
+            .collect()
+    })
+}
+
+/// The scripted server's DUID (DUID-LL 02:00:00:00:00:53).
+pub fn server_duid() -> Duid {
+    Duid::from_bytes(&[0, 3, 0, 1, 2, 0, 0, 0, 0, 0x53]).expect("DUID")
+}
+
+/// The message types of `seen`, in order.
+pub fn kinds(seen: &[Seen]) -> Vec<MessageType> {
+    seen.iter().map(|s| s.msg.msg_type).collect()
+}
+
+/// The messages of type `kind` in `seen`.
+pub fn of(seen: &[Seen], kind: MessageType) -> Vec<&Seen> {
+    seen.iter().filter(|s| s.msg.msg_type == kind).collect()
+}
+
+/// IA_NA 1 with 2001:db8:1::100: T1, T2, preferred and valid lifetimes.
+pub fn ia_na(t1: u32, t2: u32, preferred: u32, valid: u32) -> OptionRepr {
+    OptionRepr::IaNa(IaNa {
+        iaid: 1,
+        t1,
+        t2,
+        options: vec![OptionRepr::IaAddr(IaAddr {
+            addr: "2001:db8:1::100".parse().expect("address"),
+            preferred_lifetime: preferred,
+            valid_lifetime: valid,
+            options: vec![],
+        })],
     })
 }
 

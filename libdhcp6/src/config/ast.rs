@@ -141,6 +141,34 @@ pub enum DeclKind {
     HardwareAddress(Vec<u8>),
 }
 
+impl DeclKind {
+    /// The keyword that starts the declaration, for messages.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            Self::Send(_) => "send",
+            Self::Request(_) => "request",
+            Self::InformationOnly => "information-only",
+            Self::Allow(_) => "allow",
+            Self::Duid(_) => "duid",
+            Self::Address(_) => "address",
+            Self::Prefix(_) => "prefix",
+            Self::Preference(_) => "preference",
+            Self::Script(_) => "script",
+            Self::DelayedKey(_) => "delayedkey",
+            Self::Range(..) => "range",
+            Self::AddressPool(..) => "address-pool",
+            Self::PrefixPool(..) => "prefix-pool",
+            Self::TaPool(..) => "ta-pool",
+            Self::Option(_) => "option",
+            Self::LinkAddress(..) => "link-address",
+            Self::InterfaceId(_) => "interface-id",
+            Self::RemoteId(..) => "remote-id",
+            Self::SubscriberId(_) => "subscriber-id",
+            Self::HardwareAddress(_) => "hardware-address",
+        }
+    }
+}
+
 /// One declaration and where it starts.
 pub type Decl = Spanned<DeclKind>;
 

@@ -289,23 +289,7 @@ fn interface(
             DeclKind::Allow(Allow::PartialAdvertise) => i.partial_advertise = true,
             DeclKind::Allow(Allow::RenewMissingIa) => i.renew_missing_ia = true,
             other => {
-                let word = match other {
-                    DeclKind::Preference(_) => "preference",
-                    DeclKind::AddressPool(..) => "address-pool",
-                    DeclKind::PrefixPool(..) => "prefix-pool",
-                    DeclKind::TaPool(..) => "ta-pool",
-                    DeclKind::Duid(_) => "duid",
-                    DeclKind::Address(_) => "address",
-                    DeclKind::Prefix(_) => "prefix",
-                    DeclKind::DelayedKey(_) => "delayedkey",
-                    DeclKind::Range(..) => "range",
-                    DeclKind::Option(_) => "option",
-                    DeclKind::LinkAddress(..) => "link-address",
-                    DeclKind::RemoteId(..) => "remote-id",
-                    DeclKind::SubscriberId(_) => "subscriber-id",
-                    DeclKind::HardwareAddress(_) => "hardware-address",
-                    _ => "interface-id",
-                };
+                let word = other.keyword();
                 return Err(invalid(
                     pos,
                     format!("'{word}' is not allowed in a client interface block"),

@@ -49,11 +49,24 @@ pub struct CheckOutcome {
 /// WIDE refuses interface blocks naming interfaces that do not exist on the
 /// machine; a check may run elsewhere, so here that is only a warning.
 pub fn check_file(daemon: Daemon, path: &str, dump: bool) -> CheckOutcome {
+    check(daemon, path, dump, None)
+}
+
+/// `dhcp6c -t [-P PROFILE]`: [`check_file`] for dhcp6c.conf and, with a
+/// \[debian\] `-P` profile, the file must define it (the daemon would
+/// configure no interface without a block from a profile that is not there).
+pub fn check_client_file(path: &str, dump: bool, profile: Option<&str>) -> CheckOutcome {
+    check(Daemon::Client, path, dump, profile)
+}
+
+fn check(daemon: Daemon, path: &str, dump: bool, profile: Option<&str>) -> CheckOutcome {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
     let mut loader = FsLoader;
+    // The -P profile, when the file does not define it.
+    let mut missing_profile = None;
     let (res, names) = match daemon {
         Daemon::Server => match super::load_server(path, &mut loader, now) {
             Ok(s) => {
@@ -77,6 +90,7 @@ pub fn check_file(daemon: Daemon, path: &str, dump: bool) -> CheckOutcome {
                             .flat_map(|ia| ia.prefix_interfaces.iter().map(|p| p.name.clone())),
                     )
                     .collect();
+                missing_profile = profile.filter(|p| s.config.profile(p).is_none());
                 (Ok((s.config.to_string(), s.warnings)), names)
             }
             Err(e) => (Err(e), Vec::new()),
@@ -101,11 +115,20 @@ pub fn check_file(daemon: Daemon, path: &str, dump: bool) -> CheckOutcome {
                     ));
                 }
             }
-            err.push_str(&format!("{path}: configuration OK\n"));
+            let ok = match missing_profile {
+                Some(p) => {
+                    err.push_str(&format!("{path}: profile {p} (-P) is not defined\n"));
+                    false
+                }
+                None => {
+                    err.push_str(&format!("{path}: configuration OK\n"));
+                    true
+                }
+            };
             CheckOutcome {
                 out: if dump { text } else { String::new() },
                 err,
-                ok: true,
+                ok,
             }
         }
         Err(e) => CheckOutcome {

@@ -469,8 +469,6 @@ impl Parser {
         })
     }
 
-    /// `xx:xx:...` with exactly two hex digits per group, as WIDE's
-    /// `duid` scanner state demands.
     /// A quoted string (its octets) or colon-separated hex.
     fn text_or_hex(&mut self, what: &str) -> Result<Vec<u8>, Error> {
         if let Tok::Quoted(q) = &self.peek().tok {
@@ -482,6 +480,8 @@ impl Parser {
         }
     }
 
+    /// `xx:xx:...` with exactly two hex digits per group, as WIDE's
+    /// `duid` scanner state demands.
     fn hex(&mut self, what: &str) -> Result<Vec<u8>, Error> {
         let (w, pos) = match &self.peek().tok {
             Tok::Word(w) => (w.clone(), self.peek().pos.clone()),

@@ -180,8 +180,10 @@ impl fmt::Display for ServerConfig {
             for id in &h.relay_ids {
                 match id {
                     RelayId::RemoteId(d) => {
-                        let (e, rid) = d.split_at_checked(4).unwrap_or((&[0; 4], d));
-                        let e = u32::from_be_bytes(e.try_into().unwrap_or([0; 4]));
+                        // The enterprise number, then the remote-id itself.
+                        let (e, rid) = d
+                            .split_first_chunk::<4>()
+                            .map_or((0, d.as_slice()), |(e, r)| (u32::from_be_bytes(*e), r));
                         writeln!(f, "\tremote-id {e} {};", text_or_hex(rid))?;
                     }
                     RelayId::SubscriberId(d) => {

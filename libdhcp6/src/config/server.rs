@@ -3,7 +3,7 @@
 
 use std::net::Ipv6Addr;
 
-use super::ast::{Allow, Block, DeclKind, File, Spanned, Stmt};
+use super::ast::{Allow, Block, Decl, DeclKind, File, Spanned, Stmt};
 use super::check::{self, invalid, warn, Names};
 use super::{
     Error, ErrorKind, Host, Lease, Link, Pool, PoolRef, Pos, PrefixPool, RelayId, Scope,
@@ -362,36 +362,11 @@ fn scope_decl(
     Ok(true)
 }
 
-fn decl_word(d: &DeclKind) -> &'static str {
-    match d {
-        DeclKind::Send(_) => "send",
-        DeclKind::Request(_) => "request",
-        DeclKind::InformationOnly => "information-only",
-        DeclKind::Allow(_) => "allow",
-        DeclKind::Duid(_) => "duid",
-        DeclKind::Address(_) => "address",
-        DeclKind::Prefix(_) => "prefix",
-        DeclKind::Preference(_) => "preference",
-        DeclKind::Script(_) => "script",
-        DeclKind::DelayedKey(_) => "delayedkey",
-        DeclKind::Range(..) => "range",
-        DeclKind::AddressPool(..) => "address-pool",
-        DeclKind::PrefixPool(..) => "prefix-pool",
-        DeclKind::TaPool(..) => "ta-pool",
-        DeclKind::Option(_) => "option",
-        DeclKind::LinkAddress(..) => "link-address",
-        DeclKind::InterfaceId(_) => "interface-id",
-        DeclKind::RemoteId(..) => "remote-id",
-        DeclKind::SubscriberId(_) => "subscriber-id",
-        DeclKind::HardwareAddress(_) => "hardware-address",
-    }
-}
-
 fn scope(b: &Block, at: Where, w: &mut Vec<Warning>, refs: &mut Refs) -> Result<Scope, Error> {
     let mut s = Scope::default();
     for d in &b.decls {
         if !scope_decl(d, at, &mut s, w, refs)? {
-            return Err(not_here(&d.pos, decl_word(&d.value), at));
+            return Err(not_here(&d.pos, d.value.keyword(), at));
         }
     }
     Ok(s)
@@ -427,7 +402,7 @@ fn link(b: &Block, w: &mut Vec<Warning>, refs: &mut Refs) -> Result<Link, Error>
             }
             _ => {
                 if !scope_decl(d, Where::Link, &mut l.scope, w, refs)? {
-                    return Err(not_here(&d.pos, decl_word(&d.value), Where::Link));
+                    return Err(not_here(&d.pos, d.value.keyword(), Where::Link));
                 }
             }
         }
@@ -516,13 +491,13 @@ fn host(b: &Block, w: &mut Vec<Warning>, refs: &mut Refs) -> Result<Host, Error>
                 }
                 let mut data = e.to_be_bytes().to_vec();
                 data.extend_from_slice(id);
-                push_relay_id(&mut h, RelayId::RemoteId(data), pos)?;
+                push_relay_id(&mut h, RelayId::RemoteId(data), d)?;
             }
             DeclKind::SubscriberId(id) => {
                 if id.is_empty() {
                     return Err(invalid(pos, "empty subscriber-id"));
                 }
-                push_relay_id(&mut h, RelayId::SubscriberId(id.clone()), pos)?;
+                push_relay_id(&mut h, RelayId::SubscriberId(id.clone()), d)?;
             }
             DeclKind::HardwareAddress(mac) => {
                 if mac.len() != 6 {
@@ -537,7 +512,7 @@ fn host(b: &Block, w: &mut Vec<Warning>, refs: &mut Refs) -> Result<Host, Error>
                 // RFC 6939: link-layer type 1 (Ethernet), then the address.
                 let mut data = vec![0, 1];
                 data.extend_from_slice(mac);
-                push_relay_id(&mut h, RelayId::LinkLayer(data), pos)?;
+                push_relay_id(&mut h, RelayId::LinkLayer(data), d)?;
             }
             DeclKind::DelayedKey(k) => {
                 if h.delayed_key.is_some() {
@@ -553,7 +528,7 @@ fn host(b: &Block, w: &mut Vec<Warning>, refs: &mut Refs) -> Result<Host, Error>
             }
             _ => {
                 if !scope_decl(d, Where::Host, &mut h.scope, w, refs)? {
-                    return Err(not_here(pos, decl_word(&d.value), Where::Host));
+                    return Err(not_here(pos, d.value.keyword(), Where::Host));
                 }
             }
         }
@@ -568,23 +543,17 @@ fn host(b: &Block, w: &mut Vec<Warning>, refs: &mut Refs) -> Result<Host, Error>
     Ok(h)
 }
 
-fn push_relay_id(h: &mut Host, id: RelayId, pos: &Pos) -> Result<(), Error> {
+/// Adds a relay identifier of declaration `d` to the host; the same one
+/// twice is an error.
+fn push_relay_id(h: &mut Host, id: RelayId, d: &Decl) -> Result<(), Error> {
     if h.relay_ids.contains(&id) {
         return Err(invalid(
-            pos,
-            format!("host {}: duplicated {}", h.name, relay_id_word(&id)),
+            &d.pos,
+            format!("host {}: duplicated {}", h.name, d.value.keyword()),
         ));
     }
     h.relay_ids.push(id);
     Ok(())
-}
-
-fn relay_id_word(id: &RelayId) -> &'static str {
-    match id {
-        RelayId::RemoteId(_) => "remote-id",
-        RelayId::SubscriberId(_) => "subscriber-id",
-        RelayId::LinkLayer(_) => "hardware-address",
-    }
 }
 
 fn pool(b: &Block, w: &mut Vec<Warning>) -> Result<Pool, Error> {
@@ -610,7 +579,7 @@ fn pool(b: &Block, w: &mut Vec<Warning>) -> Result<Pool, Error> {
             other => {
                 return Err(invalid(
                     &d.pos,
-                    format!("'{}' is not allowed in a pool block", decl_word(other)),
+                    format!("'{}' is not allowed in a pool block", other.keyword()),
                 ))
             }
         }

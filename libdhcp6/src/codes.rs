@@ -364,3 +364,47 @@ mod tests {
         }
     }
 }
+
+/// The three kinds of identity association (RFC 8415 §12): each has its own
+/// option and its own IAID space. The one definition of the concept in the
+/// suite: bindings, the configuration, the control protocol and the client
+/// all use it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum IaKind {
+    /// IA_NA: non-temporary addresses.
+    Na,
+    /// IA_TA: temporary addresses.
+    Ta,
+    /// IA_PD: delegated prefixes.
+    Pd,
+}
+
+impl IaKind {
+    /// KAME's name, for logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Na => "IA_NA",
+            Self::Ta => "IA_TA",
+            Self::Pd => "IA_PD",
+        }
+    }
+
+    /// The option that carries an IA of this kind.
+    pub fn option_code(self) -> OptionCode {
+        match self {
+            Self::Na => OptionCode::IaNa,
+            Self::Ta => OptionCode::IaTa,
+            Self::Pd => OptionCode::IaPd,
+        }
+    }
+
+    /// The kind an IA option code stands for, if it is one.
+    pub fn from_option_code(code: OptionCode) -> Option<Self> {
+        match code {
+            OptionCode::IaNa => Some(Self::Na),
+            OptionCode::IaTa => Some(Self::Ta),
+            OptionCode::IaPd => Some(Self::Pd),
+            _ => None,
+        }
+    }
+}

@@ -15,27 +15,7 @@ use crate::duid::Duid;
 
 pub mod journal;
 
-/// Which kind of IA a binding belongs to (separate IAID spaces, RFC 8415 §12).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum IaKind {
-    /// IA_NA: non-temporary addresses.
-    Na,
-    /// IA_TA: temporary addresses.
-    Ta,
-    /// IA_PD: delegated prefixes.
-    Pd,
-}
-
-impl IaKind {
-    /// KAME's name, for logs.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Na => "IA_NA",
-            Self::Ta => "IA_TA",
-            Self::Pd => "IA_PD",
-        }
-    }
-}
+pub use crate::codes::IaKind;
 
 /// Identifies a binding.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

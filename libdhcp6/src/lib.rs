@@ -39,5 +39,5 @@ pub mod sys;
 pub mod timing;
 pub mod wire;
 
-pub use codes::{MessageType, OptionCode, Status};
+pub use codes::{IaKind, MessageType, OptionCode, Status};
 pub use duid::Duid;

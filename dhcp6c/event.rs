@@ -1,10 +1,10 @@
-//! The client's event machine (RFC 8415 §18, kame-compat §7.3): one per
+//! The client's event machine (RFC 8415 §18, doc/wide-compat.md §7.3): one per
 //! interface. It takes `now` and returns [`Action`]s — datagrams to send,
 //! addresses and routes to install or remove, the script to run — which the
 //! I/O shell in `main.rs` performs (`client6_timo`, `client6_recv`). Tests
 //! drive it with a fake clock and byte vectors.
 //!
-//! Where WIDE's client falls over (kame-compat §9.2 items 7–9) this one
+//! Where WIDE's client falls over (doc/wide-compat.md §9.2 items 7–9) this one
 //! does better: after REQ_MAX_RC Requests it returns to Solicit; an IA
 //! refused with NoAddrsAvail/NoPrefixAvail does not cause a tight Solicit
 //! loop; IA_NA and IA_PD travel in one exchange (RFC 7550) and a server
@@ -15,7 +15,7 @@
 //! Beyond WIDE: Reconfigure (RFC 8415 §18.2.11) when configured with
 //! kame6's `send reconfigure-accept`, authenticated with the reconfigure
 //! key (RKAP) of the server holding the bindings. WIDE's delayed
-//! authentication (RFC 3315 §21.4, kame-compat §6) is kept for
+//! authentication (RFC 3315 §21.4, doc/wide-compat.md §6) is kept for
 //! compatibility: `send authentication NAME`.
 
 use std::net::Ipv6Addr;
@@ -125,7 +125,7 @@ impl WallClock {
     }
 }
 
-/// A delayed-authentication key (`keyinfo`, kame-compat §2.4.5).
+/// A delayed-authentication key (`keyinfo`, doc/wide-compat.md §2.4.5).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DelayedKey {
     /// The keyinfo's name, for logs.
@@ -735,7 +735,7 @@ impl Client {
     fn exchange_failed(&mut self, now: Instant, ex: &Exchange, out: &mut Vec<Action>) {
         self.ex = None;
         match ex.kind {
-            // WIDE stays idle here forever (kame-compat §9.2 item 7).
+            // WIDE stays idle here forever (doc/wide-compat.md §9.2 item 7).
             MessageType::Request => {
                 self.failures = self.failures.saturating_add(1);
                 self.restart(now, self.holddown());
@@ -903,7 +903,7 @@ impl Client {
     }
 
     /// Encodes `msg`, with delayed authentication when the interface uses
-    /// it (kame-compat §6.3): Solicit announces it (option-len 11, replay
+    /// it (doc/wide-compat.md §6.3): Solicit announces it (option-len 11, replay
     /// value 0, C-177); every other message carries the session key's
     /// realm and key ID, a fresh replay value and the HMAC-MD5 of the final
     /// message, the option last as WIDE puts it. Without a usable key the
@@ -1251,7 +1251,7 @@ impl Client {
         }
         let server = msg.server_id().cloned().ok_or(DropReason::ServerId)?;
         // A Reply must come from the server we are talking to (WIDE does
-        // not check, kame-compat §9.2 item 7).
+        // not check, doc/wide-compat.md §9.2 item 7).
         if matches!(
             ex.kind,
             MessageType::Request | MessageType::Renew | MessageType::Decline
@@ -1301,7 +1301,7 @@ impl Client {
     }
 
     /// Delayed authentication of an Advertise or Reply (RFC 3315
-    /// §21.4.4.2, §21.4.4.5; kame-compat §6.3). `Ok(None)` on an interface
+    /// §21.4.4.2, §21.4.4.5; doc/wide-compat.md §6.3). `Ok(None)` on an interface
     /// without authentication, which ignores Authentication options
     /// (C-178). With it, the message must carry delayed-authentication
     /// information naming a configured key: in a Solicit exchange the first
@@ -1947,7 +1947,7 @@ impl Client {
     }
 
     /// SIGTERM: removes every lease from the system at once, then sends
-    /// Release to the binding server (C-143; kame-compat §7.3.7).
+    /// Release to the binding server (C-143; doc/wide-compat.md §7.3.7).
     pub fn release(&mut self, now: Instant) -> Vec<Action> {
         let mut out = Vec::new();
         self.drop_leases(&mut out, false);
@@ -2044,7 +2044,7 @@ fn usable(ia: &IaNa) -> usize {
             .count()
 }
 
-/// The script's environment (kame-compat §3.1): REASON, then the `new_*`
+/// The script's environment (doc/wide-compat.md §3.1): REASON, then the `new_*`
 /// variables in WIDE's order, each item followed by one space, duplicates
 /// of an address dropped, names with a trailing dot; plus OPNsense's
 /// PDINFO.
@@ -2102,7 +2102,7 @@ pub fn script_env(reason: Phase, msg: &MessageRepr) -> Vec<(String, String)> {
     env
 }
 
-/// What `dhcp6c -i` prints (kame-compat §1.3).
+/// What `dhcp6c -i` prints (doc/wide-compat.md §1.3).
 pub fn info_lines(msg: &MessageRepr) -> Vec<String> {
     let mut lines = Vec::new();
     let table: [(&str, OptionCode); 5] = [

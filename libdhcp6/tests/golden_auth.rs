@@ -1,4 +1,4 @@
-//! Golden vectors for authentication (STYLE.md §10, §11): signed messages,
+//! Golden vectors for authentication: signed messages,
 //! one field per line, used both ways (bytes → parse → typed value, typed
 //! value → emit → bytes), and their MACs checked by our code and by
 //! Python's `hmac` module, an implementation independent of ours.
@@ -135,7 +135,7 @@ fn wide_advertise() -> MessageRepr {
     }
 }
 
-/// A vector from Debian's KAME binaries (STYLE.md §10): WIDE's delayed-auth
+/// A vector captured from Debian's WIDE binaries: WIDE's delayed-auth
 /// Advertise parses to the layout of doc/wide-compat.md §6.1, its MAC sits where
 /// `mac_offset` says, and it verifies with the shared secret; any changed
 /// octet breaks it; a key with another secret does not verify it.

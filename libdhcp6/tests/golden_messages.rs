@@ -1,5 +1,5 @@
 //! Golden byte vectors for every client/server message type 1-11 and for the
-//! types 14-37 (one field per line, STYLE.md §11), each used both ways:
+//! types 14-37 (one field per line, commented), each used both ways:
 //! bytes → parse → hand-built [`MessageRepr`], and that value → emit → bytes.
 //!
 //! Checklist IDs (doc/conformance.md) are named in each test's doc comment.

@@ -1,5 +1,5 @@
 //! Golden byte vectors for every typed variant of [`OptionRepr`], one field
-//! per line (STYLE.md §11), each used both ways: bytes → parse → the
+//! per line, commented, each used both ways: bytes → parse → the
 //! hand-built value, and that value → emit → bytes.
 //!
 //! Checklist IDs (doc/conformance.md) are named in each test's doc comment.

@@ -11,7 +11,19 @@ use libdhcp6::wire::{
     Auth, DomainName, IaAddr, IaNa, IaPrefix, MessageRepr, OptionRepr, StatusCode,
 };
 
+use super::exchange::RATE_LIMIT;
 use super::*;
+use crate::action::{Delivery, DropReason, LogLevel};
+use crate::conf::{DelayedKey, IaConf, PrefixIf, WallClock};
+use crate::ia::wrap;
+use crate::ia::Timers;
+use crate::random::Seeded;
+use crate::script::script_env;
+
+/// The machine's randomness, repeatable.
+fn seeded(seed: u64) -> Box<dyn RandomSource> {
+    Box::new(Seeded::new(seed))
+}
 
 fn me() -> Duid {
     Duid::from_bytes(&[0, 3, 0, 1, 2, 0, 0, 0, 0, 1]).unwrap()
@@ -192,7 +204,7 @@ fn bound_reply() -> Vec<OptionRepr> {
 /// Runs the Init delay and returns the machine, the time and the first Solicit.
 fn soliciting(c: IfConfig) -> (Client, Instant, MessageRepr) {
     let t0 = Instant::now();
-    let mut cl = Client::new(c, me(), 42, t0);
+    let mut cl = Client::new(c, me(), seeded(42), t0);
     let t = cl.next_deadline().unwrap();
     let m = one(&cl.timeout(t));
     (cl, t, m)
@@ -242,7 +254,7 @@ fn bound() -> (Client, Instant, Vec<Action>) {
 fn c112_c115_first_solicit() {
     for seed in 1..50 {
         let t0 = Instant::now();
-        let cl = Client::new(conf(), me(), seed, t0);
+        let cl = Client::new(conf(), me(), seeded(seed), t0);
         let d = cl.next_deadline().unwrap() - t0;
         assert!(d <= Duration::from_secs(1), "{d:?}");
     }
@@ -266,8 +278,11 @@ fn c112_c115_first_solicit() {
 #[test]
 fn c113_c114_c116_c117_solicit_retransmission() {
     for seed in 1..30 {
-        let (mut cl, t, m) =
-            soliciting(Client::new(conf(), me(), seed, Instant::now()).conf.clone());
+        let (mut cl, t, m) = soliciting(
+            Client::new(conf(), me(), seeded(seed), Instant::now())
+                .conf
+                .clone(),
+        );
         let _ = seed;
         let rt = cl.next_deadline().unwrap() - t;
         assert!(rt > Duration::from_secs(1) && rt <= ms(1100), "{rt:?}");
@@ -1146,7 +1161,7 @@ fn c144_c145_information_request() {
     c.ias.clear();
     for (refresh, want) in [(Some(100), 600), (None, 86400), (Some(7200), 7200)] {
         let t0 = Instant::now();
-        let mut cl = Client::new(c.clone(), me(), 9, t0);
+        let mut cl = Client::new(c.clone(), me(), seeded(9), t0);
         let d = cl.next_deadline().unwrap();
         assert!(d - t0 <= Duration::from_secs(1));
         let m = one(&cl.timeout(d));
@@ -1208,7 +1223,7 @@ fn c151_rate_limit() {
     for _ in 0..60 {
         let acts = cl.release(now);
         n += sent(&acts).len();
-        cl.phase = Phase::Bound;
+        cl.state = State::Bound(Timers::default());
         now += ms(10);
     }
     assert!(n <= RATE_LIMIT, "{n} messages in under a second");
@@ -2538,7 +2553,7 @@ fn delayed_auth_information_request_refused() {
     c.information_only = true;
     c.ias.clear();
     let t0 = Instant::now();
-    let mut cl = Client::new(c, me(), 5, t0);
+    let mut cl = Client::new(c, me(), seeded(5), t0);
     let mut logs = Vec::new();
     for _ in 0..4 {
         let d = cl.next_deadline().unwrap();
@@ -2593,9 +2608,9 @@ fn c178_no_authentication_ignores_auth_options() {
 fn wall_clock_survives_a_restart_from_config() {
     let c = auth_conf();
     let w = c.wall_clock.unwrap();
-    let cl = Client::new(c, me(), 1, w.at);
+    let cl = Client::new(c, me(), seeded(1), w.at);
     let later = w.at + Duration::from_secs(500);
-    let again = Client::new(cl.config().clone(), me(), 2, later);
+    let again = Client::new(cl.config().clone(), me(), seeded(2), later);
     assert_eq!(again.wall(later), cl.wall(later));
     assert_eq!(again.wall(later), Duration::from_secs(UNIX + 500));
     // Before the reading (a machine made with an earlier `now`): earlier.

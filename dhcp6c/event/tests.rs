@@ -1784,15 +1784,10 @@ fn reconfigure_accept_option_where_configured() {
     assert!(has(&inf));
 }
 
-/// C-148, C-173: a Reconfigure is dropped when it was multicast, lacks a
-/// valid RKAP digest (bad MAC, any changed byte, wrong key, other layout,
-/// two Authentication options, none), names another client or another
-/// server, or asks for an invalid message type; none of them changes
-/// anything, and each is counted under its reason.
-#[test]
-fn c148_c173_bad_reconfigures_dropped() {
-    let (mut cl, t) = bound_reconf();
-    let bindings = cl.bindings().to_vec();
+/// The Reconfigures [`c148_c173_bad_reconfigures_dropped`] sends a bound
+/// client, each with one flaw, how each is delivered and why it must be
+/// dropped.
+fn bad_reconfigures() -> Vec<(&'static str, Vec<u8>, Delivery, DropReason)> {
     // Each unique replay value above 100, so only the flaw can refuse it.
     let good = |rd: u64| rc(MessageType::Renew, rd);
     let edited = |rd: u64, edit: &dyn Fn(&mut MessageRepr)| {
@@ -1808,7 +1803,7 @@ fn c148_c173_bad_reconfigures_dropped() {
         b
     };
     use Delivery::{Multicast, Unicast};
-    let cases: Vec<(&str, Vec<u8>, Delivery, DropReason)> = vec![
+    vec![
         ("multicast", good(201), Multicast, DropReason::Multicast),
         // Any changed octet breaks the digest, the digest's own included.
         (
@@ -1907,7 +1902,19 @@ fn c148_c173_bad_reconfigures_dropped() {
             Unicast,
             DropReason::Malformed,
         ),
-    ];
+    ]
+}
+
+/// C-148, C-173: a Reconfigure is dropped when it was multicast, lacks a
+/// valid RKAP digest (bad MAC, any changed byte, wrong key, other layout,
+/// two Authentication options, none), names another client or another
+/// server, or asks for an invalid message type; none of them changes
+/// anything, and each is counted under its reason.
+#[test]
+fn c148_c173_bad_reconfigures_dropped() {
+    let (mut cl, t) = bound_reconf();
+    let bindings = cl.bindings().to_vec();
+    let cases = bad_reconfigures();
     for (what, bytes, d, want) in &cases {
         assert_eq!(cl.receive_on(t, bytes, *d), Err(*want), "{what}");
     }
@@ -1923,7 +1930,13 @@ fn c148_c173_bad_reconfigures_dropped() {
     // smallest value still works.
     let renew = one(&cl.receive(t, &rc(MessageType::Renew, 101)).unwrap());
     assert_eq!(renew.msg_type, MessageType::Renew);
+}
 
+/// C-148: without `send reconfigure-accept` a Reconfigure is not for the
+/// client at all; with it but no key from the server, none can be
+/// authenticated.
+#[test]
+fn c148_reconfigure_needs_accept_and_key() {
     // Without `send reconfigure-accept` a Reconfigure is not for us at all.
     let (mut cl, t) = bound_with(
         conf(),
@@ -2324,18 +2337,11 @@ fn c177_solicit_announces_delayed_auth() {
     assert!(plain.option(OptionCode::Auth).is_none());
 }
 
-/// kame-compat §6.3 on an interface with authentication: unauthenticated
-/// Advertises, a wrong MAC, an unknown key, an RKAP option are dropped; an
-/// authenticated Advertise chooses the session key, and Request, Renew,
-/// Rebind and Release carry realm, key ID, a growing replay value and the
-/// MAC of the final message; Replies must use the session key, carry a
-/// valid MAC and a replay value above the last one from that server.
-#[test]
-fn delayed_auth_client_rules() {
-    let (mut cl, t, sol) = soliciting(auth_conf());
-    let x = sol.transaction_id;
-    let mut adv = both();
-    adv.push(OptionRepr::Preference(255));
+/// [`delayed_auth_client_rules`], soliciting: Advertises without
+/// authentication, with a bad MAC, an unknown key, another realm or an
+/// RKAP option are dropped and nothing is sent but the Solicit.
+fn advertise_rejections(cl: &mut Client, t: Instant, x: u32, adv: &[OptionRepr]) {
+    let adv = adv.to_vec();
     assert_eq!(
         cl.receive(
             t,
@@ -2396,6 +2402,26 @@ fn delayed_auth_client_rules() {
     assert_eq!(cl.receive(t, &rkap), Err(DropReason::Auth), "RKAP");
     rkap.clear();
     assert_eq!(cl.counters.sent, 1);
+}
+
+/// kame-compat §6.3 on an interface with authentication: unauthenticated
+/// Advertises, a wrong MAC, an unknown key, an RKAP option are dropped; an
+/// authenticated Advertise chooses the session key, and Request, Renew,
+/// Rebind and Release carry realm, key ID, a growing replay value and the
+/// MAC of the final message; Replies must use the session key, carry a
+/// valid MAC and a replay value above the last one from that server.
+#[test]
+fn delayed_auth_client_rules() {
+    let (mut cl, t, sol) = soliciting(auth_conf());
+    let x = sol.transaction_id;
+    let mut adv = both();
+    adv.push(OptionRepr::Preference(255));
+    advertise_rejections(&mut cl, t, x, &adv);
+    let sign = |kind, x, extra: Vec<OptionRepr>, id, secret: &[u8], rd| {
+        signed(kind, x, s1(), extra, REALM, id, secret, rd)
+    };
+    let adv_by =
+        |id, secret: &[u8], rd| sign(MessageType::Advertise, x, adv.clone(), id, secret, rd);
     // Key b (realm example.org, key ID 2) authenticates it.
     let acts = cl.receive(t, &adv_by(2, SECRET_B, 10)).unwrap();
     let req_bytes = sent_bytes(&acts).remove(0);

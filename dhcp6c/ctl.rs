@@ -4,7 +4,7 @@
 //! cannot be bound stops start-up. Not opened with `-i` (a one-shot query
 //! must not collide with a running dhcp6c's port).
 //!
-//! Commands: `reload` (the SIGHUP path, [`crate::client6_reload`]), `stop`
+//! Commands: `reload` (the SIGHUP path, [`Controlled::reload`]), `stop`
 //! (release everything and exit, as SIGTERM), `start interface IF` (release
 //! IF's IAs, then start it again from Solicit or Information-request with a
 //! fresh random delay) and `stop interface IF` (release IF's IAs and keep
@@ -15,6 +15,10 @@
 //! retransmitted; here the restart waits until the Release exchange ends
 //! (a Reply, or its five transmissions), so the server sees the Release
 //! before the new Solicit.
+//!
+//! The module sees the daemon only through [`Controlled`], which `main.rs`
+//! implements: it asks for what a command needs and keeps only its own
+//! state, the channel and the interfaces waiting for their Release.
 
 use std::ops::Range;
 use std::path::Path;

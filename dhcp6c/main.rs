@@ -2,10 +2,11 @@
 //!
 //! WIDE-DHCPv6's command line and files (kame-compat §1.3) and KAME's loop:
 //! `client6_init` → `client6_mainloop` → `client6_timo` / `client6_recv`.
-//! The decisions live in `event.rs` (one machine per interface, driven by
-//! `now`, returning actions); this file performs the actions: datagrams,
-//! netlink address and route changes, the script. `-t` checks the
-//! configuration file (kame6 extension).
+//! The decisions live in `event.rs` and the modules it uses (one machine
+//! per interface, driven by `now`, returning actions; its state a
+//! `state::State`); this file performs the actions: datagrams, netlink
+//! address and route changes, the script. `-t` checks the configuration
+//! file (kame6 extension).
 
 mod action;
 mod auth;

@@ -1278,3 +1278,23 @@ fn main() {
     drop(_pid);
     exit(code);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Transaction-ids come from the kernel: 64 draws are all different
+    /// and every bit position takes both values.
+    #[test]
+    fn os_random_is_unpredictable() {
+        let mut r = OsRandom;
+        let v: Vec<u64> = (0..64).map(|_| r.next_u64()).collect();
+        for (i, a) in v.iter().enumerate() {
+            assert!(v.iter().skip(i + 1).all(|b| a != b), "repeated value");
+        }
+        for bit in 0..64 {
+            let ones = v.iter().filter(|x| *x >> bit & 1 == 1).count();
+            assert!(ones > 0 && ones < 64, "bit {bit} stuck");
+        }
+    }
+}

@@ -21,7 +21,8 @@ pub trait Draw {
     fn rand(&mut self) -> f64;
     /// A fresh 24-bit transaction-id.
     fn xid(&mut self) -> u32;
-    /// Uniform in [0, `d`).
+    /// Uniform in [0, `d`] (at most `d`: the nanosecond rounding of
+    /// `d` times a value just below 1 may give `d`).
     fn upto(&mut self, d: Duration) -> Duration;
 }
 
@@ -71,5 +72,35 @@ impl RandomSource for Seeded {
         x ^= x << 17;
         self.0 = x;
         x
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The draws stay in their ranges whatever the source gives, its
+    /// extremes included.
+    #[test]
+    fn draws_in_range() {
+        #[derive(Debug)]
+        struct Fixed(u64);
+        impl RandomSource for Fixed {
+            fn next_u64(&mut self) -> u64 {
+                self.0
+            }
+        }
+        for v in [0, 1, u64::MAX / 2, u64::MAX - 1, u64::MAX] {
+            let mut r = Fixed(v);
+            assert!((0.0..1.0).contains(&r.unit()), "{v:#x}");
+            assert!((-0.1..=0.1).contains(&r.rand()), "{v:#x}");
+            assert!(r.xid() <= 0xff_ffff, "{v:#x}");
+            let d = Duration::from_secs(1);
+            // Nanosecond rounding may reach `d` itself.
+            assert!(r.upto(d) <= d, "{v:#x}");
+        }
+        let mut s = Seeded::new(7);
+        let xids: Vec<u32> = (0..32).map(|_| s.xid()).collect();
+        assert!(xids.iter().skip(1).any(|x| *x != xids[0]));
     }
 }

@@ -1,5 +1,5 @@
 //! The client's authentication (mirrors the server's `ServerAuth`): WIDE's
-//! delayed authentication (RFC 3315 §21.4, kame-compat §6), kept for
+//! delayed authentication (RFC 3315 §21.4, doc/wide-compat.md §6), kept for
 //! compatibility with `send authentication NAME`, and the reconfigure key
 //! (RKAP, RFC 8415 §20.4) of the servers that gave one, for Reconfigure
 //! (kame6's `send reconfigure-accept`). One value holds all of it: the
@@ -90,7 +90,7 @@ impl ClientAuth {
     }
 
     /// Delayed authentication of an Advertise or Reply (RFC 3315
-    /// §21.4.4.2, §21.4.4.5; kame-compat §6.3). `Ok(None)` on an interface
+    /// §21.4.4.2, §21.4.4.5; doc/wide-compat.md §6.3). `Ok(None)` on an interface
     /// without authentication, which ignores Authentication options
     /// (C-178). With it, the message must carry delayed-authentication
     /// information naming a configured key: in a Solicit exchange
@@ -135,7 +135,7 @@ impl ClientAuth {
     }
 
     /// Encodes `msg`, of an exchange of `kind`, with delayed authentication
-    /// when the interface uses it (kame-compat §6.3): Solicit announces it
+    /// when the interface uses it (doc/wide-compat.md §6.3): Solicit announces it
     /// (option-len 11, replay value 0, C-177); every other message carries
     /// the session key's realm and key ID, a fresh replay value and the
     /// HMAC-MD5 of the final message, the option last as WIDE puts it.

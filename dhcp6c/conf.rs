@@ -106,7 +106,7 @@ impl WallClock {
     }
 }
 
-/// A delayed-authentication key (`keyinfo`, kame-compat §2.4.5).
+/// A delayed-authentication key (`keyinfo`, doc/wide-compat.md §2.4.5).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DelayedKey {
     /// The keyinfo's name, for logs.

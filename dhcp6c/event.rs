@@ -1,10 +1,10 @@
-//! The client's event machine (RFC 8415 §18, kame-compat §7.3): one per
+//! The client's event machine (RFC 8415 §18, doc/wide-compat.md §7.3): one per
 //! interface. It takes `now` and returns [`Action`]s — datagrams to send,
 //! addresses and routes to install or remove, the script to run — which the
 //! I/O shell in `main.rs` performs (`client6_timo`, `client6_recv`). Tests
 //! drive it with a fake clock and byte vectors.
 //!
-//! Where WIDE's client falls over (kame-compat §9.2 items 7–9) this one
+//! Where WIDE's client falls over (doc/wide-compat.md §9.2 items 7–9) this one
 //! does better: after REQ_MAX_RC Requests it returns to Solicit; an IA
 //! refused with NoAddrsAvail/NoPrefixAvail does not cause a tight Solicit
 //! loop; IA_NA and IA_PD travel in one exchange (RFC 7550) and a server
@@ -15,7 +15,7 @@
 //! Beyond WIDE: Reconfigure (RFC 8415 §18.2.11) when configured with
 //! kame6's `send reconfigure-accept`, authenticated with the reconfigure
 //! key (RKAP) of the server holding the bindings. WIDE's delayed
-//! authentication (RFC 3315 §21.4, kame-compat §6) is kept for
+//! authentication (RFC 3315 §21.4, doc/wide-compat.md §6) is kept for
 //! compatibility: `send authentication NAME`.
 //!
 //! Here: the machine ([`Client`]) and what the shell calls. Its state is a
@@ -242,7 +242,7 @@ impl Client {
     }
 
     /// SIGTERM: removes every lease from the system at once, then sends
-    /// Release to the binding server (C-143; kame-compat §7.3.7).
+    /// Release to the binding server (C-143; doc/wide-compat.md §7.3.7).
     pub fn release(&mut self, now: Instant) -> Vec<Action> {
         let mut out = Vec::new();
         ia::unconfigure_all(&self.conf, &self.bindings, &mut out);

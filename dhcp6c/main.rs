@@ -1,6 +1,6 @@
 //! dhcp6c: the kame6 DHCPv6 client.
 //!
-//! WIDE-DHCPv6's command line and files (kame-compat §1.3) and KAME's loop:
+//! WIDE-DHCPv6's command line and files (doc/wide-compat.md §1.3) and KAME's loop:
 //! `client6_init` → `client6_mainloop` → `client6_timo` / `client6_recv`.
 //! The decisions live in `event.rs` and the modules it uses (one machine
 //! per interface, driven by `now`, returning actions; its state a
@@ -56,7 +56,7 @@ const DEFAULT_PIDFILE: &str = "/var/run/dhcp6c.pid";
 /// WIDE's (upstream) DUID file; `--duid-file` changes it.
 const DEFAULT_DUID_FILE: &str = "/var/db/dhcp6c_duid";
 /// Longest a script may run before it is killed (WIDE waits forever and
-/// the daemon freezes with it, kame-compat §9.1 item 6).
+/// the daemon freezes with it, doc/wide-compat.md §9.1 item 6).
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Largest datagram read.
 const RX_LEN: usize = 16384;
@@ -425,7 +425,7 @@ fn prefix_ifs(pis: &[PrefixInterface], rng: &mut dyn RandomSource) -> Vec<Prefix
     pifs
 }
 
-/// The keys of `send authentication NAME` (kame-compat §2.4.4, §2.4.5):
+/// The keys of `send authentication NAME` (doc/wide-compat.md §2.4.4, §2.4.5):
 /// every `keyinfo`, in file order, the server choosing by realm and key
 /// ID; expiry dates resolved against the time the file was read.
 fn delayed_keys(cfg: &ClientConfig, auth: Option<&str>) -> Option<Vec<DelayedKey>> {
@@ -539,7 +539,7 @@ fn build_clients(
     // that does not work stops start-up rather than leaving them guessable.
     os_random_fill(&mut [0u8; 8]).map_err(|e| format!("getrandom: {e}"))?;
     let mut out = Vec::new();
-    // -i reads no configuration (kame-compat §1.3).
+    // -i reads no configuration (doc/wide-compat.md §1.3).
     let blocks = if opts.inforeq {
         vec![None; opts.interfaces.len()]
     } else {
@@ -590,7 +590,7 @@ fn ifindex_of(s: &mut State, ifname: &str) -> Option<u32> {
     }
 }
 
-/// Runs the script with exactly `env` (kame-compat §3.1), after the
+/// Runs the script with exactly `env` (doc/wide-compat.md §3.1), after the
 /// Reply's contents were applied (Debian's order), waiting for it.
 fn client6_script(path: &str, env: &[(String, String)], foreground: bool) {
     match std::fs::symlink_metadata(path) {
@@ -1222,7 +1222,7 @@ fn main() {
             exit(1);
         }
     };
-    // -i runs in the foreground and prints to stdout (kame-compat §1.3).
+    // -i runs in the foreground and prints to stdout (doc/wide-compat.md §1.3).
     let foreground = opts.foreground || opts.inforeq;
     log::init("dhcp6c", opts.level, foreground);
     if let Err(e) = signal::catch(&[Caught::Term, Caught::Hup, Caught::Usr1, Caught::Int]) {
@@ -1250,7 +1250,7 @@ fn main() {
         }
     }
     // WIDE writes and removes the default PID file even with -i, which may
-    // belong to a running daemon (kame-compat §9.2 item 21): not with -i
+    // belong to a running daemon (doc/wide-compat.md §9.2 item 21): not with -i
     // unless -p names one.
     let _pid = if state.args.inforeq
         && state.args.pidfile.as_path() == std::path::Path::new(DEFAULT_PIDFILE)

@@ -1,4 +1,4 @@
-//! Numbering LANs from a delegated prefix (kame-compat §7.3.6): the pure
+//! Numbering LANs from a delegated prefix (doc/wide-compat.md §7.3.6): the pure
 //! arithmetic behind WIDE's `prefix-interface` blocks (KAME's prefixconf.c).
 
 use std::net::Ipv6Addr;
@@ -20,7 +20,7 @@ pub enum NumberingError {
         sla_len: u8,
     },
     /// `sla-id` needs more bits than `sla-len` gives (WIDE silently
-    /// corrupts the prefix here, kame-compat §9.2 item 10).
+    /// corrupts the prefix here, doc/wide-compat.md §9.2 item 10).
     SlaIdTooWide {
         /// The configured sla-id.
         sla_id: u32,
@@ -125,7 +125,7 @@ pub fn eui64_ifid(mac: &[u8]) -> Option<u64> {
 mod tests {
     use super::*;
 
-    /// kame-compat §7.3.6, verified against WIDE: /48, sla-id 1, sla-len 16.
+    /// doc/wide-compat.md §7.3.6, verified against WIDE: /48, sla-id 1, sla-len 16.
     #[test]
     fn wide_example_48() {
         let ifid = eui64_ifid(&[0x9a, 0xb6, 0x9c, 0x68, 0x2e, 0x8f]).unwrap();

@@ -1,4 +1,4 @@
-//! What the script is told (kame-compat §3.1) and what `dhcp6c -i`
+//! What the script is told (doc/wide-compat.md §3.1) and what `dhcp6c -i`
 //! prints: pure functions of a Reply. The shell runs the script.
 
 use std::net::Ipv6Addr;
@@ -8,7 +8,7 @@ use libdhcp6::wire::{MessageRepr, OptionRepr};
 
 use crate::state::Phase;
 
-/// The script's environment (kame-compat §3.1): REASON, then the `new_*`
+/// The script's environment (doc/wide-compat.md §3.1): REASON, then the `new_*`
 /// variables in WIDE's order, each item followed by one space, duplicates
 /// of an address dropped, names with a trailing dot; plus OPNsense's
 /// PDINFO.
@@ -66,7 +66,7 @@ pub fn script_env(reason: Phase, msg: &MessageRepr) -> Vec<(String, String)> {
     env
 }
 
-/// What `dhcp6c -i` prints (kame-compat §1.3).
+/// What `dhcp6c -i` prints (doc/wide-compat.md §1.3).
 pub fn info_lines(msg: &MessageRepr) -> Vec<String> {
     let mut lines = Vec::new();
     let table: [(&str, OptionCode); 5] = [

@@ -1,4 +1,4 @@
-//! dhcp6s's control channel (kame-compat §1.2, §5): `-k ctlkeyfile`
+//! dhcp6s's control channel (doc/wide-compat.md §1.2, §5): `-k ctlkeyfile`
 //! (default `/usr/local/etc/dhcp6sctlkey`) and `-p ctlport` (default 5547,
 //! a service name also accepted). The TCP listener on `[::1]` is opened only
 //! if the key file holds a key; a port that cannot be bound stops start-up.
@@ -95,7 +95,7 @@ pub fn server6_ctl<S: LeaseStore>(s: &mut State<S>, ready: Ready, at: Range<usiz
 
 /// Deletes the binding of (DUID, IAID), looking among IA_PD bindings first
 /// and then IA_NA ones as WIDE does (the IA type in the command was only
-/// checked, kame-compat §5). Its leases go back to their pools; the
+/// checked, doc/wide-compat.md §5). Its leases go back to their pools; the
 /// removal is a lease-store change, journalled and committed at once. No
 /// message is sent to the client. Returns whether a binding was removed.
 pub fn remove_binding<S: LeaseStore>(
@@ -193,7 +193,7 @@ mod tests {
         }
     }
 
-    /// kame-compat §5: the binding goes, its space returns to the pool,
+    /// doc/wide-compat.md §5: the binding goes, its space returns to the pool,
     /// IA_PD is looked for before IA_NA whatever IA type was named.
     #[test]
     fn remove_binding_frees_pool_space_pd_first() {

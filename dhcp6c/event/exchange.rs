@@ -217,7 +217,7 @@ impl Client {
     /// The exchange of `step` ran out of retransmissions (RFC 8415 §15).
     fn exchange_failed(&mut self, now: Instant, step: Step, reconf: bool, out: &mut Vec<Action>) {
         match step {
-            // WIDE stays idle here forever (kame-compat §9.2 item 7).
+            // WIDE stays idle here forever (doc/wide-compat.md §9.2 item 7).
             Step::Request => {
                 self.failures = self.failures.saturating_add(1);
                 self.restart(now, self.holddown());

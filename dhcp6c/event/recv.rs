@@ -75,7 +75,7 @@ impl Client {
         }
         let server = msg.server_id().cloned().ok_or(DropReason::ServerId)?;
         // A Reply must come from the server we are talking to (WIDE does
-        // not check, kame-compat §9.2 item 7).
+        // not check, doc/wide-compat.md §9.2 item 7).
         if matches!(
             ex.kind(),
             MessageType::Request | MessageType::Renew | MessageType::Decline

@@ -1,6 +1,6 @@
 //! The client machine driven by a fake clock and byte vectors: the
-//! [client] checklist (rfc-digest §11.4, C-112 … C-154) and the fault
-//! cases WIDE's client gets wrong (kame-compat §9.2).
+//! [client] checklist (doc/conformance.md, C-112 … C-154) and the fault
+//! cases WIDE's client gets wrong (doc/wide-compat.md §9.2).
 
 use std::net::Ipv6Addr;
 use std::time::{Duration, Instant};
@@ -2200,7 +2200,7 @@ fn c149_stateless_reconfigure() {
     assert_eq!(cl.phase(), Phase::InfoBound);
 }
 
-// ---- delayed authentication (RFC 3315 §21.4, kame-compat §6; C-177, C-178) ----
+// ---- delayed authentication (RFC 3315 §21.4, doc/wide-compat.md §6; C-177, C-178) ----
 
 const REALM: &[u8] = b"example.org";
 const SECRET_A: &[u8] = b"secret of key a!";
@@ -2404,7 +2404,7 @@ fn advertise_rejections(cl: &mut Client, t: Instant, x: u32, adv: &[OptionRepr])
     assert_eq!(cl.counters.sent, 1);
 }
 
-/// kame-compat §6.3 on an interface with authentication: unauthenticated
+/// doc/wide-compat.md §6.3 on an interface with authentication: unauthenticated
 /// Advertises, a wrong MAC, an unknown key, an RKAP option are dropped; an
 /// authenticated Advertise chooses the session key, and Request, Renew,
 /// Rebind and Release carry realm, key ID, a growing replay value and the
@@ -2569,7 +2569,7 @@ fn delayed_auth_expired_key() {
     );
 }
 
-/// kame-compat §6.3, §9.2 item 22: an information-only interface with
+/// doc/wide-compat.md §6.3, §9.2 item 22: an information-only interface with
 /// delayed authentication sends nothing, as WIDE; RFC 3315 §21.4.4.4 only
 /// allows a key a server chose earlier, and there is none. It says so
 /// once, clearly.

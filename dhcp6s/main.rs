@@ -26,10 +26,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use libdhcp6::auth::ReplayCounter;
-use libdhcp6::config::fs::{check_file, Daemon, FsLoader, DEFAULT_SERVER_CONF};
 use libdhcp6::config::{load_server, Holder, ServerConfig};
 use libdhcp6::lease::{Change, LeaseStore, MemStore};
 use libdhcp6::sys::batch::{RecvBatch, SendBatch};
+use libdhcp6::sys::conf::{check_file, Daemon, FsLoader, DEFAULT_SERVER_CONF};
 use libdhcp6::sys::daemon::{daemonize, PidFile};
 use libdhcp6::sys::duid_file;
 use libdhcp6::sys::journal::{self, JournalStore};

@@ -4,6 +4,7 @@
 
 pub mod atomic;
 pub mod batch;
+pub mod conf;
 pub mod ctl;
 pub mod daemon;
 pub mod duid_file;

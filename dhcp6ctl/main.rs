@@ -24,18 +24,36 @@ use libdhcp6::ctl::{
     DEFAULT_CLIENT_KEY_FILE, DEFAULT_SERVER_KEY_FILE, SERVER_PORT,
 };
 use libdhcp6::sys::ctl::{read_key_file, resolve_port};
+use libdhcp6::sys::shell::{version_arg, version_text};
 use libdhcp6::Duid;
 
 /// WIDE's usage line.
 const USAGE: &str = "usage: dhcp6ctl [-C|-S] [-a ctladdr] [-k keyfile] [-p ctlport] command...";
+/// What dhcp6ctl is, for `--help` and `--version`.
+const ABOUT: &str = "control tool for dhcp6s and dhcp6c (kame6)";
 /// How long a connection attempt may take: the daemon is local or near.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn cli() -> clap::Command {
     clap::Command::new("dhcp6ctl")
-        .about("control tool for dhcp6s and dhcp6c (kame6)")
+        .about(ABOUT)
         .override_usage("dhcp6ctl [-C | -S] [-a address] [-k keyfile] [-p port] command ...")
         .disable_version_flag(true)
+        .long_version(version_text(
+            env!("CARGO_PKG_VERSION"),
+            ABOUT,
+            &[
+                (
+                    "server (-S)",
+                    format!("port {SERVER_PORT}, key file {DEFAULT_SERVER_KEY_FILE}"),
+                ),
+                (
+                    "client (-C, default)",
+                    format!("port {CLIENT_PORT}, key file {DEFAULT_CLIENT_KEY_FILE}"),
+                ),
+            ],
+        ))
+        .arg(version_arg())
         .arg(
             Arg::new("client")
                 .short('C')
@@ -249,7 +267,12 @@ fn fail(msg: impl std::fmt::Display) -> ! {
 fn main() {
     let args = match cli().try_get_matches() {
         Ok(a) => a,
-        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
+        Err(e)
+            if matches!(
+                e.kind(),
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
+            ) =>
+        {
             let _ = e.print();
             exit(0);
         }

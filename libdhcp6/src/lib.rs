@@ -22,7 +22,8 @@
 //!
 //! - [`sys`]: the only module that touches the OS (files, interfaces; with the
 //!   daemons, sockets, signals and syslog); `sys::conf` reads the
-//!   configuration files; `sys::journal` is the lease
+//!   configuration files; `sys::shell` is the daemons' shared command
+//!   line, start-up and PID file; `sys::journal` is the lease
 //!   journal on disk (`JournalStore`); `sys::random` draws secrets.
 //!
 //! Everything outside `sys` is pure so it can be

@@ -14,4 +14,5 @@ pub mod net;
 pub mod netlink;
 pub mod random;
 pub mod replay_file;
+pub mod shell;
 pub mod signal;

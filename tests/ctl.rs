@@ -395,6 +395,13 @@ fn bound(t: &Topo) -> usize {
     leases(t).lines().filter(|l| l.contains("IA_NA")).count()
 }
 
+/// Whether the client installed its leased address on c0: it has seen the
+/// Reply, not only the server sent it (the server's binding comes first).
+fn has_addr(t: &Topo) -> bool {
+    let out = t.client.exec(["ip", "-6", "addr", "show", "dev", "c0"]);
+    String::from_utf8_lossy(&out.stdout).contains("2001:db8:1::")
+}
+
 /// Our dhcp6ctl against our dhcp6c: stop interface releases (the server's
 /// binding goes, the address leaves c0), start interface leases again,
 /// stop releases and exits.
@@ -404,10 +411,6 @@ fn our_dhcp6ctl_start_stop_interface_against_our_dhcp6c() {
     let server = our_server(&t, CLIENT_SERVER_CONF);
     let mut client = our_client(&t, CLIENT_CONF);
     let k = t.scratch.path("key");
-    let has_addr = |t: &Topo| {
-        let out = t.client.exec(["ip", "-6", "addr", "show", "dev", "c0"]);
-        String::from_utf8_lossy(&out.stdout).contains("2001:db8:1::")
-    };
     assert!(
         wait_until(WAIT, || bound(&t) == 1 && has_addr(&t)),
         "{}",
@@ -457,8 +460,11 @@ fn wide_dhcp6ctl_against_our_dhcp6c() {
     let mut client = our_client(&t, CLIENT_CONF);
     let k = t.scratch.path("key");
     let w = wide.to_str().unwrap();
+    // The client, not only the server, must hold the lease: a command
+    // that came between the server's Reply and the client reading it
+    // would find nothing to release, and the server would keep the binding.
     assert!(
-        wait_until(WAIT, || bound(&t) == 1),
+        wait_until(WAIT, || bound(&t) == 1 && has_addr(&t)),
         "{}",
         dump(&[&server, &client])
     );
@@ -466,7 +472,7 @@ fn wide_dhcp6ctl_against_our_dhcp6c() {
     assert_eq!(code, 0, "{err}");
     client.wait_log("client6_ifctl: c0: started again", WAIT);
     assert!(
-        wait_until(WAIT, || bound(&t) == 1),
+        wait_until(WAIT, || bound(&t) == 1 && has_addr(&t)),
         "{}",
         dump(&[&server, &client])
     );

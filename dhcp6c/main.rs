@@ -661,6 +661,13 @@ fn client6_send(s: &State, ifindex: u32, ifname: &str, bytes: &[u8]) {
             "send {} to ff02::1:2%{ifname}",
             kind.map(|k| k.to_string()).unwrap_or_default()
         ),
+        // Right after link-up the link-local address is there but still
+        // tentative (DAD running), and the kernel has no source for the
+        // datagram: expected, and the retransmission tries again.
+        Err(e) if e.kind() == std::io::ErrorKind::AddrNotAvailable => log_info!(
+            "client6_send",
+            "{ifname} has no usable source address yet (DAD running); not sent"
+        ),
         Err(e) => log_err!("client6_send", "transmit failed on {ifname}: {e}"),
     }
 }

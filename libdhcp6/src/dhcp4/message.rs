@@ -261,23 +261,28 @@ impl PacketRepr {
         w.bytes(&self.chaddr)?;
         match self.layout.0.as_ref().filter(|r| fits(r, &data)) {
             Some(rec) => {
-                let mut cursor = vec![0usize; data.len()];
+                // The fields go on the wire as sname, file, options, but
+                // their data was concatenated as options, file, sname: each
+                // field starts where the fields read before it stopped.
+                let mut after_options = vec![0usize; data.len()];
+                advance(&rec.options, &mut after_options);
+                let mut after_file = after_options.clone();
+                advance(rec.file.as_deref().unwrap_or_default(), &mut after_file);
                 let mut out = Out {
                     w,
                     options: &self.options,
                     data: &data,
-                    cursor: &mut cursor,
                 };
                 match &rec.sname {
-                    Some(p) => out.pieces(p)?,
+                    Some(p) => out.pieces(p, &mut after_file)?,
                     None => out.w.bytes(&self.sname)?,
                 }
                 match &rec.file {
-                    Some(p) => out.pieces(p)?,
+                    Some(p) => out.pieces(p, &mut after_options)?,
                     None => out.w.bytes(&self.file)?,
                 }
                 out.w.bytes(&MAGIC_COOKIE)?;
-                out.pieces(&rec.options)
+                out.pieces(&rec.options, &mut vec![0usize; data.len()])
             }
             None => {
                 w.bytes(&self.sname)?;
@@ -397,16 +402,27 @@ fn fits(rec: &Recorded, data: &[Vec<u8>]) -> bool {
     seen.iter().all(|&s| s) && total.iter().zip(data).all(|(t, d)| *t == d.len())
 }
 
+/// Moves each option's read position past its instances in `pieces`.
+fn advance(pieces: &[Piece], cursor: &mut [usize]) {
+    for piece in pieces {
+        if let Piece::Frag { index, len } = piece {
+            if let Some(at) = cursor.get_mut(*index) {
+                *at += usize::from(*len);
+            }
+        }
+    }
+}
+
 /// Replays recorded pieces, handing out each option's data in order.
 struct Out<'w, 'b, 'o> {
     w: &'w mut Writer<'b>,
     options: &'o [OptionRepr],
     data: &'o [Vec<u8>],
-    cursor: &'o mut [usize],
 }
 
 impl Out<'_, '_, '_> {
-    fn pieces(&mut self, pieces: &[Piece]) -> Result<()> {
+    /// Writes `pieces`; `cursor` holds where each option's data continues.
+    fn pieces(&mut self, pieces: &[Piece], cursor: &mut [usize]) -> Result<()> {
         for piece in pieces {
             match piece {
                 Piece::Pad(n) => (0..*n).try_for_each(|_| self.w.u8(OptionCode::Pad.value()))?,
@@ -418,7 +434,7 @@ impl Out<'_, '_, '_> {
                     let (Some(o), Some(d), Some(at)) = (
                         self.options.get(*index),
                         self.data.get(*index),
-                        self.cursor.get_mut(*index),
+                        cursor.get_mut(*index),
                     ) else {
                         return Err(Error::NoSpace);
                     };

@@ -85,7 +85,7 @@ fn repr(
 const ZERO: [u8; 4] = [0; 4];
 
 pub fn duid() -> Duid {
-    Duid::from_bytes(&[0, 3, 0, 1, 0x00, 0x11, 0x22, 0x33, 0x44, 0x55]).unwrap()
+    Duid::from_bytes(&[0, 3, 0, 1, 0x00, 0x11, 0x22, 0x33, 0x44, 0x55]).expect("a 10-octet DUID-LL")
 }
 
 fn prl() -> Vec<OptionCode> {

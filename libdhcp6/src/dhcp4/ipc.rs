@@ -49,6 +49,30 @@ pub const SUBOPT_REMOTE_PORT: u16 = 60002;
 /// Longest interface name the metadata may carry (IFNAMSIZ less its NUL).
 pub const MAX_IFNAME_LEN: usize = 15;
 
+/// Which of Kea's two cooperating servers an IPC endpoint belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The DHCPv6 server, which receives DHCPV4-QUERY from clients.
+    V6,
+    /// The DHCPv4 server, which answers them.
+    V4,
+}
+
+/// The loopback ports of one side for Kea's `dhcp4o6-port P`: the DHCPv6
+/// side binds `[::1]:P` and sends to `[::1]:P+1`, the DHCPv4 side binds
+/// `P+1` and sends to `P`. Returns `(local, remote)`, or `None` when `P` is
+/// 0 (4o6 off) or 65535 (Kea refuses ports over 65534: `P+1` would not exist).
+pub fn ports(dhcp4o6_port: u16, side: Side) -> Option<(u16, u16)> {
+    if dhcp4o6_port == 0 {
+        return None;
+    }
+    let v4 = dhcp4o6_port.checked_add(1)?;
+    Some(match side {
+        Side::V6 => (dhcp4o6_port, v4),
+        Side::V4 => (v4, dhcp4o6_port),
+    })
+}
+
 const META_CODES: [u16; 3] = [SUBOPT_INTERFACE, SUBOPT_REMOTE_ADDR, SUBOPT_REMOTE_PORT];
 
 /// What the DHCPv6 side knew about a query when it received it, carried to
@@ -377,4 +401,18 @@ pub fn attach_to_vec(datagram: &[u8], meta: &Meta) -> Result<Vec<u8>> {
 /// [`extract`] into a new vector: the message and its metadata.
 pub fn extract_to_vec(datagram: &[u8]) -> Result<(Vec<u8>, Meta)> {
     to_vec(|w| extract(datagram, w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_pair_up() {
+        assert_eq!(ports(6767, Side::V6), Some((6767, 6768)));
+        assert_eq!(ports(6767, Side::V4), Some((6768, 6767)));
+        assert_eq!(ports(65534, Side::V4), Some((65535, 65534)));
+        assert_eq!(ports(65535, Side::V6), None);
+        assert_eq!(ports(0, Side::V6), None);
+    }
 }

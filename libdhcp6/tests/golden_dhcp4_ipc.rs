@@ -197,6 +197,23 @@ fn client_forged_metadata_removed() {
     }
 }
 
+/// Found by the ipc4o6 fuzz target: an empty ISC vendor option beside
+/// the metadata was kept by extract but dropped by attach, so unframing,
+/// framing and unframing again changed the message. Both drop it now.
+#[rustfmt::skip]
+#[test]
+fn empty_isc_option_dropped_both_ways() {
+    let framed = cat(&[
+        &query(),
+        &[0x00, 0x11, 0x00, 0x04, 0x00, 0x00, 0x09, 0xbf], // empty ISC vendor option
+        &vendor_option(),
+    ]);
+    let (plain, m) = extract_to_vec(&framed).unwrap();
+    assert_eq!((plain.clone(), m.clone()), (query(), meta()));
+    let again = attach_to_vec(&plain, &m).unwrap();
+    assert_eq!(extract_to_vec(&again).unwrap(), (plain, m));
+}
+
 #[rustfmt::skip]
 fn with_subs(subs: &[&[u8]]) -> Vec<u8> {
     let body = cat(subs);

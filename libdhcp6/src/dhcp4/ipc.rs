@@ -340,7 +340,7 @@ pub fn attach(datagram: &[u8], meta: &Meta, w: &mut Writer<'_>) -> Result<()> {
 }
 
 /// Unframes an IPC datagram: writes the DHCPv6 message to `w` without the
-/// metadata sub-options (and without an ISC vendor option they leave
+/// metadata sub-options (and without any ISC vendor option left, or sent,
 /// empty) and returns the metadata. Exactly one of each sub-option, well
 /// formed, anywhere in the innermost message's ISC vendor options, or the
 /// datagram is refused. Mirrors Kea's Dhcp4o6IpcBase::receive.
@@ -351,20 +351,18 @@ pub fn extract(datagram: &[u8], w: &mut Writer<'_>) -> Result<Meta> {
             let o = o?;
             match isc_suboptions(o.code, o.data)? {
                 Some(subs) => {
-                    let mut any_meta = false;
                     for s in Options::new(subs) {
                         let s = s?;
                         let code = u16::from(s.code);
                         if META_CODES.contains(&code) {
                             take_meta(code, s.data, &mut found)?;
-                            any_meta = true;
                         }
                     }
-                    if any_meta {
-                        emit_isc(w, subs, |c| !META_CODES.contains(&c), None)?;
-                    } else {
-                        o.emit(w)?;
-                    }
+                    // Rewritten without the metadata, and left out when
+                    // empty: an empty ISC option carries nothing, and
+                    // attach would drop it, so extracting again after
+                    // attaching what this returns gives the same message.
+                    emit_isc(w, subs, |c| !META_CODES.contains(&c), None)?;
                 }
                 None => o.emit(w)?,
             }

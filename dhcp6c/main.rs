@@ -18,10 +18,9 @@ use std::process::exit;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
+use libdhcp6::config::client::{ClientInterface, Ifid, RequestItem};
 use libdhcp6::config::fs::{check_client_file, FsLoader, DEFAULT_CLIENT_CONF};
-use libdhcp6::config::{
-    load_client, AuthProtocol, ClientConfig, ClientInterface, Ifid, RequestItem,
-};
+use libdhcp6::config::{load_client, AuthProtocol, ClientConfig};
 use libdhcp6::sys::daemon::{daemonize, PidFile};
 use libdhcp6::sys::duid_file;
 use libdhcp6::sys::log::{self, level_from_flags};

@@ -1,6 +1,8 @@
 //! Tests of the whole pipeline: text -> tokens -> AST -> checked config ->
 //! printed text -> the same config.
 
+use super::client::*;
+use super::server::*;
 use super::*;
 
 const SPEC_SERVER: &[(&str, &str)] = &[
@@ -529,7 +531,13 @@ fn extensions_client() {
     let i = &c.config.interfaces[0];
     assert!(i.partial_advertise && i.renew_missing_ia);
     assert_eq!(i.send_ia_ta, [2]);
-    assert_eq!(i.send_raw, [(99, vec![1, 2])]);
+    assert_eq!(
+        i.send_raw,
+        [RawOption {
+            code: 99,
+            data: vec![1, 2]
+        }]
+    );
     assert_eq!(i.request, [RequestItem::Raw(99), RequestItem::RefreshTime]);
     client_round_trip(&c.config);
 }

@@ -2,15 +2,16 @@
 //! checks for the client, with the \[debian\] and \[opnsense\] additions and
 //! kame6's IA_TA and RFC 7550 choices.
 
-use super::ast::{
-    Allow, Block, DeclKind, DhcpOpt, File, IaDeclKind, IaType, IfidSpec, OptionStmt, PifDecl,
-    Spanned, Stmt,
-};
-use super::check::{self, invalid, warn, Names};
 use super::{
-    ClientConfig, ClientInterface, Error, ErrorKind, IaNaConf, IaPdConf, Ifid, Lease, Pos,
-    PrefixInterface, RequestItem, Staged, UnixTime, Warning,
+    ClientConfig, ClientInterface, IaNaConf, IaPdConf, Ifid, PrefixInterface, RawOption,
+    RequestItem,
 };
+use crate::codes::IaKind;
+use crate::config::check::{self, invalid, warn, Names};
+use crate::config::grammar::ast::{
+    Allow, Block, DeclKind, DhcpOpt, File, IaDeclKind, IfidSpec, OptionStmt, PifDecl, Spanned, Stmt,
+};
+use crate::config::{Error, ErrorKind, FixedLease, Pos, Staged, UnixTime, Warning};
 
 fn server_only(pos: &Pos, what: &str) -> Error {
     Error::new(
@@ -34,7 +35,7 @@ pub fn configure_client(file: &File, now: UnixTime) -> Result<Staged<ClientConfi
         Names::default(),
     );
     // (type, IAID, where `send` names it, position of that send)
-    let mut sends: Vec<(IaType, u32, String, Pos)> = Vec::new();
+    let mut sends: Vec<(IaKind, u32, String, Pos)> = Vec::new();
     let mut auth_refs: Vec<(String, Pos)> = Vec::new();
     for stmt in file {
         let pos = &stmt.pos;
@@ -56,22 +57,22 @@ pub fn configure_client(file: &File, now: UnixTime) -> Result<Staged<ClientConfi
             }
             Stmt::IdAssoc(ty, iaid, decls) => {
                 let exists = match ty {
-                    IaType::Pd => cfg.ia_pds.iter().any(|i| i.iaid == *iaid),
-                    IaType::Na => cfg.ia_nas.iter().any(|i| i.iaid == *iaid),
-                    IaType::Ta => cfg.ia_tas.iter().any(|i| i.iaid == *iaid),
+                    IaKind::Pd => cfg.ia_pds.iter().any(|i| i.iaid == *iaid),
+                    IaKind::Na => cfg.ia_nas.iter().any(|i| i.iaid == *iaid),
+                    IaKind::Ta => cfg.ia_tas.iter().any(|i| i.iaid == *iaid),
                 };
                 if exists {
                     warn(
                         &mut w,
                         pos,
-                        format!("duplicated IA {} {iaid} (ignored)", ia_name(*ty)),
+                        format!("duplicated IA {} {iaid} (ignored)", ty.name()),
                     );
                     continue;
                 }
                 let ia = id_assoc(*ty, *iaid, decls, &mut w)?;
                 match ia {
                     Ia::Pd(p) => cfg.ia_pds.push(p),
-                    Ia::Na(n) if *ty == IaType::Na => cfg.ia_nas.push(n),
+                    Ia::Na(n) if *ty == IaKind::Na => cfg.ia_nas.push(n),
                     Ia::Na(n) => cfg.ia_tas.push(n),
                 }
             }
@@ -119,17 +120,17 @@ pub fn configure_client(file: &File, now: UnixTime) -> Result<Staged<ClientConfi
         }
     }
     // Resolve `send ia-*`: each IA must be declared and sent from one block.
-    let mut used: Vec<(IaType, u32, String)> = Vec::new();
+    let mut used: Vec<(IaKind, u32, String)> = Vec::new();
     for (ty, iaid, owner, pos) in &sends {
         let declared = match ty {
-            IaType::Pd => cfg.ia_pds.iter().any(|i| i.iaid == *iaid),
-            IaType::Na => cfg.ia_nas.iter().any(|i| i.iaid == *iaid),
-            IaType::Ta => cfg.ia_tas.iter().any(|i| i.iaid == *iaid),
+            IaKind::Pd => cfg.ia_pds.iter().any(|i| i.iaid == *iaid),
+            IaKind::Na => cfg.ia_nas.iter().any(|i| i.iaid == *iaid),
+            IaKind::Ta => cfg.ia_tas.iter().any(|i| i.iaid == *iaid),
         };
         if !declared {
             return Err(invalid(
                 pos,
-                format!("{} ({iaid}) is not defined", ia_name(*ty)),
+                format!("{} ({iaid}) is not defined", ty.name()),
             ));
         }
         if let Some((_, _, first)) = used.iter().find(|(t, i, _)| t == ty && i == iaid) {
@@ -137,7 +138,7 @@ pub fn configure_client(file: &File, now: UnixTime) -> Result<Staged<ClientConfi
                 pos,
                 format!(
                     "{} {iaid} is already sent on {first}; an IA can belong to one interface only",
-                    ia_name(*ty)
+                    ty.name()
                 ),
             ));
         }
@@ -157,11 +158,11 @@ pub fn configure_client(file: &File, now: UnixTime) -> Result<Staged<ClientConfi
     let unused = cfg
         .ia_pds
         .iter()
-        .map(|i| (IaType::Pd, i.iaid))
-        .chain(cfg.ia_nas.iter().map(|i| (IaType::Na, i.iaid)))
-        .chain(cfg.ia_tas.iter().map(|i| (IaType::Ta, i.iaid)))
+        .map(|i| (IaKind::Pd, i.iaid))
+        .chain(cfg.ia_nas.iter().map(|i| (IaKind::Na, i.iaid)))
+        .chain(cfg.ia_tas.iter().map(|i| (IaKind::Ta, i.iaid)))
         .filter(|(t, i)| !used.iter().any(|(ut, ui, _)| ut == t && ui == i))
-        .map(|(t, i)| format!("{} {i}", ia_name(t)))
+        .map(|(t, i)| format!("{} {i}", t.name()))
         .collect::<Vec<_>>();
     if !unused.is_empty() {
         let pos = file
@@ -191,21 +192,13 @@ pub fn configure_client(file: &File, now: UnixTime) -> Result<Staged<ClientConfi
     })
 }
 
-fn ia_name(ty: IaType) -> &'static str {
-    match ty {
-        IaType::Pd => "IA_PD",
-        IaType::Na => "IA_NA",
-        IaType::Ta => "IA_TA",
-    }
-}
-
 /// One `interface` or \[debian\] `profile` block (`kind` names which, for
 /// messages): WIDE checks both the same way.
 fn interface(
     b: &Block,
     kind: &str,
     w: &mut Vec<Warning>,
-    sends: &mut Vec<(IaType, u32, String, Pos)>,
+    sends: &mut Vec<(IaKind, u32, String, Pos)>,
     auth_refs: &mut Vec<(String, Pos)>,
 ) -> Result<ClientInterface, Error> {
     let mut i = ClientInterface {
@@ -220,13 +213,13 @@ fn interface(
                 for o in list {
                     match &o.value {
                         DhcpOpt::IaPd(n) => {
-                            push_ia(&mut i.send_ia_pd, IaType::Pd, *n, &owner, &o.pos, sends)
+                            push_ia(&mut i.send_ia_pd, IaKind::Pd, *n, &owner, &o.pos, sends)
                         }
                         DhcpOpt::IaNa(n) => {
-                            push_ia(&mut i.send_ia_na, IaType::Na, *n, &owner, &o.pos, sends)
+                            push_ia(&mut i.send_ia_na, IaKind::Na, *n, &owner, &o.pos, sends)
                         }
                         DhcpOpt::IaTa(n) => {
-                            push_ia(&mut i.send_ia_ta, IaType::Ta, *n, &owner, &o.pos, sends)
+                            push_ia(&mut i.send_ia_ta, IaKind::Ta, *n, &owner, &o.pos, sends)
                         }
                         DhcpOpt::RapidCommit => i.rapid_commit = true,
                         DhcpOpt::ReconfigureAccept => i.reconfigure_accept = true,
@@ -240,7 +233,10 @@ fn interface(
                             auth_refs.push((a.clone(), o.pos.clone()));
                             i.authentication = Some(a.clone());
                         }
-                        DhcpOpt::Raw(code, data) => i.send_raw.push((*code, data.clone())),
+                        DhcpOpt::Raw(code, data) => i.send_raw.push(RawOption {
+                            code: *code,
+                            data: data.clone(),
+                        }),
                         DhcpOpt::Info(_) | DhcpOpt::RefreshTime => {
                             warn(w, &o.pos, "information options cannot be sent, only requested (invalid operation, ignored)");
                         }
@@ -311,11 +307,11 @@ fn interface(
 
 fn push_ia(
     list: &mut Vec<u32>,
-    ty: IaType,
+    ty: IaKind,
     iaid: u32,
     owner: &str,
     pos: &Pos,
-    sends: &mut Vec<(IaType, u32, String, Pos)>,
+    sends: &mut Vec<(IaKind, u32, String, Pos)>,
 ) {
     sends.push((ty, iaid, owner.to_string(), pos.clone()));
     list.push(iaid);
@@ -327,43 +323,43 @@ enum Ia {
 }
 
 fn id_assoc(
-    ty: IaType,
+    ty: IaKind,
     iaid: u32,
     decls: &[Spanned<IaDeclKind>],
     w: &mut Vec<Warning>,
 ) -> Result<Ia, Error> {
-    let mut prefixes: Vec<Lease> = Vec::new();
-    let mut addresses: Vec<Lease> = Vec::new();
+    let mut prefixes: Vec<FixedLease> = Vec::new();
+    let mut addresses: Vec<FixedLease> = Vec::new();
     let mut pifs: Vec<PrefixInterface> = Vec::new();
     for d in decls {
         let pos = &d.pos;
         match (&d.value, ty) {
-            (IaDeclKind::Prefix(p), IaType::Pd) => {
+            (IaDeclKind::Prefix(p), IaKind::Pd) => {
                 let (addr, len) = check::prefix(p.addr, p.len, pos, w)?;
                 check::check_scope(addr, pos, "prefix")?;
                 let lifetimes = check::lifetimes(p.pltime, p.vltime, pos)?;
                 if prefixes.iter().any(|x| x.addr == addr && x.len == len) {
                     return Err(invalid(pos, format!("duplicated prefix {addr}/{len}")));
                 }
-                prefixes.push(Lease {
+                prefixes.push(FixedLease {
                     addr,
                     len,
                     lifetimes,
                 });
             }
-            (IaDeclKind::Address(a), IaType::Na | IaType::Ta) => {
+            (IaDeclKind::Address(a), IaKind::Na | IaKind::Ta) => {
                 check::check_scope(a.addr, pos, "address")?;
                 let lifetimes = check::lifetimes(a.pltime, a.vltime, pos)?;
                 if addresses.iter().any(|x| x.addr == a.addr) {
                     return Err(invalid(pos, format!("duplicated address {}", a.addr)));
                 }
-                addresses.push(Lease {
+                addresses.push(FixedLease {
                     addr: a.addr,
                     len: 128,
                     lifetimes,
                 });
             }
-            (IaDeclKind::PrefixInterface(name, params), IaType::Pd) => {
+            (IaDeclKind::PrefixInterface(name, params), IaKind::Pd) => {
                 let p = prefix_interface(name, params, w)?;
                 if pifs.iter().any(|x| x.name == p.name) {
                     warn(
@@ -389,20 +385,20 @@ fn id_assoc(
         }
     }
     Ok(match ty {
-        IaType::Pd => Ia::Pd(IaPdConf {
+        IaKind::Pd => Ia::Pd(IaPdConf {
             iaid,
             prefixes,
             prefix_interfaces: pifs,
         }),
-        IaType::Na | IaType::Ta => Ia::Na(IaNaConf { iaid, addresses }),
+        IaKind::Na | IaKind::Ta => Ia::Na(IaNaConf { iaid, addresses }),
     })
 }
 
-fn ia_kw(ty: IaType) -> &'static str {
+fn ia_kw(ty: IaKind) -> &'static str {
     match ty {
-        IaType::Pd => "pd",
-        IaType::Na => "na",
-        IaType::Ta => "ta",
+        IaKind::Pd => "pd",
+        IaKind::Na => "na",
+        IaKind::Ta => "ta",
     }
 }
 

@@ -3,12 +3,12 @@
 
 use std::net::Ipv6Addr;
 
-use super::ast::{Allow, Block, Decl, DeclKind, File, Spanned, Stmt};
-use super::check::{self, invalid, warn, Names};
-use super::{
-    Error, ErrorKind, Host, Lease, Link, Pool, PoolRef, Pos, PrefixPool, RelayId, Scope,
-    ServerConfig, ServerInterface, Staged, UnixTime, Warning,
+use super::{Host, Link, Pool, PoolRef, PrefixPool, RelayId, Scope, ServerConfig, ServerInterface};
+use crate::config::check::{self, invalid, warn, Names};
+use crate::config::grammar::ast::{
+    Allow, Block, Decl, DeclKind, DelegateParam, File, PoolParam, Spanned, Stmt,
 };
+use crate::config::{Error, ErrorKind, FixedLease, Pos, Staged, UnixTime, Warning};
 use crate::duid::Duid;
 
 /// Where a declaration list sits.
@@ -198,7 +198,7 @@ pub fn configure_server(file: &File, now: UnixTime) -> Result<Staged<ServerConfi
     }
     if cfg
         .options
-        .addresses_of(super::InfoKind::Dhcp4o6ServerAddress)
+        .addresses_of(crate::config::InfoKind::Dhcp4o6ServerAddress)
         .is_empty()
         != cfg.dhcp4o6_port.is_none()
     {
@@ -275,9 +275,9 @@ fn check_overlaps(cfg: &ServerConfig, link_pos: &[Pos], ppool_pos: &[Pos]) -> Re
 /// WIDE reads a keyword (or a number) in a reference position as that
 /// token, so an object named like one can be defined but never used.
 fn unreferencable(name: &Spanned<String>, kind: &str, w: &mut Vec<Warning>) {
-    let what = if super::parser::is_kame_keyword(&name.value) {
+    let what = if crate::config::grammar::parser::is_kame_keyword(&name.value) {
         "a keyword"
-    } else if super::parser::is_wide_number(&name.value) {
+    } else if crate::config::grammar::parser::is_wide_number(&name.value) {
         "a number"
     } else {
         return;
@@ -291,20 +291,19 @@ fn unreferencable(name: &Spanned<String>, kind: &str, w: &mut Vec<Warning>) {
 
 fn pool_ref(
     kind: &'static str,
-    name: &str,
-    (pl, vl): (u32, Option<u32>),
+    p: &PoolParam,
     pos: &Pos,
     slot: &mut Option<PoolRef>,
     refs: &mut Refs,
     w: &mut Vec<Warning>,
 ) -> Result<(), Error> {
-    let lifetimes = check::lifetimes(pl, vl, pos)?;
+    let lifetimes = check::lifetimes(p.pltime, p.vltime, pos)?;
     if slot.is_some() {
         warn(w, pos, format!("{kind} given twice; the last one is used"));
     }
-    refs.0.push((kind, name.to_string(), pos.clone()));
+    refs.0.push((kind, p.name.clone(), pos.clone()));
     *slot = Some(PoolRef {
-        name: name.to_string(),
+        name: p.name.clone(),
         lifetimes,
     });
     Ok(())
@@ -335,21 +334,9 @@ fn scope_decl(
                 "allow partial-advertise/renew-missing-ia",
             ))
         }
-        DeclKind::AddressPool(n, pl, vl) => {
-            pool_ref("pool", n, (*pl, *vl), pos, &mut s.address_pool, refs, w)?
-        }
-        DeclKind::PrefixPool(n, pl, vl) => pool_ref(
-            "prefix-pool",
-            n,
-            (*pl, *vl),
-            pos,
-            &mut s.prefix_pool,
-            refs,
-            w,
-        )?,
-        DeclKind::TaPool(n, pl, vl) => {
-            pool_ref("pool", n, (*pl, *vl), pos, &mut s.ta_pool, refs, w)?
-        }
+        DeclKind::AddressPool(p) => pool_ref("pool", p, pos, &mut s.address_pool, refs, w)?,
+        DeclKind::PrefixPool(p) => pool_ref("prefix-pool", p, pos, &mut s.prefix_pool, refs, w)?,
+        DeclKind::TaPool(p) => pool_ref("pool", p, pos, &mut s.ta_pool, refs, w)?,
         DeclKind::Option(o) => check::add_option(&mut s.options, o, pos, w)?,
         DeclKind::Send(_) if at == Where::Interface => {
             warn(w, pos, "'send' has no effect in dhcp6s.conf (ignored)");
@@ -458,7 +445,7 @@ fn host(b: &Block, w: &mut Vec<Warning>, refs: &mut Refs) -> Result<Host, Error>
                         format!("duplicated prefix {addr}/{len} for host {}", h.name),
                     ));
                 }
-                h.prefixes.push(Lease {
+                h.prefixes.push(FixedLease {
                     addr,
                     len,
                     lifetimes,
@@ -473,7 +460,7 @@ fn host(b: &Block, w: &mut Vec<Warning>, refs: &mut Refs) -> Result<Host, Error>
                         format!("duplicated address {} for host {}", a.addr, h.name),
                     ));
                 }
-                h.addresses.push(Lease {
+                h.addresses.push(FixedLease {
                     addr: a.addr,
                     len: 128,
                     lifetimes,
@@ -599,13 +586,13 @@ fn pool(b: &Block, w: &mut Vec<Warning>) -> Result<Pool, Error> {
 
 fn prefix_pool(
     name: &Spanned<String>,
-    items: &[Spanned<(Ipv6Addr, u64, u64)>],
+    items: &[Spanned<DelegateParam>],
     w: &mut Vec<Warning>,
 ) -> Result<PrefixPool, Error> {
     let mut out = None;
     for it in items {
-        let (a, l, d) = it.value;
-        let (prefix, prefix_len) = check::prefix(a, l, &it.pos, w)?;
+        let d = it.value.delegated_len;
+        let (prefix, prefix_len) = check::prefix(it.value.prefix, it.value.len, &it.pos, w)?;
         check::check_scope(prefix, &it.pos, "prefix")?;
         let delegated_len = u8::try_from(d)
             .ok()

@@ -26,7 +26,7 @@ use libdhcp6::sys::duid_file;
 use libdhcp6::sys::log::{self, level_from_flags};
 use libdhcp6::sys::net::{if_nametoindex, interface_addresses, wait_readable, PollFds, Udp6Socket};
 use libdhcp6::sys::netlink::{
-    hardware_address, LinkMonitor, Netlink, IFA_F_DADFAILED, IFA_F_TENTATIVE,
+    hardware_address, LinkEvent, LinkMonitor, Netlink, IFA_F_DADFAILED, IFA_F_TENTATIVE,
 };
 use libdhcp6::sys::signal::{self, Caught};
 use libdhcp6::wire::{ALL_DHCP_RELAY_AGENTS_AND_SERVERS, CLIENT_PORT, SERVER_PORT};
@@ -779,7 +779,7 @@ fn client6_linkevents(s: &mut State) {
     let Some(events) = s.links.as_mut().map(LinkMonitor::events) else {
         return;
     };
-    for (ifindex, running) in events {
+    for LinkEvent { ifindex, running } in events {
         let Some(i) = s.ifaces.iter().position(|f| f.ifindex == ifindex) else {
             continue;
         };

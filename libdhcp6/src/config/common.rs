@@ -267,7 +267,8 @@ pub struct KeyInfo {
 pub enum AuthProtocol {
     /// RFC 3315 delayed authentication (client).
     Delayed,
-    /// Reconfigure key (server; parsed, unused, as in WIDE).
+    /// Reconfigure key (server): WIDE parses it and does nothing; here it
+    /// turns Reconfigure on (doc/config.md).
     Reconfig,
 }
 

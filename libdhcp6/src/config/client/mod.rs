@@ -52,8 +52,9 @@ pub struct ClientInterface {
     pub script: Option<String>,
     /// `allow rapid-commit` (accepted, no effect in a client, as in WIDE).
     pub allow_rapid_commit: bool,
-    /// `allow partial-advertise` (kame6, RFC 7550 §4.2): accept an
-    /// Advertise that offers only some of the requested IAs.
+    /// `allow partial-advertise` (kame6, RFC 7550 §4.2): accepted and
+    /// changes nothing, since dhcp6c always accepts an Advertise that
+    /// offers only some of the requested IAs (doc/config.md).
     pub partial_advertise: bool,
     /// `allow renew-missing-ia` (kame6, RFC 7550 §4.3): ask for IAs missing
     /// from the binding again in Renew and Rebind.

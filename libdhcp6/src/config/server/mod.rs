@@ -72,7 +72,8 @@ pub struct Link {
 pub struct Host {
     /// Name, for logs.
     pub name: String,
-    /// The client's DUID; a host without one never matches.
+    /// The client's DUID; a host without one matches only through its
+    /// `relay_ids`.
     pub duid: Option<Duid>,
     /// Delegated prefixes.
     pub prefixes: Vec<FixedLease>,
@@ -167,7 +168,7 @@ pub struct ServerConfig {
     /// Lease database path (kame6).
     pub lease_file: Option<String>,
     /// DHCPv4-over-DHCPv6 IPC port to the DHCPv4 server (kame6, as Kea's
-    /// `dhcp4o6-port`).
+    /// `dhcp4o6-port`): checked and written back; dhcp6s does not use it.
     pub dhcp4o6_port: Option<u16>,
 }
 

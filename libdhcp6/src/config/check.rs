@@ -3,12 +3,25 @@
 
 use std::net::Ipv6Addr;
 
-use super::grammar::ast::{AuthParam, Duration, KeyParam, OptionStmt, Spanned};
+use super::grammar::ast::{AuthParam, Duration, File, KeyParam, OptionStmt, Spanned};
 use super::{
     base64, AuthInfo, AuthProtocol, Error, ErrorKind, Expire, InfoAddresses, InfoNames,
     InfoOptions, KeyInfo, Lifetimes, MonthDay, Pos, UnixTime, Warning,
 };
 use crate::wire::DomainName;
+
+/// The position of `file` as a whole (line 0), for what concerns no one
+/// statement.
+pub(super) fn whole_file(file: &File) -> Pos {
+    Pos {
+        file: file
+            .first()
+            .map(|s| s.pos.file.clone())
+            .unwrap_or_else(|| "".into()),
+        line: 0,
+        col: 0,
+    }
+}
 
 /// Shorthand for an [`ErrorKind::Invalid`] error.
 pub(super) fn invalid(pos: &Pos, msg: impl Into<String>) -> Error {

@@ -574,22 +574,7 @@ impl Parser {
                 self.semi("after information-only")?;
                 DeclKind::InformationOnly
             }
-            "allow" => {
-                let what = if self.keyword("rapid-commit") {
-                    Allow::RapidCommit
-                } else if self.keyword("partial-advertise") {
-                    Allow::PartialAdvertise
-                } else if self.keyword("renew-missing-ia") {
-                    Allow::RenewMissingIa
-                } else {
-                    return Err(self.expected(
-                        "'rapid-commit', 'partial-advertise' or 'renew-missing-ia'",
-                        "after 'allow'",
-                    ));
-                };
-                self.semi("after allow")?;
-                DeclKind::Allow(what)
-            }
+            "allow" => DeclKind::Allow(self.allow()?),
             "duid" => {
                 let d = self.hex("a DUID (xx:xx:...)")?;
                 self.semi("after DUID")?;
@@ -645,6 +630,43 @@ impl Parser {
                 DeclKind::TaPool(p)
             }
             "option" => DeclKind::Option(self.option_stmt()?),
+            _ => match self.relay_match_decl(&word)? {
+                Some(kind) => kind,
+                None => {
+                    return Err(self.expected_at(
+                        pos,
+                        "a declaration or '}'",
+                        "",
+                        format!("'{word}'"),
+                    ))
+                }
+            },
+        };
+        Ok(Spanned { value: kind, pos })
+    }
+
+    /// What follows `allow`, and its `;`.
+    fn allow(&mut self) -> Result<Allow, Error> {
+        let what = if self.keyword("rapid-commit") {
+            Allow::RapidCommit
+        } else if self.keyword("partial-advertise") {
+            Allow::PartialAdvertise
+        } else if self.keyword("renew-missing-ia") {
+            Allow::RenewMissingIa
+        } else {
+            return Err(self.expected(
+                "'rapid-commit', 'partial-advertise' or 'renew-missing-ia'",
+                "after 'allow'",
+            ));
+        };
+        self.semi("after allow")?;
+        Ok(what)
+    }
+
+    /// kame6's declarations that match a relayed client (`link` and `host`
+    /// blocks), after their keyword `word`; `None` for another word.
+    fn relay_match_decl(&mut self, word: &str) -> Result<Option<DeclKind>, Error> {
+        let kind = match word {
             "link-address" => {
                 let (a, l) = self.prefix()?;
                 self.semi("after link-address")?;
@@ -671,11 +693,9 @@ impl Parser {
                 self.semi("after hardware-address")?;
                 DeclKind::HardwareAddress(a)
             }
-            _ => {
-                return Err(self.expected_at(pos, "a declaration or '}'", "", format!("'{word}'")))
-            }
+            _ => return Ok(None),
         };
-        Ok(Spanned { value: kind, pos })
+        Ok(Some(kind))
     }
 
     fn optlist(&mut self, context: &str) -> Result<Vec<Spanned<DhcpOpt>>, Error> {

@@ -240,3 +240,6 @@ pub fn load_client(
 pub fn client_from_str(file: &str, text: &str) -> Result<Staged<ClientConfig>, Error> {
     load_client(file, &mut MemLoader::new().with(file, text), 0)
 }
+
+#[cfg(test)]
+mod tests;

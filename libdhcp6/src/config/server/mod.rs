@@ -193,3 +193,6 @@ pub fn load_server(
 pub fn server_from_str(file: &str, text: &str) -> Result<Staged<ServerConfig>, Error> {
     load_server(file, &mut MemLoader::new().with(file, text), 0)
 }
+
+#[cfg(test)]
+mod tests;

@@ -9,7 +9,7 @@
 //!   starts a Reconfigure, retransmitted at REC_TIMEOUT doubling, at most
 //!   REC_MAX_RC times, until the client's Renew, Rebind or
 //!   Information-request arrives (C-082 … C-085).
-//! - WIDE's delayed authentication (RFC 3315 §21.4; kame-compat §6.4) for
+//! - WIDE's delayed authentication (RFC 3315 §21.4; doc/wide-compat.md §6.4) for
 //!   host entries with a `delayedkey`: messages carrying the option are
 //!   checked against the host's key and answered signed; a failed check
 //!   drops the message silently; messages without the option are served as
@@ -139,7 +139,7 @@ pub struct AuthFailed;
 
 impl<S: LeaseStore> Server<S> {
     /// Checks a client message's delayed-authentication option
-    /// (kame-compat §6.4). `Ok(Some(key))`: answer signed with the host's
+    /// (doc/wide-compat.md §6.4). `Ok(Some(key))`: answer signed with the host's
     /// key; `Ok(None)`: answer unsigned; `Err`: drop the message silently.
     pub fn check_delayed<'c>(
         &mut self,
@@ -171,7 +171,7 @@ impl<S: LeaseStore> Server<S> {
         if msg.msg_type == MessageType::Solicit {
             // The Solicit announces delayed authentication; the Advertise
             // is signed when the host has a key, and unsigned otherwise
-            // (kame-compat §6.4).
+            // (doc/wide-compat.md §6.4).
             return Ok(key.map(|key| DelayedKey { key }));
         }
         let key = key.ok_or(AuthFailed)?;

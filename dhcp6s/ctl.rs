@@ -1,4 +1,4 @@
-//! dhcp6s's control channel (kame-compat §1.2, §5): `-k ctlkeyfile`
+//! dhcp6s's control channel (doc/wide-compat.md §1.2, §5): `-k ctlkeyfile`
 //! (default `/usr/local/etc/dhcp6sctlkey`) and `-p ctlport` (default 5547,
 //! a service name also accepted). The TCP listener on `[::1]` is opened only
 //! if the key file holds a key; a port that cannot be bound stops start-up.
@@ -15,7 +15,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use clap::ArgMatches;
-use libdhcp6::ctl::{Command, IaType, ReconfigureType, DEFAULT_SERVER_KEY_FILE, SERVER_PORT};
+use libdhcp6::ctl::{ReconfigureType, ServerCommand, DEFAULT_SERVER_KEY_FILE, SERVER_PORT};
 use libdhcp6::lease::{BindingKey, Change, IaKind, LeaseStore, Resource};
 use libdhcp6::sys::ctl::{resolve_port, CtlChannel};
 use libdhcp6::sys::net::{PollFds, Ready};
@@ -70,23 +70,18 @@ pub fn server6_ctl<S: LeaseStore>(s: &mut State<S>, ready: Ready, at: Range<usiz
     let Some(ctl) = s.ctl.as_mut() else {
         return After::Continue;
     };
-    for msg in ctl.receive(ready, at, "server6_do_ctlcommand") {
+    for msg in ctl.receive::<ServerCommand>(ready, at, "server6_do_ctlcommand") {
         match msg.command {
-            Command::Reload => crate::server6_reload(s),
-            Command::Stop => {
+            ServerCommand::Reload => crate::server6_reload(s),
+            ServerCommand::Stop => {
                 log_notice!("server6_stop", "exiting");
                 return After::Exit;
             }
-            Command::RemoveBinding {
-                ia_type,
-                iaid,
-                duid,
-            } => {
-                remove_binding(&mut s.server, ia_type, iaid, &duid);
+            ServerCommand::RemoveBinding { kind, iaid, duid } => {
+                remove_binding(&mut s.server, kind, iaid, &duid);
             }
-            Command::Reconfigure { msg_type, duid } => s.server.ctl_reconfigure(msg_type, &duid),
-            c @ (Command::StartInterface(_) | Command::StopInterface(_)) => {
-                log_info!("server6_do_ctlcommand", "{c}: a client command; ignored");
+            ServerCommand::Reconfigure { msg_type, duid } => {
+                s.server.ctl_reconfigure(msg_type, &duid)
             }
         }
     }
@@ -95,12 +90,12 @@ pub fn server6_ctl<S: LeaseStore>(s: &mut State<S>, ready: Ready, at: Range<usiz
 
 /// Deletes the binding of (DUID, IAID), looking among IA_PD bindings first
 /// and then IA_NA ones as WIDE does (the IA type in the command was only
-/// checked, kame-compat §5). Its leases go back to their pools; the
+/// checked, doc/wide-compat.md §5). Its leases go back to their pools; the
 /// removal is a lease-store change, journalled and committed at once. No
 /// message is sent to the client. Returns whether a binding was removed.
 pub fn remove_binding<S: LeaseStore>(
     server: &mut Server<S>,
-    named: IaType,
+    named: IaKind,
     iaid: u32,
     duid: &Duid,
 ) -> bool {
@@ -193,7 +188,7 @@ mod tests {
         }
     }
 
-    /// kame-compat §5: the binding goes, its space returns to the pool,
+    /// doc/wide-compat.md §5: the binding goes, its space returns to the pool,
     /// IA_PD is looked for before IA_NA whatever IA type was named.
     #[test]
     fn remove_binding_frees_pool_space_pd_first() {
@@ -210,16 +205,16 @@ mod tests {
         s.grant(key(IaKind::Pd), vec![pd].into());
         assert!(!s.pools.is_free_in("tiny", &na.res));
         assert!(!s.pools.is_free_in("pd", &pd.res));
-        assert!(!remove_binding(&mut s, IaType::Na, 11, &duid));
+        assert!(!remove_binding(&mut s, IaKind::Na, 11, &duid));
         // IA_NA named, IA_PD removed first (WIDE's order).
-        assert!(remove_binding(&mut s, IaType::Na, 10, &duid));
+        assert!(remove_binding(&mut s, IaKind::Na, 10, &duid));
         assert!(s.store.binding(&key(IaKind::Pd)).is_none());
         assert!(s.store.binding(&key(IaKind::Na)).is_some());
         assert!(s.pools.is_free_in("pd", &pd.res));
         assert!(!s.store.is_leased(&pd.res));
-        assert!(remove_binding(&mut s, IaType::Pd, 10, &duid));
+        assert!(remove_binding(&mut s, IaKind::Pd, 10, &duid));
         assert!(s.store.binding(&key(IaKind::Na)).is_none());
         assert!(s.pools.is_free_in("tiny", &na.res));
-        assert!(!remove_binding(&mut s, IaType::Na, 10, &duid));
+        assert!(!remove_binding(&mut s, IaKind::Na, 10, &duid));
     }
 }

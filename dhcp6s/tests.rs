@@ -1,6 +1,6 @@
 //! The server's rules, checked without sockets: each test feeds datagrams to
 //! `Server::server6_recv` and reads the answer. Test names carry the
-//! rfc-digest checklist IDs they cover.
+//! checklist IDs (doc/conformance.md) they cover.
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
@@ -1699,7 +1699,7 @@ mod reconfigure {
 
 mod delayed_auth {
     //! WIDE's delayed authentication for hosts with a `delayedkey`
-    //! (RFC 3315 §21.4, kame-compat §6.4; C-170, C-177, C-178).
+    //! (RFC 3315 §21.4, doc/wide-compat.md §6.4; C-170, C-177, C-178).
     use super::*;
     use libdhcp6::auth;
     use libdhcp6::wire::{Auth, AuthInfo};

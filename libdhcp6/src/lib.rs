@@ -9,8 +9,8 @@
 //! - [`duid`]: DUIDs, their text form and KAME's DUID file format. Pure.
 //! - [`config`]: the KAME configuration files: the shared grammar
 //!   (`config::grammar`), what dhcp6s.conf and dhcp6c.conf mean
-//!   (`config::server`, `config::client`), printers, staged reload. Pure
-//!   except `config::fs`.
+//!   (`config::server`, `config::client`), printers, staged reload. Pure:
+//!   `sys::conf` reads the files.
 //! - [`timing`]: RFC 8415 constants and the retransmission algorithm. Pure.
 //! - [`alloc`]: free-slot sets for address and prefix pools, O(log n). Pure.
 //! - [`auth`]: HMAC-MD5 over messages (delayed auth, reconfigure key), replay
@@ -23,7 +23,9 @@
 //!   without allocating, and the recorded path back to a client. Pure.
 //!
 //! - [`sys`]: the only module that touches the OS (files, interfaces; with the
-//!   daemons, sockets, signals and syslog); `sys::journal` is the lease
+//!   daemons, sockets, signals and syslog); `sys::conf` reads the
+//!   configuration files; `sys::shell` is the daemons' shared command
+//!   line, start-up and PID file; `sys::journal` is the lease
 //!   journal on disk (`JournalStore`); `sys::random` draws secrets.
 //!
 //! Everything outside `sys` is pure so it can be

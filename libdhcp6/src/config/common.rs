@@ -6,7 +6,7 @@ use std::net::Ipv6Addr;
 
 use crate::codes::OptionCode;
 
-/// The information options of kame-compat §2.5, plus option 88 (kame6).
+/// The information options of doc/wide-compat.md §2.5, plus option 88 (kame6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum InfoKind {
     /// `domain-name-servers` (23)
@@ -122,7 +122,7 @@ pub struct Lifetimes {
     pub valid: u32,
 }
 
-/// Information options (kame-compat §2.5) at one scope.
+/// Information options (doc/wide-compat.md §2.5) at one scope.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InfoOptions {
     /// Address options, in first-use order; lists concatenated in file order.
@@ -247,7 +247,7 @@ pub struct MonthDay {
     pub day: u8,
 }
 
-/// `keyinfo NAME { ... }` (kame-compat §2.4.5).
+/// `keyinfo NAME { ... }` (doc/wide-compat.md §2.4.5).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyInfo {
     /// Name.

@@ -1,4 +1,4 @@
-//! KAME configuration files: dhcp6s.conf and dhcp6c.conf (kame-compat §2).
+//! KAME configuration files: dhcp6s.conf and dhcp6c.conf (doc/wide-compat.md §2).
 //!
 //! Laid out by role:
 //!
@@ -15,10 +15,10 @@
 //!   information options, keys, authentication blocks and lifetimes, and the
 //!   staged reload. Nothing is applied until [`Staged::commit`] swaps the
 //!   staged configuration into a [`Holder`], so a reload with any error keeps
-//!   the running configuration (kame-compat §2.6, with none of WIDE's parser
+//!   the running configuration (doc/wide-compat.md §2.6, with none of WIDE's parser
 //!   state surviving between parses).
 //!
-//! The one loader that reads files is [`fs::FsLoader`].
+//! The one loader that reads files is [`crate::sys::conf::FsLoader`].
 //!
 //! The printers (`Display` on both configurations) write the same syntax
 //! back; what they print parses to an equal configuration.
@@ -33,7 +33,6 @@ mod check;
 pub mod client;
 mod common;
 mod error;
-pub mod fs;
 pub mod grammar;
 mod print;
 pub mod server;

@@ -1,4 +1,4 @@
-//! The client's configuration: what dhcp6c.conf means (kame-compat §2.4),
+//! The client's configuration: what dhcp6c.conf means (doc/wide-compat.md §2.4),
 //! WIDE's `dhcp6_if` and `ia_conf` lists with the \[debian\] profiles,
 //! \[opnsense\] raw options and kame6's IA_TA and RFC 7550 choices.
 //! [`configure_client`] builds it from the syntax tree; `Display` writes it
@@ -147,7 +147,7 @@ impl ClientConfig {
     /// The declarations each of dhcp6c's command-line `interfaces` runs
     /// with, in the same order: its `interface` block or, for an interface
     /// without one, the `profile` named by `dhcp6c -P` (\[debian\],
-    /// kame-compat §1.3). An interface block always wins over the profile.
+    /// doc/wide-compat.md §1.3). An interface block always wins over the profile.
     ///
     /// Debian's dhcp6c moves a profile's IAs and script to the first
     /// interface it configures with it (the last one on the command line),

@@ -71,7 +71,7 @@ fn extensions_client() {
 }
 
 /// \[debian\] `dhcp6c -P NAME`: command-line interfaces without an
-/// `interface` block take the profile's declarations (kame-compat §1.3).
+/// `interface` block take the profile's declarations (doc/wide-compat.md §1.3).
 #[test]
 fn profile_selection() {
     let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();

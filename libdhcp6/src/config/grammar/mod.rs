@@ -1,5 +1,5 @@
 //! The KAME configuration grammar shared by dhcp6s.conf and dhcp6c.conf
-//! (kame-compat §2): text goes through [`lexer`] and [`parser`] into an
+//! (doc/wide-compat.md §2): text goes through [`lexer`] and [`parser`] into an
 //! [`ast::File`], with `include` expanded. Nothing here knows which daemon a
 //! statement is for; `config::server` and `config::client` decide that.
 //!
@@ -18,7 +18,7 @@ pub enum LoadError {
     Other(String),
 }
 
-/// Where the parser gets file text from: the disk (`config::fs::FsLoader`) or,
+/// Where the parser gets file text from: the disk ([`crate::sys::conf::FsLoader`]) or,
 /// in tests and the fuzzer, memory.
 pub trait Loader {
     /// The text of `path`.

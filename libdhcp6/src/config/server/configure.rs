@@ -1,4 +1,4 @@
-//! The meaning of dhcp6s.conf (kame-compat §2.3): WIDE's `configure_*`
+//! The meaning of dhcp6s.conf (doc/wide-compat.md §2.3): WIDE's `configure_*`
 //! checks for the server, plus kame6's links, prefix pools and IA_TA.
 
 use std::net::Ipv6Addr;
@@ -127,7 +127,7 @@ impl Builder {
                 self.cfg.auths.push(check::auth(name, params, true, w)?);
             }
             Stmt::Interface(_) | Stmt::Link(_) | Stmt::Host(_) | Stmt::Authentication(..) => {}
-            // WIDE's dhcp6s accepts and ignores id-assoc (kame-compat §2.3).
+            // WIDE's dhcp6s accepts and ignores id-assoc (doc/wide-compat.md §2.3).
             Stmt::IdAssoc(..) => warn(
                 w,
                 pos,

@@ -1,4 +1,4 @@
-//! The server's configuration: what dhcp6s.conf means (kame-compat §2.3),
+//! The server's configuration: what dhcp6s.conf means (doc/wide-compat.md §2.3),
 //! WIDE's `dhcp6_if`, `host_conf` and `pool_conf` lists plus kame6's links,
 //! prefix pools and IA_TA pools. [`configure_server`] builds it from the
 //! syntax tree; `Display` writes it back.

@@ -45,7 +45,7 @@ fn full_example_with_its_include() {
     server_round_trip(c);
 }
 
-/// The semantic errors of kame-compat §2.3-2.4 and §10's negative list.
+/// The semantic errors of doc/wide-compat.md §2.3-2.4 and §10's negative list.
 #[test]
 fn semantic_errors_server() {
     let cases: &[(&str, &str)] = &[

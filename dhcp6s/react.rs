@@ -11,7 +11,7 @@
 use smallvec::SmallVec;
 
 use libdhcp6::codes::{MessageType, OptionCode, Status};
-use libdhcp6::config::Lifetimes;
+use libdhcp6::config::{FixedLease, Lifetimes};
 use libdhcp6::duid::Duid;
 use libdhcp6::lease::{BindingKey, Change, IaKind, KeyRef, Lease, LeaseStore, Leases, Resource};
 use libdhcp6::wire::INFINITY;
@@ -266,7 +266,7 @@ impl<S: LeaseStore> Server<S> {
                     .iter()
                     .map(|r| r.len)
                     .find(|l| *l != 128 && ia.kind == IaKind::Pd);
-                let fits = |l: &&libdhcp6::config::Lease| (l.len == 128) == (ia.kind != IaKind::Pd);
+                let fits = |l: &&FixedLease| (l.len == 128) == (ia.kind != IaKind::Pd);
                 let candidates = || list.iter().filter(fits);
                 candidates()
                     .filter(|l| want_len.is_none_or(|w| l.len == w))

@@ -8,7 +8,8 @@ use std::net::{Ipv6Addr, SocketAddrV6};
 use std::sync::Arc;
 
 use libdhcp6::codes::{MessageType, OptionCode, Status};
-use libdhcp6::config::{Host, InfoKind, InfoOptions, Link, Scope, ServerConfig};
+use libdhcp6::config::server::{Host, Link, PoolRef, Scope};
+use libdhcp6::config::{FixedLease, InfoKind, InfoOptions, ServerConfig};
 use libdhcp6::duid::Duid;
 use libdhcp6::lease::{Binding, BindingKey, Change, IaKind, LeaseStore, Leases, Resource};
 use libdhcp6::timing::IRT_DEFAULT;
@@ -340,9 +341,9 @@ pub struct Scoped<'c> {
 #[derive(Debug, Clone, Copy)]
 pub enum Source<'c> {
     /// A host's fixed addresses or prefixes.
-    Fixed(&'c [libdhcp6::config::Lease]),
+    Fixed(&'c [FixedLease]),
     /// A pool, with the lifetimes it hands out.
-    Pool(&'c libdhcp6::config::PoolRef),
+    Pool(&'c PoolRef),
 }
 
 fn in_prefix(a: &Ipv6Addr, p: &Ipv6Addr, len: u8) -> bool {

@@ -21,8 +21,8 @@
 //! replaying the new file gives exactly the state of the old one (every
 //! record sets what it names, so replaying a change again after a later
 //! state of the same binding ends in the same state). Until the rename the
-//! old journal is the whole truth; a crash leaves a stray `.tmp`, removed
-//! at the next start.
+//! old journal is the whole truth; a crash leaves a stray `.tmp.<pid>`,
+//! removed at the next start.
 
 use std::fs::{self, File};
 use std::io::{self, Seek, SeekFrom, Write};
@@ -44,7 +44,7 @@ pub const DEFAULT_COMPACT_CHUNK: usize = 8192;
 /// A compaction under way (see the module docs).
 #[derive(Debug)]
 struct Compaction {
-    /// The new journal, `<path>.tmp`.
+    /// The new journal, `atomic::tmp_path` of the journal's path.
     tmp: File,
     /// The bindings live when it began; each is written as it then stands.
     keys: Vec<BindingKey>,
@@ -152,7 +152,7 @@ impl JournalStore {
         };
         // A leftover from a compaction that was interrupted; the journal
         // itself is still the whole truth.
-        let _ = fs::remove_file(tmp_path(path));
+        atomic::remove_leftovers(path);
         let created = !path.exists();
         let replay = read(path, now)?;
         let snap = journal::snapshot(&replay.store);

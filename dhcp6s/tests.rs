@@ -16,7 +16,11 @@ use libdhcp6::wire::{
     INFINITY,
 };
 
-use crate::server::{DropReason, Incoming, Served, Server};
+use crate::answer::Incoming;
+use crate::scope::Served;
+use crate::server::{DropReason, Server};
+
+mod store;
 
 const CONF: &str = "\
 option domain-name-servers 2001:db8:ffff::53;
@@ -34,13 +38,18 @@ host known { duid 00:03:00:01:02:00:00:00:00:99; address 2001:db8:1::99 infinity
 const IFINDEX: u32 = 2;
 
 fn server(conf: &str) -> Server<MemStore> {
+    server_with(conf, MemStore::new())
+}
+
+/// A server for `conf` with its bindings in `store`.
+fn server_with<S: LeaseStore>(conf: &str, store: S) -> Server<S> {
     let cfg = server_from_str("test.conf", conf).unwrap().config;
     let served = vec![Served {
         name: "s0".into(),
         ifindex: IFINDEX,
         onlink: vec![("2001:db8:1::1".parse().unwrap(), 64)],
     }];
-    Server::new(Arc::new(cfg), server_duid(), MemStore::new(), served)
+    Server::new(Arc::new(cfg), server_duid(), store, served)
 }
 
 fn server_duid() -> Duid {
@@ -1484,7 +1493,7 @@ fn relay_options_select_hosts() {
 mod reconfigure {
     //! Reconfigure (RFC 8415 §18.3.11, §20.4): C-082 … C-085, C-171, C-172.
     use super::*;
-    use crate::server::Outgoing;
+    use crate::answer::Outgoing;
     use libdhcp6::auth::{self, KEY_LEN};
     use libdhcp6::wire::{auth_protocol, AuthInfo};
 
@@ -1603,7 +1612,7 @@ mod reconfigure {
         }
         // Answered: a new Reconfigure, stopped by the client's Renew.
         assert!(
-            !s.auth.pending_for(client(1).as_bytes()),
+            !s.reconf.pending_for(client(1).as_bytes()),
             "given up after the last RT"
         );
         s.start_reconfigure(&client(1), MessageType::Renew, 800_000)

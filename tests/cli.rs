@@ -262,7 +262,7 @@ fn server_refuses_a_journal_it_cannot_read() {
 /// reported on stderr and the leases before it still listed.
 #[test]
 fn dump_leases_lists_a_journal() {
-    use libdhcp6::lease::{Binding, BindingKey, Change, IaKind, Lease, LeaseStore, Resource};
+    use libdhcp6::lease::{Binding, BindingKey, BoundLease, Change, IaKind, LeaseStore, Resource};
     use libdhcp6::sys::journal::JournalStore;
     let dir = std::env::temp_dir().join(format!("kame6-cli-dump-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -279,7 +279,7 @@ fn dump_leases_lists_a_journal() {
                 kind: IaKind::Na,
                 iaid: 5,
             },
-            leases: vec![Lease {
+            leases: vec![BoundLease {
                 res: Resource {
                     addr: addr.parse().unwrap(),
                     len: 128,

@@ -3,7 +3,11 @@
 //! also encoded (`lease::journal`) into a buffer, and [`LeaseStore::commit`]
 //! writes the whole buffer with one write and one `fdatasync` — group
 //! commit: the records of every packet of a loop turn share one sync, and
-//! the server sends that turn's Replies only after it returns.
+//! the server sends that turn's Replies only after it returns. A write or
+//! sync that fails cuts the file back to its last whole commit and rolls
+//! the turn back in memory too, so memory and file agree. One server owns
+//! a journal: a claim is refused only for what its own bindings or
+//! quarantines hold.
 //!
 //! Opening replays the file, then replaces it with a snapshot of what is
 //! live (which also cuts off a torn tail): written beside, synced, renamed
@@ -31,7 +35,10 @@ use std::path::{Path, PathBuf};
 use super::atomic::{self, tmp_path};
 
 use crate::lease::journal::{self, apply_record, encode, Record, Replay};
-use crate::lease::{Binding, BindingKey, Change, KeyRef, LeaseStore, MemStore, Resource};
+use crate::lease::{
+    Binding, BindingKey, Change, ClaimRefused, CommitError, KeyRef, LeaseStore, MemStore,
+    Quarantine, ReconfRecord, Resource,
+};
 
 /// Default floor of the compaction bound: a journal smaller than this is
 /// never compacted, so a small server does not rewrite its file constantly.
@@ -274,13 +281,13 @@ impl JournalStore {
         c.next = end;
         let done = c.next >= c.keys.len();
         if done {
-            let mut q: Vec<(Resource, u64)> = self.mem.quarantined().collect();
+            let mut q: Vec<Quarantine> = self.mem.quarantined().collect();
             q.sort();
-            for (res, until) in q {
+            for Quarantine { res, until } in q {
                 encode(&Record::Quarantine(res, until), &mut buf);
             }
-            for (duid, info) in self.mem.reconfs() {
-                journal::encode_reconf(duid, info, &mut buf);
+            for r in self.mem.reconfs() {
+                journal::encode_reconf(r.duid, r.info, &mut buf);
             }
             buf.extend_from_slice(&c.tail);
         }
@@ -341,13 +348,17 @@ impl LeaseStore for JournalStore {
         self.mem.is_leased(res)
     }
 
+    fn claim(&mut self, key: KeyRef<'_>, res: &Resource) -> Result<(), ClaimRefused> {
+        self.mem.claim(key, res)
+    }
+
     fn apply(&mut self, change: Change) {
         self.record(change);
     }
 
-    fn commit(&mut self) -> io::Result<()> {
+    fn commit(&mut self) -> Result<(), CommitError> {
         if self.pending.is_empty() && self.compacting.is_none() {
-            return Ok(());
+            return self.mem.commit();
         }
         if !self.pending.is_empty() {
             let written = self
@@ -355,11 +366,13 @@ impl LeaseStore for JournalStore {
                 .write_all(&self.pending)
                 .and_then(|()| self.file.sync_data());
             if let Err(e) = written {
-                // Cut back a partial write so the retry appends after whole
-                // records; the records stay pending for the next commit.
+                // Cut back a partial write so the next commit appends after
+                // whole records, and drop the turn: memory goes back to
+                // what the file holds.
                 let _ = self.file.set_len(self.len);
                 let _ = self.file.seek(SeekFrom::Start(self.len));
-                return Err(e);
+                self.rollback();
+                return Err(CommitError::Io(e));
             }
             self.len += self.pending.len() as u64;
             if let Some(c) = self.compacting.as_mut() {
@@ -367,6 +380,7 @@ impl LeaseStore for JournalStore {
             }
             self.pending.clear();
         }
+        self.mem.commit()?;
         // What was just synced is durable already; a failed compaction only
         // leaves the journal longer than it need be.
         let step = if self.compacting.is_some() {
@@ -385,6 +399,11 @@ impl LeaseStore for JournalStore {
             );
         }
         Ok(())
+    }
+
+    fn rollback(&mut self) {
+        self.pending.clear();
+        self.mem.rollback();
     }
 
     fn expire(&mut self, now: u64) -> Vec<Resource> {
@@ -407,15 +426,15 @@ impl LeaseStore for JournalStore {
         self.mem.bindings()
     }
 
-    fn quarantined(&self) -> Box<dyn Iterator<Item = (Resource, u64)> + '_> {
+    fn quarantined(&self) -> Box<dyn Iterator<Item = Quarantine> + '_> {
         self.mem.quarantined()
     }
 
-    fn reconf(&self, duid: &[u8]) -> Option<(&crate::Duid, &crate::lease::ReconfInfo)> {
+    fn reconf(&self, duid: &[u8]) -> Option<ReconfRecord<'_>> {
         self.mem.reconf(duid)
     }
 
-    fn reconfs(&self) -> Box<dyn Iterator<Item = (&crate::Duid, &crate::lease::ReconfInfo)> + '_> {
+    fn reconfs(&self) -> Box<dyn Iterator<Item = ReconfRecord<'_>> + '_> {
         self.mem.reconfs()
     }
 }
@@ -426,7 +445,7 @@ mod tests {
     use super::*;
     use crate::duid::Duid;
     use crate::lease::journal::{header, DamageKind};
-    use crate::lease::{IaKind, Lease};
+    use crate::lease::{BoundLease, IaKind};
     use std::net::Ipv6Addr;
 
     struct TempDir(PathBuf);
@@ -464,13 +483,41 @@ mod tests {
     fn bind(n: u16, valid: u32, now: u64) -> Change {
         Change::Bind(Binding {
             key: key(n),
-            leases: smallvec::smallvec![Lease {
+            leases: smallvec::smallvec![BoundLease {
                 res: res(n),
                 preferred: valid,
                 valid,
                 updated: now,
             }],
         })
+    }
+
+    /// A write that fails rolls the turn back: memory returns to what the
+    /// file holds, and the next commit appends whole records after it.
+    #[test]
+    fn failed_commit_rolls_the_turn_back() {
+        let d = TempDir::new("rollback");
+        let path = d.0.join("leases");
+        let (mut s, _) = JournalStore::open(&path, 0).unwrap();
+        s.apply(bind(1, 1000, 0));
+        s.commit().unwrap();
+        // A descriptor opened read-only makes the write fail.
+        let good = std::mem::replace(&mut s.file, File::open(&path).unwrap());
+        s.apply(bind(2, 1000, 0));
+        s.apply(Change::Release(key(1), res(1)));
+        assert!(s.binding(&key(2)).is_some(), "visible before the commit");
+        assert!(matches!(s.commit(), Err(CommitError::Io(_))));
+        assert!(s.binding(&key(2)).is_none());
+        assert!(s.binding(&key(1)).is_some());
+        assert!(!s.is_leased(&res(2)));
+        s.file = good;
+        s.apply(bind(3, 1000, 0));
+        s.commit().unwrap();
+        let on_disk = read(&path, 0).unwrap();
+        assert!(on_disk.damage.is_none());
+        let mut keys: Vec<BindingKey> = on_disk.store.bindings().map(|b| b.key.clone()).collect();
+        keys.sort();
+        assert_eq!(keys, vec![key(1), key(3)]);
     }
 
     /// The incremental compaction (module docs): under a stream of random
@@ -497,10 +544,12 @@ mod tests {
                 .map(|b| (b.key.clone(), b.leases.iter().map(|l| l.res).collect()))
                 .collect();
             b.sort();
-            let mut q: Vec<(Resource, u64)> = st.quarantined().collect();
+            let mut q: Vec<Quarantine> = st.quarantined().collect();
             q.sort();
-            let mut r: Vec<(crate::Duid, crate::lease::ReconfInfo)> =
-                st.reconfs().map(|(d, i)| (d.clone(), i.clone())).collect();
+            let mut r: Vec<(crate::Duid, crate::lease::ReconfInfo)> = st
+                .reconfs()
+                .map(|r| (r.duid.clone(), r.info.clone()))
+                .collect();
             r.sort_by(|a, b| a.0.cmp(&b.0));
             (b, q, r)
         };
@@ -522,7 +571,7 @@ mod tests {
                     // A binding that takes another's address.
                     2 => Change::Bind(Binding {
                         key: key(n),
-                        leases: smallvec::smallvec![Lease {
+                        leases: smallvec::smallvec![BoundLease {
                             res: res(m),
                             preferred: 50,
                             valid: 100_000,

@@ -36,7 +36,7 @@ use libdhcp6::lease::{Change, LeaseStore, MemStore};
 use libdhcp6::sys::batch::{RecvBatch, SendBatch};
 use libdhcp6::sys::daemon::{daemonize, PidFile};
 use libdhcp6::sys::duid_file;
-use libdhcp6::sys::journal::{self, JournalStore};
+use libdhcp6::sys::journal::{self, JournalStore, Opened};
 use libdhcp6::sys::log::{self, level_from_flags};
 use libdhcp6::sys::net::{
     if_nametoindex, interface_addresses, is_global_unicast, is_unique_local, wait_readable,
@@ -234,7 +234,7 @@ fn open_journal(cfg: &ServerConfig, duid_path: &Path) -> Result<JournalStore, St
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("lease journal directory {}: {e}", dir.display()))?;
     }
-    let (store, report) = JournalStore::open(&path, now_secs())
+    let Opened { store, report } = JournalStore::open(&path, now_secs())
         .map_err(|e| format!("lease journal {e}; move the file aside to start empty"))?;
     if let Some(d) = report.damage {
         log_warn!(

@@ -1252,7 +1252,7 @@ fn removed_pool_keeps_leases_until_they_expire() {
 /// restart (the file is replayed into a new server).
 #[test]
 fn journal_store_survives_restart() {
-    use libdhcp6::sys::journal::JournalStore;
+    use libdhcp6::sys::journal::{JournalStore, Opened};
     let dir = std::env::temp_dir().join(format!("kame6-dhcp6s-journal-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -1267,13 +1267,13 @@ fn journal_store_survives_restart() {
         }];
         Server::new(Arc::new(cfg), server_duid(), store, served)
     };
-    let (store, _) = JournalStore::open(&path, 1000).unwrap();
+    let Opened { store, .. } = JournalStore::open(&path, 1000).unwrap();
     let mut s = make(store);
     let a1 = first_addr(&lease(&mut s, 1, vec![ia_na(1, &[])]));
     let a2 = first_addr(&lease(&mut s, 2, vec![ia_na(1, &[])]));
     s.store.commit().unwrap();
     drop(s);
-    let (store, report) = JournalStore::open(&path, 1010).unwrap();
+    let Opened { store, report } = JournalStore::open(&path, 1010).unwrap();
     assert_eq!(report.damage, None);
     let mut s = make(store);
     let a3 = first_addr(&lease(&mut s, 3, vec![ia_na(1, &[])]));

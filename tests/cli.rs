@@ -263,7 +263,7 @@ fn server_refuses_a_journal_it_cannot_read() {
 #[test]
 fn dump_leases_lists_a_journal() {
     use libdhcp6::lease::{Binding, BindingKey, BoundLease, Change, IaKind, LeaseStore, Resource};
-    use libdhcp6::sys::journal::JournalStore;
+    use libdhcp6::sys::journal::{JournalStore, Opened};
     let dir = std::env::temp_dir().join(format!("kame6-cli-dump-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("leases");
@@ -271,7 +271,7 @@ fn dump_leases_lists_a_journal() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    let (mut store, _) = JournalStore::open(&path, now).unwrap();
+    let Opened { mut store, .. } = JournalStore::open(&path, now).unwrap();
     for (n, addr) in [(1u8, "2001:db8::1"), (2, "2001:db8::2")] {
         store.apply(Change::Bind(Binding {
             key: BindingKey {

@@ -101,6 +101,15 @@ pub struct OpenReport {
     pub expired: Vec<Change>,
 }
 
+/// A journal just opened, and what opening it found.
+#[derive(Debug)]
+pub struct Opened {
+    /// The store, its bindings replayed.
+    pub store: JournalStore,
+    /// What the replay found, for the start-up log.
+    pub report: OpenReport,
+}
+
 /// Bindings in memory, every change journaled to a file before the Replies
 /// that depend on it leave (see the module docs).
 #[derive(Debug)]
@@ -152,7 +161,7 @@ impl JournalStore {
     /// (Unix seconds), drops what has ended, cuts off a damaged tail and
     /// rewrites the file as a snapshot. A file of an unknown or newer
     /// format is refused and left as it is.
-    pub fn open(path: &Path, now: u64) -> Result<(Self, OpenReport), JournalError> {
+    pub fn open(path: &Path, now: u64) -> Result<Opened, JournalError> {
         let io_err = |source| JournalError::Io {
             path: path.to_path_buf(),
             source,
@@ -183,7 +192,7 @@ impl JournalStore {
             damage: replay.damage,
             expired: replay.expired,
         };
-        Ok((store, report))
+        Ok(Opened { store, report })
     }
 
     /// Sets the floor of the compaction bound (the journal is compacted
@@ -498,7 +507,7 @@ mod tests {
     fn failed_commit_rolls_the_turn_back() {
         let d = TempDir::new("rollback");
         let path = d.0.join("leases");
-        let (mut s, _) = JournalStore::open(&path, 0).unwrap();
+        let Opened { store: mut s, .. } = JournalStore::open(&path, 0).unwrap();
         s.apply(bind(1, 1000, 0));
         s.commit().unwrap();
         // A descriptor opened read-only makes the write fail.
@@ -528,7 +537,7 @@ mod tests {
     fn incremental_compaction_keeps_every_commit() {
         let d = TempDir::new("incr");
         let path = d.0.join("leases");
-        let (mut s, _) = JournalStore::open(&path, 0).unwrap();
+        let Opened { store: mut s, .. } = JournalStore::open(&path, 0).unwrap();
         s.set_compact_floor(0);
         s.set_compact_chunk(7);
         let mut x: u64 = 0x2545_f491_4f6c_dd1d;
@@ -598,7 +607,7 @@ mod tests {
         drop(s);
         // A crash in the middle of a compaction leaves the old journal and a
         // stray new one, which the next start removes.
-        let (mut s, _) = JournalStore::open(&path, 0).unwrap();
+        let Opened { store: mut s, .. } = JournalStore::open(&path, 0).unwrap();
         s.set_compact_floor(0);
         s.set_compact_chunk(1);
         // Renewals of the same few bindings grow the file until a
@@ -615,7 +624,10 @@ mod tests {
         assert!(s.compacting());
         let expect = state(&s);
         drop(s);
-        let (s, r) = JournalStore::open(&path, 0).unwrap();
+        let Opened {
+            store: s,
+            report: r,
+        } = JournalStore::open(&path, 0).unwrap();
         assert!(r.damage.is_none());
         assert_eq!(state(&s), expect);
         assert!(!tmp_path(&path).exists());
@@ -625,7 +637,10 @@ mod tests {
     fn committed_changes_survive_reopen() {
         let d = TempDir::new("reopen");
         let path = d.0.join("leases");
-        let (mut s, r) = JournalStore::open(&path, 1000).unwrap();
+        let Opened {
+            store: mut s,
+            report: r,
+        } = JournalStore::open(&path, 1000).unwrap();
         assert!(r.created);
         for n in 1..=5 {
             s.apply(bind(n, 100, 1000));
@@ -636,7 +651,10 @@ mod tests {
         // Applied but never committed: a crash loses it, and no Reply went out.
         s.apply(bind(9, 100, 1000));
         drop(s);
-        let (s, r) = JournalStore::open(&path, 1050).unwrap();
+        let Opened {
+            store: s,
+            report: r,
+        } = JournalStore::open(&path, 1050).unwrap();
         assert!(!r.created);
         assert_eq!(r.records, 7, "five binds, a release, a decline");
         assert_eq!(r.damage, None);
@@ -647,7 +665,10 @@ mod tests {
         assert_eq!(s.bindings().count(), 3);
         // Past the lifetimes: the leases are dropped, the quarantine kept.
         drop(s);
-        let (s, r) = JournalStore::open(&path, 1100).unwrap();
+        let Opened {
+            store: s,
+            report: r,
+        } = JournalStore::open(&path, 1100).unwrap();
         assert_eq!(r.expired.len(), 3);
         assert_eq!(s.bindings().count(), 0);
         assert!(s.is_leased(&res(3)));
@@ -660,7 +681,7 @@ mod tests {
     fn torn_tail_at_every_offset() {
         let d = TempDir::new("torn");
         let path = d.0.join("leases");
-        let (mut s, _) = JournalStore::open(&path, 0).unwrap();
+        let Opened { store: mut s, .. } = JournalStore::open(&path, 0).unwrap();
         for n in 1..=4 {
             s.apply(bind(n, 1000, 0));
             s.commit().unwrap();
@@ -672,7 +693,10 @@ mod tests {
         drop(s);
         for cut in before..whole.len() as u64 {
             fs::write(&path, &whole[..cut as usize]).unwrap();
-            let (s, r) = JournalStore::open(&path, 10).unwrap();
+            let Opened {
+                store: s,
+                report: r,
+            } = JournalStore::open(&path, 10).unwrap();
             assert_eq!(s.bindings().count(), 4, "cut at {cut}");
             assert!((1..=4).all(|n| s.holder(&res(n)) == Some(&key(n))));
             assert_eq!(s.holder(&res(5)), None);
@@ -685,7 +709,7 @@ mod tests {
             }
             drop(s);
             // The damage was cut off: the next start finds a clean journal.
-            let (_, r) = JournalStore::open(&path, 10).unwrap();
+            let Opened { report: r, .. } = JournalStore::open(&path, 10).unwrap();
             assert_eq!(r.damage, None);
         }
     }
@@ -713,7 +737,7 @@ mod tests {
     fn compaction_bounds_the_file_and_keeps_everything() {
         let d = TempDir::new("compact");
         let path = d.0.join("leases");
-        let (mut s, _) = JournalStore::open(&path, 0).unwrap();
+        let Opened { store: mut s, .. } = JournalStore::open(&path, 0).unwrap();
         s.set_compact_floor(4096);
         // Ten live bindings renewed over and over.
         for round in 0..500u64 {
@@ -726,7 +750,10 @@ mod tests {
         assert!(s.compactions() > 5);
         assert!(!tmp_path(&path).exists());
         drop(s);
-        let (s, r) = JournalStore::open(&path, 500).unwrap();
+        let Opened {
+            store: s,
+            report: r,
+        } = JournalStore::open(&path, 500).unwrap();
         assert_eq!(r.damage, None);
         assert_eq!(s.bindings().count(), 10);
         assert_eq!(s.binding(&key(3)).unwrap().leases[0].updated, 499);
@@ -738,7 +765,7 @@ mod tests {
     fn new_clients_alone_never_compact() {
         let d = TempDir::new("flood");
         let path = d.0.join("leases");
-        let (mut s, _) = JournalStore::open(&path, 0).unwrap();
+        let Opened { store: mut s, .. } = JournalStore::open(&path, 0).unwrap();
         s.set_compact_floor(4096);
         for n in 1..=2000 {
             s.apply(bind(n, 1000, 0));
@@ -762,7 +789,7 @@ mod tests {
     fn expiry_is_journaled() {
         let d = TempDir::new("expiry");
         let path = d.0.join("leases");
-        let (mut s, _) = JournalStore::open(&path, 0).unwrap();
+        let Opened { store: mut s, .. } = JournalStore::open(&path, 0).unwrap();
         s.apply(bind(1, 10, 0));
         s.apply(bind(2, 1000, 0));
         s.commit().unwrap();
@@ -780,12 +807,15 @@ mod tests {
     fn interrupted_compaction_leftover_is_ignored() {
         let d = TempDir::new("leftover");
         let path = d.0.join("leases");
-        let (mut s, _) = JournalStore::open(&path, 0).unwrap();
+        let Opened { store: mut s, .. } = JournalStore::open(&path, 0).unwrap();
         s.apply(bind(1, 1000, 0));
         s.commit().unwrap();
         drop(s);
         fs::write(tmp_path(&path), b"half a snapshot").unwrap();
-        let (s, r) = JournalStore::open(&path, 0).unwrap();
+        let Opened {
+            store: s,
+            report: r,
+        } = JournalStore::open(&path, 0).unwrap();
         assert_eq!((r.damage, s.bindings().count()), (None, 1));
     }
 }

@@ -1,185 +1,380 @@
-//! Numbering LANs from a delegated prefix (kame-compat §7.3.6): the pure
-//! arithmetic behind WIDE's `prefix-interface` blocks.
+//! The IAs the client holds (KAME's ia.c): what a Reply gives is applied
+//! by [`update_ia`], what runs out is removed by [`ia_timo`], and the
+//! binding's T1/T2 follow from what is held ([`Timers::of`]). Addresses
+//! and prefixes reach the system only as [`Action`]s.
 
 use std::net::Ipv6Addr;
+use std::time::{Duration, Instant};
 
-/// WIDE's default `sla-len`.
-pub const DEFAULT_SLA_LEN: u8 = 16;
+use libdhcp6::codes::Status;
+use libdhcp6::wire::{IaNa, IaTa, MessageRepr, OptionRepr, INFINITY};
+use libdhcp6::IaKind;
 
-/// Why a prefix-interface gets no address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NumberingError {
-    /// The delegated prefix is longer than /64: no /64 can be carved.
-    PrefixTooLong(u8),
-    /// An explicit `sla-len` plus the delegated length passes 64 (WIDE:
-    /// "invalid prefix length").
-    InvalidPrefixLength {
-        /// Delegated prefix length.
-        delegated_len: u8,
-        /// Configured sla-len.
-        sla_len: u8,
-    },
-    /// `sla-id` needs more bits than `sla-len` gives (WIDE silently
-    /// corrupts the prefix here, kame-compat §9.2 item 10).
-    SlaIdTooWide {
-        /// The configured sla-id.
-        sla_id: u32,
-        /// The sla-len in use.
-        sla_len: u8,
-    },
+use crate::action::Action;
+use crate::conf::{IaConf, IfConfig};
+use crate::prefixconf::{prefix_interface_address, LanAddress};
+
+/// `s` seconds.
+pub fn secs(s: u32) -> Duration {
+    Duration::from_secs(u64::from(s))
 }
 
-impl std::fmt::Display for NumberingError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::PrefixTooLong(l) => write!(f, "invalid prefix length {l} (longer than 64)"),
-            Self::InvalidPrefixLength {
-                delegated_len,
-                sla_len,
-            } => write!(f, "invalid prefix length {delegated_len} + {sla_len} + 64"),
-            Self::SlaIdTooWide { sla_id, sla_len } => {
-                write!(f, "sla-id {sla_id} does not fit in sla-len {sla_len}")
+/// Preferred and valid lifetimes, in seconds ([`INFINITY`]: forever).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifetimes {
+    /// Preferred lifetime.
+    pub preferred: u32,
+    /// Valid lifetime.
+    pub valid: u32,
+}
+
+/// An address (/128) or a delegated prefix the client holds: KAME's
+/// `statefuladdr` / `siteprefix`. (The server's leases are
+/// `libdhcp6::lease`'s; this is the client's side of one.)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldLease {
+    /// Address or prefix.
+    pub addr: Ipv6Addr,
+    /// 128 for an address, the delegated length for a prefix.
+    pub plen: u8,
+    /// Preferred lifetime as received.
+    pub preferred: u32,
+    /// Valid lifetime as received.
+    pub valid: u32,
+    /// When it was received.
+    pub got: Instant,
+}
+
+impl HeldLease {
+    /// When the valid lifetime runs out; `None`: never.
+    pub fn expires(&self) -> Option<Instant> {
+        (self.valid != INFINITY).then(|| self.got + secs(self.valid))
+    }
+
+    /// Lifetimes left at `now` (infinite stays infinite).
+    pub fn left(&self, now: Instant) -> Lifetimes {
+        let gone =
+            u32::try_from(now.saturating_duration_since(self.got).as_secs()).unwrap_or(u32::MAX);
+        let f = |v: u32| {
+            if v == INFINITY {
+                v
+            } else {
+                v.saturating_sub(gone)
+            }
+        };
+        Lifetimes {
+            preferred: f(self.preferred),
+            valid: f(self.valid),
+        }
+    }
+}
+
+/// An IA the client holds leases in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    /// IA_NA, IA_TA or IA_PD.
+    pub kind: IaKind,
+    /// IAID.
+    pub iaid: u32,
+    /// T1 as received.
+    pub t1: u32,
+    /// T2 as received.
+    pub t2: u32,
+    /// When T1/T2 were received.
+    pub got: Instant,
+    /// Leases.
+    pub leases: Vec<HeldLease>,
+}
+
+/// When a bound client renews and rebinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Timers {
+    /// T1: Renew starts; `None`: never.
+    pub renew_at: Option<Instant>,
+    /// T2: Rebind starts; `None`: never.
+    pub rebind_at: Option<Instant>,
+}
+
+impl Timers {
+    /// T1/T2 of the binding: the earliest over all IAs (RFC 7550 §4.3),
+    /// computed from the preferred lifetimes when the server left them 0
+    /// (C-137: never an immediate Renew; infinity: none). Temporary
+    /// addresses are never renewed.
+    pub fn of(bindings: &[Binding], now: Instant) -> Self {
+        let mut t1_min: Option<Instant> = None;
+        let mut t2_min: Option<Instant> = None;
+        let mut any_finite_t1 = false;
+        let mut any_finite_t2 = false;
+        for b in bindings.iter().filter(|b| b.kind != IaKind::Ta) {
+            let (t1, t2) = if b.t1 == 0 || b.t2 == 0 {
+                let d = b.leases.iter().map(|l| l.preferred).min().unwrap_or(1800);
+                if d == INFINITY {
+                    (INFINITY, INFINITY)
+                } else {
+                    (d / 2, u32::try_from(u64::from(d) * 4 / 5).unwrap_or(d))
+                }
+            } else {
+                (b.t1, b.t2)
+            };
+            if t1 != INFINITY {
+                any_finite_t1 = true;
+                let at = b.got + secs(t1.max(1));
+                t1_min = Some(t1_min.map_or(at, |m| m.min(at)));
+            }
+            if t2 != INFINITY {
+                any_finite_t2 = true;
+                let at = b.got + secs(t2.max(t1.min(INFINITY - 1)).max(1));
+                t2_min = Some(t2_min.map_or(at, |m| m.min(at)));
+            }
+        }
+        let renew_at = if any_finite_t1 { t1_min } else { None }.map(|t| t.max(now));
+        let mut rebind_at = if any_finite_t2 { t2_min } else { None };
+        if let (Some(r), Some(b)) = (renew_at, rebind_at) {
+            if b < r {
+                rebind_at = Some(r);
+            }
+        }
+        Self {
+            renew_at,
+            rebind_at,
+        }
+    }
+}
+
+/// When the last lease held runs out; `None` if none does.
+pub fn last_expiry(bindings: &[Binding]) -> Option<Instant> {
+    bindings
+        .iter()
+        .flat_map(|b| b.leases.iter().filter_map(HeldLease::expires))
+        .max()
+}
+
+/// Applies one IA of a Reply to what is held. Mirrors ia.c:update_ia.
+pub fn update_ia(
+    conf: &IfConfig,
+    bindings: &mut Vec<Binding>,
+    now: Instant,
+    ia: &IaConf,
+    got: &IaNa,
+    out: &mut Vec<Action>,
+) {
+    let mut leases: Vec<HeldLease> = bindings
+        .iter()
+        .find(|b| b.kind == ia.kind && b.iaid == ia.iaid)
+        .map(|b| b.leases.clone())
+        .unwrap_or_default();
+    let items: Vec<HeldLease> = match ia.kind {
+        IaKind::Na | IaKind::Ta => got
+            .addresses()
+            .map(|a| HeldLease {
+                addr: a.addr,
+                plen: 128,
+                preferred: a.preferred_lifetime,
+                valid: a.valid_lifetime,
+                got: now,
+            })
+            .collect(),
+        IaKind::Pd => got
+            .prefixes()
+            .map(|p| HeldLease {
+                addr: p.prefix,
+                plen: p.prefix_len,
+                preferred: p.preferred_lifetime,
+                valid: p.valid_lifetime,
+                got: now,
+            })
+            .collect(),
+    };
+    for lease in items {
+        // C-129: preferred > valid → discarded.
+        if lease.preferred > lease.valid || lease.plen > 128 {
+            continue;
+        }
+        let idx = leases
+            .iter()
+            .position(|l| l.addr == lease.addr && l.plen == lease.plen);
+        if lease.valid == 0 {
+            // C-130
+            if let Some(i) = idx {
+                let l = leases.remove(i);
+                unconfigure(conf, ia.kind, ia.iaid, &l, out);
+            }
+            continue;
+        }
+        configure(conf, ia, &lease, out);
+        match idx {
+            Some(i) => {
+                if let Some(slot) = leases.get_mut(i) {
+                    *slot = lease;
+                }
+            }
+            None => leases.push(lease),
+        }
+    }
+    bindings.retain(|b| !(b.kind == ia.kind && b.iaid == ia.iaid));
+    if !leases.is_empty() {
+        bindings.push(Binding {
+            kind: ia.kind,
+            iaid: ia.iaid,
+            t1: got.t1,
+            t2: got.t2,
+            got: now,
+            leases,
+        });
+    }
+}
+
+/// Removes leases whose valid lifetime ran out (C-130, C-135); returns
+/// true when that left nothing held of what there was. Mirrors
+/// ia.c:ia_timo.
+pub fn ia_timo(
+    conf: &IfConfig,
+    bindings: &mut Vec<Binding>,
+    now: Instant,
+    out: &mut Vec<Action>,
+) -> bool {
+    let mut gone = Vec::new();
+    for b in bindings.iter_mut() {
+        b.leases.retain(|l| {
+            let dead = l.expires().is_some_and(|e| now >= e);
+            if dead {
+                gone.push((b.kind, b.iaid, l.clone()));
+            }
+            !dead
+        });
+    }
+    for (kind, iaid, l) in gone {
+        unconfigure(conf, kind, iaid, &l, out);
+    }
+    let before = bindings.len();
+    bindings.retain(|b| !b.leases.is_empty());
+    before > 0 && bindings.is_empty()
+}
+
+/// Installs a lease: the address on the DHCP interface, or for a prefix
+/// its unreachable route and the LAN addresses numbered from it.
+pub fn configure(conf: &IfConfig, ia: &IaConf, l: &HeldLease, out: &mut Vec<Action>) {
+    match ia.kind {
+        IaKind::Na | IaKind::Ta => out.push(Action::AddAddress {
+            ifname: conf.ifname.clone(),
+            addr: l.addr,
+            plen: 128,
+            preferred: l.preferred,
+            valid: l.valid,
+        }),
+        IaKind::Pd => {
+            if conf.unreachable_route {
+                out.push(Action::AddUnreachable(l.addr, l.plen));
+            }
+            for p in &ia.prefix_ifs {
+                // The DHCP interface itself is skipped, as in WIDE.
+                if p.ifname == conf.ifname {
+                    continue;
+                }
+                match prefix_interface_address(l.addr, l.plen, p.sla_id, p.sla_len, p.ifid) {
+                    // LAN addresses never outlive the delegated prefix.
+                    Ok(LanAddress { addr, plen }) => out.push(Action::AddAddress {
+                        ifname: p.ifname.clone(),
+                        addr,
+                        plen,
+                        preferred: l.preferred,
+                        valid: l.valid,
+                    }),
+                    Err(e) => out.push(Action::Warn(format!(
+                        "{}/{} on {}: {e}",
+                        l.addr, l.plen, p.ifname
+                    ))),
+                }
             }
         }
     }
 }
 
-/// The sla-len actually used. Without `sla-len` in the file: WIDE's 16,
-/// shrunk to `64 - delegated_len` when the sum would pass 64 (Debian's
-/// rule; upstream WIDE gives up, which leaves a /56 with the default
-/// unusable). With an explicit `sla-len` that does not fit: WIDE's rule,
-/// the interface is skipped ("invalid prefix length") rather than
-/// numbered differently from what the file says.
-pub fn effective_sla_len(delegated_len: u8, sla_len: Option<u8>) -> Result<u8, NumberingError> {
-    if delegated_len > 64 {
-        return Err(NumberingError::PrefixTooLong(delegated_len));
-    }
-    match sla_len {
-        None => Ok(DEFAULT_SLA_LEN.min(64 - delegated_len)),
-        Some(n) if u16::from(n) + u16::from(delegated_len) > 64 => {
-            Err(NumberingError::InvalidPrefixLength {
-                delegated_len,
-                sla_len: n,
-            })
+/// Removes a lease from the system: what [`configure`] installed.
+pub fn unconfigure(conf: &IfConfig, kind: IaKind, iaid: u32, l: &HeldLease, out: &mut Vec<Action>) {
+    match kind {
+        IaKind::Na | IaKind::Ta => out.push(Action::DelAddress {
+            ifname: conf.ifname.clone(),
+            addr: l.addr,
+            plen: 128,
+        }),
+        IaKind::Pd => {
+            let Some(ia) = conf
+                .ias
+                .iter()
+                .find(|i| i.kind == IaKind::Pd && i.iaid == iaid)
+            else {
+                return;
+            };
+            for p in &ia.prefix_ifs {
+                if p.ifname == conf.ifname {
+                    continue;
+                }
+                if let Ok(LanAddress { addr, plen }) =
+                    prefix_interface_address(l.addr, l.plen, p.sla_id, p.sla_len, p.ifid)
+                {
+                    out.push(Action::DelAddress {
+                        ifname: p.ifname.clone(),
+                        addr,
+                        plen,
+                    });
+                }
+            }
+            if conf.unreachable_route {
+                out.push(Action::DelUnreachable(l.addr, l.plen));
+            }
         }
-        Some(n) => Ok(n),
     }
 }
 
-/// The address a prefix-interface gets from a delegated prefix: the
-/// sub-prefix `prefix/(len + sla-len)` with `sla_id` in the bits just above
-/// bit 64, then the 64-bit interface identifier. Returns the address and
-/// the sub-prefix length.
-pub fn prefix_interface_address(
-    prefix: Ipv6Addr,
-    delegated_len: u8,
-    sla_id: u32,
-    sla_len: Option<u8>,
-    ifid: u64,
-) -> Result<(Ipv6Addr, u8), NumberingError> {
-    let sla_len = effective_sla_len(delegated_len, sla_len)?;
-    if sla_len < 32 && u64::from(sla_id) >= 1u64 << sla_len {
-        return Err(NumberingError::SlaIdTooWide { sla_id, sla_len });
+/// Removes every lease held from the system (the bindings themselves are
+/// the caller's to keep or forget). Mirrors ia.c:release_all_ia.
+pub fn unconfigure_all(conf: &IfConfig, bindings: &[Binding], out: &mut Vec<Action>) {
+    for b in bindings {
+        for l in &b.leases {
+            unconfigure(conf, b.kind, b.iaid, l, out);
+        }
     }
-    let p = u128::from(prefix);
-    let keep = if delegated_len == 0 {
-        0
-    } else {
-        u128::MAX << (128 - u32::from(delegated_len))
-    };
-    let sub_len = delegated_len + sla_len;
-    let sla = u128::from(sla_id) << (128 - u32::from(sub_len));
-    let upper = ((p & keep) | sla) & (u128::MAX << 64);
-    Ok((Ipv6Addr::from(upper | u128::from(ifid)), sub_len))
 }
 
-/// The modified EUI-64 interface identifier of a 48-bit MAC address
-/// (RFC 4291 Appendix A), as WIDE derives it.
-pub fn eui64_ifid(mac: &[u8]) -> Option<u64> {
-    let m: [u8; 6] = mac.try_into().ok()?;
-    Some(u64::from_be_bytes([
-        m[0] ^ 0x02,
-        m[1],
-        m[2],
-        0xff,
-        0xfe,
-        m[3],
-        m[4],
-        m[5],
-    ]))
+/// `ia` as the option of its kind: IA_TA drops T1/T2 (RFC 8415 §21.5).
+pub fn wrap(kind: IaKind, ia: IaNa) -> OptionRepr {
+    match kind {
+        IaKind::Na => OptionRepr::IaNa(ia),
+        IaKind::Ta => OptionRepr::IaTa(IaTa {
+            iaid: ia.iaid,
+            options: ia.options,
+        }),
+        IaKind::Pd => OptionRepr::IaPd(ia),
+    }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The IA of `kind` and `iaid` in `msg`; an IA_TA as an IA without T1/T2.
+pub fn find_ia(msg: &MessageRepr, kind: IaKind, iaid: u32) -> Option<IaNa> {
+    msg.options.iter().find_map(|o| match (kind, o) {
+        (IaKind::Na, OptionRepr::IaNa(i)) | (IaKind::Pd, OptionRepr::IaPd(i)) if i.iaid == iaid => {
+            Some(i.clone())
+        }
+        (IaKind::Ta, OptionRepr::IaTa(i)) if i.iaid == iaid => Some(IaNa {
+            iaid,
+            t1: 0,
+            t2: 0,
+            options: i.options.clone(),
+        }),
+        _ => None,
+    })
+}
 
-    /// kame-compat §7.3.6, verified against WIDE: /48, sla-id 1, sla-len 16.
-    #[test]
-    fn wide_example_48() {
-        let ifid = eui64_ifid(&[0x9a, 0xb6, 0x9c, 0x68, 0x2e, 0x8f]).unwrap();
-        let (a, l) =
-            prefix_interface_address("2001:db8:100::".parse().unwrap(), 48, 1, Some(16), ifid)
-                .unwrap();
-        assert_eq!(
-            a,
-            "2001:db8:100:1:98b6:9cff:fe68:2e8f"
-                .parse::<Ipv6Addr>()
-                .unwrap()
-        );
-        assert_eq!(l, 64);
+/// Leases in an IA that could be used (valid lifetime non-zero, preferred
+/// not above valid) when its status allows.
+pub fn usable(ia: &IaNa) -> usize {
+    if ia.status().is_some_and(|s| s.status != Status::Success) {
+        return 0;
     }
-
-    /// /56, sla-id 5, sla-len 8 → 2001:db8:200:5::/64.
-    #[test]
-    fn wide_example_56() {
-        let (a, l) =
-            prefix_interface_address("2001:db8:200::".parse().unwrap(), 56, 5, Some(8), 1).unwrap();
-        assert_eq!(a, "2001:db8:200:5::1".parse::<Ipv6Addr>().unwrap());
-        assert_eq!(l, 64);
-    }
-
-    /// Debian's rule: a /56 with the default sla-len 16 shrinks to 8 bits;
-    /// WIDE's: an explicit sla-len that does not fit skips the interface.
-    #[test]
-    fn too_long_shrinks_like_debian() {
-        assert_eq!(effective_sla_len(56, None), Ok(8));
-        assert_eq!(
-            effective_sla_len(60, Some(16)),
-            Err(NumberingError::InvalidPrefixLength {
-                delegated_len: 60,
-                sla_len: 16
-            })
-        );
-        assert_eq!(effective_sla_len(60, Some(4)), Ok(4));
-        assert_eq!(effective_sla_len(64, None), Ok(0));
-        let (a, l) =
-            prefix_interface_address("2001:db8:300::".parse().unwrap(), 56, 2, None, 0x10).unwrap();
-        assert_eq!(a, "2001:db8:300:2::10".parse::<Ipv6Addr>().unwrap());
-        assert_eq!(l, 64);
-        assert_eq!(
-            prefix_interface_address("2001:db8::".parse().unwrap(), 72, 0, None, 1),
-            Err(NumberingError::PrefixTooLong(72))
-        );
-    }
-
-    /// An sla-id wider than sla-len is refused, not OR-ed into the prefix.
-    #[test]
-    fn sla_id_too_wide_refused() {
-        assert_eq!(
-            prefix_interface_address("2001:db8::".parse().unwrap(), 60, 16, Some(4), 1),
-            Err(NumberingError::SlaIdTooWide {
-                sla_id: 16,
-                sla_len: 4
-            })
-        );
-    }
-
-    /// Bits past the delegated length in the server's prefix are cleared.
-    #[test]
-    fn host_bits_of_prefix_cleared() {
-        let (a, _) =
-            prefix_interface_address("2001:db8:1:ff00::".parse().unwrap(), 48, 1, Some(16), 1)
-                .unwrap();
-        assert_eq!(a, "2001:db8:1:1::1".parse::<Ipv6Addr>().unwrap());
-    }
+    ia.addresses()
+        .filter(|a| a.valid_lifetime > 0 && a.preferred_lifetime <= a.valid_lifetime)
+        .count()
+        + ia.prefixes()
+            .filter(|p| p.valid_lifetime > 0 && p.preferred_lifetime <= p.valid_lifetime)
+            .count()
 }

@@ -1,15 +1,24 @@
 //! dhcp6c: the kame6 DHCPv6 client.
 //!
-//! WIDE-DHCPv6's command line and files (kame-compat §1.3) and KAME's loop:
+//! WIDE-DHCPv6's command line and files (doc/wide-compat.md §1.3) and KAME's loop:
 //! `client6_init` → `client6_mainloop` → `client6_timo` / `client6_recv`.
-//! The decisions live in `event.rs` (one machine per interface, driven by
-//! `now`, returning actions); this file performs the actions: datagrams,
-//! netlink address and route changes, the script. `-t` checks the
-//! configuration file (kame6 extension).
+//! The decisions live in `event.rs` and the modules it uses (one machine
+//! per interface, driven by `now`, returning actions; its state a
+//! `state::State`); this file performs the actions: datagrams, netlink
+//! address and route changes, the script. `-t` checks the configuration
+//! file (kame6 extension).
 
+mod action;
+mod auth;
+mod conf;
 mod ctl;
 mod event;
 mod ia;
+mod prefixconf;
+mod random;
+mod script;
+mod send;
+mod state;
 
 use std::collections::HashMap;
 use std::net::{Ipv6Addr, SocketAddrV6};
@@ -20,7 +29,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use libdhcp6::config::fs::{check_client_file, FsLoader, DEFAULT_CLIENT_CONF};
 use libdhcp6::config::{
-    load_client, AuthProtocol, ClientConfig, ClientInterface, Ifid, RequestItem,
+    load_client, AuthProtocol, ClientConfig, ClientInterface, Ifid, PrefixInterface, RequestItem,
 };
 use libdhcp6::sys::daemon::{daemonize, PidFile};
 use libdhcp6::sys::duid_file;
@@ -29,21 +38,25 @@ use libdhcp6::sys::net::{if_nametoindex, interface_addresses, wait_readable, Pol
 use libdhcp6::sys::netlink::{
     hardware_address, LinkMonitor, Netlink, IFA_F_DADFAILED, IFA_F_TENTATIVE,
 };
+use libdhcp6::sys::random::fill as os_random_fill;
 use libdhcp6::sys::signal::{self, Caught};
 use libdhcp6::wire::{ALL_DHCP_RELAY_AGENTS_AND_SERVERS, CLIENT_PORT, SERVER_PORT};
-use libdhcp6::{log_debug, log_err, log_info, log_notice, Duid, OptionCode};
+use libdhcp6::{log_debug, log_err, log_info, log_notice, Duid, IaKind, OptionCode};
 
-use crate::event::{
-    Action, Client, DelayedKey, Delivery, IaConf, IaKind, IfConfig, LogLevel, PrefixIf, WallClock,
-};
-use crate::ia::eui64_ifid;
+use crate::action::{Action, Delivery, DropReason, LogLevel};
+use crate::conf::{DelayedKey, IaConf, IaHint, IfConfig, PrefixIf, WallClock};
+use crate::event::Client;
+use crate::ia::Lifetimes;
+use crate::prefixconf::eui64_ifid;
+use crate::random::RandomSource;
+use crate::state::Phase;
 
 /// WIDE's default PID file.
 const DEFAULT_PIDFILE: &str = "/var/run/dhcp6c.pid";
 /// WIDE's (upstream) DUID file; `--duid-file` changes it.
 const DEFAULT_DUID_FILE: &str = "/var/db/dhcp6c_duid";
 /// Longest a script may run before it is killed (WIDE waits forever and
-/// the daemon freezes with it, kame-compat §9.1 item 6).
+/// the daemon freezes with it, doc/wide-compat.md §9.1 item 6).
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Largest datagram read.
 const RX_LEN: usize = 16384;
@@ -148,16 +161,37 @@ struct State {
     args: Opts,
     /// Interface names to indexes, for actions on prefix-interfaces.
     index_cache: HashMap<String, u32>,
-    /// Addresses installed on DHCP interfaces (interface position, address).
-    installed: Vec<(usize, Ipv6Addr)>,
-    /// Pending DAD checks: interface position, address, when, tries left.
-    dad_checks: Vec<(usize, Ipv6Addr, Instant, u32)>,
+    /// Addresses installed on DHCP interfaces.
+    installed: Vec<Installed>,
+    /// Pending DAD checks.
+    dad_checks: Vec<DadCheck>,
     /// Link notifications (None if the socket could not be opened).
     links: Option<LinkMonitor>,
     /// Interfaces whose link was seen going down.
     link_down: Vec<u32>,
     /// The control channel, if a key was read.
     ctl: Option<ctl::Ctl>,
+}
+
+/// An address installed on the DHCP interface of machine `iface` (a
+/// position in `State::ifaces`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Installed {
+    iface: usize,
+    addr: Ipv6Addr,
+}
+
+/// A pending look at the kernel's DAD verdict on an address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct DadCheck {
+    /// The machine (a position in `State::ifaces`).
+    iface: usize,
+    /// The address.
+    addr: Ipv6Addr,
+    /// When to look.
+    at: Instant,
+    /// Looks left.
+    tries: u32,
 }
 
 /// When the kernel's DAD is first looked at after installing an address
@@ -225,16 +259,31 @@ fn unix_now() -> u64 {
         .unwrap_or(0)
 }
 
-fn seed() -> u64 {
-    let t = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() ^ u64::from(d.subsec_nanos()) << 20)
-        .unwrap_or(1);
-    let mut buf = [0u8; 8];
-    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
-        let _ = std::io::Read::read_exact(&mut f, &mut buf);
+/// The kernel's generator (getrandom(2), through `libdhcp6::sys::random`):
+/// RFC 8415 §16.1 asks for unpredictable transaction-ids.
+#[derive(Debug, Clone, Copy, Default)]
+struct OsRandom;
+
+impl RandomSource for OsRandom {
+    fn next_u64(&mut self) -> u64 {
+        let mut buf = [0u8; 8];
+        if let Err(e) = os_random_fill(&mut buf) {
+            // client6_init checked the generator works; getrandom(2)
+            // fails later only for a bad buffer, which this is not. Should
+            // it still, the clock's nanoseconds are better than a constant.
+            log_err!("client6_init", "getrandom: {e}");
+            let t = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default();
+            return u64::from(t.subsec_nanos()) ^ t.as_secs().rotate_left(32);
+        }
+        u64::from_ne_bytes(buf)
     }
-    t ^ u64::from_ne_bytes(buf) ^ u64::from(std::process::id()).rotate_left(32)
+}
+
+/// A fresh machine for an interface, its randomness from the kernel.
+fn new_client(conf: IfConfig, duid: Duid, now: Instant) -> Client {
+    Client::new(conf, duid, Box::new(OsRandom), now)
 }
 
 /// The per-interface machine configuration from dhcp6c.conf: `ci` is the
@@ -244,7 +293,7 @@ fn if_config(
     name: &str,
     ci: Option<&ClientInterface>,
     opts: &Opts,
-    rng: &mut u64,
+    rng: &mut dyn RandomSource,
 ) -> Result<(IfConfig, Option<String>), String> {
     let Some(ci) = ci else {
         // -i: as if `interface IF { information-only; };` — no ORO, no script.
@@ -268,7 +317,12 @@ fn if_config(
             hints: c
                 .addresses
                 .iter()
-                .map(|l| (l.addr, 128, l.lifetimes.preferred, l.lifetimes.valid))
+                .map(|l| IaHint {
+                    addr: l.addr,
+                    plen: 128,
+                    preferred: l.lifetimes.preferred,
+                    valid: l.lifetimes.valid,
+                })
                 .collect(),
             prefix_ifs: Vec::new(),
         });
@@ -283,7 +337,12 @@ fn if_config(
             hints: c
                 .addresses
                 .iter()
-                .map(|l| (l.addr, 128, l.lifetimes.preferred, l.lifetimes.valid))
+                .map(|l| IaHint {
+                    addr: l.addr,
+                    plen: 128,
+                    preferred: l.lifetimes.preferred,
+                    valid: l.lifetimes.valid,
+                })
                 .collect(),
             prefix_ifs: Vec::new(),
         });
@@ -292,42 +351,19 @@ fn if_config(
         let Some(c) = cfg.ia_pds.iter().find(|i| i.iaid == *iaid) else {
             continue;
         };
-        let mut pifs = Vec::new();
-        for (pos, p) in c.prefix_interfaces.iter().enumerate() {
-            let ifid = match p.ifid {
-                Ifid::Value(v) => v,
-                Ifid::Random => {
-                    *rng ^= *rng << 13;
-                    *rng ^= *rng >> 7;
-                    *rng ^= *rng << 17;
-                    *rng
-                }
-                Ifid::Eui64 => match hardware_address(&p.name).and_then(|m| eui64_ifid(&m)) {
-                    Some(v) => v,
-                    None => {
-                        log_err!(
-                            "client6_init",
-                            "{}: no EUI-64 interface identifier; using ::1",
-                            p.name
-                        );
-                        1
-                    }
-                },
-            };
-            pifs.push(PrefixIf {
-                ifname: p.name.clone(),
-                sla_id: p.sla_id.unwrap_or(u32::try_from(pos).unwrap_or(0)),
-                sla_len: p.sla_len,
-                ifid,
-            });
-        }
+        let pifs = prefix_ifs(&c.prefix_interfaces, rng);
         ias.push(IaConf {
             kind: IaKind::Pd,
             iaid: *iaid,
             hints: c
                 .prefixes
                 .iter()
-                .map(|l| (l.addr, l.len, l.lifetimes.preferred, l.lifetimes.valid))
+                .map(|l| IaHint {
+                    addr: l.addr,
+                    plen: l.len,
+                    preferred: l.lifetimes.preferred,
+                    valid: l.lifetimes.valid,
+                })
                 .collect(),
             prefix_ifs: pifs,
         });
@@ -358,7 +394,38 @@ fn if_config(
     ))
 }
 
-/// The keys of `send authentication NAME` (kame-compat §2.4.4, §2.4.5):
+/// The LANs numbered from an IA_PD's prefixes (`prefix-interface`
+/// blocks), their interface identifiers resolved: configured, random, or
+/// the interface's EUI-64.
+fn prefix_ifs(pis: &[PrefixInterface], rng: &mut dyn RandomSource) -> Vec<PrefixIf> {
+    let mut pifs = Vec::new();
+    for (pos, p) in pis.iter().enumerate() {
+        let ifid = match p.ifid {
+            Ifid::Value(v) => v,
+            Ifid::Random => rng.next_u64(),
+            Ifid::Eui64 => match hardware_address(&p.name).and_then(|m| eui64_ifid(&m)) {
+                Some(v) => v,
+                None => {
+                    log_err!(
+                        "client6_init",
+                        "{}: no EUI-64 interface identifier; using ::1",
+                        p.name
+                    );
+                    1
+                }
+            },
+        };
+        pifs.push(PrefixIf {
+            ifname: p.name.clone(),
+            sla_id: p.sla_id.unwrap_or(u32::try_from(pos).unwrap_or(0)),
+            sla_len: p.sla_len,
+            ifid,
+        });
+    }
+    pifs
+}
+
+/// The keys of `send authentication NAME` (doc/wide-compat.md §2.4.4, §2.4.5):
 /// every `keyinfo`, in file order, the server choosing by realm and key
 /// ID; expiry dates resolved against the time the file was read.
 fn delayed_keys(cfg: &ClientConfig, auth: Option<&str>) -> Option<Vec<DelayedKey>> {
@@ -468,9 +535,11 @@ fn build_clients(
     duid: &Duid,
     now: Instant,
 ) -> Result<Vec<Iface>, String> {
-    let mut rng = seed() | 1;
+    // The machines' transaction-ids come from the kernel's generator: one
+    // that does not work stops start-up rather than leaving them guessable.
+    os_random_fill(&mut [0u8; 8]).map_err(|e| format!("getrandom: {e}"))?;
     let mut out = Vec::new();
-    // -i reads no configuration (kame-compat §1.3).
+    // -i reads no configuration (doc/wide-compat.md §1.3).
     let blocks = if opts.inforeq {
         vec![None; opts.interfaces.len()]
     } else {
@@ -489,7 +558,7 @@ fn build_clients(
             );
         }
         let ifindex = if_nametoindex(name).map_err(|e| e.to_string())?;
-        let (mut conf, script) = if_config(cfg, name, ci, opts, &mut rng)?;
+        let (mut conf, script) = if_config(cfg, name, ci, opts, &mut OsRandom)?;
         conf.wall_clock = Some(WallClock {
             at: now,
             unix: SystemTime::now()
@@ -499,7 +568,7 @@ fn build_clients(
         out.push(Iface {
             ifindex,
             script,
-            client: Client::new(conf, duid.clone(), seed(), now),
+            client: new_client(conf, duid.clone(), now),
         });
     }
     Ok(out)
@@ -521,7 +590,7 @@ fn ifindex_of(s: &mut State, ifname: &str) -> Option<u32> {
     }
 }
 
-/// Runs the script with exactly `env` (kame-compat §3.1), after the
+/// Runs the script with exactly `env` (doc/wide-compat.md §3.1), after the
 /// Reply's contents were applied (Debian's order), waiting for it.
 fn client6_script(path: &str, env: &[(String, String)], foreground: bool) {
     match std::fs::symlink_metadata(path) {
@@ -568,6 +637,74 @@ fn client6_script(path: &str, env: &[(String, String)], foreground: bool) {
     }
 }
 
+/// Sends `bytes` to ff02::1:2 on interface `ifindex` (mirrors the sending
+/// part of dhcp6c.c:client6_send).
+fn client6_send(s: &State, ifindex: u32, ifname: &str, bytes: &[u8]) {
+    // RFC 8415 §13.1: from a link-local address. Without one (an interface
+    // just up, DAD running) the datagram would leave from :: or not at
+    // all; the machine's retransmission tries again.
+    let has_ll = interface_addresses(ifname)
+        .map(|v| v.iter().any(|a| a.segments()[0] & 0xffc0 == 0xfe80))
+        .unwrap_or(true);
+    if !has_ll {
+        log_info!(
+            "client6_send",
+            "{ifname} has no link-local address yet; not sent"
+        );
+        return;
+    }
+    let dst = SocketAddrV6::new(ALL_DHCP_RELAY_AGENTS_AND_SERVERS, SERVER_PORT, 0, ifindex);
+    let kind = bytes.first().copied().map(libdhcp6::MessageType::from);
+    match s.sock.send(bytes, dst, ifindex, Ipv6Addr::UNSPECIFIED) {
+        Ok(_) => log_debug!(
+            "client6_send",
+            "send {} to ff02::1:2%{ifname}",
+            kind.map(|k| k.to_string()).unwrap_or_default()
+        ),
+        Err(e) => log_err!("client6_send", "transmit failed on {ifname}: {e}"),
+    }
+}
+
+/// Adds or refreshes `addr`/`plen` on interface `on` for the machine of
+/// interface `i` (DHCP interface `ifname`); a new address on the DHCP
+/// interface gets its DAD result looked at (C-131), refreshes do not.
+fn update_address(
+    s: &mut State,
+    i: usize,
+    ifname: &str,
+    on: &str,
+    addr: Ipv6Addr,
+    plen: u8,
+    life: Lifetimes,
+) {
+    let Some(idx) = ifindex_of(s, on) else {
+        return;
+    };
+    let Some(nl) = s.nl.as_mut() else {
+        return;
+    };
+    let Lifetimes { preferred, valid } = life;
+    match nl.add_address(idx, addr, plen, preferred, valid) {
+        Ok(()) => {
+            log_info!(
+                "update_address",
+                "add an address {addr}/{plen} on {on} pltime={preferred}, vltime={valid}"
+            );
+            let installed = Installed { iface: i, addr };
+            if on == ifname && !s.installed.contains(&installed) {
+                s.installed.push(installed);
+                s.dad_checks.push(DadCheck {
+                    iface: i,
+                    addr,
+                    at: Instant::now() + DAD_WAIT,
+                    tries: DAD_TRIES,
+                });
+            }
+        }
+        Err(e) => log_err!("update_address", "failed to add {addr}/{plen} on {on}: {e}"),
+    }
+}
+
 /// Performs the machine's actions for interface `i`; returns the info
 /// lines if a stateless Reply arrived (for `-i`).
 fn perform(s: &mut State, i: usize, actions: Vec<Action>) -> Option<Vec<String>> {
@@ -578,33 +715,7 @@ fn perform(s: &mut State, i: usize, actions: Vec<Action>) -> Option<Vec<String>>
         };
         let (ifindex, ifname) = (ifc.ifindex, ifc.client.ifname().to_string());
         match a {
-            Action::Send(bytes) => {
-                // RFC 8415 §13.1: from a link-local address. Without one
-                // (an interface just up, DAD running) the datagram would
-                // leave from :: or not at all; the machine's retransmission
-                // tries again.
-                let has_ll = interface_addresses(&ifname)
-                    .map(|v| v.iter().any(|a| a.segments()[0] & 0xffc0 == 0xfe80))
-                    .unwrap_or(true);
-                if !has_ll {
-                    log_info!(
-                        "client6_send",
-                        "{ifname} has no link-local address yet; not sent"
-                    );
-                    continue;
-                }
-                let dst =
-                    SocketAddrV6::new(ALL_DHCP_RELAY_AGENTS_AND_SERVERS, SERVER_PORT, 0, ifindex);
-                let kind = bytes.first().copied().map(libdhcp6::MessageType::from);
-                match s.sock.send(&bytes, dst, ifindex, Ipv6Addr::UNSPECIFIED) {
-                    Ok(_) => log_debug!(
-                        "client6_send",
-                        "send {} to ff02::1:2%{ifname}",
-                        kind.map(|k| k.to_string()).unwrap_or_default()
-                    ),
-                    Err(e) => log_err!("client6_send", "transmit failed on {ifname}: {e}"),
-                }
-            }
+            Action::Send(bytes) => client6_send(s, ifindex, &ifname, &bytes),
             Action::AddAddress {
                 ifname: on,
                 addr,
@@ -612,30 +723,8 @@ fn perform(s: &mut State, i: usize, actions: Vec<Action>) -> Option<Vec<String>>
                 preferred,
                 valid,
             } => {
-                let Some(idx) = ifindex_of(s, &on) else {
-                    continue;
-                };
-                let Some(nl) = s.nl.as_mut() else {
-                    continue;
-                };
-                match nl.add_address(idx, addr, plen, preferred, valid) {
-                    Ok(()) => {
-                        log_info!(
-                            "update_address",
-                            "add an address {addr}/{plen} on {on} pltime={preferred}, vltime={valid}"
-                        );
-                        // A new address on the DHCP interface gets its DAD
-                        // result looked at (C-131); refreshes do not.
-                        if on == ifname && !s.installed.contains(&(i, addr)) {
-                            s.installed.push((i, addr));
-                            s.dad_checks
-                                .push((i, addr, Instant::now() + DAD_WAIT, DAD_TRIES));
-                        }
-                    }
-                    Err(e) => {
-                        log_err!("update_address", "failed to add {addr}/{plen} on {on}: {e}")
-                    }
-                }
+                let life = Lifetimes { preferred, valid };
+                update_address(s, i, &ifname, &on, addr, plen, life)
             }
             Action::DelAddress {
                 ifname: on,
@@ -643,8 +732,8 @@ fn perform(s: &mut State, i: usize, actions: Vec<Action>) -> Option<Vec<String>>
                 plen,
             } => {
                 if on == ifname {
-                    s.installed.retain(|x| *x != (i, addr));
-                    s.dad_checks.retain(|x| (x.0, x.1) != (i, addr));
+                    s.installed.retain(|x| *x != Installed { iface: i, addr });
+                    s.dad_checks.retain(|x| (x.iface, x.addr) != (i, addr));
                 }
                 let Some(idx) = ifindex_of(s, &on) else {
                     continue;
@@ -725,11 +814,17 @@ fn client6_dadcheck(s: &mut State, now: Instant) {
     let due: Vec<_> = s
         .dad_checks
         .iter()
-        .filter(|c| c.2 <= now)
+        .filter(|c| c.at <= now)
         .copied()
         .collect();
-    s.dad_checks.retain(|c| c.2 > now);
-    for (i, addr, _, tries) in due {
+    s.dad_checks.retain(|c| c.at > now);
+    for DadCheck {
+        iface: i,
+        addr,
+        tries,
+        ..
+    } in due
+    {
         let Some(ifindex) = s.ifaces.get(i).map(|f| f.ifindex) else {
             continue;
         };
@@ -766,8 +861,12 @@ fn client6_dadcheck(s: &mut State, now: Instant) {
                 perform(s, i, acts);
             }
             Some(f) if f & IFA_F_TENTATIVE != 0 && tries > 1 => {
-                s.dad_checks
-                    .push((i, addr, now + Duration::from_secs(1), tries - 1));
+                s.dad_checks.push(DadCheck {
+                    iface: i,
+                    addr,
+                    at: now + Duration::from_secs(1),
+                    tries: tries - 1,
+                });
             }
             _ => {}
         }
@@ -890,7 +989,7 @@ fn log_counters(s: &State) {
             c.accepted,
             c.rate_limited
         );
-        for (why, n) in event::DropReason::ALL.iter().zip(c.dropped.iter()) {
+        for (why, n) in DropReason::ALL.iter().zip(c.dropped.iter()) {
             log_notice!("client6_mainloop", "dropped ({}): {n}", why.name());
         }
     }
@@ -994,7 +1093,7 @@ fn client6_mainloop(s: &mut State) -> i32 {
             .ifaces
             .iter()
             .filter_map(|f| f.client.next_deadline())
-            .chain(s.dad_checks.iter().map(|c| c.2))
+            .chain(s.dad_checks.iter().map(|c| c.at))
             .min();
         let timeout = next.map(|n| n.saturating_duration_since(Instant::now()));
         let mut fds = PollFds::new();
@@ -1005,7 +1104,7 @@ fn client6_mainloop(s: &mut State) -> i32 {
             fds.len() - 1
         });
         let ctl_fds = ctl::push_fds(&s.ctl, &mut fds);
-        match wait_readable(&fds, ctl::bound_timeout(s, timeout)) {
+        match wait_readable(&fds, bound_timeout(s, timeout)) {
             Ok(r) => {
                 drop(fds);
                 if links_at.is_some_and(|i| r.is_readable(i)) {
@@ -1019,7 +1118,12 @@ fn client6_mainloop(s: &mut State) -> i32 {
                         }
                     }
                 }
-                if ctl::client6_ctl(s, r, ctl_fds) == ctl::After::Exit {
+                let mut ctl = s.ctl.take();
+                let after = ctl
+                    .as_mut()
+                    .map_or(ctl::After::Continue, |c| c.client6_ctl(s, r, ctl_fds));
+                s.ctl = ctl;
+                if after == ctl::After::Exit {
                     log_notice!("client6_mainloop", "exiting");
                     client6_stop(s, !s.args.no_release);
                     return 0;
@@ -1029,6 +1133,61 @@ fn client6_mainloop(s: &mut State) -> i32 {
                 log_err!("client6_mainloop", "poll: {e}");
                 return 1;
             }
+        }
+    }
+}
+
+/// The loop's timeout, shortened by the control channel's needs.
+fn bound_timeout(s: &State, timeout: Option<Duration>) -> Option<Duration> {
+    match &s.ctl {
+        Some(c) => c.bound_timeout(s, timeout),
+        None => timeout,
+    }
+}
+
+/// The control channel's view of the running client.
+impl ctl::Controlled for State {
+    fn reload(&mut self) {
+        client6_reload(self);
+    }
+
+    fn phase(&self, ifname: &str) -> Option<Phase> {
+        self.ifaces
+            .iter()
+            .find(|f| f.client.ifname() == ifname)
+            .map(|f| f.client.phase())
+    }
+
+    fn release(&mut self, ifname: &str, reindex: bool) {
+        let Some(i) = self.ifaces.iter().position(|f| f.client.ifname() == ifname) else {
+            return;
+        };
+        let Some(f) = self.ifaces.get_mut(i) else {
+            return;
+        };
+        if reindex {
+            match if_nametoindex(ifname) {
+                Ok(idx) => f.ifindex = idx,
+                Err(e) => log_err!("client6_ifctl", "{e}"),
+            }
+        }
+        let acts = f.client.release(Instant::now());
+        perform(self, i, acts);
+    }
+
+    fn restart(&mut self, ifname: &str) {
+        let duid = self.duid.clone();
+        if let Some(f) = self.ifaces.iter_mut().find(|f| f.client.ifname() == ifname) {
+            f.client = new_client(f.client.config().clone(), duid, Instant::now());
+        }
+    }
+
+    fn idle(&mut self, ifname: &str) {
+        if let Some(f) = self.ifaces.iter_mut().find(|f| f.client.ifname() == ifname) {
+            // The Release already removed every lease from the system;
+            // this only forgets the bindings, so no lease timer is left
+            // running.
+            let _ = f.client.stop();
         }
     }
 }
@@ -1063,7 +1222,7 @@ fn main() {
             exit(1);
         }
     };
-    // -i runs in the foreground and prints to stdout (kame-compat §1.3).
+    // -i runs in the foreground and prints to stdout (doc/wide-compat.md §1.3).
     let foreground = opts.foreground || opts.inforeq;
     log::init("dhcp6c", opts.level, foreground);
     if let Err(e) = signal::catch(&[Caught::Term, Caught::Hup, Caught::Usr1, Caught::Int]) {
@@ -1091,7 +1250,7 @@ fn main() {
         }
     }
     // WIDE writes and removes the default PID file even with -i, which may
-    // belong to a running daemon (kame-compat §9.2 item 21): not with -i
+    // belong to a running daemon (doc/wide-compat.md §9.2 item 21): not with -i
     // unless -p names one.
     let _pid = if state.args.inforeq
         && state.args.pidfile.as_path() == std::path::Path::new(DEFAULT_PIDFILE)
@@ -1118,4 +1277,24 @@ fn main() {
     let code = client6_mainloop(&mut state);
     drop(_pid);
     exit(code);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Transaction-ids come from the kernel: 64 draws are all different
+    /// and every bit position takes both values.
+    #[test]
+    fn os_random_is_unpredictable() {
+        let mut r = OsRandom;
+        let v: Vec<u64> = (0..64).map(|_| r.next_u64()).collect();
+        for (i, a) in v.iter().enumerate() {
+            assert!(v.iter().skip(i + 1).all(|b| a != b), "repeated value");
+        }
+        for bit in 0..64 {
+            let ones = v.iter().filter(|x| *x >> bit & 1 == 1).count();
+            assert!(ones > 0 && ones < 64, "bit {bit} stuck");
+        }
+    }
 }

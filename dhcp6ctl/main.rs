@@ -1,6 +1,6 @@
 //! dhcp6ctl: control tool for dhcp6s and dhcp6c.
 //!
-//! WIDE-DHCPv6's command line (kame-compat §1.5):
+//! WIDE-DHCPv6's command line (doc/wide-compat.md §1.5):
 //! `dhcp6ctl [-C | -S] [-a address] [-k keyfile] [-p port] command ...`.
 //! Builds one command (`libdhcp6::ctl`), signs it with the key file's
 //! secret, writes it to the daemon's control port over TCP and closes. The

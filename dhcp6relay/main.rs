@@ -1,6 +1,6 @@
 //! dhcp6relay: the kame6 DHCPv6 relay agent.
 //!
-//! WIDE-DHCPv6's command line (kame-compat §1.4) and loop:
+//! WIDE-DHCPv6's command line (doc/wide-compat.md §1.4) and loop:
 //! `relay6_init` → `relay6_loop` → `relay6_recv` → `relay_to_server` /
 //! `relay_to_client`. One thread, one poll loop; the decisions live in
 //! `core.rs` and are tested without sockets.

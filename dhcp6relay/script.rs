@@ -1,5 +1,5 @@
 //! The `-S` script: run after a Relay-reply carrying a Reply has been
-//! relayed, with WIDE's environment (kame-compat §3.2). Unlike WIDE, the
+//! relayed, with WIDE's environment (doc/wide-compat.md §3.2). Unlike WIDE, the
 //! relay does not stop relaying while the script runs: children are reaped
 //! from the main loop.
 

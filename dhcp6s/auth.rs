@@ -7,7 +7,7 @@
 //!   Reply; its key and the way it was reached (interface, address, relay
 //!   levels) are stored with the bindings, so they survive a restart.
 //!   Sending Reconfigures is `reconf`'s.
-//! - WIDE's delayed authentication (RFC 3315 §21.4; kame-compat §6.4) for
+//! - WIDE's delayed authentication (RFC 3315 §21.4; doc/wide-compat.md §6.4) for
 //!   host entries with a `delayedkey`: messages carrying the option are
 //!   checked against the host's key and answered signed; a failed check
 //!   drops the message silently; messages without the option are served as
@@ -110,7 +110,7 @@ pub struct AuthFailed;
 
 impl ServerAuth {
     /// Checks a client message's delayed-authentication option
-    /// (kame-compat §6.4). `Ok(Some(key))`: answer signed with the host's
+    /// (doc/wide-compat.md §6.4). `Ok(Some(key))`: answer signed with the host's
     /// key; `Ok(None)`: answer unsigned; `Err`: drop the message silently.
     pub fn check_delayed<'c>(
         &mut self,
@@ -143,7 +143,7 @@ impl ServerAuth {
         if msg.msg_type == MessageType::Solicit {
             // The Solicit announces delayed authentication; the Advertise
             // is signed when the host has a key, and unsigned otherwise
-            // (kame-compat §6.4).
+            // (doc/wide-compat.md §6.4).
             return Ok(key.map(|key| DelayedKey { key }));
         }
         let key = key.ok_or(AuthFailed)?;

@@ -1,4 +1,4 @@
-//! dhcp6s's control channel (kame-compat §1.2, §5): `-k ctlkeyfile`
+//! dhcp6s's control channel (doc/wide-compat.md §1.2, §5): `-k ctlkeyfile`
 //! (default `/usr/local/etc/dhcp6sctlkey`) and `-p ctlport` (default 5547,
 //! a service name also accepted). The TCP listener on `[::1]` is opened only
 //! if the key file holds a key; a port that cannot be bound stops start-up.

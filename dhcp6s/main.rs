@@ -1,6 +1,6 @@
 //! dhcp6s: the kame6 DHCPv6 server.
 //!
-//! WIDE-DHCPv6's command line and files (kame-compat §1.2) and KAME's loop:
+//! WIDE-DHCPv6's command line and files (doc/wide-compat.md §1.2) and KAME's loop:
 //! `server6_init` → `server6_mainloop` → `server6_recv` →
 //! `process_relayforw` → `react_*` → `server6_send`. One thread, one poll
 //! loop, datagrams moved in batches (recvmmsg / sendmmsg). `-t` checks the

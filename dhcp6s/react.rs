@@ -598,7 +598,7 @@ impl<S: LeaseStore> Bindings<'_, S> {
 
     /// Deletes the binding of (DUID, IAID), looking among IA_PD bindings
     /// first and then IA_NA ones as WIDE does (the IA type in the command
-    /// was only checked, kame-compat §5). Its leases go back to their
+    /// was only checked, doc/wide-compat.md §5). Its leases go back to their
     /// pools. No message is sent to the client. Returns whether a binding
     /// was removed; the caller commits.
     pub fn remove_binding(&mut self, named: IaType, iaid: u32, duid: &Duid) -> bool {

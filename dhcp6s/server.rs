@@ -61,7 +61,7 @@ pub enum DropReason {
     /// More than one Authentication option (C-170).
     RepeatedAuth,
     /// Delayed authentication present but not valid for the client's host
-    /// entry (kame-compat §6.4: silently discarded).
+    /// entry (doc/wide-compat.md §6.4: silently discarded).
     AuthFailed,
 }
 
@@ -389,7 +389,7 @@ impl<S: LeaseStore> Server<S> {
             chain.len(),
             scoped.name
         );
-        // Delayed authentication (kame-compat §6.4): a bad claim drops the
+        // Delayed authentication (doc/wide-compat.md §6.4): a bad claim drops the
         // message without an answer.
         let delayed = self
             .auth
@@ -568,7 +568,7 @@ impl<S: LeaseStore> Server<S> {
         let n = w.len();
         if let (Some(at), Some(secret)) = (mac_at, signing_secret(auth)) {
             // The MAC covers the client message only, before any
-            // Relay-reply wrapping (kame-compat §6.2).
+            // Relay-reply wrapping (doc/wide-compat.md §6.2).
             libdhcp6::auth::sign(secret, buf.get_mut(..n)?, at).ok()?;
         }
         Some(n)

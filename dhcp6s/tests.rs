@@ -1,6 +1,6 @@
 //! The server's rules, checked without sockets: each test feeds datagrams to
 //! `Server::server6_recv` and reads the answer. Test names carry the
-//! rfc-digest checklist IDs they cover.
+//! checklist IDs (doc/conformance.md) they cover.
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 

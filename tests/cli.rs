@@ -1,4 +1,4 @@
-//! The programs take WIDE-DHCPv6's command lines (kame-compat §1) and
+//! The programs take WIDE-DHCPv6's command lines (doc/wide-compat.md §1) and
 //! report usage and local errors with exit status 1.
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // test code: a panic is a failure report
@@ -14,7 +14,7 @@ fn run(bin: &str, args: &[&str]) -> (i32, String) {
 }
 
 /// dhcp6ctl: exit 1 with the reason on stderr for usage and local errors
-/// (kame-compat §1.5), before anything is sent.
+/// (doc/wide-compat.md §1.5), before anything is sent.
 #[test]
 fn dhcp6ctl_usage_and_local_errors() {
     let ctl = env!("CARGO_BIN_EXE_dhcp6ctl");

@@ -11,7 +11,7 @@
 //! with a `host { delayedkey ...; }` entry: every message on the wire
 //! carries the option, the MACs verify with the shared secret, the client
 //! gets its lease and renews it; with the wrong secret it gets nothing
-//! (kame-compat §6, C-177). C-178 (no authentication on either side) is the
+//! (doc/wide-compat.md §6, C-177). C-178 (no authentication on either side) is the
 //! plain interop of tests/client_interop.rs (`wide_dhcp6s_lease_renew_release`
 //! and the others).
 
@@ -395,7 +395,7 @@ fn claim(bytes: &[u8]) -> DelayedClaim {
     auth::delayed_claim(bytes).unwrap_or_else(|e| panic!("no delayed auth ({e}): {bytes:02x?}"))
 }
 
-/// kame-compat §6 against Debian's WIDE dhcp6s: the Solicit announces
+/// doc/wide-compat.md §6 against Debian's WIDE dhcp6s: the Solicit announces
 /// delayed authentication (option-len 11, replay 0, C-177); WIDE's
 /// Advertise and Replies carry realm, key ID and a MAC that verifies with
 /// the shared secret, and so do our Request and Renew, which WIDE accepts

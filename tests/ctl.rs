@@ -1,4 +1,4 @@
-//! The control channel end to end (kame-compat §5), in network namespaces:
+//! The control channel end to end (doc/wide-compat.md §5), in network namespaces:
 //! our dhcp6ctl against our dhcp6s (reload picks up a changed file, remove
 //! binding frees the address for another client and is journalled, stop
 //! exits and removes the PID file, wrong key / stale timestamp / bad

@@ -367,7 +367,7 @@ fn no_reconfigure_for_a_client_that_never_accepted() {
     assert_eq!(sent, 0, "C-084");
 }
 
-/// kame-compat §6.4 against WIDE's client: dhcp6c with delayed
+/// doc/wide-compat.md §6.4 against WIDE's client: dhcp6c with delayed
 /// authentication (spec example's layout) gets its address from our
 /// dhcp6s, whose Advertise and Reply carry the host key's realm, key ID
 /// and a MAC WIDE checks ("message authentication validated"); with the

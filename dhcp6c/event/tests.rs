@@ -1,6 +1,6 @@
 //! The client machine driven by a fake clock and byte vectors: the
-//! [client] checklist (rfc-digest §11.4, C-112 … C-154) and the fault
-//! cases WIDE's client gets wrong (kame-compat §9.2).
+//! [client] checklist (doc/conformance.md, C-112 … C-154) and the fault
+//! cases WIDE's client gets wrong (doc/wide-compat.md §9.2).
 
 use std::net::Ipv6Addr;
 use std::time::{Duration, Instant};
@@ -11,7 +11,19 @@ use libdhcp6::wire::{
     Auth, DomainName, IaAddr, IaNa, IaPrefix, MessageRepr, OptionRepr, StatusCode,
 };
 
+use super::exchange::RATE_LIMIT;
 use super::*;
+use crate::action::{Delivery, DropReason, LogLevel};
+use crate::conf::{DelayedKey, IaConf, PrefixIf, WallClock};
+use crate::ia::wrap;
+use crate::ia::Timers;
+use crate::random::Seeded;
+use crate::script::script_env;
+
+/// The machine's randomness, repeatable.
+fn seeded(seed: u64) -> Box<dyn RandomSource> {
+    Box::new(Seeded::new(seed))
+}
 
 fn me() -> Duid {
     Duid::from_bytes(&[0, 3, 0, 1, 2, 0, 0, 0, 0, 1]).unwrap()
@@ -192,7 +204,7 @@ fn bound_reply() -> Vec<OptionRepr> {
 /// Runs the Init delay and returns the machine, the time and the first Solicit.
 fn soliciting(c: IfConfig) -> (Client, Instant, MessageRepr) {
     let t0 = Instant::now();
-    let mut cl = Client::new(c, me(), 42, t0);
+    let mut cl = Client::new(c, me(), seeded(42), t0);
     let t = cl.next_deadline().unwrap();
     let m = one(&cl.timeout(t));
     (cl, t, m)
@@ -242,7 +254,7 @@ fn bound() -> (Client, Instant, Vec<Action>) {
 fn c112_c115_first_solicit() {
     for seed in 1..50 {
         let t0 = Instant::now();
-        let cl = Client::new(conf(), me(), seed, t0);
+        let cl = Client::new(conf(), me(), seeded(seed), t0);
         let d = cl.next_deadline().unwrap() - t0;
         assert!(d <= Duration::from_secs(1), "{d:?}");
     }
@@ -266,8 +278,11 @@ fn c112_c115_first_solicit() {
 #[test]
 fn c113_c114_c116_c117_solicit_retransmission() {
     for seed in 1..30 {
-        let (mut cl, t, m) =
-            soliciting(Client::new(conf(), me(), seed, Instant::now()).conf.clone());
+        let (mut cl, t, m) = soliciting(
+            Client::new(conf(), me(), seeded(seed), Instant::now())
+                .conf
+                .clone(),
+        );
         let _ = seed;
         let rt = cl.next_deadline().unwrap() - t;
         assert!(rt > Duration::from_secs(1) && rt <= ms(1100), "{rt:?}");
@@ -1146,7 +1161,7 @@ fn c144_c145_information_request() {
     c.ias.clear();
     for (refresh, want) in [(Some(100), 600), (None, 86400), (Some(7200), 7200)] {
         let t0 = Instant::now();
-        let mut cl = Client::new(c.clone(), me(), 9, t0);
+        let mut cl = Client::new(c.clone(), me(), seeded(9), t0);
         let d = cl.next_deadline().unwrap();
         assert!(d - t0 <= Duration::from_secs(1));
         let m = one(&cl.timeout(d));
@@ -1208,7 +1223,7 @@ fn c151_rate_limit() {
     for _ in 0..60 {
         let acts = cl.release(now);
         n += sent(&acts).len();
-        cl.phase = Phase::Bound;
+        cl.state = State::Bound(Timers::default());
         now += ms(10);
     }
     assert!(n <= RATE_LIMIT, "{n} messages in under a second");
@@ -1769,15 +1784,10 @@ fn reconfigure_accept_option_where_configured() {
     assert!(has(&inf));
 }
 
-/// C-148, C-173: a Reconfigure is dropped when it was multicast, lacks a
-/// valid RKAP digest (bad MAC, any changed byte, wrong key, other layout,
-/// two Authentication options, none), names another client or another
-/// server, or asks for an invalid message type; none of them changes
-/// anything, and each is counted under its reason.
-#[test]
-fn c148_c173_bad_reconfigures_dropped() {
-    let (mut cl, t) = bound_reconf();
-    let bindings = cl.bindings().to_vec();
+/// The Reconfigures [`c148_c173_bad_reconfigures_dropped`] sends a bound
+/// client, each with one flaw, how each is delivered and why it must be
+/// dropped.
+fn bad_reconfigures() -> Vec<(&'static str, Vec<u8>, Delivery, DropReason)> {
     // Each unique replay value above 100, so only the flaw can refuse it.
     let good = |rd: u64| rc(MessageType::Renew, rd);
     let edited = |rd: u64, edit: &dyn Fn(&mut MessageRepr)| {
@@ -1793,7 +1803,7 @@ fn c148_c173_bad_reconfigures_dropped() {
         b
     };
     use Delivery::{Multicast, Unicast};
-    let cases: Vec<(&str, Vec<u8>, Delivery, DropReason)> = vec![
+    vec![
         ("multicast", good(201), Multicast, DropReason::Multicast),
         // Any changed octet breaks the digest, the digest's own included.
         (
@@ -1892,7 +1902,19 @@ fn c148_c173_bad_reconfigures_dropped() {
             Unicast,
             DropReason::Malformed,
         ),
-    ];
+    ]
+}
+
+/// C-148, C-173: a Reconfigure is dropped when it was multicast, lacks a
+/// valid RKAP digest (bad MAC, any changed byte, wrong key, other layout,
+/// two Authentication options, none), names another client or another
+/// server, or asks for an invalid message type; none of them changes
+/// anything, and each is counted under its reason.
+#[test]
+fn c148_c173_bad_reconfigures_dropped() {
+    let (mut cl, t) = bound_reconf();
+    let bindings = cl.bindings().to_vec();
+    let cases = bad_reconfigures();
     for (what, bytes, d, want) in &cases {
         assert_eq!(cl.receive_on(t, bytes, *d), Err(*want), "{what}");
     }
@@ -1908,7 +1930,13 @@ fn c148_c173_bad_reconfigures_dropped() {
     // smallest value still works.
     let renew = one(&cl.receive(t, &rc(MessageType::Renew, 101)).unwrap());
     assert_eq!(renew.msg_type, MessageType::Renew);
+}
 
+/// C-148: without `send reconfigure-accept` a Reconfigure is not for the
+/// client at all; with it but no key from the server, none can be
+/// authenticated.
+#[test]
+fn c148_reconfigure_needs_accept_and_key() {
     // Without `send reconfigure-accept` a Reconfigure is not for us at all.
     let (mut cl, t) = bound_with(
         conf(),
@@ -2172,7 +2200,7 @@ fn c149_stateless_reconfigure() {
     assert_eq!(cl.phase(), Phase::InfoBound);
 }
 
-// ---- delayed authentication (RFC 3315 §21.4, kame-compat §6; C-177, C-178) ----
+// ---- delayed authentication (RFC 3315 §21.4, doc/wide-compat.md §6; C-177, C-178) ----
 
 const REALM: &[u8] = b"example.org";
 const SECRET_A: &[u8] = b"secret of key a!";
@@ -2309,18 +2337,11 @@ fn c177_solicit_announces_delayed_auth() {
     assert!(plain.option(OptionCode::Auth).is_none());
 }
 
-/// kame-compat §6.3 on an interface with authentication: unauthenticated
-/// Advertises, a wrong MAC, an unknown key, an RKAP option are dropped; an
-/// authenticated Advertise chooses the session key, and Request, Renew,
-/// Rebind and Release carry realm, key ID, a growing replay value and the
-/// MAC of the final message; Replies must use the session key, carry a
-/// valid MAC and a replay value above the last one from that server.
-#[test]
-fn delayed_auth_client_rules() {
-    let (mut cl, t, sol) = soliciting(auth_conf());
-    let x = sol.transaction_id;
-    let mut adv = both();
-    adv.push(OptionRepr::Preference(255));
+/// [`delayed_auth_client_rules`], soliciting: Advertises without
+/// authentication, with a bad MAC, an unknown key, another realm or an
+/// RKAP option are dropped and nothing is sent but the Solicit.
+fn advertise_rejections(cl: &mut Client, t: Instant, x: u32, adv: &[OptionRepr]) {
+    let adv = adv.to_vec();
     assert_eq!(
         cl.receive(
             t,
@@ -2381,6 +2402,26 @@ fn delayed_auth_client_rules() {
     assert_eq!(cl.receive(t, &rkap), Err(DropReason::Auth), "RKAP");
     rkap.clear();
     assert_eq!(cl.counters.sent, 1);
+}
+
+/// doc/wide-compat.md §6.3 on an interface with authentication: unauthenticated
+/// Advertises, a wrong MAC, an unknown key, an RKAP option are dropped; an
+/// authenticated Advertise chooses the session key, and Request, Renew,
+/// Rebind and Release carry realm, key ID, a growing replay value and the
+/// MAC of the final message; Replies must use the session key, carry a
+/// valid MAC and a replay value above the last one from that server.
+#[test]
+fn delayed_auth_client_rules() {
+    let (mut cl, t, sol) = soliciting(auth_conf());
+    let x = sol.transaction_id;
+    let mut adv = both();
+    adv.push(OptionRepr::Preference(255));
+    advertise_rejections(&mut cl, t, x, &adv);
+    let sign = |kind, x, extra: Vec<OptionRepr>, id, secret: &[u8], rd| {
+        signed(kind, x, s1(), extra, REALM, id, secret, rd)
+    };
+    let adv_by =
+        |id, secret: &[u8], rd| sign(MessageType::Advertise, x, adv.clone(), id, secret, rd);
     // Key b (realm example.org, key ID 2) authenticates it.
     let acts = cl.receive(t, &adv_by(2, SECRET_B, 10)).unwrap();
     let req_bytes = sent_bytes(&acts).remove(0);
@@ -2528,7 +2569,7 @@ fn delayed_auth_expired_key() {
     );
 }
 
-/// kame-compat §6.3, §9.2 item 22: an information-only interface with
+/// doc/wide-compat.md §6.3, §9.2 item 22: an information-only interface with
 /// delayed authentication sends nothing, as WIDE; RFC 3315 §21.4.4.4 only
 /// allows a key a server chose earlier, and there is none. It says so
 /// once, clearly.
@@ -2538,7 +2579,7 @@ fn delayed_auth_information_request_refused() {
     c.information_only = true;
     c.ias.clear();
     let t0 = Instant::now();
-    let mut cl = Client::new(c, me(), 5, t0);
+    let mut cl = Client::new(c, me(), seeded(5), t0);
     let mut logs = Vec::new();
     for _ in 0..4 {
         let d = cl.next_deadline().unwrap();
@@ -2593,9 +2634,9 @@ fn c178_no_authentication_ignores_auth_options() {
 fn wall_clock_survives_a_restart_from_config() {
     let c = auth_conf();
     let w = c.wall_clock.unwrap();
-    let cl = Client::new(c, me(), 1, w.at);
+    let cl = Client::new(c, me(), seeded(1), w.at);
     let later = w.at + Duration::from_secs(500);
-    let again = Client::new(cl.config().clone(), me(), 2, later);
+    let again = Client::new(cl.config().clone(), me(), seeded(2), later);
     assert_eq!(again.wall(later), cl.wall(later));
     assert_eq!(again.wall(later), Duration::from_secs(UNIX + 500));
     // Before the reading (a machine made with an earlier `now`): earlier.

@@ -1,5 +1,5 @@
 //! WIDE's delayed authentication for hosts with a `delayedkey`
-//! (RFC 3315 §21.4, kame-compat §6.4; C-170, C-177, C-178).
+//! (RFC 3315 §21.4, doc/wide-compat.md §6.4; C-170, C-177, C-178).
 
 use super::*;
 use libdhcp6::auth;

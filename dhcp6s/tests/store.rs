@@ -339,7 +339,7 @@ fn nothing_is_given_twice() {
     assert!(s.store.claims.iter().any(|r| s.store.foreign.contains(r)));
 }
 
-/// kame-compat §5: the binding goes, its space returns to the pool,
+/// doc/wide-compat.md §5: the binding goes, its space returns to the pool,
 /// IA_PD is looked for before IA_NA whatever IA type was named.
 #[test]
 fn remove_binding_frees_pool_space_pd_first() {

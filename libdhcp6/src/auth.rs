@@ -229,7 +229,7 @@ const NTP_UNIX_OFFSET: u64 = 2_208_988_800;
 
 /// The NTP timestamp (RFC 5905 §6: 32-bit seconds since 1900, 32-bit
 /// binary fraction) of a Unix time: the replay detection value RFC 3315
-/// §21.3 suggests and WIDE sends (kame-compat §6.1). The seconds wrap in
+/// §21.3 suggests and WIDE sends (doc/wide-compat.md §6.1). The seconds wrap in
 /// 2036 as NTP era 0 does.
 pub fn ntp_timestamp(unix: Duration) -> u64 {
     let secs = unix.as_secs().wrapping_add(NTP_UNIX_OFFSET) & 0xffff_ffff;
@@ -404,7 +404,7 @@ pub struct DelayedClaim {
 
 /// The delayed-authentication claim of a message: its single
 /// Authentication option must be protocol 2, HMAC-MD5, RDM 0, with
-/// authentication information (kame-compat §6.3 step 1). `NoMac` for the
+/// authentication information (doc/wide-compat.md §6.3 step 1). `NoMac` for the
 /// Solicit form without information, `Missing` without any option.
 pub fn delayed_claim(msg: &[u8]) -> Result<DelayedClaim, AuthError> {
     let found = find(msg)?.ok_or(AuthError::Missing)?;

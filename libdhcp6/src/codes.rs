@@ -259,7 +259,7 @@ codes! {
 }
 
 codes! {
-    /// dhcp6ctl command codes (kame-compat §5; WIDE's `DHCP6CTL_COMMAND_*`),
+    /// dhcp6ctl command codes (doc/wide-compat.md §5; WIDE's `DHCP6CTL_COMMAND_*`),
     /// plus kame6's extension, numbered well away from WIDE's 1–4.
     pub enum CtlCommand(u16) unknown "command " {
         Reload = 1 => "reload",

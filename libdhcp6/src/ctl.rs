@@ -1,4 +1,4 @@
-//! The dhcp6ctl control protocol (kame-compat §5): one authenticated
+//! The dhcp6ctl control protocol (doc/wide-compat.md §5): one authenticated
 //! command per TCP connection from `dhcp6ctl` to `dhcp6s` or `dhcp6c`.
 //!
 //! ```text
@@ -389,7 +389,7 @@ impl ReconfigureType {
     }
 }
 
-/// A command and its arguments (kame-compat §5, plus kame6's `reconfigure`).
+/// A command and its arguments (doc/wide-compat.md §5, plus kame6's `reconfigure`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Command {
     /// `reload`: re-read the configuration file (both daemons).
@@ -719,7 +719,7 @@ mod tests {
             .collect()
     }
 
-    /// The secret of the kame-compat §5 captures and of our own captures
+    /// The secret of the doc/wide-compat.md §5 captures and of our own captures
     /// of Debian's dhcp6ctl: the 16 ASCII octets `0123456789abcdef`
     /// (key file `MDEyMzQ1Njc4OWFiY2RlZg==`).
     const KEY0: &[u8] = b"0123456789abcdef";
@@ -888,7 +888,7 @@ mod tests {
         }
     }
 
-    /// kame-compat §5's verified captures (header and arguments; their
+    /// doc/wide-compat.md §5's verified captures (header and arguments; their
     /// MACs were not recorded): our encoder lays them out the same.
     #[test]
     fn kame_compat_capture_headers() {

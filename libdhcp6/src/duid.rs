@@ -246,7 +246,7 @@ impl Duid {
 
     /// The bytes in KAME's DUID file: a 16-bit length in the host byte order
     /// of the machine that shares the file (little endian on x86 and ARM),
-    /// then the DUID (kame-compat §4).
+    /// then the DUID (doc/wide-compat.md §4).
     pub fn to_file_bytes(&self) -> Vec<u8> {
         let len = u16::try_from(self.bytes.len()).expect("a DUID is at most 130 octets");
         let mut out = len.to_le_bytes().to_vec();
@@ -305,7 +305,7 @@ pub enum DuidError {
 mod tests {
     use super::*;
 
-    /// The DUID file example of kame-compat §4: a 14-octet DUID-LLT.
+    /// The DUID file example of doc/wide-compat.md §4: a 14-octet DUID-LLT.
     #[rustfmt::skip]
     const KAME_DUID_FILE: &[u8] = &[
         0x0e, 0x00,                         // length 14, little endian

@@ -1,4 +1,4 @@
-//! Golden vectors for authentication (STYLE.md §10, §11): signed messages,
+//! Golden vectors for authentication: signed messages,
 //! one field per line, used both ways (bytes → parse → typed value, typed
 //! value → emit → bytes), and their MACs checked by our code and by
 //! Python's `hmac` module, an implementation independent of ours.
@@ -6,7 +6,7 @@
 //! - An Advertise captured from Debian's WIDE dhcp6s (wide-dhcpv6-server
 //!   20080615-23) answering kame6's dhcp6c with delayed authentication
 //!   (`tests/client_auth.rs` setup: realm "kame6.test", key ID 7, secret
-//!   "kame6 delayed-auth secret"): the MAC layout and key of kame-compat §6.1
+//!   "kame6 delayed-auth secret"): the MAC layout and key of doc/wide-compat.md §6.1
 //!   and §6.2 as the KAME code really produces them.
 //! - A Reconfigure built and signed by `auth::build_reconfigure` (C-172):
 //!   its digest was computed with Python's hmac over the bytes written out
@@ -135,8 +135,8 @@ fn wide_advertise() -> MessageRepr {
     }
 }
 
-/// A vector from Debian's KAME binaries (STYLE.md §10): WIDE's delayed-auth
-/// Advertise parses to the layout of kame-compat §6.1, its MAC sits where
+/// A vector captured from Debian's WIDE binaries: WIDE's delayed-auth
+/// Advertise parses to the layout of doc/wide-compat.md §6.1, its MAC sits where
 /// `mac_offset` says, and it verifies with the shared secret; any changed
 /// octet breaks it; a key with another secret does not verify it.
 #[test]

@@ -1,8 +1,8 @@
 //! Golden byte vectors for every client/server message type 1-11 and for the
-//! types 14-37 (one field per line, STYLE.md §11), each used both ways:
+//! types 14-37 (one field per line, commented), each used both ways:
 //! bytes → parse → hand-built [`MessageRepr`], and that value → emit → bytes.
 //!
-//! Checklist IDs (rfc-digest.md §11.1) are named in each test's doc comment.
+//! Checklist IDs (doc/conformance.md) are named in each test's doc comment.
 //! Relay messages (12, 13) live in `golden_relay.rs`, the option variants in
 //! `golden_options.rs`, malformed input in `malformed.rs`.
 

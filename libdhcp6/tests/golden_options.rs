@@ -1,8 +1,8 @@
 //! Golden byte vectors for every typed variant of [`OptionRepr`], one field
-//! per line (STYLE.md §11), each used both ways: bytes → parse → the
+//! per line, commented, each used both ways: bytes → parse → the
 //! hand-built value, and that value → emit → bytes.
 //!
-//! Checklist IDs (rfc-digest.md §11.1) are named in each test's doc comment.
+//! Checklist IDs (doc/conformance.md) are named in each test's doc comment.
 
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 

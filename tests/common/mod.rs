@@ -424,3 +424,34 @@ pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// The relayed topology most end-to-end tests use: client —(c0|r0)— relay
+/// —(r1|s0)— server. The relay has 2001:db8:1::1/64 toward the client and
+/// 2001:db8:ff::1/64 toward the server at 2001:db8:ff::2, which routes the
+/// client link back through it; the client has a LAN `lan0`.
+pub struct Relayed {
+    /// The client's namespace (c0, lan0).
+    pub client: Netns,
+    /// The relay's namespace (r0, r1).
+    pub relay: Netns,
+    /// The server's namespace (s0).
+    pub server: Netns,
+}
+
+/// Builds [`Relayed`]; needs root.
+pub fn relayed() -> Relayed {
+    require_root();
+    let t = Relayed {
+        client: Netns::new("c"),
+        relay: Netns::new("r"),
+        server: Netns::new("s"),
+    };
+    veth(&t.client, "c0", &t.relay, "r0");
+    veth(&t.relay, "r1", &t.server, "s0");
+    t.relay.addr("r0", "2001:db8:1::1/64");
+    t.relay.addr("r1", "2001:db8:ff::1/64");
+    t.server.addr("s0", "2001:db8:ff::2/64");
+    t.server.route("2001:db8:1::/64", "2001:db8:ff::1");
+    t.client.lan();
+    t
+}

@@ -23,7 +23,7 @@ pub struct Spanned<T> {
 /// A lifetime as written: seconds or `infinity` (= 0xffffffff).
 pub type Duration = u32;
 
-/// `addr pltime [vltime]` (kame-compat §2.2 `addrparam`).
+/// `addr pltime [vltime]` (doc/wide-compat.md §2.2 `addrparam`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AddrParam {
     /// The address.
@@ -34,7 +34,7 @@ pub struct AddrParam {
     pub vltime: Option<Duration>,
 }
 
-/// `addr/len pltime [vltime]` (kame-compat §2.2 `prefixparam`).
+/// `addr/len pltime [vltime]` (doc/wide-compat.md §2.2 `prefixparam`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrefixParam {
     /// The prefix as written (host bits not yet cleared).
@@ -47,7 +47,7 @@ pub struct PrefixParam {
     pub vltime: Option<Duration>,
 }
 
-/// One item of a `send` or `request` list (kame-compat §2.2 `dhcpoption`).
+/// One item of a `send` or `request` list (doc/wide-compat.md §2.2 `dhcpoption`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DhcpOpt {
     /// `rapid-commit`
@@ -71,7 +71,7 @@ pub enum DhcpOpt {
     ReconfigureAccept,
 }
 
-/// A global or scoped `option` statement (kame-compat §2.3 `option_stmt`).
+/// A global or scoped `option` statement (doc/wide-compat.md §2.3 `option_stmt`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OptionStmt {
     /// An address option and its (possibly empty) list.

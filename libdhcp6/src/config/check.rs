@@ -140,7 +140,7 @@ pub(super) fn add_option(
         }
         OptionStmt::Name(kind, name) => {
             // WIDE stores any text and then cannot build replies for names
-            // it fails to encode (kame-compat §9.2.5); check now instead.
+            // it fails to encode (doc/wide-compat.md §9.2 item 5); check now instead.
             DomainName::from_text(name)
                 .map_err(|e| invalid(pos, format!("invalid domain name \"{name}\": {e}")))?;
             if name.is_empty() {
@@ -163,7 +163,7 @@ pub(super) fn add_option(
     Ok(())
 }
 
-/// Builds a `keyinfo` (kame-compat §2.4.5). `now` = 0 skips the
+/// Builds a `keyinfo` (doc/wide-compat.md §2.4.5). `now` = 0 skips the
 /// "expired" check.
 pub(super) fn keyinfo(
     name: &Spanned<String>,
@@ -323,7 +323,7 @@ pub(super) fn civil_date(t: UnixTime) -> (u16, u8, u8) {
 }
 
 /// Builds an `authentication` block; `server` decides which protocol is
-/// allowed (kame-compat §2.3, §2.4.4).
+/// allowed (doc/wide-compat.md §2.3, §2.4.4).
 pub(super) fn auth(
     name: &Spanned<String>,
     params: &[Spanned<AuthParam>],

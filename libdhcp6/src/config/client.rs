@@ -1,4 +1,4 @@
-//! The meaning of dhcp6c.conf (kame-compat §2.4): WIDE's `configure_*`
+//! The meaning of dhcp6c.conf (doc/wide-compat.md §2.4): WIDE's `configure_*`
 //! checks for the client, with the \[debian\] and \[opnsense\] additions and
 //! kame6's IA_TA and RFC 7550 choices.
 
@@ -87,7 +87,7 @@ pub fn configure_client(file: &File, now: UnixTime) -> Result<Staged<ClientConfi
                 }
                 cfg.auths.push(check::auth(name, params, false, &mut w)?);
             }
-            // Accepted and ignored by WIDE's dhcp6c (kame-compat §2.4).
+            // Accepted and ignored by WIDE's dhcp6c (doc/wide-compat.md §2.4).
             Stmt::Option(OptionStmt::RefreshTime(n)) => {
                 if *n < 600 {
                     return Err(invalid(
@@ -442,7 +442,7 @@ fn prefix_interface(
         }
     }
     if let (Some(id), Some(len)) = (p.sla_id, p.sla_len) {
-        // WIDE ORs an oversized sla-id into the prefix (kame-compat §9.2.10).
+        // WIDE ORs an oversized sla-id into the prefix (doc/wide-compat.md §9.2 item 10).
         if len < 32 && u64::from(id) >> len != 0 {
             warn(
                 w,

@@ -18,7 +18,7 @@ impl Loader for FsLoader {
     }
 }
 
-/// WIDE's compiled-in default for dhcp6s.conf (SYSCONFDIR, kame-compat §1.1).
+/// WIDE's compiled-in default for dhcp6s.conf (SYSCONFDIR, doc/wide-compat.md §1.1).
 pub const DEFAULT_SERVER_CONF: &str = "/usr/local/etc/dhcp6s.conf";
 /// WIDE's compiled-in default for dhcp6c.conf.
 pub const DEFAULT_CLIENT_CONF: &str = "/usr/local/etc/dhcp6c.conf";

@@ -1,4 +1,4 @@
-//! The KAME configuration scanner (kame-compat §2.1, WIDE's `cftoken.l`).
+//! The KAME configuration scanner (doc/wide-compat.md §2.1, WIDE's `cftoken.l`).
 //!
 //! Every unquoted run of `[A-Za-z0-9:._-]` is one [`Tok::Word`]: numbers,
 //! addresses, names and keywords alike. WIDE decides "keyword or name" in

@@ -1,11 +1,11 @@
-//! KAME configuration files: dhcp6s.conf and dhcp6c.conf (kame-compat §2).
+//! KAME configuration files: dhcp6s.conf and dhcp6c.conf (doc/wide-compat.md §2).
 //!
 //! Text goes through [`lexer`] and [`parser`] into an [`ast::File`];
 //! [`configure_server`] / [`configure_client`] check its meaning the way
 //! WIDE's `configure_*` functions do and build a staged [`ServerConfig`] or
 //! [`ClientConfig`]. Nothing is applied until [`Staged::commit`] swaps the
 //! staged configuration into a [`Holder`], so a reload with any error keeps
-//! the running configuration (kame-compat §2.6, with none of WIDE's parser
+//! the running configuration (doc/wide-compat.md §2.6, with none of WIDE's parser
 //! state surviving between parses).
 //!
 //! The parser never touches the disk: files come through a [`Loader`]. The
@@ -221,7 +221,7 @@ impl Loader for MemLoader {
     }
 }
 
-/// The information options of kame-compat §2.5, plus option 88 (kame6).
+/// The information options of doc/wide-compat.md §2.5, plus option 88 (kame6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum InfoKind {
     /// `domain-name-servers` (23)

@@ -1,4 +1,4 @@
-//! Recursive-descent parser for both KAME grammars (kame-compat §2.2-2.4,
+//! Recursive-descent parser for both KAME grammars (doc/wide-compat.md §2.2-2.4,
 //! WIDE's `cfparse.y`), plus kame6's extensions.
 //!
 //! One parser serves dhcp6s.conf and dhcp6c.conf, as in WIDE: which
@@ -17,7 +17,7 @@ use super::ast::{
 use super::lexer::{tokenize, Tok, Token};
 use super::{Error, ErrorKind, InfoKind, LoadError, Loader, Pos, Warning};
 
-/// WIDE rejects a nested include chain deeper than this (kame-compat §2.1).
+/// WIDE rejects a nested include chain deeper than this (doc/wide-compat.md §2.1).
 pub const MAX_INCLUDE_DEPTH: usize = 10;
 
 /// At most this many `include` statements are followed in one parse, so a
@@ -110,7 +110,7 @@ pub fn parse(
     let file: Arc<str> = Arc::from(path);
     let text = match loader.load(path) {
         Ok(text) => text,
-        // A missing main file is fatal, unlike in WIDE (kame-compat §9.2.16).
+        // A missing main file is fatal, unlike in WIDE (doc/wide-compat.md §9.2 item 16).
         Err(LoadError::NotFound) => {
             return Err(Error::new(
                 Pos {

@@ -1,4 +1,4 @@
-//! The meaning of dhcp6s.conf (kame-compat §2.3): WIDE's `configure_*`
+//! The meaning of dhcp6s.conf (doc/wide-compat.md §2.3): WIDE's `configure_*`
 //! checks for the server, plus kame6's links, prefix pools and IA_TA.
 
 use std::net::Ipv6Addr;
@@ -142,7 +142,7 @@ pub fn configure_server(file: &File, now: UnixTime) -> Result<Staged<ServerConfi
                 }
                 cfg.auths.push(check::auth(name, params, true, &mut w)?);
             }
-            // WIDE's dhcp6s accepts and ignores id-assoc (kame-compat §2.3).
+            // WIDE's dhcp6s accepts and ignores id-assoc (doc/wide-compat.md §2.3).
             Stmt::IdAssoc(..) => warn(
                 &mut w,
                 pos,

@@ -197,7 +197,7 @@ fn syntax_errors() {
     }
 }
 
-/// The semantic errors of kame-compat §2.3-2.4 and §10's negative list.
+/// The semantic errors of doc/wide-compat.md §2.3-2.4 and §10's negative list.
 #[test]
 fn semantic_errors_server() {
     let cases: &[(&str, &str)] = &[
@@ -660,7 +660,7 @@ fn other_messages() {
 }
 
 /// \[debian\] `dhcp6c -P NAME`: command-line interfaces without an
-/// `interface` block take the profile's declarations (kame-compat §1.3).
+/// `interface` block take the profile's declarations (doc/wide-compat.md §1.3).
 #[test]
 fn profile_selection() {
     let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();

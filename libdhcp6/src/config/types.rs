@@ -28,7 +28,7 @@ pub struct PoolRef {
     pub lifetimes: Lifetimes,
 }
 
-/// Information options (kame-compat §2.5) at one scope.
+/// Information options (doc/wide-compat.md §2.5) at one scope.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InfoOptions {
     /// Address options, in first-use order; lists concatenated in file order.
@@ -241,7 +241,7 @@ impl Expire {
     }
 }
 
-/// `keyinfo NAME { ... }` (kame-compat §2.4.5).
+/// `keyinfo NAME { ... }` (doc/wide-compat.md §2.4.5).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyInfo {
     /// Name.
@@ -432,7 +432,7 @@ impl ClientConfig {
     /// The declarations each of dhcp6c's command-line `interfaces` runs
     /// with, in the same order: its `interface` block or, for an interface
     /// without one, the `profile` named by `dhcp6c -P` (\[debian\],
-    /// kame-compat §1.3). An interface block always wins over the profile.
+    /// doc/wide-compat.md §1.3). An interface block always wins over the profile.
     ///
     /// Debian's dhcp6c moves a profile's IAs and script to the first
     /// interface it configures with it (the last one on the command line),

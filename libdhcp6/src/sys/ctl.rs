@@ -332,7 +332,7 @@ impl CtlChannel {
     }
 }
 
-/// Reads a control key file (kame-compat §5): `Ok(None)` when it holds no
+/// Reads a control key file (doc/wide-compat.md §5): `Ok(None)` when it holds no
 /// secret (empty file or empty secret: no control port, Debian's rule).
 /// Mirrors dhcp6_ctl.c:dhcp6_ctl_authinit.
 pub fn read_key_file(path: &Path) -> io::Result<Option<Vec<u8>>> {

@@ -1,5 +1,5 @@
 //! KAME's DUID file: read it when it exists, otherwise generate a DUID and
-//! save it (kame-compat §4), so a daemon keeps one identity across restarts.
+//! save it (doc/wide-compat.md §4), so a daemon keeps one identity across restarts.
 
 use std::fs;
 use std::io;

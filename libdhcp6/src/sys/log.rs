@@ -1,7 +1,7 @@
 //! KAME-style logging: every line is `function: text`. In the foreground
 //! (`-f`) lines go to stderr prefixed with local time as
 //! `Nov/25/2026 12:12:35: `; otherwise to syslog, facility daemon, with the
-//! program name and PID (kame-compat §1.1). `-d` logs up to INFO, `-D` up to
+//! program name and PID (doc/wide-compat.md §1.1). `-d` logs up to INFO, `-D` up to
 //! DEBUG, neither up to ERR.
 
 use std::ffi::CString;

@@ -3,7 +3,7 @@
 //!
 //! WIDE's client installs addresses with `SIOCSIFADDR`, so on Linux they
 //! live "forever" and a renewed lease still vanishes at the first valid
-//! lifetime (kame-compat §9.2 item 9). Here every Reply re-issues
+//! lifetime (doc/wide-compat.md §9.2 item 9). Here every Reply re-issues
 //! `RTM_NEWADDR` with `NLM_F_REPLACE` and `IFA_CACHEINFO`, so the kernel's
 //! preferred/valid lifetimes follow the lease.
 

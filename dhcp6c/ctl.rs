@@ -25,7 +25,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use clap::ArgMatches;
-use libdhcp6::ctl::{Command, CLIENT_PORT, DEFAULT_CLIENT_KEY_FILE};
+use libdhcp6::ctl::{ClientCommand, CLIENT_PORT, DEFAULT_CLIENT_KEY_FILE};
 use libdhcp6::sys::ctl::CtlChannel;
 use libdhcp6::sys::net::{PollFds, Ready};
 use libdhcp6::{log_debug, log_info, log_notice};
@@ -143,15 +143,17 @@ impl Ctl {
         ready: Ready,
         at: Range<usize>,
     ) -> After {
-        for msg in self.channel.receive(ready, at, "client6_do_ctlcommand") {
+        for msg in self
+            .channel
+            .receive::<ClientCommand>(ready, at, "client6_do_ctlcommand")
+        {
             match msg.command {
-                Command::Reload => d.reload(),
-                Command::Stop => return After::Exit,
-                Command::StartInterface(name) => self.client6_ifctl(d, &name, Intent::Restart),
-                Command::StopInterface(name) => self.client6_ifctl(d, &name, Intent::Idle),
-                c @ (Command::RemoveBinding { .. } | Command::Reconfigure { .. }) => {
-                    log_info!("client6_do_ctlcommand", "{c}: a server command; ignored");
+                ClientCommand::Reload => d.reload(),
+                ClientCommand::Stop => return After::Exit,
+                ClientCommand::StartInterface(name) => {
+                    self.client6_ifctl(d, &name, Intent::Restart)
                 }
+                ClientCommand::StopInterface(name) => self.client6_ifctl(d, &name, Intent::Idle),
             }
         }
         self.client6_ctl_pending(d);

@@ -26,19 +26,19 @@ use std::path::PathBuf;
 use std::process::exit;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use clap::{Arg, ArgAction, ArgMatches, Command};
-use libdhcp6::config::fs::{check_client_file, FsLoader, DEFAULT_CLIENT_CONF};
+use clap::{Arg, ArgAction, Command};
 use libdhcp6::config::{
     load_client, AuthProtocol, ClientConfig, ClientInterface, Ifid, PrefixInterface, RequestItem,
 };
-use libdhcp6::sys::daemon::{daemonize, PidFile};
+use libdhcp6::ctl::DEFAULT_CLIENT_KEY_FILE;
+use libdhcp6::sys::conf::{check_client_file, FsLoader, DEFAULT_CLIENT_CONF};
 use libdhcp6::sys::duid_file;
-use libdhcp6::sys::log::{self, level_from_flags};
 use libdhcp6::sys::net::{if_nametoindex, interface_addresses, wait_readable, PollFds, Udp6Socket};
 use libdhcp6::sys::netlink::{
     hardware_address, LinkMonitor, Netlink, IFA_F_DADFAILED, IFA_F_TENTATIVE,
 };
 use libdhcp6::sys::random::fill as os_random_fill;
+use libdhcp6::sys::shell::{ConfigFile, Program, Shell};
 use libdhcp6::sys::signal::{self, Caught};
 use libdhcp6::wire::{ALL_DHCP_RELAY_AGENTS_AND_SERVERS, CLIENT_PORT, SERVER_PORT};
 use libdhcp6::{log_debug, log_err, log_info, log_notice, Duid, IaKind, OptionCode};
@@ -61,51 +61,35 @@ const SCRIPT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Largest datagram read.
 const RX_LEN: usize = 16384;
 
+/// dhcp6c as the daemon shell sees it (WIDE's flags, `-p pidfile`).
+const DHCP6C: Program = Program {
+    name: "dhcp6c",
+    about: "DHCPv6 client (kame6)",
+    version: env!("CARGO_PKG_VERSION"),
+    init: "client6_init",
+    pidfile_flag: 'p',
+    pidfile: DEFAULT_PIDFILE,
+    config: Some(ConfigFile {
+        default: DEFAULT_CLIENT_CONF,
+        // -t -P: the profile the command line names must exist.
+        check: |path, dump, args| {
+            let profile = args.get_one::<String>("profile").map(String::as_str);
+            check_client_file(path, dump, profile)
+        },
+    }),
+    ctl_key: Some(DEFAULT_CLIENT_KEY_FILE),
+    duid_file: Some(DEFAULT_DUID_FILE),
+};
+
+/// The shared flags and dhcp6c's own.
 fn cli() -> Command {
-    Command::new("dhcp6c")
-        .about("DHCPv6 client (kame6)")
-        .disable_version_flag(true)
-        .arg(
-            Arg::new("config")
-                .short('c')
-                .value_name("configfile")
-                .help("configuration file"),
-        )
-        .arg(
-            Arg::new("info")
-                .short('d')
-                .action(ArgAction::SetTrue)
-                .help("log at INFO level"),
-        )
-        .arg(
-            Arg::new("debug")
-                .short('D')
-                .action(ArgAction::SetTrue)
-                .help("log at DEBUG level"),
-        )
-        .arg(
-            Arg::new("foreground")
-                .short('f')
-                .action(ArgAction::SetTrue)
-                .help("stay in the foreground, log to stderr"),
-        )
+    DHCP6C
+        .command()
         .arg(
             Arg::new("inforeq")
                 .short('i')
                 .action(ArgAction::SetTrue)
                 .help("one Information-request exchange, print the result, exit"),
-        )
-        .arg(
-            Arg::new("ctlkey")
-                .short('k')
-                .value_name("ctlkeyfile")
-                .help("control channel key file (default /usr/local/etc/dhcp6cctlkey)"),
-        )
-        .arg(
-            Arg::new("pidfile")
-                .short('p')
-                .value_name("pidfile")
-                .help("PID file"),
         )
         .arg(
             Arg::new("profile")
@@ -118,18 +102,6 @@ fn cli() -> Command {
                 .short('n')
                 .action(ArgAction::SetTrue)
                 .help("do not send Release when stopping"),
-        )
-        .arg(
-            Arg::new("check")
-                .short('t')
-                .action(ArgAction::SetTrue)
-                .help("check the configuration file and exit (0 valid, 1 not); with -D print it"),
-        )
-        .arg(
-            Arg::new("duid-file")
-                .long("duid-file")
-                .value_name("PATH")
-                .help("DUID file (default /var/db/dhcp6c_duid, WIDE's)"),
         )
         .arg(
             Arg::new("no-unreachable")
@@ -209,15 +181,14 @@ struct Opts {
     inforeq: bool,
     no_release: bool,
     unreachable: bool,
-    pidfile: PathBuf,
     duid_file: PathBuf,
-    level: log::Level,
     interfaces: Vec<String>,
     /// `-P`: the profile of interfaces without an `interface` block.
     profile: Option<String>,
 }
 
-fn parse_opts(m: &ArgMatches) -> Result<Opts, String> {
+fn parse_opts(sh: &Shell) -> Result<Opts, String> {
+    let m = &sh.args;
     let interfaces: Vec<String> = m
         .get_many::<String>("interface")
         .map(|v| v.cloned().collect())
@@ -228,25 +199,12 @@ fn parse_opts(m: &ArgMatches) -> Result<Opts, String> {
         }
     }
     Ok(Opts {
-        config: m
-            .get_one::<String>("config")
-            .cloned()
-            .unwrap_or_else(|| DEFAULT_CLIENT_CONF.to_string()),
-        foreground: m.get_flag("foreground"),
+        config: sh.config.clone().unwrap_or_default(),
+        foreground: sh.foreground,
         inforeq: m.get_flag("inforeq"),
         no_release: m.get_flag("norelease"),
         unreachable: !m.get_flag("no-unreachable"),
-        pidfile: PathBuf::from(
-            m.get_one::<String>("pidfile")
-                .map(String::as_str)
-                .unwrap_or(DEFAULT_PIDFILE),
-        ),
-        duid_file: PathBuf::from(
-            m.get_one::<String>("duid-file")
-                .map(String::as_str)
-                .unwrap_or(DEFAULT_DUID_FILE),
-        ),
-        level: level_from_flags(m.get_flag("debug"), m.get_flag("info")),
+        duid_file: sh.duid_file.clone().unwrap_or_default(),
         interfaces,
         profile: m.get_one::<String>("profile").cloned(),
     })
@@ -1199,83 +1157,28 @@ fn print_info(lines: &[String]) {
 }
 
 fn main() {
-    let args = cli().get_matches();
-    if args.get_flag("check") {
-        let path = args
-            .get_one::<String>("config")
-            .map(String::as_str)
-            .unwrap_or(DEFAULT_CLIENT_CONF);
-        // -t -P: the profile the command line names must exist.
-        let outcome = check_client_file(
-            path,
-            args.get_flag("debug"),
-            args.get_one::<String>("profile").map(String::as_str),
-        );
-        print!("{}", outcome.out);
-        eprint!("{}", outcome.err);
-        exit(if outcome.ok { 0 } else { 1 });
-    }
-    let opts = match parse_opts(&args) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("dhcp6c: {e}");
-            exit(1);
-        }
-    };
+    let mut sh = DHCP6C.parse(cli());
+    let opts = parse_opts(&sh).unwrap_or_else(|e| sh.fail(e));
     // -i runs in the foreground and prints to stdout (doc/wide-compat.md §1.3).
-    let foreground = opts.foreground || opts.inforeq;
-    log::init("dhcp6c", opts.level, foreground);
-    if let Err(e) = signal::catch(&[Caught::Term, Caught::Hup, Caught::Usr1, Caught::Int]) {
-        eprintln!("dhcp6c: signals: {e}");
-        exit(1);
-    }
-    let mut state = match client6_init(opts) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("dhcp6c: {e}");
-            exit(1);
-        }
-    };
-    state.ctl = match ctl::client6_ctl_init(&args, state.args.inforeq) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("dhcp6c: {e}");
-            exit(1);
-        }
-    };
-    if !foreground {
-        if let Err(e) = daemonize() {
-            eprintln!("dhcp6c: daemon: {e}");
-            exit(1);
-        }
-    }
+    sh.foreground |= opts.inforeq;
     // WIDE writes and removes the default PID file even with -i, which may
     // belong to a running daemon (doc/wide-compat.md §9.2 item 21): not with -i
     // unless -p names one.
-    let _pid = if state.args.inforeq
-        && state.args.pidfile.as_path() == std::path::Path::new(DEFAULT_PIDFILE)
-    {
-        None
-    } else {
-        match PidFile::create(&state.args.pidfile) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                log_err!(
-                    "client6_init",
-                    "pid file {}: {e}",
-                    state.args.pidfile.display()
-                );
-                None
-            }
-        }
-    };
+    if opts.inforeq && sh.pidfile_is_default() {
+        sh.pidfile = None;
+    }
+    sh.init_logging();
+    sh.catch_signals();
+    let mut state = client6_init(opts).unwrap_or_else(|e| sh.fail(e));
+    state.ctl = ctl::client6_ctl_init(&sh.args, state.args.inforeq).unwrap_or_else(|e| sh.fail(e));
+    let pid = sh.detach();
     log_notice!(
         "client6_init",
         "started on {}",
         state.args.interfaces.join(" ")
     );
     let code = client6_mainloop(&mut state);
-    drop(_pid);
+    drop(pid);
     exit(code);
 }
 

@@ -20,22 +20,40 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::{Arg, ArgAction};
 use libdhcp6::ctl::{
-    Command, CtlMessage, IaType, ReconfigureType, CLIENT_PORT, DEFAULT_CLIENT_KEY_FILE,
-    DEFAULT_SERVER_KEY_FILE, SERVER_PORT,
+    ClientCommand, CtlMessage, ReconfigureType, ServerCommand, CLIENT_PORT, CTL_IA_KINDS,
+    DEFAULT_CLIENT_KEY_FILE, DEFAULT_SERVER_KEY_FILE, SERVER_PORT,
 };
 use libdhcp6::sys::ctl::{read_key_file, resolve_port};
+use libdhcp6::sys::shell::{version_arg, version_text};
 use libdhcp6::Duid;
 
 /// WIDE's usage line.
 const USAGE: &str = "usage: dhcp6ctl [-C|-S] [-a ctladdr] [-k keyfile] [-p ctlport] command...";
+/// What dhcp6ctl is, for `--help` and `--version`.
+const ABOUT: &str = "control tool for dhcp6s and dhcp6c (kame6)";
 /// How long a connection attempt may take: the daemon is local or near.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn cli() -> clap::Command {
     clap::Command::new("dhcp6ctl")
-        .about("control tool for dhcp6s and dhcp6c (kame6)")
+        .about(ABOUT)
         .override_usage("dhcp6ctl [-C | -S] [-a address] [-k keyfile] [-p port] command ...")
         .disable_version_flag(true)
+        .long_version(version_text(
+            env!("CARGO_PKG_VERSION"),
+            ABOUT,
+            &[
+                (
+                    "server (-S)",
+                    format!("port {SERVER_PORT}, key file {DEFAULT_SERVER_KEY_FILE}"),
+                ),
+                (
+                    "client (-C, default)",
+                    format!("port {CLIENT_PORT}, key file {DEFAULT_CLIENT_KEY_FILE}"),
+                ),
+            ],
+        ))
+        .arg(version_arg())
         .arg(
             Arg::new("client")
                 .short('C')
@@ -93,97 +111,131 @@ impl Target {
     }
 }
 
-/// Turns the command words into a command; returns it and how many words
-/// it used. Mirrors dhcp6_ctlclient.c:make_command and its helpers.
-fn make_command(words: &[String], target: Target) -> Result<(Command, usize), String> {
-    let word = |i: usize| words.get(i).map(String::as_str);
-    let client_only = || {
-        if target == Target::Client {
-            Ok(())
-        } else {
-            Err("client-only command is specified for a server".to_string())
+/// The command words, read one at a time.
+struct Words<'a>(&'a [String]);
+
+impl Words<'_> {
+    fn get(&self, i: usize) -> Option<&str> {
+        self.0.get(i).map(String::as_str)
+    }
+
+    /// The word at `at` must be `want`; another is refused with `refused`.
+    fn keyword(&self, at: usize, want: &str, refused: &str) -> Result<(), String> {
+        match self.get(at) {
+            Some(w) if w == want => Ok(()),
+            Some(other) => Err(format!("{refused}: {other}")),
+            None => Err("command is too short".to_string()),
         }
-    };
-    let server_only = |what: &str| {
-        if target == Target::Server {
-            Ok(())
-        } else {
-            Err(format!("{what} command is only for server"))
-        }
-    };
-    // The word at `at` must be `want`; another is refused with `refused`.
-    let keyword = |at: usize, want: &str, refused: &str| match word(at) {
-        Some(w) if w == want => Ok(()),
-        Some(other) => Err(format!("{refused}: {other}")),
-        None => Err("command is too short".to_string()),
-    };
-    let interface = |at: usize, refused: &str| -> Result<(String, usize), String> {
-        keyword(at, "interface", refused)?;
-        let name = word(at + 1).ok_or("interface not specified")?;
+    }
+
+    /// `interface IF` at `at`; returns IF and the words used so far.
+    fn interface(&self, at: usize, refused: &str) -> Result<(String, usize), String> {
+        self.keyword(at, "interface", refused)?;
+        let name = self.get(at + 1).ok_or("interface not specified")?;
         Ok((name.to_string(), at + 2))
-    };
-    let duid = |at: usize| -> Result<Duid, String> {
-        let text = word(at).ok_or("command is too short")?;
+    }
+
+    fn duid(&self, at: usize) -> Result<Duid, String> {
+        let text = self.get(at).ok_or("command is too short")?;
         Duid::from_text(text).map_err(|e| format!("invalid DUID {text}: {e}"))
-    };
-    match word(0) {
+    }
+}
+
+/// A command made from words, and how many words it used; or why not.
+type Parsed<C> = Result<(C, usize), String>;
+
+/// Turns the command words into a command for dhcp6s; returns it and how
+/// many words it used. Mirrors dhcp6_ctlclient.c:make_command and its
+/// helpers for a server.
+fn make_server_command(words: &[String]) -> Parsed<ServerCommand> {
+    let w = Words(words);
+    match w.get(0) {
         None => Err("command is too short".into()),
-        Some("reload") => Ok((Command::Reload, 1)),
-        Some("stop") if words.len() == 1 => Ok((Command::Stop, 1)),
-        Some("stop") => {
-            client_only()?;
-            let (name, used) = interface(1, "stop target not supported")?;
-            Ok((Command::StopInterface(name), used))
-        }
-        Some("start") => {
-            if words.len() == 1 {
-                return Err("command is too short".into());
-            }
-            client_only()?;
-            let (name, used) = interface(1, "start target not supported")?;
-            Ok((Command::StartInterface(name), used))
-        }
+        Some("reload") => Ok((ServerCommand::Reload, 1)),
+        Some("stop") if words.len() == 1 => Ok((ServerCommand::Stop, 1)),
+        Some("start") if words.len() == 1 => Err("command is too short".into()),
+        Some("stop" | "start") => Err("client-only command is specified for a server".into()),
         Some("remove") => {
-            server_only("remove")?;
-            keyword(1, "binding", "remove target not supported")?;
-            keyword(2, "IA", "unknown binding type")?;
+            w.keyword(1, "binding", "remove target not supported")?;
+            w.keyword(2, "IA", "unknown binding type")?;
             if words.len() < 6 {
                 return Err("command is too short for an IA spec".into());
             }
-            let ia = word(3).unwrap_or("");
-            let ia_type =
-                IaType::from_name(ia).ok_or_else(|| format!("IA type not supported: {ia}"))?;
-            let iaid_text = word(4).unwrap_or("");
+            let ia = w.get(3).unwrap_or("");
+            // IA_TA has no code in WIDE's protocol (ctl::CTL_IA_KINDS).
+            let kind = CTL_IA_KINDS
+                .into_iter()
+                .find(|k| k.name() == ia)
+                .ok_or_else(|| format!("IA type not supported: {ia}"))?;
+            let iaid_text = w.get(4).unwrap_or("");
             // WIDE takes strtol's idea of the number (garbage becomes 0);
             // a typo here would remove someone else's binding.
             let iaid = iaid_text
                 .parse::<u32>()
                 .map_err(|_| format!("invalid IAID (a decimal number is needed): {iaid_text}"))?;
-            Ok((
-                Command::RemoveBinding {
-                    ia_type,
-                    iaid,
-                    duid: duid(5)?,
-                },
-                6,
-            ))
+            let duid = w.duid(5)?;
+            Ok((ServerCommand::RemoveBinding { kind, iaid, duid }, 6))
         }
         Some("reconfigure") => {
-            server_only("reconfigure")?;
-            let w = word(1).ok_or("command is too short")?;
-            let msg_type = ReconfigureType::from_word(w).ok_or_else(|| {
-                format!("reconfigure message type not supported: {w} (renew, rebind or info)")
+            let t = w.get(1).ok_or("command is too short")?;
+            let msg_type = ReconfigureType::from_word(t).ok_or_else(|| {
+                format!("reconfigure message type not supported: {t} (renew, rebind or info)")
             })?;
             Ok((
-                Command::Reconfigure {
+                ServerCommand::Reconfigure {
                     msg_type,
-                    duid: duid(2)?,
+                    duid: w.duid(2)?,
                 },
                 3,
             ))
         }
         Some(other) => Err(format!("unknown command: {other}")),
     }
+}
+
+/// Turns the command words into a command for dhcp6c; returns it and how
+/// many words it used. Mirrors dhcp6_ctlclient.c:make_command and its
+/// helpers for a client.
+fn make_client_command(words: &[String]) -> Parsed<ClientCommand> {
+    let w = Words(words);
+    match w.get(0) {
+        None => Err("command is too short".into()),
+        Some("reload") => Ok((ClientCommand::Reload, 1)),
+        Some("stop") if words.len() == 1 => Ok((ClientCommand::Stop, 1)),
+        Some("stop") => {
+            let (name, used) = w.interface(1, "stop target not supported")?;
+            Ok((ClientCommand::StopInterface(name), used))
+        }
+        Some("start") => {
+            if words.len() == 1 {
+                return Err("command is too short".into());
+            }
+            let (name, used) = w.interface(1, "start target not supported")?;
+            Ok((ClientCommand::StartInterface(name), used))
+        }
+        Some(what @ ("remove" | "reconfigure")) => {
+            Err(format!("{what} command is only for server"))
+        }
+        Some(other) => Err(format!("unknown command: {other}")),
+    }
+}
+
+/// The command for `target` from `words` (an error if the words are
+/// wrong), signed with `key` and laid out (an error if the command cannot
+/// be written), and how many words it used.
+type Made = (Result<Vec<u8>, libdhcp6::ctl::Error>, usize);
+
+fn make_message(words: &[String], target: Target, key: &[u8], now: u64) -> Result<Made, String> {
+    Ok(match target {
+        Target::Server => {
+            let (c, used) = make_server_command(words)?;
+            (CtlMessage::new(c, now).encode(key), used)
+        }
+        Target::Client => {
+            let (c, used) = make_client_command(words)?;
+            (CtlMessage::new(c, now).encode(key), used)
+        }
+    })
 }
 
 /// The daemon's addresses: `-a` may be a name, resolved to IPv6 only as
@@ -215,7 +267,12 @@ fn fail(msg: impl std::fmt::Display) -> ! {
 fn main() {
     let args = match cli().try_get_matches() {
         Ok(a) => a,
-        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
+        Err(e)
+            if matches!(
+                e.kind(),
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
+            ) =>
+        {
             let _ = e.print();
             exit(0);
         }
@@ -263,7 +320,7 @@ fn main() {
             "{keyfile}: {e}; failed to setup message authentication"
         )),
     };
-    let (command, used) = make_command(&words, target)
+    let (bytes, used) = make_message(&words, target, &key, unix_now())
         .unwrap_or_else(|e| fail(format!("{e}; failed to make command buffer")));
     if let Some(extra) = words.get(used) {
         eprintln!(
@@ -271,9 +328,7 @@ fn main() {
             words.get(used.saturating_sub(1)).unwrap_or(extra)
         );
     }
-    let bytes = CtlMessage::new(command, unix_now())
-        .encode(&key)
-        .unwrap_or_else(|e| fail(format!("{e}; failed to make command buffer")));
+    let bytes = bytes.unwrap_or_else(|e| fail(format!("{e}; failed to make command buffer")));
     let mut stream = None;
     for addr in destinations(address, port).unwrap_or_else(|e| fail(e)) {
         match TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT) {
@@ -295,35 +350,36 @@ fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use libdhcp6::IaKind;
 
     fn words(s: &str) -> Vec<String> {
         s.split_whitespace().map(str::to_string).collect()
     }
 
+    /// `line` makes `cmd` using `used` words, and what the daemons log for
+    /// the command reads back as that command.
+    fn makes<C: std::fmt::Display + std::fmt::Debug + PartialEq + Clone>(
+        make: fn(&[String]) -> Parsed<C>,
+        (line, cmd, used): (&str, C, usize),
+    ) {
+        assert_eq!(
+            make(&words(&cmd.to_string())),
+            Ok((cmd.clone(), used)),
+            "{cmd}"
+        );
+        assert_eq!(make(&words(line)), Ok((cmd, used)), "{line}");
+    }
+
     #[test]
     fn commands_as_wide_spells_them() {
         let duid = Duid::from_text("00:03:00:01:02:00:00:00:c0:01").unwrap();
-        let ok = [
-            ("reload", Target::Client, Command::Reload, 1),
-            ("reload", Target::Server, Command::Reload, 1),
-            ("stop", Target::Server, Command::Stop, 1),
-            (
-                "start interface eth0",
-                Target::Client,
-                Command::StartInterface("eth0".into()),
-                3,
-            ),
-            (
-                "stop interface eth1 extra",
-                Target::Client,
-                Command::StopInterface("eth1".into()),
-                3,
-            ),
+        let server = [
+            ("reload", ServerCommand::Reload, 1),
+            ("stop", ServerCommand::Stop, 1),
             (
                 "remove binding IA IA_NA 10 00:03:00:01:02:00:00:00:c0:01",
-                Target::Server,
-                Command::RemoveBinding {
-                    ia_type: IaType::Na,
+                ServerCommand::RemoveBinding {
+                    kind: IaKind::Na,
                     iaid: 10,
                     duid: duid.clone(),
                 },
@@ -331,26 +387,31 @@ mod tests {
             ),
             (
                 "reconfigure info 00:03:00:01:02:00:00:00:c0:01",
-                Target::Server,
-                Command::Reconfigure {
+                ServerCommand::Reconfigure {
                     msg_type: ReconfigureType::InformationRequest,
                     duid,
                 },
                 3,
             ),
         ];
-        for (line, target, cmd, used) in ok {
-            // What the daemons log for a command reads back as that command.
-            assert_eq!(
-                make_command(&words(&cmd.to_string()), target),
-                Ok((cmd.clone(), used)),
-                "{cmd}"
-            );
-            assert_eq!(
-                make_command(&words(line), target),
-                Ok((cmd, used)),
-                "{line}"
-            );
+        for case in server {
+            makes(make_server_command, case);
+        }
+        let client = [
+            ("reload", ClientCommand::Reload, 1),
+            (
+                "start interface eth0",
+                ClientCommand::StartInterface("eth0".into()),
+                3,
+            ),
+            (
+                "stop interface eth1 extra",
+                ClientCommand::StopInterface("eth1".into()),
+                3,
+            ),
+        ];
+        for case in client {
+            makes(make_client_command, case);
         }
         let bad = [
             ("frobnicate", Target::Client, "unknown command: frobnicate"),
@@ -401,8 +462,18 @@ mod tests {
             ),
         ];
         for (line, target, want) in bad {
-            let err = make_command(&words(line), target).unwrap_err();
+            let err = make_message(&words(line), target, b"k", 0).unwrap_err();
             assert!(err.contains(want), "{line}: {err}");
         }
+        // Words that make a command which cannot be written.
+        let (bytes, used) = make_message(
+            &words("start interface 0123456789abcdef x"),
+            Target::Client,
+            b"k",
+            0,
+        )
+        .unwrap();
+        assert_eq!(used, 3);
+        assert!(bytes.is_err());
     }
 }

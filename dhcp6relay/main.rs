@@ -11,17 +11,15 @@ mod script;
 use std::net::{Ipv6Addr, SocketAddrV6};
 use std::os::fd::AsFd;
 use std::path::PathBuf;
-use std::process::exit;
 use std::time::{Duration, Instant};
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use libdhcp6::codes::MessageType;
 use libdhcp6::sys::batch::{RecvBatch, SendBatch};
-use libdhcp6::sys::daemon::{daemonize, PidFile};
-use libdhcp6::sys::log::{self, level_from_flags};
 use libdhcp6::sys::net::{
     if_indextoname, if_nametoindex, interface_addresses, wait_readable, Udp6Socket,
 };
+use libdhcp6::sys::shell::Program;
 use libdhcp6::sys::signal::{self, Caught};
 use libdhcp6::timing::RELAY_MULTICAST_HOP_LIMIT;
 use libdhcp6::wire::{ALL_DHCP_RELAY_AGENTS_AND_SERVERS, ALL_DHCP_SERVERS, SERVER_PORT};
@@ -44,19 +42,29 @@ const BATCHES_PER_TURN: usize = 8;
 /// How often interface addresses are re-read (link-addresses come and go with DAD).
 const REFRESH: Duration = Duration::from_secs(30);
 
+/// dhcp6relay as the daemon shell sees it: WIDE's `-d -D -f -p pidfile`;
+/// no configuration file, no control channel, no DUID.
+const DHCP6RELAY: Program = Program {
+    name: "dhcp6relay",
+    about: "DHCPv6 relay agent (kame6)",
+    version: env!("CARGO_PKG_VERSION"),
+    init: "relay6_init",
+    pidfile_flag: 'p',
+    pidfile: DEFAULT_PIDFILE,
+    config: None,
+    ctl_key: None,
+    duid_file: None,
+};
+
+/// The shared flags and dhcp6relay's own.
 fn cli() -> Command {
-    Command::new("dhcp6relay")
-        .about("DHCPv6 relay agent (kame6)")
-        .disable_version_flag(true)
-        .arg(Arg::new("info").short('d').action(ArgAction::SetTrue).help("log at INFO level"))
-        .arg(Arg::new("debug").short('D').action(ArgAction::SetTrue).help("log at DEBUG level"))
-        .arg(Arg::new("foreground").short('f').action(ArgAction::SetTrue).help("stay in the foreground, log to stderr"))
+    DHCP6RELAY
+        .command()
         .arg(Arg::new("boundaddr").short('b').value_name("boundaddr").help("source address of Relay-forward messages"))
         .arg(Arg::new("hoplimit").short('H').value_name("hoplim").help("IPv6 hop limit towards a multicast server address (default 8)"))
         .arg(Arg::new("relayif").short('r').value_name("relay-IF").help("upstream interface for multicast server addresses"))
         .arg(Arg::new("server").short('s').value_name("serveraddr").action(ArgAction::Append).help("server address, unicast or multicast; may be repeated (default ff05::1:3)"))
         .arg(Arg::new("script").short('S').value_name("script").help("script run after relaying a Reply"))
-        .arg(Arg::new("pidfile").short('p').value_name("pidfile").help("PID file (default /var/run/dhcp6relay.pid)"))
         .arg(Arg::new("remote-id").long("remote-id").value_name("IF=ENTERPRISE:ID").action(ArgAction::Append).help("insert Remote-ID (RFC 4649) for clients on IF; ID is text or 0x-hex"))
         .arg(Arg::new("subscriber-id").long("subscriber-id").value_name("IF=ID").action(ArgAction::Append).help("insert Subscriber-ID (RFC 4580) for clients on IF"))
         .arg(Arg::new("client-linklayer-addr").long("client-linklayer-addr").action(ArgAction::SetTrue).help("insert Client Link-Layer Address (RFC 6939) from the client's EUI-64 link-local address"))
@@ -68,14 +76,11 @@ fn cli() -> Command {
 /// Parsed command line.
 #[derive(Debug)]
 struct Opts {
-    foreground: bool,
-    level: log::Level,
     bound: Ipv6Addr,
     hop_limit: u32,
     relay_if: Option<String>,
     servers: Vec<Ipv6Addr>,
     script: Option<PathBuf>,
-    pidfile: PathBuf,
     remote_ids: Vec<(String, u32, Vec<u8>)>,
     subscriber_ids: Vec<(String, Vec<u8>)>,
     client_linklayer: bool,
@@ -172,16 +177,11 @@ fn parse_opts(m: &ArgMatches) -> Result<Opts, String> {
         }
     }
     Ok(Opts {
-        foreground: m.get_flag("foreground"),
-        level: level_from_flags(m.get_flag("debug"), m.get_flag("info")),
         bound,
         hop_limit,
         relay_if: get("relayif"),
         servers,
         script: get("script").map(PathBuf::from),
-        pidfile: get("pidfile")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| DEFAULT_PIDFILE.into()),
         remote_ids,
         subscriber_ids,
         client_linklayer: m.get_flag("client-linklayer-addr"),
@@ -551,41 +551,12 @@ fn relay6_loop(s: &mut State) {
 }
 
 fn main() {
-    let matches = cli().get_matches();
-    let opts = match parse_opts(&matches) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("dhcp6relay: {e}");
-            exit(1);
-        }
-    };
-    let foreground = opts.foreground;
-    let pidfile = opts.pidfile.clone();
-    log::init("dhcp6relay", opts.level, foreground);
-    let mut state = match relay6_init(opts) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("dhcp6relay: {e}");
-            exit(1);
-        }
-    };
-    if !foreground {
-        if let Err(e) = daemonize() {
-            eprintln!("dhcp6relay: daemon: {e}");
-            exit(1);
-        }
-    }
-    let _pid = match PidFile::create(&pidfile) {
-        Ok(p) => Some(p),
-        Err(e) => {
-            log_err!("main", "pid file {}: {e}", pidfile.display());
-            None
-        }
-    };
-    if let Err(e) = signal::catch(&[Caught::Term, Caught::Hup, Caught::Usr1, Caught::Int]) {
-        log_err!("main", "signals: {e}");
-        exit(1);
-    }
+    let mut sh = DHCP6RELAY.parse(cli());
+    let opts = parse_opts(&sh.args).unwrap_or_else(|e| sh.fail(e));
+    sh.init_logging();
+    let mut state = relay6_init(opts).unwrap_or_else(|e| sh.fail(e));
+    let _pid = sh.detach();
+    sh.catch_signals();
     log_info!(
         "relay6_init",
         "relaying for {} to {}",

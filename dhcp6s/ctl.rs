@@ -15,10 +15,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use clap::ArgMatches;
-use libdhcp6::ctl::{Command, IaType, ReconfigureType, DEFAULT_SERVER_KEY_FILE, SERVER_PORT};
+use libdhcp6::ctl::{ReconfigureType, ServerCommand, DEFAULT_SERVER_KEY_FILE, SERVER_PORT};
+use libdhcp6::lease::IaKind;
 use libdhcp6::sys::ctl::{resolve_port, CtlChannel};
 use libdhcp6::sys::net::{PollFds, Ready};
-use libdhcp6::{log_info, log_notice, Duid};
+use libdhcp6::{log_notice, Duid};
 
 /// What the main loop does after the control commands of one wake-up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,7 +68,7 @@ pub trait CtlTarget {
     /// `remove binding`: delete the binding of (DUID, IAID), IA_PD first
     /// and then IA_NA as WIDE does (`named` is only checked), its leases
     /// back to their pools, committed at once. Whether one was removed.
-    fn remove_binding(&mut self, named: IaType, iaid: u32, duid: &Duid) -> bool;
+    fn remove_binding(&mut self, named: IaKind, iaid: u32, duid: &Duid) -> bool;
     /// kame6's `reconfigure`: start a Reconfigure asking the client for
     /// `msg_type`.
     fn reconfigure(&mut self, msg_type: ReconfigureType, duid: &Duid);
@@ -85,24 +86,17 @@ pub fn server6_ctl(
     let Some(ctl) = ctl.as_mut() else {
         return After::Continue;
     };
-    for msg in ctl.receive(ready, at, "server6_do_ctlcommand") {
+    for msg in ctl.receive::<ServerCommand>(ready, at, "server6_do_ctlcommand") {
         match msg.command {
-            Command::Reload => target.reload(),
-            Command::Stop => {
+            ServerCommand::Reload => target.reload(),
+            ServerCommand::Stop => {
                 log_notice!("server6_stop", "exiting");
                 return After::Exit;
             }
-            Command::RemoveBinding {
-                ia_type,
-                iaid,
-                duid,
-            } => {
-                target.remove_binding(ia_type, iaid, &duid);
+            ServerCommand::RemoveBinding { kind, iaid, duid } => {
+                target.remove_binding(kind, iaid, &duid);
             }
-            Command::Reconfigure { msg_type, duid } => target.reconfigure(msg_type, &duid),
-            c @ (Command::StartInterface(_) | Command::StopInterface(_)) => {
-                log_info!("server6_do_ctlcommand", "{c}: a client command; ignored");
-            }
+            ServerCommand::Reconfigure { msg_type, duid } => target.reconfigure(msg_type, &duid),
         }
     }
     After::Continue

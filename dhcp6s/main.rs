@@ -27,22 +27,21 @@ use std::path::{Path, PathBuf};
 use std::process::exit;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use clap::{Arg, ArgAction, ArgMatches, Command};
+use clap::{Arg, ArgAction, Command};
 use libdhcp6::auth::ReplayCounter;
-use libdhcp6::config::fs::{check_file, Daemon, FsLoader, DEFAULT_SERVER_CONF};
 use libdhcp6::config::{load_server, Holder, ServerConfig};
-use libdhcp6::ctl::{IaType, ReconfigureType};
-use libdhcp6::lease::{Change, LeaseStore, MemStore};
+use libdhcp6::ctl::{ReconfigureType, DEFAULT_SERVER_KEY_FILE};
+use libdhcp6::lease::{Change, IaKind, LeaseStore, MemStore};
 use libdhcp6::sys::batch::{RecvBatch, SendBatch};
-use libdhcp6::sys::daemon::{daemonize, PidFile};
+use libdhcp6::sys::conf::{check_file, Daemon, FsLoader, DEFAULT_SERVER_CONF};
 use libdhcp6::sys::duid_file;
 use libdhcp6::sys::journal::{self, JournalStore, Opened};
-use libdhcp6::sys::log::{self, level_from_flags};
 use libdhcp6::sys::net::{
     if_nametoindex, interface_addresses, is_global_unicast, is_unique_local, wait_readable,
     PollFds, Udp6Socket,
 };
 use libdhcp6::sys::replay_file::Reservation;
+use libdhcp6::sys::shell::{ConfigFile, Program, Shell};
 use libdhcp6::sys::signal::{self, Caught};
 use libdhcp6::wire::{ALL_DHCP_RELAY_AGENTS_AND_SERVERS, ALL_DHCP_SERVERS, SERVER_PORT};
 use libdhcp6::{log_debug, log_err, log_info, log_notice, log_warn, Duid, MessageType};
@@ -72,63 +71,31 @@ const MAX_SLEEP: Duration = Duration::from_secs(60);
 /// The lease journal's name beside the DUID file when `lease-file` is not set.
 const DEFAULT_LEASE_FILE: &str = "dhcp6s.leases";
 
+/// dhcp6s as the daemon shell sees it (WIDE's flags, `-P pidfile`).
+const DHCP6S: Program = Program {
+    name: "dhcp6s",
+    about: "DHCPv6 server (kame6)",
+    version: env!("CARGO_PKG_VERSION"),
+    init: "server6_init",
+    pidfile_flag: 'P',
+    pidfile: DEFAULT_PIDFILE,
+    config: Some(ConfigFile {
+        default: DEFAULT_SERVER_CONF,
+        check: |path, dump, _| check_file(Daemon::Server, path, dump),
+    }),
+    ctl_key: Some(DEFAULT_SERVER_KEY_FILE),
+    duid_file: Some(DEFAULT_DUID_FILE),
+};
+
+/// The shared flags and dhcp6s's own.
 fn cli() -> Command {
-    Command::new("dhcp6s")
-        .about("DHCPv6 server (kame6)")
-        .disable_version_flag(true)
-        .arg(
-            Arg::new("config")
-                .short('c')
-                .value_name("configfile")
-                .help("configuration file"),
-        )
-        .arg(
-            Arg::new("info")
-                .short('d')
-                .action(ArgAction::SetTrue)
-                .help("log at INFO level"),
-        )
-        .arg(
-            Arg::new("debug")
-                .short('D')
-                .action(ArgAction::SetTrue)
-                .help("log at DEBUG level"),
-        )
-        .arg(
-            Arg::new("foreground")
-                .short('f')
-                .action(ArgAction::SetTrue)
-                .help("stay in the foreground, log to stderr"),
-        )
-        .arg(
-            Arg::new("ctlkey")
-                .short('k')
-                .value_name("ctlkeyfile")
-                .help("control channel key file (default /usr/local/etc/dhcp6sctlkey)"),
-        )
+    DHCP6S
+        .command()
         .arg(
             Arg::new("ctlport")
                 .short('p')
                 .value_name("ctlport")
                 .help("control channel TCP port on ::1 (default 5547; number or service name)"),
-        )
-        .arg(
-            Arg::new("pidfile")
-                .short('P')
-                .value_name("pidfile")
-                .help("PID file"),
-        )
-        .arg(
-            Arg::new("check")
-                .short('t')
-                .action(ArgAction::SetTrue)
-                .help("check the configuration file and exit (0 valid, 1 not); with -D print it"),
-        )
-        .arg(
-            Arg::new("duid-file")
-                .long("duid-file")
-                .value_name("PATH")
-                .help("DUID file (default /var/db/dhcp6s_duid, WIDE's)"),
         )
         .arg(
             Arg::new("dump-leases")
@@ -345,24 +312,18 @@ fn log_outside_pools<S: LeaseStore>(server: &Server<S>, func: &str) {
 /// Sets everything up (mirrors dhcp6s.c:server6_init); `open` opens the
 /// lease store for the configuration and the DUID file's path.
 fn server6_init<S: LeaseStore>(
-    args: &ArgMatches,
+    sh: &Shell,
     open: impl FnOnce(&ServerConfig, &Path) -> Result<S, String>,
 ) -> Result<State<S>, String> {
-    let config_path = args
-        .get_one::<String>("config")
-        .cloned()
-        .unwrap_or_else(|| DEFAULT_SERVER_CONF.to_string());
+    let args = &sh.args;
+    let config_path = sh.config.clone().unwrap_or_default();
     let staged = load_config(&config_path)?;
     let names: Vec<String> = args
         .get_many::<String>("interface")
         .map(|v| v.cloned().collect())
         .unwrap_or_default();
     let served = served_interfaces(&names)?;
-    let duid_path = PathBuf::from(
-        args.get_one::<String>("duid-file")
-            .map(String::as_str)
-            .unwrap_or(DEFAULT_DUID_FILE),
-    );
+    let duid_path = sh.duid_file.clone().unwrap_or_default();
     if let Some(dir) = duid_path.parent().filter(|d| !d.as_os_str().is_empty()) {
         let _ = std::fs::create_dir_all(dir);
     }
@@ -503,7 +464,7 @@ impl<S: LeaseStore> CtlTarget for State<S> {
         server6_reload(self);
     }
 
-    fn remove_binding(&mut self, named: IaType, iaid: u32, duid: &Duid) -> bool {
+    fn remove_binding(&mut self, named: IaKind, iaid: u32, duid: &Duid) -> bool {
         self.server.remove_binding(named, iaid, duid)
     }
 
@@ -654,69 +615,28 @@ fn server6_mainloop<S: LeaseStore>(s: &mut State<S>) {
 }
 
 fn main() {
-    let args = cli().get_matches();
-    if args.get_flag("check") {
-        let path = args
-            .get_one::<String>("config")
-            .map(String::as_str)
-            .unwrap_or(DEFAULT_SERVER_CONF);
-        let outcome = check_file(Daemon::Server, path, args.get_flag("debug"));
-        print!("{}", outcome.out);
-        eprint!("{}", outcome.err);
-        exit(if outcome.ok { 0 } else { 1 });
-    }
-    if let Some(path) = args.get_one::<String>("dump-leases") {
+    let sh = DHCP6S.parse(cli());
+    if let Some(path) = sh.args.get_one::<String>("dump-leases") {
         if let Err(e) = dump_leases(path) {
-            eprintln!("dhcp6s: {e}");
-            exit(1);
+            sh.fail(e);
         }
         exit(0);
     }
-    let foreground = args.get_flag("foreground");
-    log::init(
-        "dhcp6s",
-        level_from_flags(args.get_flag("debug"), args.get_flag("info")),
-        foreground,
-    );
-    if args.get_flag("memory-leases") {
-        run(&args, server6_init(&args, |_, _| Ok(MemStore::new())));
+    sh.init_logging();
+    if sh.args.get_flag("memory-leases") {
+        let init = server6_init(&sh, |_, _| Ok(MemStore::new()));
+        run(sh, init);
     } else {
-        run(&args, server6_init(&args, open_journal));
+        let init = server6_init(&sh, open_journal);
+        run(sh, init);
     }
 }
 
 /// Everything after the store is chosen: daemonize, PID file, signals, loop.
-fn run<S: LeaseStore>(args: &ArgMatches, init: Result<State<S>, String>) {
-    let foreground = args.get_flag("foreground");
-    let mut state = match init {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("dhcp6s: {e}");
-            exit(1);
-        }
-    };
-    if !foreground {
-        if let Err(e) = daemonize() {
-            eprintln!("dhcp6s: daemon: {e}");
-            exit(1);
-        }
-    }
-    let pidfile = PathBuf::from(
-        args.get_one::<String>("pidfile")
-            .map(String::as_str)
-            .unwrap_or(DEFAULT_PIDFILE),
-    );
-    let _pid = match PidFile::create(&pidfile) {
-        Ok(p) => Some(p),
-        Err(e) => {
-            log_err!("server6_init", "pid file {}: {e}", pidfile.display());
-            None
-        }
-    };
-    if let Err(e) = signal::catch(&[Caught::Term, Caught::Hup, Caught::Usr1, Caught::Int]) {
-        log_err!("server6_init", "signals: {e}");
-        exit(1);
-    }
+fn run<S: LeaseStore>(mut sh: Shell, init: Result<State<S>, String>) {
+    let mut state = init.unwrap_or_else(|e| sh.fail(e));
+    let _pid = sh.detach();
+    sh.catch_signals();
     let names: Vec<&str> = state
         .server
         .served

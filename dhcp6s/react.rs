@@ -20,7 +20,6 @@ use smallvec::SmallVec;
 
 use libdhcp6::codes::{MessageType, OptionCode, Status};
 use libdhcp6::config::Lifetimes;
-use libdhcp6::ctl::IaType;
 use libdhcp6::duid::Duid;
 use libdhcp6::lease::{
     Binding, BindingKey, BoundLease, Change, IaKind, KeyRef, LeaseStore, Leases, Resource,
@@ -601,7 +600,7 @@ impl<S: LeaseStore> Bindings<'_, S> {
     /// was only checked, doc/wide-compat.md §5). Its leases go back to their
     /// pools. No message is sent to the client. Returns whether a binding
     /// was removed; the caller commits.
-    pub fn remove_binding(&mut self, named: IaType, iaid: u32, duid: &Duid) -> bool {
+    pub fn remove_binding(&mut self, named: IaKind, iaid: u32, duid: &Duid) -> bool {
         for kind in [IaKind::Pd, IaKind::Na] {
             let key = BindingKey {
                 duid: duid.clone(),

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use libdhcp6::codes::{MessageType, OptionCode, Status};
 use libdhcp6::config::ServerConfig;
-use libdhcp6::ctl::{IaType, ReconfigureType};
+use libdhcp6::ctl::ReconfigureType;
 use libdhcp6::duid::Duid;
 use libdhcp6::lease::{CommitError, IaKind, LeaseStore, Resource};
 use libdhcp6::request::{ClientMsg, RequestError};
@@ -250,7 +250,7 @@ impl<S: LeaseStore> Server<S> {
     /// dhcp6ctl's `remove binding` (see [`Bindings::remove_binding`]),
     /// committed at once. Returns whether a binding was removed and kept
     /// removed.
-    pub fn remove_binding(&mut self, named: IaType, iaid: u32, duid: &Duid) -> bool {
+    pub fn remove_binding(&mut self, named: IaKind, iaid: u32, duid: &Duid) -> bool {
         if !self.bindings().remove_binding(named, iaid, duid) {
             return false;
         }

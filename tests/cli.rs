@@ -143,6 +143,67 @@ fn client_command_line_errors() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `--version` on every program: the name and the crate version on the
+/// first line of stdout, the default paths after it, exit 0; no interface
+/// is needed. There is no `-V`: WIDE's programs have none.
+#[test]
+fn version_on_every_program() {
+    let version = env!("CARGO_PKG_VERSION");
+    let cases: [(&str, &str, &[&str]); 4] = [
+        (
+            env!("CARGO_BIN_EXE_dhcp6s"),
+            "dhcp6s",
+            &[
+                "configuration file: /usr/local/etc/dhcp6s.conf",
+                "control key file: /usr/local/etc/dhcp6sctlkey",
+                "DUID file: /var/db/dhcp6s_duid",
+                "PID file: /var/run/dhcp6s.pid",
+            ],
+        ),
+        (
+            env!("CARGO_BIN_EXE_dhcp6c"),
+            "dhcp6c",
+            &[
+                "configuration file: /usr/local/etc/dhcp6c.conf",
+                "control key file: /usr/local/etc/dhcp6cctlkey",
+                "DUID file: /var/db/dhcp6c_duid",
+                "PID file: /var/run/dhcp6c.pid",
+            ],
+        ),
+        (
+            env!("CARGO_BIN_EXE_dhcp6relay"),
+            "dhcp6relay",
+            &["PID file: /var/run/dhcp6relay.pid"],
+        ),
+        (
+            env!("CARGO_BIN_EXE_dhcp6ctl"),
+            "dhcp6ctl",
+            &[
+                "port 5547, key file /usr/local/etc/dhcp6sctlkey",
+                "port 5546, key file /usr/local/etc/dhcp6cctlkey",
+            ],
+        ),
+    ];
+    for (bin, name, paths) in cases {
+        let out = Command::new(bin).arg("--version").output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{name}: {stdout}");
+        assert_eq!(
+            stdout.lines().next(),
+            Some(format!("{name} {version}").as_str()),
+            "{stdout}"
+        );
+        for p in paths {
+            assert!(
+                stdout.lines().any(|l| l.ends_with(p)),
+                "{name}: {p}: {stdout}"
+            );
+        }
+        let (code, _) = run(bin, &["-V"]);
+        assert_ne!(code, 0, "{name} -V");
+    }
+}
+
 #[test]
 fn usage_errors_are_reported() {
     let (code, err) = run(env!("CARGO_BIN_EXE_dhcp6s"), &["-f"]);

@@ -19,7 +19,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use common::peers::{our_dhcp6c, our_dhcp6s, wide_client_duid, Scratch};
 use common::{require_program, require_root, veth, wait_until, Daemon, Netns};
 use libdhcp6::codes::{MessageType, OptionCode};
-use libdhcp6::ctl::{decode, Command, CtlMessage, IaType, HEADER_LEN};
+use libdhcp6::ctl::{decode, ClientCommand, Command, CtlMessage, ServerCommand, HEADER_LEN};
 use libdhcp6::wire::{IaNa, MessageRepr, OptionRepr};
 use libdhcp6::Duid;
 
@@ -319,7 +319,7 @@ fn refusals_keep_the_daemon_running() {
     server.wait_log("authentication failure", WAIT);
     let now = unix_now();
     for (ts, version) in [(now - 301, 0), (now + 400, 0), (now, 1)] {
-        let mut m = CtlMessage::new(Command::Reload, ts);
+        let mut m = CtlMessage::new(ServerCommand::Reload, ts);
         m.version = version;
         send_raw(&t.server, 5547, m.encode(KEY).unwrap());
     }
@@ -395,6 +395,13 @@ fn bound(t: &Topo) -> usize {
     leases(t).lines().filter(|l| l.contains("IA_NA")).count()
 }
 
+/// Whether the client installed its leased address on c0: it has seen the
+/// Reply, not only the server sent it (the server's binding comes first).
+fn has_addr(t: &Topo) -> bool {
+    let out = t.client.exec(["ip", "-6", "addr", "show", "dev", "c0"]);
+    String::from_utf8_lossy(&out.stdout).contains("2001:db8:1::")
+}
+
 /// Our dhcp6ctl against our dhcp6c: stop interface releases (the server's
 /// binding goes, the address leaves c0), start interface leases again,
 /// stop releases and exits.
@@ -404,10 +411,6 @@ fn our_dhcp6ctl_start_stop_interface_against_our_dhcp6c() {
     let server = our_server(&t, CLIENT_SERVER_CONF);
     let mut client = our_client(&t, CLIENT_CONF);
     let k = t.scratch.path("key");
-    let has_addr = |t: &Topo| {
-        let out = t.client.exec(["ip", "-6", "addr", "show", "dev", "c0"]);
-        String::from_utf8_lossy(&out.stdout).contains("2001:db8:1::")
-    };
     assert!(
         wait_until(WAIT, || bound(&t) == 1 && has_addr(&t)),
         "{}",
@@ -457,8 +460,11 @@ fn wide_dhcp6ctl_against_our_dhcp6c() {
     let mut client = our_client(&t, CLIENT_CONF);
     let k = t.scratch.path("key");
     let w = wide.to_str().unwrap();
+    // The client, not only the server, must hold the lease: a command
+    // that came between the server's Reply and the client reading it
+    // would find nothing to release, and the server would keep the binding.
     assert!(
-        wait_until(WAIT, || bound(&t) == 1),
+        wait_until(WAIT, || bound(&t) == 1 && has_addr(&t)),
         "{}",
         dump(&[&server, &client])
     );
@@ -466,7 +472,7 @@ fn wide_dhcp6ctl_against_our_dhcp6c() {
     assert_eq!(code, 0, "{err}");
     client.wait_log("client6_ifctl: c0: started again", WAIT);
     assert!(
-        wait_until(WAIT, || bound(&t) == 1),
+        wait_until(WAIT, || bound(&t) == 1 && has_addr(&t)),
         "{}",
         dump(&[&server, &client])
     );
@@ -590,40 +596,51 @@ fn wide_dhcp6ctl_bytes_match_ours() {
     let dir = Scratch::new(&format!("k6-ctlbytes-{}", std::process::id()));
     let key = dir.write("key", KEY_FILE);
     let duid = "00:01:00:01:2c:5e:1d:30:02:00:00:00:00:01";
-    let cases: Vec<(Vec<&str>, Command)> = vec![
-        (vec!["-S", "reload"], Command::Reload),
-        (vec!["-S", "stop"], Command::Stop),
+    let server = vec![
+        (vec!["-S", "reload"], ServerCommand::Reload),
+        (vec!["-S", "stop"], ServerCommand::Stop),
         (
             vec!["-S", "remove", "binding", "IA", "IA_PD", "4000000000", duid],
-            Command::RemoveBinding {
-                ia_type: IaType::Pd,
+            ServerCommand::RemoveBinding {
+                kind: libdhcp6::IaKind::Pd,
                 iaid: 4_000_000_000,
                 duid: Duid::from_text(duid).unwrap(),
             },
         ),
+    ];
+    let client = vec![
         (
             vec!["-C", "start", "interface", "eth0"],
-            Command::StartInterface("eth0".into()),
+            ClientCommand::StartInterface("eth0".into()),
         ),
         (
             vec!["stop", "interface", "veth-long-name"],
-            Command::StopInterface("veth-long-name".into()),
+            ClientCommand::StopInterface("veth-long-name".into()),
         ),
     ];
-    for (words, want) in cases {
-        let bytes = wide_dhcp6ctl_bytes(&key, &words);
-        let msg = decode(&bytes, Some(KEY), unix_now()).unwrap();
-        assert_eq!(msg.command, want);
-        let ours = CtlMessage {
-            version: 0,
-            timestamp: msg.timestamp,
-            command: want,
-        }
-        .encode(KEY)
-        .unwrap();
-        assert_eq!(ours, bytes, "{words:?}");
-        assert!(bytes.len() > HEADER_LEN);
+    for (words, want) in server {
+        same_bytes(&key, &words, want);
     }
+    for (words, want) in client {
+        same_bytes(&key, &words, want);
+    }
+}
+
+/// WIDE's dhcp6ctl's bytes for `words` decode to `want`, and our encoding
+/// of `want` with the same timestamp is the same bytes.
+fn same_bytes<C: Command + std::fmt::Debug + PartialEq>(key: &str, words: &[&str], want: C) {
+    let bytes = wide_dhcp6ctl_bytes(key, words);
+    let msg = decode::<C>(&bytes, Some(KEY), unix_now()).unwrap();
+    assert_eq!(msg.command, want);
+    let ours = CtlMessage {
+        version: 0,
+        timestamp: msg.timestamp,
+        command: want,
+    }
+    .encode(KEY)
+    .unwrap();
+    assert_eq!(ours, bytes, "{words:?}");
+    assert!(bytes.len() > HEADER_LEN);
 }
 
 /// The sample key files in conf/ hold keys (their comment lines after the
@@ -637,8 +654,10 @@ fn sample_key_files() {
         assert_eq!(key.len(), len, "{file}");
         let bytes = wide_dhcp6ctl_bytes(path.to_str().unwrap(), &["reload"]);
         assert_eq!(
-            decode(&bytes, Some(&key), unix_now()).unwrap().command,
-            Command::Reload
+            decode::<ServerCommand>(&bytes, Some(&key), unix_now())
+                .unwrap()
+                .command,
+            ServerCommand::Reload
         );
     }
 }

@@ -22,7 +22,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use libdhcp6::config::{fs::FsLoader, load_client, load_server};
+use libdhcp6::config::{load_client, load_server};
+use libdhcp6::sys::conf::FsLoader;
 
 const NS_PREFIX: &str = "kame6-cfgcorpus-";
 const WIDE_SERVER: &str = "/usr/sbin/dhcp6s";

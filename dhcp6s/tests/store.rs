@@ -343,7 +343,6 @@ fn nothing_is_given_twice() {
 /// IA_PD is looked for before IA_NA whatever IA type was named.
 #[test]
 fn remove_binding_frees_pool_space_pd_first() {
-    use libdhcp6::ctl::IaType;
     use libdhcp6::lease::BoundLease;
     let conf = "pool tiny { range 2001:db8:2::1 to 2001:db8:2::2; };\n\
                 prefix-pool pd { prefix 2001:db8:100::/48 delegate 56; };\n\
@@ -370,15 +369,15 @@ fn remove_binding_frees_pool_space_pd_first() {
     s.bindings().grant(key(IaKind::Pd), vec![pd].into());
     assert!(!s.pools.is_free_in("tiny", &na.res));
     assert!(!s.pools.is_free_in("pd", &pd.res));
-    assert!(!s.remove_binding(IaType::Na, 11, &duid));
+    assert!(!s.remove_binding(IaKind::Na, 11, &duid));
     // IA_NA named, IA_PD removed first (WIDE's order).
-    assert!(s.remove_binding(IaType::Na, 10, &duid));
+    assert!(s.remove_binding(IaKind::Na, 10, &duid));
     assert!(s.store.binding(&key(IaKind::Pd)).is_none());
     assert!(s.store.binding(&key(IaKind::Na)).is_some());
     assert!(s.pools.is_free_in("pd", &pd.res));
     assert!(!s.store.is_leased(&pd.res));
-    assert!(s.remove_binding(IaType::Pd, 10, &duid));
+    assert!(s.remove_binding(IaKind::Pd, 10, &duid));
     assert!(s.store.binding(&key(IaKind::Na)).is_none());
     assert!(s.pools.is_free_in("tiny", &na.res));
-    assert!(!s.remove_binding(IaType::Na, 10, &duid));
+    assert!(!s.remove_binding(IaKind::Na, 10, &duid));
 }

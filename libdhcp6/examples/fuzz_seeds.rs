@@ -17,7 +17,7 @@ use std::net::Ipv6Addr;
 use std::path::Path;
 
 use libdhcp6::codes::{MessageType, OptionCode, Status};
-use libdhcp6::ctl::{Command, CtlMessage, IaType, ReconfigureType};
+use libdhcp6::ctl::{ClientCommand, CtlMessage, ReconfigureType, ServerCommand};
 use libdhcp6::wire::{
     decapsulate, emit_to_vec, encapsulate_reply, Auth, AuthInfo, ClientFqdn, DomainName, IaAddr,
     IaNa, IaPrefix, MessageRepr, NtpSuboption, OptionRepr, RelayRepr, StatusCode,
@@ -312,31 +312,40 @@ fn main() -> Res<()> {
     // dhcp6ctl messages signed with the fuzz target's key, and key files.
     let ctl_key = b"0123456789abcdef";
     let ctl_duid = Duid::from_text("00:03:00:01:02:00:00:00:c0:01")?;
-    let commands = [
-        ("ctl-reload", Command::Reload),
-        ("ctl-stop", Command::Stop),
-        (
-            "ctl-start-interface",
-            Command::StartInterface("eth0".into()),
-        ),
-        ("ctl-stop-interface", Command::StopInterface("eth1".into())),
+    let server = [
+        ("ctl-reload", ServerCommand::Reload),
+        ("ctl-stop", ServerCommand::Stop),
         (
             "ctl-remove-binding",
-            Command::RemoveBinding {
-                ia_type: IaType::Na,
+            ServerCommand::RemoveBinding {
+                kind: libdhcp6::IaKind::Na,
                 iaid: 10,
                 duid: ctl_duid.clone(),
             },
         ),
         (
             "ctl-reconfigure",
-            Command::Reconfigure {
+            ServerCommand::Reconfigure {
                 msg_type: ReconfigureType::Renew,
                 duid: ctl_duid,
             },
         ),
     ];
-    for (name, command) in commands {
+    let client = [
+        (
+            "ctl-start-interface",
+            ClientCommand::StartInterface("eth0".into()),
+        ),
+        (
+            "ctl-stop-interface",
+            ClientCommand::StopInterface("eth1".into()),
+        ),
+    ];
+    for (name, command) in server {
+        let bytes = CtlMessage::new(command, 0x6b13_bc16).encode(ctl_key)?;
+        write(out, "ctl", name, &bytes)?;
+    }
+    for (name, command) in client {
         let bytes = CtlMessage::new(command, 0x6b13_bc16).encode(ctl_key)?;
         write(out, "ctl", name, &bytes)?;
     }

@@ -20,7 +20,11 @@
 //! can be replayed for as long as its timestamp is in the window (WIDE's
 //! design, kept for compatibility; the listener is on `::1` only).
 //!
-//! kame6 adds one command, [`Command::Reconfigure`] (code 100), described in
+//! Each daemon has its own command type, [`ServerCommand`] and
+//! [`ClientCommand`]: both speak the same wire format, and a daemon decodes
+//! only its own commands, refusing another's as WIDE's daemon does.
+//!
+//! kame6 adds one command, [`ServerCommand::Reconfigure`] (code 100), described in
 //! `doc/control.md`. Pure: the caller supplies the key, the clock and the
 //! bytes.
 
@@ -29,7 +33,7 @@
 use core::fmt;
 
 use crate::auth;
-use crate::codes::{CtlCommand, CtlObject, MessageType};
+use crate::codes::{CtlCommand, CtlObject, IaKind, MessageType};
 use crate::config::base64;
 use crate::duid::Duid;
 use crate::wire::Reader;
@@ -157,6 +161,10 @@ pub enum Error {
     /// An IA type other than IA_NA and IA_PD.
     #[error("unknown IA type: {0}")]
     UnknownIaType(u32),
+    /// An IA kind WIDE's control protocol has no code for (IA_TA), so
+    /// `remove binding` cannot name it.
+    #[error("{} cannot be named: the control protocol has codes for IA_NA and IA_PD only", .0.name())]
+    NoIaCode(IaKind),
     /// The DUID length runs past the message, or is outside 3..=130.
     #[error("DUID length mismatch ({len})")]
     BadDuid {
@@ -309,35 +317,29 @@ fn be16(bytes: &[u8]) -> u16 {
     }
 }
 
-/// The IA types `remove binding` names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum IaType {
-    /// IA_NA (WIDE's `DHCP6CTL_IA_NA`, 5).
-    Na,
-    /// IA_PD (WIDE's `DHCP6CTL_IA_PD`, 3).
-    Pd,
+/// The IA kinds WIDE's control protocol has an object code for, and so the
+/// only ones `remove binding` can name (`DHCP6CTL_IA_NA`, `DHCP6CTL_IA_PD`).
+pub const CTL_IA_KINDS: [IaKind; 2] = [IaKind::Na, IaKind::Pd];
+
+impl TryFrom<IaKind> for CtlObject {
+    type Error = Error;
+
+    /// WIDE's object code for an IA kind; IA_TA has none, so a command
+    /// naming it cannot be written.
+    fn try_from(kind: IaKind) -> Result<Self> {
+        match kind {
+            IaKind::Na => Ok(Self::IaNa),
+            IaKind::Pd => Ok(Self::IaPd),
+            IaKind::Ta => Err(Error::NoIaCode(kind)),
+        }
+    }
 }
 
-impl IaType {
-    fn code(self) -> CtlObject {
-        match self {
-            Self::Na => CtlObject::IaNa,
-            Self::Pd => CtlObject::IaPd,
-        }
-    }
-
-    /// The name dhcp6ctl's command line uses: `IA_NA`, `IA_PD`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Na => "IA_NA",
-            Self::Pd => "IA_PD",
-        }
-    }
-
-    /// The type [`IaType::name`] spells `name`, if any.
-    pub fn from_name(name: &str) -> Option<Self> {
-        [Self::Na, Self::Pd].into_iter().find(|t| t.name() == name)
-    }
+/// The IA kind of a `remove binding` object code, if it names one.
+fn ia_kind(object: CtlObject) -> Option<IaKind> {
+    CTL_IA_KINDS
+        .into_iter()
+        .find(|k| CtlObject::try_from(*k) == Ok(object))
 }
 
 /// What a kame6 `reconfigure` asks the client to do: the message type the
@@ -389,114 +391,19 @@ impl ReconfigureType {
     }
 }
 
-/// A command and its arguments (doc/wide-compat.md §5, plus kame6's `reconfigure`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Command {
-    /// `reload`: re-read the configuration file (both daemons).
-    Reload,
-    /// `stop`: server, exit; client, release everything and exit.
-    Stop,
-    /// `start interface IF` (client): release IF's IAs and start it again.
-    StartInterface(String),
-    /// `stop interface IF` (client): release IF's IAs and stop its timers.
-    StopInterface(String),
-    /// `remove binding IA IA_PD|IA_NA IAID DUID` (server).
-    RemoveBinding {
-        /// The IA type named (checked, then ignored by WIDE's server).
-        ia_type: IaType,
-        /// IAID.
-        iaid: u32,
-        /// The client's DUID.
-        duid: Duid,
-    },
-    /// kame6 extension `reconfigure renew|rebind|info DUID` (server): send
-    /// the client a Reconfigure telling it to send `msg_type`.
-    Reconfigure {
-        /// What the client is told to send.
-        msg_type: ReconfigureType,
-        /// The client's DUID.
-        duid: Duid,
-    },
-}
-
-impl Command {
+/// What one daemon's control channel takes: [`ServerCommand`] for dhcp6s,
+/// [`ClientCommand`] for dhcp6c. A daemon decodes only its own commands;
+/// another's is refused as WIDE's daemons refuse it ("unknown control
+/// command", or "invalid command length" for a server's `stop` with an
+/// interface), so no daemon sees a command that is not for it.
+pub trait Command: Sized + fmt::Display {
     /// The command code on the wire.
-    pub fn code(&self) -> CtlCommand {
-        match self {
-            Self::Reload => CtlCommand::Reload,
-            Self::Stop | Self::StopInterface(_) => CtlCommand::Stop,
-            Self::StartInterface(_) => CtlCommand::Start,
-            Self::RemoveBinding { .. } => CtlCommand::Remove,
-            Self::Reconfigure { .. } => CtlCommand::Reconfigure,
-        }
-    }
+    fn code(&self) -> CtlCommand;
 
-    /// Parses the arguments of command `code`.
-    pub fn parse(code: CtlCommand, args: &[u8]) -> Result<Self> {
+    /// Parses the arguments of command `code`; they must be used up.
+    fn parse(code: CtlCommand, args: &[u8]) -> Result<Self> {
         let mut r = Reader::new(args);
-        let cmd = match code {
-            CtlCommand::Reload if args.is_empty() => Self::Reload,
-            CtlCommand::Stop if args.is_empty() => Self::Stop,
-            // WIDE logs this and does nothing.
-            CtlCommand::Reload => {
-                return Err(Error::UnexpectedArguments {
-                    command: code,
-                    len: args.len(),
-                })
-            }
-            CtlCommand::Start | CtlCommand::Stop => {
-                parse_object(&mut r, code, CtlObject::Interface)?;
-                let name = parse_interface(&mut r, code)?;
-                if code == CtlCommand::Start {
-                    Self::StartInterface(name)
-                } else {
-                    Self::StopInterface(name)
-                }
-            }
-            CtlCommand::Remove => {
-                parse_object(&mut r, code, CtlObject::Binding)?;
-                let kind = parse_u32(&mut r, code)?;
-                if kind != u32::from(CtlObject::BindingIa) {
-                    return Err(Error::UnknownBindingType(kind));
-                }
-                let flags = parse_u32(&mut r, code)?;
-                let ia = parse_u32(&mut r, code)?;
-                let iaid = parse_u32(&mut r, code)?;
-                // Flags are checked after the IA type, as WIDE checks the type
-                // and never looks at the flags; none are defined, so a
-                // non-zero value is not something we can honour.
-                let ia_type = match CtlObject::from(ia) {
-                    CtlObject::IaNa => IaType::Na,
-                    CtlObject::IaPd => IaType::Pd,
-                    _ => return Err(Error::UnknownIaType(ia)),
-                };
-                if flags != 0 {
-                    return Err(Error::BadFlags(flags));
-                }
-                let duid = parse_duid(&mut r, code)?;
-                Self::RemoveBinding {
-                    ia_type,
-                    iaid,
-                    duid,
-                }
-            }
-            CtlCommand::Reconfigure => {
-                let t = parse_u32(&mut r, code)?;
-                let msg_type = u8::try_from(t)
-                    .ok()
-                    .map(MessageType::from)
-                    .and_then(ReconfigureType::from_message_type)
-                    .ok_or(Error::BadReconfigureType(t))?;
-                let duid = parse_duid(&mut r, code)?;
-                Self::Reconfigure { msg_type, duid }
-            }
-            CtlCommand::Unknown(c) => {
-                return Err(Error::UnknownCommand {
-                    command: c,
-                    len: args.len(),
-                })
-            }
-        };
+        let cmd = Self::parse_arguments(code, &mut r)?;
         let left = r.remaining();
         if left != 0 {
             return Err(Error::TrailingBytes {
@@ -507,30 +414,83 @@ impl Command {
         Ok(cmd)
     }
 
+    /// Parses what [`Command::parse`] checks is used up.
+    fn parse_arguments(code: CtlCommand, r: &mut Reader<'_>) -> Result<Self>;
+
     /// Appends the arguments' wire form to `out`.
-    pub fn emit_arguments(&self, out: &mut Vec<u8>) -> Result<()> {
+    fn emit_arguments(&self, out: &mut Vec<u8>) -> Result<()>;
+}
+
+/// A command for dhcp6s (doc/wide-compat.md §5, plus kame6's `reconfigure`).
+/// Mirrors the commands of dhcp6s.c:server6_do_ctlcommand.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ServerCommand {
+    /// `reload`: re-read the configuration file.
+    Reload,
+    /// `stop`: exit.
+    Stop,
+    /// `remove binding IA IA_PD|IA_NA IAID DUID`.
+    RemoveBinding {
+        /// The IA kind named (checked, then ignored by WIDE's server); one
+        /// of [`CTL_IA_KINDS`].
+        kind: IaKind,
+        /// IAID.
+        iaid: u32,
+        /// The client's DUID.
+        duid: Duid,
+    },
+    /// kame6 extension `reconfigure renew|rebind|info DUID`: send the
+    /// client a Reconfigure telling it to send `msg_type`.
+    Reconfigure {
+        /// What the client is told to send.
+        msg_type: ReconfigureType,
+        /// The client's DUID.
+        duid: Duid,
+    },
+}
+
+impl Command for ServerCommand {
+    fn code(&self) -> CtlCommand {
+        match self {
+            Self::Reload => CtlCommand::Reload,
+            Self::Stop => CtlCommand::Stop,
+            Self::RemoveBinding { .. } => CtlCommand::Remove,
+            Self::Reconfigure { .. } => CtlCommand::Reconfigure,
+        }
+    }
+
+    fn parse_arguments(code: CtlCommand, r: &mut Reader<'_>) -> Result<Self> {
+        match code {
+            CtlCommand::Reload => no_arguments(code, r).map(|()| Self::Reload),
+            // WIDE's server takes no `stop interface`: a length error.
+            CtlCommand::Stop => no_arguments(code, r).map(|()| Self::Stop),
+            CtlCommand::Remove => {
+                let (kind, iaid, duid) = parse_remove(r, code)?;
+                Ok(Self::RemoveBinding { kind, iaid, duid })
+            }
+            CtlCommand::Reconfigure => {
+                let t = parse_u32(r, code)?;
+                let msg_type = u8::try_from(t)
+                    .ok()
+                    .map(MessageType::from)
+                    .and_then(ReconfigureType::from_message_type)
+                    .ok_or(Error::BadReconfigureType(t))?;
+                let duid = parse_duid(r, code)?;
+                Ok(Self::Reconfigure { msg_type, duid })
+            }
+            CtlCommand::Start | CtlCommand::Unknown(_) => Err(unknown(code, r)),
+        }
+    }
+
+    fn emit_arguments(&self, out: &mut Vec<u8>) -> Result<()> {
         match self {
             Self::Reload | Self::Stop => {}
-            Self::StartInterface(name) | Self::StopInterface(name) => {
-                if !valid_ifname(name.as_bytes()) {
-                    return Err(Error::BadInterfaceName);
-                }
-                out.extend_from_slice(&u32::from(CtlObject::Interface).to_be_bytes());
-                let n = u32::try_from(name.len() + 1).map_err(|_| Error::BadInterfaceName)?;
-                out.extend_from_slice(&n.to_be_bytes());
-                out.extend_from_slice(name.as_bytes());
-                out.push(0);
-            }
-            Self::RemoveBinding {
-                ia_type,
-                iaid,
-                duid,
-            } => {
+            Self::RemoveBinding { kind, iaid, duid } => {
                 for v in [
                     u32::from(CtlObject::Binding),
                     u32::from(CtlObject::BindingIa),
                     0, // flags
-                    u32::from(ia_type.code()),
+                    u32::from(CtlObject::try_from(*kind)?),
                     *iaid,
                 ] {
                     out.extend_from_slice(&v.to_be_bytes());
@@ -547,7 +507,83 @@ impl Command {
     }
 }
 
-impl fmt::Display for Command {
+impl fmt::Display for ServerCommand {
+    /// The command as dhcp6ctl's command line spells it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Reload => f.write_str("reload"),
+            Self::Stop => f.write_str("stop"),
+            Self::RemoveBinding { kind, iaid, duid } => {
+                write!(f, "remove binding IA {} {iaid} {duid}", kind.name())
+            }
+            Self::Reconfigure { msg_type, duid } => {
+                write!(f, "reconfigure {} {duid}", msg_type.word())
+            }
+        }
+    }
+}
+
+/// A command for dhcp6c (doc/wide-compat.md §5). Mirrors the commands of
+/// dhcp6c.c:client6_do_ctlcommand.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ClientCommand {
+    /// `reload`: re-read the configuration file.
+    Reload,
+    /// `stop`: release everything and exit.
+    Stop,
+    /// `start interface IF`: release IF's IAs and start it again.
+    StartInterface(String),
+    /// `stop interface IF`: release IF's IAs and stop its timers.
+    StopInterface(String),
+}
+
+impl Command for ClientCommand {
+    fn code(&self) -> CtlCommand {
+        match self {
+            Self::Reload => CtlCommand::Reload,
+            Self::Stop | Self::StopInterface(_) => CtlCommand::Stop,
+            Self::StartInterface(_) => CtlCommand::Start,
+        }
+    }
+
+    fn parse_arguments(code: CtlCommand, r: &mut Reader<'_>) -> Result<Self> {
+        match code {
+            CtlCommand::Reload => no_arguments(code, r).map(|()| Self::Reload),
+            CtlCommand::Stop if r.remaining() == 0 => Ok(Self::Stop),
+            CtlCommand::Start | CtlCommand::Stop => {
+                parse_object(r, code, CtlObject::Interface)?;
+                let name = parse_interface(r, code)?;
+                Ok(if code == CtlCommand::Start {
+                    Self::StartInterface(name)
+                } else {
+                    Self::StopInterface(name)
+                })
+            }
+            CtlCommand::Remove | CtlCommand::Reconfigure | CtlCommand::Unknown(_) => {
+                Err(unknown(code, r))
+            }
+        }
+    }
+
+    fn emit_arguments(&self, out: &mut Vec<u8>) -> Result<()> {
+        match self {
+            Self::Reload | Self::Stop => {}
+            Self::StartInterface(name) | Self::StopInterface(name) => {
+                if !valid_ifname(name.as_bytes()) {
+                    return Err(Error::BadInterfaceName);
+                }
+                out.extend_from_slice(&u32::from(CtlObject::Interface).to_be_bytes());
+                let n = u32::try_from(name.len() + 1).map_err(|_| Error::BadInterfaceName)?;
+                out.extend_from_slice(&n.to_be_bytes());
+                out.extend_from_slice(name.as_bytes());
+                out.push(0);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for ClientCommand {
     /// The command as dhcp6ctl's command line spells it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -555,16 +591,46 @@ impl fmt::Display for Command {
             Self::Stop => f.write_str("stop"),
             Self::StartInterface(n) => write!(f, "start interface {n}"),
             Self::StopInterface(n) => write!(f, "stop interface {n}"),
-            Self::RemoveBinding {
-                ia_type,
-                iaid,
-                duid,
-            } => write!(f, "remove binding IA {} {iaid} {duid}", ia_type.name()),
-            Self::Reconfigure { msg_type, duid } => {
-                write!(f, "reconfigure {} {duid}", msg_type.word())
-            }
         }
     }
+}
+
+/// A command without arguments (`reload`, the server's `stop`): WIDE logs
+/// one with arguments and does nothing.
+fn no_arguments(code: CtlCommand, r: &Reader<'_>) -> Result<()> {
+    match r.remaining() {
+        0 => Ok(()),
+        len => Err(Error::UnexpectedArguments { command: code, len }),
+    }
+}
+
+/// A command code this daemon does not take (WIDE's "unknown control command").
+fn unknown(code: CtlCommand, r: &Reader<'_>) -> Error {
+    Error::UnknownCommand {
+        command: u16::from(code),
+        len: r.remaining(),
+    }
+}
+
+/// `remove`'s arguments: `binding`, `IA`, flags, IA type, IAID, DUID.
+fn parse_remove(r: &mut Reader<'_>, code: CtlCommand) -> Result<(IaKind, u32, Duid)> {
+    parse_object(r, code, CtlObject::Binding)?;
+    let binding = parse_u32(r, code)?;
+    if binding != u32::from(CtlObject::BindingIa) {
+        return Err(Error::UnknownBindingType(binding));
+    }
+    let flags = parse_u32(r, code)?;
+    let ia = parse_u32(r, code)?;
+    let iaid = parse_u32(r, code)?;
+    // Flags are checked after the IA type, as WIDE checks the type and
+    // never looks at the flags; none are defined, so a non-zero value is
+    // not something we can honour.
+    let kind = ia_kind(CtlObject::from(ia)).ok_or(Error::UnknownIaType(ia))?;
+    if flags != 0 {
+        return Err(Error::BadFlags(flags));
+    }
+    let duid = parse_duid(r, code)?;
+    Ok((kind, iaid, duid))
 }
 
 /// A valid interface object name: 1 to 15 octets, no NUL, UTF-8 (the
@@ -627,20 +693,21 @@ fn emit_duid(duid: &Duid, out: &mut Vec<u8>) {
     out.extend_from_slice(bytes);
 }
 
-/// A whole control message, typed.
+/// A whole control message, typed by the daemon it is for: `C` is
+/// [`ServerCommand`] or [`ClientCommand`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct CtlMessage {
+pub struct CtlMessage<C> {
     /// Protocol version ([`VERSION`]; anything else is for tests of refusal).
     pub version: u16,
     /// Sender's clock, low 32 bits of seconds since 1970.
     pub timestamp: u32,
     /// What to do.
-    pub command: Command,
+    pub command: C,
 }
 
-impl CtlMessage {
+impl<C: Command> CtlMessage<C> {
     /// A version-0 message sent at `now` (seconds since 1970).
-    pub fn new(command: Command, now: u64) -> Self {
+    pub fn new(command: C, now: u64) -> Self {
         Self {
             version: VERSION,
             timestamp: timestamp(now),
@@ -654,7 +721,7 @@ impl CtlMessage {
         Ok(Self {
             version: pkt.version(),
             timestamp: pkt.timestamp(),
-            command: Command::parse(pkt.command(), pkt.arguments())?,
+            command: C::parse(pkt.command(), pkt.arguments())?,
         })
     }
 
@@ -686,8 +753,8 @@ impl CtlMessage {
 /// The daemon's whole check of one received message, in WIDE's order
 /// (length, timestamp, key, MAC, version), then its command. Mirrors the
 /// checks of dhcp6s.c:server6_do_ctlcommand and
-/// dhcp6c.c:client6_do_ctlcommand.
-pub fn decode(buf: &[u8], key: Option<&[u8]>, now: u64) -> Result<CtlMessage> {
+/// dhcp6c.c:client6_do_ctlcommand; `C` is the daemon's own command type.
+pub fn decode<C: Command>(buf: &[u8], key: Option<&[u8]>, now: u64) -> Result<CtlMessage<C>> {
     let pkt = Packet::new_checked(buf)?;
     pkt.verify(key, now)?;
     CtlMessage::parse(&pkt)
@@ -832,35 +899,28 @@ mod tests {
             .unwrap()
     }
 
-    fn golden() -> Vec<(&'static [u8], Vec<u8>, Command)> {
+    /// One of WIDE's captures: the bytes, the key, the command they carry.
+    type Golden<C> = (&'static [u8], Vec<u8>, C);
+
+    fn golden_server() -> Vec<Golden<ServerCommand>> {
         let duid = |t: &str| Duid::from_text(t).unwrap();
         vec![
-            (WIDE_RELOAD, KEY0.to_vec(), Command::Reload),
-            (WIDE_STOP, KEY0.to_vec(), Command::Stop),
+            (WIDE_RELOAD, KEY0.to_vec(), ServerCommand::Reload),
+            (WIDE_STOP, KEY0.to_vec(), ServerCommand::Stop),
             (
                 WIDE_REMOVE_NA,
                 KEY0.to_vec(),
-                Command::RemoveBinding {
-                    ia_type: IaType::Na,
+                ServerCommand::RemoveBinding {
+                    kind: IaKind::Na,
                     iaid: 10,
                     duid: duid("00:03:00:01:02:00:00:00:c0:01"),
                 },
             ),
             (
-                WIDE_START_ETH0,
-                KEY0.to_vec(),
-                Command::StartInterface("eth0".into()),
-            ),
-            (
-                WIDE_STOP_ETH1,
-                KEY0.to_vec(),
-                Command::StopInterface("eth1".into()),
-            ),
-            (
                 WIDE_REMOVE_PD_EXAMPLE_KEY,
                 example_server_key(),
-                Command::RemoveBinding {
-                    ia_type: IaType::Pd,
+                ServerCommand::RemoveBinding {
+                    kind: IaKind::Pd,
                     iaid: u32::MAX,
                     duid: duid("00:01:00:01:2c:5e:1d:30:02:00:00:00:00:01"),
                 },
@@ -868,24 +928,139 @@ mod tests {
         ]
     }
 
+    fn golden_client() -> Vec<Golden<ClientCommand>> {
+        vec![
+            (WIDE_RELOAD, KEY0.to_vec(), ClientCommand::Reload),
+            (WIDE_STOP, KEY0.to_vec(), ClientCommand::Stop),
+            (
+                WIDE_START_ETH0,
+                KEY0.to_vec(),
+                ClientCommand::StartInterface("eth0".into()),
+            ),
+            (
+                WIDE_STOP_ETH1,
+                KEY0.to_vec(),
+                ClientCommand::StopInterface("eth1".into()),
+            ),
+        ]
+    }
+
+    /// Every capture's bytes and key, whichever daemon it is for, each
+    /// with a check that decodes it as that daemon does.
+    fn golden_bytes() -> Vec<Golden<Decodes>> {
+        fn ok<C: Command>(b: &[u8], k: &[u8]) -> bool {
+            decode::<C>(b, Some(k), u64::from(TS)).is_ok()
+        }
+        let s = golden_server()
+            .into_iter()
+            .map(|(b, k, _)| (b, k, ok::<ServerCommand> as Decodes));
+        let c = golden_client()
+            .into_iter()
+            .map(|(b, k, _)| (b, k, ok::<ClientCommand> as Decodes));
+        s.chain(c).collect()
+    }
+
+    /// Whether bytes decode, with a key, as one daemon decodes them.
+    type Decodes = fn(&[u8], &[u8]) -> bool;
+
+    /// A capture decodes and verifies to `command`, and our encoder writes
+    /// the same bytes for the same command, key and timestamp.
+    fn both_ways<C: Command + fmt::Debug + PartialEq>((bytes, key, command): Golden<C>) {
+        let msg = decode::<C>(bytes, Some(&key), u64::from(TS)).unwrap();
+        assert_eq!(msg.command, command);
+        assert_eq!(msg.timestamp, TS);
+        assert_eq!(msg.version, 0);
+        let again = CtlMessage {
+            version: 0,
+            timestamp: TS,
+            command,
+        }
+        .encode(&key)
+        .unwrap();
+        assert_eq!(again, bytes, "{}", msg.command);
+    }
+
     /// Debian's dhcp6ctl's bytes decode and verify here, and our encoder
     /// writes the same bytes for the same command, key and timestamp.
     #[test]
     fn wide_dhcp6ctl_vectors_both_ways() {
-        for (bytes, key, command) in golden() {
-            let msg = decode(bytes, Some(&key), u64::from(TS)).unwrap();
-            assert_eq!(msg.command, command);
-            assert_eq!(msg.timestamp, TS);
-            assert_eq!(msg.version, 0);
-            let again = CtlMessage {
-                version: 0,
-                timestamp: TS,
-                command,
-            }
-            .encode(&key)
-            .unwrap();
-            assert_eq!(again, bytes, "{}", msg.command);
+        golden_server().into_iter().for_each(both_ways);
+        golden_client().into_iter().for_each(both_ways);
+    }
+
+    /// A daemon decodes only its own commands, refusing another's as
+    /// WIDE's daemon does: dhcp6s knows no `start` and no `stop` with
+    /// arguments, dhcp6c no `remove` and no `reconfigure`.
+    #[test]
+    fn each_daemon_refuses_the_others_commands() {
+        let now = u64::from(TS);
+        assert_eq!(
+            decode::<ServerCommand>(WIDE_START_ETH0, Some(KEY0), now),
+            Err(Error::UnknownCommand {
+                command: 3,
+                len: 13
+            })
+        );
+        assert_eq!(
+            decode::<ServerCommand>(WIDE_STOP_ETH1, Some(KEY0), now),
+            Err(Error::UnexpectedArguments {
+                command: CtlCommand::Stop,
+                len: 13
+            })
+        );
+        assert_eq!(
+            decode::<ClientCommand>(WIDE_REMOVE_NA, Some(KEY0), now),
+            Err(Error::UnknownCommand {
+                command: 2,
+                len: 34
+            })
+        );
+        let reconf = CtlMessage::new(
+            ServerCommand::Reconfigure {
+                msg_type: ReconfigureType::Renew,
+                duid: Duid::from_text("00:03:00:01:02:00:00:00:c0:01").unwrap(),
+            },
+            now,
+        )
+        .encode(KEY0)
+        .unwrap();
+        assert_eq!(
+            decode::<ClientCommand>(&reconf, Some(KEY0), now),
+            Err(Error::UnknownCommand {
+                command: 100,
+                len: 18
+            })
+        );
+    }
+
+    /// WIDE's protocol has object codes for IA_NA and IA_PD only: a
+    /// `remove binding` naming IA_TA cannot be written.
+    #[test]
+    fn ia_kinds_and_their_codes() {
+        assert_eq!(CtlObject::try_from(IaKind::Na), Ok(CtlObject::IaNa));
+        assert_eq!(CtlObject::try_from(IaKind::Pd), Ok(CtlObject::IaPd));
+        assert_eq!(
+            CtlObject::try_from(IaKind::Ta),
+            Err(Error::NoIaCode(IaKind::Ta))
+        );
+        for k in CTL_IA_KINDS {
+            assert_eq!(ia_kind(CtlObject::try_from(k).unwrap()), Some(k));
         }
+        assert_eq!(ia_kind(CtlObject::Interface), None);
+        let ta = CtlMessage::new(
+            ServerCommand::RemoveBinding {
+                kind: IaKind::Ta,
+                iaid: 1,
+                duid: Duid::from_text("00:03:00:01:02:00:00:00:c0:01").unwrap(),
+            },
+            0,
+        );
+        let err = ta.encode(KEY0).unwrap_err();
+        assert_eq!(err, Error::NoIaCode(IaKind::Ta));
+        assert!(
+            err.to_string().starts_with("IA_TA cannot be named"),
+            "{err}"
+        );
     }
 
     /// doc/wide-compat.md §5's verified captures (header and arguments; their
@@ -895,7 +1070,7 @@ mod tests {
         let reload = CtlMessage {
             version: 0,
             timestamp: 0x6b06_d0cb,
-            command: Command::Reload,
+            command: ServerCommand::Reload,
         }
         .encode(KEY0)
         .unwrap();
@@ -906,8 +1081,8 @@ mod tests {
         let remove = CtlMessage {
             version: 0,
             timestamp: 0x6b06_d0cb,
-            command: Command::RemoveBinding {
-                ia_type: IaType::Pd,
+            command: ServerCommand::RemoveBinding {
+                kind: IaKind::Pd,
                 iaid: 0,
                 duid: Duid::from_text("00:03:00:01:02:00:00:00:c0:01").unwrap(),
             },
@@ -919,7 +1094,7 @@ mod tests {
             remove[ARGS_OFFSET..],
             hex("00000001 00000002 00000000 00000003 00000000 0000000a 0003000102000000c001")[..]
         );
-        assert!(decode(&remove, Some(KEY0), 0x6b06_d0cb).is_ok());
+        assert!(decode::<ServerCommand>(&remove, Some(KEY0), 0x6b06_d0cb).is_ok());
     }
 
     /// The example key files parse to 16 and 20 octets.
@@ -980,59 +1155,62 @@ mod tests {
         let now = u64::from(TS);
         // Length first.
         assert_eq!(
-            decode(&WIDE_RELOAD[..27], Some(KEY0), now),
+            decode::<ServerCommand>(&WIDE_RELOAD[..27], Some(KEY0), now),
             Err(Error::LengthMismatch {
                 declared: 28,
                 actual: 27
             })
         );
         assert_eq!(
-            decode(&WIDE_RELOAD[..5], Some(KEY0), now),
+            decode::<ServerCommand>(&WIDE_RELOAD[..5], Some(KEY0), now),
             Err(Error::LengthMismatch {
                 declared: 28,
                 actual: 5
             })
         );
         assert_eq!(
-            decode(&WIDE_RELOAD[..1], Some(KEY0), now),
+            decode::<ServerCommand>(&WIDE_RELOAD[..1], Some(KEY0), now),
             Err(Error::Truncated { len: 1 })
         );
         // Timestamp before key and MAC: a stale message with a wrong MAC is stale.
         assert!(matches!(
-            decode(WIDE_RELOAD, None, now + 301),
+            decode::<ServerCommand>(WIDE_RELOAD, None, now + 301),
             Err(Error::Stale { .. })
         ));
         assert!(matches!(
-            decode(WIDE_RELOAD, Some(b"wrong"), now - 301),
+            decode::<ServerCommand>(WIDE_RELOAD, Some(b"wrong"), now - 301),
             Err(Error::Stale { .. })
         ));
-        assert!(decode(WIDE_RELOAD, Some(KEY0), now + 300).is_ok());
-        assert!(decode(WIDE_RELOAD, Some(KEY0), now - 300).is_ok());
+        assert!(decode::<ServerCommand>(WIDE_RELOAD, Some(KEY0), now + 300).is_ok());
+        assert!(decode::<ServerCommand>(WIDE_RELOAD, Some(KEY0), now - 300).is_ok());
         // Key before MAC.
-        assert_eq!(decode(WIDE_RELOAD, None, now), Err(Error::NoKey));
         assert_eq!(
-            decode(WIDE_RELOAD, Some(b"0123456789abcdeF"), now),
+            decode::<ServerCommand>(WIDE_RELOAD, None, now),
+            Err(Error::NoKey)
+        );
+        assert_eq!(
+            decode::<ServerCommand>(WIDE_RELOAD, Some(b"0123456789abcdeF"), now),
             Err(Error::BadMac)
         );
         // MAC before version: a version-1 message signed with another key is a MAC failure.
         let v1 = CtlMessage {
             version: 1,
             timestamp: TS,
-            command: Command::Reload,
+            command: ServerCommand::Reload,
         };
         assert_eq!(
-            decode(&v1.encode(b"other").unwrap(), Some(KEY0), now),
+            decode::<ServerCommand>(&v1.encode(b"other").unwrap(), Some(KEY0), now),
             Err(Error::BadMac)
         );
         assert_eq!(
-            decode(&v1.encode(KEY0).unwrap(), Some(KEY0), now),
+            decode::<ServerCommand>(&v1.encode(KEY0).unwrap(), Some(KEY0), now),
             Err(Error::BadVersion(1))
         );
         // Then the command.
         let mut unknown = WIDE_RELOAD.to_vec();
         unknown[1] = 9;
         assert_eq!(
-            decode(&sign(unknown, KEY0), Some(KEY0), now),
+            decode::<ServerCommand>(&sign(unknown, KEY0), Some(KEY0), now),
             Err(Error::UnknownCommand { command: 9, len: 0 })
         );
     }
@@ -1040,12 +1218,12 @@ mod tests {
     /// Every octet of a signed message is covered by the MAC.
     #[test]
     fn any_changed_octet_fails() {
-        for (bytes, key, _) in golden() {
+        for (bytes, key, decodes) in golden_bytes() {
+            assert!(decodes(bytes, &key));
             for i in 0..bytes.len() {
                 let mut bad = bytes.to_vec();
                 bad[i] ^= 0x20;
-                let r = decode(&bad, Some(&key), u64::from(TS));
-                assert!(r.is_err(), "octet {i} changed and still accepted");
+                assert!(!decodes(&bad, &key), "octet {i} changed and still accepted");
             }
         }
     }
@@ -1055,7 +1233,7 @@ mod tests {
     fn announced_length() {
         assert_eq!(announced_len(&WIDE_RELOAD[..3]), None);
         assert_eq!(announced_len(&WIDE_RELOAD[..4]), Some(WIDE_RELOAD.len()));
-        for (bytes, _, _) in golden() {
+        for (bytes, _, _) in golden_bytes() {
             assert_eq!(announced_len(&bytes[..HEADER_LEN]), Some(bytes.len()));
         }
         assert_eq!(
@@ -1072,14 +1250,14 @@ mod tests {
         let msg = CtlMessage {
             version: 0,
             timestamp: u32::MAX - 100,
-            command: Command::Stop,
+            command: ServerCommand::Stop,
         }
         .encode(KEY0)
         .unwrap();
         // 2^32 + 50 is 151 s after the timestamp, across the wrap.
-        assert!(decode(&msg, Some(KEY0), (1u64 << 32) + 50).is_ok());
+        assert!(decode::<ServerCommand>(&msg, Some(KEY0), (1u64 << 32) + 50).is_ok());
         assert!(matches!(
-            decode(&msg, Some(KEY0), (1u64 << 32) + 250),
+            decode::<ServerCommand>(&msg, Some(KEY0), (1u64 << 32) + 250),
             Err(Error::Stale { .. })
         ));
     }
@@ -1093,7 +1271,7 @@ mod tests {
                 .to_be_bytes(),
         );
         assert_eq!(
-            decode(&big, Some(KEY0), 0),
+            decode::<ServerCommand>(&big, Some(KEY0), 0),
             Err(Error::TooLong { len: MAX_LEN + 1 })
         );
         // Exactly 1024 passes the length check (and then fails on content).
@@ -1102,7 +1280,7 @@ mod tests {
         max[2..4].copy_from_slice(&u16::try_from(MAX_LEN - HEADER_LEN).unwrap().to_be_bytes());
         let max = sign(max, KEY0);
         assert_eq!(
-            decode(&max, Some(KEY0), 0),
+            decode::<ServerCommand>(&max, Some(KEY0), 0),
             Err(Error::UnexpectedArguments {
                 command: CtlCommand::Reload,
                 len: MAX_LEN - ARGS_OFFSET
@@ -1111,20 +1289,24 @@ mod tests {
         // len smaller than the MAC.
         let short = [0, 1, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4];
         assert_eq!(
-            decode(&short, Some(KEY0), 0),
+            decode::<ServerCommand>(&short, Some(KEY0), 0),
             Err(Error::Truncated { len: 16 })
         );
     }
 
-    fn args(cmd: u16, a: &[u8]) -> Result<Command> {
-        Command::parse(CtlCommand::from(cmd), a)
+    fn args_s(cmd: u16, a: &[u8]) -> Result<ServerCommand> {
+        ServerCommand::parse(CtlCommand::from(cmd), a)
+    }
+
+    fn args_c(cmd: u16, a: &[u8]) -> Result<ClientCommand> {
+        ClientCommand::parse(CtlCommand::from(cmd), a)
     }
 
     #[test]
     fn argument_errors() {
         let be = |v: &[u32]| v.iter().flat_map(|x| x.to_be_bytes()).collect::<Vec<u8>>();
         assert_eq!(
-            args(1, &[0, 0, 0, 0]),
+            args_s(1, &[0, 0, 0, 0]),
             Err(Error::UnexpectedArguments {
                 command: CtlCommand::Reload,
                 len: 4
@@ -1132,34 +1314,34 @@ mod tests {
         );
         // stop with a non-interface object
         assert_eq!(
-            args(4, &be(&[1])),
+            args_c(4, &be(&[1])),
             Err(Error::UnknownTarget {
                 command: CtlCommand::Stop,
                 object: 1
             })
         );
         assert_eq!(
-            args(3, &[0, 0]),
+            args_c(3, &[0, 0]),
             Err(Error::ShortArguments(CtlCommand::Start))
         );
         // interface names: too long, no NUL, empty, NUL inside, not UTF-8
         let mut long = be(&[4, 17]);
         long.extend_from_slice(b"0123456789abcdef\0");
-        assert_eq!(args(3, &long), Err(Error::BadInterfaceName));
+        assert_eq!(args_c(3, &long), Err(Error::BadInterfaceName));
         let mut no_nul = be(&[4, 4]);
         no_nul.extend_from_slice(b"eth0");
-        assert_eq!(args(3, &no_nul), Err(Error::BadInterfaceName));
-        assert_eq!(args(3, &be(&[4, 0])), Err(Error::BadInterfaceName));
+        assert_eq!(args_c(3, &no_nul), Err(Error::BadInterfaceName));
+        assert_eq!(args_c(3, &be(&[4, 0])), Err(Error::BadInterfaceName));
         let mut inner = be(&[4, 5]);
         inner.extend_from_slice(b"e\0h0\0");
-        assert_eq!(args(3, &inner), Err(Error::BadInterfaceName));
+        assert_eq!(args_c(3, &inner), Err(Error::BadInterfaceName));
         let mut latin = be(&[4, 3]);
         latin.extend_from_slice(b"\xe9t\0");
-        assert_eq!(args(3, &latin), Err(Error::BadInterfaceName));
+        assert_eq!(args_c(3, &latin), Err(Error::BadInterfaceName));
         let mut trailing = be(&[4, 5]);
         trailing.extend_from_slice(b"eth0\0x");
         assert_eq!(
-            args(3, &trailing),
+            args_c(3, &trailing),
             Err(Error::TrailingBytes {
                 command: CtlCommand::Start,
                 len: 1
@@ -1168,44 +1350,44 @@ mod tests {
         let mut fifteen = be(&[4, 16]);
         fifteen.extend_from_slice(b"0123456789abcde\0");
         assert_eq!(
-            args(4, &fifteen),
-            Ok(Command::StopInterface("0123456789abcde".into()))
+            args_c(4, &fifteen),
+            Ok(ClientCommand::StopInterface("0123456789abcde".into()))
         );
         // remove: target, binding type, IA type, flags, DUID length
         assert_eq!(
-            args(2, &be(&[4])),
+            args_s(2, &be(&[4])),
             Err(Error::UnknownTarget {
                 command: CtlCommand::Remove,
                 object: 4
             })
         );
-        assert_eq!(args(2, &be(&[1, 3])), Err(Error::UnknownBindingType(3)));
+        assert_eq!(args_s(2, &be(&[1, 3])), Err(Error::UnknownBindingType(3)));
         assert_eq!(
-            args(2, &be(&[1, 2, 0, 4, 1, 3])),
+            args_s(2, &be(&[1, 2, 0, 4, 1, 3])),
             Err(Error::UnknownIaType(4))
         );
-        assert_eq!(args(2, &be(&[1, 2, 1, 5, 1, 3])), Err(Error::BadFlags(1)));
+        assert_eq!(args_s(2, &be(&[1, 2, 1, 5, 1, 3])), Err(Error::BadFlags(1)));
         assert_eq!(
-            args(2, &be(&[1, 2, 0, 5, 1])),
+            args_s(2, &be(&[1, 2, 0, 5, 1])),
             Err(Error::ShortArguments(CtlCommand::Remove))
         );
         let mut over = be(&[1, 2, 0, 5, 1, 11]);
         over.extend_from_slice(&[0, 3, 0, 1, 2, 0, 0, 0, 0xc0, 1]);
-        assert_eq!(args(2, &over), Err(Error::BadDuid { len: 11 }));
+        assert_eq!(args_s(2, &over), Err(Error::BadDuid { len: 11 }));
         let mut huge = be(&[1, 2, 0, 5, 1, u32::MAX]);
         huge.extend_from_slice(&[0; 8]);
-        assert_eq!(args(2, &huge), Err(Error::BadDuid { len: u32::MAX }));
+        assert_eq!(args_s(2, &huge), Err(Error::BadDuid { len: u32::MAX }));
         let mut tiny = be(&[1, 2, 0, 5, 1, 2]);
         tiny.extend_from_slice(&[0, 3]);
-        assert_eq!(args(2, &tiny), Err(Error::BadDuid { len: 2 }));
+        assert_eq!(args_s(2, &tiny), Err(Error::BadDuid { len: 2 }));
         // reconfigure: only Renew, Rebind, Information-request
         for t in [0u32, 1, 7, 10, 12, 256, 261] {
             let mut a = be(&[t, 3]);
             a.extend_from_slice(&[0, 3, 1]);
-            assert_eq!(args(100, &a), Err(Error::BadReconfigureType(t)), "{t}");
+            assert_eq!(args_s(100, &a), Err(Error::BadReconfigureType(t)), "{t}");
         }
         assert_eq!(
-            args(7, &[]),
+            args_s(7, &[]),
             Err(Error::UnknownCommand { command: 7, len: 0 })
         );
     }
@@ -1222,7 +1404,7 @@ mod tests {
             let msg = CtlMessage {
                 version: 0,
                 timestamp: TS,
-                command: Command::Reconfigure {
+                command: ServerCommand::Reconfigure {
                     msg_type: t,
                     duid: duid.clone(),
                 },
@@ -1235,27 +1417,30 @@ mod tests {
                 [0, 0, 0, code, 0, 0, 0, 10]
             );
             assert_eq!(bytes[ARGS_OFFSET + 8..], *duid.as_bytes());
-            assert_eq!(decode(&bytes, Some(KEY0), u64::from(TS)), Ok(msg));
+            assert_eq!(
+                decode::<ServerCommand>(&bytes, Some(KEY0), u64::from(TS)),
+                Ok(msg)
+            );
         }
     }
 
     #[test]
     fn encoder_refuses_what_the_decoder_would() {
         for name in ["", "0123456789abcdef", "a\0b"] {
-            let m = CtlMessage::new(Command::StartInterface(name.into()), 0);
+            let m = CtlMessage::new(ClientCommand::StartInterface(name.into()), 0);
             assert_eq!(m.encode(KEY0), Err(Error::BadInterfaceName), "{name:?}");
         }
     }
 
     #[test]
     fn display_is_the_command_line() {
-        let (_, _, remove) = golden().swap_remove(2);
+        let (_, _, remove) = golden_server().swap_remove(2);
         assert_eq!(
             remove.to_string(),
             "remove binding IA IA_NA 10 00:03:00:01:02:00:00:00:c0:01"
         );
         assert_eq!(
-            Command::StopInterface("eth1".into()).to_string(),
+            ClientCommand::StopInterface("eth1".into()).to_string(),
             "stop interface eth1"
         );
     }

@@ -8,7 +8,7 @@
 //!   relay nesting. Pure: no I/O, never panics on input.
 //! - [`duid`]: DUIDs, their text form and KAME's DUID file format. Pure.
 //! - [`config`]: the KAME configuration files (lexer, parser, checks,
-//!   printer, staged reload). Pure except `config::fs`.
+//!   printer, staged reload). Pure: `sys::conf` reads the files.
 //! - [`timing`]: RFC 8415 constants and the retransmission algorithm. Pure.
 //! - [`alloc`]: free-slot sets for address and prefix pools, O(log n). Pure.
 //! - [`auth`]: HMAC-MD5 over messages (delayed auth, reconfigure key), replay
@@ -21,7 +21,9 @@
 //!   without allocating, and the recorded path back to a client. Pure.
 //!
 //! - [`sys`]: the only module that touches the OS (files, interfaces; with the
-//!   daemons, sockets, signals and syslog); `sys::journal` is the lease
+//!   daemons, sockets, signals and syslog); `sys::conf` reads the
+//!   configuration files; `sys::shell` is the daemons' shared command
+//!   line, start-up and PID file; `sys::journal` is the lease
 //!   journal on disk (`JournalStore`); `sys::random` draws secrets.
 //!
 //! Everything outside `sys` is pure so it can be

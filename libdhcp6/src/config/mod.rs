@@ -9,7 +9,7 @@
 //! state surviving between parses).
 //!
 //! The parser never touches the disk: files come through a [`Loader`]. The
-//! one loader that reads files is [`fs::FsLoader`].
+//! one loader that reads files is [`crate::sys::conf::FsLoader`].
 //!
 //! The printers (`Display` on both configurations) write the same syntax
 //! back; what they print parses to an equal configuration.
@@ -23,7 +23,6 @@ pub mod ast;
 pub(crate) mod base64;
 mod check;
 mod client;
-pub mod fs;
 pub mod lexer;
 pub mod parser;
 mod print;
@@ -178,7 +177,7 @@ pub enum LoadError {
     Other(String),
 }
 
-/// Where the parser gets file text from: the disk ([`fs::FsLoader`]) or,
+/// Where the parser gets file text from: the disk ([`crate::sys::conf::FsLoader`]) or,
 /// in tests and the fuzzer, memory.
 pub trait Loader {
     /// The text of `path`.

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
-use crate::ctl::{self, CtlMessage, HEADER_LEN, MAX_LEN};
+use crate::ctl::{self, Command, CtlMessage, HEADER_LEN, MAX_LEN};
 use crate::sys::net::{PollFds, Ready};
 use crate::{log_debug, log_err, log_info, log_notice, log_warn};
 
@@ -293,9 +293,15 @@ impl CtlChannel {
     /// them is readable or a connection's deadline passed, and checks each
     /// command that arrived against the key and the wall clock. Refused
     /// ones are logged at INFO under `func`; the good ones are returned in
-    /// arrival order. Runs every loop turn, so it reads the wall clock
-    /// only when there is a command to check.
-    pub fn receive(&mut self, ready: Ready, mut at: Range<usize>, func: &str) -> Vec<CtlMessage> {
+    /// arrival order. `C` is the daemon's command type: a command for the
+    /// other daemon is refused like any bad one. Runs every loop turn, so it
+    /// reads the wall clock only when there is a command to check.
+    pub fn receive<C: Command>(
+        &mut self,
+        ready: Ready,
+        mut at: Range<usize>,
+        func: &str,
+    ) -> Vec<CtlMessage<C>> {
         let now = Instant::now();
         let readable = at.any(|i| ready.is_readable(i));
         let expired = self.listener.next_deadline().is_some_and(|d| now >= d);
@@ -374,7 +380,7 @@ pub fn resolve_port(text: &str) -> io::Result<u16> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ctl::{decode, Command, CtlMessage};
+    use crate::ctl::{decode, ClientCommand, CtlMessage, ServerCommand};
     use std::io::Write;
     use std::net::Shutdown;
 
@@ -416,7 +422,7 @@ mod tests {
     #[test]
     fn one_command_per_connection_nothing_written_back() {
         let (mut l, addr) = listener();
-        let msg = CtlMessage::new(Command::Reload, unix_now())
+        let msg = CtlMessage::new(ServerCommand::Reload, unix_now())
             .encode(KEY)
             .unwrap();
         let mut c = TcpStream::connect(addr).unwrap();
@@ -428,8 +434,10 @@ mod tests {
         assert_eq!(got.len(), 1);
         assert_eq!(got[0], msg);
         assert_eq!(
-            decode(&got[0], Some(KEY), unix_now()).unwrap().command,
-            Command::Reload
+            decode::<ServerCommand>(&got[0], Some(KEY), unix_now())
+                .unwrap()
+                .command,
+            ServerCommand::Reload
         );
         assert_eq!(l.connections(), 0);
         // The daemon closed without writing anything.
@@ -441,7 +449,7 @@ mod tests {
     #[test]
     fn extra_bytes_after_the_command_are_not_read() {
         let (mut l, addr) = listener();
-        let mut msg = CtlMessage::new(Command::Stop, unix_now())
+        let mut msg = CtlMessage::new(ClientCommand::Stop, unix_now())
             .encode(KEY)
             .unwrap();
         let n = msg.len();
@@ -483,7 +491,7 @@ mod tests {
             .unwrap();
         assert!(clients[1].read(&mut buf).is_err());
         // The newest one works.
-        let msg = CtlMessage::new(Command::Reload, unix_now())
+        let msg = CtlMessage::new(ServerCommand::Reload, unix_now())
             .encode(KEY)
             .unwrap();
         clients[MAX_CONNECTIONS].write_all(&msg).unwrap();

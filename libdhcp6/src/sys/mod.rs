@@ -4,6 +4,7 @@
 
 pub mod atomic;
 pub mod batch;
+pub mod conf;
 pub mod ctl;
 pub mod daemon;
 pub mod duid_file;
@@ -13,4 +14,5 @@ pub mod net;
 pub mod netlink;
 pub mod random;
 pub mod replay_file;
+pub mod shell;
 pub mod signal;

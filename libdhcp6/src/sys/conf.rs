@@ -1,6 +1,8 @@
-//! The one place the configuration code reads files.
+//! The configuration files on disk: the one place the configuration code
+//! reads files ([`FsLoader`], includes resolved by the parser through it),
+//! WIDE's default paths, and the `-t` check of a daemon's file.
 
-use super::{LoadError, Loader};
+use crate::config::{load_client, load_server, LoadError, Loader};
 
 /// Reads configuration files from the file system, paths used as given.
 #[derive(Debug, Clone, Copy, Default)]
@@ -68,7 +70,7 @@ fn check(daemon: Daemon, path: &str, dump: bool, profile: Option<&str>) -> Check
     // The -P profile, when the file does not define it.
     let mut missing_profile = None;
     let (res, names) = match daemon {
-        Daemon::Server => match super::load_server(path, &mut loader, now) {
+        Daemon::Server => match load_server(path, &mut loader, now) {
             Ok(s) => {
                 let names: Vec<String> =
                     s.config.interfaces.iter().map(|i| i.name.clone()).collect();
@@ -76,7 +78,7 @@ fn check(daemon: Daemon, path: &str, dump: bool, profile: Option<&str>) -> Check
             }
             Err(e) => (Err(e), Vec::new()),
         },
-        Daemon::Client => match super::load_client(path, &mut loader, now) {
+        Daemon::Client => match load_client(path, &mut loader, now) {
             Ok(s) => {
                 let names: Vec<String> = s
                     .config

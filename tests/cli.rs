@@ -329,15 +329,15 @@ fn server_refuses_a_journal_it_cannot_read() {
 /// reported on stderr and the leases before it still listed.
 #[test]
 fn dump_leases_lists_a_journal() {
-    use libdhcp6::lease::{Binding, BindingKey, Change, IaKind, Lease, LeaseStore, Resource};
-    use libdhcp6::sys::journal::JournalStore;
+    use libdhcp6::lease::{Binding, BindingKey, BoundLease, Change, IaKind, LeaseStore, Resource};
+    use libdhcp6::sys::journal::{JournalStore, Opened};
     let dir = scratch("dump");
     let path = dir.join("leases");
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    let (mut store, _) = JournalStore::open(&path, now).unwrap();
+    let Opened { mut store, .. } = JournalStore::open(&path, now).unwrap();
     for (n, addr) in [(1u8, "2001:db8::1"), (2, "2001:db8::2")] {
         store.apply(Change::Bind(Binding {
             key: BindingKey {
@@ -345,7 +345,7 @@ fn dump_leases_lists_a_journal() {
                 kind: IaKind::Na,
                 iaid: 5,
             },
-            leases: vec![Lease {
+            leases: vec![BoundLease {
                 res: Resource {
                     addr: addr.parse().unwrap(),
                     len: 128,

@@ -51,10 +51,11 @@ use crate::ctl::CtlTarget;
 use crate::scope::Served;
 use crate::server::{DropReason, Server};
 
-/// WIDE's default PID file.
-const DEFAULT_PIDFILE: &str = "/var/run/dhcp6s.pid";
-/// WIDE's (upstream) DUID file; `--duid-file` changes it.
-const DEFAULT_DUID_FILE: &str = "/var/db/dhcp6s_duid";
+/// The default PID file (WIDE's `RUNDIR/dhcp6s.pid`, chosen at build time).
+const DEFAULT_PIDFILE: &str = libdhcp6::paths::SERVER_PIDFILE;
+/// The default DUID file (WIDE's `LOCALDBDIR/dhcp6s_duid`, chosen at build
+/// time), shared by every instance; `--duid-file` changes it.
+const DEFAULT_DUID_FILE: &str = libdhcp6::paths::SERVER_DUID_FILE;
 /// Largest datagram accepted; longer ones arrive truncated and are dropped.
 const RX_LEN: usize = 16384;
 /// Room for an answer wrapped in Relay-replies.
@@ -85,6 +86,7 @@ const DHCP6S: Program = Program {
     }),
     ctl_key: Some(DEFAULT_SERVER_KEY_FILE),
     duid_file: Some(DEFAULT_DUID_FILE),
+    more_defaults: &[],
 };
 
 /// The shared flags and dhcp6s's own.

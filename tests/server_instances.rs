@@ -12,6 +12,7 @@
 mod common;
 
 use std::net::Ipv6Addr;
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::time::Duration;
 
@@ -101,6 +102,8 @@ fn one_journal_per_instance_and_never_shared() {
     );
     assert!(!Path::new(&s.path("dhcp6s.leases")).exists());
 
+    let inode = || std::fs::metadata(&j0).unwrap().ino();
+    let before = inode();
     // A third server for s0 refuses before it touches the network: the
     // journal and the PID of the server holding it are named.
     let args = argv(&s, "s0");
@@ -112,8 +115,9 @@ fn one_journal_per_instance_and_never_shared() {
     assert!(err.contains(&j0), "{err}");
     assert!(err.contains("in use by another dhcp6s"), "{err}");
     assert!(err.contains(&format!("PID {}", pid_of(&s, "s0"))), "{err}");
-    // The first one still serves, its journal unchanged by the attempt.
-    assert_eq!(common::dump_leases(&j0), l0);
+    // The first one still serves, its journal not replaced by the attempt
+    // (opening a journal rewrites it by rename).
+    assert_eq!(inode(), before);
     assert!(d0.alive());
 
     // Once the first server is gone, its journal is free again and its
@@ -141,4 +145,51 @@ fn one_journal_per_instance_and_never_shared() {
     assert!(Path::new(&j0).exists());
     assert!(!Path::new(&j1).exists());
     drop((d0, d1));
+}
+
+/// Kills a detached dhcp6s by its PID file when the test ends, however.
+struct Detached(String);
+impl Drop for Detached {
+    fn drop(&mut self) {
+        if let Ok(pid) = std::fs::read_to_string(&self.0) {
+            let _ = std::process::Command::new("kill").arg(pid.trim()).output();
+        }
+    }
+}
+
+/// A server that detaches (no `-f`, as Debian's init script starts it)
+/// holds the lock in the daemon process: the lock file names the PID that
+/// the PID file names, and a second server for the same interface is
+/// refused with it.
+#[test]
+fn a_detached_server_names_itself_in_the_lock() {
+    require_root();
+    let server = Netns::new("id");
+    let peer = Netns::new("ip");
+    veth(&peer, "c0", &server, "s0");
+    let s = Scratch::new(&format!("{}-files", server.name));
+    s.write("dhcp6s.conf", CONF);
+    let args: Vec<String> = argv(&s, "s0").into_iter().filter(|a| a != "-f").collect();
+    let guard = Detached(s.path("dhcp6s.s0.pid"));
+    let mut all = vec![env!("CARGO_BIN_EXE_dhcp6s")];
+    all.extend(args.iter().map(String::as_str));
+    server.exec(&all);
+    // The PID file is written after detaching, the lock file's PID just
+    // after it.
+    let lock = s.path("dhcp6s.s0.leases.lock");
+    let pid = || std::fs::read_to_string(&guard.0).unwrap_or_default();
+    assert!(
+        common::wait_until(Duration::from_secs(10), || {
+            let pid = pid();
+            !pid.is_empty() && std::fs::read_to_string(&lock).ok() == Some(pid)
+        }),
+        "PID file {:?}, lock file {:?}",
+        pid(),
+        std::fs::read_to_string(&lock)
+    );
+    let pid = pid_of(&s, "s0");
+    let out = server.try_exec(&all);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains(&format!("(PID {pid})")), "{err}");
 }

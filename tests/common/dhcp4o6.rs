@@ -1,0 +1,423 @@
+//! A scripted DHCPv4-over-DHCPv6 client (RFC 7341) for netns tests.
+//!
+//! It builds the DHCPv4 message of each RFC 2131 client state
+//! ([`Kind`]), wraps it in a DHCPV4-QUERY whose U flag says whether the
+//! message would have been unicast over IPv4, sends it from UDP port 546
+//! of the client namespace to the 4o6 server (ff02::1:2 with the link's
+//! scope, or a unicast address learnt from option 88), and returns the
+//! DHCPv4 message of the DHCPV4-RESPONSE, insisting that it carries exactly
+//! one DHCPv4-msg option (RFC 7341 §6). Waits and retransmissions are
+//! bounded, so a silent server fails the exchange instead of hanging the test.
+//! [`Client::servers_4o6`] asks a DHCPv6 server for option 88.
+
+use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6, UdpSocket};
+use std::time::{Duration, Instant};
+
+use libdhcp6::codes::{MessageType as V6Type, OptionCode as V6Code};
+use libdhcp6::dhcp4::{
+    ClientId, Layout, MessageType, Op, OptionCode, OptionRepr as V4Option, PacketRepr, CHADDR_LEN,
+    FILE_LEN, SNAME_LEN,
+};
+use libdhcp6::wire::{MessageRepr, OptionRepr};
+use libdhcp6::Duid;
+
+use super::Netns;
+
+/// The U (unicast) bit of the DHCPV4-QUERY flags: the most significant bit
+/// of the 3-octet field (RFC 7341 §6.2).
+pub const FLAG_UNICAST: u32 = 0x80_0000;
+
+/// Where DHCPv6 servers and relay agents listen (RFC 8415 §7.2).
+pub const ALL_SERVERS: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 1, 2);
+
+/// Who the client is: its hardware address and, optionally, a client
+/// identifier (option 61) that the server must prefer over `chaddr`.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    /// The Ethernet address placed in `chaddr`.
+    pub chaddr: [u8; 6],
+    /// Option 61, when the client sends one.
+    pub client_id: Option<ClientId>,
+}
+
+impl Identity {
+    /// An Ethernet client 02:00:00:00:04:`last` that also sends it as
+    /// option 61 (type 1, the hardware type), as most DHCPv4 clients do.
+    pub fn ethernet(last: u8) -> Self {
+        let chaddr = [2, 0, 0, 0, 4, last];
+        Self {
+            chaddr,
+            client_id: Some(ClientId::Typed {
+                id_type: 1,
+                id: chaddr.to_vec(),
+            }),
+        }
+    }
+}
+
+/// The DHCPv4 message to build, with the fields RFC 2131 §4.3.2 and table 5
+/// use to tell the client's state apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// DHCPDISCOVER, optionally hinting at an address (option 50).
+    Discover {
+        /// The requested address hint.
+        hint: Option<Ipv4Addr>,
+    },
+    /// DHCPREQUEST in SELECTING: server identifier and requested address, ciaddr 0.
+    Selecting {
+        /// The server identifier of the chosen DHCPOFFER.
+        server_id: Ipv4Addr,
+        /// The offered address.
+        requested: Ipv4Addr,
+    },
+    /// DHCPREQUEST in INIT-REBOOT: requested address only, no server identifier.
+    InitReboot {
+        /// The address the client remembers.
+        requested: Ipv4Addr,
+    },
+    /// DHCPREQUEST in RENEWING: ciaddr set, unicast to the server (U=1).
+    Renewing {
+        /// The leased address.
+        ciaddr: Ipv4Addr,
+    },
+    /// DHCPREQUEST in REBINDING: ciaddr set, broadcast (U=0).
+    Rebinding {
+        /// The leased address.
+        ciaddr: Ipv4Addr,
+    },
+    /// DHCPRELEASE, unicast to the server (U=1).
+    Release {
+        /// The leasing server.
+        server_id: Ipv4Addr,
+        /// The released address.
+        ciaddr: Ipv4Addr,
+    },
+    /// DHCPDECLINE, broadcast, the address in option 50 (RFC 2131 table 5).
+    Decline {
+        /// The leasing server.
+        server_id: Ipv4Addr,
+        /// The address found in use.
+        requested: Ipv4Addr,
+    },
+    /// DHCPINFORM from a client that already has `ciaddr`.
+    Inform {
+        /// The client's configured address.
+        ciaddr: Ipv4Addr,
+    },
+}
+
+impl Kind {
+    /// RFC 7341 §6.2's U flag: set when the DHCPv4 message would have been
+    /// sent to the server's unicast address over IPv4 (RENEWING REQUEST and
+    /// RELEASE, RFC 2131 §4.4.5 and §4.4.6).
+    pub fn unicast(self) -> bool {
+        matches!(self, Self::Renewing { .. } | Self::Release { .. })
+    }
+
+    /// True for the messages a server does not answer (RFC 2131 §4.3.3, §4.3.4).
+    pub fn answered(self) -> bool {
+        !matches!(self, Self::Release { .. } | Self::Decline { .. })
+    }
+
+    fn message_type(self) -> MessageType {
+        match self {
+            Self::Discover { .. } => MessageType::Discover,
+            Self::Selecting { .. }
+            | Self::InitReboot { .. }
+            | Self::Renewing { .. }
+            | Self::Rebinding { .. } => MessageType::Request,
+            Self::Release { .. } => MessageType::Release,
+            Self::Decline { .. } => MessageType::Decline,
+            Self::Inform { .. } => MessageType::Inform,
+        }
+    }
+
+    /// (ciaddr, server identifier, requested address) per RFC 2131 table 5.
+    fn fields(self) -> (Ipv4Addr, Option<Ipv4Addr>, Option<Ipv4Addr>) {
+        let none = Ipv4Addr::UNSPECIFIED;
+        match self {
+            Self::Discover { hint } => (none, None, hint),
+            Self::Selecting {
+                server_id,
+                requested,
+            }
+            | Self::Decline {
+                server_id,
+                requested,
+            } => (none, Some(server_id), Some(requested)),
+            Self::InitReboot { requested } => (none, None, Some(requested)),
+            Self::Renewing { ciaddr } | Self::Rebinding { ciaddr } | Self::Inform { ciaddr } => {
+                (ciaddr, None, None)
+            }
+            Self::Release { server_id, ciaddr } => (ciaddr, Some(server_id), None),
+        }
+    }
+}
+
+/// The DHCPv4 message `kind` from `who` with transaction `xid`: a
+/// BOOTREQUEST with the broadcast flag clear (the 4o6 transport replaces
+/// IPv4 delivery, RFC 7341 §5) asking for mask, routers, DNS and lease times.
+pub fn build(who: &Identity, kind: Kind, xid: u32) -> PacketRepr {
+    let (ciaddr, server_id, requested) = kind.fields();
+    let mut chaddr = [0u8; CHADDR_LEN];
+    if let Some(head) = chaddr.get_mut(..who.chaddr.len()) {
+        head.copy_from_slice(&who.chaddr);
+    }
+    let mut options = vec![V4Option::MessageType(kind.message_type())];
+    options.extend(who.client_id.clone().map(V4Option::ClientId));
+    options.extend(server_id.map(V4Option::ServerId));
+    options.extend(requested.map(V4Option::RequestedIp));
+    if kind.answered() {
+        options.push(V4Option::ParameterRequestList(vec![
+            OptionCode::SubnetMask,
+            OptionCode::Routers,
+            OptionCode::DomainNameServers,
+        ]));
+    }
+    PacketRepr {
+        op: Op::BootRequest,
+        htype: 1,
+        hlen: 6,
+        hops: 0,
+        xid,
+        secs: 0,
+        flags: 0,
+        ciaddr,
+        yiaddr: Ipv4Addr::UNSPECIFIED,
+        siaddr: Ipv4Addr::UNSPECIFIED,
+        giaddr: Ipv4Addr::UNSPECIFIED,
+        chaddr,
+        sname: [0; SNAME_LEN],
+        file: [0; FILE_LEN],
+        options,
+        layout: Layout::default(),
+    }
+}
+
+/// `msg` inside a DHCPV4-QUERY (RFC 7341 §6.2): flags with the U bit when
+/// `unicast`, and one DHCPv4-msg option.
+pub fn query(msg: &PacketRepr, unicast: bool) -> MessageRepr {
+    MessageRepr {
+        msg_type: V6Type::Dhcpv4Query,
+        transaction_id: if unicast { FLAG_UNICAST } else { 0 },
+        options: vec![OptionRepr::Dhcpv4Msg(
+            msg.to_vec().expect("encode DHCPv4 message"),
+        )],
+    }
+}
+
+/// Why an exchange gave no DHCPv4 answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// Nothing matching arrived within every try's wait.
+    Timeout,
+    /// A DHCPv6 message that is not a DHCPV4-RESPONSE came back.
+    NotResponse(V6Type),
+    /// The DHCPV4-RESPONSE did not carry exactly one DHCPv4-msg option.
+    Dhcpv4MsgCount(usize),
+    /// The DHCPV4-RESPONSE's flags were not zero (RFC 7341 §6.3).
+    Flags(u32),
+    /// The DHCPv4-msg option did not decode as a DHCPv4 message.
+    Decode(libdhcp6::dhcp4::Error),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Timeout => write!(f, "no DHCPV4-RESPONSE in time"),
+            Self::NotResponse(t) => write!(f, "got {t} instead of DHCPV4-RESPONSE"),
+            Self::Dhcpv4MsgCount(n) => write!(f, "DHCPV4-RESPONSE with {n} DHCPv4-msg options"),
+            Self::Flags(v) => write!(f, "DHCPV4-RESPONSE with flags {v:#08x}"),
+            Self::Decode(e) => write!(f, "DHCPv4-msg does not decode: {e}"),
+        }
+    }
+}
+
+/// The DHCPv4 message a DHCPV4-RESPONSE carries, checking RFC 7341 §6.3:
+/// type 21, exactly one DHCPv4-msg option and, when `zero_flags`, flags
+/// zero (the sender MUST clear them; the receiver MUST ignore them).
+pub fn unwrap_response(m: &MessageRepr, zero_flags: bool) -> Result<PacketRepr, Error> {
+    if m.msg_type != V6Type::Dhcpv4Response {
+        return Err(Error::NotResponse(m.msg_type));
+    }
+    if zero_flags && m.transaction_id != 0 {
+        return Err(Error::Flags(m.transaction_id));
+    }
+    let bodies: Vec<&[u8]> = m
+        .options
+        .iter()
+        .filter_map(|o| match o {
+            OptionRepr::Dhcpv4Msg(b) => Some(b.as_slice()),
+            _ => None,
+        })
+        .collect();
+    match bodies.as_slice() {
+        [one] => PacketRepr::from_bytes(one).map_err(Error::Decode),
+        _ => Err(Error::Dhcpv4MsgCount(bodies.len())),
+    }
+}
+
+/// A 4o6 client: a UDP socket on port 546 of a test namespace.
+#[derive(Debug)]
+pub struct Client {
+    sock: UdpSocket,
+    /// How long each try waits for its answer.
+    pub wait: Duration,
+    /// How many times a query is sent before giving up.
+    pub tries: u32,
+    /// Whether a DHCPV4-RESPONSE with non-zero flags fails the exchange
+    /// (true unless a test says which peer does otherwise).
+    pub zero_flags: bool,
+    next_xid: u32,
+}
+
+impl Client {
+    /// Binds `[::]:546` inside `ns` (the socket stays in that namespace
+    /// whichever thread uses it afterwards).
+    pub fn new(ns: &Netns) -> Self {
+        let sock = ns.run_in(|| UdpSocket::bind("[::]:546").expect("bind [::]:546"));
+        Self {
+            sock,
+            wait: Duration::from_secs(2),
+            tries: 3,
+            zero_flags: true,
+            next_xid: 0x4060_0000,
+        }
+    }
+
+    /// ff02::1:2 on the interface with index `ifindex`, port 547.
+    pub fn all_servers(ifindex: u32) -> SocketAddrV6 {
+        SocketAddrV6::new(ALL_SERVERS, 547, 0, ifindex)
+    }
+
+    /// A fresh transaction id.
+    pub fn xid(&mut self) -> u32 {
+        self.next_xid = self.next_xid.wrapping_add(1);
+        self.next_xid
+    }
+
+    /// Sends `kind` from `who` to `to` with [`Kind::unicast`] as the U flag
+    /// and returns the DHCPv4 answer (for RELEASE and DECLINE, which get
+    /// none, use [`Client::send`]).
+    pub fn ask(
+        &mut self,
+        to: SocketAddrV6,
+        who: &Identity,
+        kind: Kind,
+    ) -> Result<PacketRepr, Error> {
+        let xid = self.xid();
+        self.exchange(to, &build(who, kind, xid), kind.unicast())
+    }
+
+    /// Sends `kind` once without waiting for an answer; its transaction id.
+    pub fn send(&mut self, to: SocketAddrV6, who: &Identity, kind: Kind) -> u32 {
+        let xid = self.xid();
+        let q = query(&build(who, kind, xid), kind.unicast());
+        self.sock
+            .send_to(&q.to_vec().expect("encode query"), to)
+            .expect("send DHCPV4-QUERY");
+        xid
+    }
+
+    /// Sends `msg` in a DHCPV4-QUERY (U flag `unicast`) up to
+    /// [`Client::tries`] times and returns the first DHCPv4 answer with the
+    /// same xid. A DHCPv6 message that is not a well-formed DHCPV4-RESPONSE
+    /// fails the exchange at once: the harness must see such server errors.
+    pub fn exchange(
+        &self,
+        to: SocketAddrV6,
+        msg: &PacketRepr,
+        unicast: bool,
+    ) -> Result<PacketRepr, Error> {
+        let bytes = query(msg, unicast).to_vec().expect("encode query");
+        for _ in 0..self.tries {
+            self.sock.send_to(&bytes, to).expect("send DHCPV4-QUERY");
+            if let Some(m) = self.receive(self.wait)? {
+                if m.xid == msg.xid {
+                    return Ok(m);
+                }
+            }
+        }
+        Err(Error::Timeout)
+    }
+
+    /// The next DHCPv4 answer within `wait`, `None` if none came.
+    fn receive(&self, wait: Duration) -> Result<Option<PacketRepr>, Error> {
+        let Some(m) = self.receive_v6(wait) else {
+            return Ok(None);
+        };
+        unwrap_response(&m, self.zero_flags).map(Some)
+    }
+
+    /// The next DHCPv6 message within `wait` (undecodable datagrams skipped).
+    fn receive_v6(&self, wait: Duration) -> Option<MessageRepr> {
+        let end = Instant::now() + wait;
+        let mut buf = [0u8; 65536];
+        loop {
+            let left = end.checked_duration_since(Instant::now())?;
+            if left.is_zero() {
+                return None;
+            }
+            self.sock.set_read_timeout(Some(left)).expect("timeout");
+            if let Ok((n, SocketAddr::V6(_))) = self.sock.recv_from(&mut buf) {
+                if let Ok(m) = MessageRepr::from_bytes(buf.get(..n)?) {
+                    return Some(m);
+                }
+            }
+        }
+    }
+
+    /// True when no DHCPV4-RESPONSE arrives within `wait` (for checking
+    /// that RELEASE and DECLINE stay unanswered).
+    pub fn silent_for(&self, wait: Duration) -> bool {
+        matches!(self.receive(wait), Ok(None))
+    }
+
+    /// Asks the DHCPv6 server at `to` for the 4o6 server addresses: an
+    /// Information-request with option 88 in its ORO (RFC 7341 §7); the
+    /// addresses of the Reply's option 88, `None` without a Reply or the
+    /// option.
+    pub fn servers_4o6(&self, to: SocketAddrV6) -> Option<Vec<Ipv6Addr>> {
+        let duid = Duid::from_bytes(&[0, 3, 0, 1, 2, 0, 0, 0, 4, 0x88]).expect("DUID");
+        let xid = 0x0004_0088;
+        let ask = MessageRepr {
+            msg_type: V6Type::InformationRequest,
+            transaction_id: xid,
+            options: vec![
+                OptionRepr::ClientId(duid),
+                OptionRepr::ElapsedTime(0),
+                OptionRepr::Oro(vec![V6Code::Dhcp4o6ServerAddr]),
+            ],
+        };
+        let bytes = ask.to_vec().expect("encode Information-request");
+        for _ in 0..self.tries {
+            self.sock
+                .send_to(&bytes, to)
+                .expect("send Information-request");
+            let end = Instant::now() + self.wait;
+            while let Some(m) = self.receive_v6(end.saturating_duration_since(Instant::now())) {
+                if m.msg_type == V6Type::Reply && m.transaction_id == xid {
+                    return m.options.iter().find_map(|o| match o {
+                        OptionRepr::Addresses { code, addrs }
+                            if *code == V6Code::Dhcp4o6ServerAddr =>
+                        {
+                            Some(addrs.clone())
+                        }
+                        _ => None,
+                    });
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Checks that `m` is a BOOTREPLY of DHCP type `kind` for `who`'s
+/// hardware address; panics with the message otherwise.
+pub fn expect(m: &PacketRepr, kind: MessageType, who: &Identity) {
+    assert_eq!(m.op, Op::BootReply, "not a BOOTREPLY: {m:?}");
+    assert_eq!(m.message_type(), Some(kind), "wrong DHCP type: {m:?}");
+    assert_eq!(m.hw_addr(), who.chaddr.as_slice(), "wrong chaddr: {m:?}");
+}

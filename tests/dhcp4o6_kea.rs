@@ -4,8 +4,10 @@
 //! OFFER → REQUEST → ACK, RENEWING by unicast with U=1, REBINDING with U=0,
 //! a NAK for an INIT-REBOOT of a wrong address, INFORM, RELEASE (the address
 //! is free again) and DECLINE (the address is not offered again); directly
-//! on one link and through our dhcp6relay. This proves the harness against
-//! a real peer; the same scenarios later run against our own pair.
+//! on one link and through our dhcp6relay; malformed queries followed by
+//! one that is answered; and the decoy check for forged IPC metadata. This
+//! proves the harness against a real peer; the same scenarios later run
+//! against our own pair.
 //!
 //! Kea 2.2 behaviour seen here (logs of these runs):
 //! - kea-dhcp6 forwards a DHCPV4-QUERY whatever its flags: the U flag is
@@ -31,6 +33,13 @@
 //! - kea-dhcp6 forwards a query with two DHCPv4-msg options (sent from a
 //!   source port other than 546, which it does not mind either) and
 //!   kea-dhcp4 drops it ("more than one DHCPv4 message option").
+//! - A client's own ISC vendor sub-option 60001 (remote address) in its
+//!   query is kept by kea-dhcp6 and used by kea-dhcp4 (its 60000/60002 as
+//!   well: the log shows the forged port), and kea-dhcp6 sends the answer
+//!   to that address; only the port is not followed, kea-dhcp6 always
+//!   sending to 546 (see `kea_follows_forged_metadata`).
+//! - A DHCPv4 message with op BOOTREPLY, or with hlen 17, inside a query
+//!   is answered (see `kea_pair_survives_garbage`).
 //! - kea-dhcp4's log line DHCP4_DHCP4O6_PACKET_RECEIVED prints the remote
 //!   port where the interface name belongs.
 
@@ -41,10 +50,12 @@ mod common;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV6};
 use std::time::Duration;
 
-use common::dhcp4o6::{expect, Client, Identity, Kind};
+use common::dhcp4o6::{build, expect, forged_meta, query, Client, Identity, Kind};
 use common::peers::{our_dhcp6relay, Scratch};
 use common::{require_program, require_root, veth, Daemon, Netns};
-use libdhcp6::dhcp4::{MessageType, OptionCode, OptionRepr as V4Option, PacketRepr};
+use libdhcp6::codes::MessageType as V6Type;
+use libdhcp6::dhcp4::{MessageType, Op, OptionCode, OptionRepr as V4Option, PacketRepr};
+use libdhcp6::wire::{MessageRepr, OptionRepr};
 
 /// The 4o6 server address kea-dhcp6 listens on and hands out in option 88.
 const SERVER6: &str = "2001:db8:ff::2";
@@ -312,6 +323,61 @@ fn scenarios(run: &Run) {
     assert!(in_pool(again.yiaddr));
 }
 
+/// Malformed queries, each dropped without an answer, then a DISCOVER is
+/// still answered: no DHCPv4-msg option, two of them, one that is not a
+/// DHCPv4 message, a BOOTREPLY inside a query, an impossible `hlen`. The
+/// ones named in `peer_answers` are known to be answered by the peer under
+/// test; for them any answer is read and let go.
+fn garbage_then_answered(run: &Run, peer_answers: &[&str]) {
+    let mut c = Client::new(&run.client);
+    c.zero_flags = false;
+    let all = Client::all_servers(run.client.ifindex("c0"));
+    let who = Identity::ethernet(7);
+    let discover = build(&who, Kind::Discover { hint: None }, 0x0bad);
+    let mut reply = discover.clone();
+    reply.op = Op::BootReply;
+    let mut long_hlen = discover.to_vec().unwrap();
+    long_hlen[2] = 17;
+    let v4 = |b: Vec<u8>| OptionRepr::Dhcpv4Msg(b);
+    let bare = MessageRepr {
+        msg_type: V6Type::Dhcpv4Query,
+        transaction_id: 0,
+        options: vec![],
+    };
+    let junk = [
+        ("no DHCPv4-msg", bare),
+        (
+            "two DHCPv4-msg",
+            query(&discover, false, &[v4(discover.to_vec().unwrap())]),
+        ),
+        ("not DHCPv4", with_msg(vec![1, 1, 6, 0, 0xde, 0xad])),
+        ("BOOTREPLY", with_msg(reply.to_vec().unwrap())),
+        ("hlen 17", with_msg(long_hlen)),
+    ];
+    for (what, q) in junk {
+        c.send_raw(all, &q.to_vec().unwrap());
+        let silent = c.silent_for(Duration::from_millis(700));
+        assert!(
+            silent || peer_answers.contains(&what),
+            "{what}: answered\n{}",
+            run.logs()
+        );
+    }
+    // A fresh xid: a late answer to the junk must not pass for this one.
+    let offer = c.ask(all, &who, Kind::Discover { hint: None });
+    let offer = offer.unwrap_or_else(|e| panic!("DISCOVER after junk: {e}\n{}", run.logs()));
+    expect(&offer, MessageType::Offer, &who);
+}
+
+/// A DHCPV4-QUERY carrying `body` as its only DHCPv4-msg option.
+fn with_msg(body: Vec<u8>) -> MessageRepr {
+    MessageRepr {
+        msg_type: V6Type::Dhcpv4Query,
+        transaction_id: 0,
+        options: vec![OptionRepr::Dhcpv4Msg(body)],
+    }
+}
+
 #[test]
 fn kea_pair_direct() {
     let run = direct();
@@ -322,4 +388,48 @@ fn kea_pair_direct() {
 fn kea_pair_through_our_relay() {
     let run = relayed();
     scenarios(&run);
+}
+
+#[test]
+fn kea_pair_survives_garbage() {
+    let run = direct();
+    // Kea 2.2 answers a DHCPDISCOVER whose op is BOOTREPLY with a DHCPOFFER
+    // (it looks at option 53 only), where RFC 2131 §4.1 has servers take
+    // BOOTREQUESTs; and one with hlen 17, taking 17 octets as the hardware
+    // address (chaddr and the first octet of sname) and offering that
+    // "new" client another address although its client identifier is the
+    // same.
+    garbage_then_answered(&run, &["BOOTREPLY", "hlen 17"]);
+    let log = run.kea4.log();
+    assert!(log.contains("more than one DHCPv4 message option"), "{log}");
+}
+
+/// The decoy check the forged-metadata tests of our dhcp6s rely on, shown
+/// able to fail: Kea 2.2's DHCPv6 side keeps a client's own ISC sub-options
+/// 60000-60002 and its DHCPv4 side reads the client's, so a query forging
+/// 60001 has its answer sent to the forged address (a decoy, another
+/// address of the client's link) instead of its real sender. The forged
+/// port (60002) is not followed: kea-dhcp6 sends to port 546 whatever the
+/// metadata says.
+#[test]
+fn kea_follows_forged_metadata() {
+    let run = direct();
+    let decoy_addr: Ipv6Addr = "2001:db8:ff::20".parse().unwrap();
+    run.client.addr("c0", "2001:db8:ff::20/64");
+    let c0 = run.client.ifindex("c0");
+    let me = run.client.link_local("c0");
+    let mut c = Client::bound(&run.client, SocketAddrV6::new(me, 546, 0, c0));
+    c.zero_flags = false;
+    c.tries = 1;
+    let decoy = Client::bound(&run.client, SocketAddrV6::new(decoy_addr, 546, 0, 0));
+    let who = Identity::ethernet(8);
+    let forged = forged_meta("s0", decoy_addr, 546);
+    let discover = build(&who, Kind::Discover { hint: None }, 0x0f0f);
+    let real = c.exchange_with(Client::all_servers(c0), &discover, false, &[forged]);
+    let decoy_heard = !decoy.silent_for(Duration::from_secs(1));
+    assert!(
+        decoy_heard && real.is_err(),
+        "real sender answered ({real:?}) or decoy unanswered ({decoy_heard})\n{}",
+        run.logs()
+    );
 }

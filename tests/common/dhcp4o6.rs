@@ -15,11 +15,12 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6, UdpSocket};
 use std::time::{Duration, Instant};
 
 use libdhcp6::codes::{MessageType as V6Type, OptionCode as V6Code};
+use libdhcp6::dhcp4::ipc;
 use libdhcp6::dhcp4::{
     ClientId, Layout, MessageType, Op, OptionCode, OptionRepr as V4Option, PacketRepr, CHADDR_LEN,
     FILE_LEN, SNAME_LEN,
 };
-use libdhcp6::wire::{MessageRepr, OptionRepr};
+use libdhcp6::wire::{MessageRepr, OptionRepr, VendorOption};
 use libdhcp6::Duid;
 
 use super::Netns;
@@ -197,14 +198,36 @@ pub fn build(who: &Identity, kind: Kind, xid: u32) -> PacketRepr {
 }
 
 /// `msg` inside a DHCPV4-QUERY (RFC 7341 §6.2): flags with the U bit when
-/// `unicast`, and one DHCPv4-msg option.
-pub fn query(msg: &PacketRepr, unicast: bool) -> MessageRepr {
+/// `unicast`, one DHCPv4-msg option, then `extra` (forged or repeated
+/// options for the tests that a server must survive).
+pub fn query(msg: &PacketRepr, unicast: bool, extra: &[OptionRepr]) -> MessageRepr {
+    let mut options = vec![OptionRepr::Dhcpv4Msg(
+        msg.to_vec().expect("encode DHCPv4 message"),
+    )];
+    options.extend_from_slice(extra);
     MessageRepr {
         msg_type: V6Type::Dhcpv4Query,
         transaction_id: if unicast { FLAG_UNICAST } else { 0 },
-        options: vec![OptionRepr::Dhcpv4Msg(
-            msg.to_vec().expect("encode DHCPv4 message"),
-        )],
+        options,
+    }
+}
+
+/// Kea's IPC metadata (ISC vendor sub-options 60000-60002, see
+/// `libdhcp6::dhcp4::ipc`) as a client could forge it in its own query to
+/// send the answer to `addr`, port `port`: a DHCPv6 side must remove it
+/// before adding the real one.
+pub fn forged_meta(ifname: &str, addr: Ipv6Addr, port: u16) -> OptionRepr {
+    let sub = |code, data: &[u8]| VendorOption {
+        code,
+        data: data.to_vec(),
+    };
+    OptionRepr::VendorOpts {
+        enterprise: ipc::ENTERPRISE_ISC,
+        options: vec![
+            sub(ipc::SUBOPT_INTERFACE, ifname.as_bytes()),
+            sub(ipc::SUBOPT_REMOTE_ADDR, &addr.octets()),
+            sub(ipc::SUBOPT_REMOTE_PORT, &port.to_be_bytes()),
+        ],
     }
 }
 
@@ -277,7 +300,14 @@ impl Client {
     /// Binds `[::]:546` inside `ns` (the socket stays in that namespace
     /// whichever thread uses it afterwards).
     pub fn new(ns: &Netns) -> Self {
-        let sock = ns.run_in(|| UdpSocket::bind("[::]:546").expect("bind [::]:546"));
+        Self::bound(ns, SocketAddrV6::new(Ipv6Addr::UNSPECIFIED, 546, 0, 0))
+    }
+
+    /// Binds `at` inside `ns`: a client on one address only, or a decoy
+    /// that must hear nothing (see [`forged_meta`]).
+    pub fn bound(ns: &Netns, at: SocketAddrV6) -> Self {
+        let sock =
+            ns.run_in(move || UdpSocket::bind(at).unwrap_or_else(|e| panic!("bind {at}: {e}")));
         Self {
             sock,
             wait: Duration::from_secs(2),
@@ -314,11 +344,14 @@ impl Client {
     /// Sends `kind` once without waiting for an answer; its transaction id.
     pub fn send(&mut self, to: SocketAddrV6, who: &Identity, kind: Kind) -> u32 {
         let xid = self.xid();
-        let q = query(&build(who, kind, xid), kind.unicast());
-        self.sock
-            .send_to(&q.to_vec().expect("encode query"), to)
-            .expect("send DHCPV4-QUERY");
+        let q = query(&build(who, kind, xid), kind.unicast(), &[]);
+        self.send_raw(to, &q.to_vec().expect("encode query"));
         xid
+    }
+
+    /// Sends `bytes` as they are (malformed input for robustness tests).
+    pub fn send_raw(&self, to: SocketAddrV6, bytes: &[u8]) {
+        self.sock.send_to(bytes, to).expect("send datagram");
     }
 
     /// Sends `msg` in a DHCPV4-QUERY (U flag `unicast`) up to
@@ -331,7 +364,18 @@ impl Client {
         msg: &PacketRepr,
         unicast: bool,
     ) -> Result<PacketRepr, Error> {
-        let bytes = query(msg, unicast).to_vec().expect("encode query");
+        self.exchange_with(to, msg, unicast, &[])
+    }
+
+    /// [`Client::exchange`] with `extra` options after the DHCPv4-msg one.
+    pub fn exchange_with(
+        &self,
+        to: SocketAddrV6,
+        msg: &PacketRepr,
+        unicast: bool,
+        extra: &[OptionRepr],
+    ) -> Result<PacketRepr, Error> {
+        let bytes = query(msg, unicast, extra).to_vec().expect("encode query");
         for _ in 0..self.tries {
             self.sock.send_to(&bytes, to).expect("send DHCPV4-QUERY");
             if let Some(m) = self.receive(self.wait)? {
@@ -369,10 +413,11 @@ impl Client {
         }
     }
 
-    /// True when no DHCPV4-RESPONSE arrives within `wait` (for checking
-    /// that RELEASE and DECLINE stay unanswered).
+    /// True when no DHCPv6 message at all arrives within `wait` (for
+    /// checking that RELEASE and DECLINE stay unanswered, or that a decoy
+    /// hears nothing).
     pub fn silent_for(&self, wait: Duration) -> bool {
-        matches!(self.receive(wait), Ok(None))
+        self.receive_v6(wait).is_none()
     }
 
     /// Asks the DHCPv6 server at `to` for the 4o6 server addresses: an

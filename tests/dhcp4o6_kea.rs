@@ -50,12 +50,11 @@ mod common;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV6};
 use std::time::Duration;
 
-use common::dhcp4o6::{build, expect, forged_meta, query, Client, Identity, Kind};
-use common::peers::{our_dhcp6relay, Scratch};
+use common::dhcp4o6::{
+    build, forged_meta, garbage_then_answered, scenarios, Client, Identity, Kind, Setup,
+};
+use common::peers::{dhcrelay6, our_dhcp6relay, Scratch};
 use common::{require_program, require_root, veth, Daemon, Netns};
-use libdhcp6::codes::MessageType as V6Type;
-use libdhcp6::dhcp4::{MessageType, Op, OptionCode, OptionRepr as V4Option, PacketRepr};
-use libdhcp6::wire::{MessageRepr, OptionRepr};
 
 /// The 4o6 server address kea-dhcp6 listens on and hands out in option 88.
 const SERVER6: &str = "2001:db8:ff::2";
@@ -149,13 +148,19 @@ impl Run {
 
 /// Kea's pair in `server`, answering the 4o6 queries the DHCPv6 side
 /// receives on s0 (which has [`SERVER6`]).
-fn start(client: Netns, server: Netns, relay: Option<(&str, Netns)>) -> Run {
+fn start(client: Netns, server: Netns, relay: Option<(Relay, Netns)>) -> Run {
     // See the module comment: kea-dhcp4 needs an IPv4 socket on s0.
     server.exec(["ip", "addr", "add", "192.0.2.2/24", "dev", "s0"]);
     let scratch = Scratch::new(&format!("{}-files", server.name));
     let kea4 = kea_dhcp4_4o6(&server, &scratch, "s0");
     let kea6 = kea_dhcp6_4o6(&server, &scratch, "s0", SERVER6);
-    let relay = relay.map(|(upper, ns)| (our_dhcp6relay(&ns, &scratch, "r0", upper, SERVER6), ns));
+    let relay = relay.map(|(which, ns)| {
+        let d = match which {
+            Relay::Ours => our_dhcp6relay(&ns, &scratch, "r0", "r1", SERVER6),
+            Relay::Isc => dhcrelay6(&ns, &scratch, "r0", "r1", SERVER6),
+        };
+        (d, ns)
+    });
     Run {
         kea6,
         kea4,
@@ -177,217 +182,73 @@ fn direct() -> Run {
     start(client, server, None)
 }
 
-/// The harness's relayed topology (client —(c0|r0)— our dhcp6relay
-/// —(r1|s0)— server), the client numbered on 2001:db8:1::/64 and routed
-/// through the relay so that it can reach the server by unicast.
-fn relayed() -> Run {
+/// Which relay agent sits between client and server.
+#[derive(Debug, Clone, Copy)]
+enum Relay {
+    /// kame6's dhcp6relay.
+    Ours,
+    /// ISC's dhcrelay -6.
+    Isc,
+}
+
+/// The harness's relayed topology (client —(c0|r0)— relay —(r1|s0)—
+/// server), the client numbered on 2001:db8:1::/64 and routed through the
+/// relay so that it can reach the server by unicast.
+fn relayed(which: Relay) -> Run {
     let t = common::relayed();
     t.client.addr("c0", "2001:db8:1::10/64");
     t.client.route("2001:db8:ff::/64", "2001:db8:1::1");
     t.relay
         .exec(["sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"]);
-    start(t.client, t.server, Some(("r1", t.relay)))
+    start(t.client, t.server, Some((which, t.relay)))
 }
 
-/// DISCOVER → OFFER → REQUEST (SELECTING) → ACK for `who`; the ACK and the
-/// server identifier.
-fn dora(run: &Run, c: &mut Client, to: SocketAddrV6, who: &Identity) -> (PacketRepr, Ipv4Addr) {
-    let offer = c.ask(to, who, Kind::Discover { hint: None });
-    let offer = offer.unwrap_or_else(|e| panic!("DISCOVER: {e}\n{}", run.logs()));
-    expect(&offer, MessageType::Offer, who);
-    let server_id = offer.server_id().expect("server identifier in DHCPOFFER");
-    let ack = c
-        .ask(
-            to,
-            who,
-            Kind::Selecting {
-                server_id,
-                requested: offer.yiaddr,
-            },
-        )
-        .unwrap_or_else(|e| panic!("SELECTING: {e}\n{}", run.logs()));
-    expect(&ack, MessageType::Ack, who);
-    assert_eq!(
-        ack.yiaddr, offer.yiaddr,
-        "ACK for another address than offered"
-    );
-    assert!(
-        matches!(
-            ack.option(OptionCode::LeaseTime),
-            Some(V4Option::LeaseTime(600))
-        ),
-        "ACK without the configured lease time: {ack:?}"
-    );
-    (ack, server_id)
-}
-
-fn in_pool(a: Ipv4Addr) -> bool {
-    (Ipv4Addr::new(10, 10, 10, 100)..=Ipv4Addr::new(10, 10, 10, 109)).contains(&a)
-}
-
-/// Every scenario, the client reaching the servers through `all`
-/// (ff02::1:2 on its link) and unicast at `SERVER6`.
-fn scenarios(run: &Run) {
-    let mut c = Client::new(&run.client);
-    // Kea 2.2 copies the query's flags into the DHCPV4-RESPONSE (U=1 comes
-    // back set), where RFC 7341 §6.3 has the sender clear them.
-    c.zero_flags = false;
-    let all = Client::all_servers(run.client.ifindex("c0"));
+/// Runs `f` with the [`Setup`] of `run`: Kea's pair as configured above.
+fn with_setup(run: &Run, f: impl FnOnce(&Setup<'_>)) {
     let logs = || run.logs();
+    f(&Setup {
+        client: &run.client,
+        server6: SERVER6.parse().unwrap(),
+        pool: Ipv4Addr::new(10, 10, 10, 100)..=Ipv4Addr::new(10, 10, 10, 109),
+        foreign: Ipv4Addr::new(10, 10, 10, 200),
+        lease_time: 600,
+        router: Ipv4Addr::new(10, 10, 10, 1),
+        // Kea 2.2 copies the query's flags into the DHCPV4-RESPONSE (U=1
+        // comes back set), where RFC 7341 §6.3 has the sender clear them.
+        zero_flags: false,
+        logs: &logs,
+    });
+}
 
-    // Option 88: the 4o6 server address, asked for in an Information-request.
-    let servers = c
-        .servers_4o6(all)
-        .unwrap_or_else(|| panic!("no option 88\n{}", logs()));
-    let server6: Ipv6Addr = SERVER6.parse().unwrap();
-    assert_eq!(servers, vec![server6]);
-    let unicast = SocketAddrV6::new(server6, 547, 0, 0);
-
-    // DORA.
-    let a = Identity::ethernet(1);
-    let (ack, sid) = dora(run, &mut c, all, &a);
-    let addr = ack.yiaddr;
-    assert!(in_pool(addr), "{addr} outside the pool");
+/// The DHCPV4-QUERYs reached kea-dhcp6 inside Relay-forwards (its debug
+/// log prints the relay levels of each query).
+fn assert_relayed(run: &Run) {
+    let log = run.kea6.log();
     assert!(
-        matches!(ack.option(OptionCode::Routers), Some(V4Option::Routers(r)) if r == &[Ipv4Addr::new(10, 10, 10, 1)]),
-        "ACK without the routers asked for: {ack:?}"
+        log.contains("DHCPV4_QUERY (type 20) received from 2001:db8:ff::1")
+            && log.contains("msg-type=12(RELAY_FORWARD)"),
+        "no relayed DHCPV4-QUERY\n{log}"
     );
-
-    // RENEWING: ciaddr, no server id, unicast to the 4o6 server with U=1.
-    let renew = c.ask(unicast, &a, Kind::Renewing { ciaddr: addr });
-    let renew = renew.unwrap_or_else(|e| panic!("RENEWING: {e}\n{}", logs()));
-    expect(&renew, MessageType::Ack, &a);
-    assert_eq!(renew.yiaddr, addr);
-
-    // REBINDING: the same fields to ff02::1:2 with U=0.
-    let rebind = c.ask(all, &a, Kind::Rebinding { ciaddr: addr });
-    let rebind = rebind.unwrap_or_else(|e| panic!("REBINDING: {e}\n{}", logs()));
-    expect(&rebind, MessageType::Ack, &a);
-    assert_eq!(rebind.yiaddr, addr);
-
-    // INIT-REBOOT for an address the client does not hold: DHCPNAK.
-    let wrong = Ipv4Addr::new(10, 10, 10, 200);
-    let nak = c.ask(all, &a, Kind::InitReboot { requested: wrong });
-    let nak = nak.unwrap_or_else(|e| panic!("INIT-REBOOT: {e}\n{}", logs()));
-    expect(&nak, MessageType::Nak, &a);
-    assert_eq!(nak.yiaddr, Ipv4Addr::UNSPECIFIED);
-
-    // INFORM: configuration without an address (yiaddr 0, no lease time).
-    let inform = c.ask(all, &a, Kind::Inform { ciaddr: addr });
-    let inform = inform.unwrap_or_else(|e| panic!("INFORM: {e}\n{}", logs()));
-    expect(&inform, MessageType::Ack, &a);
-    assert_eq!(inform.yiaddr, Ipv4Addr::UNSPECIFIED);
-    assert!(inform.option(OptionCode::LeaseTime).is_none(), "{inform:?}");
-
-    // RELEASE: unanswered; the address is free again, so another client
-    // hinting at it is offered exactly it.
-    c.send(
-        unicast,
-        &a,
-        Kind::Release {
-            server_id: sid,
-            ciaddr: addr,
-        },
-    );
-    assert!(c.silent_for(Duration::from_millis(500)), "RELEASE answered");
-    let other = Identity::ethernet(2);
-    let offer = c.ask(all, &other, Kind::Discover { hint: Some(addr) });
-    let offer = offer.unwrap_or_else(|e| panic!("DISCOVER after RELEASE: {e}\n{}", logs()));
-    expect(&offer, MessageType::Offer, &other);
-    assert_eq!(offer.yiaddr, addr, "released address still held");
-
-    // DECLINE: unanswered; the same client asking again (even hinting at
-    // the declined address) is offered another one.
-    let b = Identity::ethernet(3);
-    let (ack_b, sid_b) = dora(run, &mut c, all, &b);
-    let declined = ack_b.yiaddr;
-    c.send(
-        all,
-        &b,
-        Kind::Decline {
-            server_id: sid_b,
-            requested: declined,
-        },
-    );
-    assert!(c.silent_for(Duration::from_millis(500)), "DECLINE answered");
-    let again = c.ask(
-        all,
-        &b,
-        Kind::Discover {
-            hint: Some(declined),
-        },
-    );
-    let again = again.unwrap_or_else(|e| panic!("DISCOVER after DECLINE: {e}\n{}", logs()));
-    expect(&again, MessageType::Offer, &b);
-    assert_ne!(again.yiaddr, declined, "declined address offered again");
-    assert!(in_pool(again.yiaddr));
-}
-
-/// Malformed queries, each dropped without an answer, then a DISCOVER is
-/// still answered: no DHCPv4-msg option, two of them, one that is not a
-/// DHCPv4 message, a BOOTREPLY inside a query, an impossible `hlen`. The
-/// ones named in `peer_answers` are known to be answered by the peer under
-/// test; for them any answer is read and let go.
-fn garbage_then_answered(run: &Run, peer_answers: &[&str]) {
-    let mut c = Client::new(&run.client);
-    c.zero_flags = false;
-    let all = Client::all_servers(run.client.ifindex("c0"));
-    let who = Identity::ethernet(7);
-    let discover = build(&who, Kind::Discover { hint: None }, 0x0bad);
-    let mut reply = discover.clone();
-    reply.op = Op::BootReply;
-    let mut long_hlen = discover.to_vec().unwrap();
-    long_hlen[2] = 17;
-    let v4 = |b: Vec<u8>| OptionRepr::Dhcpv4Msg(b);
-    let bare = MessageRepr {
-        msg_type: V6Type::Dhcpv4Query,
-        transaction_id: 0,
-        options: vec![],
-    };
-    let junk = [
-        ("no DHCPv4-msg", bare),
-        (
-            "two DHCPv4-msg",
-            query(&discover, false, &[v4(discover.to_vec().unwrap())]),
-        ),
-        ("not DHCPv4", with_msg(vec![1, 1, 6, 0, 0xde, 0xad])),
-        ("BOOTREPLY", with_msg(reply.to_vec().unwrap())),
-        ("hlen 17", with_msg(long_hlen)),
-    ];
-    for (what, q) in junk {
-        c.send_raw(all, &q.to_vec().unwrap());
-        let silent = c.silent_for(Duration::from_millis(700));
-        assert!(
-            silent || peer_answers.contains(&what),
-            "{what}: answered\n{}",
-            run.logs()
-        );
-    }
-    // A fresh xid: a late answer to the junk must not pass for this one.
-    let offer = c.ask(all, &who, Kind::Discover { hint: None });
-    let offer = offer.unwrap_or_else(|e| panic!("DISCOVER after junk: {e}\n{}", run.logs()));
-    expect(&offer, MessageType::Offer, &who);
-}
-
-/// A DHCPV4-QUERY carrying `body` as its only DHCPv4-msg option.
-fn with_msg(body: Vec<u8>) -> MessageRepr {
-    MessageRepr {
-        msg_type: V6Type::Dhcpv4Query,
-        transaction_id: 0,
-        options: vec![OptionRepr::Dhcpv4Msg(body)],
-    }
 }
 
 #[test]
 fn kea_pair_direct() {
     let run = direct();
-    scenarios(&run);
+    with_setup(&run, scenarios);
 }
 
 #[test]
 fn kea_pair_through_our_relay() {
-    let run = relayed();
-    scenarios(&run);
+    let run = relayed(Relay::Ours);
+    with_setup(&run, scenarios);
+    assert_relayed(&run);
+}
+
+#[test]
+fn kea_pair_through_isc_dhcrelay() {
+    let run = relayed(Relay::Isc);
+    with_setup(&run, scenarios);
+    assert_relayed(&run);
 }
 
 #[test]
@@ -399,7 +260,9 @@ fn kea_pair_survives_garbage() {
     // address (chaddr and the first octet of sname) and offering that
     // "new" client another address although its client identifier is the
     // same.
-    garbage_then_answered(&run, &["BOOTREPLY", "hlen 17"]);
+    with_setup(&run, |s| {
+        garbage_then_answered(s, &["BOOTREPLY", "hlen 17"])
+    });
     let log = run.kea4.log();
     assert!(log.contains("more than one DHCPv4 message option"), "{log}");
 }

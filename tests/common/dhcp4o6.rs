@@ -9,9 +9,15 @@
 //! one DHCPv4-msg option (RFC 7341 §6). Waits and retransmissions are
 //! bounded, so a silent server fails the exchange instead of hanging the test.
 //! [`Client::servers_4o6`] asks a DHCPv6 server for option 88.
+//!
+//! The scenarios every pair of servers must pass ([`scenarios`],
+//! [`garbage_then_answered`]) are here too, so that one test file per
+//! pairing (Kea's pair, ours, ours with Kea's) runs the same exchanges on
+//! its own [`Setup`].
 
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6, UdpSocket};
+use std::ops::RangeInclusive;
 use std::time::{Duration, Instant};
 
 use libdhcp6::codes::{MessageType as V6Type, OptionCode as V6Code};
@@ -465,4 +471,214 @@ pub fn expect(m: &PacketRepr, kind: MessageType, who: &Identity) {
     assert_eq!(m.op, Op::BootReply, "not a BOOTREPLY: {m:?}");
     assert_eq!(m.message_type(), Some(kind), "wrong DHCP type: {m:?}");
     assert_eq!(m.hw_addr(), who.chaddr.as_slice(), "wrong chaddr: {m:?}");
+}
+
+/// The servers under test, as the shared scenarios ([`scenarios`],
+/// [`garbage_then_answered`]) see them.
+pub struct Setup<'a> {
+    /// The client's namespace; the client uses its interface `c0`.
+    pub client: &'a Netns,
+    /// The 4o6 server address: what option 88 must hold, and where
+    /// unicast queries go.
+    pub server6: Ipv6Addr,
+    /// The dynamic pool of the subnet the queries select.
+    pub pool: RangeInclusive<Ipv4Addr>,
+    /// An address of that subnet outside the pool, leased to nobody.
+    pub foreign: Ipv4Addr,
+    /// The configured lease time (option 51).
+    pub lease_time: u32,
+    /// The configured router (option 3).
+    pub router: Ipv4Addr,
+    /// Whether DHCPV4-RESPONSE flags must be zero (see [`Client::zero_flags`]).
+    pub zero_flags: bool,
+    /// The servers' logs, for failure messages.
+    pub logs: &'a dyn Fn() -> String,
+}
+
+/// DISCOVER → OFFER → REQUEST (SELECTING) → ACK for `who`; the ACK and the
+/// server identifier.
+fn dora(s: &Setup<'_>, c: &mut Client, to: SocketAddrV6, who: &Identity) -> (PacketRepr, Ipv4Addr) {
+    let offer = c.ask(to, who, Kind::Discover { hint: None });
+    let offer = offer.unwrap_or_else(|e| panic!("DISCOVER: {e}\n{}", (s.logs)()));
+    expect(&offer, MessageType::Offer, who);
+    let server_id = offer.server_id().expect("server identifier in DHCPOFFER");
+    let ack = c
+        .ask(
+            to,
+            who,
+            Kind::Selecting {
+                server_id,
+                requested: offer.yiaddr,
+            },
+        )
+        .unwrap_or_else(|e| panic!("SELECTING: {e}\n{}", (s.logs)()));
+    expect(&ack, MessageType::Ack, who);
+    assert_eq!(
+        ack.yiaddr, offer.yiaddr,
+        "ACK for another address than offered"
+    );
+    assert!(
+        matches!(
+            ack.option(OptionCode::LeaseTime),
+            Some(V4Option::LeaseTime(t)) if *t == s.lease_time
+        ),
+        "ACK without the configured lease time: {ack:?}"
+    );
+    (ack, server_id)
+}
+
+/// The exchanges issue 12's "Done when" lists, in one run: option 88, then
+/// DORA, RENEWING by unicast (U=1), REBINDING (U=0), a NAK for an
+/// INIT-REBOOT of an address the client does not hold, INFORM, RELEASE (the
+/// address is free again) and DECLINE (the address is not offered again).
+/// The client uses `c0` of `s.client`: ff02::1:2 on that link, and the 4o6
+/// server's unicast address once option 88 has given it.
+pub fn scenarios(s: &Setup<'_>) {
+    let mut c = Client::new(s.client);
+    c.zero_flags = s.zero_flags;
+    let all = Client::all_servers(s.client.ifindex("c0"));
+    let logs = s.logs;
+
+    // Option 88: the 4o6 server address, asked for in an Information-request.
+    let servers = c
+        .servers_4o6(all)
+        .unwrap_or_else(|| panic!("no option 88\n{}", logs()));
+    assert_eq!(servers, vec![s.server6], "option 88");
+    let unicast = SocketAddrV6::new(s.server6, 547, 0, 0);
+
+    // DORA.
+    let a = Identity::ethernet(1);
+    let (ack, sid) = dora(s, &mut c, all, &a);
+    let addr = ack.yiaddr;
+    assert!(s.pool.contains(&addr), "{addr} outside the pool");
+    assert!(
+        matches!(ack.option(OptionCode::Routers), Some(V4Option::Routers(r)) if r == &[s.router]),
+        "ACK without the routers asked for: {ack:?}"
+    );
+
+    // RENEWING: ciaddr, no server id, unicast to the 4o6 server with U=1.
+    let renew = c.ask(unicast, &a, Kind::Renewing { ciaddr: addr });
+    let renew = renew.unwrap_or_else(|e| panic!("RENEWING: {e}\n{}", logs()));
+    expect(&renew, MessageType::Ack, &a);
+    assert_eq!(renew.yiaddr, addr);
+
+    // REBINDING: the same fields to ff02::1:2 with U=0.
+    let rebind = c.ask(all, &a, Kind::Rebinding { ciaddr: addr });
+    let rebind = rebind.unwrap_or_else(|e| panic!("REBINDING: {e}\n{}", logs()));
+    expect(&rebind, MessageType::Ack, &a);
+    assert_eq!(rebind.yiaddr, addr);
+
+    // INIT-REBOOT for an address the client does not hold: DHCPNAK.
+    let wrong = s.foreign;
+    let nak = c.ask(all, &a, Kind::InitReboot { requested: wrong });
+    let nak = nak.unwrap_or_else(|e| panic!("INIT-REBOOT: {e}\n{}", logs()));
+    expect(&nak, MessageType::Nak, &a);
+    assert_eq!(nak.yiaddr, Ipv4Addr::UNSPECIFIED);
+
+    // INFORM: configuration without an address (yiaddr 0, no lease time).
+    let inform = c.ask(all, &a, Kind::Inform { ciaddr: addr });
+    let inform = inform.unwrap_or_else(|e| panic!("INFORM: {e}\n{}", logs()));
+    expect(&inform, MessageType::Ack, &a);
+    assert_eq!(inform.yiaddr, Ipv4Addr::UNSPECIFIED);
+    assert!(inform.option(OptionCode::LeaseTime).is_none(), "{inform:?}");
+
+    // RELEASE: unanswered; the address is free again, so another client
+    // hinting at it is offered exactly it.
+    c.send(
+        unicast,
+        &a,
+        Kind::Release {
+            server_id: sid,
+            ciaddr: addr,
+        },
+    );
+    assert!(c.silent_for(Duration::from_millis(500)), "RELEASE answered");
+    let other = Identity::ethernet(2);
+    let offer = c.ask(all, &other, Kind::Discover { hint: Some(addr) });
+    let offer = offer.unwrap_or_else(|e| panic!("DISCOVER after RELEASE: {e}\n{}", logs()));
+    expect(&offer, MessageType::Offer, &other);
+    assert_eq!(offer.yiaddr, addr, "released address still held");
+
+    // DECLINE: unanswered; the same client asking again (even hinting at
+    // the declined address) is offered another one.
+    let b = Identity::ethernet(3);
+    let (ack_b, sid_b) = dora(s, &mut c, all, &b);
+    let declined = ack_b.yiaddr;
+    c.send(
+        all,
+        &b,
+        Kind::Decline {
+            server_id: sid_b,
+            requested: declined,
+        },
+    );
+    assert!(c.silent_for(Duration::from_millis(500)), "DECLINE answered");
+    let again = c.ask(
+        all,
+        &b,
+        Kind::Discover {
+            hint: Some(declined),
+        },
+    );
+    let again = again.unwrap_or_else(|e| panic!("DISCOVER after DECLINE: {e}\n{}", logs()));
+    expect(&again, MessageType::Offer, &b);
+    assert_ne!(again.yiaddr, declined, "declined address offered again");
+    assert!(s.pool.contains(&again.yiaddr));
+}
+
+/// Malformed queries, each dropped without an answer, then a DISCOVER is
+/// still answered: no DHCPv4-msg option, two of them, one that is not a
+/// DHCPv4 message, a BOOTREPLY inside a query, an impossible `hlen`. The
+/// ones named in `peer_answers` are known to be answered by the peer under
+/// test; for them any answer is read and let go.
+pub fn garbage_then_answered(s: &Setup<'_>, peer_answers: &[&str]) {
+    let mut c = Client::new(s.client);
+    c.zero_flags = s.zero_flags;
+    let all = Client::all_servers(s.client.ifindex("c0"));
+    let who = Identity::ethernet(7);
+    let discover = build(&who, Kind::Discover { hint: None }, 0x0bad);
+    let mut reply = discover.clone();
+    reply.op = Op::BootReply;
+    let mut long_hlen = discover.to_vec().expect("encode");
+    if let Some(hlen) = long_hlen.get_mut(2) {
+        *hlen = 17;
+    }
+    let v4 = OptionRepr::Dhcpv4Msg;
+    let bare = MessageRepr {
+        msg_type: V6Type::Dhcpv4Query,
+        transaction_id: 0,
+        options: vec![],
+    };
+    let junk = [
+        ("no DHCPv4-msg", bare),
+        (
+            "two DHCPv4-msg",
+            query(&discover, false, &[v4(discover.to_vec().expect("encode"))]),
+        ),
+        ("not DHCPv4", with_msg(vec![1, 1, 6, 0, 0xde, 0xad])),
+        ("BOOTREPLY", with_msg(reply.to_vec().expect("encode"))),
+        ("hlen 17", with_msg(long_hlen)),
+    ];
+    for (what, q) in junk {
+        c.send_raw(all, &q.to_vec().expect("encode"));
+        let silent = c.silent_for(Duration::from_millis(700));
+        assert!(
+            silent || peer_answers.contains(&what),
+            "{what}: answered\n{}",
+            (s.logs)()
+        );
+    }
+    // A fresh xid: a late answer to the junk must not pass for this one.
+    let offer = c.ask(all, &who, Kind::Discover { hint: None });
+    let offer = offer.unwrap_or_else(|e| panic!("DISCOVER after junk: {e}\n{}", (s.logs)()));
+    expect(&offer, MessageType::Offer, &who);
+}
+
+/// A DHCPV4-QUERY carrying `body` as its only DHCPv4-msg option.
+fn with_msg(body: Vec<u8>) -> MessageRepr {
+    MessageRepr {
+        msg_type: V6Type::Dhcpv4Query,
+        transaction_id: 0,
+        options: vec![OptionRepr::Dhcpv4Msg(body)],
+    }
 }

@@ -682,3 +682,34 @@ fn with_msg(body: Vec<u8>) -> MessageRepr {
         options: vec![OptionRepr::Dhcpv4Msg(body)],
     }
 }
+
+/// What became of a query forging Kea's IPC metadata (see [`forged_metadata`]).
+#[derive(Debug)]
+pub struct Forged {
+    /// The real sender's answer, if it got one.
+    pub real: Result<PacketRepr, Error>,
+    /// Whether the decoy address received anything.
+    pub decoy_heard: bool,
+}
+
+/// Sends one DISCOVER whose DHCPV4-QUERY forges ISC sub-options
+/// 60000-60002 (interface `ifname`, address `decoy`, port 546), after adding
+/// `decoy` to the client's `c0` and listening there. The real client
+/// listens on its link-local address only, so exactly one of the two can
+/// hear the answer: a correct DHCPv6 side strips the forged metadata and
+/// answers the real sender; one that keeps it answers the decoy.
+pub fn forged_metadata(s: &Setup<'_>, ifname: &str, decoy: Ipv6Addr) -> Forged {
+    s.client.addr("c0", &format!("{decoy}/64"));
+    let c0 = s.client.ifindex("c0");
+    let me = s.client.link_local("c0");
+    let mut c = Client::bound(s.client, SocketAddrV6::new(me, 546, 0, c0));
+    c.zero_flags = s.zero_flags;
+    c.tries = 1;
+    let trap = Client::bound(s.client, SocketAddrV6::new(decoy, 546, 0, 0));
+    let who = Identity::ethernet(8);
+    let forged = forged_meta(ifname, decoy, 546);
+    let discover = build(&who, Kind::Discover { hint: None }, 0x0f0f);
+    let real = c.exchange_with(Client::all_servers(c0), &discover, false, &[forged]);
+    let decoy_heard = !trap.silent_for(Duration::from_secs(1));
+    Forged { real, decoy_heard }
+}

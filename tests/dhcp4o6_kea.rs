@@ -15,7 +15,10 @@
 //!   with U=1 and a REBINDING one with U=0 get the same DHCPACK.
 //! - The DHCPV4-RESPONSE carries the DHCPV4-QUERY's flags back (U=1 is
 //!   echoed) instead of zero (RFC 7341 §6.3: set to 0 by the sender,
-//!   ignored by the receiver), so the client here does not insist on zero.
+//!   ignored by the receiver): kea-dhcp4 builds the response with the
+//!   query's flags and kea-dhcp6 passes it on as it is, so the client here
+//!   does not insist on zero. Paired with kea-dhcp4, our dhcp6s must clear
+//!   them itself.
 //! - kea-dhcp4 takes a 4o6 answer's server identifier from an IPv4 socket
 //!   on the interface the DHCPv6 side received on (`appendServerID` asks
 //!   `IfaceMgr::getSocket`). Without an IPv4 address on that interface, and
@@ -47,82 +50,17 @@
 
 mod common;
 
-use std::net::Ipv4Addr;
-use std::time::Duration;
-
-use common::dhcp4o6::{forged_metadata, garbage_then_answered, scenarios, Setup};
+use common::dhcp4o6::{
+    forged_metadata, garbage_then_answered, kea_dhcp4_4o6, kea_dhcp6_4o6, kea_setup, scenarios,
+    Setup,
+};
 use common::peers::{dhcrelay6, our_dhcp6relay, Scratch};
-use common::{require_program, require_root, veth, Daemon, Netns};
+use common::{require_root, veth, Daemon, Netns};
 
 /// The 4o6 server address kea-dhcp6 listens on and hands out in option 88.
 const SERVER6: &str = "2001:db8:ff::2";
-/// The DHCPv4 subnet and pool kea-dhcp4 serves over DHCPv6.
-const SUBNET4: &str = "10.10.10.0/24";
-const POOL4: &str = "10.10.10.100 - 10.10.10.109";
 /// IPC port pair: kea-dhcp6 binds [::1]:6767, kea-dhcp4 [::1]:6768.
 const IPC_PORT: u16 = 6767;
-
-/// kea-dhcp6 on `iface` (multicast and unicast on `addr`) forwarding
-/// DHCPV4-QUERY over the IPC, with option 88 pointing at `addr`.
-fn kea_dhcp6_4o6(ns: &Netns, s: &Scratch, iface: &str, addr: &str) -> Daemon {
-    let bin = require_program("kea-dhcp6");
-    let leases = s.path("kea-leases6.csv");
-    let conf = format!(
-        r#"{{ "Dhcp6": {{
-  "interfaces-config": {{ "interfaces": [ "{iface}", "{iface}/{addr}" ] }},
-  "lease-database": {{ "type": "memfile", "persist": true, "name": "{leases}", "lfc-interval": 0 }},
-  "server-id": {{ "type": "EN", "enterprise-id": 2495, "identifier": "6b616d6536", "persist": false }},
-  "dhcp4o6-port": {IPC_PORT},
-  "option-data": [ {{ "name": "dhcp4o6-server-addr", "code": 88, "space": "dhcp6", "data": "{addr}" }} ],
-  "subnet6": [ {{ "id": 1, "subnet": "2001:db8:ff::/64", "interface": "{iface}",
-                  "pools": [ {{ "pool": "2001:db8:ff::100 - 2001:db8:ff::1ff" }} ] }} ],
-  "loggers": [ {{ "name": "kea-dhcp6", "output_options": [ {{ "output": "stdout" }} ], "severity": "DEBUG", "debuglevel": 99 }} ]
-}} }}"#
-    );
-    start_kea(ns, s, &bin, "kea-dhcp6.conf", &conf, "DHCP6_STARTED")
-}
-
-/// kea-dhcp4 answering DHCPv4-over-DHCPv6 for queries the DHCPv6 side
-/// received on `iface` (Kea's `4o6-interface` selector), with leases of
-/// 600 s.
-fn kea_dhcp4_4o6(ns: &Netns, s: &Scratch, iface: &str) -> Daemon {
-    let bin = require_program("kea-dhcp4");
-    let leases = s.path("kea-leases4.csv");
-    let conf = format!(
-        r#"{{ "Dhcp4": {{
-  "interfaces-config": {{ "interfaces": [ "{iface}" ], "dhcp-socket-type": "udp" }},
-  "lease-database": {{ "type": "memfile", "persist": true, "name": "{leases}", "lfc-interval": 0 }},
-  "dhcp4o6-port": {IPC_PORT},
-  "valid-lifetime": 600, "renew-timer": 200, "rebind-timer": 400,
-  "subnet4": [ {{ "id": 1, "subnet": "{SUBNET4}", "4o6-interface": "{iface}",
-                  "pools": [ {{ "pool": "{POOL4}" }} ],
-                  "option-data": [ {{ "name": "routers", "data": "10.10.10.1" }},
-                                   {{ "name": "domain-name-servers", "data": "10.10.10.53" }} ] }} ],
-  "loggers": [ {{ "name": "kea-dhcp4", "output_options": [ {{ "output": "stdout" }} ], "severity": "DEBUG", "debuglevel": 99 }} ]
-}} }}"#
-    );
-    start_kea(ns, s, &bin, "kea-dhcp4.conf", &conf, "DHCP4_STARTED")
-}
-
-fn start_kea(
-    ns: &Netns,
-    s: &Scratch,
-    bin: &std::path::Path,
-    file: &str,
-    conf: &str,
-    started: &str,
-) -> Daemon {
-    let conf = s.write(file, conf);
-    let dir = s.dir.to_str().unwrap_or("/tmp");
-    let d = ns.spawn_env(
-        bin.to_str().unwrap_or("kea"),
-        &["-c", &conf],
-        &[("KEA_LOCKFILE_DIR", dir), ("KEA_PIDFILE_DIR", dir)],
-    );
-    d.wait_log(started, Duration::from_secs(15));
-    d
-}
-
 /// The pieces of one run: namespaces, scratch directory and daemons are
 /// torn down when it is dropped.
 struct Run {
@@ -150,8 +88,8 @@ fn start(client: Netns, server: Netns, relay: Option<(Relay, Netns)>) -> Run {
     // See the module comment: kea-dhcp4 needs an IPv4 socket on s0.
     server.exec(["ip", "addr", "add", "192.0.2.2/24", "dev", "s0"]);
     let scratch = Scratch::new(&format!("{}-files", server.name));
-    let kea4 = kea_dhcp4_4o6(&server, &scratch, "s0");
-    let kea6 = kea_dhcp6_4o6(&server, &scratch, "s0", SERVER6);
+    let kea4 = kea_dhcp4_4o6(&server, &scratch, "s0", IPC_PORT);
+    let kea6 = kea_dhcp6_4o6(&server, &scratch, "s0", SERVER6, IPC_PORT);
     let relay = relay.map(|(which, ns)| {
         let d = match which {
             Relay::Ours => our_dhcp6relay(&ns, &scratch, "r0", "r1", SERVER6),
@@ -201,21 +139,20 @@ fn relayed(which: Relay) -> Run {
     start(t.client, t.server, Some((which, t.relay)))
 }
 
-/// Runs `f` with the [`Setup`] of `run`: Kea's pair as configured above.
+/// Runs `f` with the [`Setup`] of `run`: Kea's pair as configured by the
+/// harness.
 fn with_setup(run: &Run, f: impl FnOnce(&Setup<'_>)) {
     let logs = || run.logs();
-    f(&Setup {
-        client: &run.client,
-        server6: SERVER6.parse().unwrap(),
-        pool: Ipv4Addr::new(10, 10, 10, 100)..=Ipv4Addr::new(10, 10, 10, 109),
-        foreign: Ipv4Addr::new(10, 10, 10, 200),
-        lease_time: 600,
-        router: Ipv4Addr::new(10, 10, 10, 1),
-        // Kea 2.2 copies the query's flags into the DHCPV4-RESPONSE (U=1
-        // comes back set), where RFC 7341 §6.3 has the sender clear them.
-        zero_flags: false,
-        logs: &logs,
-    });
+    // kea-dhcp4 builds the DHCPV4-RESPONSE with the query's flags
+    // (Dhcpv4Exchange::initResponse4o6 copies the "transaction id"), so U=1
+    // comes back set, where RFC 7341 §6.3 has the sender clear them.
+    let zero_flags = false;
+    f(&kea_setup(
+        &run.client,
+        SERVER6.parse().unwrap(),
+        zero_flags,
+        &logs,
+    ));
 }
 
 /// The DHCPV4-QUERYs reached kea-dhcp6 inside Relay-forwards (its debug

@@ -29,7 +29,8 @@ use libdhcp6::dhcp4::{
 use libdhcp6::wire::{MessageRepr, OptionRepr, VendorOption};
 use libdhcp6::Duid;
 
-use super::Netns;
+use super::peers::Scratch;
+use super::{require_program, Daemon, Netns};
 
 /// The U (unicast) bit of the DHCPV4-QUERY flags: the most significant bit
 /// of the 3-octet field (RFC 7341 §6.2).
@@ -362,8 +363,11 @@ impl Client {
 
     /// Sends `msg` in a DHCPV4-QUERY (U flag `unicast`) up to
     /// [`Client::tries`] times and returns the first DHCPv4 answer with the
-    /// same xid. A DHCPv6 message that is not a well-formed DHCPV4-RESPONSE
-    /// fails the exchange at once: the harness must see such server errors.
+    /// same xid. A DHCPV4-RESPONSE without exactly one well-formed
+    /// DHCPv4-msg option (or, with [`Client::zero_flags`], with flags) fails
+    /// the exchange at once: the harness must see such server errors. Other
+    /// DHCPv6 messages are passed over, and named in the error if no answer
+    /// comes.
     pub fn exchange(
         &self,
         to: SocketAddrV6,
@@ -382,23 +386,25 @@ impl Client {
         extra: &[OptionRepr],
     ) -> Result<PacketRepr, Error> {
         let bytes = query(msg, unicast, extra).to_vec().expect("encode query");
+        let mut stray = None;
         for _ in 0..self.tries {
             self.sock.send_to(&bytes, to).expect("send DHCPV4-QUERY");
-            if let Some(m) = self.receive(self.wait)? {
-                if m.xid == msg.xid {
-                    return Ok(m);
+            let end = Instant::now() + self.wait;
+            while let Some(m) = self.receive_v6(end.saturating_duration_since(Instant::now())) {
+                if m.msg_type != V6Type::Dhcpv4Response {
+                    // A late answer to an earlier exchange, or a server
+                    // answering with the wrong type: reported only if
+                    // nothing right comes.
+                    stray = Some(m.msg_type);
+                    continue;
+                }
+                let v4 = unwrap_response(&m, self.zero_flags)?;
+                if v4.xid == msg.xid {
+                    return Ok(v4);
                 }
             }
         }
-        Err(Error::Timeout)
-    }
-
-    /// The next DHCPv4 answer within `wait`, `None` if none came.
-    fn receive(&self, wait: Duration) -> Result<Option<PacketRepr>, Error> {
-        let Some(m) = self.receive_v6(wait) else {
-            return Ok(None);
-        };
-        unwrap_response(&m, self.zero_flags).map(Some)
+        Err(stray.map_or(Error::Timeout, Error::NotResponse))
     }
 
     /// The next DHCPv6 message within `wait` (undecodable datagrams skipped).
@@ -712,4 +718,95 @@ pub fn forged_metadata(s: &Setup<'_>, ifname: &str, decoy: Ipv6Addr) -> Forged {
     let real = c.exchange_with(Client::all_servers(c0), &discover, false, &[forged]);
     let decoy_heard = !trap.silent_for(Duration::from_secs(1));
     Forged { real, decoy_heard }
+}
+
+/// The DHCPv4 subnet kea-dhcp4 serves over DHCPv6 ([`kea_setup`] says
+/// what scenarios expect of it).
+const KEA_SUBNET4: &str = "10.10.10.0/24";
+/// Its dynamic pool.
+const KEA_POOL4: &str = "10.10.10.100 - 10.10.10.109";
+
+/// Kea's kea-dhcp6 on `iface` (multicast, and unicast on `addr`)
+/// forwarding DHCPV4-QUERY over the IPC on `[::1]:ipc_port`, with option
+/// 88 pointing at `addr`; files in the scratch directory, log to its
+/// [`Daemon::log`]. No DHCPv6 subnet: 4o6 and Information-request need none.
+pub fn kea_dhcp6_4o6(ns: &Netns, s: &Scratch, iface: &str, addr: &str, ipc_port: u16) -> Daemon {
+    let bin = require_program("kea-dhcp6");
+    let leases = s.path("kea-leases6.csv");
+    let conf = format!(
+        r#"{{ "Dhcp6": {{
+  "interfaces-config": {{ "interfaces": [ "{iface}", "{iface}/{addr}" ] }},
+  "lease-database": {{ "type": "memfile", "persist": true, "name": "{leases}", "lfc-interval": 0 }},
+  "server-id": {{ "type": "EN", "enterprise-id": 2495, "identifier": "6b616d6536", "persist": false }},
+  "dhcp4o6-port": {ipc_port},
+  "option-data": [ {{ "name": "dhcp4o6-server-addr", "code": 88, "space": "dhcp6", "data": "{addr}" }} ],
+  "loggers": [ {{ "name": "kea-dhcp6", "output_options": [ {{ "output": "stdout" }} ], "severity": "DEBUG", "debuglevel": 99 }} ]
+}} }}"#
+    );
+    start_kea(ns, s, &bin, "kea-dhcp6.conf", &conf, "DHCP6_STARTED")
+}
+
+/// Kea's kea-dhcp4 answering DHCPv4-over-DHCPv6 from the IPC on
+/// `[::1]:ipc_port + 1`, for queries the DHCPv6 side received on `iface`
+/// (Kea's `4o6-interface` selector), with leases of 600 s. Kea 2.2 drops
+/// every 4o6 query unless `iface` has an IPv4 address in the namespace (it
+/// takes the server identifier from an IPv4 socket there): give it one.
+pub fn kea_dhcp4_4o6(ns: &Netns, s: &Scratch, iface: &str, ipc_port: u16) -> Daemon {
+    let bin = require_program("kea-dhcp4");
+    let leases = s.path("kea-leases4.csv");
+    let conf = format!(
+        r#"{{ "Dhcp4": {{
+  "interfaces-config": {{ "interfaces": [ "{iface}" ], "dhcp-socket-type": "udp" }},
+  "lease-database": {{ "type": "memfile", "persist": true, "name": "{leases}", "lfc-interval": 0 }},
+  "dhcp4o6-port": {ipc_port},
+  "valid-lifetime": 600, "renew-timer": 200, "rebind-timer": 400,
+  "subnet4": [ {{ "id": 1, "subnet": "{KEA_SUBNET4}", "4o6-interface": "{iface}",
+                  "pools": [ {{ "pool": "{KEA_POOL4}" }} ],
+                  "option-data": [ {{ "name": "routers", "data": "10.10.10.1" }},
+                                   {{ "name": "domain-name-servers", "data": "10.10.10.53" }} ] }} ],
+  "loggers": [ {{ "name": "kea-dhcp4", "output_options": [ {{ "output": "stdout" }} ], "severity": "DEBUG", "debuglevel": 99 }} ]
+}} }}"#
+    );
+    start_kea(ns, s, &bin, "kea-dhcp4.conf", &conf, "DHCP4_STARTED")
+}
+
+/// Starts a Kea daemon with `conf` written to `file`, its lock and PID files
+/// in the scratch directory, and waits for its `started` log line.
+fn start_kea(
+    ns: &Netns,
+    s: &Scratch,
+    bin: &std::path::Path,
+    file: &str,
+    conf: &str,
+    started: &str,
+) -> Daemon {
+    let conf = s.write(file, conf);
+    let dir = s.dir.to_str().unwrap_or("/tmp");
+    let d = ns.spawn_env(
+        bin.to_str().unwrap_or("kea"),
+        &["-c", &conf],
+        &[("KEA_LOCKFILE_DIR", dir), ("KEA_PIDFILE_DIR", dir)],
+    );
+    d.wait_log(started, Duration::from_secs(15));
+    d
+}
+
+/// The [`Setup`] matching [`kea_dhcp4_4o6`]'s subnet, for a client in
+/// `client` whose 4o6 server is `server6`.
+pub fn kea_setup<'a>(
+    client: &'a Netns,
+    server6: Ipv6Addr,
+    zero_flags: bool,
+    logs: &'a dyn Fn() -> String,
+) -> Setup<'a> {
+    Setup {
+        client,
+        server6,
+        pool: Ipv4Addr::new(10, 10, 10, 100)..=Ipv4Addr::new(10, 10, 10, 109),
+        foreign: Ipv4Addr::new(10, 10, 10, 200),
+        lease_time: 600,
+        router: Ipv4Addr::new(10, 10, 10, 1),
+        zero_flags,
+        logs,
+    }
 }

@@ -14,11 +14,10 @@
 //!   not looked at (Dhcpv6Srv::processDhcp4Query), and a RENEWING REQUEST
 //!   with U=1 and a REBINDING one with U=0 get the same DHCPACK.
 //! - The DHCPV4-RESPONSE carries the DHCPV4-QUERY's flags back (U=1 is
-//!   echoed) instead of zero (RFC 7341 §6.3: set to 0 by the sender,
-//!   ignored by the receiver): kea-dhcp4 builds the response with the
-//!   query's flags and kea-dhcp6 passes it on as it is, so the client here
-//!   does not insist on zero. Paired with kea-dhcp4, our dhcp6s must clear
-//!   them itself.
+//!   echoed) instead of all zero (C-165, RFC 7341 §6.2): kea-dhcp4 builds
+//!   the response with the query's flags and kea-dhcp6 passes it on as it
+//!   is, so the client here does not insist on zero. Paired with
+//!   kea-dhcp4, our dhcp6s must clear them itself.
 //! - kea-dhcp4 takes a 4o6 answer's server identifier from an IPv4 socket
 //!   on the interface the DHCPv6 side received on (`appendServerID` asks
 //!   `IfaceMgr::getSocket`). Without an IPv4 address on that interface, and
@@ -145,7 +144,7 @@ fn with_setup(run: &Run, f: impl FnOnce(&Setup<'_>)) {
     let logs = || run.logs();
     // kea-dhcp4 builds the DHCPV4-RESPONSE with the query's flags
     // (Dhcpv4Exchange::initResponse4o6 copies the "transaction id"), so U=1
-    // comes back set, where RFC 7341 §6.3 has the sender clear them.
+    // comes back set, where C-165 wants them all zero.
     let zero_flags = false;
     f(&kea_setup(
         &run.client,

@@ -11,9 +11,10 @@
 //! [`Client::servers_4o6`] asks a DHCPv6 server for option 88.
 //!
 //! The scenarios every pair of servers must pass ([`scenarios`],
-//! [`garbage_then_answered`]) are here too, so that one test file per
-//! pairing (Kea's pair, ours, ours with Kea's) runs the same exchanges on
-//! its own [`Setup`].
+//! [`garbage_then_answered`], [`forged_metadata`]) are here too, with
+//! starters for Kea's pair ([`kea_dhcp6_4o6`], [`kea_dhcp4_4o6`]), so that
+//! one test file per pairing (Kea's pair, ours, ours with Kea's) runs the
+//! same exchanges on its own [`Setup`].
 
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6, UdpSocket};
@@ -26,15 +27,11 @@ use libdhcp6::dhcp4::{
     ClientId, Layout, MessageType, Op, OptionCode, OptionRepr as V4Option, PacketRepr, CHADDR_LEN,
     FILE_LEN, SNAME_LEN,
 };
-use libdhcp6::wire::{MessageRepr, OptionRepr, VendorOption};
+use libdhcp6::wire::{MessageRepr, OptionRepr, VendorOption, DHCPV4_QUERY_UNICAST};
 use libdhcp6::Duid;
 
 use super::peers::Scratch;
 use super::{require_program, Daemon, Netns};
-
-/// The U (unicast) bit of the DHCPV4-QUERY flags: the most significant bit
-/// of the 3-octet field (RFC 7341 §6.2).
-pub const FLAG_UNICAST: u32 = 0x80_0000;
 
 /// Where DHCPv6 servers and relay agents listen (RFC 8415 §7.2).
 pub const ALL_SERVERS: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 1, 2);
@@ -117,7 +114,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// RFC 7341 §6.2's U flag: set when the DHCPv4 message would have been
+    /// RFC 7341 §6.1's U flag (C-160): set when the DHCPv4 message would have been
     /// sent to the server's unicast address over IPv4 (RENEWING REQUEST and
     /// RELEASE, RFC 2131 §4.4.5 and §4.4.6).
     pub fn unicast(self) -> bool {
@@ -204,7 +201,7 @@ pub fn build(who: &Identity, kind: Kind, xid: u32) -> PacketRepr {
     }
 }
 
-/// `msg` inside a DHCPV4-QUERY (RFC 7341 §6.2): flags with the U bit when
+/// `msg` inside a DHCPV4-QUERY (RFC 7341 §6.1): flags with the U bit when
 /// `unicast`, one DHCPv4-msg option, then `extra` (forged or repeated
 /// options for the tests that a server must survive).
 pub fn query(msg: &PacketRepr, unicast: bool, extra: &[OptionRepr]) -> MessageRepr {
@@ -214,7 +211,7 @@ pub fn query(msg: &PacketRepr, unicast: bool, extra: &[OptionRepr]) -> MessageRe
     options.extend_from_slice(extra);
     MessageRepr {
         msg_type: V6Type::Dhcpv4Query,
-        transaction_id: if unicast { FLAG_UNICAST } else { 0 },
+        transaction_id: if unicast { DHCPV4_QUERY_UNICAST } else { 0 },
         options,
     }
 }
@@ -247,7 +244,7 @@ pub enum Error {
     NotResponse(V6Type),
     /// The DHCPV4-RESPONSE did not carry exactly one DHCPv4-msg option.
     Dhcpv4MsgCount(usize),
-    /// The DHCPV4-RESPONSE's flags were not zero (RFC 7341 §6.3).
+    /// The DHCPV4-RESPONSE's flags were not zero (RFC 7341 §6.2, C-165).
     Flags(u32),
     /// The DHCPv4-msg option did not decode as a DHCPv4 message.
     Decode(libdhcp6::dhcp4::Error),
@@ -265,9 +262,9 @@ impl fmt::Display for Error {
     }
 }
 
-/// The DHCPv4 message a DHCPV4-RESPONSE carries, checking RFC 7341 §6.3:
-/// type 21, exactly one DHCPv4-msg option and, when `zero_flags`, flags
-/// zero (the sender MUST clear them; the receiver MUST ignore them).
+/// The DHCPv4 message a DHCPV4-RESPONSE carries, checking RFC 7341 §6.2
+/// and C-165: type 21, exactly one DHCPv4-msg option and, when
+/// `zero_flags`, flags all zero.
 pub fn unwrap_response(m: &MessageRepr, zero_flags: bool) -> Result<PacketRepr, Error> {
     if m.msg_type != V6Type::Dhcpv4Response {
         return Err(Error::NotResponse(m.msg_type));
@@ -433,7 +430,7 @@ impl Client {
     }
 
     /// Asks the DHCPv6 server at `to` for the 4o6 server addresses: an
-    /// Information-request with option 88 in its ORO (RFC 7341 §7); the
+    /// Information-request with option 88 (RFC 7341 §7.2) in its ORO; the
     /// addresses of the Reply's option 88, `None` without a Reply or the
     /// option.
     pub fn servers_4o6(&self, to: SocketAddrV6) -> Option<Vec<Ipv6Addr>> {

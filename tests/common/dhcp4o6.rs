@@ -484,7 +484,10 @@ pub struct Setup<'a> {
     /// The 4o6 server address: what option 88 must hold, and where
     /// unicast queries go.
     pub server6: Ipv6Addr,
-    /// The dynamic pool of the subnet the queries select.
+    /// The dynamic pool of the subnet the queries select, empty when a
+    /// run starts and of at least three addresses ([`scenarios`] leases
+    /// one, offers it again after RELEASE while a third client's offer may
+    /// hold it, and needs one more after a DECLINE).
     pub pool: RangeInclusive<Ipv4Addr>,
     /// An address of that subnet outside the pool, leased to nobody.
     pub foreign: Ipv4Addr,

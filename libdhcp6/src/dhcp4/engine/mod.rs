@@ -308,6 +308,26 @@ impl Engine {
         self.table.rollback();
     }
 
+    /// Ends a loop turn: `write` makes the turn's `changes` durable (it is
+    /// not called when there are none: offers are never journaled); then
+    /// the engine commits and `answers` may leave. When `write` fails the
+    /// engine rolls back and no answer of the turn leaves.
+    pub fn conclude<E>(
+        &mut self,
+        changes: &[Change4],
+        answers: Vec<PacketRepr>,
+        write: impl FnOnce(&[Change4]) -> Result<(), E>,
+    ) -> Result<Vec<PacketRepr>, E> {
+        if !changes.is_empty() {
+            if let Err(e) = write(changes) {
+                self.rollback();
+                return Err(e);
+            }
+        }
+        self.commit();
+        Ok(answers)
+    }
+
     /// True when changes wait for [`Engine::commit`] or [`Engine::rollback`].
     pub fn dirty(&self) -> bool {
         self.table.dirty()

@@ -82,7 +82,7 @@ impl Pool {
     }
 }
 
-/// A consistency failure found by [`Table::audit`].
+/// A consistency failure found by [`Engine::audit`](super::Engine::audit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("{what} at {addr}")]
 pub struct AuditError {

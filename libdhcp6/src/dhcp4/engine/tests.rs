@@ -115,6 +115,28 @@ impl Harness {
         }
     }
 
+    /// One query in subnet 1, its turn left open.
+    fn react(&mut self, m: &PacketRepr, unicast: bool) -> Outcome {
+        let q = Query {
+            msg: m,
+            unicast,
+            subnet: 1,
+            now: self.now,
+        };
+        self.e.server4_react(q, &mut Unshared)
+    }
+
+    /// Ends the turn of `out` with a journal that accepts; the answers sent.
+    fn conclude(&mut self, out: Outcome, journal: &mut Vec<Change4>) -> Vec<PacketRepr> {
+        let sent = self
+            .e
+            .conclude(&out.changes, out.answer.into_iter().collect(), |c| {
+                journal.extend_from_slice(c);
+                Ok::<(), ()>(())
+            });
+        sent.unwrap()
+    }
+
     /// One committed turn in subnet 1.
     fn send(&mut self, m: &PacketRepr, unicast: bool) -> Outcome {
         self.send_in(m, unicast, 1, &mut Unshared)
@@ -636,13 +658,7 @@ fn flood_of_random_discovers_is_bounded_and_a_real_client_is_served() {
             id: x.to_be_bytes().to_vec(),
         });
         let m = with(msg(MessageType::Discover, 1), id);
-        let q = Query {
-            msg: &m,
-            unicast: false,
-            subnet: 1,
-            now: h.now,
-        };
-        let out = h.e.server4_react(q, &mut Unshared);
+        let out = h.react(&m, false);
         h.e.commit();
         assert!(out.answer.is_some(), "the oldest offer is recycled");
         assert!(out.changes.is_empty());
@@ -732,26 +748,36 @@ fn failed_commit_leaves_the_table_unchanged() {
         ),
     ];
     h.now += 10;
-    let mut changes = 0;
+    let mut changes = Vec::new();
+    let mut answers = Vec::new();
     for (m, unicast) in &turn {
-        let q = Query {
-            msg: m,
-            unicast: *unicast,
-            subnet: 1,
-            now: h.now,
-        };
-        changes += h.e.server4_react(q, &mut Unshared).changes.len();
+        let out = h.react(m, *unicast);
+        changes.extend(out.changes);
+        answers.extend(out.answer);
     }
-    assert!(changes >= 3);
+    assert!(changes.len() >= 3);
+    assert_eq!(answers.len(), 3, "renew ACK, offer, REQUEST's ACK");
     assert!(h.e.dirty());
-    h.e.rollback();
+    let failed = h.e.conclude(&changes, answers, |_| Err("disk full"));
+    assert_eq!(failed, Err("disk full"), "no answer leaves");
     assert!(!h.e.dirty());
     h.e.audit().unwrap();
     assert_eq!(sorted(h.e.leases()), before);
     assert_eq!(h.e.offers(), offers);
     // And the table works on: client 3 may not take client 1's address.
     let m = with(msg(MessageType::Request, 3), OptionRepr::RequestedIp(a));
-    assert_eq!(kind(&h.send(&m, false)), Some(MessageType::Nak));
+    let out = h.react(&m, false);
+    assert_eq!(kind(&out), Some(MessageType::Nak));
+    let mut journal = Vec::new();
+    assert_eq!(h.conclude(out, &mut journal).len(), 1);
+    assert!(journal.is_empty(), "a NAK changes nothing");
+    // A successful turn is kept.
+    let r = with_ciaddr(msg(MessageType::Request, 2), b);
+    let out = h.react(&r, true);
+    assert_eq!(h.conclude(out, &mut journal).len(), 1);
+    assert_eq!(journal.len(), 1);
+    assert!(!h.e.dirty());
+    assert_eq!(h.e.lease(b).unwrap().expires, h.now + 3600);
 }
 
 fn sorted(mut v: Vec<Lease4>) -> Vec<Lease4> {

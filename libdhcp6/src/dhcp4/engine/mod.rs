@@ -187,7 +187,7 @@ impl Claims4 for Unshared {
 pub struct Query<'a> {
     /// The DHCPv4 message (from the DHCPV4-QUERY's option 87).
     pub msg: &'a PacketRepr,
-    /// RFC 7341 §6.2's U flag: the client would have unicast the message.
+    /// RFC 7341 §6.1's U flag: the client would have unicast the message.
     pub unicast: bool,
     /// The subnet the caller selected (its [`Subnet4::id`]).
     pub subnet: u32,
@@ -613,7 +613,7 @@ impl Engine {
         }
     }
 
-    /// Tells the REQUEST's state apart (RFC 2131 §4.3.2, RFC 7341 §6.2 for
+    /// Tells the REQUEST's state apart (RFC 2131 §4.3.2, RFC 7341 §6.1 for
     /// the U flag); `None` for a REQUEST that fits none.
     fn request_state(q: &Query<'_>) -> Option<RequestState> {
         let msg = q.msg;

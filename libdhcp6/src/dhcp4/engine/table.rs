@@ -107,6 +107,9 @@ pub(super) struct Table {
     pub pools: Vec<Vec<Pool>>,
     /// Reserved addresses: never in a pool's free slots.
     reserved: HashSet<Ipv4Addr>,
+    /// First address of every range → (subnet, index in `pools`): finds
+    /// an address's pool in O(log n) (ranges are disjoint).
+    range_at: BTreeMap<Ipv4Addr, (usize, usize)>,
     /// Previous entries of the addresses changed since the last commit,
     /// oldest first.
     undo: Vec<(Ipv4Addr, Option<Entry>)>,
@@ -144,7 +147,18 @@ impl Table {
                     .collect()
             })
             .collect();
+        let range_at = subnets
+            .iter()
+            .enumerate()
+            .flat_map(|(s, n)| {
+                n.ranges
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, r)| (r.first, (s, i)))
+            })
+            .collect();
         Self {
+            range_at,
             entries: HashMap::new(),
             clients: HashMap::new(),
             ends: BTreeSet::new(),
@@ -174,11 +188,34 @@ impl Table {
 
     /// True when `addr` is in one of subnet `s`'s dynamic ranges and not reserved.
     pub(super) fn in_pool(&self, s: usize, addr: Ipv4Addr) -> bool {
-        !self.reserved.contains(&addr)
-            && self
-                .pools
-                .get(s)
-                .is_some_and(|ps| ps.iter().any(|p| p.range.contains(addr)))
+        !self.reserved.contains(&addr) && self.pool_of(addr).is_some_and(|(ps, _)| ps == s)
+    }
+
+    /// The (subnet, index) of the range holding `addr`.
+    fn pool_of(&self, addr: Ipv4Addr) -> Option<(usize, usize)> {
+        let (_, &(s, i)) = self.range_at.range(..=addr).next_back()?;
+        let p = self.pools.get(s)?.get(i)?;
+        p.range.contains(addr).then_some((s, i))
+    }
+
+    /// Marks `addr`'s pool slot used or free (reserved addresses stay used).
+    fn mark(&mut self, addr: Ipv4Addr, used: bool) {
+        if self.reserved.contains(&addr) {
+            return;
+        }
+        let Some((s, i)) = self.pool_of(addr) else {
+            return;
+        };
+        let Some(p) = self.pools.get_mut(s).and_then(|ps| ps.get_mut(i)) else {
+            return;
+        };
+        if let Some(slot) = p.slot(addr) {
+            if used {
+                p.free.take(slot);
+            } else {
+                p.free.release(slot);
+            }
+        }
     }
 
     pub(super) fn is_reserved(&self, addr: Ipv4Addr) -> bool {
@@ -252,18 +289,7 @@ impl Table {
             self.entries.insert(addr, e);
         }
         // The address's pool slot is free exactly when it has no entry.
-        let used = self.entries.contains_key(&addr);
-        if !self.reserved.contains(&addr) {
-            for p in self.pools.iter_mut().flatten() {
-                if let Some(slot) = p.slot(addr) {
-                    if used {
-                        p.free.take(slot);
-                    } else {
-                        p.free.release(slot);
-                    }
-                }
-            }
-        }
+        self.mark(addr, self.entries.contains_key(&addr));
         old
     }
 
@@ -315,7 +341,7 @@ impl Table {
                 if let Some(pe) = self.entries.remove(&prev) {
                     self.unindex_keep_client(prev, &pe);
                     self.undo.push((prev, Some(pe)));
-                    self.release_slot(prev);
+                    self.mark(prev, false);
                 }
             }
         }
@@ -328,17 +354,6 @@ impl Table {
             self.offers.remove(&seq);
             if let Some(m) = self.subnet_offers.get_mut(e.subnet) {
                 m.remove(&seq);
-            }
-        }
-    }
-
-    fn release_slot(&mut self, addr: Ipv4Addr) {
-        if self.reserved.contains(&addr) {
-            return;
-        }
-        for p in self.pools.iter_mut().flatten() {
-            if let Some(slot) = p.slot(addr) {
-                p.free.release(slot);
             }
         }
     }
@@ -389,10 +404,10 @@ impl Table {
                     return fail("offer index disagrees", addr);
                 }
             }
-            for p in self.pools.iter().flatten() {
-                if p.slot(addr).is_some_and(|s| p.free.is_free(s)) {
-                    return fail("address in use is free in its pool", addr);
-                }
+            let pool = self.pool_of(addr);
+            let p = pool.and_then(|(s, i)| self.pools.get(s)?.get(i));
+            if p.is_some_and(|p| p.slot(addr).is_some_and(|s| p.free.is_free(s))) {
+                return fail("address in use is free in its pool", addr);
             }
         }
         for (c, h) in &self.clients {

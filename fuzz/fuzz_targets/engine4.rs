@@ -31,7 +31,10 @@ fn ip(d: u8) -> Ipv4Addr {
 fn config() -> Config4 {
     let mut c = Config4::new(SERVER);
     let mut s = Subnet4::new(1, ip(0), 24);
-    s.ranges.push(Range4 { first: ip(10), last: ip(13) });
+    s.ranges.push(Range4 {
+        first: ip(10),
+        last: ip(13),
+    });
     s.options.routers = vec![ip(1)];
     s.options.domain_name = Some(b"example.org".to_vec());
     s.lease_time = 60;
@@ -41,13 +44,22 @@ fn config() -> Config4 {
         options: Options4::default(),
     });
     s.reservations.push(Reservation4 {
-        host: ClientKey::Hw { htype: 1, addr: vec![2, 0, 0, 0, 0, 6] },
+        host: ClientKey::Hw {
+            htype: 1,
+            addr: vec![2, 0, 0, 0, 0, 6],
+        },
         addr: ip(5),
-        options: Options4 { dns_servers: vec![ip(53)], ..Options4::default() },
+        options: Options4 {
+            dns_servers: vec![ip(53)],
+            ..Options4::default()
+        },
     });
     c.subnets.push(s);
     let mut s2 = Subnet4::new(2, Ipv4Addr::new(10, 1, 0, 0), 24);
-    s2.ranges.push(Range4 { first: Ipv4Addr::new(10, 1, 0, 1), last: Ipv4Addr::new(10, 1, 0, 1) });
+    s2.ranges.push(Range4 {
+        first: Ipv4Addr::new(10, 1, 0, 1),
+        last: Ipv4Addr::new(10, 1, 0, 1),
+    });
     s2.lease_time = 30;
     c.subnets.push(s2);
     c.offer_hold = 10;
@@ -86,27 +98,46 @@ fn built(b: &[u8; 5]) -> PacketRepr {
     chaddr[..6].copy_from_slice(&[2, 0, 0, 0, 0, client]);
     let mut options = vec![OptionRepr::MessageType(kind)];
     if client == 7 {
-        options.push(OptionRepr::ClientId(ClientId::Typed { id_type: 0, id: vec![7] }));
+        options.push(OptionRepr::ClientId(ClientId::Typed {
+            id_type: 0,
+            id: vec![7],
+        }));
     }
     if b[3] & 1 != 0 {
         options.push(OptionRepr::RequestedIp(addr));
     }
     if b[3] & 4 != 0 {
-        let sid = if b[3] & 8 != 0 { SERVER } else { Ipv4Addr::new(192, 0, 2, 9) };
+        let sid = if b[3] & 8 != 0 {
+            SERVER
+        } else {
+            Ipv4Addr::new(192, 0, 2, 9)
+        };
         options.push(OptionRepr::ServerId(sid));
     }
     PacketRepr {
-        op: if b[4] == 0xff { Op::BootReply } else { Op::BootRequest },
+        op: if b[4] == 0xff {
+            Op::BootReply
+        } else {
+            Op::BootRequest
+        },
         htype: 1,
         hlen: if b[4] == 0xfe { 0 } else { 6 },
         hops: 0,
         xid: u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
         secs: 0,
         flags: u16::from(b[4] & 0x80) << 8,
-        ciaddr: if b[3] & 2 != 0 { addr } else { Ipv4Addr::UNSPECIFIED },
+        ciaddr: if b[3] & 2 != 0 {
+            addr
+        } else {
+            Ipv4Addr::UNSPECIFIED
+        },
         yiaddr: Ipv4Addr::UNSPECIFIED,
         siaddr: Ipv4Addr::UNSPECIFIED,
-        giaddr: if b[4] & 0x40 != 0 { ip(254) } else { Ipv4Addr::UNSPECIFIED },
+        giaddr: if b[4] & 0x40 != 0 {
+            ip(254)
+        } else {
+            Ipv4Addr::UNSPECIFIED
+        },
         chaddr,
         sname: [0; 64],
         file: [0; 128],
@@ -174,7 +205,11 @@ fuzz_target!(|data: &[u8]| {
                 })
                 .unwrap_or(576)
                 .max(576);
-            assert!(bytes.len() <= limit - 28, "answer of {} octets", bytes.len());
+            assert!(
+                bytes.len() <= limit - 28,
+                "answer of {} octets",
+                bytes.len()
+            );
         }
         if c0 & 0x40 != 0 && c1 & 0x06 == 0x06 {
             engine.rollback();

@@ -2,7 +2,8 @@
 //! each step of the input is one query (built from a few bytes, or with
 //! options taken raw from the input and parsed as a received message
 //! would be), a clock step, the subnet, the U flag, a store that may
-//! refuse one address, and whether the turn commits or rolls back. After
+//! refuse one address, and whether the turn commits or rolls back (the
+//! first octet also says whether the server is authoritative). After
 //! every step the engine's table is consistent, every answer is a
 //! BOOTREPLY to the query that emits within the client's size limit, and
 //! the `Witness`, which sees only answers and journaled changes, never
@@ -159,7 +160,9 @@ fn with_raw_options(base: &PacketRepr, raw: &[u8]) -> Option<PacketRepr> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let mut engine = Engine::new(config()).expect("the configuration is valid");
+    let mut cfg = config();
+    cfg.authoritative = data.first().is_some_and(|b| b & 1 != 0);
+    let mut engine = Engine::new(cfg).expect("the configuration is valid");
     let mut witness = Witness::new();
     let mut now: u64 = 1_000_000;
     let mut data = data;

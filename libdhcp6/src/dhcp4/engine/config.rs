@@ -38,6 +38,12 @@ pub struct Config4 {
     pub decline_time: u32,
     /// Largest number of outstanding offers ([`DEFAULT_MAX_OFFERS`]).
     pub max_offers: usize,
+    /// Whether the server is the only one for its subnets (Kea's
+    /// `authoritative`). When false, the default, a client in INIT-REBOOT
+    /// that the server has no lease for is not answered, as RFC 2131
+    /// §4.3.2 requires so that servers on one link coexist; when true it
+    /// is given the address it asks for if free, or a DHCPNAK.
+    pub authoritative: bool,
 }
 
 impl Config4 {
@@ -49,6 +55,7 @@ impl Config4 {
             offer_hold: DEFAULT_OFFER_HOLD,
             decline_time: DEFAULT_DECLINE_TIME,
             max_offers: DEFAULT_MAX_OFFERS,
+            authoritative: false,
         }
     }
 }

@@ -652,8 +652,12 @@ impl Engine {
         self.settle(t, addr);
         if state == RequestState::InitReboot {
             // RFC 2131 §4.3.2: a rebooting client whose notion of its
-            // address differs from our record is told so.
+            // address differs from our record is told so; one we have no
+            // record of is another server's, unless we are the only one.
             let lease = self.table.held(&t.client).bound;
+            if lease.is_none() && !self.cfg.authoritative {
+                return None;
+            }
             let here = lease.and_then(|a| self.table.get(a)).map(|e| e.subnet) == Some(t.s);
             if here && lease != Some(addr) {
                 return self.nak(t, NAK_TAKEN);

@@ -358,13 +358,22 @@ fn init_reboot_right_address_acked_wrong_one_naked() {
     // Off the subnet.
     let off = reboot(Ipv4Addr::new(10, 9, 9, 9));
     assert_eq!(kind(&h.send(&off, false)), Some(MessageType::Nak));
-    // Bound to another client.
-    let m = with(msg(MessageType::Request, 2), OptionRepr::RequestedIp(addr));
-    assert_eq!(kind(&h.send(&m, false)), Some(MessageType::Nak));
-    assert_eq!(h.e.lease(addr).unwrap().client, hw(1));
-    // A client we have no record of, asking for a free pool address, is
-    // given it (its lease was lost with our state).
+    // A client we have no record of is another server's (RFC 2131
+    // §4.3.2): no answer, whether the address is bound here or free.
+    let taken = with(msg(MessageType::Request, 2), OptionRepr::RequestedIp(addr));
     let free = with(msg(MessageType::Request, 3), OptionRepr::RequestedIp(other));
+    assert_eq!(h.send(&taken, false).answer, None);
+    assert_eq!(h.send(&free, false).answer, None);
+    assert_eq!(h.e.lease(addr).unwrap().client, hw(1));
+    assert!(h.e.lease(other).is_none());
+    // The only server of the link refuses the address bound to another
+    // client and grants the free one (the lease was lost with its state).
+    let mut c = config();
+    c.authoritative = true;
+    let mut h = Harness::with_config(c);
+    assert_eq!(h.dora(1), addr);
+    assert_eq!(kind(&h.send(&taken, false)), Some(MessageType::Nak));
+    assert_eq!(h.e.lease(addr).unwrap().client, hw(1));
     assert_eq!(kind(&h.send(&free, false)), Some(MessageType::Ack));
 }
 
@@ -420,7 +429,13 @@ fn decline_quarantines_the_address() {
     }
     let ask = with(msg(MessageType::Discover, 3), OptionRepr::RequestedIp(only));
     assert_eq!(send2(&mut h, &ask).answer, None);
-    let grab = with(msg(MessageType::Request, 3), OptionRepr::RequestedIp(only));
+    let grab = with(
+        sel.clone(),
+        OptionRepr::ClientId(ClientId::Typed {
+            id_type: 0,
+            id: vec![3],
+        }),
+    );
     assert_eq!(kind(&send2(&mut h, &grab)), Some(MessageType::Nak));
     h.now += 600;
     let offer = send2(&mut h, &msg(MessageType::Discover, 2))
@@ -536,11 +551,7 @@ fn expiry_scan_is_bounded_per_query() {
             .find(|l| l.client == hw(last))
             .unwrap()
             .addr;
-    let m = with(
-        msg(MessageType::Request, 251),
-        OptionRepr::RequestedIp(addr),
-    );
-    let out = h.send(&m, false);
+    let out = h.send(&selecting(251, addr), false);
     assert_eq!(kind(&out), Some(MessageType::Ack));
     assert!(out.changes.contains(&Change4::Expire {
         client: hw(last),
@@ -742,10 +753,7 @@ fn failed_commit_leaves_the_table_unchanged() {
         (with_ciaddr(msg(MessageType::Release, 1), a), true),
         (with_ciaddr(msg(MessageType::Request, 2), b), true),
         (msg(MessageType::Discover, 4), false),
-        (
-            with(msg(MessageType::Request, 3), OptionRepr::RequestedIp(a)),
-            false,
-        ),
+        (selecting(3, a), false),
     ];
     h.now += 10;
     let mut changes = Vec::new();
@@ -765,7 +773,7 @@ fn failed_commit_leaves_the_table_unchanged() {
     assert_eq!(sorted(h.e.leases()), before);
     assert_eq!(h.e.offers(), offers);
     // And the table works on: client 3 may not take client 1's address.
-    let m = with(msg(MessageType::Request, 3), OptionRepr::RequestedIp(a));
+    let m = selecting(3, a);
     let out = h.react(&m, false);
     assert_eq!(kind(&out), Some(MessageType::Nak));
     let mut journal = Vec::new();

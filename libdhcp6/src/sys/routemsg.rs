@@ -110,7 +110,16 @@ pub fn reject_route(kind: u8, seq: i32, prefix: Ipv6Addr, plen: u8) -> Vec<u8> {
     m.extend_from_slice(&addrs.to_ne_bytes());
     m.extend_from_slice(&0i32.to_ne_bytes()); // rtm_pid: the kernel fills it
     m.extend_from_slice(&seq.to_ne_bytes());
-    // rtm_errno, rtm_fmask, rtm_inits and the metrics: none set.
+    m.extend_from_slice(&0i32.to_ne_bytes()); // rtm_errno
+                                              // RTM_CHANGE alters only the flags rtm_fmask names: an existing route
+                                              // for the prefix becomes a static reject route.
+    let fmask = if kind == RTM_CHANGE {
+        RTF_STATIC | RTF_REJECT
+    } else {
+        0
+    };
+    m.extend_from_slice(&fmask.to_ne_bytes());
+    // rtm_inits and the metrics: none set.
     m.resize(RT_MSGHDR_LEN, 0);
     for sa in sockaddrs {
         m.extend_from_slice(&sa);
@@ -171,6 +180,7 @@ mod tests {
         assert_eq!(field_i32(&m, 8), 0x1 | 0x2 | 0x8 | 0x800);
         assert_eq!(field_i32(&m, 12), 0x1 | 0x2 | 0x4);
         assert_eq!(field_i32(&m, 20), 7);
+        assert_eq!(field_i32(&m, 28), 0);
         // dst, gateway ::1, netmask /48: each a sockaddr_in6 padded to 32
         let sa = |i: usize| &m[152 + 32 * i..152 + 32 * (i + 1)];
         assert_eq!(&sa(0)[..2], &[28, 28]);
@@ -179,6 +189,14 @@ mod tests {
         assert_eq!(&sa(2)[8..14], &[0xff; 6]);
         assert_eq!(&sa(2)[14..24], &[0; 10]);
         assert_eq!(&sa(2)[28..], &[0; 4]);
+    }
+
+    #[test]
+    fn change_sets_the_reject_flag() {
+        let m = reject_route(RTM_CHANGE, 2, "2001:db8::".parse().unwrap(), 56);
+        assert_eq!(m[3], RTM_CHANGE);
+        assert_eq!(field_i32(&m, 28), 0x8 | 0x800);
+        assert_eq!(m.len(), 152 + 3 * 32);
     }
 
     #[test]

@@ -95,6 +95,10 @@ const SIOCAIFADDR_IN6: c_ulong = ioc(IOC_IN, b'i', 27, size_of::<In6Aliasreq>())
 const SIOCDIFADDR_IN6: c_ulong = ioc(IOC_IN, b'i', 25, size_of::<In6Ifreq>());
 /// `_IOWR('i', 73, struct in6_ifreq)`.
 const SIOCGIFAFLAG_IN6: c_ulong = ioc(IOC_IN | IOC_OUT, b'i', 73, size_of::<In6Ifreq>());
+// The numbers FreeBSD's headers give on amd64 and arm64.
+const _: () = assert!(SIOCAIFADDR_IN6 == 0x8088_691b);
+const _: () = assert!(SIOCDIFADDR_IN6 == 0x8120_6919);
+const _: () = assert!(SIOCGIFAFLAG_IN6 == 0xc120_6949);
 
 /// An all-zero sockaddr_in6: "none", as WIDE's memset leaves `ifra_dstaddr`.
 const NO_SIN6: sockaddr_in6 = sockaddr_in6 {

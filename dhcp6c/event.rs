@@ -229,16 +229,28 @@ impl Client {
         out
     }
 
-    /// A link came (back) up (RFC 8415 §18.2.3, §18.2.5): with leases, the
-    /// client checks them after a random delay of up to CNF_MAX_DELAY.
+    /// A link came (back) up (RFC 8415 §18.2.3, §18.2.5): the addresses
+    /// held go back on the interface with their remaining lifetimes (the
+    /// kernel dropped them with the link; they were not found duplicated,
+    /// so they are never declined for it), and with leases the client
+    /// checks them after a random delay of up to CNF_MAX_DELAY — Confirm,
+    /// or Rebind when it holds prefixes (C-140, C-142). A link change
+    /// during a check starts the check again.
     pub fn link_up(&mut self, now: Instant) -> Vec<Action> {
-        if matches!(self.phase(), Phase::Bound | Phase::Renew | Phase::Rebind)
-            && !self.bindings.is_empty()
+        let mut out = Vec::new();
+        if matches!(self.phase(), Phase::Release | Phase::Stopped) {
+            return out;
+        }
+        ia::reinstall(&self.conf, &self.bindings, now, &mut out);
+        if matches!(
+            self.phase(),
+            Phase::Bound | Phase::Renew | Phase::Rebind | Phase::Confirm
+        ) && !self.bindings.is_empty()
         {
             let wake = now + self.rng.upto(CNF_MAX_DELAY);
             self.state = State::ConfirmDelay { wake };
         }
-        Vec::new()
+        out
     }
 
     /// SIGTERM: removes every lease from the system at once, then sends

@@ -290,6 +290,33 @@ pub fn configure(conf: &IfConfig, ia: &IaConf, l: &HeldLease, out: &mut Vec<Acti
     }
 }
 
+/// Puts the addresses held on the DHCP interface back, with the lifetimes
+/// they have left at `now`, after its link came back up: Linux drops every
+/// address of an interface that goes down (addrconf_ifdown; only
+/// `keep_addr_on_down` keeps permanent ones, and leases are not), yet the
+/// leases are still ours — RFC 8415 §18.2.3 has the client check them
+/// after a link change, not give them up. Re-adding one the kernel kept
+/// (a carrier flap leaves them) only restates its lifetimes. The LAN
+/// addresses numbered from prefixes live on other links and stay.
+pub fn reinstall(conf: &IfConfig, bindings: &[Binding], now: Instant, out: &mut Vec<Action>) {
+    for b in bindings.iter().filter(|b| b.kind != IaKind::Pd) {
+        for l in &b.leases {
+            let Lifetimes { preferred, valid } = l.left(now);
+            // Run out: ia_timo removes it, nothing to put back.
+            if valid == 0 {
+                continue;
+            }
+            out.push(Action::AddAddress {
+                ifname: conf.ifname.clone(),
+                addr: l.addr,
+                plen: 128,
+                preferred,
+                valid,
+            });
+        }
+    }
+}
+
 /// Removes a lease from the system: what [`configure`] installed.
 pub fn unconfigure(conf: &IfConfig, kind: IaKind, iaid: u32, l: &HeldLease, out: &mut Vec<Action>) {
     match kind {

@@ -12,6 +12,7 @@ mod action;
 mod auth;
 mod conf;
 mod ctl;
+mod dad;
 mod event;
 mod ia;
 mod prefixconf;
@@ -33,9 +34,7 @@ use libdhcp6::config::{
 use libdhcp6::ctl::DEFAULT_CLIENT_KEY_FILE;
 use libdhcp6::sys::conf::{check_client_file, FsLoader, DEFAULT_CLIENT_CONF};
 use libdhcp6::sys::duid_file;
-use libdhcp6::sys::ifconf::{
-    hardware_address, AddrConf, LinkMonitor, IFA_F_DADFAILED, IFA_F_TENTATIVE,
-};
+use libdhcp6::sys::ifconf::{hardware_address, AddrConf, LinkEvent, LinkMonitor};
 use libdhcp6::sys::net::{if_nametoindex, interface_addresses, wait_readable, PollFds, Udp6Socket};
 use libdhcp6::sys::random::fill as os_random_fill;
 use libdhcp6::sys::shell::{ConfigFile, Program, Shell};
@@ -45,6 +44,7 @@ use libdhcp6::{log_debug, log_err, log_info, log_notice, Duid, IaKind, OptionCod
 
 use crate::action::{Action, Delivery, DropReason, LogLevel};
 use crate::conf::{DelayedKey, IaConf, IaHint, IfConfig, PrefixIf, WallClock};
+use crate::dad::{Seen, Verdict};
 use crate::event::Client;
 use crate::ia::Lifetimes;
 use crate::prefixconf::eui64_ifid;
@@ -619,6 +619,13 @@ fn client6_send(s: &State, ifindex: u32, ifname: &str, bytes: &[u8]) {
             "send {} to ff02::1:2%{ifname}",
             kind.map(|k| k.to_string()).unwrap_or_default()
         ),
+        // Right after link-up the link-local address is there but still
+        // tentative (DAD running), and the kernel has no source for the
+        // datagram: expected, and the retransmission tries again.
+        Err(e) if e.kind() == std::io::ErrorKind::AddrNotAvailable => log_info!(
+            "client6_send",
+            "{ifname} has no usable source address yet (DAD running); not sent"
+        ),
         Err(e) => log_err!("client6_send", "transmit failed on {ifname}: {e}"),
     }
 }
@@ -766,8 +773,10 @@ fn client6_timo(s: &mut State, now: Instant) -> Option<Vec<String>> {
     info
 }
 
-/// Looks at the kernel's DAD verdict on new addresses; a duplicate is
-/// handed to the machine, which declines it.
+/// Looks at the kernel's DAD verdict on new addresses while it is
+/// pending; a duplicate is handed to the machine, which declines it. An
+/// address not found is no verdict (`dad.rs`): the link monitor's removal
+/// notice says whether DAD removed it.
 fn client6_dadcheck(s: &mut State, now: Instant) {
     let due: Vec<_> = s
         .dad_checks
@@ -795,69 +804,104 @@ fn client6_dadcheck(s: &mut State, now: Instant) {
             None => continue,
         };
         log_debug!("client6_dadcheck", "{addr}: flags {flags:x?}");
-        match flags {
-            // Linux deletes an address with finite lifetimes when its DAD
-            // fails (addrconf_dad_stop) and flags only permanent ones
-            // DADFAILED: either way the address is a duplicate.
-            None => {
-                log_notice!(
-                    "client6_dadcheck",
-                    "{addr}: duplicate address detected (removed by the kernel's DAD)"
-                );
-                let acts = match s.ifaces.get_mut(i) {
-                    Some(f) => f.client.dad_failed(now, addr),
-                    None => continue,
-                };
-                perform(s, i, acts);
-            }
-            Some(f) if f & IFA_F_DADFAILED != 0 => {
-                log_notice!("client6_dadcheck", "{addr}: duplicate address detected");
-                let acts = match s.ifaces.get_mut(i) {
-                    Some(f) => f.client.dad_failed(now, addr),
-                    None => continue,
-                };
-                perform(s, i, acts);
-            }
-            Some(f) if f & IFA_F_TENTATIVE != 0 && tries > 1 => {
-                s.dad_checks.push(DadCheck {
-                    iface: i,
-                    addr,
-                    at: now + Duration::from_secs(1),
-                    tries: tries - 1,
-                });
-            }
-            _ => {}
+        let seen = flags.map_or(Seen::Missing, Seen::Present);
+        if client6_addrnews(s, i, addr, seen, now) == Verdict::Pending && tries > 1 {
+            s.dad_checks.push(DadCheck {
+                iface: i,
+                addr,
+                at: now + Duration::from_secs(1),
+                tries: tries - 1,
+            });
         }
     }
 }
 
-/// Link notifications: a DHCP interface whose link comes back up has its
-/// leases checked (Confirm, or Rebind when it holds prefixes).
+/// Acts on what was `seen` of `addr`, installed by machine `i`: a
+/// duplicate is declined, an address gone with the link (or removed by
+/// someone) is forgotten here so that putting it back watches its DAD
+/// afresh. Returns the verdict.
+fn client6_addrnews(s: &mut State, i: usize, addr: Ipv6Addr, seen: Seen, now: Instant) -> Verdict {
+    let Some(ifindex) = s.ifaces.get(i).map(|f| f.ifindex) else {
+        return Verdict::Unknown;
+    };
+    let verdict = dad::verdict(seen, s.link_down.contains(&ifindex));
+    match verdict {
+        Verdict::Duplicate => {
+            log_notice!("client6_dadcheck", "{addr}: duplicate address detected");
+            let acts = match s.ifaces.get_mut(i) {
+                Some(f) => f.client.dad_failed(now, addr),
+                None => return verdict,
+            };
+            perform(s, i, acts);
+        }
+        Verdict::Vanished { with_link } => {
+            s.installed.retain(|x| *x != Installed { iface: i, addr });
+            s.dad_checks.retain(|x| (x.iface, x.addr) != (i, addr));
+            if with_link {
+                log_info!(
+                    "client6_linkevents",
+                    "{addr}: gone with the link of interface {ifindex}; put back when it is up"
+                );
+            } else {
+                log_notice!(
+                    "client6_linkevents",
+                    "{addr}: removed from interface {ifindex}, not by DAD; the next Reply puts it back"
+                );
+            }
+        }
+        Verdict::Pending | Verdict::Fine | Verdict::Unknown => {}
+    }
+    verdict
+}
+
+/// Link and address notifications. A DHCP interface whose link comes back
+/// up gets its addresses back and its leases checked (Confirm, or Rebind
+/// when it holds prefixes); what the kernel says of an address we
+/// installed goes to [`client6_addrnews`].
 fn client6_linkevents(s: &mut State) {
     let Some(events) = s.links.as_mut().map(LinkMonitor::events) else {
         return;
     };
-    for (ifindex, running) in events {
+    let now = Instant::now();
+    for ev in events {
+        let (ifindex, addr, seen) = match ev {
+            LinkEvent::Link { ifindex, running } => {
+                client6_link(s, ifindex, running, now);
+                continue;
+            }
+            LinkEvent::Address(a) => (a.ifindex, a.addr, Seen::Present(a.flags)),
+            LinkEvent::AddressGone(a) => (a.ifindex, a.addr, Seen::Gone(a.flags)),
+        };
         let Some(i) = s.ifaces.iter().position(|f| f.ifindex == ifindex) else {
             continue;
         };
-        if !running {
-            if !s.link_down.contains(&ifindex) {
-                log_info!("client6_linkevents", "link down on interface {ifindex}");
-                s.link_down.push(ifindex);
-            }
-        } else if s.link_down.contains(&ifindex) {
-            s.link_down.retain(|x| *x != ifindex);
-            log_info!(
-                "client6_linkevents",
-                "link up on interface {ifindex}: checking the leases"
-            );
-            let acts = match s.ifaces.get_mut(i) {
-                Some(f) => f.client.link_up(Instant::now()),
-                None => continue,
-            };
-            perform(s, i, acts);
+        if s.installed.contains(&Installed { iface: i, addr }) {
+            client6_addrnews(s, i, addr, seen, now);
         }
+    }
+}
+
+/// The link of interface `ifindex` is `running` or not.
+fn client6_link(s: &mut State, ifindex: u32, running: bool, now: Instant) {
+    let Some(i) = s.ifaces.iter().position(|f| f.ifindex == ifindex) else {
+        return;
+    };
+    if !running {
+        if !s.link_down.contains(&ifindex) {
+            log_info!("client6_linkevents", "link down on interface {ifindex}");
+            s.link_down.push(ifindex);
+        }
+    } else if s.link_down.contains(&ifindex) {
+        s.link_down.retain(|x| *x != ifindex);
+        log_info!(
+            "client6_linkevents",
+            "link up on interface {ifindex}: checking the leases"
+        );
+        let acts = match s.ifaces.get_mut(i) {
+            Some(f) => f.client.link_up(now),
+            None => return,
+        };
+        perform(s, i, acts);
     }
 }
 

@@ -1575,7 +1575,18 @@ fn bound_na_only() -> (Client, Instant) {
 fn c140_c141_confirm_unanswered_keeps_addresses() {
     let (mut cl, t) = bound_na_only();
     let now = t + Duration::from_secs(2);
-    assert!(cl.link_up(now).is_empty());
+    // Nothing sent at once; the address goes back with what is left of
+    // its lifetimes (20/40 received 2 s ago).
+    assert_eq!(
+        cl.link_up(now),
+        vec![Action::AddAddress {
+            ifname: "c0".into(),
+            addr: a("2001:db8:1::100"),
+            plen: 128,
+            preferred: 18,
+            valid: 38
+        }]
+    );
     let d = cl.next_deadline().unwrap();
     assert!(d >= now && d <= now + Duration::from_secs(1));
     let cnf = one(&cl.timeout(d));
@@ -1675,6 +1686,50 @@ fn c142_link_change_with_prefix_rebinds() {
     assert!(now - d <= Duration::from_secs(10) + ms(1));
     assert_eq!(cl.phase(), Phase::Bound);
     assert_eq!(cl.bindings().len(), 2);
+}
+
+/// A link flap is not a duplicate address (C-140 … C-142): the kernel
+/// dropped the address with the link, so link-up puts it back on the DHCP
+/// interface with its remaining lifetimes — only it: the LAN address and
+/// the unreachable route of the prefix are elsewhere — and the leases are
+/// checked with Rebind; nothing is declined or removed, the binding
+/// stays. A second flap while checking puts it back again and starts the
+/// check over; a stopped client puts nothing back.
+#[test]
+fn link_flap_reinstalls_and_never_declines() {
+    let (mut cl, t, _) = bound();
+    let up = t + Duration::from_secs(5);
+    let back = Action::AddAddress {
+        ifname: "c0".into(),
+        addr: a("2001:db8:1::100"),
+        plen: 128,
+        preferred: 15,
+        valid: 35,
+    };
+    assert_eq!(cl.link_up(up), vec![back.clone()]);
+    assert_eq!(cl.phase(), Phase::Confirm);
+    // Flapped again before the check began: back again, the delay anew.
+    let again = up + ms(300);
+    assert_eq!(cl.link_up(again), vec![back]);
+    let d = cl.next_deadline().unwrap();
+    assert!(d >= again && d <= again + Duration::from_secs(1));
+    let mut msgs = Vec::new();
+    let mut acts = Vec::new();
+    let mut now = d;
+    while matches!(cl.phase(), Phase::Confirm | Phase::Rebind) {
+        let out = cl.timeout(now);
+        msgs.extend(sent(&out).into_iter().map(|m| m.msg_type));
+        acts.extend(out);
+        now = cl.next_deadline().unwrap();
+    }
+    assert_eq!(msgs.first(), Some(&MessageType::Rebind));
+    assert!(msgs.iter().all(|m| *m == MessageType::Rebind), "{msgs:?}");
+    assert!(!acts.iter().any(|x| matches!(x, Action::DelAddress { .. })));
+    assert_eq!(cl.phase(), Phase::Bound);
+    assert_eq!(cl.bindings().len(), 2);
+    // Stopped: nothing to put back.
+    let _ = cl.stop();
+    assert!(cl.link_up(now).is_empty());
 }
 
 // ---- Reconfigure (RFC 8415 §18.2.11; C-148, C-149, C-150, C-172 … C-174) ----

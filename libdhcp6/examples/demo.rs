@@ -82,14 +82,47 @@ fn describe(indent: &str, opts: &[OptionRepr]) {
     }
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+type DemoResult<T> = Result<T, Box<dyn std::error::Error>>;
+
+/// The client's link-local address in the walk-through.
+const CLIENT_LL: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0x5eff, 0xfe00, 0x5301, 0);
+
+fn main() -> DemoResult<()> {
     let client_duid = Duid::new_llt(
         HW_TYPE_ETHERNET,
         1_764_000_000,
         &[0x02, 0, 0x5e, 0, 0x53, 1],
     )?;
     let server_duid = Duid::from_text("00:01:00:01:2e:8b:1a:00:02:00:5e:00:53:ff")?;
-    let client_ll: Ipv6Addr = "fe80::5eff:fe00:5301".parse()?;
+    let forw2 = client_through_two_relays(&client_duid)?;
+    show("relay2 -> server: Relay-forward", &forw2);
+
+    // The server: unwrap every level, decode the client message.
+    let (chain, inner) = decapsulate(&forw2)?;
+    let request = MessageRepr::from_bytes(inner)?;
+    println!(
+        "server: {} levels, link {:?}; received {} from {} xid {:06x}",
+        chain.len(),
+        chain.link_address(),
+        request.msg_type,
+        chain
+            .innermost()
+            .map(|l| l.peer_address)
+            .unwrap_or(CLIENT_LL),
+        request.transaction_id
+    );
+    describe("    ", &request.options);
+
+    let advertise = advertise_for(&request, client_duid, server_duid)?;
+    let wrapped = emit_to_vec(|w| encapsulate_reply(&chain, &advertise, w))?;
+    show("server -> relay2: Relay-reply", &wrapped);
+    relays_deliver(wrapped, &advertise)?;
+    println!("codec demo: ok");
+    Ok(())
+}
+
+/// The client's Solicit as the server receives it: wrapped by two relays.
+fn client_through_two_relays(client_duid: &Duid) -> DemoResult<Vec<u8>> {
     let relay1_link: Ipv6Addr = "2001:db8:0:1::1".parse()?;
     let relay1_up: Ipv6Addr = "2001:db8:ffff::2".parse()?;
 
@@ -123,7 +156,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         msg_type: MessageType::RelayForw,
         hop_count: 0,
         link_address: relay1_link,
-        peer_address: client_ll,
+        peer_address: CLIENT_LL,
         options: vec![
             OptionRepr::InterfaceId(b"port7".to_vec()),
             OptionRepr::RelayMsg(solicit),
@@ -142,24 +175,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ],
     }
     .to_vec()?;
-    show("relay2 -> server: Relay-forward", &forw2);
+    Ok(forw2)
+}
 
-    // The server: unwrap every level, decode the client message.
-    let (chain, inner) = decapsulate(&forw2)?;
-    let request = MessageRepr::from_bytes(inner)?;
-    println!(
-        "server: {} levels, link {:?}; received {} from {} xid {:06x}",
-        chain.len(),
-        chain.link_address(),
-        request.msg_type,
-        chain
-            .innermost()
-            .map(|l| l.peer_address)
-            .unwrap_or(client_ll),
-        request.transaction_id
-    );
-    describe("    ", &request.options);
-
+/// The server's Advertise to `request`: an address, a /56 and DNS servers.
+fn advertise_for(
+    request: &MessageRepr,
+    client_duid: Duid,
+    server_duid: Duid,
+) -> DemoResult<Vec<u8>> {
     let advertise = MessageRepr {
         msg_type: MessageType::Advertise,
         transaction_id: request.transaction_id,
@@ -197,9 +221,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ],
     }
     .to_vec()?;
-    let wrapped = emit_to_vec(|w| encapsulate_reply(&chain, &advertise, w))?;
-    show("server -> relay2: Relay-reply", &wrapped);
+    Ok(advertise)
+}
 
+/// Each relay takes one level off `wrapped`; the client must get `advertise`.
+fn relays_deliver(wrapped: Vec<u8>, advertise: &[u8]) -> DemoResult<()> {
     // Each relay takes one level off and forwards the contents to the peer address.
     let mut msg = wrapped;
     while let Ok(view) = RelayMessage::new_checked(msg.as_slice()) {
@@ -222,6 +248,5 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         msg, advertise,
         "the relays delivered the Advertise unchanged"
     );
-    println!("codec demo: ok");
     Ok(())
 }

@@ -1,7 +1,9 @@
 //! Writes seed inputs for the cargo-fuzz targets in `fuzz/`: a Solicit
 //! relayed through two relays, an Advertise, a Reply with leases and a
 //! reconfigure key, Relay-reply nesting, delayed-auth and RKAP options,
-//! DUID / domain-name text, signed dhcp6ctl commands and a key file. The
+//! DUID / domain-name text, signed dhcp6ctl commands and a key file;
+//! the DHCPv4 golden messages (tests/dhcp4_vectors) and DHCPV4-QUERYs
+//! framed for Kea's 4o6 IPC, bare and relayed. The
 //! corpus directories are not committed; run
 //!
 //! ```text
@@ -23,6 +25,9 @@ use libdhcp6::wire::{
     IaNa, IaPrefix, MessageRepr, NtpSuboption, OptionRepr, RelayRepr, StatusCode,
 };
 use libdhcp6::Duid;
+
+#[path = "../tests/dhcp4_vectors/mod.rs"]
+mod dhcp4_vectors;
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -402,6 +407,60 @@ fn main() -> Res<()> {
         let _: &MemStore = &replayed.store;
         write(out, "journal", "snapshot", &snapshot(&replayed.store))?;
     }
+    dhcp4_seeds(out)?;
     eprintln!("seeds written under {}", out.display());
+    Ok(())
+}
+
+/// Seeds for `dhcp4` (the golden messages, one overloaded, and each
+/// re-emitted through the canonical layout) and for `ipc4o6` (a
+/// DHCPV4-QUERY carrying each, framed bare and inside two relays, and a
+/// framed DHCPV4-RESPONSE).
+fn dhcp4_seeds(out: &Path) -> Res<()> {
+    use libdhcp6::dhcp4::ipc::{attach_to_vec, Meta};
+    use libdhcp6::wire::DHCPV4_QUERY_UNICAST;
+
+    let mut v4: Vec<(String, Vec<u8>)> = dhcp4_vectors::vectors()
+        .into_iter()
+        .map(|v| (v.name.to_owned(), v.bytes))
+        .collect();
+    v4.push(("overloaded-ack".into(), dhcp4_vectors::overloaded_ack()));
+    let meta = Meta {
+        interface: "eth0".into(),
+        remote_addr: addr("fe80::211:22ff:fe33:4455"),
+        remote_port: 546,
+    };
+    for (name, bytes) in &v4 {
+        write(out, "dhcp4", name, bytes)?;
+        let query = MessageRepr {
+            msg_type: MessageType::Dhcpv4Query,
+            transaction_id: DHCPV4_QUERY_UNICAST,
+            options: vec![OptionRepr::Dhcpv4Msg(bytes.clone())],
+        }
+        .to_vec()?;
+        write(out, "ipc4o6", name, &attach_to_vec(&query, &meta)?)?;
+        let relayed = relay_forw(
+            1,
+            "::",
+            "2001:db8:1::1",
+            vec![OptionRepr::InterfaceId(b"uplink".to_vec())],
+            relay_forw(
+                0,
+                "2001:db8:1::1",
+                "fe80::211:22ff:fe33:4455",
+                vec![],
+                query,
+            )?,
+        )?;
+        let name = format!("{name}-relayed");
+        write(out, "ipc4o6", &name, &attach_to_vec(&relayed, &meta)?)?;
+    }
+    let response = MessageRepr {
+        msg_type: MessageType::Dhcpv4Response,
+        transaction_id: 0,
+        options: vec![OptionRepr::Dhcpv4Msg(dhcp4_vectors::overloaded_ack())],
+    }
+    .to_vec()?;
+    write(out, "ipc4o6", "response", &attach_to_vec(&response, &meta)?)?;
     Ok(())
 }

@@ -6,6 +6,9 @@
 //!   codes, with KAME's names for logs.
 //! - [`wire`]: zero-copy views over DHCPv6 bytes, typed representations,
 //!   relay nesting. Pure: no I/O, never panics on input.
+//! - [`dhcp4`]: the DHCPv4 wire layer (BOOTP header, options, overload,
+//!   split options) with its own code table, and Kea's DHCPv4-over-DHCPv6
+//!   IPC framing (`dhcp4::ipc`). Pure: no I/O, never panics on input.
 //! - [`duid`]: DUIDs, their text form and KAME's DUID file format. Pure.
 //! - [`config`]: the KAME configuration files (lexer, parser, checks,
 //!   printer, staged reload). Pure: `sys::conf` reads the files.
@@ -31,9 +34,11 @@
 
 pub mod alloc;
 pub mod auth;
+#[macro_use]
 pub mod codes;
 pub mod config;
 pub mod ctl;
+pub mod dhcp4;
 pub mod duid;
 pub mod lease;
 pub mod request;

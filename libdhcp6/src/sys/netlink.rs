@@ -12,6 +12,8 @@ use std::net::Ipv6Addr;
 
 use socket2::{Domain, Protocol, Socket, Type};
 
+use super::ifconf::{IfAddr, LinkEvent};
+
 const NLMSG_HDRLEN: usize = 16;
 const NLMSG_ERROR: u16 = 2;
 const NLMSG_DONE: u16 = 3;
@@ -29,10 +31,6 @@ const IFA_ADDRESS: u16 = 1;
 const IFA_LOCAL: u16 = 2;
 const IFA_CACHEINFO: u16 = 6;
 const IFA_FLAGS: u16 = 8;
-/// The kernel's DAD found the address in use (`IFA_F_DADFAILED`).
-pub const IFA_F_DADFAILED: u32 = 0x08;
-/// DAD still running (`IFA_F_TENTATIVE`).
-pub const IFA_F_TENTATIVE: u32 = 0x40;
 const RT_SCOPE_UNIVERSE: u8 = 0;
 const RT_TABLE_MAIN: u8 = 254;
 /// `RTPROT_DHCP`: routes we install are marked as DHCP's.
@@ -257,13 +255,21 @@ impl Netlink {
 
 /// The flags of one RTM_NEWADDR body if it is `addr` on `ifindex`.
 fn match_address(body: &[u8], ifindex: u32, addr: Ipv6Addr) -> Option<u32> {
+    ifaddr(body)
+        .filter(|a| a.ifindex == ifindex && a.addr == addr)
+        .map(|a| a.flags)
+}
+
+/// Reads an ifaddrmsg body; `None` unless it is IPv6 and names its address.
+fn ifaddr(body: &[u8]) -> Option<IfAddr> {
+    // struct ifaddrmsg { family, prefixlen, flags, scope, index: u32 }
     let hdr = body.get(..8)?;
-    let index = u32::from_ne_bytes([hdr[4], hdr[5], hdr[6], hdr[7]]);
-    if hdr[0] != AF_INET6 || index != ifindex {
+    if hdr[0] != AF_INET6 {
         return None;
     }
+    let ifindex = u32::from_ne_bytes([hdr[4], hdr[5], hdr[6], hdr[7]]);
     let mut flags = u32::from(hdr[2]);
-    let mut matched = false;
+    let mut addr = None;
     let mut off = 8;
     while let Some(a) = body.get(off..off + 4) {
         let len = usize::from(u16::from_ne_bytes([a[0], a[1]]));
@@ -275,7 +281,7 @@ fn match_address(body: &[u8], ifindex: u32, addr: Ipv6Addr) -> Option<u32> {
         match kind {
             IFA_ADDRESS => {
                 let octets: [u8; 16] = data.try_into().ok()?;
-                matched = Ipv6Addr::from(octets) == addr;
+                addr = Some(Ipv6Addr::from(octets));
             }
             IFA_FLAGS => {
                 let f: [u8; 4] = data.try_into().ok()?;
@@ -285,7 +291,11 @@ fn match_address(body: &[u8], ifindex: u32, addr: Ipv6Addr) -> Option<u32> {
         }
         off += (len + 3) & !3;
     }
-    matched.then_some(flags)
+    Some(IfAddr {
+        ifindex,
+        addr: addr?,
+        flags,
+    })
 }
 
 /// The link-layer address of interface `ifname` from sysfs, if it has one.
@@ -305,6 +315,7 @@ pub fn hardware_address(ifname: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sys::ifconf::{IFA_F_DADFAILED, IFA_F_TENTATIVE};
 
     #[test]
     fn message_layout() {
@@ -319,6 +330,57 @@ mod tests {
         // attribute length counts the 3 data octets, padding follows
         assert_eq!(u16::from_ne_bytes([v[24], v[25]]), 7);
         assert_eq!(&v[28..32], &[1, 2, 3, 0]);
+    }
+
+    /// An ifaddrmsg notification for `addr` on interface 3 with `flags`.
+    fn addr_msg(kind: u16, addr: Ipv6Addr, flags: u32) -> Vec<u8> {
+        let mut m = Msg::new(kind, 0, 0);
+        m.0.extend_from_slice(&[AF_INET6, 128, 0, 0, 3, 0, 0, 0]);
+        m.attr(IFA_ADDRESS, &addr.octets());
+        m.attr(IFA_FLAGS, &flags.to_ne_bytes());
+        m.finish()
+    }
+
+    /// Link state, address added and address removed (with the flags the
+    /// kernel gave it, DADFAILED for a failed DAD) come out in order; an
+    /// IPv4 address and a message cut short are skipped.
+    #[test]
+    fn link_events_in_order() {
+        let a: Ipv6Addr = "2001:db8::5".parse().unwrap();
+        let mut buf = Vec::new();
+        let mut link = Msg::new(RTM_NEWLINK, 0, 0);
+        // ifinfomsg: family, pad, type, index 3, flags UP|RUNNING, change
+        link.0.extend_from_slice(&[0, 0, 1, 0, 3, 0, 0, 0]);
+        link.0.extend_from_slice(&(0x1 | IFF_RUNNING).to_ne_bytes());
+        link.0.extend_from_slice(&0u32.to_ne_bytes());
+        buf.extend(link.finish());
+        buf.extend(addr_msg(RTM_NEWADDR, a, IFA_F_TENTATIVE));
+        let mut v4 = addr_msg(RTM_DELADDR, a, 0);
+        v4[NLMSG_HDRLEN] = 2; // AF_INET
+        buf.extend(v4);
+        buf.extend(addr_msg(RTM_DELADDR, a, IFA_F_TENTATIVE | IFA_F_DADFAILED));
+        let cut = addr_msg(RTM_DELADDR, a, 0);
+        buf.extend_from_slice(&cut[..cut.len() - 4]);
+        let at = |flags| IfAddr {
+            ifindex: 3,
+            addr: a,
+            flags,
+        };
+        assert_eq!(
+            link_events(&buf),
+            vec![
+                LinkEvent::Link {
+                    ifindex: 3,
+                    running: true
+                },
+                LinkEvent::Address(at(IFA_F_TENTATIVE)),
+                LinkEvent::AddressGone(at(IFA_F_TENTATIVE | IFA_F_DADFAILED)),
+            ]
+        );
+        // Garbage never panics.
+        for n in 0..buf.len() {
+            let _ = link_events(&buf[n..]);
+        }
     }
 }
 
@@ -344,11 +406,48 @@ mod dump_tests {
 const RTM_NEWLINK: u16 = 16;
 /// `RTMGRP_LINK`: link state notifications.
 const RTMGRP_LINK: u32 = 1;
+/// `RTMGRP_IPV6_IFADDR`: IPv6 address notifications.
+const RTMGRP_IPV6_IFADDR: u32 = 0x100;
 const IFF_RUNNING: u32 = 0x40;
 
-/// A NETLINK_ROUTE socket subscribed to link notifications, so dhcp6c
-/// learns when an interface's link comes back (RFC 8415 §18.2.3: check the
-/// leases with Confirm or Rebind).
+/// The notifications in one datagram read from a [`LinkMonitor`] socket;
+/// anything else (other message types, other families, a truncated
+/// message) is skipped.
+pub fn link_events(buf: &[u8]) -> Vec<LinkEvent> {
+    let mut out = Vec::new();
+    let mut off = 0;
+    while let Some(hdr) = buf.get(off..off + NLMSG_HDRLEN) {
+        let len = u32::from_ne_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]) as usize;
+        let kind = u16::from_ne_bytes([hdr[4], hdr[5]]);
+        let Some(body) = buf
+            .get(off + NLMSG_HDRLEN..off + len)
+            .filter(|_| len >= NLMSG_HDRLEN)
+        else {
+            break;
+        };
+        match kind {
+            // struct ifinfomsg { family, pad, type: u16, index: i32, flags: u32, change: u32 }
+            RTM_NEWLINK => {
+                if let Some(b) = body.get(4..12) {
+                    out.push(LinkEvent::Link {
+                        ifindex: u32::from_ne_bytes([b[0], b[1], b[2], b[3]]),
+                        running: u32::from_ne_bytes([b[4], b[5], b[6], b[7]]) & IFF_RUNNING != 0,
+                    });
+                }
+            }
+            RTM_NEWADDR => out.extend(ifaddr(body).map(LinkEvent::Address)),
+            RTM_DELADDR => out.extend(ifaddr(body).map(LinkEvent::AddressGone)),
+            _ => {}
+        }
+        off += (len + 3) & !3;
+    }
+    out
+}
+
+/// A NETLINK_ROUTE socket subscribed to link and IPv6 address
+/// notifications, so dhcp6c learns when an interface's link comes back
+/// (RFC 8415 §18.2.3: check the leases with Confirm or Rebind) and why an
+/// address it installed went away (DAD, or the link).
 #[derive(Debug)]
 pub struct LinkMonitor {
     file: std::fs::File,
@@ -368,37 +467,24 @@ impl LinkMonitor {
             SockProtocol::NetlinkRoute,
         )
         .map_err(|e| io::Error::from_raw_os_error(e as i32))?;
-        bind(fd.as_raw_fd(), &NetlinkAddr::new(0, RTMGRP_LINK))
-            .map_err(|e| io::Error::from_raw_os_error(e as i32))?;
+        bind(
+            fd.as_raw_fd(),
+            &NetlinkAddr::new(0, RTMGRP_LINK | RTMGRP_IPV6_IFADDR),
+        )
+        .map_err(|e| io::Error::from_raw_os_error(e as i32))?;
         Ok(Self {
             file: std::fs::File::from(fd),
         })
     }
 
-    /// The link notifications waiting: (interface index, running).
-    pub fn events(&mut self) -> Vec<(u32, bool)> {
+    /// The notifications waiting, in the kernel's order.
+    pub fn events(&mut self) -> Vec<LinkEvent> {
         let mut out = Vec::new();
         let mut buf = vec![0u8; 16384];
         while let Ok(n) = self.file.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            let mut off = 0;
-            while off + NLMSG_HDRLEN <= n {
-                let h = |i: usize| buf.get(off + i).copied().unwrap_or(0);
-                let len = u32::from_ne_bytes([h(0), h(1), h(2), h(3)]) as usize;
-                let kind = u16::from_ne_bytes([h(4), h(5)]);
-                if len < NLMSG_HDRLEN || off + len > n {
-                    break;
-                }
-                // struct ifinfomsg { family, pad, type: u16, index: i32, flags: u32, change: u32 }
-                if kind == RTM_NEWLINK {
-                    let b = |i: usize| h(NLMSG_HDRLEN + i);
-                    let index = u32::from_ne_bytes([b(4), b(5), b(6), b(7)]);
-                    let flags = u32::from_ne_bytes([b(8), b(9), b(10), b(11)]);
-                    out.push((index, flags & IFF_RUNNING != 0));
-                }
-                off += (len + 3) & !3;
+            match buf.get(..n) {
+                Some(got) if n > 0 => out.extend(link_events(got)),
+                _ => break,
             }
         }
         out

@@ -10,6 +10,8 @@
 
 use std::net::Ipv6Addr;
 
+use super::ifconf::{IfAddr, LinkEvent};
+
 /// `RTM_VERSION`.
 pub const RTM_VERSION: u8 = 5;
 /// `RTM_ADD`: add a route.
@@ -128,11 +130,65 @@ pub fn reject_route(kind: u8, seq: i32, prefix: Ipv6Addr, plen: u8) -> Vec<u8> {
     m
 }
 
-/// The link notifications in a buffer read from a routing socket:
-/// (interface index, running) for every `RTM_IFINFO`, other messages
-/// skipped. Running means up, the driver running and the link not down
-/// (an interface that does not report its link state counts as up).
-pub fn link_events(buf: &[u8]) -> Vec<(u32, bool)> {
+/// Offsets in `struct ifa_msghdr` (net/if.h), the header of
+/// `RTM_NEWADDR` / `RTM_DELADDR`; its sockaddrs follow it.
+pub mod ifam {
+    /// `ifam_addrs` (int): which sockaddrs follow, one bit per `RTAX_*`.
+    pub const ADDRS: usize = 4;
+    /// `ifam_index` (u_short).
+    pub const INDEX: usize = 12;
+    /// `sizeof(struct ifa_msghdr)`.
+    pub const LEN: usize = 20;
+}
+
+/// `RTM_NEWADDR`: an address was added to an interface.
+pub const RTM_NEWADDR: u8 = 0xc;
+/// `RTM_DELADDR`: an address was removed from an interface.
+pub const RTM_DELADDR: u8 = 0xd;
+/// `RTAX_IFA`: the sockaddr slot holding the interface address.
+const RTAX_IFA: u32 = 5;
+/// `RTAX_MAX`: slots in a message.
+const RTAX_MAX: u32 = 8;
+
+/// `SA_SIZE`: the room a sockaddr of `sa_len` octets takes in a message.
+fn sa_size(sa_len: u8) -> usize {
+    usize::from(sa_len).max(1).div_ceil(LONG) * LONG
+}
+
+/// The IPv6 interface address (`RTAX_IFA`) of an `RTM_NEWADDR` /
+/// `RTM_DELADDR` message, with its interface index.
+fn ifa_address(msg: &[u8]) -> Option<IfAddr> {
+    let addrs = msg.get(ifam::ADDRS..ifam::ADDRS + 4)?;
+    let addrs = u32::from_ne_bytes([addrs[0], addrs[1], addrs[2], addrs[3]]);
+    let index = msg.get(ifam::INDEX..ifam::INDEX + 2)?;
+    let ifindex = u32::from(u16::from_ne_bytes([index[0], index[1]]));
+    let mut off = ifam::LEN;
+    for slot in 0..RTAX_MAX {
+        if addrs & (1 << slot) == 0 {
+            continue;
+        }
+        let sa_len = *msg.get(off)?;
+        if slot == RTAX_IFA {
+            let sa = msg.get(off..off + usize::from(sa_len))?;
+            let octets: [u8; 16] = sa.get(8..24)?.try_into().ok()?;
+            return (sa.get(1) == Some(&AF_INET6)).then(|| IfAddr {
+                ifindex,
+                addr: Ipv6Addr::from(octets),
+                flags: 0,
+            });
+        }
+        off += sa_size(sa_len);
+    }
+    None
+}
+
+/// The notifications in a buffer read from a routing socket: link state
+/// for every `RTM_IFINFO`, IPv6 addresses added and removed for every
+/// `RTM_NEWADDR` / `RTM_DELADDR` (their flags left empty: the routing
+/// socket does not carry `IN6_IFF_*`); other messages are skipped. Running
+/// means up, the driver running and the link not down (an interface that
+/// does not report its link state counts as up).
+pub fn link_events(buf: &[u8]) -> Vec<LinkEvent> {
     let mut out = Vec::new();
     let mut off = 0;
     while let Some(msg) = buf.get(off..) {
@@ -143,22 +199,29 @@ pub fn link_events(buf: &[u8]) -> Vec<(u32, bool)> {
         let Some(msg) = msg.get(..len).filter(|_| len > ifm::TYPE) else {
             break;
         };
-        let is_ifinfo = msg[ifm::VERSION] == RTM_VERSION && msg[ifm::TYPE] == RTM_IFINFO;
-        if let (true, Some(flags), Some(index), Some(&state)) = (
-            is_ifinfo,
-            msg.get(ifm::FLAGS..ifm::FLAGS + 4),
-            msg.get(ifm::INDEX..ifm::INDEX + 2),
-            msg.get(ifm::LINK_STATE),
-        ) {
-            let flags = i32::from_ne_bytes([flags[0], flags[1], flags[2], flags[3]]);
-            let index = u16::from_ne_bytes([index[0], index[1]]);
-            let running =
-                flags & IFF_UP != 0 && flags & IFF_RUNNING != 0 && state != LINK_STATE_DOWN;
-            out.push((u32::from(index), running));
+        if msg[ifm::VERSION] == RTM_VERSION {
+            match msg[ifm::TYPE] {
+                RTM_IFINFO => out.extend(link_state(msg)),
+                RTM_NEWADDR => out.extend(ifa_address(msg).map(LinkEvent::Address)),
+                RTM_DELADDR => out.extend(ifa_address(msg).map(LinkEvent::AddressGone)),
+                _ => {}
+            }
         }
         off += len;
     }
     out
+}
+
+/// The link state an `RTM_IFINFO` message reports.
+fn link_state(msg: &[u8]) -> Option<LinkEvent> {
+    let flags = msg.get(ifm::FLAGS..ifm::FLAGS + 4)?;
+    let flags = i32::from_ne_bytes([flags[0], flags[1], flags[2], flags[3]]);
+    let index = msg.get(ifm::INDEX..ifm::INDEX + 2)?;
+    let state = *msg.get(ifm::LINK_STATE)?;
+    Some(LinkEvent::Link {
+        ifindex: u32::from(u16::from_ne_bytes([index[0], index[1]])),
+        running: flags & IFF_UP != 0 && flags & IFF_RUNNING != 0 && state != LINK_STATE_DOWN,
+    })
 }
 
 #[cfg(test)]
@@ -228,20 +291,62 @@ mod tests {
         m
     }
 
+    fn ifa(kind: u8, index: u16, addr: Ipv6Addr) -> Vec<u8> {
+        // netmask (a short sockaddr), the interface's link address (empty,
+        // sa_len 0: one u_long), then the address itself
+        let mut m = vec![0u8; ifam::LEN];
+        m[ifm::VERSION] = RTM_VERSION;
+        m[ifm::TYPE] = kind;
+        let addrs: i32 = 0x4 | 0x10 | 0x20;
+        m[ifam::ADDRS..ifam::ADDRS + 4].copy_from_slice(&addrs.to_ne_bytes());
+        m[ifam::INDEX..ifam::INDEX + 2].copy_from_slice(&index.to_ne_bytes());
+        let mut mask = sockaddr_in6(prefix_mask(64)).to_vec();
+        mask.truncate(16);
+        mask[0] = 16;
+        m.extend(&mask);
+        m.extend([0u8; 8]);
+        m.extend(sockaddr_in6(addr));
+        m.extend([0u8; 4]);
+        let len = u16::try_from(m.len()).unwrap();
+        m[..2].copy_from_slice(&len.to_ne_bytes());
+        m
+    }
+
     #[test]
-    fn link_events_from_ifinfo_only() {
+    fn link_and_address_events() {
+        let a: Ipv6Addr = "2001:db8::5".parse().unwrap();
         let mut buf = ifinfo(3, 0x41, 2);
         // an RTM_ADD echo between them is skipped
         buf.extend(reject_route(RTM_ADD, 1, Ipv6Addr::LOCALHOST, 64));
         buf.extend(ifinfo(4, 0x41, LINK_STATE_DOWN));
+        buf.extend(ifa(RTM_NEWADDR, 3, a));
         buf.extend(ifinfo(5, 0x1, 0));
+        buf.extend(ifa(RTM_DELADDR, 3, a));
         buf.extend(ifinfo(6, 0x41, 0));
         // a truncated tail ends the walk without a panic
         buf.extend(&ifinfo(7, 0x41, 2)[..10]);
+        let link = |ifindex, running| LinkEvent::Link { ifindex, running };
+        let at = IfAddr {
+            ifindex: 3,
+            addr: a,
+            flags: 0,
+        };
         assert_eq!(
             link_events(&buf),
-            vec![(3, true), (4, false), (5, false), (6, true)]
+            vec![
+                link(3, true),
+                link(4, false),
+                LinkEvent::Address(at),
+                link(5, false),
+                LinkEvent::AddressGone(at),
+                link(6, true),
+            ]
         );
         assert!(link_events(&[0, 0]).is_empty());
+        // Garbage never panics.
+        for n in 0..buf.len() {
+            let _ = link_events(&buf[n..]);
+            let _ = link_events(&buf[..n]);
+        }
     }
 }

@@ -18,14 +18,10 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use libc::{c_char, c_int, c_ulong, sockaddr_in6};
 use socket2::{Domain, Protocol, Socket, Type};
 
+use super::ifconf::{LinkEvent, IFA_F_DADFAILED, IFA_F_TENTATIVE};
 use super::net::if_indextoname;
-use super::routemsg::{self, ifm, RTM_ADD, RTM_CHANGE, RTM_DELETE};
+use super::routemsg::{self, ifam, ifm, RTM_ADD, RTM_CHANGE, RTM_DELETE};
 
-/// The kernel's DAD found the address in use; [`RouteSocket::address_flags`]
-/// reports FreeBSD's `IN6_IFF_DUPLICATED` as this flag, Linux's name and value.
-pub const IFA_F_DADFAILED: u32 = 0x08;
-/// DAD still running; reported for FreeBSD's `IN6_IFF_TENTATIVE`.
-pub const IFA_F_TENTATIVE: u32 = 0x40;
 const IN6_IFF_TENTATIVE: c_int = 0x02;
 const IN6_IFF_DUPLICATED: c_int = 0x04;
 
@@ -78,6 +74,11 @@ const _: () = assert!(offset_of!(libc::if_msghdr, ifm_flags) == ifm::FLAGS);
 const _: () = assert!(offset_of!(libc::if_msghdr, ifm_index) == ifm::INDEX);
 const _: () = assert!(offset_of!(libc::if_msghdr, ifm_data) == ifm::DATA);
 const _: () = assert!(offset_of!(libc::if_data, ifi_link_state) == ifm::LINK_STATE - ifm::DATA);
+const _: () = assert!(offset_of!(libc::ifa_msghdr, ifam_addrs) == ifam::ADDRS);
+const _: () = assert!(offset_of!(libc::ifa_msghdr, ifam_index) == ifam::INDEX);
+const _: () = assert!(size_of::<libc::ifa_msghdr>() == ifam::LEN);
+const _: () = assert!(libc::RTM_NEWADDR == routemsg::RTM_NEWADDR as c_int);
+const _: () = assert!(libc::RTM_DELADDR == routemsg::RTM_DELADDR as c_int);
 const _: () = assert!(libc::AF_INET6 == routemsg::AF_INET6 as c_int);
 const _: () = assert!(libc::RTM_IFINFO == routemsg::RTM_IFINFO as c_int);
 const _: () = assert!(libc::RTM_VERSION == routemsg::RTM_VERSION as c_int);
@@ -139,6 +140,56 @@ fn ifname(ifindex: u32) -> io::Result<[c_char; libc::IFNAMSIZ]> {
     Ok(out)
 }
 
+/// One `SIOC*_IN6` request on an AF_INET6 socket.
+///
+/// # Safety
+/// `req` must be the structure `cmd` encodes the size of.
+#[allow(unsafe_code)]
+unsafe fn ioctl<T>(sock: &Socket, cmd: c_ulong, req: &mut T) -> io::Result<()> {
+    // SAFETY: the caller matches `req` to `cmd`, so the kernel reads and
+    // writes only inside `*req`, which lives across the call.
+    let rc = unsafe { libc::ioctl(sock.as_raw_fd(), cmd, std::ptr::from_mut(req)) };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// An `in6_ifreq` naming `addr` on interface `ifindex`.
+fn ifreq(ifindex: u32, addr: Ipv6Addr) -> io::Result<In6Ifreq> {
+    Ok(In6Ifreq {
+        ifr_name: ifname(ifindex)?,
+        ifr_ifru: In6IfreqData { addr: sin6(addr) },
+    })
+}
+
+/// `SIOCGIFAFLAG_IN6`: the flags of `addr` on `ifindex` as
+/// [`RouteSocket::address_flags`] reports them.
+fn address_flags(sock: &Socket, ifindex: u32, addr: Ipv6Addr) -> io::Result<Option<u32>> {
+    let mut req = ifreq(ifindex, addr)?;
+    // SAFETY: SIOCGIFAFLAG_IN6 takes a struct in6_ifreq.
+    #[allow(unsafe_code)]
+    let r = unsafe { ioctl(sock, SIOCGIFAFLAG_IN6, &mut req) };
+    match r {
+        Err(e) if e.raw_os_error() == Some(libc::EADDRNOTAVAIL) => return Ok(None),
+        r => r?,
+    }
+    // SAFETY: on success the kernel stored ifru_flags6 in the union;
+    // every bit pattern is a valid c_int.
+    #[allow(unsafe_code)]
+    let f = unsafe { req.ifr_ifru.flags6 };
+    // A failed DAD is reported as Linux reports it: DADFAILED on a
+    // tentative address (FreeBSD clears TENTATIVE when it sets DUPLICATED).
+    let mut flags = 0;
+    if f & IN6_IFF_DUPLICATED != 0 {
+        flags |= IFA_F_DADFAILED | IFA_F_TENTATIVE;
+    }
+    if f & IN6_IFF_TENTATIVE != 0 {
+        flags |= IFA_F_TENTATIVE;
+    }
+    Ok(Some(flags))
+}
+
 /// The sockets dhcp6c configures the host through on FreeBSD.
 #[derive(Debug)]
 pub struct RouteSocket {
@@ -162,21 +213,6 @@ impl RouteSocket {
             route,
             seq: 1,
         })
-    }
-
-    /// One `SIOC*_IN6` request on the AF_INET6 socket.
-    ///
-    /// # Safety
-    /// `req` must be the structure `cmd` encodes the size of.
-    #[allow(unsafe_code)]
-    unsafe fn ioctl<T>(&self, cmd: c_ulong, req: &mut T) -> io::Result<()> {
-        // SAFETY: the caller matches `req` to `cmd`, so the kernel reads and
-        // writes only inside `*req`, which lives across the call.
-        let rc = unsafe { libc::ioctl(self.inet6.as_raw_fd(), cmd, std::ptr::from_mut(req)) };
-        if rc < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(())
     }
 
     /// Adds or refreshes `addr/plen` on interface `ifindex` with the given
@@ -209,41 +245,16 @@ impl RouteSocket {
         };
         // SAFETY: SIOCAIFADDR_IN6 takes a struct in6_aliasreq.
         #[allow(unsafe_code)]
-        let r = unsafe { self.ioctl(SIOCAIFADDR_IN6, &mut req) };
+        let r = unsafe { ioctl(&self.inet6, SIOCAIFADDR_IN6, &mut req) };
         r
     }
 
-    fn ifreq(ifindex: u32, addr: Ipv6Addr) -> io::Result<In6Ifreq> {
-        Ok(In6Ifreq {
-            ifr_name: ifname(ifindex)?,
-            ifr_ifru: In6IfreqData { addr: sin6(addr) },
-        })
-    }
-
     /// The flags of `addr` on interface `ifindex` in the netlink backend's
-    /// terms ([`IFA_F_DADFAILED`], [`IFA_F_TENTATIVE`]), or `None` when the
-    /// address is not there.
+    /// terms ([`IFA_F_DADFAILED`] with [`IFA_F_TENTATIVE`] for
+    /// `IN6_IFF_DUPLICATED`, [`IFA_F_TENTATIVE`] for `IN6_IFF_TENTATIVE`),
+    /// or `None` when the address is not there.
     pub fn address_flags(&mut self, ifindex: u32, addr: Ipv6Addr) -> io::Result<Option<u32>> {
-        let mut req = Self::ifreq(ifindex, addr)?;
-        // SAFETY: SIOCGIFAFLAG_IN6 takes a struct in6_ifreq.
-        #[allow(unsafe_code)]
-        let r = unsafe { self.ioctl(SIOCGIFAFLAG_IN6, &mut req) };
-        match r {
-            Err(e) if e.raw_os_error() == Some(libc::EADDRNOTAVAIL) => return Ok(None),
-            r => r?,
-        }
-        // SAFETY: on success the kernel stored ifru_flags6 in the union;
-        // every bit pattern is a valid c_int.
-        #[allow(unsafe_code)]
-        let f = unsafe { req.ifr_ifru.flags6 };
-        let mut flags = 0;
-        if f & IN6_IFF_DUPLICATED != 0 {
-            flags |= IFA_F_DADFAILED;
-        }
-        if f & IN6_IFF_TENTATIVE != 0 {
-            flags |= IFA_F_TENTATIVE;
-        }
-        Ok(Some(flags))
+        address_flags(&self.inet6, ifindex, addr)
     }
 
     /// Removes `addr` from interface `ifindex`; an address already gone is
@@ -253,10 +264,10 @@ impl RouteSocket {
         let _ = plen;
         // WIDE passes its in6_aliasreq here; the ioctl is defined on the
         // larger in6_ifreq, which is what the kernel copies in.
-        let mut req = Self::ifreq(ifindex, addr)?;
+        let mut req = ifreq(ifindex, addr)?;
         // SAFETY: SIOCDIFADDR_IN6 takes a struct in6_ifreq.
         #[allow(unsafe_code)]
-        let r = unsafe { self.ioctl(SIOCDIFADDR_IN6, &mut req) };
+        let r = unsafe { ioctl(&self.inet6, SIOCDIFADDR_IN6, &mut req) };
         match r {
             Err(e) if e.raw_os_error() == Some(libc::EADDRNOTAVAIL) => Ok(()),
             r => r,
@@ -291,23 +302,31 @@ impl RouteSocket {
     }
 }
 
-/// A `PF_ROUTE` socket read for link notifications (`RTM_IFINFO`), so
-/// dhcp6c learns when an interface's link comes back (RFC 8415 §18.2.3).
+/// A `PF_ROUTE` socket read for link and address notifications
+/// (`RTM_IFINFO`, `RTM_NEWADDR`, `RTM_DELADDR`), so dhcp6c learns when an
+/// interface's link comes back (RFC 8415 §18.2.3) and what became of an
+/// address it installed.
 #[derive(Debug)]
 pub struct LinkMonitor {
     sock: Socket,
+    /// For `SIOCGIFAFLAG_IN6`: the routing socket does not carry an
+    /// address's `IN6_IFF_*` flags, so a new address's are looked up.
+    inet6: Socket,
 }
 
 impl LinkMonitor {
-    /// Opens the socket, non-blocking.
+    /// Opens the sockets, the routing socket non-blocking.
     pub fn open() -> io::Result<Self> {
         let sock = Socket::new(Domain::from(libc::PF_ROUTE), Type::RAW, None)?;
         sock.set_nonblocking(true)?;
-        Ok(Self { sock })
+        let inet6 = Socket::new(Domain::IPV6, Type::DGRAM, Some(Protocol::UDP))?;
+        Ok(Self { sock, inet6 })
     }
 
-    /// The link notifications waiting: (interface index, running).
-    pub fn events(&mut self) -> Vec<(u32, bool)> {
+    /// The notifications waiting, in the kernel's order. An address added
+    /// carries its flags as they are now; one already gone again is left
+    /// to its own removal notice.
+    pub fn events(&mut self) -> Vec<LinkEvent> {
         let mut out = Vec::new();
         let mut buf = vec![0u8; 16384];
         // One routing message per read(2).
@@ -315,7 +334,17 @@ impl LinkMonitor {
             if n == 0 {
                 break;
             }
-            out.extend(routemsg::link_events(buf.get(..n).unwrap_or_default()));
+            for ev in routemsg::link_events(buf.get(..n).unwrap_or_default()) {
+                match ev {
+                    LinkEvent::Address(mut a) => {
+                        if let Ok(Some(flags)) = address_flags(&self.inet6, a.ifindex, a.addr) {
+                            a.flags = flags;
+                            out.push(LinkEvent::Address(a));
+                        }
+                    }
+                    ev => out.push(ev),
+                }
+            }
         }
         out
     }

@@ -28,9 +28,8 @@ use std::process::exit;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::{Arg, ArgAction, Command};
-use libdhcp6::config::{
-    load_client, AuthProtocol, ClientConfig, ClientInterface, Ifid, PrefixInterface, RequestItem,
-};
+use libdhcp6::config::client::{ClientInterface, Ifid, PrefixInterface, RequestItem};
+use libdhcp6::config::{load_client, AuthProtocol, ClientConfig};
 use libdhcp6::ctl::DEFAULT_CLIENT_KEY_FILE;
 use libdhcp6::sys::conf::{check_client_file, FsLoader, DEFAULT_CLIENT_CONF};
 use libdhcp6::sys::duid_file;

@@ -1,22 +1,21 @@
 //! The server's side of DHCPv6 authentication:
 //!
-//! - Reconfigure (RFC 8415 §18.3.11, §20.4): offered when dhcp6s.conf has
-//!   an `authentication NAME { protocol reconfig; };` block (WIDE parses
-//!   the block and does nothing with it). A client that sends Reconfigure
-//!   Accept gets a 128-bit reconfigure key (RKAP) in its Reply; its key and
-//!   the way it was reached (interface, address, relay levels) are stored
-//!   with the bindings, so they survive a restart. `dhcp6ctl reconfigure`
-//!   starts a Reconfigure, retransmitted at REC_TIMEOUT doubling, at most
-//!   REC_MAX_RC times, until the client's Renew, Rebind or
-//!   Information-request arrives (C-082 … C-085).
+//! - Reconfigure keys (RFC 8415 §18.3.11, §20.4): offered when
+//!   dhcp6s.conf has an `authentication NAME { protocol reconfig; };`
+//!   block (WIDE parses the block and does nothing with it). A client that
+//!   sends Reconfigure Accept gets a 128-bit reconfigure key (RKAP) in its
+//!   Reply; its key and the way it was reached (interface, address, relay
+//!   levels) are stored with the bindings, so they survive a restart.
+//!   Sending Reconfigures is `reconf`'s.
 //! - WIDE's delayed authentication (RFC 3315 §21.4; doc/wide-compat.md §6.4) for
 //!   host entries with a `delayedkey`: messages carrying the option are
 //!   checked against the host's key and answered signed; a failed check
 //!   drops the message silently; messages without the option are served as
 //!   usual.
 //!
-//! One replay detection counter serves every message the server signs; it
-//! never goes back, even across restarts (the main loop persists it, C-175).
+//! One replay detection counter serves every message the server signs
+//! (Reconfigures too); it never goes back, even across restarts (the main
+//! loop persists it, C-175).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -26,12 +25,12 @@ use libdhcp6::codes::MessageType;
 use libdhcp6::config::{AuthProtocol, KeyInfo, ServerConfig};
 use libdhcp6::duid::Duid;
 use libdhcp6::lease::{Change, LeaseStore, ReconfInfo};
-use libdhcp6::request::{decode_path, encode_path, ClientMsg, PathBytes};
-use libdhcp6::timing::{RetransState, Retransmit, IRT_DEFAULT};
-use libdhcp6::wire::{encapsulate_reply, RelayChain, Writer, CLIENT_PORT, SERVER_PORT};
+use libdhcp6::request::{encode_path, ClientMsg, PathBytes};
+use libdhcp6::timing::IRT_DEFAULT;
+use libdhcp6::wire::{RelayChain, Writer};
 
-use crate::react::{Answer, IaAnswer};
-use crate::server::{Incoming, Outgoing, Scoped, Server};
+use crate::answer::{Answer, Incoming};
+use crate::scope::Scoped;
 
 /// How the key of a delayed-authentication answer is chosen.
 #[derive(Debug, Clone, Copy)]
@@ -53,30 +52,14 @@ pub enum ReplyAuth<'c> {
     Delayed(DelayedKey<'c>, u64),
 }
 
-/// A Reconfigure being retransmitted.
-#[derive(Debug, Clone)]
-struct Pending {
-    duid: Duid,
-    kind: MessageType,
-    state: Option<RetransState>,
-    /// Milliseconds (the loop's monotonic clock) of the next transmission.
-    next_ms: u64,
-    /// Milliseconds of the first transmission.
-    started_ms: u64,
-}
-
 /// What the server keeps for authentication besides the stored records.
 #[derive(Debug)]
 pub struct ServerAuth {
     /// The replay detection counter of every message the server signs.
     pub counter: ReplayCounter,
-    /// Reconfigures in progress (few: each is an operator's command).
-    pending: Vec<Pending>,
     /// The last replay value accepted from each host entry (delayed
     /// authentication), by host index; lost on reload, as in WIDE.
     host_rd: HashMap<usize, u64>,
-    /// State of the generator of retransmission jitter.
-    rng: u64,
     /// Where reconfigure keys come from (the kernel's CSPRNG; tests
     /// substitute their own).
     pub key_source: fn() -> std::io::Result<ReconfigureKey>,
@@ -86,44 +69,32 @@ impl Default for ServerAuth {
     fn default() -> Self {
         Self {
             counter: ReplayCounter::default(),
-            pending: Vec::new(),
             host_rd: HashMap::new(),
-            rng: 0x9e37_79b9_7f4a_7c15,
             key_source: libdhcp6::sys::random::reconfigure_key,
         }
     }
 }
 
 impl ServerAuth {
-    /// Seeds the jitter of retransmissions (any value; 0 is replaced).
-    pub fn seed(&mut self, seed: u64) {
-        self.rng = seed.max(1);
-    }
-
-    /// A factor in [-0.1, 0.1] for RFC 8415 §15's RAND.
-    fn rand(&mut self) -> f64 {
-        // xorshift64: jitter needs spread, not secrecy.
-        self.rng ^= self.rng << 13;
-        self.rng ^= self.rng >> 7;
-        self.rng ^= self.rng << 17;
-        let unit = (self.rng >> 11) as f64 / (1u64 << 53) as f64;
-        (unit - 0.5) / 5.0
-    }
-
     /// Forgets per-host replay values (a reload, as in WIDE).
     pub fn reset_hosts(&mut self) {
         self.host_rd.clear();
     }
+}
 
-    /// True when a Reconfigure to `duid` is being retransmitted.
-    pub fn pending_for(&self, duid: &[u8]) -> bool {
-        self.pending.iter().any(|p| p.duid.as_bytes() == duid)
-    }
-
-    /// When the next Reconfigure is due (milliseconds of the loop clock).
-    pub fn next_due(&self) -> Option<u64> {
-        self.pending.iter().map(|p| p.next_ms).min()
-    }
+/// One exchange as far as its Authentication option goes: the client's
+/// message, the answer decided, and the way the message came.
+pub struct Exchange<'a> {
+    /// The client message.
+    pub msg: &'a ClientMsg<'a>,
+    /// What the answer says.
+    pub answer: &'a Answer,
+    /// The relays it came through.
+    pub chain: &'a RelayChain<'a>,
+    /// The datagram.
+    pub inc: &'a Incoming<'a>,
+    /// Now, Unix seconds.
+    pub now: u64,
 }
 
 /// True when the configuration offers Reconfigure.
@@ -137,7 +108,7 @@ pub fn reconfigure_enabled(cfg: &ServerConfig) -> bool {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AuthFailed;
 
-impl<S: LeaseStore> Server<S> {
+impl ServerAuth {
     /// Checks a client message's delayed-authentication option
     /// (doc/wide-compat.md §6.4). `Ok(Some(key))`: answer signed with the host's
     /// key; `Ok(None)`: answer unsigned; `Err`: drop the message silently.
@@ -147,6 +118,7 @@ impl<S: LeaseStore> Server<S> {
         bytes: &[u8],
         scoped: &Scoped<'c>,
         cfg: &'c ServerConfig,
+        loaded: u64,
         now: u64,
     ) -> Result<Option<DelayedKey<'c>>, AuthFailed> {
         let Some(opt) = msg.auth else {
@@ -179,33 +151,34 @@ impl<S: LeaseStore> Server<S> {
         if claim.realm != key.realm.as_bytes() || claim.key_id != key.keyid {
             return Err(AuthFailed);
         }
-        if key.expire.resolve(self.loaded).is_some_and(|t| t <= now) {
+        if key.expire.resolve(loaded).is_some_and(|t| t <= now) {
             return Err(AuthFailed);
         }
         let host = scoped.host_index.ok_or(AuthFailed)?;
-        let last = self.auth.host_rd.get(&host).copied();
+        let last = self.host_rd.get(&host).copied();
         let rd = claim
             .verify(bytes, &key.secret, last)
             .map_err(|_| AuthFailed)?;
-        self.auth.host_rd.insert(host, rd);
+        self.host_rd.insert(host, rd);
         Ok(Some(DelayedKey { key }))
     }
 
     /// Records what a Reply says about the client's willingness to be
     /// reconfigured and returns the Authentication option the Reply
     /// carries. Delayed authentication, when in use, takes the one
-    /// Authentication option a message may carry.
-    pub fn reply_auth<'c>(
+    /// Authentication option a message may carry. `reconfigure`: the
+    /// configuration offers Reconfigure; the client's record is kept in
+    /// `store`.
+    pub fn reply_auth<'c, S: LeaseStore>(
         &mut self,
-        msg: &ClientMsg<'_>,
-        answer: &Answer,
+        store: &mut S,
+        reconfigure: bool,
+        ex: &Exchange<'_>,
         delayed: Option<DelayedKey<'c>>,
-        chain: &RelayChain<'_>,
-        inc: &Incoming<'_>,
-        now: u64,
     ) -> ReplyAuth<'c> {
+        let (msg, answer, now) = (ex.msg, ex.answer, ex.now);
         if let Some(d) = delayed {
-            return ReplyAuth::Delayed(d, self.auth.counter.next(Duration::from_secs(now)));
+            return ReplyAuth::Delayed(d, self.counter.next(Duration::from_secs(now)));
         }
         let Some(duid) = msg.client_id else {
             return ReplyAuth::None;
@@ -222,39 +195,31 @@ impl<S: LeaseStore> Server<S> {
         if !commits {
             return ReplyAuth::None;
         }
-        if !msg.reconfigure_accept || !self.reconfigure {
+        if !msg.reconfigure_accept || !reconfigure {
             // C-084: a client that stops sending Reconfigure Accept is no
             // longer reconfigured.
-            if let Some((d, _)) = self.store.reconf(duid) {
-                let d = d.clone();
-                self.store.apply(Change::Reconf(d, None));
+            if let Some(r) = store.reconf(duid) {
+                let d = r.duid.clone();
+                store.apply(Change::Reconf(d, None));
             }
             return ReplyAuth::None;
         }
         // Kept as long as the leases of this answer, or a day for a
         // stateless client (its refresh time by default).
-        let longest = answer
-            .ias
-            .iter()
-            .filter_map(|ia| match &ia.answer {
-                IaAnswer::Leases(l) => l.iter().map(|(_, _, v)| *v).max(),
-                IaAnswer::Status(_) => None,
-            })
-            .max();
-        let life = match longest {
+        let life = match answer.longest_valid() {
             Some(libdhcp6::wire::INFINITY) => u64::MAX / 2,
             Some(v) if v > 0 => u64::from(v),
             _ => IRT_DEFAULT.as_secs(),
         };
         let until = now.saturating_add(life);
         let mut path = PathBytes::new();
-        encode_path(&inc.src, inc.ifindex, chain, &mut path);
-        let existing = self.store.reconf(duid).map(|(d, info)| {
+        encode_path(&ex.inc.src, ex.inc.ifindex, ex.chain, &mut path);
+        let existing = store.reconf(duid).map(|r| {
             (
-                d.clone(),
-                info.key,
-                info.path == path.as_slice(),
-                info.until,
+                r.duid.clone(),
+                r.info.key,
+                r.info.path == path.as_slice(),
+                r.info.until,
             )
         });
         let (key, fresh) = match existing {
@@ -262,7 +227,7 @@ impl<S: LeaseStore> Server<S> {
                 // Re-recorded when the path changed or a quarter of the
                 // lifetime has gone by: one journal record per few renewals.
                 if !same_path || until > old_until.saturating_add(life / 4) {
-                    self.store.apply(Change::Reconf(
+                    store.apply(Change::Reconf(
                         d,
                         Some(ReconfInfo {
                             key,
@@ -274,7 +239,7 @@ impl<S: LeaseStore> Server<S> {
                 (key, false)
             }
             None => {
-                let key = match (self.auth.key_source)() {
+                let key = match (self.key_source)() {
                     Ok(k) => k,
                     Err(e) => {
                         libdhcp6::log_err!("server6_send", "no reconfigure key: {e}");
@@ -284,7 +249,7 @@ impl<S: LeaseStore> Server<S> {
                 let Ok(d) = Duid::from_bytes(duid) else {
                     return ReplyAuth::None;
                 };
-                self.store.apply(Change::Reconf(
+                store.apply(Change::Reconf(
                     d,
                     Some(ReconfInfo {
                         key,
@@ -304,167 +269,10 @@ impl<S: LeaseStore> Server<S> {
                 M::Solicit | M::Request | M::InformationRequest
             );
         if sends_key {
-            ReplyAuth::Key(key, self.auth.counter.next(Duration::from_secs(now)))
+            ReplyAuth::Key(key, self.counter.next(Duration::from_secs(now)))
         } else {
             ReplyAuth::None
         }
-    }
-
-    /// A Renew, Rebind or Information-request from a client being
-    /// reconfigured ends the retransmissions (C-083).
-    pub fn reconfigure_answered(&mut self, msg: &ClientMsg<'_>) {
-        if self.auth.pending.is_empty() {
-            return;
-        }
-        let Some(duid) = msg.client_id else { return };
-        if !matches!(
-            msg.msg_type,
-            MessageType::Renew | MessageType::Rebind | MessageType::InformationRequest
-        ) {
-            return;
-        }
-        if let Some(i) = self
-            .auth
-            .pending
-            .iter()
-            .position(|p| p.duid.as_bytes() == duid)
-        {
-            let p = self.auth.pending.swap_remove(i);
-            libdhcp6::log_info!(
-                "server6_recv",
-                "reconfigure of {} answered with {}",
-                p.duid,
-                msg.msg_type
-            );
-        }
-    }
-
-    /// Starts a Reconfigure to `duid` asking for a `kind` message
-    /// (Renew, Rebind or Information-request), first sent at `now_ms`.
-    /// Refused for a client that never sent Reconfigure Accept (C-084) or
-    /// is already being reconfigured.
-    pub fn start_reconfigure(
-        &mut self,
-        duid: &Duid,
-        kind: MessageType,
-        now_ms: u64,
-    ) -> Result<(), String> {
-        if !matches!(
-            kind,
-            MessageType::Renew | MessageType::Rebind | MessageType::InformationRequest
-        ) {
-            return Err(format!("{kind} is not a message a Reconfigure can ask for"));
-        }
-        if !self.reconfigure {
-            return Err(
-                "Reconfigure is not enabled (no 'authentication' block with 'protocol reconfig')"
-                    .into(),
-            );
-        }
-        let Some((d, _)) = self.store.reconf(duid.as_bytes()) else {
-            return Err(format!("{duid} has not accepted Reconfigure"));
-        };
-        if self.auth.pending_for(duid.as_bytes()) {
-            return Err(format!("a Reconfigure to {duid} is already in progress"));
-        }
-        let duid = d.clone();
-        self.auth.pending.push(Pending {
-            duid,
-            kind,
-            state: None,
-            next_ms: now_ms,
-            started_ms: now_ms,
-        });
-        Ok(())
-    }
-
-    /// Writes the next Reconfigure due by `now_ms` into `out` and says where
-    /// it goes; `None` when nothing is due. Each transmission gets a new
-    /// replay value and MAC (C-082, C-083, C-085).
-    pub fn server6_reconf(&mut self, now_ms: u64, now: u64, out: &mut [u8]) -> Option<Outgoing> {
-        loop {
-            let i = self.auth.pending.iter().position(|p| p.next_ms <= now_ms)?;
-            let rand = self.auth.rand();
-            let p = self.auth.pending.get_mut(i)?;
-            let elapsed = Duration::from_millis(now_ms.saturating_sub(p.started_ms));
-            let next = match &mut p.state {
-                None => {
-                    let s = Retransmit::RECONFIGURE.start(rand);
-                    let rt = s.rt;
-                    p.state = Some(s);
-                    Some(rt)
-                }
-                Some(s) => Retransmit::RECONFIGURE.next(s, elapsed, rand),
-            };
-            let Some(rt) = next else {
-                let p = self.auth.pending.swap_remove(i);
-                libdhcp6::log_notice!(
-                    "server6_reconf",
-                    "reconfigure of {}: no answer after {} transmissions; given up",
-                    p.duid,
-                    libdhcp6::timing::REC_MAX_RC
-                );
-                continue;
-            };
-            let rt_ms = u64::try_from(rt.as_millis()).unwrap_or(u64::MAX);
-            p.next_ms = now_ms.saturating_add(rt_ms);
-            let (duid, kind) = (p.duid.clone(), p.kind);
-            match self.reconfigure_message(&duid, kind, now, out) {
-                Some(o) => return Some(o),
-                None => {
-                    // The record went (expired, or the client withdrew).
-                    self.auth.pending.retain(|p| p.duid != duid);
-                }
-            }
-        }
-    }
-
-    /// Builds one Reconfigure for `duid` along its stored path.
-    fn reconfigure_message(
-        &mut self,
-        duid: &Duid,
-        kind: MessageType,
-        now: u64,
-        out: &mut [u8],
-    ) -> Option<Outgoing> {
-        let (key, path) = {
-            let (_, info) = self.store.reconf(duid.as_bytes())?;
-            (info.key, info.path.clone())
-        };
-        let route = decode_path(&path)?;
-        let rd = self.auth.counter.next(Duration::from_secs(now));
-        let mut inner = [0u8; 512];
-        let n = auth::build_reconfigure(&mut inner, &self.duid, duid, kind, rd, &key).ok()?;
-        let msg = inner.get(..n)?;
-        let (len, port, relayed) = if route.chain.is_empty() {
-            out.get_mut(..n)?.copy_from_slice(msg);
-            (n, CLIENT_PORT, false)
-        } else {
-            // C-085: inside Relay-replies built from the recorded levels,
-            // whose innermost peer-address is the client's address.
-            let mut w = Writer::new(out);
-            encapsulate_reply(&route.chain, msg, &mut w).ok()?;
-            let port = match route.chain.levels().first().and_then(|l| l.relay_port) {
-                Some(_) => route.src.port(),
-                None => SERVER_PORT,
-            };
-            (w.len(), port, true)
-        };
-        libdhcp6::log_info!(
-            "server6_reconf",
-            "reconfigure ({kind}) to {duid} via {}{}",
-            route.src.ip(),
-            if relayed { " (relay-reply)" } else { "" }
-        );
-        let mut dst = route.src;
-        dst.set_port(port);
-        Some(Outgoing {
-            len,
-            dst,
-            ifindex: route.ifindex,
-            msg_type: MessageType::Reconfigure,
-            relayed,
-        })
     }
 }
 
@@ -497,20 +305,5 @@ pub fn signing_secret<'c>(auth: &ReplyAuth<'c>) -> Option<&'c [u8]> {
     match auth {
         ReplyAuth::Delayed(d, _) => Some(&d.key.secret),
         _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn jitter_stays_within_a_tenth() {
-        let mut a = ServerAuth::default();
-        a.seed(42);
-        for _ in 0..10_000 {
-            let r = a.rand();
-            assert!((-0.1..=0.1).contains(&r), "{r}");
-        }
     }
 }

@@ -11,10 +11,13 @@
 //! a Reply acknowledges is on disk before the Reply leaves, and start-up
 //! replays it. `--dump-leases FILE` lists a journal's leases.
 
+mod answer;
 mod auth;
 mod ctl;
 mod pools;
 mod react;
+mod reconf;
+mod scope;
 mod server;
 #[cfg(test)]
 mod tests;
@@ -27,12 +30,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use clap::{Arg, ArgAction, Command};
 use libdhcp6::auth::ReplayCounter;
 use libdhcp6::config::{load_server, Holder, ServerConfig};
-use libdhcp6::ctl::DEFAULT_SERVER_KEY_FILE;
-use libdhcp6::lease::{Change, LeaseStore, MemStore};
+use libdhcp6::ctl::{ReconfigureType, DEFAULT_SERVER_KEY_FILE};
+use libdhcp6::lease::{Change, IaKind, LeaseStore, MemStore};
 use libdhcp6::sys::batch::{RecvBatch, SendBatch};
 use libdhcp6::sys::conf::{check_file, Daemon, FsLoader, DEFAULT_SERVER_CONF};
 use libdhcp6::sys::duid_file;
-use libdhcp6::sys::journal::{self, JournalStore};
+use libdhcp6::sys::journal::{self, JournalStore, Opened};
 use libdhcp6::sys::net::{
     if_nametoindex, interface_addresses, is_global_unicast, is_unique_local, wait_readable,
     PollFds, Udp6Socket,
@@ -41,9 +44,12 @@ use libdhcp6::sys::replay_file::Reservation;
 use libdhcp6::sys::shell::{ConfigFile, Program, Shell};
 use libdhcp6::sys::signal::{self, Caught};
 use libdhcp6::wire::{ALL_DHCP_RELAY_AGENTS_AND_SERVERS, ALL_DHCP_SERVERS, SERVER_PORT};
-use libdhcp6::{log_debug, log_err, log_info, log_notice, log_warn, MessageType};
+use libdhcp6::{log_debug, log_err, log_info, log_notice, log_warn, Duid, MessageType};
 
-use crate::server::{DropReason, Incoming, Served, Server};
+use crate::answer::Incoming;
+use crate::ctl::CtlTarget;
+use crate::scope::Served;
+use crate::server::{DropReason, Server};
 
 /// WIDE's default PID file.
 const DEFAULT_PIDFILE: &str = "/var/run/dhcp6s.pid";
@@ -195,7 +201,7 @@ fn open_journal(cfg: &ServerConfig, duid_path: &Path) -> Result<JournalStore, St
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("lease journal directory {}: {e}", dir.display()))?;
     }
-    let (store, report) = JournalStore::open(&path, now_secs())
+    let Opened { store, report } = JournalStore::open(&path, now_secs())
         .map_err(|e| format!("lease journal {e}; move the file aside to start empty"))?;
     if let Some(d) = report.damage {
         log_warn!(
@@ -262,7 +268,8 @@ fn dump_leases(path: &str) -> Result<(), String> {
     println!("# duid ia iaid lease preferred-left valid-left expires (Unix seconds; as of {now})");
     for b in bindings {
         for l in &b.leases {
-            let (pl, vl) = l.remaining(now);
+            let left = l.remaining(now);
+            let (pl, vl) = (left.preferred, left.valid);
             let ends = l
                 .expires()
                 .map_or_else(|| "never".to_string(), |t| t.to_string());
@@ -278,14 +285,14 @@ fn dump_leases(path: &str) -> Result<(), String> {
     }
     let mut q: Vec<_> = replay.store.quarantined().collect();
     q.sort();
-    for (r, until) in q {
-        println!("quarantined {}/{} until {until}", r.addr, r.len);
+    for q in q {
+        println!("quarantined {}/{} until {}", q.res.addr, q.res.len, q.until);
     }
     // Clients that accept Reconfigure; their keys stay in the journal.
     let mut r: Vec<_> = replay.store.reconfs().collect();
-    r.sort_by(|a, b| a.0.cmp(b.0));
-    for (duid, info) in r {
-        println!("reconfigure {duid} until {}", info.until);
+    r.sort_by(|a, b| a.duid.cmp(b.duid));
+    for r in r {
+        println!("reconfigure {} until {}", r.duid, r.info.until);
     }
     Ok(())
 }
@@ -354,10 +361,6 @@ fn server6_init<S: LeaseStore>(
     let (replay, floor) = Reservation::open(&replay_path)
         .map_err(|e| format!("replay counter {}: {e}", replay_path.display()))?;
     server.auth.counter = ReplayCounter::new(floor);
-    let mut seed = [0u8; 8];
-    if libdhcp6::sys::random::fill(&mut seed).is_ok() {
-        server.auth.seed(u64::from_be_bytes(seed));
-    }
     log_outside_pools(&server, "server6_init");
     let ctl = ctl::server6_ctl_init(args)?;
     Ok(State {
@@ -397,7 +400,7 @@ fn server6_reconf_send<S: LeaseStore>(s: &mut State<S>) {
     if s.tx.is_empty() {
         return;
     }
-    if let Err(e) = s.server.store.commit() {
+    if let Err(e) = s.server.commit_turn() {
         log_err!("server6_reconf", "lease store: {e}");
     }
     cover_replay(s);
@@ -453,6 +456,21 @@ fn log_counters<S: LeaseStore>(s: &State<S>) {
         "bindings: {}",
         s.server.store.bindings().count()
     );
+}
+
+/// The control channel's commands, on the running server.
+impl<S: LeaseStore> CtlTarget for State<S> {
+    fn reload(&mut self) {
+        server6_reload(self);
+    }
+
+    fn remove_binding(&mut self, named: IaKind, iaid: u32, duid: &Duid) -> bool {
+        self.server.remove_binding(named, iaid, duid)
+    }
+
+    fn reconfigure(&mut self, msg_type: ReconfigureType, duid: &Duid) {
+        self.server.ctl_reconfigure(msg_type, duid, now_ms());
+    }
 }
 
 /// Handles what is waiting on the socket, a batch at a time (mirrors
@@ -519,8 +537,9 @@ fn server6_recv<S: LeaseStore>(s: &mut State<S>) {
             break;
         }
     }
-    if let Err(e) = s.server.store.commit() {
-        // Nothing acknowledged may leave before it is stored.
+    if let Err(e) = s.server.commit_turn() {
+        // Nothing acknowledged may leave before it is stored: the turn's
+        // changes are rolled back, its answers withheld.
         log_err!(
             "server6_recv",
             "lease store: {e}; answers of this turn withheld"
@@ -553,8 +572,9 @@ fn server6_mainloop<S: LeaseStore>(s: &mut State<S>) {
             log_debug!("server6_mainloop", "{expired} leases ended");
         }
         // Expiries are stored, and a journal compaction under way moves on
-        // even when no packet comes (nothing to do costs nothing).
-        if let Err(e) = s.server.store.commit() {
+        // even when no packet comes (nothing to do costs nothing). Expiries
+        // that could not be stored are rolled back and come again.
+        if let Err(e) = s.server.commit_turn() {
             log_err!("server6_mainloop", "lease store: {e}");
         }
         server6_reconf_send(s);
@@ -565,7 +585,7 @@ fn server6_mainloop<S: LeaseStore>(s: &mut State<S>) {
             .map(|t| Duration::from_secs(t.saturating_sub(now).max(1)))
             .unwrap_or(MAX_SLEEP)
             .min(MAX_SLEEP);
-        if let Some(due) = s.server.auth.next_due() {
+        if let Some(due) = s.server.reconf.next_due() {
             sleep = sleep.min(Duration::from_millis(due.saturating_sub(now_ms())));
         }
         let mut fds = PollFds::new();
@@ -577,7 +597,12 @@ fn server6_mainloop<S: LeaseStore>(s: &mut State<S>) {
                 if r.is_readable(0) {
                     server6_recv(s);
                 }
-                if ctl::server6_ctl(s, r, ctl_fds) == ctl::After::Exit {
+                // The channel is taken out while its commands run, so the
+                // state they act on is the rest of `s`.
+                let mut channel = s.ctl.take();
+                let after = ctl::server6_ctl(&mut channel, s, r, ctl_fds);
+                s.ctl = channel;
+                if after == ctl::After::Exit {
                     return;
                 }
             }

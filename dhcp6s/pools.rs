@@ -4,7 +4,6 @@
 //! updates are O(log n) (libdhcp6::alloc); nothing scans a pool.
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{Hash, Hasher};
 use std::net::Ipv6Addr;
 
 use libdhcp6::alloc::SlotSet;
@@ -123,17 +122,34 @@ pub struct Pools {
     reserved: HashSet<Resource>,
 }
 
+/// FNV-1a's 64-bit offset basis and prime (Fowler, Noll, Vo; the values
+/// every FNV-1a 64 implementation uses).
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+/// FNV-1a 64 over `bytes`, continuing from `state` (start with
+/// [`FNV_OFFSET`]).
+fn fnv1a64(mut state: u64, bytes: &[u8]) -> u64 {
+    for &b in bytes {
+        state ^= u64::from(b);
+        state = state.wrapping_mul(FNV_PRIME);
+    }
+    state
+}
+
 /// A stable spread of clients over a pool: the same client and IA get the
-/// same starting point after a restart, on every server.
+/// same starting point after a restart, on every server, whatever Rust
+/// release built it. The high half is FNV-1a 64 over DUID || IAID
+/// (4 octets, big-endian) || IA kind (1 octet); the low half continues
+/// the same hash over the high half's 8 octets (big-endian), so the low
+/// bits a small pool uses depend on every input octet.
 pub fn client_hint(duid: &[u8], iaid: u32, kind: u8) -> u128 {
-    // DefaultHasher::new() uses fixed keys, so this is stable across runs.
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    duid.hash(&mut h);
-    iaid.hash(&mut h);
-    kind.hash(&mut h);
-    let a = h.finish();
-    a.hash(&mut h);
-    (u128::from(a) << 64) | u128::from(h.finish())
+    let hi = fnv1a64(
+        fnv1a64(fnv1a64(FNV_OFFSET, duid), &iaid.to_be_bytes()),
+        &[kind],
+    );
+    let lo = fnv1a64(hi, &hi.to_be_bytes());
+    (u128::from(hi) << 64) | u128::from(lo)
 }
 
 impl Pools {
@@ -166,8 +182,8 @@ impl Pools {
                 p.take(&l.res);
             }
         }
-        for (res, _) in store.quarantined() {
-            p.take(&res);
+        for q in store.quarantined() {
+            p.take(&q.res);
         }
         p
     }
@@ -358,5 +374,21 @@ mod tests {
     fn hint_is_stable() {
         assert_eq!(client_hint(&[1, 2, 3], 7, 0), client_hint(&[1, 2, 3], 7, 0));
         assert_ne!(client_hint(&[1, 2, 3], 7, 0), client_hint(&[1, 2, 3], 8, 0));
+    }
+
+    /// `client_hint` of DUID 00:03:00:01:02:00:00:00:00:01, IAID 1, IA_NA.
+    const HINT_PINNED: u128 = 0xe199_dbf2_64b2_c107_1c40_b292_8438_5416;
+
+    /// FNV-1a 64's published test vectors, and one hint pinned (computed
+    /// independently): a change of the function moves every client.
+    #[test]
+    fn hint_is_fnv1a_64() {
+        assert_eq!(fnv1a64(FNV_OFFSET, b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a64(FNV_OFFSET, b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(fnv1a64(FNV_OFFSET, b"foobar"), 0x8594_4171_f739_67e8);
+        assert_eq!(
+            client_hint(&[0, 3, 0, 1, 2, 0, 0, 0, 0, 1], 1, 0),
+            HINT_PINNED
+        );
     }
 }

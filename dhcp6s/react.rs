@@ -2,6 +2,14 @@
 //! client's scope and returns what the answer says, if anything (RFC 8415
 //! §18.3; mirrors dhcp6s.c:react_*). They decide and record bindings; they
 //! do not write or send: `server6_send` turns an [`Answer`] into bytes.
+//! They work on [`Bindings`], the part of the server's state they change
+//! (the store, the pools, the quarantine time), and nothing else.
+//!
+//! Taking a resource a binding does not hold yet is a claim the store may
+//! refuse (a store shared with other servers knows holders the pools do
+//! not): the handlers then try the next candidate, so a refused resource
+//! never appears in an answer. An Advertise claims nothing, as it binds
+//! nothing.
 //!
 //! Nothing here allocates for the messages real clients send: the IAs,
 //! leases and answers live in small inline vectors, and bindings are looked
@@ -11,98 +19,37 @@
 use smallvec::SmallVec;
 
 use libdhcp6::codes::{MessageType, OptionCode, Status};
-use libdhcp6::config::Lifetimes;
+use libdhcp6::config::{FixedLease, Lifetimes};
 use libdhcp6::duid::Duid;
-use libdhcp6::lease::{BindingKey, Change, IaKind, KeyRef, Lease, LeaseStore, Leases, Resource};
-use libdhcp6::wire::INFINITY;
-
-use crate::pools::client_hint;
-use crate::server::{unavailable_status, Request, Scoped, Server, Source};
+use libdhcp6::lease::{
+    Binding, BindingKey, BoundLease, Change, IaKind, KeyRef, LeaseStore, Leases, Resource,
+};
 use libdhcp6::request::IaRequest;
+use libdhcp6::{log_info, log_notice};
 
-/// A lease as an answer states it: what, preferred and valid lifetime
-/// (zero for ones the client must stop using).
-pub type Shown = (Resource, u32, u32);
+use crate::answer::{
+    unavailable_status, Answer, IaAnswer, IaReplies, IaReply, Info, Request, Shown, ShownLeases,
+};
+use crate::pools::{client_hint, Pools};
+use crate::scope::{Scoped, Source};
 
-/// What the answer says about one IA.
-#[derive(Debug, Clone)]
-pub enum IaAnswer {
-    /// Leases with the lifetimes to state.
-    Leases(SmallVec<[Shown; 2]>),
-    /// A status inside the IA, no leases.
-    Status(Status),
+/// Candidates one IA tries for a new lease when the store refuses claims:
+/// enough to step past what other servers took, bounded so a store that
+/// refuses everything cannot hold up a turn.
+const MAX_CLAIMS: usize = 16;
+
+/// The part of the server's state the handlers change.
+pub struct Bindings<'s, S: LeaseStore> {
+    /// The bindings.
+    pub store: &'s mut S,
+    /// The free space of the pools.
+    pub pools: &'s mut Pools,
+    /// Seconds a declined address stays quarantined.
+    pub quarantine: u32,
 }
 
-/// One IA of an answer: its type, IAID and content.
-#[derive(Debug, Clone)]
-pub struct IaReply {
-    /// IA type.
-    pub kind: IaKind,
-    /// IAID.
-    pub iaid: u32,
-    /// What it holds.
-    pub answer: IaAnswer,
-}
-
-/// The IAs of an answer.
-pub type IaReplies = SmallVec<[IaReply; 4]>;
-
-/// Which information options an answer carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Info {
-    /// None (Confirm, Release, Decline, UseMulticast).
-    None,
-    /// The configured ones (Advertise and Reply with IAs).
-    Options,
-    /// The configured ones and the refresh time; with `asked`, the
-    /// default refresh time when none is configured (Information-request,
-    /// C-074).
-    WithRefresh {
-        /// The client's ORO listed option 32.
-        asked: bool,
-    },
-}
-
-/// What an Advertise or Reply says; `server6_send` writes it.
-#[derive(Debug, Clone)]
-pub struct Answer {
-    /// Advertise or Reply.
-    pub msg_type: MessageType,
-    /// Top-level status, if any.
-    pub status: Option<Status>,
-    /// Rapid Commit option (a Reply to a Solicit with Rapid Commit).
-    pub rapid_commit: bool,
-    /// Preference option.
-    pub preference: Option<u8>,
-    /// The IAs.
-    pub ias: IaReplies,
-    /// Information options.
-    pub info: Info,
-}
-
-impl Answer {
-    fn new(msg_type: MessageType) -> Self {
-        Self {
-            msg_type,
-            status: None,
-            rapid_commit: false,
-            preference: None,
-            ias: IaReplies::new(),
-            info: Info::None,
-        }
-    }
-
-    /// A Reply holding only a top-level status.
-    pub fn reply_with_status(status: Status) -> Self {
-        Self {
-            status: Some(status),
-            ..Self::new(MessageType::Reply)
-        }
-    }
-}
-
-fn lease_of(res: Resource, lt: Lifetimes, now: u64) -> Lease {
-    Lease {
+fn lease_of(res: Resource, lt: Lifetimes, now: u64) -> BoundLease {
+    BoundLease {
         res,
         preferred: lt.preferred,
         valid: lt.valid,
@@ -110,41 +57,15 @@ fn lease_of(res: Resource, lt: Lifetimes, now: u64) -> Lease {
     }
 }
 
-fn shown(leases: &[Lease]) -> SmallVec<[Shown; 2]> {
-    leases
-        .iter()
-        .map(|l| (l.res, l.preferred, l.valid))
-        .collect()
-}
-
-/// T1 and T2 for a Reply: 0.5 and 0.8 of the shortest preferred lifetime
-/// granted (C-057), infinity when that is infinite (C-058), the same for
-/// every IA (C-056), never T1 > T2 (C-059).
-pub fn timers(ias: &[IaReply]) -> (u32, u32) {
-    let min = ias
-        .iter()
-        .filter_map(|ia| match &ia.answer {
-            IaAnswer::Leases(l) => Some(l.iter().filter(|(_, _, v)| *v > 0).map(|(_, p, _)| *p)),
-            IaAnswer::Status(_) => None,
-        })
-        .flatten()
-        .min();
-    match min {
-        None | Some(0) => (0, 0),
-        Some(INFINITY) => (INFINITY, INFINITY),
-        Some(p) => {
-            let t1 = p / 2;
-            let t2 = u32::try_from(u64::from(p) * 4 / 5).unwrap_or(INFINITY - 1);
-            (t1, t2.max(t1))
-        }
-    }
+fn shown(leases: &[BoundLease]) -> ShownLeases {
+    leases.iter().map(Shown::from).collect()
 }
 
 /// Resources one message has already placed, so that two of its IAs never
-/// get the same one.
+/// get the same one, and those the store refused it.
 type Chosen = SmallVec<[Resource; 4]>;
 
-impl<S: LeaseStore> Server<S> {
+impl<S: LeaseStore> Bindings<'_, S> {
     fn source<'c>(scoped: &Scoped<'c>, kind: IaKind) -> Option<Source<'c>> {
         match kind {
             IaKind::Na => scoped.addresses(),
@@ -211,14 +132,17 @@ impl<S: LeaseStore> Server<S> {
 
     /// Chooses leases for one IA (KAME's steps 1-4, with pools and prefix
     /// pools): the existing binding if still good here, else the hints the
-    /// client may have, else one new lease. Nothing changes yet: the caller
+    /// client may have, else one new lease. With `commit` every resource
+    /// the binding does not hold yet is claimed from the store, and a
+    /// refused one is passed over. Nothing is bound yet: the caller
     /// grants. Err is the status to put in the IA.
     fn assign(
-        &self,
+        &mut self,
         req: &Request<'_>,
         scoped: &Scoped<'_>,
         ia: &IaRequest,
         chosen: &mut Chosen,
+        commit: bool,
     ) -> Result<Leases, Status> {
         let duid = req.client_id.ok_or(Status::UnspecFail)?;
         let key = KeyRef {
@@ -249,24 +173,50 @@ impl<S: LeaseStore> Server<S> {
             let exact = self
                 .lifetimes_for(src, h)
                 .filter(|_| self.available(key, h, src, chosen));
-            if let Some(lt) = exact {
-                chosen.push(*h);
+            let Some(lt) = exact else { continue };
+            let claimed = !commit || self.claim(key, h);
+            chosen.push(*h);
+            if claimed {
                 got.push(lease_of(*h, lt, req.now));
             }
         }
         if !got.is_empty() {
             return Ok(got);
         }
-        // 3. One new lease.
-        let kind_tag = ia.kind as u8;
-        let pick = match src {
+        // 3. One new lease: the next candidate while the store refuses.
+        for _ in 0..MAX_CLAIMS {
+            let (res, lt) = self
+                .candidate(key, ia, src, chosen)
+                .ok_or(unavailable_status(ia.kind))?;
+            chosen.push(res);
+            if !commit || self.claim(key, &res) {
+                let mut one = Leases::new();
+                one.push(lease_of(res, lt, req.now));
+                return Ok(one);
+            }
+        }
+        Err(unavailable_status(ia.kind))
+    }
+
+    /// The resource a new lease for `key` would take from `src`, passing
+    /// over `chosen`: a host's first free fixed one (of the prefix length
+    /// the client hinted, if any), or a pool's free one nearest the
+    /// client's hint.
+    fn candidate(
+        &self,
+        key: KeyRef<'_>,
+        ia: &IaRequest,
+        src: Source<'_>,
+        chosen: &Chosen,
+    ) -> Option<(Resource, Lifetimes)> {
+        match src {
             Source::Fixed(list) => {
                 let want_len = ia
                     .listed
                     .iter()
                     .map(|r| r.len)
                     .find(|l| *l != 128 && ia.kind == IaKind::Pd);
-                let fits = |l: &&libdhcp6::config::Lease| (l.len == 128) == (ia.kind != IaKind::Pd);
+                let fits = |l: &&FixedLease| (l.len == 128) == (ia.kind != IaKind::Pd);
                 let candidates = || list.iter().filter(fits);
                 candidates()
                     .filter(|l| want_len.is_none_or(|w| l.len == w))
@@ -283,7 +233,7 @@ impl<S: LeaseStore> Server<S> {
                     .find(|(r, _)| self.available(key, r, src, chosen))
             }
             Source::Pool(r) => {
-                let hint = client_hint(duid, ia.iaid, kind_tag);
+                let hint = client_hint(key.duid, ia.iaid, ia.kind as u8);
                 let res = if ia.kind == IaKind::Pd {
                     self.pools.pick_prefix(&r.name, hint, chosen)
                 } else {
@@ -292,12 +242,24 @@ impl<S: LeaseStore> Server<S> {
                 res.filter(|res| self.store.holder(res).is_none_or(|k| k.as_ref() == key))
                     .map(|res| (res, r.lifetimes))
             }
-        };
-        let (res, lt) = pick.ok_or(unavailable_status(ia.kind))?;
-        chosen.push(res);
-        let mut one = Leases::new();
-        one.push(lease_of(res, lt, req.now));
-        Ok(one)
+        }
+    }
+
+    /// Claims `res` for `key` from the store unless `key` holds it
+    /// already. A refused resource is marked used in the pools: someone
+    /// the pools did not know of holds it.
+    fn claim(&mut self, key: KeyRef<'_>, res: &Resource) -> bool {
+        if self.store.holder(res).is_some_and(|k| k.as_ref() == key) {
+            return true;
+        }
+        match self.store.claim(key, res) {
+            Ok(()) => true,
+            Err(e) => {
+                log_info!("react", "lease store: {e}; trying another");
+                self.pools.take(res);
+                false
+            }
+        }
     }
 
     /// Records `leases` for the client's IA (a Reply acknowledges them).
@@ -328,11 +290,11 @@ impl<S: LeaseStore> Server<S> {
                 && ia
                     .listed
                     .iter()
-                    .any(|r| !r.addr.is_unspecified() && !scoped.address_ok(&r.addr, &self.pools));
+                    .any(|r| !r.addr.is_unspecified() && !scoped.address_ok(&r.addr, self.pools));
             let answer = if off_link {
                 IaAnswer::Status(Status::NotOnLink)
             } else {
-                match self.assign(req, scoped, ia, &mut chosen) {
+                match self.assign(req, scoped, ia, &mut chosen, commit) {
                     Ok(leases) => {
                         let s = shown(&leases);
                         if commit {
@@ -391,7 +353,7 @@ impl<S: LeaseStore> Server<S> {
         if addrs.peek().is_none() || !scoped.knows_link() {
             return None;
         }
-        let ok = addrs.all(|a| scoped.address_ok(&a, &self.pools));
+        let ok = addrs.all(|a| scoped.address_ok(&a, self.pools));
         Some(Answer::reply_with_status(if ok {
             Status::Success
         } else {
@@ -419,22 +381,26 @@ impl<S: LeaseStore> Server<S> {
         };
         let src = Self::source(scoped, ia.kind);
         let mut kept = Leases::new();
-        let mut show: SmallVec<[Shown; 2]> = SmallVec::new();
+        let mut show = ShownLeases::new();
         for l in &held {
             match src.and_then(|s| self.lifetimes_for(s, &l.res)) {
                 Some(lt) => {
                     kept.push(lease_of(l.res, lt, req.now));
-                    show.push((l.res, lt.preferred, lt.valid));
+                    show.push(Shown {
+                        res: l.res,
+                        preferred: lt.preferred,
+                        valid: lt.valid,
+                    });
                     chosen.push(l.res);
                 }
                 // C-067: no longer valid here: lifetimes 0, and it is dropped.
-                None => show.push((l.res, 0, 0)),
+                None => show.push(Shown::withdrawn(l.res)),
             }
         }
         // Listed leases the binding does not have are not the client's.
         for r in &ia.listed {
             if !held.iter().any(|l| l.res == *r) {
-                show.push((*r, 0, 0));
+                show.push(Shown::withdrawn(*r));
             }
         }
         if kept.is_empty() {
@@ -444,8 +410,8 @@ impl<S: LeaseStore> Server<S> {
                 iaid: ia.iaid,
                 listed: SmallVec::new(),
             };
-            if let Ok(new) = self.assign(req, scoped, &fresh, chosen) {
-                show.extend(new.iter().map(|l| (l.res, l.preferred, l.valid)));
+            if let Ok(new) = self.assign(req, scoped, &fresh, chosen, true) {
+                show.extend(new.iter().map(Shown::from));
                 kept = new;
             }
         }
@@ -479,24 +445,24 @@ impl<S: LeaseStore> Server<S> {
             let answer = if let Some(ans) = self.extend(req, scoped, ia, &mut chosen) {
                 ans
             } else {
-                let wrong: SmallVec<[Shown; 2]> = ia
+                let wrong: ShownLeases = ia
                     .listed
                     .iter()
                     .filter(|r| {
                         if ia.kind == IaKind::Pd {
-                            !scoped.prefix_ok(&r.addr, r.len, &self.pools)
+                            !scoped.prefix_ok(&r.addr, r.len, self.pools)
                         } else {
-                            scoped.knows_link() && !scoped.address_ok(&r.addr, &self.pools)
+                            scoped.knows_link() && !scoped.address_ok(&r.addr, self.pools)
                         }
                     })
-                    .map(|r| (*r, 0, 0))
+                    .map(|r| Shown::withdrawn(*r))
                     .collect();
                 if !wrong.is_empty() {
                     IaAnswer::Leases(wrong)
                 } else if scoped.rapid_commit() {
                     // C-070: only a server that does rapid commit creates
                     // bindings from a Rebind (several may hear it).
-                    let Ok(leases) = self.assign(req, scoped, ia, &mut chosen) else {
+                    let Ok(leases) = self.assign(req, scoped, ia, &mut chosen, true) else {
                         continue;
                     };
                     let s = shown(&leases);
@@ -595,5 +561,78 @@ impl<S: LeaseStore> Server<S> {
             asked: req.msg.requested(OptionCode::InformationRefreshTime),
         };
         Some(a)
+    }
+
+    /// Records `leases` as the binding for `key` (a Reply will acknowledge
+    /// it): pool space of leases it no longer has is freed, new space taken.
+    pub fn grant(&mut self, key: BindingKey, leases: Leases) {
+        if let Some(old) = self.store.binding(&key) {
+            let gone: SmallVec<[Resource; 2]> = old
+                .leases
+                .iter()
+                .filter(|l| !leases.iter().any(|n| n.res == l.res))
+                .map(|l| l.res)
+                .collect();
+            for r in &gone {
+                self.pools.free(r);
+            }
+        }
+        for l in &leases {
+            if self.store.holder(&l.res) != Some(&key) {
+                self.pools.take(&l.res);
+            }
+        }
+        self.store.apply(Change::Bind(Binding { key, leases }));
+    }
+
+    /// Ends leases and quarantines that ran out by `now` and frees their
+    /// space; how many.
+    pub fn expire(&mut self, now: u64) -> usize {
+        let freed = self.store.expire(now);
+        for res in &freed {
+            self.pools.free(res);
+        }
+        freed.len()
+    }
+
+    /// Deletes the binding of (DUID, IAID), looking among IA_PD bindings
+    /// first and then IA_NA ones as WIDE does (the IA type in the command
+    /// was only checked, doc/wide-compat.md §5). Its leases go back to their
+    /// pools. No message is sent to the client. Returns whether a binding
+    /// was removed; the caller commits.
+    pub fn remove_binding(&mut self, named: IaKind, iaid: u32, duid: &Duid) -> bool {
+        for kind in [IaKind::Pd, IaKind::Na] {
+            let key = BindingKey {
+                duid: duid.clone(),
+                kind,
+                iaid,
+            };
+            let Some(b) = self.store.binding(&key) else {
+                continue;
+            };
+            let freed: Vec<Resource> = b.leases.iter().map(|l| l.res).collect();
+            self.store.apply(Change::Remove(key));
+            for r in &freed {
+                self.pools.free(r);
+            }
+            let list: Vec<String> = freed
+                .iter()
+                .map(|r| format!("{}/{}", r.addr, r.len))
+                .collect();
+            log_notice!(
+                "server6_do_ctlcommand",
+                "removed binding {} {iaid} of {duid} ({} named): {}",
+                kind.name(),
+                named.name(),
+                list.join(" ")
+            );
+            return true;
+        }
+        log_info!(
+            "server6_do_ctlcommand",
+            "no such binding: {} {iaid} of {duid}",
+            named.name()
+        );
+        false
     }
 }

@@ -1,41 +1,36 @@
-//! The server's state and the socket-free half of its receive path:
-//! `server6_recv` checks and unwraps a datagram (`process_relayforw`),
-//! picks the client's link and host, calls the `react_*` handler for the
-//! message type and wraps the answer for the way back. Mirrors dhcp6s.c.
+//! The server: everything it owns, and the socket-free half of its receive
+//! path. `server6_recv` checks and unwraps a datagram
+//! (`process_relayforw`), finds the client's scope, calls the `react_*`
+//! handler for the message type on the bindings, settles the
+//! Authentication option and wraps the answer for the way back. Mirrors
+//! dhcp6s.c. The top of dhcp6s: it uses every other module; none uses it.
 
-use std::collections::HashMap;
-use std::net::{Ipv6Addr, SocketAddrV6};
+use std::net::SocketAddrV6;
 use std::sync::Arc;
 
 use libdhcp6::codes::{MessageType, OptionCode, Status};
-use libdhcp6::config::{Host, InfoKind, InfoOptions, Link, Scope, ServerConfig};
+use libdhcp6::config::ServerConfig;
+use libdhcp6::ctl::ReconfigureType;
 use libdhcp6::duid::Duid;
-use libdhcp6::lease::{Binding, BindingKey, Change, IaKind, LeaseStore, Leases, Resource};
-use libdhcp6::timing::IRT_DEFAULT;
-use libdhcp6::wire::{
-    decapsulate_into, emit_header, encapsulate_reply, DomainName, IaAddr, IaPrefix, OptionRepr,
-    RelayChain, StatusCode, Writer, CLIENT_PORT, SERVER_PORT,
-};
-
-use crate::auth::{emit_reply_auth, reconfigure_enabled, signing_secret, ReplyAuth, ServerAuth};
-use crate::pools::Pools;
-use crate::react::{timers, Answer, IaAnswer, Info};
+use libdhcp6::lease::{CommitError, IaKind, LeaseStore, Resource};
 use libdhcp6::request::{ClientMsg, RequestError};
+use libdhcp6::wire::{
+    decapsulate_into, emit_header, encapsulate_reply, IaAddr, IaPrefix, OptionRepr, RelayChain,
+    StatusCode, Writer, CLIENT_PORT, SERVER_PORT,
+};
+use libdhcp6::{log_err, log_notice};
+
+use crate::answer::{timers, Answer, IaAnswer, Incoming, Info, Outgoing, Request, Timers};
+use crate::auth::{
+    emit_reply_auth, reconfigure_enabled, signing_secret, Exchange, ReplyAuth, ServerAuth,
+};
+use crate::pools::Pools;
+use crate::react::Bindings;
+use crate::reconf::{ReconfContext, Reconfigures};
+use crate::scope::{Directory, Scoped, Served};
 
 /// How long a declined address stays out of use (Kea's default probation).
 pub const DECLINE_QUARANTINE: u32 = 86400;
-
-/// A served interface.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Served {
-    /// Name.
-    pub name: String,
-    /// Index.
-    pub ifindex: u32,
-    /// Prefixes of its link (from its global addresses), for on-link checks
-    /// of directly connected clients.
-    pub onlink: Vec<(Ipv6Addr, u8)>,
-}
 
 /// Why a datagram got no answer. Each has a counter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,64 +138,6 @@ impl Counters {
     }
 }
 
-/// A received datagram.
-#[derive(Debug, Clone, Copy)]
-pub struct Incoming<'a> {
-    /// Its bytes.
-    pub pkt: &'a [u8],
-    /// Source address and port.
-    pub src: SocketAddrV6,
-    /// Destination address (multicast group or our unicast address).
-    pub dst: Ipv6Addr,
-    /// Receiving interface.
-    pub ifindex: u32,
-}
-
-/// Where the answer written into the output buffer goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Outgoing {
-    /// Its length.
-    pub len: usize,
-    /// Destination.
-    pub dst: SocketAddrV6,
-    /// Outgoing interface.
-    pub ifindex: u32,
-    /// Type of the answer to the client (inside any Relay-replies).
-    pub msg_type: MessageType,
-    /// Wrapped in Relay-replies for the relays it came through.
-    pub relayed: bool,
-}
-
-/// Which block of the configuration a client is served from, to find its
-/// pre-encoded information options.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BaseId {
-    /// No interface or link block: global settings only.
-    Global,
-    /// `interface` block, by index in the configuration.
-    Interface(usize),
-    /// `link` block, by index in the configuration.
-    Link(usize),
-}
-
-/// Information options encoded once per configuration (global ones
-/// overridden per kind by an interface or link block), so an answer copies
-/// bytes instead of encoding names per packet.
-#[derive(Debug, Clone, Default)]
-struct InfoBlock {
-    /// Encoded options, refresh time excluded.
-    options: Vec<u8>,
-    /// The refresh time in force, if configured.
-    refresh: Option<u32>,
-}
-
-#[derive(Debug, Clone, Default)]
-struct InfoCache {
-    global: InfoBlock,
-    interfaces: Vec<InfoBlock>,
-    links: Vec<InfoBlock>,
-}
-
 /// The server.
 pub struct Server<S: LeaseStore> {
     /// The running configuration.
@@ -220,15 +157,12 @@ pub struct Server<S: LeaseStore> {
     pub quarantine: u32,
     /// Scratch buffer for a reply before it is wrapped for relays.
     scratch: Vec<u8>,
-    /// Host entries by DUID (the first in file order wins, as in WIDE):
-    /// an ISP's thousands of hosts cost one hash lookup per packet.
-    hosts_by_duid: HashMap<Duid, usize>,
-    /// Host entries by relay-supplied identifier (kame6).
-    hosts_by_relay_id: RelayIdIndex,
-    /// Encoded information options per interface and link block.
-    info: InfoCache,
-    /// Reconfigure and delayed authentication.
+    /// The running configuration indexed for per-packet lookups.
+    directory: Directory,
+    /// Delayed authentication and reconfigure keys.
     pub auth: ServerAuth,
+    /// Reconfigures being sent.
+    pub reconf: Reconfigures,
     /// Reconfigure is offered (an `authentication` block with `protocol
     /// reconfig`).
     pub reconfigure: bool,
@@ -237,351 +171,16 @@ pub struct Server<S: LeaseStore> {
     pub loaded: u64,
 }
 
-fn index_hosts(cfg: &ServerConfig) -> HashMap<Duid, usize> {
-    let mut m = HashMap::new();
-    for (i, h) in cfg.hosts.iter().enumerate() {
-        if let Some(d) = &h.duid {
-            m.entry(d.clone()).or_insert(i);
-        }
-    }
-    m
-}
-
-/// Host entries by the identifiers relay agents add for a client: the
-/// Client Link-Layer Address (RFC 6939), Remote-ID (RFC 4649) and
-/// Subscriber-ID (RFC 4580), each keyed by the option data it must equal.
-/// The first host in file order wins, as for DUIDs.
-#[derive(Debug)]
-struct RelayIdIndex {
-    by_code: [(OptionCode, HashMap<Vec<u8>, usize>); 3],
-}
-
-impl RelayIdIndex {
-    fn build(cfg: &ServerConfig) -> Self {
-        let mut x = Self {
-            by_code: [
-                // The order of the search: the most specific first.
-                (OptionCode::ClientLinklayerAddr, HashMap::new()),
-                (OptionCode::RemoteId, HashMap::new()),
-                (OptionCode::SubscriberId, HashMap::new()),
-            ],
-        };
-        for (i, h) in cfg.hosts.iter().enumerate() {
-            for id in &h.relay_ids {
-                if let Some((_, m)) = x.by_code.iter_mut().find(|(c, _)| *c == id.code()) {
-                    m.entry(id.data().to_vec()).or_insert(i);
-                }
-            }
-        }
-        x
-    }
-
-    fn is_empty(&self) -> bool {
-        self.by_code.iter().all(|(_, m)| m.is_empty())
-    }
-
-    /// The host a relayed client's identifiers select: the levels are
-    /// searched from the relay nearest the client outwards (that relay
-    /// knows the client's port and line), each level for a link-layer
-    /// address, then a Remote-ID, then a Subscriber-ID.
-    fn find(&self, chain: &RelayChain<'_>) -> Option<usize> {
-        if self.is_empty() {
-            return None;
-        }
-        chain.levels().iter().rev().find_map(|level| {
-            self.by_code.iter().find_map(|(code, m)| {
-                if m.is_empty() {
-                    return None;
-                }
-                level.find(*code).and_then(|data| m.get(data).copied())
-            })
-        })
-    }
-}
-
-/// Prefixes known to be on a client's link: those of a served interface or
-/// a link block, or the /64 of a relay's link-address.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Onlink<'c> {
-    many: &'c [(Ipv6Addr, u8)],
-    one: Option<(Ipv6Addr, u8)>,
-}
-
-impl Onlink<'_> {
-    fn iter(&self) -> impl Iterator<Item = (Ipv6Addr, u8)> + '_ {
-        self.many.iter().copied().chain(self.one)
-    }
-
-    fn is_empty(&self) -> bool {
-        self.many.is_empty() && self.one.is_none()
-    }
-}
-
-/// Where a client is, as far as configuration goes: its host entry, the
-/// link (relayed) or interface (direct) block, and that link's prefixes.
-pub struct Scoped<'c> {
-    /// The client's host entry, if any.
-    pub host: Option<&'c Host>,
-    /// Its index in the configuration.
-    pub host_index: Option<usize>,
-    /// The link or interface block.
-    pub base: Option<&'c Scope>,
-    /// Which block `base` is.
-    pub base_id: BaseId,
-    /// Name of the link or interface, for logs.
-    pub name: &'c str,
-    /// Prefixes known to be on the client's link.
-    pub onlink: Onlink<'c>,
-    /// The global options.
-    pub global: &'c InfoOptions,
-}
-
-/// Where a kind of lease comes from for this client.
-#[derive(Debug, Clone, Copy)]
-pub enum Source<'c> {
-    /// A host's fixed addresses or prefixes.
-    Fixed(&'c [libdhcp6::config::Lease]),
-    /// A pool, with the lifetimes it hands out.
-    Pool(&'c libdhcp6::config::PoolRef),
-}
-
-fn in_prefix(a: &Ipv6Addr, p: &Ipv6Addr, len: u8) -> bool {
-    if len == 0 {
-        return true;
-    }
-    let mask = u128::MAX << (128 - u32::from(len.min(128)));
-    u128::from(*a) & mask == u128::from(*p) & mask
-}
-
-/// The information options of layered scopes (global, then the link or
-/// interface block, then the host): per kind, the most specific layer that
-/// sets it wins. The refresh time is not among them (see [`refresh_time`]):
-/// only a Reply to an Information-request carries it.
-fn layered_options(layers: &[&InfoOptions]) -> Vec<OptionRepr> {
-    let mut out = Vec::new();
-    for kind in InfoKind::ALL {
-        let top = layers.iter().rev().find(|l| {
-            if kind.takes_names() {
-                !l.names_of(kind).is_empty()
-            } else {
-                !l.addresses_of(kind).is_empty()
-            }
-        });
-        let Some(layer) = top else { continue };
-        if kind.takes_names() {
-            let names: Vec<DomainName> = layer
-                .names_of(kind)
-                .iter()
-                .filter_map(|n| DomainName::from_text(n).ok())
-                .collect();
-            if !names.is_empty() {
-                out.push(OptionRepr::Domains {
-                    code: kind.code(),
-                    names,
-                });
-            }
-        } else {
-            out.push(OptionRepr::Addresses {
-                code: kind.code(),
-                addrs: layer.addresses_of(kind).to_vec(),
-            });
-        }
-    }
-    out
-}
-
-/// The refresh time of layered scopes: the most specific one set.
-fn refresh_time(layers: &[&InfoOptions]) -> Option<u32> {
-    layers.iter().rev().find_map(|l| l.refresh_time)
-}
-
-fn info_block(layers: &[&InfoOptions]) -> InfoBlock {
-    let mut options = Vec::new();
-    for o in layered_options(layers) {
-        // Configured lists are bounded by the configuration's own size,
-        // far below the 64 KiB a message can hold.
-        if let Ok(bytes) = libdhcp6::wire::emit_to_vec(|w| o.emit(w)) {
-            options.extend_from_slice(&bytes);
-        }
-    }
-    InfoBlock {
-        options,
-        refresh: refresh_time(layers),
-    }
-}
-
-impl InfoCache {
-    fn build(cfg: &ServerConfig) -> Self {
-        let g = &cfg.options;
-        Self {
-            global: info_block(&[g]),
-            interfaces: cfg
-                .interfaces
-                .iter()
-                .map(|i| info_block(&[g, &i.scope.options]))
-                .collect(),
-            links: cfg
-                .links
-                .iter()
-                .map(|l| info_block(&[g, &l.scope.options]))
-                .collect(),
-        }
-    }
-
-    fn get(&self, id: BaseId) -> Option<&InfoBlock> {
-        match id {
-            BaseId::Global => Some(&self.global),
-            BaseId::Interface(i) => self.interfaces.get(i),
-            BaseId::Link(i) => self.links.get(i),
-        }
-    }
-}
-
-impl<'c> Scoped<'c> {
-    fn scopes(&self) -> impl Iterator<Item = &'c Scope> {
-        self.host.map(|h| &h.scope).into_iter().chain(self.base)
-    }
-
-    /// Preference for Advertise (C-052: none unless configured).
-    pub fn preference(&self) -> Option<u8> {
-        self.scopes().find_map(|s| s.preference)
-    }
-
-    /// Whether a Solicit with Rapid Commit gets a committed Reply.
-    pub fn rapid_commit(&self) -> bool {
-        self.scopes().any(|s| s.allow_rapid_commit)
-    }
-
-    /// IA_NA source. As in WIDE, a client with a host entry gets the host's
-    /// addresses or the host's own pool, never the interface pool.
-    pub fn addresses(&self) -> Option<Source<'c>> {
-        match self.host {
-            Some(h) if !h.addresses.is_empty() => Some(Source::Fixed(&h.addresses)),
-            Some(h) => h.scope.address_pool.as_ref().map(Source::Pool),
-            None => self
-                .base
-                .and_then(|b| b.address_pool.as_ref())
-                .map(Source::Pool),
-        }
-    }
-
-    /// IA_PD source: the host's prefixes, else a prefix pool of the host or link.
-    pub fn prefixes(&self) -> Option<Source<'c>> {
-        match self.host {
-            Some(h) if !h.prefixes.is_empty() => Some(Source::Fixed(&h.prefixes)),
-            _ => self
-                .scopes()
-                .find_map(|s| s.prefix_pool.as_ref())
-                .map(Source::Pool),
-        }
-    }
-
-    /// IA_TA source (kame6).
-    pub fn temporary(&self) -> Option<Source<'c>> {
-        self.scopes()
-            .find_map(|s| s.ta_pool.as_ref())
-            .map(Source::Pool)
-    }
-
-    /// True when something tells us which prefixes belong on this link.
-    pub fn knows_link(&self) -> bool {
-        !self.onlink.is_empty()
-            || self
-                .scopes()
-                .any(|s| s.address_pool.is_some() || s.ta_pool.is_some())
-            || self.host.is_some_and(|h| !h.addresses.is_empty())
-    }
-
-    /// Whether address `a` may be used on this link (RFC 8415 §18.3.2 "appropriate").
-    pub fn address_ok(&self, a: &Ipv6Addr, pools: &Pools) -> bool {
-        self.onlink.iter().any(|(p, l)| in_prefix(a, &p, l))
-            || self
-                .host
-                .is_some_and(|h| h.addresses.iter().any(|l| l.addr == *a))
-            || self.scopes().any(|s| {
-                [&s.address_pool, &s.ta_pool]
-                    .into_iter()
-                    .flatten()
-                    .any(|r| pools.addr_pool(&r.name).is_some_and(|p| p.contains(a)))
-            })
-    }
-
-    /// Whether prefix `p/len` may be delegated to this client.
-    pub fn prefix_ok(&self, p: &Ipv6Addr, len: u8, pools: &Pools) -> bool {
-        self.host
-            .is_some_and(|h| h.prefixes.iter().any(|l| l.addr == *p && l.len == len))
-            || self
-                .scopes()
-                .filter_map(|s| s.prefix_pool.as_ref())
-                .any(|r| {
-                    pools
-                        .prefix_pool(&r.name)
-                        .is_some_and(|pool| pool.contains(p) && pool.delegated_len() == len)
-                })
-    }
-
-    /// This client's option layers: global, the link/interface block, the host.
-    fn layers(&self) -> SmallLayers<'c> {
-        [Some(self.global)]
-            .into_iter()
-            .chain([
-                self.base.map(|b| &b.options),
-                self.host.map(|h| &h.scope.options),
-            ])
-            .flatten()
-            .collect()
-    }
-
-    /// True when the host entry sets options of its own, so the
-    /// pre-encoded block of the link or interface does not apply.
-    fn host_has_options(&self) -> bool {
-        self.host.is_some_and(|h| !h.scope.options.is_empty())
-    }
-}
-
-type SmallLayers<'a> = smallvec::SmallVec<[&'a InfoOptions; 3]>;
-
-fn link_matches(link: &Link, chain: &RelayChain<'_>) -> bool {
-    let addr_ok = link.link_addresses.is_empty()
-        || chain.link_address().is_some_and(|a| {
-            link.link_addresses
-                .iter()
-                .any(|(p, l)| in_prefix(&a, p, *l))
-        });
-    let id_ok = link.interface_ids.is_empty()
-        || chain
-            .levels()
-            .iter()
-            .rev()
-            .filter_map(|l| l.interface_id)
-            .any(|id| link.interface_ids.iter().any(|w| w.as_slice() == id));
-    addr_ok && id_ok
-}
-
-/// The request being answered.
-pub struct Request<'m> {
-    /// The client message.
-    pub msg: &'m ClientMsg<'m>,
-    /// The client's DUID (checked present where required).
-    pub client_id: Option<&'m [u8]>,
-    /// Now, seconds since the Unix epoch.
-    pub now: u64,
-}
-
 impl<S: LeaseStore> Server<S> {
     /// A server for `cfg`, bindings in `store`.
     pub fn new(cfg: Arc<ServerConfig>, duid: Duid, store: S, served: Vec<Served>) -> Self {
         let pools = Pools::build(&cfg, &store);
-        let hosts_by_duid = index_hosts(&cfg);
-        let hosts_by_relay_id = RelayIdIndex::build(&cfg);
-        let info = InfoCache::build(&cfg);
         Self {
             reconfigure: reconfigure_enabled(&cfg),
             auth: ServerAuth::default(),
+            reconf: Reconfigures::default(),
             loaded: 0,
-            hosts_by_duid,
-            hosts_by_relay_id,
-            info,
+            directory: Directory::build(&cfg),
             cfg,
             duid,
             store,
@@ -597,9 +196,7 @@ impl<S: LeaseStore> Server<S> {
     /// rebuilt and every live lease stays marked (mirrors server6_reload).
     pub fn reconfigure(&mut self, cfg: Arc<ServerConfig>) {
         self.pools = Pools::build(&cfg, &self.store);
-        self.hosts_by_duid = index_hosts(&cfg);
-        self.hosts_by_relay_id = RelayIdIndex::build(&cfg);
-        self.info = InfoCache::build(&cfg);
+        self.directory = Directory::build(&cfg);
         self.reconfigure = reconfigure_enabled(&cfg);
         self.auth.reset_hosts();
         self.cfg = cfg;
@@ -623,87 +220,83 @@ impl<S: LeaseStore> Server<S> {
             .count()
     }
 
-    /// Ends leases and quarantines that ran out by `now` and frees their space.
-    pub fn expire(&mut self, now: u64) -> usize {
-        let freed = self.store.expire(now);
-        for res in &freed {
-            self.pools.free(res);
+    /// The part of the state the handlers change.
+    pub fn bindings(&mut self) -> Bindings<'_, S> {
+        Bindings {
+            store: &mut self.store,
+            pools: &mut self.pools,
+            quarantine: self.quarantine,
         }
-        freed.len()
     }
 
-    fn scoped<'c>(
-        &self,
-        cfg: &'c ServerConfig,
-        served: &'c [Served],
-        chain: &RelayChain<'_>,
-        ifindex: u32,
-        client: Option<&[u8]>,
-    ) -> Scoped<'c> {
-        // WIDE's rule first (the client's DUID), then what its relays say.
-        let host_index = client
-            .and_then(|d| self.hosts_by_duid.get(d).copied())
-            .or_else(|| self.hosts_by_relay_id.find(chain));
-        let host = host_index.and_then(|i| cfg.hosts.get(i));
-        let served = served.iter().find(|s| s.ifindex == ifindex);
-        let iface = served.and_then(|s| {
-            cfg.interfaces
-                .iter()
-                .enumerate()
-                .find(|(_, i)| i.name == s.name)
-        });
-        let (base, base_id, name) = match iface {
-            Some((i, b)) => (Some(&b.scope), BaseId::Interface(i), b.name.as_str()),
-            None => (None, BaseId::Global, ""),
+    /// Ends leases and quarantines that ran out by `now` and frees their space.
+    pub fn expire(&mut self, now: u64) -> usize {
+        self.bindings().expire(now)
+    }
+
+    /// Ends the loop turn: every store change since the last one is
+    /// committed together. On `Err` the store has rolled the turn back and
+    /// the pools are rebuilt from it, so memory and store agree again;
+    /// the caller must then withhold every answer of the turn, as none of
+    /// what they acknowledge is kept.
+    pub fn commit_turn(&mut self) -> Result<(), CommitError> {
+        let r = self.store.commit();
+        if r.is_err() {
+            self.pools = Pools::build(&self.cfg, &self.store);
+        }
+        r
+    }
+
+    /// dhcp6ctl's `remove binding` (see [`Bindings::remove_binding`]),
+    /// committed at once. Returns whether a binding was removed and kept
+    /// removed.
+    pub fn remove_binding(&mut self, named: IaKind, iaid: u32, duid: &Duid) -> bool {
+        if !self.bindings().remove_binding(named, iaid, duid) {
+            return false;
+        }
+        if let Err(e) = self.commit_turn() {
+            log_err!("server6_do_ctlcommand", "lease store: {e}");
+            return false;
+        }
+        true
+    }
+
+    /// Starts a Reconfigure to `duid` asking for a `kind` message, first
+    /// sent at `now_ms` (see [`Reconfigures::start_reconfigure`]).
+    pub fn start_reconfigure(
+        &mut self,
+        duid: &Duid,
+        kind: MessageType,
+        now_ms: u64,
+    ) -> Result<(), String> {
+        self.reconf
+            .start_reconfigure(&self.store, self.reconfigure, duid, kind, now_ms)
+    }
+
+    /// kame6's `dhcp6ctl -S reconfigure renew|rebind|info DUID`: tell the
+    /// client to send `msg_type` (RFC 8415 §18.3.11). The first
+    /// Reconfigure leaves on the main loop's next turn; a client that never
+    /// sent Reconfigure Accept is refused (C-084).
+    pub fn ctl_reconfigure(&mut self, msg_type: ReconfigureType, duid: &Duid, now_ms: u64) {
+        match self.start_reconfigure(duid, msg_type.message_type(), now_ms) {
+            Ok(()) => log_notice!(
+                "server6_do_ctlcommand",
+                "reconfigure {} of {duid} started",
+                msg_type.word()
+            ),
+            Err(e) => log_err!("server6_do_ctlcommand", "reconfigure: {e}"),
+        }
+    }
+
+    /// Writes the next Reconfigure due by `now_ms` into `out` and says
+    /// where it goes (see [`Reconfigures::server6_reconf`]).
+    pub fn server6_reconf(&mut self, now_ms: u64, now: u64, out: &mut [u8]) -> Option<Outgoing> {
+        let mut cx = ReconfContext {
+            server_duid: &self.duid,
+            store: &self.store,
+            counter: &mut self.auth.counter,
         };
-        if !chain.is_empty() {
-            if let Some((i, link)) = cfg
-                .links
-                .iter()
-                .enumerate()
-                .find(|(_, l)| link_matches(l, chain))
-            {
-                return Scoped {
-                    host,
-                    host_index,
-                    base: Some(&link.scope),
-                    base_id: BaseId::Link(i),
-                    name: &link.name,
-                    onlink: Onlink {
-                        many: &link.link_addresses,
-                        one: None,
-                    },
-                    global: &cfg.options,
-                };
-            }
-            // No link block: WIDE serves relayed clients from the
-            // interface's settings; the relay's link-address (a /64) tells
-            // which prefix is on the client's link.
-            return Scoped {
-                host,
-                host_index,
-                base,
-                base_id,
-                name: if iface.is_some() { name } else { "relayed" },
-                onlink: Onlink {
-                    many: &[],
-                    one: chain.link_address().map(|a| (a, 64)),
-                },
-                global: &cfg.options,
-            };
-        }
-        Scoped {
-            host,
-            host_index,
-            base,
-            base_id,
-            name,
-            onlink: Onlink {
-                many: served.map(|s| s.onlink.as_slice()).unwrap_or_default(),
-                one: None,
-            },
-            global: &cfg.options,
-        }
+        self.reconf.server6_reconf(&mut cx, now_ms, now, out)
     }
 
     /// Handles one datagram (mirrors dhcp6s.c:server6_recv up to
@@ -779,10 +372,79 @@ impl<S: LeaseStore> Server<S> {
             RequestError::TooMany => DropReason::TooManyIas,
             RequestError::RepeatedAuth => DropReason::RepeatedAuth,
         })?;
+        self.check_identifiers(&msg)?;
+        let client_id = msg.client_id;
+        // Local handles on the configuration and interfaces, so the
+        // client's scope can borrow them while the handlers change `self`.
+        let cfg = Arc::clone(&self.cfg);
+        let served = Arc::clone(&self.served);
+        let scoped = self
+            .directory
+            .scoped(&cfg, &served, &chain, inc.ifindex, client_id);
+        libdhcp6::log_debug!(
+            "server6_recv",
+            "{} from {} via {} relays, link {}",
+            msg_type,
+            inc.src,
+            chain.len(),
+            scoped.name
+        );
+        // Delayed authentication (doc/wide-compat.md §6.4): a bad claim drops the
+        // message without an answer.
+        let delayed = self
+            .auth
+            .check_delayed(&msg, inner, &scoped, &cfg, self.loaded, now)
+            .map_err(|_| DropReason::AuthFailed)?;
+        // C-083: the answer to a Reconfigure ends its retransmissions.
+        self.reconf.reconfigure_answered(&msg);
+        let req = Request {
+            msg: &msg,
+            client_id,
+            now,
+        };
+        let answer = if direct_unicast {
+            // C-042: Request/Renew/Release/Decline by unicast without our
+            // having offered Server Unicast: UseMulticast and nothing else.
+            Some(Answer::reply_with_status(Status::UseMulticast))
+        } else {
+            let mut b = self.bindings();
+            match msg.msg_type {
+                M::Solicit => b.react_solicit(&req, &scoped),
+                M::Request => b.react_request(&req, &scoped),
+                M::Confirm => b.react_confirm(&req, &scoped),
+                M::Renew => b.react_renew(&req, &scoped),
+                M::Rebind => b.react_rebind(&req, &scoped),
+                M::Release => b.react_release(&req, &scoped),
+                M::Decline => b.react_decline(&req, &scoped),
+                _ => b.react_informreq(&req, &scoped),
+            }
+        };
+        let answer = answer.ok_or(DropReason::NothingToSay)?;
+        let auth = if direct_unicast {
+            ReplyAuth::None
+        } else {
+            let ex = Exchange {
+                msg: &msg,
+                answer: &answer,
+                chain: &chain,
+                inc,
+                now,
+            };
+            self.auth
+                .reply_auth(&mut self.store, self.reconfigure, &ex, delayed)
+        };
+        self.server6_send(&answer, &req, &scoped, &auth, &chain, inc, out)
+    }
+
+    /// The identifier rules of RFC 8415 §16 for the client message `msg`:
+    /// which need a Client ID, which must carry our Server ID and which
+    /// must carry none.
+    fn check_identifiers(&self, msg: &ClientMsg<'_>) -> Result<(), DropReason> {
+        use MessageType as M;
         let client_id = msg.client_id;
         let server_id = msg.server_id;
         let ours = self.duid.as_bytes();
-        match msg_type {
+        match msg.msg_type {
             M::Solicit | M::Confirm | M::Rebind => {
                 if client_id.is_none() {
                     return Err(DropReason::NoClientId);
@@ -808,54 +470,7 @@ impl<S: LeaseStore> Server<S> {
                 }
             }
         }
-        // Local handles on the configuration and interfaces, so the
-        // client's scope can borrow them while the handlers change `self`.
-        let cfg = Arc::clone(&self.cfg);
-        let served = Arc::clone(&self.served);
-        let scoped = self.scoped(&cfg, &served, &chain, inc.ifindex, client_id);
-        libdhcp6::log_debug!(
-            "server6_recv",
-            "{} from {} via {} relays, link {}",
-            msg_type,
-            inc.src,
-            chain.len(),
-            scoped.name
-        );
-        // Delayed authentication (doc/wide-compat.md §6.4): a bad claim drops the
-        // message without an answer.
-        let delayed = self
-            .check_delayed(&msg, inner, &scoped, &cfg, now)
-            .map_err(|_| DropReason::AuthFailed)?;
-        // C-083: the answer to a Reconfigure ends its retransmissions.
-        self.reconfigure_answered(&msg);
-        let req = Request {
-            msg: &msg,
-            client_id,
-            now,
-        };
-        let answer = if direct_unicast {
-            // C-042: Request/Renew/Release/Decline by unicast without our
-            // having offered Server Unicast: UseMulticast and nothing else.
-            Some(Answer::reply_with_status(Status::UseMulticast))
-        } else {
-            match msg.msg_type {
-                M::Solicit => self.react_solicit(&req, &scoped),
-                M::Request => self.react_request(&req, &scoped),
-                M::Confirm => self.react_confirm(&req, &scoped),
-                M::Renew => self.react_renew(&req, &scoped),
-                M::Rebind => self.react_rebind(&req, &scoped),
-                M::Release => self.react_release(&req, &scoped),
-                M::Decline => self.react_decline(&req, &scoped),
-                _ => self.react_informreq(&req, &scoped),
-            }
-        };
-        let answer = answer.ok_or(DropReason::NothingToSay)?;
-        let auth = if direct_unicast {
-            ReplyAuth::None
-        } else {
-            self.reply_auth(&msg, &answer, delayed, &chain, inc, now)
-        };
-        self.server6_send(&answer, &req, &scoped, &auth, &chain, inc, out)
+        Ok(())
     }
 
     /// Writes `answer` as a message: type and transaction-id of the
@@ -885,7 +500,7 @@ impl<S: LeaseStore> Server<S> {
         if let Some(p) = answer.preference {
             w.option(OptionCode::Preference, &[p])?;
         }
-        let (t1, t2) = timers(&answer.ias);
+        let Timers { t1, t2 } = timers(&answer.ias);
         for ia in &answer.ias {
             let slot = w.begin_option(match ia.kind {
                 IaKind::Na => OptionCode::IaNa,
@@ -902,7 +517,9 @@ impl<S: LeaseStore> Server<S> {
             match &ia.answer {
                 IaAnswer::Status(s) => OptionRepr::StatusCode(StatusCode::new(*s)).emit(w)?,
                 IaAnswer::Leases(leases) => {
-                    for &(res, preferred_lifetime, valid_lifetime) in leases {
+                    for shown in leases {
+                        let (res, preferred_lifetime, valid_lifetime) =
+                            (shown.res, shown.preferred, shown.valid);
                         let lease = if ia.kind == IaKind::Pd {
                             OptionRepr::IaPrefix(IaPrefix {
                                 preferred_lifetime,
@@ -930,27 +547,9 @@ impl<S: LeaseStore> Server<S> {
             Info::Options => None,
             Info::WithRefresh { asked } => Some(asked),
         };
-        let mut refresh = None;
-        if scoped.host_has_options() {
-            // A host with options of its own: rare enough to encode per
-            // packet rather than cache per host and link.
-            let layers = scoped.layers();
-            for o in layered_options(&layers) {
-                o.emit(w)?;
-            }
-            refresh = refresh_time(&layers);
-        } else if let Some(b) = self.info.get(scoped.base_id) {
-            w.bytes(&b.options)?;
-            refresh = b.refresh;
-        }
-        if let Some(asked) = refresh_asked {
-            // C-074: the configured refresh time; the default when the
-            // client asked and none is configured.
-            let default = u32::try_from(IRT_DEFAULT.as_secs()).unwrap_or(86400);
-            if let Some(t) = refresh.or(asked.then_some(default)) {
-                w.option(OptionCode::InformationRefreshTime, &t.to_be_bytes())?;
-            }
-        }
+        // C-074: the configured refresh time; the default when the client
+        // asked and none is configured.
+        self.directory.emit_info(scoped, refresh_asked, w)?;
         emit_reply_auth(auth, w)
     }
 
@@ -1030,35 +629,5 @@ impl<S: LeaseStore> Server<S> {
             msg_type: answer.msg_type,
             relayed: true,
         })
-    }
-
-    /// Records `leases` as the binding for `key` (a Reply will acknowledge
-    /// it): pool space of leases it no longer has is freed, new space taken.
-    pub fn grant(&mut self, key: BindingKey, leases: Leases) {
-        if let Some(old) = self.store.binding(&key) {
-            let gone: smallvec::SmallVec<[Resource; 2]> = old
-                .leases
-                .iter()
-                .filter(|l| !leases.iter().any(|n| n.res == l.res))
-                .map(|l| l.res)
-                .collect();
-            for r in &gone {
-                self.pools.free(r);
-            }
-        }
-        for l in &leases {
-            if self.store.holder(&l.res) != Some(&key) {
-                self.pools.take(&l.res);
-            }
-        }
-        self.store.apply(Change::Bind(Binding { key, leases }));
-    }
-}
-
-/// The option code an IA kind's status goes with, for logs.
-pub fn unavailable_status(kind: IaKind) -> Status {
-    match kind {
-        IaKind::Pd => Status::NoPrefixAvail,
-        _ => Status::NoAddrsAvail,
     }
 }

@@ -5,6 +5,15 @@
 
 use std::process::Command;
 
+/// An empty directory of this test process for `tag`: whatever an earlier
+/// run with the same process id left there is removed first.
+fn scratch(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("k6-cli-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 fn run(bin: &str, args: &[&str]) -> (i32, String) {
     let out = Command::new(bin).args(args).output().expect("run binary");
     (
@@ -18,8 +27,7 @@ fn run(bin: &str, args: &[&str]) -> (i32, String) {
 #[test]
 fn dhcp6ctl_usage_and_local_errors() {
     let ctl = env!("CARGO_BIN_EXE_dhcp6ctl");
-    let dir = std::env::temp_dir().join(format!("k6-cli-ctl-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("ctl");
     let key = dir.join("key");
     std::fs::write(&key, "MDEyMzQ1Njc4OWFiY2RlZg==\n").unwrap();
     let empty = dir.join("empty");
@@ -64,10 +72,10 @@ fn dhcp6ctl_usage_and_local_errors() {
 /// exit 1, before touching the network.
 #[test]
 fn client_command_line_errors() {
-    let dir = std::env::temp_dir().join(format!("k6-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("client");
     let duid = dir.join("duid");
     let duid = duid.to_str().unwrap();
+    let pid = dir.join("x.pid");
     let c = env!("CARGO_BIN_EXE_dhcp6c");
     let (code, err) = run(
         c,
@@ -76,7 +84,7 @@ fn client_command_line_errors() {
             "-c",
             "/nonexistent",
             "-p",
-            "/tmp/x.pid",
+            pid.to_str().unwrap(),
             "--duid-file",
             duid,
             "lo",
@@ -250,8 +258,7 @@ fn relay_command_line_errors() {
 /// configuration file, a missing interface or an unusable DUID file.
 #[test]
 fn server_start_up_errors() {
-    let dir = std::env::temp_dir().join(format!("kame6-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("server");
     let bad = dir.join("bad.conf");
     std::fs::write(&bad, "interface eth0 {\n  preference 300;\n};\n").unwrap();
     let good = dir.join("good.conf");
@@ -288,8 +295,7 @@ fn server_start_up_errors() {
 /// clear message (exit 1) and is left untouched.
 #[test]
 fn server_refuses_a_journal_it_cannot_read() {
-    let dir = std::env::temp_dir().join(format!("kame6-cli-journal-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("journal");
     let conf = dir.join("dhcp6s.conf");
     let journal = dir.join("leases");
     std::fs::write(&conf, format!("lease-file \"{}\";\n", journal.display())).unwrap();
@@ -323,16 +329,15 @@ fn server_refuses_a_journal_it_cannot_read() {
 /// reported on stderr and the leases before it still listed.
 #[test]
 fn dump_leases_lists_a_journal() {
-    use libdhcp6::lease::{Binding, BindingKey, Change, IaKind, Lease, LeaseStore, Resource};
-    use libdhcp6::sys::journal::JournalStore;
-    let dir = std::env::temp_dir().join(format!("kame6-cli-dump-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    use libdhcp6::lease::{Binding, BindingKey, BoundLease, Change, IaKind, LeaseStore, Resource};
+    use libdhcp6::sys::journal::{JournalStore, Opened};
+    let dir = scratch("dump");
     let path = dir.join("leases");
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    let (mut store, _) = JournalStore::open(&path, now).unwrap();
+    let Opened { mut store, .. } = JournalStore::open(&path, now).unwrap();
     for (n, addr) in [(1u8, "2001:db8::1"), (2, "2001:db8::2")] {
         store.apply(Change::Bind(Binding {
             key: BindingKey {
@@ -340,7 +345,7 @@ fn dump_leases_lists_a_journal() {
                 kind: IaKind::Na,
                 iaid: 5,
             },
-            leases: vec![Lease {
+            leases: vec![BoundLease {
                 res: Resource {
                     addr: addr.parse().unwrap(),
                     len: 128,

@@ -18,7 +18,9 @@ use std::io::{Read, Write};
 use std::net::{Ipv6Addr, SocketAddrV6, TcpListener, TcpStream, UdpSocket};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::peers::{our_dhcp6c, our_dhcp6s, wide_client_duid, Scratch};
+use common::peers::{
+    our_dhcp6c, our_dhcp6s, wide_dhcp6c_with, wide_dhcp6s_with, Scratch, WIDE_CLIENT_DUID,
+};
 use common::{require_program, require_root, veth, wait_until, Daemon, Netns};
 use libdhcp6::codes::{MessageType, OptionCode};
 use libdhcp6::ctl::{decode, ClientCommand, Command, CtlMessage, ServerCommand, HEADER_LEN};
@@ -490,13 +492,13 @@ fn wide_dhcp6ctl_against_our_dhcp6c() {
 
 /// WIDE's dhcp6s with a control key, in the foreground with debug logs.
 fn wide_server(t: &Topo, conf: &str) -> Daemon {
-    let bin = require_program("dhcp6s");
     let conf = t.scratch.write("wide-dhcp6s.conf", conf);
     let pid = t.scratch.path("wide-dhcp6s.pid");
     let key = t.scratch.path("key");
-    let _ = wide_client_duid(); // makes /var/lib/dhcpv6 exist
-    let d = t.server.spawn(
-        bin.to_str().unwrap(),
+    let d = wide_dhcp6s_with(
+        &t.server,
+        &t.scratch,
+        "dhcp6s",
         &["-f", "-D", "-k", &key, "-c", &conf, "-P", &pid, "s0"],
     );
     wait_listening(&t.server, &d);
@@ -551,13 +553,14 @@ fn our_dhcp6ctl_against_wide_dhcp6s() {
 #[test]
 fn our_dhcp6ctl_against_wide_dhcp6c() {
     let t = direct();
-    let bin = require_program("dhcp6c");
     let conf = t.scratch.write("wide-dhcp6c.conf", CLIENT_CONF);
     let pid = t.scratch.path("wide-dhcp6c.pid");
     let key = t.scratch.path("key");
-    let _ = wide_client_duid();
-    let client = t.client.spawn(
-        bin.to_str().unwrap(),
+    let client = wide_dhcp6c_with(
+        &t.client,
+        &t.scratch,
+        "dhcp6c",
+        WIDE_CLIENT_DUID,
         &["-f", "-D", "-k", &key, "-c", &conf, "-p", &pid, "c0"],
     );
     wait_listening(&t.client, &client);

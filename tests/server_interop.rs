@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use common::peers::{
     bindings, counters, dhclient6, dhcrelay6, our_dhcp6relay, our_dhcp6s, received, wait_address,
-    wait_dhclient_lease, wide_dhcp6c, wide_dhcp6c_as, Scratch,
+    wait_dhclient_lease, wide_argv, wide_dhcp6c, wide_dhcp6c_as, Scratch, WIDE_CLIENT_DUID,
 };
 use common::{require_program, require_root, veth, wait_until, Daemon, Netns};
 use libdhcp6::codes::{MessageType, Status};
@@ -308,17 +308,16 @@ fn stateless_client_gets_dns() {
     let server = our_dhcp6s(&t.server, &t.scratch, SERVER_CONF, &["s0"]);
     let bin = require_program("dhcp6c");
     let pid = t.scratch.path("info.pid");
-    let out = t.client.try_exec(&[
-        "timeout",
-        "20",
-        bin.to_str().unwrap(),
-        "-i",
-        "-p",
-        &pid,
-        "-k",
-        "/dev/null",
-        "c0",
-    ]);
+    let wide = wide_argv(
+        &t.scratch,
+        "info",
+        ("dhcp6c_duid", WIDE_CLIENT_DUID),
+        &bin,
+        &["-i", "-p", &pid, "-k", "/dev/null", "c0"],
+    );
+    let mut argv = vec!["timeout", "20", "/bin/sh"];
+    argv.extend(wide.iter().map(String::as_str));
+    let out = t.client.try_exec(&argv);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("nameserver[0] 2001:db8:ffff::53"),

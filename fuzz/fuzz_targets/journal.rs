@@ -24,8 +24,8 @@ fuzz_target!(|data: &[u8]| {
         .map(|b| u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
         .unwrap_or(0);
     let Ok(r) = replay(data, now) else { return };
-    for (_, info) in r.store.reconfs() {
-        let _ = decode_path(&info.path);
+    for rec in r.store.reconfs() {
+        let _ = decode_path(&rec.info.path);
     }
     let snap = snapshot(&r.store);
     let again = replay(&snap, now).expect("a snapshot replays");

@@ -361,7 +361,7 @@ fn main() -> Res<()> {
     {
         use libdhcp6::lease::journal::{encode, header, snapshot, Record};
         use libdhcp6::lease::{
-            Binding, BindingKey, Change, IaKind, Lease, MemStore, ReconfInfo, Resource,
+            Binding, BindingKey, BoundLease, Change, IaKind, MemStore, ReconfInfo, Resource,
         };
         use libdhcp6::request::{encode_path, PathBytes};
         let key = BindingKey {
@@ -379,7 +379,7 @@ fn main() -> Res<()> {
         let records = [
             Record::Change(Change::Bind(Binding {
                 key: key.clone(),
-                leases: vec![Lease {
+                leases: vec![BoundLease {
                     res,
                     preferred: 100,
                     valid: 200,

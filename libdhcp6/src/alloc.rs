@@ -69,8 +69,8 @@ impl SlotSet {
         true
     }
 
-    /// Takes the first free slot at or after `hint`, wrapping round to the
-    /// start; `None` when the pool is full. A hint spreads clients over the
+    /// Takes the first free slot at or after `hint` (taken modulo the pool's
+    /// size), wrapping round to the start; `None` when the pool is full. A hint spreads clients over the
     /// pool (e.g. a hash of the client), so a client tends to get the same
     /// slot back and neighbours do not collide.
     pub fn take_near(&mut self, hint: u128) -> Option<u128> {
@@ -81,8 +81,8 @@ impl SlotSet {
         self.take(slot).then_some(slot)
     }
 
-    /// The first free slot at or after `from`, wrapping round; `None` when
-    /// the pool is full. Takes nothing (an Advertise reserves nothing).
+    /// The first free slot at or after `from` (modulo the pool's size),
+    /// wrapping round; `None` when the pool is full. Takes nothing (an Advertise reserves nothing).
     pub fn find_free_from(&self, from: u128) -> Option<u128> {
         if self.free_count == 0 {
             return None;

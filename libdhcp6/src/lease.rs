@@ -1,8 +1,11 @@
 //! Bindings (RFC 8415 §4.2: client DUID, IA type, IAID → leases) behind one
 //! store interface. Every change a Reply acknowledges goes through
 //! [`LeaseStore`], so a persistent store (the lease journal) can record it
-//! before the Reply leaves; [`MemStore`] is the in-memory implementation the
-//! others build on. Pure: times are seconds given by the caller.
+//! before the Reply leaves; taking a resource is a claim the store may
+//! refuse, and the changes of one loop turn are committed or rolled back
+//! together (the contract is on [`LeaseStore`]). [`MemStore`] is the
+//! in-memory implementation the others build on. Pure: times are seconds
+//! given by the caller.
 
 use std::borrow::Borrow;
 use std::collections::{BTreeSet, HashMap};
@@ -113,9 +116,13 @@ pub struct Resource {
     pub len: u8,
 }
 
-/// A lease: a resource and its lifetimes as of `updated`.
+/// A lease a binding holds: a resource and the lifetimes granted for it at
+/// `updated` (RFC 8415 §4.2's "lease", on the server's side). Named apart
+/// from the client's own lease in dhcp6c and from a host entry's fixed
+/// address or prefix in the configuration: this is what the server has
+/// given away and must remember.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Lease {
+pub struct BoundLease {
     /// What is leased.
     pub res: Resource,
     /// Preferred lifetime granted at `updated`, seconds (0xffffffff infinite).
@@ -126,17 +133,27 @@ pub struct Lease {
     pub updated: u64,
 }
 
+/// Lifetimes left of a lease at some moment, as a Reply states them
+/// (RFC 8415 §21.6, §21.22).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Remaining {
+    /// Preferred lifetime left, seconds (0xffffffff infinite).
+    pub preferred: u32,
+    /// Valid lifetime left, seconds (0xffffffff infinite).
+    pub valid: u32,
+}
+
 /// Infinite lifetime (RFC 8415 §7.7).
 const INFINITY: u32 = u32::MAX;
 
-impl Lease {
+impl BoundLease {
     /// When the lease ends, or `None` for an infinite one.
     pub fn expires(&self) -> Option<u64> {
         (self.valid != INFINITY).then(|| self.updated + u64::from(self.valid))
     }
 
-    /// Lifetimes left at `now` (preferred, valid), as a Reply states them.
-    pub fn remaining(&self, now: u64) -> (u32, u32) {
+    /// Lifetimes left at `now`, as a Reply states them.
+    pub fn remaining(&self, now: u64) -> Remaining {
         let left = |t: u32| {
             if t == INFINITY {
                 INFINITY
@@ -145,13 +162,16 @@ impl Lease {
                 u32::try_from(end.saturating_sub(now)).unwrap_or(INFINITY - 1)
             }
         };
-        (left(self.preferred), left(self.valid))
+        Remaining {
+            preferred: left(self.preferred),
+            valid: left(self.valid),
+        }
     }
 }
 
 /// The leases of one binding. Nearly every IA holds one or two, kept
 /// inline: extending a binding allocates nothing.
-pub type Leases = SmallVec<[Lease; 2]>;
+pub type Leases = SmallVec<[BoundLease; 2]>;
 
 /// A binding and its leases.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,6 +198,25 @@ pub struct ReconfInfo {
     pub until: u64,
 }
 
+/// A client's Reconfigure record as a store holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReconfRecord<'a> {
+    /// The client's DUID.
+    pub duid: &'a Duid,
+    /// What is kept about it.
+    pub info: &'a ReconfInfo,
+}
+
+/// A resource kept out of use after a Decline (RFC 8415 §18.3.8), and
+/// when it comes back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Quarantine {
+    /// The declined address.
+    pub res: Resource,
+    /// When the quarantine ends (Unix seconds).
+    pub until: u64,
+}
+
 /// A change to the bindings, as a journal records it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
@@ -198,9 +237,64 @@ pub enum Change {
     Reconf(Duid, Option<ReconfInfo>),
 }
 
+/// A claim the store refused: another binding, a quarantine or (in a
+/// store shared by several servers) another server holds the resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{}/{} is held by another binding", res.addr, res.len)]
+pub struct ClaimRefused {
+    /// The resource asked for.
+    pub res: Resource,
+}
+
+/// Why a turn was not committed. When a store returns one, it has already
+/// rolled the whole turn back (see [`LeaseStore`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CommitError {
+    /// Writing or syncing the changes failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// A claim the store granted during the turn was lost when the turn
+    /// was committed: a store that decides its claims in one batch per
+    /// turn (a database's primary key) found another holder.
+    #[error("claim of {}/{} lost to another holder", res.addr, res.len)]
+    Lost {
+        /// The resource.
+        res: Resource,
+    },
+}
+
 /// The binding store the server talks to. Mirrors KAME's lease table
 /// (`lease_address`, `release_address`, `decline_address`, `is_leased`),
-/// extended to prefixes and expiry.
+/// extended to prefixes, expiry, claims and turns.
+///
+/// # The contract
+///
+/// The server works in *turns*: one turn of its main loop reads a batch of
+/// messages, decides the answers, commits, and only then sends. The store
+/// may be shared with other servers (a database), so it, not the server's
+/// own view of its pools, decides who holds what:
+///
+/// - **Claims.** Before a binding takes a resource it does not already
+///   hold, the server asks [`claim`](LeaseStore::claim). The store may
+///   refuse ([`ClaimRefused`]) when someone else holds it; the server then
+///   tries its next candidate, and a refused resource never appears in an
+///   answer. The server binds what it claimed (a [`Change::Bind`]) before
+///   it claims anything else, so a store may let the bind itself carry the
+///   claim. A store that decides claims in one batch when the turn is
+///   committed may grant them provisionally and report a lost one as
+///   [`CommitError::Lost`]; it then refuses that resource when asked again.
+/// - **Changes.** [`apply`](LeaseStore::apply) records a change of the
+///   open turn; reads see it at once. A turn starts with the first change
+///   (or expiry) after a commit or a rollback.
+/// - **All or nothing.** [`commit`](LeaseStore::commit) makes every change
+///   of the turn durable together, or none of them: on `Err` the store has
+///   already rolled the turn back, in memory as well as in storage, so its
+///   reads answer as before the turn. The server then withholds the
+///   turn's answers and rebuilds what it derives from the store (its
+///   pools). [`rollback`](LeaseStore::rollback) drops the turn unasked.
+/// - **Order.** Changes are applied in the order given; replaying them in
+///   that order from storage gives the state reads show after a commit.
 pub trait LeaseStore {
     /// The binding for `key`, found without allocating.
     fn binding_by(&self, key: KeyRef<'_>) -> Option<&Binding>;
@@ -212,30 +306,61 @@ pub trait LeaseStore {
     fn holder(&self, res: &Resource) -> Option<&BindingKey>;
     /// True when `res` is leased or quarantined (KAME's `is_leased`).
     fn is_leased(&self, res: &Resource) -> bool;
-    /// Records a change. A persistent store queues it for the next
-    /// [`LeaseStore::commit`]; the change is visible at once.
+    /// Asks that the binding `key` may take `res` in this turn (KAME's
+    /// `lease_address` decided by the store). `Err` when someone else
+    /// holds it; the caller tries another resource.
+    fn claim(&mut self, key: KeyRef<'_>, res: &Resource) -> Result<(), ClaimRefused>;
+    /// Records a change of the open turn; visible to reads at once.
     fn apply(&mut self, change: Change);
-    /// Makes every change applied so far durable (one write and one fsync
-    /// for a whole loop turn); the Replies that depend on them go out after.
-    fn commit(&mut self) -> std::io::Result<()>;
-    /// Removes leases and quarantines that ended by `now`, returning the
-    /// resources now free.
+    /// Makes every change of the turn durable together (one write and one
+    /// sync for a whole loop turn); the Replies that depend on them go out
+    /// after. On `Err` the turn has been rolled back.
+    fn commit(&mut self) -> Result<(), CommitError>;
+    /// Drops every change of the open turn: reads answer as they did
+    /// after the last commit.
+    fn rollback(&mut self);
+    /// Removes leases and quarantines that ended by `now` (changes of the
+    /// open turn), returning the resources now free.
     fn expire(&mut self, now: u64) -> Vec<Resource>;
     /// The earliest time something ends, for the main loop's timer.
     fn next_expiry(&self) -> Option<u64>;
     /// Every binding, for listing and for the allocators at start-up.
     fn bindings(&self) -> Box<dyn Iterator<Item = &Binding> + '_>;
     /// Quarantined resources and when each comes back.
-    fn quarantined(&self) -> Box<dyn Iterator<Item = (Resource, u64)> + '_>;
+    fn quarantined(&self) -> Box<dyn Iterator<Item = Quarantine> + '_>;
     /// The Reconfigure record of the client with DUID `duid`.
-    fn reconf(&self, duid: &[u8]) -> Option<(&Duid, &ReconfInfo)>;
+    fn reconf(&self, duid: &[u8]) -> Option<ReconfRecord<'_>>;
     /// Every Reconfigure record, for snapshots and listing.
-    fn reconfs(&self) -> Box<dyn Iterator<Item = (&Duid, &ReconfInfo)> + '_>;
+    fn reconfs(&self) -> Box<dyn Iterator<Item = ReconfRecord<'_>> + '_>;
+}
+
+/// What the open turn changed, as it stood before: the first time a turn
+/// touches a binding, a quarantine or a Reconfigure record, its prior state
+/// is kept here so a rollback can put it back. The maps keep their
+/// capacity from turn to turn, so a turn of known clients allocates
+/// nothing.
+#[derive(Debug, Default)]
+struct Undo {
+    /// Whether prior states are kept at all (a replay of changes already
+    /// durable needs none).
+    on: bool,
+    bindings: HashMap<BindingKey, Option<Binding>>,
+    quarantine: HashMap<Resource, Option<u64>>,
+    reconf: HashMap<Duid, Option<ReconfInfo>>,
+}
+
+impl Undo {
+    fn clear(&mut self) {
+        self.bindings.clear();
+        self.quarantine.clear();
+        self.reconf.clear();
+    }
 }
 
 /// Bindings in memory, with O(1) lookups by key and by resource and an
-/// ordered expiry index.
-#[derive(Debug, Default)]
+/// ordered expiry index. Its turns live in memory only: a commit always
+/// succeeds, a rollback puts back what the turn changed.
+#[derive(Debug)]
 pub struct MemStore {
     bindings: HashMap<BindingKey, Binding>,
     holders: HashMap<Resource, BindingKey>,
@@ -246,12 +371,31 @@ pub struct MemStore {
     reconf: HashMap<Duid, ReconfInfo>,
     /// (end time, DUID) of the Reconfigure records.
     reconf_ends: BTreeSet<(u64, Duid)>,
+    /// The open turn's prior states.
+    undo: Undo,
+}
+
+impl Default for MemStore {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl MemStore {
     /// An empty store.
     pub fn new() -> Self {
-        Self::default()
+        Self {
+            bindings: HashMap::new(),
+            holders: HashMap::new(),
+            quarantine: HashMap::new(),
+            ends: BTreeSet::new(),
+            reconf: HashMap::new(),
+            reconf_ends: BTreeSet::new(),
+            undo: Undo {
+                on: true,
+                ..Undo::default()
+            },
+        }
     }
 
     /// Number of bindings.
@@ -264,9 +408,39 @@ impl MemStore {
         self.bindings.is_empty()
     }
 
+    /// Turns the keeping of prior states off (for replaying changes that
+    /// are durable already, where a rollback has nothing to undo) or back
+    /// on. Either way the open turn can no longer be rolled back.
+    pub fn set_undo(&mut self, on: bool) {
+        self.undo.clear();
+        self.undo.on = on;
+    }
+
+    fn touch_binding(&mut self, key: &BindingKey) {
+        if self.undo.on && !self.undo.bindings.contains_key(key) {
+            let prior = self.bindings.get(key).cloned();
+            self.undo.bindings.insert(key.clone(), prior);
+        }
+    }
+
+    fn touch_quarantine(&mut self, res: Resource) {
+        if self.undo.on && !self.undo.quarantine.contains_key(&res) {
+            let prior = self.quarantine.get(&res).copied();
+            self.undo.quarantine.insert(res, prior);
+        }
+    }
+
+    fn touch_reconf(&mut self, duid: &Duid) {
+        if self.undo.on && !self.undo.reconf.contains_key(duid) {
+            let prior = self.reconf.get(duid).cloned();
+            self.undo.reconf.insert(duid.clone(), prior);
+        }
+    }
+
     /// Quarantines `res` until `until` with no binding involved (a journal
     /// snapshot's record of an earlier Decline).
     pub fn quarantine(&mut self, res: Resource, until: u64) {
+        self.touch_quarantine(res);
         if let Some(old) = self.quarantine.insert(res, until) {
             self.ends.remove(&(old, res));
         }
@@ -284,6 +458,7 @@ impl MemStore {
             }
             self.reconf_ends.pop_first();
             if self.reconf.get(&duid).is_some_and(|r| r.until == end) {
+                self.touch_reconf(&duid);
                 self.reconf.remove(&duid);
                 ended.push(Change::Reconf(duid, None));
             }
@@ -294,6 +469,7 @@ impl MemStore {
             }
             self.ends.pop_first();
             if self.quarantine.get(&res) == Some(&end) {
+                self.touch_quarantine(res);
                 self.quarantine.remove(&res);
                 ended.push(Change::Unquarantine(res));
             } else if let Some(key) = self.holders.get(&res).cloned() {
@@ -305,6 +481,7 @@ impl MemStore {
     }
 
     fn drop_lease(&mut self, key: &BindingKey, res: &Resource) -> bool {
+        self.touch_binding(key);
         let Some(b) = self.bindings.get_mut(key) else {
             return false;
         };
@@ -323,6 +500,117 @@ impl MemStore {
         }
         true
     }
+
+    fn bind(&mut self, b: Binding) {
+        self.touch_binding(&b.key);
+        // Leases the new set no longer holds are given up.
+        if let Some(old) = self.bindings.get(&b.key).cloned() {
+            for l in old
+                .leases
+                .iter()
+                .filter(|l| !b.leases.iter().any(|n| n.res == l.res))
+            {
+                self.drop_lease(&old.key, &l.res);
+            }
+            // Ends that move are taken out of the index; one that stays
+            // is left in place, so a renewal at the same time does not
+            // reshape the tree.
+            if let Some(cur) = self.bindings.get(&b.key) {
+                for l in &cur.leases {
+                    let stays = b
+                        .leases
+                        .iter()
+                        .any(|n| n.res == l.res && n.expires() == l.expires());
+                    if let Some(end) = l.expires().filter(|_| !stays) {
+                        self.ends.remove(&(end, l.res));
+                    }
+                }
+            }
+        }
+        for l in &b.leases {
+            // A resource moves to this binding only if nobody else holds it.
+            if let Some(other) = self.holders.get(&l.res).filter(|k| **k != b.key).cloned() {
+                self.drop_lease(&other, &l.res);
+            }
+            self.holders.insert(l.res, b.key.clone());
+            if let Some(end) = l.expires() {
+                self.ends.insert((end, l.res));
+            }
+        }
+        if b.leases.is_empty() {
+            self.bindings.remove(&b.key);
+        } else {
+            self.bindings.insert(b.key.clone(), b);
+        }
+    }
+
+    fn set_reconf(&mut self, duid: Duid, info: Option<ReconfInfo>) {
+        self.touch_reconf(&duid);
+        if let Some(old) = self.reconf.remove(&duid) {
+            self.reconf_ends.remove(&(old.until, duid.clone()));
+        }
+        if let Some(info) = info {
+            self.reconf_ends.insert((info.until, duid.clone()));
+            self.reconf.insert(duid, info);
+        }
+    }
+
+    /// Puts back what the open turn changed. First everything the turn
+    /// touched is taken out as it now stands, then put back as it stood:
+    /// the holder and expiry indexes follow the bindings and quarantines,
+    /// and every binding that lost a resource to another was touched too.
+    fn undo_turn(&mut self) {
+        let mut bindings = std::mem::take(&mut self.undo.bindings);
+        let mut quarantine = std::mem::take(&mut self.undo.quarantine);
+        let mut reconf = std::mem::take(&mut self.undo.reconf);
+        for key in bindings.keys() {
+            let Some(b) = self.bindings.remove(key) else {
+                continue;
+            };
+            for l in &b.leases {
+                if self.holders.get(&l.res) == Some(key) {
+                    self.holders.remove(&l.res);
+                }
+                if let Some(end) = l.expires() {
+                    self.ends.remove(&(end, l.res));
+                }
+            }
+        }
+        for res in quarantine.keys() {
+            if let Some(until) = self.quarantine.remove(res) {
+                self.ends.remove(&(until, *res));
+            }
+        }
+        for (key, prior) in bindings.drain() {
+            let Some(b) = prior else { continue };
+            for l in &b.leases {
+                self.holders.insert(l.res, key.clone());
+                if let Some(end) = l.expires() {
+                    self.ends.insert((end, l.res));
+                }
+            }
+            self.bindings.insert(key, b);
+        }
+        for (res, prior) in quarantine.drain() {
+            if let Some(until) = prior {
+                self.quarantine.insert(res, until);
+                self.ends.insert((until, res));
+            }
+        }
+        for (duid, prior) in reconf.drain() {
+            if let Some(old) = self.reconf.remove(&duid) {
+                self.reconf_ends.remove(&(old.until, duid.clone()));
+            }
+            if let Some(info) = prior {
+                self.reconf_ends.insert((info.until, duid.clone()));
+                self.reconf.insert(duid, info);
+            }
+        }
+        // The emptied maps go back, so the next turn reuses their room.
+        self.undo.bindings = bindings;
+        self.undo.quarantine = quarantine;
+        self.undo.reconf = reconf;
+    }
 }
 
 impl LeaseStore for MemStore {
@@ -338,43 +626,20 @@ impl LeaseStore for MemStore {
         self.holders.contains_key(res) || self.quarantine.contains_key(res)
     }
 
+    /// Refused when another binding holds `res` or it is quarantined. The
+    /// server binds what it claimed before claiming again, so the holder
+    /// index carries the claim from there on.
+    fn claim(&mut self, key: KeyRef<'_>, res: &Resource) -> Result<(), ClaimRefused> {
+        let other = self.holders.get(res).is_some_and(|k| k.as_ref() != key);
+        if other || self.quarantine.contains_key(res) {
+            return Err(ClaimRefused { res: *res });
+        }
+        Ok(())
+    }
+
     fn apply(&mut self, change: Change) {
         match change {
-            Change::Bind(b) => {
-                // Leases the new set no longer holds are given up.
-                if let Some(old) = self.bindings.get(&b.key).cloned() {
-                    for l in old
-                        .leases
-                        .iter()
-                        .filter(|l| !b.leases.iter().any(|n| n.res == l.res))
-                    {
-                        self.drop_lease(&old.key, &l.res);
-                    }
-                    if let Some(cur) = self.bindings.get(&b.key) {
-                        for l in &cur.leases {
-                            if let Some(end) = l.expires() {
-                                self.ends.remove(&(end, l.res));
-                            }
-                        }
-                    }
-                }
-                for l in &b.leases {
-                    // A resource moves to this binding only if nobody else holds it.
-                    if let Some(other) = self.holders.get(&l.res).filter(|k| **k != b.key).cloned()
-                    {
-                        self.drop_lease(&other, &l.res);
-                    }
-                    self.holders.insert(l.res, b.key.clone());
-                    if let Some(end) = l.expires() {
-                        self.ends.insert((end, l.res));
-                    }
-                }
-                if b.leases.is_empty() {
-                    self.bindings.remove(&b.key);
-                } else {
-                    self.bindings.insert(b.key.clone(), b);
-                }
-            }
+            Change::Bind(b) => self.bind(b),
             Change::Release(key, res) | Change::Expire(key, res) => {
                 self.drop_lease(&key, &res);
             }
@@ -383,6 +648,7 @@ impl LeaseStore for MemStore {
                 self.quarantine(res, until);
             }
             Change::Unquarantine(res) => {
+                self.touch_quarantine(res);
                 if let Some(until) = self.quarantine.remove(&res) {
                     self.ends.remove(&(until, res));
                 }
@@ -394,20 +660,17 @@ impl LeaseStore for MemStore {
                     }
                 }
             }
-            Change::Reconf(duid, info) => {
-                if let Some(old) = self.reconf.remove(&duid) {
-                    self.reconf_ends.remove(&(old.until, duid.clone()));
-                }
-                if let Some(info) = info {
-                    self.reconf_ends.insert((info.until, duid.clone()));
-                    self.reconf.insert(duid, info);
-                }
-            }
+            Change::Reconf(duid, info) => self.set_reconf(duid, info),
         }
     }
 
-    fn commit(&mut self) -> std::io::Result<()> {
+    fn commit(&mut self) -> Result<(), CommitError> {
+        self.undo.clear();
         Ok(())
+    }
+
+    fn rollback(&mut self) {
+        self.undo_turn();
     }
 
     fn expire(&mut self, now: u64) -> Vec<Resource> {
@@ -433,16 +696,25 @@ impl LeaseStore for MemStore {
         Box::new(self.bindings.values())
     }
 
-    fn quarantined(&self) -> Box<dyn Iterator<Item = (Resource, u64)> + '_> {
-        Box::new(self.quarantine.iter().map(|(r, t)| (*r, *t)))
+    fn quarantined(&self) -> Box<dyn Iterator<Item = Quarantine> + '_> {
+        Box::new(self.quarantine.iter().map(|(res, until)| Quarantine {
+            res: *res,
+            until: *until,
+        }))
     }
 
-    fn reconf(&self, duid: &[u8]) -> Option<(&Duid, &ReconfInfo)> {
-        self.reconf.get_key_value(duid)
+    fn reconf(&self, duid: &[u8]) -> Option<ReconfRecord<'_>> {
+        self.reconf
+            .get_key_value(duid)
+            .map(|(duid, info)| ReconfRecord { duid, info })
     }
 
-    fn reconfs(&self) -> Box<dyn Iterator<Item = (&Duid, &ReconfInfo)> + '_> {
-        Box::new(self.reconf.iter())
+    fn reconfs(&self) -> Box<dyn Iterator<Item = ReconfRecord<'_>> + '_> {
+        Box::new(
+            self.reconf
+                .iter()
+                .map(|(duid, info)| ReconfRecord { duid, info }),
+        )
     }
 }
 
@@ -465,8 +737,8 @@ mod tests {
         }
     }
 
-    fn lease(res: Resource, valid: u32, updated: u64) -> Lease {
-        Lease {
+    fn lease(res: Resource, valid: u32, updated: u64) -> BoundLease {
+        BoundLease {
             res,
             preferred: valid / 2,
             valid,
@@ -506,7 +778,7 @@ mod tests {
         }));
         s.apply(Change::Bind(Binding {
             key: key(2, IaKind::Pd),
-            leases: smallvec::smallvec![Lease {
+            leases: smallvec::smallvec![BoundLease {
                 res: Resource {
                     addr: "2001:db8:100::".parse().unwrap(),
                     len: 56,
@@ -567,7 +839,7 @@ mod tests {
         };
         s.apply(Change::Reconf(d.clone(), Some(info(100))));
         s.apply(Change::Reconf(d.clone(), Some(info(200))));
-        assert_eq!(s.reconf(d.as_bytes()).unwrap().1.until, 200);
+        assert_eq!(s.reconf(d.as_bytes()).unwrap().info.until, 200);
         assert_eq!(s.next_expiry(), Some(200));
         assert!(
             s.expire_changes(199).is_empty(),
@@ -584,15 +856,119 @@ mod tests {
     #[test]
     fn remaining_lifetimes() {
         let l = lease(addr(1), 100, 1000);
-        assert_eq!(l.remaining(1010), (40, 90));
-        assert_eq!(l.remaining(5000), (0, 0));
-        let inf = Lease {
+        assert_eq!(
+            l.remaining(1010),
+            Remaining {
+                preferred: 40,
+                valid: 90
+            }
+        );
+        assert_eq!(
+            l.remaining(5000),
+            Remaining {
+                preferred: 0,
+                valid: 0
+            }
+        );
+        let inf = BoundLease {
             res: addr(1),
             preferred: INFINITY,
             valid: INFINITY,
             updated: 0,
         };
-        assert_eq!(inf.remaining(5), (INFINITY, INFINITY));
+        assert_eq!(
+            inf.remaining(5),
+            Remaining {
+                preferred: INFINITY,
+                valid: INFINITY
+            }
+        );
         assert_eq!(inf.expires(), None);
+    }
+
+    /// Everything a store's reads show, in a comparable order.
+    type State = (Vec<Binding>, Vec<Quarantine>, Vec<(Duid, u64)>, Option<u64>);
+
+    fn state(s: &MemStore) -> State {
+        let mut b: Vec<Binding> = s.bindings().cloned().collect();
+        b.sort_by(|x, y| x.key.cmp(&y.key));
+        let mut q: Vec<Quarantine> = s.quarantined().collect();
+        q.sort();
+        let mut r: Vec<(Duid, u64)> = s
+            .reconfs()
+            .map(|r| (r.duid.clone(), r.info.until))
+            .collect();
+        r.sort();
+        (b, q, r, s.next_expiry())
+    }
+
+    /// A rollback puts back every binding, holder, quarantine, Reconfigure
+    /// record and expiry the turn changed, however the changes interleave.
+    #[test]
+    fn rollback_restores_the_committed_state() {
+        let mut s = MemStore::new();
+        let k1 = key(1, IaKind::Na);
+        let k2 = key(2, IaKind::Na);
+        s.apply(Change::Bind(Binding {
+            key: k1.clone(),
+            leases: smallvec::smallvec![lease(addr(1), 100, 0), lease(addr(2), 100, 0)],
+        }));
+        s.apply(Change::Decline(k1.clone(), addr(2), 500));
+        s.apply(Change::Reconf(
+            k1.duid.clone(),
+            Some(ReconfInfo {
+                key: [1; 16],
+                path: vec![],
+                until: 300,
+            }),
+        ));
+        s.commit().unwrap();
+        let before = state(&s);
+        // A turn that moves addr(1) to another binding, extends, releases,
+        // ends the quarantine, expires and drops the Reconfigure record.
+        s.apply(Change::Bind(Binding {
+            key: k2.clone(),
+            leases: smallvec::smallvec![lease(addr(1), 100, 40), lease(addr(3), 100, 40)],
+        }));
+        s.apply(Change::Unquarantine(addr(2)));
+        s.apply(Change::Release(k2.clone(), addr(3)));
+        s.apply(Change::Reconf(k1.duid.clone(), None));
+        s.apply(Change::Bind(Binding {
+            key: k1.clone(),
+            leases: smallvec::smallvec![lease(addr(4), 7, 0)],
+        }));
+        assert!(!s.expire(10).is_empty());
+        assert_ne!(state(&s), before);
+        s.rollback();
+        assert_eq!(state(&s), before);
+        assert_eq!(s.holder(&addr(1)), Some(&k1));
+        assert_eq!(s.holder(&addr(3)), None);
+        assert_eq!(s.holder(&addr(4)), None);
+        assert!(s.is_leased(&addr(2)), "quarantined again");
+        // What was committed stays after a rollback of an empty turn.
+        s.rollback();
+        assert_eq!(state(&s), before);
+        assert_eq!(s.expire(100), vec![addr(1)]);
+    }
+
+    /// A claim is refused for what another binding holds or a quarantine
+    /// keeps, and granted for what is free or already the claimant's.
+    #[test]
+    fn claims_follow_holders_and_quarantines() {
+        let mut s = MemStore::new();
+        let k1 = key(1, IaKind::Na);
+        let k2 = key(2, IaKind::Na);
+        s.apply(Change::Bind(Binding {
+            key: k1.clone(),
+            leases: smallvec::smallvec![lease(addr(1), 100, 0)],
+        }));
+        s.quarantine(addr(2), 50);
+        assert_eq!(s.claim(k1.as_ref(), &addr(1)), Ok(()));
+        assert_eq!(
+            s.claim(k2.as_ref(), &addr(1)),
+            Err(ClaimRefused { res: addr(1) })
+        );
+        assert!(s.claim(k2.as_ref(), &addr(2)).is_err());
+        assert_eq!(s.claim(k2.as_ref(), &addr(3)), Ok(()));
     }
 }

@@ -10,8 +10,10 @@
 //!   split options) with its own code table, and Kea's DHCPv4-over-DHCPv6
 //!   IPC framing (`dhcp4::ipc`). Pure: no I/O, never panics on input.
 //! - [`duid`]: DUIDs, their text form and KAME's DUID file format. Pure.
-//! - [`config`]: the KAME configuration files (lexer, parser, checks,
-//!   printer, staged reload). Pure: `sys::conf` reads the files.
+//! - [`config`]: the KAME configuration files: the shared grammar
+//!   (`config::grammar`), what dhcp6s.conf and dhcp6c.conf mean
+//!   (`config::server`, `config::client`), printers, staged reload. Pure:
+//!   `sys::conf` reads the files.
 //! - [`timing`]: RFC 8415 constants and the retransmission algorithm. Pure.
 //! - [`alloc`]: free-slot sets for address and prefix pools, O(log n). Pure.
 //! - [`auth`]: HMAC-MD5 over messages (delayed auth, reconfigure key), replay

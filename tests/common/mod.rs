@@ -78,11 +78,14 @@ where
 
 static SEQ: AtomicUsize = AtomicUsize::new(0);
 
-/// A unique short name for a namespace of this test process.
+/// A name for a namespace of this test process, unique among every
+/// process running at the same time: the whole process id (a part of it
+/// could be another live test binary's, whose namespace `Netns::new` would
+/// then delete as a leftover) and a counter.
 pub fn unique(tag: &str) -> String {
     format!(
         "k6-{}-{}-{tag}",
-        std::process::id() % 100_000,
+        std::process::id(),
         SEQ.fetch_add(1, Ordering::SeqCst)
     )
 }

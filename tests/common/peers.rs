@@ -43,22 +43,81 @@ impl Drop for Scratch {
     }
 }
 
-/// The DUID WIDE's dhcp6c uses (its file path is compiled in), created in
-/// KAME's format if missing, as colon-hex text for dhcp6s `host` blocks.
+/// WIDE's compiled-in state directory: dhcp6s and dhcp6c keep their DUIDs
+/// there (`dhcp6s_duid`, `dhcp6c_duid`) and have no option to move them.
+const WIDE_STATE_DIR: &str = "/var/lib/dhcpv6";
+
+/// The DUID the tests give WIDE's dhcp6c (a DUID-LLT), colon-hex.
+pub const WIDE_CLIENT_DUID: &str = "00:01:00:01:2c:5e:1d:30:02:00:00:00:0c:01";
+
+/// The DUID the tests give WIDE's dhcp6s.
+pub const WIDE_SERVER_DUID: &str = "00:01:00:01:2c:5e:1d:30:02:00:00:00:0c:02";
+
+/// The DUID of every WIDE dhcp6c the tests start with [`wide_dhcp6c`], as
+/// colon-hex text for dhcp6s `host` blocks.
 pub fn wide_client_duid() -> String {
-    let path = std::path::Path::new("/var/lib/dhcpv6/dhcp6c_duid");
-    std::fs::create_dir_all("/var/lib/dhcpv6").expect("mkdir /var/lib/dhcpv6");
-    let (duid, _) = libdhcp6::sys::duid_file::load_or_create(path).expect("WIDE client DUID");
-    duid.to_string()
+    WIDE_CLIENT_DUID.to_string()
+}
+
+/// The command line that runs WIDE's `bin` with `args` and a state
+/// directory of its own: `<scratch>/wide-<tag>`, holding the DUID file
+/// `duid_file` with `duid` (colon-hex), written here, is bind-mounted over
+/// /var/lib/dhcpv6 in the mount namespace `ip netns exec` gives the process.
+/// So no two daemons, tests or runs share WIDE's DUID files, and none reads
+/// one an earlier run left (nothing leaks to the host but the empty
+/// directory the package would have made). Run it in a namespace with
+/// `ns.spawn("/bin/sh", &argv)` or `ns.try_exec`.
+pub fn wide_argv(
+    s: &Scratch,
+    tag: &str,
+    (duid_file, duid): (&str, &str),
+    bin: &std::path::Path,
+    args: &[&str],
+) -> Vec<String> {
+    let dir = s.dir.join(format!("wide-{tag}"));
+    std::fs::create_dir_all(&dir).expect("WIDE state dir");
+    let d = libdhcp6::Duid::from_text(duid).expect("DUID text");
+    std::fs::write(dir.join(duid_file), d.to_file_bytes()).expect("DUID file");
+    let script = format!(
+        r#"mkdir -p {WIDE_STATE_DIR} && mount --bind "$1" {WIDE_STATE_DIR} && shift && exec "$@""#
+    );
+    let mut argv = vec![
+        "-c".to_string(),
+        script,
+        "sh".to_string(),
+        dir.to_string_lossy().into_owned(),
+        bin.to_string_lossy().into_owned(),
+    ];
+    argv.extend(args.iter().map(|a| a.to_string()));
+    argv
+}
+
+/// WIDE's dhcp6s (`bin`) in `ns` with `args`, its DUID [`WIDE_SERVER_DUID`]
+/// in a state directory of its own ([`wide_argv`]).
+pub fn wide_dhcp6s_with(ns: &Netns, s: &Scratch, tag: &str, args: &[&str]) -> Daemon {
+    let bin = require_program("dhcp6s");
+    let argv = wide_argv(s, tag, ("dhcp6s_duid", WIDE_SERVER_DUID), &bin, args);
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    ns.spawn("/bin/sh", &argv)
+}
+
+/// WIDE's dhcp6c in `ns` with `args`, its DUID `duid` in a state directory
+/// of its own ([`wide_argv`]).
+pub fn wide_dhcp6c_with(ns: &Netns, s: &Scratch, tag: &str, duid: &str, args: &[&str]) -> Daemon {
+    let bin = require_program("dhcp6c");
+    let argv = wide_argv(s, tag, ("dhcp6c_duid", duid), &bin, args);
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    ns.spawn("/bin/sh", &argv)
 }
 
 /// WIDE's dhcp6s serving `iface` with `conf`, in the foreground.
 pub fn wide_dhcp6s(ns: &Netns, s: &Scratch, iface: &str, conf: &str) -> Daemon {
-    let bin = require_program("dhcp6s");
     let conf = s.write("dhcp6s.conf", conf);
     let pid = s.path("dhcp6s.pid");
-    let d = ns.spawn(
-        bin.to_str().unwrap_or("dhcp6s"),
+    let d = wide_dhcp6s_with(
+        ns,
+        s,
+        "dhcp6s",
         &[
             "-f",
             "-D",
@@ -75,25 +134,10 @@ pub fn wide_dhcp6s(ns: &Netns, s: &Scratch, iface: &str, conf: &str) -> Daemon {
     d
 }
 
-/// WIDE's dhcp6c on `iface` with `conf`, in the foreground.
+/// WIDE's dhcp6c on `iface` with `conf`, in the foreground, its DUID
+/// [`WIDE_CLIENT_DUID`].
 pub fn wide_dhcp6c(ns: &Netns, s: &Scratch, iface: &str, conf: &str) -> Daemon {
-    let bin = require_program("dhcp6c");
-    let conf = s.write("dhcp6c.conf", conf);
-    let pid = s.path("dhcp6c.pid");
-    ns.spawn(
-        bin.to_str().unwrap_or("dhcp6c"),
-        &[
-            "-f",
-            "-D",
-            "-k",
-            "/dev/null",
-            "-c",
-            &conf,
-            "-p",
-            &pid,
-            iface,
-        ],
-    )
+    wide_dhcp6c_as(ns, s, "c", iface, conf, WIDE_CLIENT_DUID)
 }
 
 /// The DUID our dhclient runs use: DUID-LL 02:00:00:00:00:02.
@@ -256,10 +300,8 @@ pub fn wait_dhclient_lease(leases: &str, timeout: Duration) -> Option<String> {
     .then_some(text)
 }
 
-/// WIDE's dhcp6c with its own DUID: WIDE reads the DUID from a fixed path,
-/// so the file is bind-mounted over /var/lib/dhcpv6 inside the mount
-/// namespace `ip netns exec` gives the process (nothing leaks to the host).
-/// `duid` is colon-hex.
+/// WIDE's dhcp6c with its own DUID (`duid`, colon-hex): several clients
+/// in one test, told apart by `tag`.
 pub fn wide_dhcp6c_as(
     ns: &Netns,
     s: &Scratch,
@@ -268,19 +310,25 @@ pub fn wide_dhcp6c_as(
     conf: &str,
     duid: &str,
 ) -> Daemon {
-    let bin = require_program("dhcp6c");
-    let dir = s.dir.join(format!("duid-{tag}"));
-    std::fs::create_dir_all(&dir).expect("duid dir");
-    let d = libdhcp6::Duid::from_text(duid).expect("DUID text");
-    std::fs::write(dir.join("dhcp6c_duid"), d.to_file_bytes()).expect("DUID file");
     let conf = s.write(&format!("dhcp6c-{tag}.conf"), conf);
     let pid = s.path(&format!("dhcp6c-{tag}.pid"));
-    let script = format!(
-        "mount --bind {} /var/lib/dhcpv6 && exec {} -f -D -k /dev/null -c {conf} -p {pid} {iface}",
-        dir.display(),
-        bin.display()
-    );
-    ns.spawn("/bin/sh", &["-c", &script])
+    wide_dhcp6c_with(
+        ns,
+        s,
+        &format!("dhcp6c-{tag}"),
+        duid,
+        &[
+            "-f",
+            "-D",
+            "-k",
+            "/dev/null",
+            "-c",
+            &conf,
+            "-p",
+            &pid,
+            iface,
+        ],
+    )
 }
 
 /// kame6's dhcp6s on `ifaces` with `conf`, foreground, debug log. Options

@@ -3,12 +3,25 @@
 
 use std::net::Ipv6Addr;
 
-use super::ast::{AuthParam, Duration, KeyParam, OptionStmt, Spanned};
+use super::grammar::ast::{AuthParam, Duration, File, KeyParam, OptionStmt, Spanned};
 use super::{
-    base64, AuthInfo, AuthProtocol, Error, ErrorKind, Expire, InfoOptions, KeyInfo, Lifetimes, Pos,
-    UnixTime, Warning,
+    base64, AuthInfo, AuthProtocol, Error, ErrorKind, Expire, InfoAddresses, InfoNames,
+    InfoOptions, KeyInfo, Lifetimes, MonthDay, Pos, UnixTime, Warning,
 };
 use crate::wire::DomainName;
+
+/// The position of `file` as a whole (line 0), for what concerns no one
+/// statement.
+pub(super) fn whole_file(file: &File) -> Pos {
+    Pos {
+        file: file
+            .first()
+            .map(|s| s.pos.file.clone())
+            .unwrap_or_else(|| "".into()),
+        line: 0,
+        col: 0,
+    }
+}
 
 /// Shorthand for an [`ErrorKind::Invalid`] error.
 pub(super) fn invalid(pos: &Pos, msg: impl Into<String>) -> Error {
@@ -117,14 +130,17 @@ pub(super) fn add_option(
             }
         }
         OptionStmt::Addresses(kind, list) => {
-            let slot = match opts.addresses.iter().position(|(k, _)| k == kind) {
+            let slot = match opts.addresses.iter().position(|a| a.kind == *kind) {
                 Some(i) => i,
                 None => {
-                    opts.addresses.push((*kind, Vec::new()));
+                    opts.addresses.push(InfoAddresses {
+                        kind: *kind,
+                        addrs: Vec::new(),
+                    });
                     opts.addresses.len() - 1
                 }
             };
-            if let Some((_, have)) = opts.addresses.get_mut(slot) {
+            if let Some(InfoAddresses { addrs: have, .. }) = opts.addresses.get_mut(slot) {
                 for a in list {
                     if have.contains(&a.value) {
                         return Err(invalid(
@@ -136,7 +152,7 @@ pub(super) fn add_option(
                 }
             }
             // `option domain-name-servers;` is accepted and means nothing.
-            opts.addresses.retain(|(_, v)| !v.is_empty());
+            opts.addresses.retain(|a| !a.addrs.is_empty());
         }
         OptionStmt::Name(kind, name) => {
             // WIDE stores any text and then cannot build replies for names
@@ -146,8 +162,8 @@ pub(super) fn add_option(
             if name.is_empty() {
                 return Err(invalid(pos, "empty domain name"));
             }
-            match opts.names.iter_mut().find(|(k, _)| k == kind) {
-                Some((_, have)) => {
+            match opts.names.iter_mut().find(|n| n.kind == *kind) {
+                Some(InfoNames { names: have, .. }) => {
                     if have.contains(name) {
                         return Err(invalid(
                             pos,
@@ -156,7 +172,10 @@ pub(super) fn add_option(
                     }
                     have.push(name.clone());
                 }
-                None => opts.names.push((*kind, vec![name.clone()])),
+                None => opts.names.push(InfoNames {
+                    kind: *kind,
+                    names: vec![name.clone()],
+                }),
             }
         }
     }
@@ -201,12 +220,12 @@ pub(super) fn keyinfo(
                     .ok_or_else(|| invalid(&p.pos, format!("invalid expiration time \"{e}\"")))?;
                 if let Expire::At {
                     year: Some(y),
-                    month_day: Some((mo, d)),
+                    month_day: Some(MonthDay { month, day }),
                     hour,
                     minute,
                 } = ex
                 {
-                    let t = unix_time(y, mo, d, hour, minute);
+                    let t = unix_time(y, month, day, hour, minute);
                     if now != 0 && t < now {
                         return Err(invalid(
                             &p.pos,
@@ -280,7 +299,7 @@ pub(super) fn parse_expire(s: &str) -> Option<Expire> {
             };
             let mo = u8::try_from(num(mo, 12)?).ok().filter(|v| *v >= 1)?;
             let da = u8::try_from(num(da, 31)?).ok().filter(|v| *v >= 1)?;
-            (y, Some((mo, da)))
+            (y, Some(MonthDay { month: mo, day: da }))
         }
     };
     Some(Expire::At {
@@ -434,7 +453,7 @@ mod tests {
             parse_expire("2035-12-31 23:59"),
             Some(Expire::At {
                 year: Some(2035),
-                month_day: Some((12, 31)),
+                month_day: Some(MonthDay { month: 12, day: 31 }),
                 hour: 23,
                 minute: 59
             })
@@ -443,7 +462,7 @@ mod tests {
             parse_expire("12-31 01:02"),
             Some(Expire::At {
                 year: None,
-                month_day: Some((12, 31)),
+                month_day: Some(MonthDay { month: 12, day: 31 }),
                 hour: 1,
                 minute: 2
             })

@@ -23,7 +23,8 @@
 use std::net::Ipv6Addr;
 
 use super::{
-    Binding, BindingKey, Change, IaKind, Lease, LeaseStore, MemStore, ReconfInfo, Resource,
+    Binding, BindingKey, BoundLease, Change, IaKind, LeaseStore, MemStore, Quarantine, ReconfInfo,
+    ReconfRecord, Resource,
 };
 use crate::duid::Duid;
 use crate::wire::Reader;
@@ -345,7 +346,7 @@ pub fn decode_body(body: &[u8]) -> Option<Record> {
                 let preferred = r.u32().ok()?;
                 let valid = r.u32().ok()?;
                 let updated = r.u64().ok()?;
-                leases.push(Lease {
+                leases.push(BoundLease {
                     res,
                     preferred,
                     valid,
@@ -487,6 +488,9 @@ pub fn apply_record(store: &mut MemStore, rec: Record) {
 /// `now` dropped. Never panics, whatever `file` holds.
 pub fn replay(file: &[u8], now: u64) -> Result<Replay, Error> {
     let mut out = Replay::default();
+    // What the file holds is durable already: nothing to roll back, so no
+    // prior states are kept while it is read.
+    out.store.set_undo(false);
     let (good_len, damage) = read_records(file, |_, rec| {
         out.records += 1;
         apply_record(&mut out.store, rec);
@@ -494,6 +498,7 @@ pub fn replay(file: &[u8], now: u64) -> Result<Replay, Error> {
     out.good_len = good_len;
     out.damage = damage;
     out.expired = out.store.expire_changes(now);
+    out.store.set_undo(true);
     Ok(out)
 }
 
@@ -506,14 +511,14 @@ pub fn snapshot(store: &dyn LeaseStore) -> Vec<u8> {
     for b in bindings {
         framed(&mut out, |out| put_bind(out, b));
     }
-    let mut q: Vec<(Resource, u64)> = store.quarantined().collect();
+    let mut q: Vec<Quarantine> = store.quarantined().collect();
     q.sort();
-    for (res, until) in q {
+    for Quarantine { res, until } in q {
         encode(&Record::Quarantine(res, until), &mut out);
     }
-    let mut r: Vec<(&Duid, &ReconfInfo)> = store.reconfs().collect();
-    r.sort_by(|a, b| a.0.cmp(b.0));
-    for (duid, info) in r {
+    let mut r: Vec<ReconfRecord<'_>> = store.reconfs().collect();
+    r.sort_by(|a, b| a.duid.cmp(b.duid));
+    for ReconfRecord { duid, info } in r {
         framed(&mut out, |out| put_reconf(out, duid, info));
     }
     out
@@ -542,7 +547,7 @@ mod tests {
     fn bind(n: u8, last: u16, valid: u32, updated: u64) -> Record {
         Record::Change(Change::Bind(Binding {
             key: key(n, IaKind::Na),
-            leases: smallvec::smallvec![Lease {
+            leases: smallvec::smallvec![BoundLease {
                 res: addr(last),
                 preferred: valid / 2,
                 valid,
@@ -560,7 +565,7 @@ mod tests {
             bind(1, 1, 100, 1000),
             Record::Change(Change::Bind(Binding {
                 key: key(2, IaKind::Pd),
-                leases: smallvec::smallvec![Lease {
+                leases: smallvec::smallvec![BoundLease {
                     res: pd,
                     preferred: u32::MAX,
                     valid: u32::MAX,

@@ -18,6 +18,10 @@ pub use super::routesock::{hardware_address, LinkMonitor, RouteSocket as AddrCon
 pub const IFA_F_DADFAILED: u32 = 0x08;
 /// DAD still running (Linux's `IFA_F_TENTATIVE`, FreeBSD's `IN6_IFF_TENTATIVE`).
 pub const IFA_F_TENTATIVE: u32 = 0x40;
+#[cfg(target_os = "linux")]
+const _: () = assert!(IFA_F_DADFAILED == libc::IFA_F_DADFAILED);
+#[cfg(target_os = "linux")]
+const _: () = assert!(IFA_F_TENTATIVE == libc::IFA_F_TENTATIVE);
 
 /// One IPv6 address as an address notification describes it (Linux: an
 /// RTM_NEWADDR / RTM_DELADDR `struct ifaddrmsg` and its attributes).

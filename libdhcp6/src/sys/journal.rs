@@ -3,7 +3,11 @@
 //! also encoded (`lease::journal`) into a buffer, and [`LeaseStore::commit`]
 //! writes the whole buffer with one write and one `fdatasync` — group
 //! commit: the records of every packet of a loop turn share one sync, and
-//! the server sends that turn's Replies only after it returns.
+//! the server sends that turn's Replies only after it returns. A write or
+//! sync that fails cuts the file back to its last whole commit and rolls
+//! the turn back in memory too, so memory and file agree. One server owns
+//! a journal: a claim is refused only for what its own bindings or
+//! quarantines hold.
 //!
 //! Opening replays the file, then replaces it with a snapshot of what is
 //! live (which also cuts off a torn tail): written beside, synced, renamed
@@ -21,8 +25,8 @@
 //! replaying the new file gives exactly the state of the old one (every
 //! record sets what it names, so replaying a change again after a later
 //! state of the same binding ends in the same state). Until the rename the
-//! old journal is the whole truth; a crash leaves a stray `.tmp`, removed
-//! at the next start.
+//! old journal is the whole truth; a crash leaves a stray `.tmp.<pid>`,
+//! removed at the next start.
 
 use std::fs::{self, File};
 use std::io::{self, Seek, SeekFrom, Write};
@@ -31,7 +35,10 @@ use std::path::{Path, PathBuf};
 use super::atomic::{self, tmp_path};
 
 use crate::lease::journal::{self, apply_record, encode, Record, Replay};
-use crate::lease::{Binding, BindingKey, Change, KeyRef, LeaseStore, MemStore, Resource};
+use crate::lease::{
+    Binding, BindingKey, Change, ClaimRefused, CommitError, KeyRef, LeaseStore, MemStore,
+    Quarantine, ReconfRecord, Resource,
+};
 
 /// Default floor of the compaction bound: a journal smaller than this is
 /// never compacted, so a small server does not rewrite its file constantly.
@@ -44,7 +51,7 @@ pub const DEFAULT_COMPACT_CHUNK: usize = 8192;
 /// A compaction under way (see the module docs).
 #[derive(Debug)]
 struct Compaction {
-    /// The new journal, `<path>.tmp`.
+    /// The new journal, `atomic::tmp_path` of the journal's path.
     tmp: File,
     /// The bindings live when it began; each is written as it then stands.
     keys: Vec<BindingKey>,
@@ -92,6 +99,15 @@ pub struct OpenReport {
     pub damage: Option<journal::Damage>,
     /// Leases and quarantines that had ended while the server was down.
     pub expired: Vec<Change>,
+}
+
+/// A journal just opened, and what opening it found.
+#[derive(Debug)]
+pub struct Opened {
+    /// The store, its bindings replayed.
+    pub store: JournalStore,
+    /// What the replay found, for the start-up log.
+    pub report: OpenReport,
 }
 
 /// Bindings in memory, every change journaled to a file before the Replies
@@ -145,14 +161,14 @@ impl JournalStore {
     /// (Unix seconds), drops what has ended, cuts off a damaged tail and
     /// rewrites the file as a snapshot. A file of an unknown or newer
     /// format is refused and left as it is.
-    pub fn open(path: &Path, now: u64) -> Result<(Self, OpenReport), JournalError> {
+    pub fn open(path: &Path, now: u64) -> Result<Opened, JournalError> {
         let io_err = |source| JournalError::Io {
             path: path.to_path_buf(),
             source,
         };
         // A leftover from a compaction that was interrupted; the journal
         // itself is still the whole truth.
-        let _ = fs::remove_file(tmp_path(path));
+        atomic::remove_leftovers(path);
         let created = !path.exists();
         let replay = read(path, now)?;
         let snap = journal::snapshot(&replay.store);
@@ -176,7 +192,7 @@ impl JournalStore {
             damage: replay.damage,
             expired: replay.expired,
         };
-        Ok((store, report))
+        Ok(Opened { store, report })
     }
 
     /// Sets the floor of the compaction bound (the journal is compacted
@@ -274,13 +290,13 @@ impl JournalStore {
         c.next = end;
         let done = c.next >= c.keys.len();
         if done {
-            let mut q: Vec<(Resource, u64)> = self.mem.quarantined().collect();
+            let mut q: Vec<Quarantine> = self.mem.quarantined().collect();
             q.sort();
-            for (res, until) in q {
+            for Quarantine { res, until } in q {
                 encode(&Record::Quarantine(res, until), &mut buf);
             }
-            for (duid, info) in self.mem.reconfs() {
-                journal::encode_reconf(duid, info, &mut buf);
+            for r in self.mem.reconfs() {
+                journal::encode_reconf(r.duid, r.info, &mut buf);
             }
             buf.extend_from_slice(&c.tail);
         }
@@ -341,13 +357,17 @@ impl LeaseStore for JournalStore {
         self.mem.is_leased(res)
     }
 
+    fn claim(&mut self, key: KeyRef<'_>, res: &Resource) -> Result<(), ClaimRefused> {
+        self.mem.claim(key, res)
+    }
+
     fn apply(&mut self, change: Change) {
         self.record(change);
     }
 
-    fn commit(&mut self) -> io::Result<()> {
+    fn commit(&mut self) -> Result<(), CommitError> {
         if self.pending.is_empty() && self.compacting.is_none() {
-            return Ok(());
+            return self.mem.commit();
         }
         if !self.pending.is_empty() {
             let written = self
@@ -355,11 +375,13 @@ impl LeaseStore for JournalStore {
                 .write_all(&self.pending)
                 .and_then(|()| self.file.sync_data());
             if let Err(e) = written {
-                // Cut back a partial write so the retry appends after whole
-                // records; the records stay pending for the next commit.
+                // Cut back a partial write so the next commit appends after
+                // whole records, and drop the turn: memory goes back to
+                // what the file holds.
                 let _ = self.file.set_len(self.len);
                 let _ = self.file.seek(SeekFrom::Start(self.len));
-                return Err(e);
+                self.rollback();
+                return Err(CommitError::Io(e));
             }
             self.len += self.pending.len() as u64;
             if let Some(c) = self.compacting.as_mut() {
@@ -367,6 +389,7 @@ impl LeaseStore for JournalStore {
             }
             self.pending.clear();
         }
+        self.mem.commit()?;
         // What was just synced is durable already; a failed compaction only
         // leaves the journal longer than it need be.
         let step = if self.compacting.is_some() {
@@ -385,6 +408,11 @@ impl LeaseStore for JournalStore {
             );
         }
         Ok(())
+    }
+
+    fn rollback(&mut self) {
+        self.pending.clear();
+        self.mem.rollback();
     }
 
     fn expire(&mut self, now: u64) -> Vec<Resource> {
@@ -407,15 +435,15 @@ impl LeaseStore for JournalStore {
         self.mem.bindings()
     }
 
-    fn quarantined(&self) -> Box<dyn Iterator<Item = (Resource, u64)> + '_> {
+    fn quarantined(&self) -> Box<dyn Iterator<Item = Quarantine> + '_> {
         self.mem.quarantined()
     }
 
-    fn reconf(&self, duid: &[u8]) -> Option<(&crate::Duid, &crate::lease::ReconfInfo)> {
+    fn reconf(&self, duid: &[u8]) -> Option<ReconfRecord<'_>> {
         self.mem.reconf(duid)
     }
 
-    fn reconfs(&self) -> Box<dyn Iterator<Item = (&crate::Duid, &crate::lease::ReconfInfo)> + '_> {
+    fn reconfs(&self) -> Box<dyn Iterator<Item = ReconfRecord<'_>> + '_> {
         self.mem.reconfs()
     }
 }
@@ -426,7 +454,7 @@ mod tests {
     use super::*;
     use crate::duid::Duid;
     use crate::lease::journal::{header, DamageKind};
-    use crate::lease::{IaKind, Lease};
+    use crate::lease::{BoundLease, IaKind};
     use std::net::Ipv6Addr;
 
     struct TempDir(PathBuf);
@@ -464,13 +492,41 @@ mod tests {
     fn bind(n: u16, valid: u32, now: u64) -> Change {
         Change::Bind(Binding {
             key: key(n),
-            leases: smallvec::smallvec![Lease {
+            leases: smallvec::smallvec![BoundLease {
                 res: res(n),
                 preferred: valid,
                 valid,
                 updated: now,
             }],
         })
+    }
+
+    /// A write that fails rolls the turn back: memory returns to what the
+    /// file holds, and the next commit appends whole records after it.
+    #[test]
+    fn failed_commit_rolls_the_turn_back() {
+        let d = TempDir::new("rollback");
+        let path = d.0.join("leases");
+        let Opened { store: mut s, .. } = JournalStore::open(&path, 0).unwrap();
+        s.apply(bind(1, 1000, 0));
+        s.commit().unwrap();
+        // A descriptor opened read-only makes the write fail.
+        let good = std::mem::replace(&mut s.file, File::open(&path).unwrap());
+        s.apply(bind(2, 1000, 0));
+        s.apply(Change::Release(key(1), res(1)));
+        assert!(s.binding(&key(2)).is_some(), "visible before the commit");
+        assert!(matches!(s.commit(), Err(CommitError::Io(_))));
+        assert!(s.binding(&key(2)).is_none());
+        assert!(s.binding(&key(1)).is_some());
+        assert!(!s.is_leased(&res(2)));
+        s.file = good;
+        s.apply(bind(3, 1000, 0));
+        s.commit().unwrap();
+        let on_disk = read(&path, 0).unwrap();
+        assert!(on_disk.damage.is_none());
+        let mut keys: Vec<BindingKey> = on_disk.store.bindings().map(|b| b.key.clone()).collect();
+        keys.sort();
+        assert_eq!(keys, vec![key(1), key(3)]);
     }
 
     /// The incremental compaction (module docs): under a stream of random
@@ -481,7 +537,7 @@ mod tests {
     fn incremental_compaction_keeps_every_commit() {
         let d = TempDir::new("incr");
         let path = d.0.join("leases");
-        let (mut s, _) = JournalStore::open(&path, 0).unwrap();
+        let Opened { store: mut s, .. } = JournalStore::open(&path, 0).unwrap();
         s.set_compact_floor(0);
         s.set_compact_chunk(7);
         let mut x: u64 = 0x2545_f491_4f6c_dd1d;
@@ -497,10 +553,12 @@ mod tests {
                 .map(|b| (b.key.clone(), b.leases.iter().map(|l| l.res).collect()))
                 .collect();
             b.sort();
-            let mut q: Vec<(Resource, u64)> = st.quarantined().collect();
+            let mut q: Vec<Quarantine> = st.quarantined().collect();
             q.sort();
-            let mut r: Vec<(crate::Duid, crate::lease::ReconfInfo)> =
-                st.reconfs().map(|(d, i)| (d.clone(), i.clone())).collect();
+            let mut r: Vec<(crate::Duid, crate::lease::ReconfInfo)> = st
+                .reconfs()
+                .map(|r| (r.duid.clone(), r.info.clone()))
+                .collect();
             r.sort_by(|a, b| a.0.cmp(&b.0));
             (b, q, r)
         };
@@ -522,7 +580,7 @@ mod tests {
                     // A binding that takes another's address.
                     2 => Change::Bind(Binding {
                         key: key(n),
-                        leases: smallvec::smallvec![Lease {
+                        leases: smallvec::smallvec![BoundLease {
                             res: res(m),
                             preferred: 50,
                             valid: 100_000,
@@ -549,7 +607,7 @@ mod tests {
         drop(s);
         // A crash in the middle of a compaction leaves the old journal and a
         // stray new one, which the next start removes.
-        let (mut s, _) = JournalStore::open(&path, 0).unwrap();
+        let Opened { store: mut s, .. } = JournalStore::open(&path, 0).unwrap();
         s.set_compact_floor(0);
         s.set_compact_chunk(1);
         // Renewals of the same few bindings grow the file until a
@@ -566,7 +624,10 @@ mod tests {
         assert!(s.compacting());
         let expect = state(&s);
         drop(s);
-        let (s, r) = JournalStore::open(&path, 0).unwrap();
+        let Opened {
+            store: s,
+            report: r,
+        } = JournalStore::open(&path, 0).unwrap();
         assert!(r.damage.is_none());
         assert_eq!(state(&s), expect);
         assert!(!tmp_path(&path).exists());
@@ -576,7 +637,10 @@ mod tests {
     fn committed_changes_survive_reopen() {
         let d = TempDir::new("reopen");
         let path = d.0.join("leases");
-        let (mut s, r) = JournalStore::open(&path, 1000).unwrap();
+        let Opened {
+            store: mut s,
+            report: r,
+        } = JournalStore::open(&path, 1000).unwrap();
         assert!(r.created);
         for n in 1..=5 {
             s.apply(bind(n, 100, 1000));
@@ -587,7 +651,10 @@ mod tests {
         // Applied but never committed: a crash loses it, and no Reply went out.
         s.apply(bind(9, 100, 1000));
         drop(s);
-        let (s, r) = JournalStore::open(&path, 1050).unwrap();
+        let Opened {
+            store: s,
+            report: r,
+        } = JournalStore::open(&path, 1050).unwrap();
         assert!(!r.created);
         assert_eq!(r.records, 7, "five binds, a release, a decline");
         assert_eq!(r.damage, None);
@@ -598,7 +665,10 @@ mod tests {
         assert_eq!(s.bindings().count(), 3);
         // Past the lifetimes: the leases are dropped, the quarantine kept.
         drop(s);
-        let (s, r) = JournalStore::open(&path, 1100).unwrap();
+        let Opened {
+            store: s,
+            report: r,
+        } = JournalStore::open(&path, 1100).unwrap();
         assert_eq!(r.expired.len(), 3);
         assert_eq!(s.bindings().count(), 0);
         assert!(s.is_leased(&res(3)));
@@ -611,7 +681,7 @@ mod tests {
     fn torn_tail_at_every_offset() {
         let d = TempDir::new("torn");
         let path = d.0.join("leases");
-        let (mut s, _) = JournalStore::open(&path, 0).unwrap();
+        let Opened { store: mut s, .. } = JournalStore::open(&path, 0).unwrap();
         for n in 1..=4 {
             s.apply(bind(n, 1000, 0));
             s.commit().unwrap();
@@ -623,7 +693,10 @@ mod tests {
         drop(s);
         for cut in before..whole.len() as u64 {
             fs::write(&path, &whole[..cut as usize]).unwrap();
-            let (s, r) = JournalStore::open(&path, 10).unwrap();
+            let Opened {
+                store: s,
+                report: r,
+            } = JournalStore::open(&path, 10).unwrap();
             assert_eq!(s.bindings().count(), 4, "cut at {cut}");
             assert!((1..=4).all(|n| s.holder(&res(n)) == Some(&key(n))));
             assert_eq!(s.holder(&res(5)), None);
@@ -636,7 +709,7 @@ mod tests {
             }
             drop(s);
             // The damage was cut off: the next start finds a clean journal.
-            let (_, r) = JournalStore::open(&path, 10).unwrap();
+            let Opened { report: r, .. } = JournalStore::open(&path, 10).unwrap();
             assert_eq!(r.damage, None);
         }
     }
@@ -664,7 +737,7 @@ mod tests {
     fn compaction_bounds_the_file_and_keeps_everything() {
         let d = TempDir::new("compact");
         let path = d.0.join("leases");
-        let (mut s, _) = JournalStore::open(&path, 0).unwrap();
+        let Opened { store: mut s, .. } = JournalStore::open(&path, 0).unwrap();
         s.set_compact_floor(4096);
         // Ten live bindings renewed over and over.
         for round in 0..500u64 {
@@ -677,7 +750,10 @@ mod tests {
         assert!(s.compactions() > 5);
         assert!(!tmp_path(&path).exists());
         drop(s);
-        let (s, r) = JournalStore::open(&path, 500).unwrap();
+        let Opened {
+            store: s,
+            report: r,
+        } = JournalStore::open(&path, 500).unwrap();
         assert_eq!(r.damage, None);
         assert_eq!(s.bindings().count(), 10);
         assert_eq!(s.binding(&key(3)).unwrap().leases[0].updated, 499);
@@ -689,7 +765,7 @@ mod tests {
     fn new_clients_alone_never_compact() {
         let d = TempDir::new("flood");
         let path = d.0.join("leases");
-        let (mut s, _) = JournalStore::open(&path, 0).unwrap();
+        let Opened { store: mut s, .. } = JournalStore::open(&path, 0).unwrap();
         s.set_compact_floor(4096);
         for n in 1..=2000 {
             s.apply(bind(n, 1000, 0));
@@ -713,7 +789,7 @@ mod tests {
     fn expiry_is_journaled() {
         let d = TempDir::new("expiry");
         let path = d.0.join("leases");
-        let (mut s, _) = JournalStore::open(&path, 0).unwrap();
+        let Opened { store: mut s, .. } = JournalStore::open(&path, 0).unwrap();
         s.apply(bind(1, 10, 0));
         s.apply(bind(2, 1000, 0));
         s.commit().unwrap();
@@ -731,12 +807,15 @@ mod tests {
     fn interrupted_compaction_leftover_is_ignored() {
         let d = TempDir::new("leftover");
         let path = d.0.join("leases");
-        let (mut s, _) = JournalStore::open(&path, 0).unwrap();
+        let Opened { store: mut s, .. } = JournalStore::open(&path, 0).unwrap();
         s.apply(bind(1, 1000, 0));
         s.commit().unwrap();
         drop(s);
         fs::write(tmp_path(&path), b"half a snapshot").unwrap();
-        let (s, r) = JournalStore::open(&path, 0).unwrap();
+        let Opened {
+            store: s,
+            report: r,
+        } = JournalStore::open(&path, 0).unwrap();
         assert_eq!((r.damage, s.bindings().count()), (None, 1));
     }
 }

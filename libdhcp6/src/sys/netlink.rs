@@ -1,5 +1,7 @@
-//! A small rtnetlink client: IPv6 addresses with kernel lifetimes and
-//! unreachable routes, which is all dhcp6c needs to configure a host.
+//! A small rtnetlink client: IPv6 addresses with kernel lifetimes (and
+//! their DAD flags), unreachable routes and link notifications, which is
+//! all dhcp6c needs to configure a host; plus an interface's hardware
+//! address from sysfs.
 //!
 //! WIDE's client installs addresses with `SIOCSIFADDR`, so on Linux they
 //! live "forever" and a renewed lease still vanishes at the first valid
@@ -10,34 +12,58 @@
 use std::io::{self, Read};
 use std::net::Ipv6Addr;
 
+use libc::{
+    IFA_ADDRESS, IFA_CACHEINFO, IFA_FLAGS, IFA_LOCAL, RTA_DST, RTM_DELADDR, RTM_DELROUTE,
+    RTM_GETADDR, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE, RTN_UNREACHABLE, RT_SCOPE_UNIVERSE,
+    RT_TABLE_MAIN,
+};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::ifconf::{IfAddr, LinkEvent};
 
+// Kernel constants come from libc. libc gives the netlink flags and message
+// types, AF_INET6, RTMGRP_LINK, RTMGRP_IPV6_IFADDR and IFF_RUNNING as c_int; the wire fields are
+// u16, u8 and u32, so they are narrowed here, checked at compile time.
+const NLM_F_REQUEST: u16 = u16_of(libc::NLM_F_REQUEST);
+const NLM_F_ACK: u16 = u16_of(libc::NLM_F_ACK);
+const NLM_F_DUMP: u16 = u16_of(libc::NLM_F_DUMP);
+const NLM_F_REPLACE: u16 = u16_of(libc::NLM_F_REPLACE);
+const NLM_F_CREATE: u16 = u16_of(libc::NLM_F_CREATE);
+const NLMSG_ERROR: u16 = u16_of(libc::NLMSG_ERROR);
+const NLMSG_DONE: u16 = u16_of(libc::NLMSG_DONE);
+const AF_INET6: u8 = u8_of(libc::AF_INET6);
+const RTMGRP_LINK: u32 = u32_of(libc::RTMGRP_LINK);
+const RTMGRP_IPV6_IFADDR: u32 = u32_of(libc::RTMGRP_IPV6_IFADDR);
+const IFF_RUNNING: u32 = u32_of(libc::IFF_RUNNING);
+
+// Not in libc, so our own:
+/// `NLMSG_HDRLEN`, `sizeof(struct nlmsghdr)` aligned to 4 (libc keeps it
+/// private).
 const NLMSG_HDRLEN: usize = 16;
-const NLMSG_ERROR: u16 = 2;
-const NLMSG_DONE: u16 = 3;
-const RTM_GETADDR: u16 = 22;
-const NLM_F_DUMP: u16 = 0x300;
-const RTM_NEWADDR: u16 = 20;
-const RTM_DELADDR: u16 = 21;
-const RTM_NEWROUTE: u16 = 24;
-const RTM_DELROUTE: u16 = 25;
-const NLM_F_REQUEST: u16 = 0x1;
-const NLM_F_ACK: u16 = 0x4;
-const NLM_F_REPLACE: u16 = 0x100;
-const NLM_F_CREATE: u16 = 0x400;
-const IFA_ADDRESS: u16 = 1;
-const IFA_LOCAL: u16 = 2;
-const IFA_CACHEINFO: u16 = 6;
-const IFA_FLAGS: u16 = 8;
-const RT_SCOPE_UNIVERSE: u8 = 0;
-const RT_TABLE_MAIN: u8 = 254;
-/// `RTPROT_DHCP`: routes we install are marked as DHCP's.
+/// `RTPROT_DHCP` (linux/rtnetlink.h): routes we install are marked as
+/// DHCP's. libc stops at `RTPROT_STATIC`.
 const RTPROT_DHCP: u8 = 16;
-const RTN_UNREACHABLE: u8 = 7;
-const RTA_DST: u16 = 1;
-const AF_INET6: u8 = 10;
+
+/// `v` as a u16 header field; a value that does not fit stops the build.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+const fn u16_of(v: libc::c_int) -> u16 {
+    assert!(v >= 0 && v <= u16::MAX as libc::c_int);
+    v as u16
+}
+
+/// `v` as a u8 field; a value that does not fit stops the build.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+const fn u8_of(v: libc::c_int) -> u8 {
+    assert!(v >= 0 && v <= u8::MAX as libc::c_int);
+    v as u8
+}
+
+/// `v` as a u32 field; a negative value stops the build.
+#[allow(clippy::cast_sign_loss)]
+const fn u32_of(v: libc::c_int) -> u32 {
+    assert!(v >= 0);
+    v as u32
+}
 
 /// A request being built: header, fixed body, then attributes, each padded to 4.
 struct Msg(Vec<u8>);
@@ -394,7 +420,7 @@ mod dump_tests {
         let mut nl = Netlink::open().unwrap();
         let lo = crate::sys::net::if_nametoindex("lo").unwrap();
         let f = nl.address_flags(lo, Ipv6Addr::LOCALHOST).unwrap();
-        assert!(f.is_some_and(|f| f & 0x80 != 0), "{f:?}");
+        assert!(f.is_some_and(|f| f & libc::IFA_F_PERMANENT != 0), "{f:?}");
         assert_eq!(
             nl.address_flags(lo, "2001:db8::77".parse().unwrap())
                 .unwrap(),
@@ -402,13 +428,6 @@ mod dump_tests {
         );
     }
 }
-
-const RTM_NEWLINK: u16 = 16;
-/// `RTMGRP_LINK`: link state notifications.
-const RTMGRP_LINK: u32 = 1;
-/// `RTMGRP_IPV6_IFADDR`: IPv6 address notifications.
-const RTMGRP_IPV6_IFADDR: u32 = 0x100;
-const IFF_RUNNING: u32 = 0x40;
 
 /// The notifications in one datagram read from a [`LinkMonitor`] socket;
 /// anything else (other message types, other families, a truncated

@@ -2,15 +2,16 @@
 //! checks for the client, with the \[debian\] and \[opnsense\] additions and
 //! kame6's IA_TA and RFC 7550 choices.
 
-use super::ast::{
-    Allow, Block, DeclKind, DhcpOpt, File, IaDeclKind, IaType, IfidSpec, OptionStmt, PifDecl,
-    Spanned, Stmt,
-};
-use super::check::{self, invalid, warn, Names};
 use super::{
-    ClientConfig, ClientInterface, Error, ErrorKind, IaNaConf, IaPdConf, Ifid, Lease, Pos,
-    PrefixInterface, RequestItem, Staged, UnixTime, Warning,
+    ClientConfig, ClientInterface, IaNaConf, IaPdConf, Ifid, PrefixInterface, RawOption,
+    RequestItem,
 };
+use crate::codes::IaKind;
+use crate::config::check::{self, invalid, warn, Names};
+use crate::config::grammar::ast::{
+    Allow, Block, DeclKind, DhcpOpt, File, IaDeclKind, IfidSpec, OptionStmt, PifDecl, Spanned, Stmt,
+};
+use crate::config::{Error, ErrorKind, FixedLease, Pos, Staged, UnixTime, Warning};
 
 fn server_only(pos: &Pos, what: &str) -> Error {
     Error::new(
@@ -25,68 +26,85 @@ fn server_only(pos: &Pos, what: &str) -> Error {
 /// Mirrors config.c:configure_interface, configure_ia, configure_keys and
 /// configure_authinfo for the client.
 pub fn configure_client(file: &File, now: UnixTime) -> Result<Staged<ClientConfig>, Error> {
-    let mut cfg = ClientConfig::default();
-    let mut w = Vec::new();
-    let (mut ifs, mut profiles, mut keys, mut auths) = (
-        Names::default(),
-        Names::default(),
-        Names::default(),
-        Names::default(),
-    );
-    // (type, IAID, where `send` names it, position of that send)
-    let mut sends: Vec<(IaType, u32, String, Pos)> = Vec::new();
-    let mut auth_refs: Vec<(String, Pos)> = Vec::new();
+    let mut b = Builder::default();
     for stmt in file {
-        let pos = &stmt.pos;
+        b.stmt(stmt, now)?;
+    }
+    b.resolve_sends()?;
+    b.resolve_auths()?;
+    b.warn_unused(file);
+    Ok(Staged {
+        config: b.cfg,
+        warnings: b.w,
+    })
+}
+
+/// Where a `send ia-*` names an IA: which, and in which block.
+struct Send {
+    kind: IaKind,
+    iaid: u32,
+    /// `interface NAME` or `profile NAME`.
+    owner: String,
+    pos: Pos,
+}
+
+/// What [`configure_client`] gathers while it reads the statements in
+/// file order.
+#[derive(Default)]
+struct Builder {
+    cfg: ClientConfig,
+    w: Vec<Warning>,
+    ifs: Names,
+    profiles: Names,
+    keys: Names,
+    auths: Names,
+    sends: Vec<Send>,
+    /// `send authentication NAME`, resolved once every block is read.
+    auth_refs: Vec<(String, Pos)>,
+}
+
+/// True when `id-assoc KIND IAID` is declared in `cfg`.
+fn declared(cfg: &ClientConfig, kind: IaKind, iaid: u32) -> bool {
+    match kind {
+        IaKind::Pd => cfg.ia_pds.iter().any(|i| i.iaid == iaid),
+        IaKind::Na => cfg.ia_nas.iter().any(|i| i.iaid == iaid),
+        IaKind::Ta => cfg.ia_tas.iter().any(|i| i.iaid == iaid),
+    }
+}
+
+impl Builder {
+    /// One top-level statement. A second block of a name WIDE drops
+    /// unchecked is dropped here too (with a warning).
+    fn stmt(&mut self, stmt: &Spanned<Stmt>, now: UnixTime) -> Result<(), Error> {
+        let (pos, w) = (&stmt.pos, &mut self.w);
         match &stmt.value {
-            Stmt::Interface(b) | Stmt::Profile(b) => {
-                let is_if = matches!(stmt.value, Stmt::Interface(_));
-                let names = if is_if { &mut ifs } else { &mut profiles };
-                // WIDE drops a second block of the same name unchecked.
-                if !names.first(&b.name, &mut w) {
-                    continue;
-                }
-                let kind = if is_if { "interface" } else { "profile" };
-                let i = interface(b, kind, &mut w, &mut sends, &mut auth_refs)?;
-                if is_if {
-                    cfg.interfaces.push(i);
-                } else {
-                    cfg.profiles.push(i);
-                }
+            Stmt::Interface(b) if self.ifs.first(&b.name, w) => {
+                let i = interface(b, "interface", w, &mut self.sends, &mut self.auth_refs)?;
+                self.cfg.interfaces.push(i);
             }
-            Stmt::IdAssoc(ty, iaid, decls) => {
-                let exists = match ty {
-                    IaType::Pd => cfg.ia_pds.iter().any(|i| i.iaid == *iaid),
-                    IaType::Na => cfg.ia_nas.iter().any(|i| i.iaid == *iaid),
-                    IaType::Ta => cfg.ia_tas.iter().any(|i| i.iaid == *iaid),
-                };
-                if exists {
-                    warn(
-                        &mut w,
-                        pos,
-                        format!("duplicated IA {} {iaid} (ignored)", ia_name(*ty)),
-                    );
-                    continue;
-                }
-                let ia = id_assoc(*ty, *iaid, decls, &mut w)?;
-                match ia {
-                    Ia::Pd(p) => cfg.ia_pds.push(p),
-                    Ia::Na(n) if *ty == IaType::Na => cfg.ia_nas.push(n),
-                    Ia::Na(n) => cfg.ia_tas.push(n),
-                }
+            Stmt::Profile(b) if self.profiles.first(&b.name, w) => {
+                let i = interface(b, "profile", w, &mut self.sends, &mut self.auth_refs)?;
+                self.cfg.profiles.push(i);
             }
-            Stmt::Keyinfo(name, params) => {
-                if !keys.first(name, &mut w) {
-                    continue;
-                }
-                cfg.keys.push(check::keyinfo(name, params, now, &mut w)?);
+            Stmt::IdAssoc(ty, iaid, _) if declared(&self.cfg, *ty, *iaid) => {
+                let msg = format!("duplicated IA {} {iaid} (ignored)", ty.name());
+                warn(w, pos, msg);
             }
-            Stmt::Authentication(name, params) => {
-                if !auths.first(name, &mut w) {
-                    continue;
-                }
-                cfg.auths.push(check::auth(name, params, false, &mut w)?);
+            Stmt::IdAssoc(ty, iaid, decls) => match id_assoc(*ty, *iaid, decls, w)? {
+                Ia::Pd(p) => self.cfg.ia_pds.push(p),
+                Ia::Na(n) if *ty == IaKind::Na => self.cfg.ia_nas.push(n),
+                Ia::Na(n) => self.cfg.ia_tas.push(n),
+            },
+            Stmt::Keyinfo(name, params) if self.keys.first(name, w) => {
+                self.cfg.keys.push(check::keyinfo(name, params, now, w)?);
             }
+            Stmt::Authentication(name, params) if self.auths.first(name, w) => {
+                self.cfg.auths.push(check::auth(name, params, false, w)?);
+            }
+            Stmt::Interface(_)
+            | Stmt::Profile(_)
+            | Stmt::Keyinfo(..)
+            | Stmt::Authentication(..) => {}
             // Accepted and ignored by WIDE's dhcp6c (doc/wide-compat.md §2.4).
             Stmt::Option(OptionStmt::RefreshTime(n)) => {
                 if *n < 600 {
@@ -96,19 +114,19 @@ pub fn configure_client(file: &File, now: UnixTime) -> Result<Staged<ClientConfi
                     ));
                 }
                 warn(
-                    &mut w,
+                    w,
                     pos,
                     "'option refreshtime' has no effect in dhcp6c.conf (ignored)",
                 );
             }
             Stmt::Option(_) => return Err(server_only(pos, "option")),
             Stmt::Host(_) => warn(
-                &mut w,
+                w,
                 pos,
                 "host statements are server configuration; dhcp6c ignores them",
             ),
             Stmt::Pool(_) => warn(
-                &mut w,
+                w,
                 pos,
                 "pool statements are server configuration; dhcp6c ignores them",
             ),
@@ -117,85 +135,75 @@ pub fn configure_client(file: &File, now: UnixTime) -> Result<Staged<ClientConfi
             Stmt::LeaseFile(_) => return Err(server_only(pos, "lease-file")),
             Stmt::Dhcp4o6Port(_) => return Err(server_only(pos, "dhcp4o6-port")),
         }
+        Ok(())
     }
-    // Resolve `send ia-*`: each IA must be declared and sent from one block.
-    let mut used: Vec<(IaType, u32, String)> = Vec::new();
-    for (ty, iaid, owner, pos) in &sends {
-        let declared = match ty {
-            IaType::Pd => cfg.ia_pds.iter().any(|i| i.iaid == *iaid),
-            IaType::Na => cfg.ia_nas.iter().any(|i| i.iaid == *iaid),
-            IaType::Ta => cfg.ia_tas.iter().any(|i| i.iaid == *iaid),
-        };
-        if !declared {
-            return Err(invalid(
-                pos,
-                format!("{} ({iaid}) is not defined", ia_name(*ty)),
-            ));
+
+    /// Resolves `send ia-*`: each IA must be declared and sent from one
+    /// block.
+    fn resolve_sends(&self) -> Result<(), Error> {
+        for (n, s) in self.sends.iter().enumerate() {
+            let (ty, iaid) = (s.kind, s.iaid);
+            if !declared(&self.cfg, ty, iaid) {
+                return Err(invalid(
+                    &s.pos,
+                    format!("{} ({iaid}) is not defined", ty.name()),
+                ));
+            }
+            let mut earlier = self.sends.iter().take(n);
+            if let Some(first) = earlier.find(|e| (e.kind, e.iaid) == (ty, iaid)) {
+                return Err(invalid(
+                    &s.pos,
+                    format!(
+                        "{} {iaid} is already sent on {}; an IA can belong to one interface only",
+                        ty.name(),
+                        first.owner
+                    ),
+                ));
+            }
         }
-        if let Some((_, _, first)) = used.iter().find(|(t, i, _)| t == ty && i == iaid) {
-            return Err(invalid(
-                pos,
-                format!(
-                    "{} {iaid} is already sent on {first}; an IA can belong to one interface only",
-                    ia_name(*ty)
-                ),
-            ));
-        }
-        used.push((*ty, *iaid, owner.clone()));
+        Ok(())
     }
-    for (name, pos) in &auth_refs {
-        if !cfg.auths.iter().any(|a| a.name == *name) {
-            return Err(Error::new(
-                pos.clone(),
-                ErrorKind::Undefined {
-                    kind: "authentication",
-                    name: name.clone(),
-                },
-            ));
+
+    /// Every `send authentication NAME` names a defined block.
+    fn resolve_auths(&self) -> Result<(), Error> {
+        for (name, pos) in &self.auth_refs {
+            if !self.cfg.auths.iter().any(|a| a.name == *name) {
+                return Err(Error::new(
+                    pos.clone(),
+                    ErrorKind::Undefined {
+                        kind: "authentication",
+                        name: name.clone(),
+                    },
+                ));
+            }
         }
+        Ok(())
     }
-    let unused = cfg
-        .ia_pds
-        .iter()
-        .map(|i| (IaType::Pd, i.iaid))
-        .chain(cfg.ia_nas.iter().map(|i| (IaType::Na, i.iaid)))
-        .chain(cfg.ia_tas.iter().map(|i| (IaType::Ta, i.iaid)))
-        .filter(|(t, i)| !used.iter().any(|(ut, ui, _)| ut == t && ui == i))
-        .map(|(t, i)| format!("{} {i}", ia_name(t)))
-        .collect::<Vec<_>>();
-    if !unused.is_empty() {
-        let pos = file
-            .first()
-            .map(|s| Pos {
-                file: s.pos.file.clone(),
-                line: 0,
-                col: 0,
-            })
-            .unwrap_or(Pos {
-                file: "".into(),
-                line: 0,
-                col: 0,
-            });
+
+    /// WIDE's warning for IAs declared and sent from no block.
+    fn warn_unused(&mut self, file: &File) {
+        let cfg = &self.cfg;
+        let unused = cfg
+            .ia_pds
+            .iter()
+            .map(|i| (IaKind::Pd, i.iaid))
+            .chain(cfg.ia_nas.iter().map(|i| (IaKind::Na, i.iaid)))
+            .chain(cfg.ia_tas.iter().map(|i| (IaKind::Ta, i.iaid)))
+            .filter(|(t, i)| !self.sends.iter().any(|s| s.kind == *t && s.iaid == *i))
+            .map(|(t, i)| format!("{} {i}", t.name()))
+            .collect::<Vec<_>>();
+        if unused.is_empty() {
+            return;
+        }
+        let pos = check::whole_file(file);
         warn(
-            &mut w,
+            &mut self.w,
             &pos,
             format!(
                 "some IA configuration defined but not used: {}",
                 unused.join(", ")
             ),
         );
-    }
-    Ok(Staged {
-        config: cfg,
-        warnings: w,
-    })
-}
-
-fn ia_name(ty: IaType) -> &'static str {
-    match ty {
-        IaType::Pd => "IA_PD",
-        IaType::Na => "IA_NA",
-        IaType::Ta => "IA_TA",
     }
 }
 
@@ -205,7 +213,7 @@ fn interface(
     b: &Block,
     kind: &str,
     w: &mut Vec<Warning>,
-    sends: &mut Vec<(IaType, u32, String, Pos)>,
+    sends: &mut Vec<Send>,
     auth_refs: &mut Vec<(String, Pos)>,
 ) -> Result<ClientInterface, Error> {
     let mut i = ClientInterface {
@@ -220,13 +228,13 @@ fn interface(
                 for o in list {
                     match &o.value {
                         DhcpOpt::IaPd(n) => {
-                            push_ia(&mut i.send_ia_pd, IaType::Pd, *n, &owner, &o.pos, sends)
+                            push_ia(&mut i.send_ia_pd, IaKind::Pd, *n, &owner, &o.pos, sends)
                         }
                         DhcpOpt::IaNa(n) => {
-                            push_ia(&mut i.send_ia_na, IaType::Na, *n, &owner, &o.pos, sends)
+                            push_ia(&mut i.send_ia_na, IaKind::Na, *n, &owner, &o.pos, sends)
                         }
                         DhcpOpt::IaTa(n) => {
-                            push_ia(&mut i.send_ia_ta, IaType::Ta, *n, &owner, &o.pos, sends)
+                            push_ia(&mut i.send_ia_ta, IaKind::Ta, *n, &owner, &o.pos, sends)
                         }
                         DhcpOpt::RapidCommit => i.rapid_commit = true,
                         DhcpOpt::ReconfigureAccept => i.reconfigure_accept = true,
@@ -240,7 +248,10 @@ fn interface(
                             auth_refs.push((a.clone(), o.pos.clone()));
                             i.authentication = Some(a.clone());
                         }
-                        DhcpOpt::Raw(code, data) => i.send_raw.push((*code, data.clone())),
+                        DhcpOpt::Raw(code, data) => i.send_raw.push(RawOption {
+                            code: *code,
+                            data: data.clone(),
+                        }),
                         DhcpOpt::Info(_) | DhcpOpt::RefreshTime => {
                             warn(w, &o.pos, "information options cannot be sent, only requested (invalid operation, ignored)");
                         }
@@ -311,13 +322,18 @@ fn interface(
 
 fn push_ia(
     list: &mut Vec<u32>,
-    ty: IaType,
+    ty: IaKind,
     iaid: u32,
     owner: &str,
     pos: &Pos,
-    sends: &mut Vec<(IaType, u32, String, Pos)>,
+    sends: &mut Vec<Send>,
 ) {
-    sends.push((ty, iaid, owner.to_string(), pos.clone()));
+    sends.push(Send {
+        kind: ty,
+        iaid,
+        owner: owner.to_string(),
+        pos: pos.clone(),
+    });
     list.push(iaid);
 }
 
@@ -327,43 +343,43 @@ enum Ia {
 }
 
 fn id_assoc(
-    ty: IaType,
+    ty: IaKind,
     iaid: u32,
     decls: &[Spanned<IaDeclKind>],
     w: &mut Vec<Warning>,
 ) -> Result<Ia, Error> {
-    let mut prefixes: Vec<Lease> = Vec::new();
-    let mut addresses: Vec<Lease> = Vec::new();
+    let mut prefixes: Vec<FixedLease> = Vec::new();
+    let mut addresses: Vec<FixedLease> = Vec::new();
     let mut pifs: Vec<PrefixInterface> = Vec::new();
     for d in decls {
         let pos = &d.pos;
         match (&d.value, ty) {
-            (IaDeclKind::Prefix(p), IaType::Pd) => {
+            (IaDeclKind::Prefix(p), IaKind::Pd) => {
                 let (addr, len) = check::prefix(p.addr, p.len, pos, w)?;
                 check::check_scope(addr, pos, "prefix")?;
                 let lifetimes = check::lifetimes(p.pltime, p.vltime, pos)?;
                 if prefixes.iter().any(|x| x.addr == addr && x.len == len) {
                     return Err(invalid(pos, format!("duplicated prefix {addr}/{len}")));
                 }
-                prefixes.push(Lease {
+                prefixes.push(FixedLease {
                     addr,
                     len,
                     lifetimes,
                 });
             }
-            (IaDeclKind::Address(a), IaType::Na | IaType::Ta) => {
+            (IaDeclKind::Address(a), IaKind::Na | IaKind::Ta) => {
                 check::check_scope(a.addr, pos, "address")?;
                 let lifetimes = check::lifetimes(a.pltime, a.vltime, pos)?;
                 if addresses.iter().any(|x| x.addr == a.addr) {
                     return Err(invalid(pos, format!("duplicated address {}", a.addr)));
                 }
-                addresses.push(Lease {
+                addresses.push(FixedLease {
                     addr: a.addr,
                     len: 128,
                     lifetimes,
                 });
             }
-            (IaDeclKind::PrefixInterface(name, params), IaType::Pd) => {
+            (IaDeclKind::PrefixInterface(name, params), IaKind::Pd) => {
                 let p = prefix_interface(name, params, w)?;
                 if pifs.iter().any(|x| x.name == p.name) {
                     warn(
@@ -389,20 +405,20 @@ fn id_assoc(
         }
     }
     Ok(match ty {
-        IaType::Pd => Ia::Pd(IaPdConf {
+        IaKind::Pd => Ia::Pd(IaPdConf {
             iaid,
             prefixes,
             prefix_interfaces: pifs,
         }),
-        IaType::Na | IaType::Ta => Ia::Na(IaNaConf { iaid, addresses }),
+        IaKind::Na | IaKind::Ta => Ia::Na(IaNaConf { iaid, addresses }),
     })
 }
 
-fn ia_kw(ty: IaType) -> &'static str {
+fn ia_kw(ty: IaKind) -> &'static str {
     match ty {
-        IaType::Pd => "pd",
-        IaType::Na => "na",
-        IaType::Ta => "ta",
+        IaKind::Pd => "pd",
+        IaKind::Na => "na",
+        IaKind::Ta => "ta",
     }
 }
 

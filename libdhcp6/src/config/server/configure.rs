@@ -3,12 +3,12 @@
 
 use std::net::Ipv6Addr;
 
-use super::ast::{Allow, Block, Decl, DeclKind, File, Spanned, Stmt};
-use super::check::{self, invalid, warn, Names};
-use super::{
-    Error, ErrorKind, Host, Lease, Link, Pool, PoolRef, Pos, PrefixPool, RelayId, Scope,
-    ServerConfig, ServerInterface, Staged, UnixTime, Warning,
+use super::{Host, Link, Pool, PoolRef, PrefixPool, RelayId, Scope, ServerConfig, ServerInterface};
+use crate::config::check::{self, invalid, warn, Names};
+use crate::config::grammar::ast::{
+    Allow, Block, Decl, DeclKind, DelegateParam, File, PoolParam, Spanned, Stmt,
 };
+use crate::config::{Error, ErrorKind, FixedLease, Pos, Staged, UnixTime, Warning};
 use crate::duid::Duid;
 
 /// Where a declaration list sits.
@@ -48,121 +48,101 @@ fn not_here(pos: &Pos, what: &str, w: Where) -> Error {
 /// References checked once the whole file is read (WIDE resolves in the
 /// order keys -> pools -> interfaces -> hosts; order only changes which
 /// error comes first).
+#[derive(Default)]
 struct Refs(Vec<(&'static str, String, Pos)>);
 
 /// Checks a parsed dhcp6s.conf and builds the staged configuration.
 /// Mirrors config.c:configure_interface, configure_host, configure_pool,
 /// configure_keys, configure_authinfo and configure_global_option.
 pub fn configure_server(file: &File, now: UnixTime) -> Result<Staged<ServerConfig>, Error> {
-    let mut cfg = ServerConfig::default();
-    let mut w = Vec::new();
-    let mut refs = Refs(Vec::new());
-    let (mut ifs, mut hosts, mut pools, mut ppools, mut keys, mut auths, mut links) = (
-        Names::default(),
-        Names::default(),
-        Names::default(),
-        Names::default(),
-        Names::default(),
-        Names::default(),
-        Names::default(),
-    );
-    let mut host_duids: Vec<(Duid, String)> = Vec::new();
-    let (mut link_pos, mut ppool_pos): (Vec<Pos>, Vec<Pos>) = (Vec::new(), Vec::new());
+    let mut b = Builder::default();
     for stmt in file {
-        let pos = &stmt.pos;
+        b.stmt(stmt, now)?;
+    }
+    b.finish(file)
+}
+
+/// What [`configure_server`] gathers while it reads the statements in
+/// file order.
+#[derive(Default)]
+struct Builder {
+    cfg: ServerConfig,
+    w: Vec<Warning>,
+    refs: Refs,
+    ifs: Names,
+    hosts: Names,
+    pools: Names,
+    ppools: Names,
+    keys: Names,
+    auths: Names,
+    links: Names,
+    host_duids: Vec<(Duid, String)>,
+    link_pos: Vec<Pos>,
+    ppool_pos: Vec<Pos>,
+}
+
+impl Builder {
+    /// One top-level statement. A second block of a name WIDE drops
+    /// unchecked is dropped here too (with a warning).
+    fn stmt(&mut self, stmt: &Spanned<Stmt>, now: UnixTime) -> Result<(), Error> {
+        let (pos, w) = (&stmt.pos, &mut self.w);
         match &stmt.value {
-            Stmt::Option(o) => check::add_option(&mut cfg.options, o, pos, &mut w)?,
-            Stmt::Interface(b) => {
-                // WIDE drops a second block of the same name unchecked.
-                if !ifs.first(&b.name, &mut w) {
-                    continue;
-                }
-                let scope = scope(b, Where::Interface, &mut w, &mut refs)?;
-                cfg.interfaces.push(ServerInterface {
+            Stmt::Option(o) => check::add_option(&mut self.cfg.options, o, pos, w)?,
+            Stmt::Interface(b) if self.ifs.first(&b.name, w) => {
+                let scope = scope(b, Where::Interface, w, &mut self.refs)?;
+                self.cfg.interfaces.push(ServerInterface {
                     name: b.name.value.clone(),
                     scope,
                 });
             }
-            Stmt::Link(b) => {
-                if !links.first(&b.name, &mut w) {
-                    continue;
-                }
-                let link = link(b, &mut w, &mut refs)?;
-                link_pos.push(b.name.pos.clone());
-                cfg.links.push(link);
+            Stmt::Link(b) if self.links.first(&b.name, w) => {
+                let link = link(b, w, &mut self.refs)?;
+                self.link_pos.push(b.name.pos.clone());
+                self.cfg.links.push(link);
             }
-            Stmt::Host(b) => {
-                if !hosts.first(&b.name, &mut w) {
-                    continue;
-                }
-                let h = host(b, &mut w, &mut refs)?;
-                {
-                    if let Some(d) = &h.duid {
-                        if let Some((_, other)) = host_duids.iter().find(|(od, _)| od == d) {
-                            warn(
-                                &mut w,
-                                &b.name.pos,
-                                format!(
-                                    "host {} has the same DUID as host {other}; the first one wins",
-                                    h.name
-                                ),
-                            );
-                        } else {
-                            host_duids.push((d.clone(), h.name.clone()));
-                        }
-                    }
-                    cfg.hosts.push(h);
-                }
+            Stmt::Host(b) if self.hosts.first(&b.name, w) => {
+                let h = host(b, w, &mut self.refs)?;
+                self.push_host(h, &b.name.pos);
             }
             Stmt::Pool(b) => {
-                unreferencable(&b.name, "pool", &mut w);
-                if !pools.first(&b.name, &mut w) {
-                    continue;
+                unreferencable(&b.name, "pool", w);
+                if self.pools.first(&b.name, w) {
+                    self.cfg.pools.push(pool(b, w)?);
                 }
-                cfg.pools.push(pool(b, &mut w)?);
             }
             Stmt::PrefixPool(name, items) => {
-                unreferencable(name, "prefix-pool", &mut w);
-                if !ppools.first(name, &mut w) {
-                    continue;
+                unreferencable(name, "prefix-pool", w);
+                if self.ppools.first(name, w) {
+                    self.cfg.prefix_pools.push(prefix_pool(name, items, w)?);
+                    self.ppool_pos.push(name.pos.clone());
                 }
-                cfg.prefix_pools.push(prefix_pool(name, items, &mut w)?);
-                ppool_pos.push(name.pos.clone());
             }
             Stmt::Keyinfo(name, params) => {
-                unreferencable(name, "keyinfo", &mut w);
-                if !keys.first(name, &mut w) {
-                    continue;
+                unreferencable(name, "keyinfo", w);
+                if self.keys.first(name, w) {
+                    self.cfg.keys.push(check::keyinfo(name, params, now, w)?);
                 }
-                cfg.keys.push(check::keyinfo(name, params, now, &mut w)?);
             }
-            Stmt::Authentication(name, params) => {
-                if !auths.first(name, &mut w) {
-                    continue;
-                }
-                cfg.auths.push(check::auth(name, params, true, &mut w)?);
+            Stmt::Authentication(name, params) if self.auths.first(name, w) => {
+                self.cfg.auths.push(check::auth(name, params, true, w)?);
             }
+            Stmt::Interface(_) | Stmt::Link(_) | Stmt::Host(_) | Stmt::Authentication(..) => {}
             // WIDE's dhcp6s accepts and ignores id-assoc (doc/wide-compat.md §2.3).
             Stmt::IdAssoc(..) => warn(
-                &mut w,
+                w,
                 pos,
                 "id-assoc is client configuration; dhcp6s ignores it",
             ),
             // Debian's dhcp6s checks a profile like an interface block and
             // then ignores it.
             Stmt::Profile(b) => {
-                scope(b, Where::Interface, &mut w, &mut refs)?;
-                warn(
-                    &mut w,
-                    &b.name.pos,
-                    format!(
-                        "profile {} is client configuration; dhcp6s ignores it",
-                        b.name.value
-                    ),
-                );
+                scope(b, Where::Interface, w, &mut self.refs)?;
+                let name = &b.name.value;
+                let msg = format!("profile {name} is client configuration; dhcp6s ignores it");
+                warn(w, &b.name.pos, msg);
             }
             Stmt::LeaseFile(path) => {
-                if cfg.lease_file.is_some() {
+                if self.cfg.lease_file.is_some() {
                     return Err(invalid(pos, "lease-file given twice"));
                 }
                 if !path.starts_with('/') {
@@ -171,54 +151,74 @@ pub fn configure_server(file: &File, now: UnixTime) -> Result<Staged<ServerConfi
                         format!("lease-file \"{path}\" must be an absolute path"),
                     ));
                 }
-                cfg.lease_file = Some(path.clone());
+                self.cfg.lease_file = Some(path.clone());
             }
             Stmt::Dhcp4o6Port(p) => {
-                if cfg.dhcp4o6_port.is_some() {
+                if self.cfg.dhcp4o6_port.is_some() {
                     return Err(invalid(pos, "dhcp4o6-port given twice"));
                 }
                 let port = u16::try_from(*p)
                     .ok()
                     .filter(|p| *p != 0)
                     .ok_or_else(|| Error::new(pos.clone(), ErrorKind::OutOfRange(*p, 1, 65535)))?;
-                cfg.dhcp4o6_port = Some(port);
+                self.cfg.dhcp4o6_port = Some(port);
             }
         }
+        Ok(())
     }
-    check_overlaps(&cfg, &link_pos, &ppool_pos)?;
-    for (kind, name, pos) in refs.0 {
-        let found = match kind {
-            "pool" => cfg.pools.iter().any(|p| p.name == name),
-            "prefix-pool" => cfg.prefix_pools.iter().any(|p| p.name == name),
-            _ => cfg.keys.iter().any(|k| k.name == name),
-        };
-        if !found {
-            return Err(Error::new(pos, ErrorKind::Undefined { kind, name }));
+
+    /// Adds a host; a DUID an earlier host has already is a warning, the
+    /// first host winning.
+    fn push_host(&mut self, h: Host, pos: &Pos) {
+        if let Some(d) = &h.duid {
+            if let Some((_, other)) = self.host_duids.iter().find(|(od, _)| od == d) {
+                warn(
+                    &mut self.w,
+                    pos,
+                    format!(
+                        "host {} has the same DUID as host {other}; the first one wins",
+                        h.name
+                    ),
+                );
+            } else {
+                self.host_duids.push((d.clone(), h.name.clone()));
+            }
         }
+        self.cfg.hosts.push(h);
     }
-    if cfg
-        .options
-        .addresses_of(super::InfoKind::Dhcp4o6ServerAddress)
-        .is_empty()
-        != cfg.dhcp4o6_port.is_none()
-    {
-        warn(
-            &mut w,
-            &Pos {
-                file: file
-                    .first()
-                    .map(|s| s.pos.file.clone())
-                    .unwrap_or_else(|| "".into()),
-                line: 0,
-                col: 0,
-            },
-            "DHCPv4-over-DHCPv6 needs both 'option dhcp4o6-server-address' and 'dhcp4o6-port'",
-        );
+
+    /// The checks that need the whole file: overlaps, references, and
+    /// DHCPv4-over-DHCPv6's two halves.
+    fn finish(mut self, file: &File) -> Result<Staged<ServerConfig>, Error> {
+        let cfg = &self.cfg;
+        check_overlaps(cfg, &self.link_pos, &self.ppool_pos)?;
+        for (kind, name, pos) in self.refs.0 {
+            let found = match kind {
+                "pool" => cfg.pools.iter().any(|p| p.name == name),
+                "prefix-pool" => cfg.prefix_pools.iter().any(|p| p.name == name),
+                _ => cfg.keys.iter().any(|k| k.name == name),
+            };
+            if !found {
+                return Err(Error::new(pos, ErrorKind::Undefined { kind, name }));
+            }
+        }
+        if cfg
+            .options
+            .addresses_of(crate::config::InfoKind::Dhcp4o6ServerAddress)
+            .is_empty()
+            != cfg.dhcp4o6_port.is_none()
+        {
+            warn(
+                &mut self.w,
+                &check::whole_file(file),
+                "DHCPv4-over-DHCPv6 needs both 'option dhcp4o6-server-address' and 'dhcp4o6-port'",
+            );
+        }
+        Ok(Staged {
+            config: self.cfg,
+            warnings: self.w,
+        })
     }
-    Ok(Staged {
-        config: cfg,
-        warnings: w,
-    })
 }
 
 /// Two links that claim the same link-address prefix or Interface-ID, or
@@ -275,9 +275,9 @@ fn check_overlaps(cfg: &ServerConfig, link_pos: &[Pos], ppool_pos: &[Pos]) -> Re
 /// WIDE reads a keyword (or a number) in a reference position as that
 /// token, so an object named like one can be defined but never used.
 fn unreferencable(name: &Spanned<String>, kind: &str, w: &mut Vec<Warning>) {
-    let what = if super::parser::is_kame_keyword(&name.value) {
+    let what = if crate::config::grammar::parser::is_kame_keyword(&name.value) {
         "a keyword"
-    } else if super::parser::is_wide_number(&name.value) {
+    } else if crate::config::grammar::parser::is_wide_number(&name.value) {
         "a number"
     } else {
         return;
@@ -291,20 +291,19 @@ fn unreferencable(name: &Spanned<String>, kind: &str, w: &mut Vec<Warning>) {
 
 fn pool_ref(
     kind: &'static str,
-    name: &str,
-    (pl, vl): (u32, Option<u32>),
+    p: &PoolParam,
     pos: &Pos,
     slot: &mut Option<PoolRef>,
     refs: &mut Refs,
     w: &mut Vec<Warning>,
 ) -> Result<(), Error> {
-    let lifetimes = check::lifetimes(pl, vl, pos)?;
+    let lifetimes = check::lifetimes(p.pltime, p.vltime, pos)?;
     if slot.is_some() {
         warn(w, pos, format!("{kind} given twice; the last one is used"));
     }
-    refs.0.push((kind, name.to_string(), pos.clone()));
+    refs.0.push((kind, p.name.clone(), pos.clone()));
     *slot = Some(PoolRef {
-        name: name.to_string(),
+        name: p.name.clone(),
         lifetimes,
     });
     Ok(())
@@ -335,21 +334,9 @@ fn scope_decl(
                 "allow partial-advertise/renew-missing-ia",
             ))
         }
-        DeclKind::AddressPool(n, pl, vl) => {
-            pool_ref("pool", n, (*pl, *vl), pos, &mut s.address_pool, refs, w)?
-        }
-        DeclKind::PrefixPool(n, pl, vl) => pool_ref(
-            "prefix-pool",
-            n,
-            (*pl, *vl),
-            pos,
-            &mut s.prefix_pool,
-            refs,
-            w,
-        )?,
-        DeclKind::TaPool(n, pl, vl) => {
-            pool_ref("pool", n, (*pl, *vl), pos, &mut s.ta_pool, refs, w)?
-        }
+        DeclKind::AddressPool(p) => pool_ref("pool", p, pos, &mut s.address_pool, refs, w)?,
+        DeclKind::PrefixPool(p) => pool_ref("prefix-pool", p, pos, &mut s.prefix_pool, refs, w)?,
+        DeclKind::TaPool(p) => pool_ref("pool", p, pos, &mut s.ta_pool, refs, w)?,
         DeclKind::Option(o) => check::add_option(&mut s.options, o, pos, w)?,
         DeclKind::Send(_) if at == Where::Interface => {
             warn(w, pos, "'send' has no effect in dhcp6s.conf (ignored)");
@@ -458,7 +445,7 @@ fn host(b: &Block, w: &mut Vec<Warning>, refs: &mut Refs) -> Result<Host, Error>
                         format!("duplicated prefix {addr}/{len} for host {}", h.name),
                     ));
                 }
-                h.prefixes.push(Lease {
+                h.prefixes.push(FixedLease {
                     addr,
                     len,
                     lifetimes,
@@ -473,46 +460,14 @@ fn host(b: &Block, w: &mut Vec<Warning>, refs: &mut Refs) -> Result<Host, Error>
                         format!("duplicated address {} for host {}", a.addr, h.name),
                     ));
                 }
-                h.addresses.push(Lease {
+                h.addresses.push(FixedLease {
                     addr: a.addr,
                     len: 128,
                     lifetimes,
                 });
             }
-            DeclKind::RemoteId(enterprise, id) => {
-                let e = u32::try_from(*enterprise).map_err(|_| {
-                    invalid(
-                        pos,
-                        format!("enterprise number {enterprise} is out of range"),
-                    )
-                })?;
-                if id.is_empty() {
-                    return Err(invalid(pos, "empty remote-id"));
-                }
-                let mut data = e.to_be_bytes().to_vec();
-                data.extend_from_slice(id);
-                push_relay_id(&mut h, RelayId::RemoteId(data), d)?;
-            }
-            DeclKind::SubscriberId(id) => {
-                if id.is_empty() {
-                    return Err(invalid(pos, "empty subscriber-id"));
-                }
-                push_relay_id(&mut h, RelayId::SubscriberId(id.clone()), d)?;
-            }
-            DeclKind::HardwareAddress(mac) => {
-                if mac.len() != 6 {
-                    return Err(invalid(
-                        pos,
-                        format!(
-                            "hardware-address of {} octets (an Ethernet address has 6)",
-                            mac.len()
-                        ),
-                    ));
-                }
-                // RFC 6939: link-layer type 1 (Ethernet), then the address.
-                let mut data = vec![0, 1];
-                data.extend_from_slice(mac);
-                push_relay_id(&mut h, RelayId::LinkLayer(data), d)?;
+            DeclKind::RemoteId(..) | DeclKind::SubscriberId(_) | DeclKind::HardwareAddress(_) => {
+                push_relay_id(&mut h, relay_id(d)?, d)?;
             }
             DeclKind::DelayedKey(k) => {
                 if h.delayed_key.is_some() {
@@ -541,6 +496,53 @@ fn host(b: &Block, w: &mut Vec<Warning>, refs: &mut Refs) -> Result<Host, Error>
         );
     }
     Ok(h)
+}
+
+/// The relay identifier a host's `remote-id`, `subscriber-id` or
+/// `hardware-address` declaration names, as the option data to match.
+fn relay_id(d: &Decl) -> Result<RelayId, Error> {
+    let pos = &d.pos;
+    match &d.value {
+        DeclKind::RemoteId(enterprise, id) => {
+            let e = u32::try_from(*enterprise).map_err(|_| {
+                invalid(
+                    pos,
+                    format!("enterprise number {enterprise} is out of range"),
+                )
+            })?;
+            if id.is_empty() {
+                return Err(invalid(pos, "empty remote-id"));
+            }
+            let mut data = e.to_be_bytes().to_vec();
+            data.extend_from_slice(id);
+            Ok(RelayId::RemoteId(data))
+        }
+        DeclKind::SubscriberId(id) => {
+            if id.is_empty() {
+                return Err(invalid(pos, "empty subscriber-id"));
+            }
+            Ok(RelayId::SubscriberId(id.clone()))
+        }
+        DeclKind::HardwareAddress(mac) => {
+            if mac.len() != 6 {
+                return Err(invalid(
+                    pos,
+                    format!(
+                        "hardware-address of {} octets (an Ethernet address has 6)",
+                        mac.len()
+                    ),
+                ));
+            }
+            // RFC 6939: link-layer type 1 (Ethernet), then the address.
+            let mut data = vec![0, 1];
+            data.extend_from_slice(mac);
+            Ok(RelayId::LinkLayer(data))
+        }
+        other => Err(invalid(
+            pos,
+            format!("'{}' is not a relay identifier", other.keyword()),
+        )),
+    }
 }
 
 /// Adds a relay identifier of declaration `d` to the host; the same one
@@ -599,13 +601,13 @@ fn pool(b: &Block, w: &mut Vec<Warning>) -> Result<Pool, Error> {
 
 fn prefix_pool(
     name: &Spanned<String>,
-    items: &[Spanned<(Ipv6Addr, u64, u64)>],
+    items: &[Spanned<DelegateParam>],
     w: &mut Vec<Warning>,
 ) -> Result<PrefixPool, Error> {
     let mut out = None;
     for it in items {
-        let (a, l, d) = it.value;
-        let (prefix, prefix_len) = check::prefix(a, l, &it.pos, w)?;
+        let d = it.value.delegated_len;
+        let (prefix, prefix_len) = check::prefix(it.value.prefix, it.value.len, &it.pos, w)?;
         check::check_scope(prefix, &it.pos, "prefix")?;
         let delegated_len = u8::try_from(d)
             .ok()

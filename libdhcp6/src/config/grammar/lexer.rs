@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use super::{Error, ErrorKind, Pos};
+use crate::config::{Error, ErrorKind, Pos};
 
 /// One token.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,7 +9,8 @@
 
 use std::net::Ipv6Addr;
 
-use super::{InfoKind, Pos};
+use crate::codes::IaKind;
+use crate::config::{InfoKind, Pos};
 
 /// A value with the position where it was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +46,28 @@ pub struct PrefixParam {
     pub pltime: Duration,
     /// Valid lifetime, if written.
     pub vltime: Option<Duration>,
+}
+
+/// `NAME pltime [vltime]` after `address-pool`, `prefix-pool` or `ta-pool`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolParam {
+    /// The pool's name.
+    pub name: String,
+    /// Preferred lifetime.
+    pub pltime: Duration,
+    /// Valid lifetime, if written.
+    pub vltime: Option<Duration>,
+}
+
+/// `prefix P/L delegate D` inside a `prefix-pool` block (kame6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DelegateParam {
+    /// The prefix as written (host bits not yet cleared).
+    pub prefix: Ipv6Addr,
+    /// Its length as written.
+    pub len: u64,
+    /// The length of each prefix delegated from it, as written.
+    pub delegated_len: u64,
 }
 
 /// One item of a `send` or `request` list (doc/wide-compat.md §2.2 `dhcpoption`).
@@ -119,12 +142,12 @@ pub enum DeclKind {
     /// `range A to B`
     Range(Ipv6Addr, Ipv6Addr),
     /// `address-pool NAME pltime [vltime]`
-    AddressPool(String, Duration, Option<Duration>),
+    AddressPool(PoolParam),
     /// `prefix-pool NAME pltime [vltime]` (kame6, a reference to a
     /// top-level `prefix-pool` block).
-    PrefixPool(String, Duration, Option<Duration>),
+    PrefixPool(PoolParam),
     /// `ta-pool NAME pltime [vltime]` (kame6, IA_TA from an address pool).
-    TaPool(String, Duration, Option<Duration>),
+    TaPool(PoolParam),
     /// `option ...` inside a block (kame6: per-interface, per-link and
     /// per-host options).
     Option(OptionStmt),
@@ -203,17 +226,6 @@ pub enum PifDecl {
     Ifid(IfidSpec),
 }
 
-/// The kind of an `id-assoc`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IaType {
-    /// `pd`
-    Pd,
-    /// `na`
-    Na,
-    /// `ta` (kame6 extension).
-    Ta,
-}
-
 /// A statement inside `id-assoc ... { }`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IaDeclKind {
@@ -268,13 +280,13 @@ pub enum Stmt {
     /// `link NAME { ... };` (kame6: per-link configuration for relayed clients)
     Link(Block),
     /// `prefix-pool NAME { prefix P/L delegate N; };` (kame6)
-    PrefixPool(Spanned<String>, Vec<Spanned<(Ipv6Addr, u64, u64)>>),
+    PrefixPool(Spanned<String>, Vec<Spanned<DelegateParam>>),
     /// `keyinfo NAME { ... };`
     Keyinfo(Spanned<String>, Vec<Spanned<KeyParam>>),
     /// `authentication NAME { ... };`
     Authentication(Spanned<String>, Vec<Spanned<AuthParam>>),
-    /// `id-assoc pd|na|ta [IAID] { ... };`
-    IdAssoc(IaType, u32, Vec<Spanned<IaDeclKind>>),
+    /// `id-assoc pd|na|ta [IAID] { ... };` (`ta` is a kame6 extension).
+    IdAssoc(IaKind, u32, Vec<Spanned<IaDeclKind>>),
     /// `lease-file "PATH";` (kame6)
     LeaseFile(String),
     /// `dhcp4o6-port N;` (kame6)

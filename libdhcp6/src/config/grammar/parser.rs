@@ -11,11 +11,13 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use super::ast::{
-    AddrParam, Allow, AuthParam, Block, Decl, DeclKind, DhcpOpt, Duration, File, IaDeclKind,
-    IaType, IfidSpec, KeyParam, OptionStmt, PifDecl, PrefixParam, Spanned, Stmt,
+    AddrParam, Allow, AuthParam, Block, Decl, DeclKind, DelegateParam, DhcpOpt, Duration, File,
+    IaDeclKind, IfidSpec, KeyParam, OptionStmt, PifDecl, PoolParam, PrefixParam, Spanned, Stmt,
 };
 use super::lexer::{tokenize, Tok, Token};
-use super::{Error, ErrorKind, InfoKind, LoadError, Loader, Pos, Warning};
+use super::{LoadError, Loader};
+use crate::codes::IaKind;
+use crate::config::{Error, ErrorKind, InfoKind, Pos, Warning};
 
 /// WIDE rejects a nested include chain deeper than this (doc/wide-compat.md §2.1).
 pub const MAX_INCLUDE_DEPTH: usize = 10;
@@ -539,11 +541,15 @@ impl Parser {
         Ok(Block { name, decls })
     }
 
-    fn pool_ref(&mut self, kw: &str) -> Result<(String, Duration, Option<Duration>), Error> {
+    fn pool_ref(&mut self, kw: &str) -> Result<PoolParam, Error> {
         let name = self.ref_name(&format!("a pool name after '{kw}'"))?;
-        let pl = self.duration("after pool name")?;
-        let vl = self.opt_duration("after preferred lifetime")?;
-        Ok((name, pl, vl))
+        let pltime = self.duration("after pool name")?;
+        let vltime = self.opt_duration("after preferred lifetime")?;
+        Ok(PoolParam {
+            name,
+            pltime,
+            vltime,
+        })
     }
 
     fn decl(&mut self) -> Result<Decl, Error> {
@@ -568,22 +574,7 @@ impl Parser {
                 self.semi("after information-only")?;
                 DeclKind::InformationOnly
             }
-            "allow" => {
-                let what = if self.keyword("rapid-commit") {
-                    Allow::RapidCommit
-                } else if self.keyword("partial-advertise") {
-                    Allow::PartialAdvertise
-                } else if self.keyword("renew-missing-ia") {
-                    Allow::RenewMissingIa
-                } else {
-                    return Err(self.expected(
-                        "'rapid-commit', 'partial-advertise' or 'renew-missing-ia'",
-                        "after 'allow'",
-                    ));
-                };
-                self.semi("after allow")?;
-                DeclKind::Allow(what)
-            }
+            "allow" => DeclKind::Allow(self.allow()?),
             "duid" => {
                 let d = self.hex("a DUID (xx:xx:...)")?;
                 self.semi("after DUID")?;
@@ -624,21 +615,58 @@ impl Parser {
                 DeclKind::Range(a, b)
             }
             "address-pool" => {
-                let (n, pl, vl) = self.pool_ref("address-pool")?;
+                let p = self.pool_ref("address-pool")?;
                 self.semi("after lifetimes")?;
-                DeclKind::AddressPool(n, pl, vl)
+                DeclKind::AddressPool(p)
             }
             "prefix-pool" => {
-                let (n, pl, vl) = self.pool_ref("prefix-pool")?;
+                let p = self.pool_ref("prefix-pool")?;
                 self.semi("after lifetimes")?;
-                DeclKind::PrefixPool(n, pl, vl)
+                DeclKind::PrefixPool(p)
             }
             "ta-pool" => {
-                let (n, pl, vl) = self.pool_ref("ta-pool")?;
+                let p = self.pool_ref("ta-pool")?;
                 self.semi("after lifetimes")?;
-                DeclKind::TaPool(n, pl, vl)
+                DeclKind::TaPool(p)
             }
             "option" => DeclKind::Option(self.option_stmt()?),
+            _ => match self.relay_match_decl(&word)? {
+                Some(kind) => kind,
+                None => {
+                    return Err(self.expected_at(
+                        pos,
+                        "a declaration or '}'",
+                        "",
+                        format!("'{word}'"),
+                    ))
+                }
+            },
+        };
+        Ok(Spanned { value: kind, pos })
+    }
+
+    /// What follows `allow`, and its `;`.
+    fn allow(&mut self) -> Result<Allow, Error> {
+        let what = if self.keyword("rapid-commit") {
+            Allow::RapidCommit
+        } else if self.keyword("partial-advertise") {
+            Allow::PartialAdvertise
+        } else if self.keyword("renew-missing-ia") {
+            Allow::RenewMissingIa
+        } else {
+            return Err(self.expected(
+                "'rapid-commit', 'partial-advertise' or 'renew-missing-ia'",
+                "after 'allow'",
+            ));
+        };
+        self.semi("after allow")?;
+        Ok(what)
+    }
+
+    /// kame6's declarations that match a relayed client (`link` and `host`
+    /// blocks), after their keyword `word`; `None` for another word.
+    fn relay_match_decl(&mut self, word: &str) -> Result<Option<DeclKind>, Error> {
+        let kind = match word {
             "link-address" => {
                 let (a, l) = self.prefix()?;
                 self.semi("after link-address")?;
@@ -665,11 +693,9 @@ impl Parser {
                 self.semi("after hardware-address")?;
                 DeclKind::HardwareAddress(a)
             }
-            _ => {
-                return Err(self.expected_at(pos, "a declaration or '}'", "", format!("'{word}'")))
-            }
+            _ => return Ok(None),
         };
-        Ok(Spanned { value: kind, pos })
+        Ok(Some(kind))
     }
 
     fn optlist(&mut self, context: &str) -> Result<Vec<Spanned<DhcpOpt>>, Error> {
@@ -732,14 +758,18 @@ impl Parser {
             if !self.keyword("prefix") {
                 return Err(self.expected("'prefix' or '}'", "in prefix-pool"));
             }
-            let (a, l) = self.prefix()?;
+            let (prefix, len) = self.prefix()?;
             if !self.keyword("delegate") {
                 return Err(self.expected("'delegate'", "after prefix"));
             }
-            let d = self.number("after 'delegate'")?;
+            let delegated_len = self.number("after 'delegate'")?;
             self.semi("after delegated length")?;
             items.push(Spanned {
-                value: (a, l, d),
+                value: DelegateParam {
+                    prefix,
+                    len,
+                    delegated_len,
+                },
                 pos,
             });
         }
@@ -823,11 +853,11 @@ impl Parser {
 
     fn id_assoc(&mut self) -> Result<Stmt, Error> {
         let ty = if self.keyword("pd") {
-            IaType::Pd
+            IaKind::Pd
         } else if self.keyword("na") {
-            IaType::Na
+            IaKind::Na
         } else if self.keyword("ta") {
-            IaType::Ta
+            IaKind::Ta
         } else {
             return Err(self.expected("'pd' or 'na'", "after 'id-assoc'"));
         };
@@ -842,7 +872,7 @@ impl Parser {
             let pos = self.peek().pos.clone();
             // WIDE's grammar has separate statement lists for IA_PD and
             // IA_NA, so the wrong one is a syntax error there too.
-            let pd = ty == IaType::Pd;
+            let pd = ty == IaKind::Pd;
             let v = if pd && self.keyword("prefix") {
                 IaDeclKind::Prefix(self.prefixparam()?)
             } else if !pd && self.keyword("address") {

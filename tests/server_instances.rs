@@ -7,6 +7,8 @@
 //! version is kept by the first instance that finds it free
 //! (doc/lease-journal.md).
 
+// Network namespaces: these tests run on Linux only.
+#![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // test code: a panic is a failure report
 
 mod common;

@@ -50,10 +50,11 @@ use crate::prefixconf::eui64_ifid;
 use crate::random::RandomSource;
 use crate::state::Phase;
 
-/// WIDE's default PID file.
-const DEFAULT_PIDFILE: &str = "/var/run/dhcp6c.pid";
-/// WIDE's (upstream) DUID file; `--duid-file` changes it.
-const DEFAULT_DUID_FILE: &str = "/var/db/dhcp6c_duid";
+/// The default PID file (WIDE's `RUNDIR/dhcp6c.pid`, chosen at build time).
+const DEFAULT_PIDFILE: &str = libdhcp6::paths::CLIENT_PIDFILE;
+/// The default DUID file (WIDE's `LOCALDBDIR/dhcp6c_duid`, chosen at build
+/// time); `--duid-file` changes it.
+const DEFAULT_DUID_FILE: &str = libdhcp6::paths::CLIENT_DUID_FILE;
 /// Longest a script may run before it is killed (WIDE waits forever and
 /// the daemon freezes with it, doc/wide-compat.md §9.1 item 6).
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -78,6 +79,7 @@ const DHCP6C: Program = Program {
     }),
     ctl_key: Some(DEFAULT_CLIENT_KEY_FILE),
     duid_file: Some(DEFAULT_DUID_FILE),
+    more_defaults: &[],
 };
 
 /// The shared flags and dhcp6c's own.

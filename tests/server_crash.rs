@@ -201,7 +201,8 @@ fn sigkill_under_load_loses_no_acknowledged_lease() {
     let s = Scratch::new(&format!("{}-files", server.name));
     let conf = s.write("dhcp6s.conf", CONF);
     let pcap = s.path("replies.pcap");
-    let journal = s.path("dhcp6s.leases");
+    // No lease-file: the instance for s0 keeps its own journal.
+    let journal = s.path("dhcp6s.s0.leases");
 
     let mut tcpdump = capture_replies(&client, &pcap);
     let mut dhcp6s = start_server(&server, &s, &conf);

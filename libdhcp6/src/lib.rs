@@ -24,6 +24,8 @@
 //!   files). Pure.
 //! - [`lease`]: bindings behind the `LeaseStore` interface; `MemStore`;
 //!   `lease::journal`, the lease journal's record format and replay. Pure.
+//! - [`paths`]: every compiled-in default path, from the three
+//!   directories chosen at build time (`KAME6_SYSCONFDIR`, ...). Pure.
 //! - [`request`]: what a server reads from a client message, in place and
 //!   without allocating, and the recorded path back to a client. Pure.
 //!
@@ -45,6 +47,7 @@ pub mod ctl;
 pub mod dhcp4;
 pub mod duid;
 pub mod lease;
+pub mod paths;
 pub mod request;
 pub mod sys;
 pub mod timing;

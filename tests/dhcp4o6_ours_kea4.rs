@@ -3,9 +3,10 @@
 //! namespace's loopback (dhcp6s on [::1]:6767, kea-dhcp4 on [::1]:6768).
 //! The scripted client of tests/common/dhcp4o6.rs runs the shared
 //! scenarios: option 88 from dhcp6s, then DORA, RENEWING by unicast with
-//! U=1, REBINDING, a NAK, INFORM, RELEASE and DECLINE; directly on one link
-//! and through our dhcp6relay. Checklist: C-164 (a query without exactly
-//! one DHCPv4-msg is dropped, counted, and the next one answered), C-165
+//! U=1, REBINDING, a NAK, INFORM, RELEASE and DECLINE; directly on one
+//! link, through our dhcp6relay and through ISC's dhcrelay -6. Checklist:
+//! C-164 (a query without exactly one DHCPv4-msg is dropped, counted, and
+//! the next one answered), C-165
 //! (every DHCPV4-RESPONSE has flags zero and one DHCPv4-msg: the client
 //! insists, although kea-dhcp4 echoes the query's flags), C-166 (relayed
 //! queries answered in Relay-replies along the same relays), C-167 (kea-dhcp4
@@ -26,7 +27,7 @@ mod common;
 use common::dhcp4o6::{
     forged_metadata, garbage_then_answered, kea_dhcp4_4o6, kea_setup, scenarios,
 };
-use common::peers::{counters, our_dhcp6relay, our_dhcp6s, Scratch};
+use common::peers::{counters, dhcrelay6, our_dhcp6relay, our_dhcp6s, Scratch};
 use common::{require_root, veth, Daemon, Netns};
 
 /// The 4o6 server address dhcp6s listens on and hands out in option 88.
@@ -65,14 +66,20 @@ fn dhcp6s_conf() -> String {
 }
 
 /// dhcp6s and kea-dhcp4 in `server`, answering the 4o6 queries received on s0.
-fn start(client: Netns, server: Netns, relay: Option<Netns>) -> Run {
+fn start(client: Netns, server: Netns, relay: Option<(Relay, Netns)>) -> Run {
     // kea-dhcp4 needs an IPv4 socket on the interface the DHCPv6 side
     // names (see tests/dhcp4o6_kea.rs).
     server.exec(["ip", "addr", "add", "192.0.2.2/24", "dev", "s0"]);
     let scratch = Scratch::new(&format!("{}-files", server.name));
     let kea4 = kea_dhcp4_4o6(&server, &scratch, "s0", IPC_PORT);
     let dhcp6s = our_dhcp6s(&server, &scratch, &dhcp6s_conf(), &["s0"]);
-    let relay = relay.map(|ns| (our_dhcp6relay(&ns, &scratch, "r0", "r1", SERVER6), ns));
+    let relay = relay.map(|(which, ns)| {
+        let d = match which {
+            Relay::Ours => our_dhcp6relay(&ns, &scratch, "r0", "r1", SERVER6),
+            Relay::Isc => dhcrelay6(&ns, &scratch, "r0", "r1", SERVER6),
+        };
+        (d, ns)
+    });
     Run {
         dhcp6s,
         kea4,
@@ -94,15 +101,24 @@ fn direct() -> Run {
     start(client, server, None)
 }
 
-/// client —(c0|r0)— our dhcp6relay —(r1|s0)— server, the client routed
-/// through the relay so that it can reach the server by unicast.
-fn relayed() -> Run {
+/// Which relay agent sits between client and server.
+#[derive(Debug, Clone, Copy)]
+enum Relay {
+    /// kame6's dhcp6relay.
+    Ours,
+    /// ISC's dhcrelay -6.
+    Isc,
+}
+
+/// client —(c0|r0)— relay —(r1|s0)— server, the client routed through the
+/// relay so that it can reach the server by unicast.
+fn relayed(which: Relay) -> Run {
     let t = common::relayed();
     t.client.addr("c0", "2001:db8:1::10/64");
     t.client.route("2001:db8:ff::/64", "2001:db8:1::1");
     t.relay
         .exec(["sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"]);
-    start(t.client, t.server, Some(t.relay))
+    start(t.client, t.server, Some((which, t.relay)))
 }
 
 /// The number after `what` in dhcp6s's last SIGUSR1 report.
@@ -139,11 +155,11 @@ fn ours_with_kea4_direct() {
     );
 }
 
-/// C-166: the same through our dhcp6relay; the queries reached dhcp6s in
-/// Relay-forwards and the answers left in Relay-replies.
-#[test]
-fn ours_with_kea4_through_our_relay() {
-    let run = relayed();
+/// C-166: the scenarios through `which` relay; the queries reached
+/// dhcp6s in Relay-forwards and the answers left in Relay-replies to the
+/// relay.
+fn through(which: Relay) {
+    let run = relayed(which);
     let logs = || run.logs();
     scenarios(&kea_setup(
         &run.client,
@@ -157,6 +173,18 @@ fn ours_with_kea4_through_our_relay() {
         "no Relay-reply to the relay\n{}",
         run.logs()
     );
+}
+
+/// C-166 through our dhcp6relay.
+#[test]
+fn ours_with_kea4_through_our_relay() {
+    through(Relay::Ours);
+}
+
+/// C-166 through ISC's dhcrelay -6.
+#[test]
+fn ours_with_kea4_through_isc_dhcrelay() {
+    through(Relay::Isc);
 }
 
 /// C-164: malformed queries are dropped by dhcp6s itself (none is

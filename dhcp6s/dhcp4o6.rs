@@ -1,4 +1,4 @@
-//! DHCPv4-over-DHCPv6, the DHCPv6 side (RFC 7341 §§6-7; checklist C-164 …
+//! DHCPv4-over-DHCPv6, the DHCPv6 side (RFC 7341 §11; checklist C-164 …
 //! C-166). With `dhcp4o6-port P` configured, dhcp6s passes every
 //! DHCPV4-QUERY it receives, directly or inside Relay-forwards, to a
 //! DHCPv4 server over Kea's IPC on the loopback (`[::1]:P` here,
@@ -344,6 +344,11 @@ impl IpcLink {
 
     /// Sends a framed query to the DHCPv4 server.
     pub fn forward(&self, framed: &[u8], peer: SocketAddrV6) {
+        log_debug!(
+            "forw_dhcpv4_query",
+            "forward DHCPv4-query to {peer} ({} octets)",
+            framed.len()
+        );
         if let Err(e) = self.sock.send(framed, peer, 0, Ipv6Addr::UNSPECIFIED) {
             log_err!("forw_dhcpv4_query", "send to {peer}: {e}");
         }

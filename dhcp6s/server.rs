@@ -453,7 +453,7 @@ impl<S: LeaseStore> Server<S> {
     /// [`forw_dhcpv4_query`]): the [`Outgoing`] is addressed to the IPC
     /// peer, with the type DHCPV4-QUERY by which the loop knows it. The
     /// rules of client messages (identifiers, multicast only) do not apply:
-    /// RFC 7341 §7 lets a client unicast to the 4o6 server address.
+    /// RFC 7341 §9 lets a client unicast to the 4o6 server address.
     fn forward_4o6(
         &mut self,
         inc: &Incoming<'_>,

@@ -42,7 +42,7 @@ fn query_without_4o6_is_unexpected() {
 }
 
 /// C-164 … C-166 at the dispatch point: a query, by multicast, by unicast
-/// (to the option 88 address, RFC 7341 §7) or relayed, is framed for the
+/// (to the option 88 address, RFC 7341 §9) or relayed, is framed for the
 /// DHCPv4 server at [::1]:6768; one without a DHCPv4-msg option is dropped
 /// and counted.
 #[test]

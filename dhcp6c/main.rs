@@ -33,8 +33,8 @@ use libdhcp6::config::{load_client, AuthProtocol, ClientConfig};
 use libdhcp6::ctl::DEFAULT_CLIENT_KEY_FILE;
 use libdhcp6::sys::conf::{check_client_file, FsLoader, DEFAULT_CLIENT_CONF};
 use libdhcp6::sys::duid_file;
+use libdhcp6::sys::ifconf::{hardware_address, AddrConf, LinkEvent, LinkMonitor};
 use libdhcp6::sys::net::{if_nametoindex, interface_addresses, wait_readable, PollFds, Udp6Socket};
-use libdhcp6::sys::netlink::{hardware_address, LinkEvent, LinkMonitor, Netlink};
 use libdhcp6::sys::random::fill as os_random_fill;
 use libdhcp6::sys::shell::{ConfigFile, Program, Shell};
 use libdhcp6::sys::signal::{self, Caught};
@@ -126,7 +126,7 @@ struct Iface {
 /// The running client.
 struct State {
     sock: Udp6Socket,
-    nl: Option<Netlink>,
+    nl: Option<AddrConf>,
     ifaces: Vec<Iface>,
     duid: Duid,
     args: Opts,
@@ -450,7 +450,7 @@ fn client6_init(opts: Opts) -> Result<State, String> {
         .map_err(|e| format!("multicast hops: {e}"))?;
     sock.set_multicast_loop(false)
         .map_err(|e| format!("multicast loop: {e}"))?;
-    let nl = match Netlink::open() {
+    let nl = match AddrConf::open() {
         Ok(n) => Some(n),
         Err(e) => {
             log_err!(

@@ -15,6 +15,8 @@
 //! plain interop of tests/client_interop.rs (`wide_dhcp6s_lease_renew_release`
 //! and the others).
 
+// Network namespaces (and the peers' Linux builds): these tests run on Linux only.
+#![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // test code: a panic is a failure report
 
 mod common;

@@ -8,6 +8,8 @@
 //! dhcp6ctl against our daemons and our dhcp6ctl against WIDE's daemons;
 //! and the bytes WIDE's dhcp6ctl writes, compared with ours.
 
+// Network namespaces (and the peers' Linux builds): these tests run on Linux only.
+#![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // test code: a panic is a failure report
 
 mod common;

@@ -45,6 +45,7 @@
 //! - kea-dhcp4's log line DHCP4_DHCP4O6_PACKET_RECEIVED prints the remote
 //!   port where the interface name belongs.
 
+#![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // test code: a panic is a failure report
 
 mod common;

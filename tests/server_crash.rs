@@ -6,6 +6,8 @@
 //! client and IA, same address; over the whole run no address may go to two
 //! clients and no client's IA may get two addresses.
 
+// Network namespaces (and the peers' Linux builds): these tests run on Linux only.
+#![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // test code: a panic is a failure report
 
 mod common;

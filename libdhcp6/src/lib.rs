@@ -8,7 +8,9 @@
 //!   relay nesting. Pure: no I/O, never panics on input.
 //! - [`dhcp4`]: the DHCPv4 wire layer (BOOTP header, options, overload,
 //!   split options) with its own code table, and Kea's DHCPv4-over-DHCPv6
-//!   IPC framing (`dhcp4::ipc`). Pure: no I/O, never panics on input.
+//!   IPC framing (`dhcp4::ipc`), and the RFC 2131 server engine
+//!   (`dhcp4::engine`: offers, leases, quarantine, committed or rolled back
+//!   per loop turn). Pure: no I/O, never panics on input.
 //! - [`duid`]: DUIDs, their text form and KAME's DUID file format. Pure.
 //! - [`config`]: the KAME configuration files: the shared grammar
 //!   (`config::grammar`), what dhcp6s.conf and dhcp6c.conf mean

@@ -142,6 +142,13 @@ fn check(daemon: Daemon, path: &str, dump: bool, profile: Option<&str>) -> Check
 }
 
 /// True if the kernel knows interface `name` (Linux sysfs).
+#[cfg(target_os = "linux")]
 fn interface_exists(name: &str) -> bool {
     !name.contains('/') && std::path::Path::new("/sys/class/net").join(name).exists()
+}
+
+/// True if the kernel knows interface `name` (it has an index).
+#[cfg(not(target_os = "linux"))]
+fn interface_exists(name: &str) -> bool {
+    super::net::if_nametoindex(name).is_ok()
 }

@@ -20,6 +20,8 @@
 //! own. And the DHCPv4 garbage Kea's pair answers (a BOOTREPLY, hlen 17)
 //! never reaches kea-dhcp4.
 
+// Network namespaces (and the peers' Linux builds): these tests run on Linux only.
+#![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // test code: a panic is a failure report
 
 mod common;

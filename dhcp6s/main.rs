@@ -15,6 +15,7 @@
 mod answer;
 mod auth;
 mod ctl;
+mod dhcp4o6;
 mod pools;
 mod react;
 mod reconf;
@@ -50,6 +51,7 @@ use libdhcp6::{log_debug, log_err, log_info, log_notice, log_warn, Duid, Message
 
 use crate::answer::Incoming;
 use crate::ctl::CtlTarget;
+use crate::dhcp4o6::{Forwarder, IpcLink, Refused};
 use crate::scope::Served;
 use crate::server::{DropReason, Server};
 
@@ -144,6 +146,8 @@ struct State<S: LeaseStore> {
     rx: RecvBatch,
     tx: SendBatch,
     ctl: Option<libdhcp6::sys::ctl::CtlChannel>,
+    /// The DHCPv4-over-DHCPv6 IPC, with `dhcp4o6-port`.
+    ipc: Option<IpcLink>,
     /// The replay counter persisted ahead of use (C-175).
     replay: Reservation,
 }
@@ -428,8 +432,25 @@ fn server6_init<S: LeaseStore>(
                 .map_err(|e| format!("join {group} on {}: {e}", s.name))?;
         }
     }
+    let dhcp4o6_port = cfg.dhcp4o6_port;
     let mut server = Server::new(cfg, duid, store, served);
     server.loaded = now_secs();
+    let ipc = match dhcp4o6_port {
+        Some(p) => {
+            let (local, fwd) =
+                Forwarder::new(p).ok_or_else(|| format!("dhcp4o6-port {p}: no port {p}+1"))?;
+            let link =
+                IpcLink::bind(local).map_err(|e| format!("bind [::1]:{local} (4o6 IPC): {e}"))?;
+            log_info!(
+                "server6_init",
+                "DHCPv4-over-DHCPv6: IPC on [::1]:{local}, DHCPv4 server at {}",
+                fwd.peer
+            );
+            server.fwd4o6 = Some(fwd);
+            Some(link)
+        }
+        None => None,
+    };
     let replay_path = inst.replay_path(naming);
     // A new per-instance file starts above the shared one it replaces.
     let (replay, floor) = Reservation::open_after(&replay_path, &inst.replay_path(Naming::Legacy))
@@ -445,6 +466,7 @@ fn server6_init<S: LeaseStore>(
         rx: RecvBatch::new(BATCH, RX_LEN),
         tx: SendBatch::new(TX_BATCH, TX_LEN),
         ctl,
+        ipc,
         replay,
     })
 }
@@ -488,11 +510,18 @@ fn server6_reconf_send<S: LeaseStore>(s: &mut State<S>) {
 fn server6_reload<S: LeaseStore>(s: &mut State<S>) {
     let path = s.config_path.clone();
     let old_lease_file = s.server.cfg.lease_file.clone();
+    let old_4o6_port = s.server.cfg.dhcp4o6_port;
     match s.holder.reload(|| load_config(&path)) {
         Ok(_) => {
             s.server.reconfigure(s.holder.current());
             s.server.loaded = now_secs();
             log_notice!("server6_reload", "reloaded {path}");
+            if s.server.cfg.dhcp4o6_port != old_4o6_port {
+                log_warn!(
+                    "server6_reload",
+                    "dhcp4o6-port changed: the IPC in use stays until dhcp6s restarts"
+                );
+            }
             if s.server.cfg.lease_file != old_lease_file {
                 log_warn!(
                     "server6_reload",
@@ -524,6 +553,23 @@ fn log_counters<S: LeaseStore>(s: &State<S>) {
             why.name(),
             c.dropped(why)
         );
+    }
+    if let Some(f) = &s.server.fwd4o6 {
+        let c = &f.counters;
+        log_notice!(
+            "server6_mainloop",
+            "DHCPv4-over-DHCPv6: forwarded {}, answered {}",
+            c.forwarded,
+            c.answered
+        );
+        for why in Refused::ALL {
+            log_notice!(
+                "server6_mainloop",
+                "DHCPv4-over-DHCPv6 dropped ({}): {}",
+                why.name(),
+                c.dropped(why)
+            );
+        }
     }
     log_notice!(
         "server6_mainloop",
@@ -580,6 +626,13 @@ fn server6_recv<S: LeaseStore>(s: &mut State<S>) {
             // The send batch holds a whole turn's answers, so this never fails.
             let Some(out) = s.tx.next_buf() else { break };
             match s.server.server6_recv(&inc, now, out) {
+                // A DHCPV4-QUERY framed for the DHCPv4 server: it leaves
+                // at once on the IPC; nothing of it is stored.
+                Ok(o) if o.msg_type == MessageType::Dhcpv4Query => {
+                    if let (Some(ipc), Some(framed)) = (&s.ipc, out.get(..o.len)) {
+                        ipc.forward(framed, o.dst);
+                    }
+                }
                 Ok(o) => {
                     log_debug!(
                         "server6_send",
@@ -664,12 +717,21 @@ fn server6_mainloop<S: LeaseStore>(s: &mut State<S>) {
         }
         let mut fds = PollFds::new();
         fds.push(std::os::fd::AsFd::as_fd(&s.sock));
+        if let Some(ipc) = &s.ipc {
+            fds.push(std::os::fd::AsFd::as_fd(&ipc.sock));
+        }
         let ctl_fds = ctl::push_fds(&s.ctl, &mut fds);
         match wait_readable(&fds, Some(ctl::bound_sleep(&s.ctl, sleep))) {
             Ok(r) => {
                 drop(fds);
                 if r.is_readable(0) {
                     server6_recv(s);
+                }
+                if let (Some(ipc), Some(fwd)) = (&mut s.ipc, &mut s.server.fwd4o6) {
+                    // Pushed right after the server socket.
+                    if r.is_readable(1) {
+                        ipc.recv(fwd, &s.server.served, &s.sock);
+                    }
                 }
                 // The channel is taken out while its commands run, so the
                 // state they act on is the rest of `s`.

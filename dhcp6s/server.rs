@@ -24,6 +24,7 @@ use crate::answer::{timers, Answer, IaAnswer, Incoming, Info, Outgoing, Request,
 use crate::auth::{
     emit_reply_auth, reconfigure_enabled, signing_secret, Exchange, ReplyAuth, ServerAuth,
 };
+use crate::dhcp4o6::{forw_dhcpv4_query, Forwarder};
 use crate::pools::Pools;
 use crate::react::Bindings;
 use crate::reconf::{ReconfContext, Reconfigures};
@@ -63,11 +64,14 @@ pub enum DropReason {
     /// Delayed authentication present but not valid for the client's host
     /// entry (doc/wide-compat.md §6.4: silently discarded).
     AuthFailed,
+    /// A DHCPV4-QUERY not forwarded (the reason is counted in
+    /// [`crate::dhcp4o6::Counters4o6`]).
+    Dhcp4o6,
 }
 
 impl DropReason {
     /// Every reason, in counter order.
-    pub const ALL: [DropReason; 13] = [
+    pub const ALL: [DropReason; 14] = [
         Self::Malformed,
         Self::NotServedInterface,
         Self::UnexpectedType,
@@ -81,6 +85,7 @@ impl DropReason {
         Self::TooManyIas,
         Self::RepeatedAuth,
         Self::AuthFailed,
+        Self::Dhcp4o6,
     ];
 
     /// Short name for logs.
@@ -99,6 +104,7 @@ impl DropReason {
             Self::TooManyIas => "too many IAs or addresses",
             Self::RepeatedAuth => "more than one authentication option",
             Self::AuthFailed => "authentication failed",
+            Self::Dhcp4o6 => "DHCPv4-query not forwarded",
         }
     }
 }
@@ -169,6 +175,9 @@ pub struct Server<S: LeaseStore> {
     /// When the running configuration was loaded (Unix seconds): key
     /// expiry times without a date are that day's.
     pub loaded: u64,
+    /// DHCPv4-over-DHCPv6 forwarding, when `dhcp4o6-port` is configured
+    /// and its socket bound; without it DHCPV4-QUERY is an unexpected type.
+    pub fwd4o6: Option<Forwarder>,
 }
 
 impl<S: LeaseStore> Server<S> {
@@ -180,6 +189,7 @@ impl<S: LeaseStore> Server<S> {
             auth: ServerAuth::default(),
             reconf: Reconfigures::default(),
             loaded: 0,
+            fwd4o6: None,
             directory: Directory::build(&cfg),
             cfg,
             duid,
@@ -344,6 +354,9 @@ impl<S: LeaseStore> Server<S> {
             *c += 1;
         }
         use MessageType as M;
+        if msg_type == M::Dhcpv4Query && self.fwd4o6.is_some() {
+            return self.forward_4o6(inc, inner, chain.len(), out);
+        }
         if !matches!(
             msg_type,
             M::Solicit
@@ -434,6 +447,37 @@ impl<S: LeaseStore> Server<S> {
                 .reply_auth(&mut self.store, self.reconfigure, &ex, delayed)
         };
         self.server6_send(&answer, &req, &scoped, &auth, &chain, inc, out)
+    }
+
+    /// Frames the DHCPV4-QUERY in `inc` for the DHCPv4 server (see
+    /// [`forw_dhcpv4_query`]): the [`Outgoing`] is addressed to the IPC
+    /// peer, with the type DHCPV4-QUERY by which the loop knows it. The
+    /// rules of client messages (identifiers, multicast only) do not apply:
+    /// RFC 7341 §9 lets a client unicast to the 4o6 server address.
+    fn forward_4o6(
+        &mut self,
+        inc: &Incoming<'_>,
+        inner: &[u8],
+        relays: usize,
+        out: &mut [u8],
+    ) -> Result<Outgoing, DropReason> {
+        let fwd = self.fwd4o6.as_mut().ok_or(DropReason::UnexpectedType)?;
+        match forw_dhcpv4_query(inc, inner, &self.served, out) {
+            Ok(len) => {
+                fwd.counters.forwarded += 1;
+                Ok(Outgoing {
+                    len,
+                    dst: fwd.peer,
+                    ifindex: 0,
+                    msg_type: MessageType::Dhcpv4Query,
+                    relayed: relays > 0,
+                })
+            }
+            Err(why) => {
+                fwd.counters.drop(why);
+                Err(DropReason::Dhcp4o6)
+            }
+        }
     }
 
     /// The identifier rules of RFC 8415 §16 for the client message `msg`:

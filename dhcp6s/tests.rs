@@ -1493,3 +1493,5 @@ fn relay_options_select_hosts() {
 mod reconfigure;
 
 mod delayed_auth;
+
+mod dhcp4o6;

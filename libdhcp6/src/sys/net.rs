@@ -53,6 +53,23 @@ impl Udp6Socket {
         Ok(Self { sock })
     }
 
+    /// A socket bound to `[::1]:port` alone, for an IPC that never leaves
+    /// the host (Kea's DHCPv4-over-DHCPv6 `dhcp4o6-port`). Without
+    /// SO_REUSEPORT: a second process on the same port must fail to start
+    /// rather than take half of the other's datagrams.
+    pub fn bind_loopback(port: u16) -> io::Result<Self> {
+        let sock = Socket::new(Domain::IPV6, Type::DGRAM, Some(Protocol::UDP))?;
+        sock.set_only_v6(true)?;
+        sock.set_nonblocking(true)?;
+        sock.bind(&SockAddr::from(SocketAddrV6::new(
+            Ipv6Addr::LOCALHOST,
+            port,
+            0,
+            0,
+        )))?;
+        Ok(Self { sock })
+    }
+
     /// Joins `group` on interface `ifindex`.
     pub fn join_multicast(&self, group: &Ipv6Addr, ifindex: u32) -> io::Result<()> {
         self.sock.join_multicast_v6(group, ifindex)

@@ -168,7 +168,8 @@ pub struct ServerConfig {
     /// Lease database path (kame6).
     pub lease_file: Option<String>,
     /// DHCPv4-over-DHCPv6 IPC port to the DHCPv4 server (kame6, as Kea's
-    /// `dhcp4o6-port`): checked and written back; dhcp6s does not use it.
+    /// `dhcp4o6-port`): dhcp6s binds `[::1]:P` and forwards DHCPV4-QUERY to
+    /// `[::1]:P+1`.
     pub dhcp4o6_port: Option<u16>,
 }
 

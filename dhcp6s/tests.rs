@@ -12,8 +12,8 @@ use libdhcp6::config::server_from_str;
 use libdhcp6::duid::Duid;
 use libdhcp6::lease::{BindingKey, IaKind, LeaseStore, MemStore};
 use libdhcp6::wire::{
-    decapsulate, IaAddr, IaNa, IaPrefix, IaTa, MessageRepr, OptionRepr, RelayRepr, StatusCode,
-    INFINITY,
+    decapsulate, IaAddr, IaNa, IaPd, IaPrefix, IaTa, MessageRepr, OptionRepr, RelayRepr,
+    StatusCode, INFINITY,
 };
 
 use crate::answer::Incoming;
@@ -88,7 +88,7 @@ fn ia_na(iaid: u32, addrs: &[&str]) -> OptionRepr {
 }
 
 fn ia_pd(iaid: u32, prefixes: &[(&str, u8)]) -> OptionRepr {
-    OptionRepr::IaPd(IaNa {
+    OptionRepr::IaPd(IaPd {
         iaid,
         t1: 0,
         t2: 0,
@@ -164,7 +164,7 @@ fn ia_nas(m: &MessageRepr) -> Vec<&IaNa> {
         .collect()
 }
 
-fn ia_pds(m: &MessageRepr) -> Vec<&IaNa> {
+fn ia_pds(m: &MessageRepr) -> Vec<&IaPd> {
     m.options
         .iter()
         .filter_map(|o| {

@@ -8,14 +8,13 @@ use std::time::{Duration, Instant};
 use libdhcp6::codes::{MessageType, OptionCode, Status};
 use libdhcp6::duid::Duid;
 use libdhcp6::wire::{
-    Auth, DomainName, IaAddr, IaNa, IaPrefix, MessageRepr, OptionRepr, StatusCode,
+    Auth, DomainName, IaAddr, IaNa, IaPd, IaPrefix, MessageRepr, OptionRepr, StatusCode,
 };
 
 use super::exchange::RATE_LIMIT;
 use super::*;
 use crate::action::{Delivery, DropReason, LogLevel};
 use crate::conf::{DelayedKey, IaConf, PrefixIf, WallClock};
-use crate::ia::wrap;
 use crate::ia::Timers;
 use crate::random::Seeded;
 use crate::script::script_env;
@@ -130,7 +129,7 @@ fn na(iaid: u32, t1: u32, t2: u32, addrs: &[(&str, u32, u32)]) -> OptionRepr {
 }
 
 fn pd(iaid: u32, t1: u32, t2: u32, prefixes: &[(&str, u8, u32, u32)]) -> OptionRepr {
-    OptionRepr::IaPd(IaNa {
+    OptionRepr::IaPd(IaPd {
         iaid,
         t1,
         t2,
@@ -150,13 +149,8 @@ fn pd(iaid: u32, t1: u32, t2: u32, prefixes: &[(&str, u8, u32, u32)]) -> OptionR
 }
 
 fn ia_status(kind: IaKind, iaid: u32, st: Status) -> OptionRepr {
-    let ia = IaNa {
-        iaid,
-        t1: 0,
-        t2: 0,
-        options: vec![OptionRepr::StatusCode(StatusCode::new(st))],
-    };
-    wrap(kind, ia)
+    let options = vec![OptionRepr::StatusCode(StatusCode::new(st))];
+    OptionRepr::new_ia(kind, iaid, 0, 0, options)
 }
 
 fn msg(
@@ -1286,7 +1280,9 @@ fn c154_iaids_stable_across_restart() {
         m.options
             .iter()
             .filter_map(|o| match o {
-                OptionRepr::IaNa(i) | OptionRepr::IaPd(i) => Some(i.iaid),
+                OptionRepr::IaNa(IaNa { iaid, .. }) | OptionRepr::IaPd(IaPd { iaid, .. }) => {
+                    Some(*iaid)
+                }
                 _ => None,
             })
             .collect()

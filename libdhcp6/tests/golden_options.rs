@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 
 use common::*;
 use libdhcp6::wire::{
-    Auth, AuthInfo, ClientFqdn, DomainName, IaAddr, IaNa, IaPrefix, IaTa, MessageRepr,
+    Auth, AuthInfo, ClientFqdn, DomainName, IaAddr, IaNa, IaPd, IaPrefix, IaTa, MessageRepr,
     NtpSuboption, OptionRepr, StatusCode, VendorOption,
 };
 use libdhcp6::{Duid, MessageType, OptionCode, Status};
@@ -264,7 +264,7 @@ fn ia_na() -> OptionRepr {
 }
 
 fn ia_pd() -> OptionRepr {
-    OptionRepr::IaPd(IaNa {
+    OptionRepr::IaPd(IaPd {
         iaid: 0,
         t1: 3600,
         t2: 5400,

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use libdhcp6::codes::Status;
 use libdhcp6::wire::{IaView, MessageRepr, OptionRepr, INFINITY};
-use libdhcp6::IaKind;
+use libdhcp6::{IaKind, Prefix6};
 
 use crate::action::Action;
 use crate::conf::{IaConf, IfConfig};
@@ -264,7 +264,10 @@ pub fn configure(conf: &IfConfig, ia: &IaConf, l: &HeldLease, out: &mut Vec<Acti
         }),
         IaKind::Pd => {
             if conf.unreachable_route {
-                out.push(Action::AddUnreachable(l.addr, l.plen));
+                out.push(Action::AddUnreachable(Prefix6 {
+                    addr: l.addr,
+                    len: l.plen,
+                }));
             }
             for p in &ia.prefix_ifs {
                 // The DHCP interface itself is skipped, as in WIDE.
@@ -348,7 +351,10 @@ pub fn unconfigure(conf: &IfConfig, kind: IaKind, iaid: u32, l: &HeldLease, out:
                 }
             }
             if conf.unreachable_route {
-                out.push(Action::DelUnreachable(l.addr, l.plen));
+                out.push(Action::DelUnreachable(Prefix6 {
+                    addr: l.addr,
+                    len: l.plen,
+                }));
             }
         }
     }

@@ -713,7 +713,7 @@ fn perform(s: &mut State, i: usize, actions: Vec<Action>) -> Option<Vec<String>>
                     }
                 }
             }
-            Action::AddUnreachable(p, l) => {
+            Action::AddUnreachable(libdhcp6::Prefix6 { addr: p, len: l }) => {
                 if let Some(nl) = s.nl.as_mut() {
                     match nl.add_unreachable(p, l) {
                         Ok(()) => log_info!("update_prefix", "unreachable route for {p}/{l}"),
@@ -721,7 +721,7 @@ fn perform(s: &mut State, i: usize, actions: Vec<Action>) -> Option<Vec<String>>
                     }
                 }
             }
-            Action::DelUnreachable(p, l) => {
+            Action::DelUnreachable(libdhcp6::Prefix6 { addr: p, len: l }) => {
                 if let Some(nl) = s.nl.as_mut() {
                     if let Err(e) = nl.del_unreachable(p, l) {
                         log_err!("remove_prefix", "unreachable route {p}/{l}: {e}");

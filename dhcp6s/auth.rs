@@ -200,7 +200,10 @@ impl ServerAuth {
             // longer reconfigured.
             if let Some(r) = store.reconf(duid) {
                 let d = r.duid.clone();
-                store.apply(Change::Reconf(d, None));
+                store.apply(Change::Reconf {
+                    duid: d,
+                    info: None,
+                });
             }
             return ReplyAuth::None;
         }
@@ -227,14 +230,14 @@ impl ServerAuth {
                 // Re-recorded when the path changed or a quarter of the
                 // lifetime has gone by: one journal record per few renewals.
                 if !same_path || until > old_until.saturating_add(life / 4) {
-                    store.apply(Change::Reconf(
-                        d,
-                        Some(ReconfInfo {
+                    store.apply(Change::Reconf {
+                        duid: d,
+                        info: Some(ReconfInfo {
                             key,
                             path: path.to_vec(),
                             until,
                         }),
-                    ));
+                    });
                 }
                 (key, false)
             }
@@ -249,14 +252,14 @@ impl ServerAuth {
                 let Ok(d) = Duid::from_bytes(duid) else {
                     return ReplyAuth::None;
                 };
-                store.apply(Change::Reconf(
-                    d,
-                    Some(ReconfInfo {
+                store.apply(Change::Reconf {
+                    duid: d,
+                    info: Some(ReconfInfo {
                         key,
                         path: path.to_vec(),
                         until,
                     }),
-                ));
+                });
                 (key, true)
             }
         };

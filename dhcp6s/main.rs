@@ -44,7 +44,7 @@ use libdhcp6::sys::replay_file::Reservation;
 use libdhcp6::sys::shell::{ConfigFile, Program, Shell};
 use libdhcp6::sys::signal::{self, Caught};
 use libdhcp6::wire::{ALL_DHCP_RELAY_AGENTS_AND_SERVERS, ALL_DHCP_SERVERS, SERVER_PORT};
-use libdhcp6::{log_debug, log_err, log_info, log_notice, log_warn, Duid, MessageType};
+use libdhcp6::{log_debug, log_err, log_info, log_notice, log_warn, Duid, MessageType, Prefix6};
 
 use crate::answer::Incoming;
 use crate::ctl::CtlTarget;
@@ -168,7 +168,7 @@ fn served_interfaces(names: &[String]) -> Result<Vec<Served>, String> {
                 .map_err(|e| format!("{name}: {e}"))?
                 .into_iter()
                 .filter(|a| is_global_unicast(a) || is_unique_local(a))
-                .map(|a| (a, 64))
+                .map(|addr| Prefix6 { addr, len: 64 })
                 .collect();
             Ok(Served {
                 name: name.clone(),
@@ -216,7 +216,7 @@ fn open_journal(cfg: &ServerConfig, duid_path: &Path) -> Result<JournalStore, St
     }
     for c in &report.expired {
         match c {
-            Change::Expire(k, r) => log_info!(
+            Change::Expire { key: k, res: r } => log_info!(
                 "server6_init",
                 "lease {}/{} of {} {} {} ended while the server was down; dropped",
                 r.addr,

@@ -15,6 +15,7 @@ use libdhcp6::wire::{
     decapsulate, IaAddr, IaNa, IaPd, IaPrefix, IaTa, MessageRepr, OptionRepr, RelayRepr,
     StatusCode, INFINITY,
 };
+use libdhcp6::Prefix6;
 
 use crate::answer::Incoming;
 use crate::scope::Served;
@@ -47,7 +48,10 @@ fn server_with<S: LeaseStore>(conf: &str, store: S) -> Server<S> {
     let served = vec![Served {
         name: "s0".into(),
         ifindex: IFINDEX,
-        onlink: vec![("2001:db8:1::1".parse().unwrap(), 64)],
+        onlink: vec![Prefix6 {
+            addr: "2001:db8:1::1".parse().unwrap(),
+            len: 64,
+        }],
     }];
     Server::new(Arc::new(cfg), server_duid(), store, served)
 }
@@ -1263,7 +1267,10 @@ fn journal_store_survives_restart() {
         let served = vec![Served {
             name: "s0".into(),
             ifindex: IFINDEX,
-            onlink: vec![("2001:db8:1::1".parse().unwrap(), 64)],
+            onlink: vec![Prefix6 {
+                addr: "2001:db8:1::1".parse().unwrap(),
+                len: 64,
+            }],
         }];
         Server::new(Arc::new(cfg), server_duid(), store, served)
     };

@@ -10,6 +10,7 @@ use libdhcp6::duid::Duid;
 use libdhcp6::wire::{
     Auth, DomainName, IaAddr, IaNa, IaPd, IaPrefix, MessageRepr, OptionRepr, StatusCode,
 };
+use libdhcp6::Prefix6;
 
 use super::exchange::RATE_LIMIT;
 use super::*;
@@ -579,7 +580,10 @@ fn reply_configures_address_prefix_lan_and_script() {
         preferred: 20,
         valid: 40
     }));
-    assert!(acts.contains(&Action::AddUnreachable(a("2001:db8:100::"), 56)));
+    assert!(acts.contains(&Action::AddUnreachable(Prefix6 {
+        addr: a("2001:db8:100::"),
+        len: 56
+    })));
     assert!(acts.contains(&Action::AddAddress {
         ifname: "lan0".into(),
         addr: a("2001:db8:100:1::1"),
@@ -759,7 +763,10 @@ fn c133_c134_c135_renew_rebind_expire() {
         addr: a("2001:db8:100:1::1"),
         plen: 64
     }));
-    assert!(removed.contains(&Action::DelUnreachable(a("2001:db8:100::"), 56)));
+    assert!(removed.contains(&Action::DelUnreachable(Prefix6 {
+        addr: a("2001:db8:100::"),
+        len: 56
+    })));
     assert!(cl.bindings().is_empty());
     assert_eq!(cl.phase(), Phase::Init);
     let n = cl.next_deadline().unwrap();

@@ -387,16 +387,19 @@ fn main() -> Res<()> {
                 }]
                 .into(),
             })),
-            Record::Change(Change::Reconf(
-                client_duid(),
-                Some(ReconfInfo {
+            Record::Change(Change::Reconf {
+                duid: client_duid(),
+                info: Some(ReconfInfo {
                     key: [7; 16],
                     path: path.to_vec(),
                     until: 2_000_000,
                 }),
-            )),
-            Record::Quarantine(res, 3_000_000),
-            Record::Change(Change::Release(key, res)),
+            }),
+            Record::Quarantine {
+                res,
+                until: 3_000_000,
+            },
+            Record::Change(Change::Release { key, res }),
         ];
         let mut file = header().to_vec();
         for r in &records {

@@ -10,6 +10,7 @@
 //!   split options) with its own code table, and Kea's DHCPv4-over-DHCPv6
 //!   IPC framing (`dhcp4::ipc`). Pure: no I/O, never panics on input.
 //! - [`duid`]: DUIDs, their text form and KAME's DUID file format. Pure.
+//! - [`prefix`]: [`Prefix6`], an IPv6 address with a prefix length. Pure.
 //! - [`config`]: the KAME configuration files: the shared grammar
 //!   (`config::grammar`), what dhcp6s.conf and dhcp6c.conf mean
 //!   (`config::server`, `config::client`), printers, staged reload. Pure:
@@ -43,6 +44,7 @@ pub mod ctl;
 pub mod dhcp4;
 pub mod duid;
 pub mod lease;
+pub mod prefix;
 pub mod request;
 pub mod sys;
 pub mod timing;
@@ -50,3 +52,4 @@ pub mod wire;
 
 pub use codes::{IaKind, MessageType, OptionCode, Status};
 pub use duid::Duid;
+pub use prefix::Prefix6;

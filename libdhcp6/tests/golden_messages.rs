@@ -15,7 +15,7 @@ use libdhcp6::wire::{
     Auth, AuthInfo, ClientFqdn, DomainName, IaAddr, IaNa, IaPd, IaPrefix, IaTa, Message,
     MessageRepr, OptionRepr, StatusCode, DHCPV4_QUERY_UNICAST,
 };
-use libdhcp6::{MessageType, OptionCode, Status};
+use libdhcp6::{MessageType, OptionCode, Prefix6, Status};
 
 #[rustfmt::skip]
 const SOLICIT: &[u8] = &[
@@ -624,7 +624,10 @@ fn c006_c010_c018_c019_reply() {
     let pfx = pd.prefixes().next().unwrap();
     assert_eq!(
         pfx.options[0].excluded_prefix(pfx),
-        Some((ip("2001:db8:dead:beef::"), 64))
+        Some(Prefix6 {
+            addr: ip("2001:db8:dead:beef::"),
+            len: 64
+        })
     );
     let Some(OptionRepr::Auth(a)) = m.option(OptionCode::Auth) else {
         panic!()

@@ -9,6 +9,7 @@ use super::{
     InfoOptions, KeyInfo, Lifetimes, MonthDay, Pos, UnixTime, Warning,
 };
 use crate::wire::DomainName;
+use crate::Prefix6;
 
 /// The position of `file` as a whole (line 0), for what concerns no one
 /// statement.
@@ -86,7 +87,7 @@ pub(super) fn prefix(
     len: u64,
     pos: &Pos,
     warnings: &mut Vec<Warning>,
-) -> Result<(Ipv6Addr, u8), Error> {
+) -> Result<Prefix6, Error> {
     let len = u8::try_from(len)
         .ok()
         .filter(|l| *l <= 128)
@@ -99,7 +100,7 @@ pub(super) fn prefix(
             format!("prefix {addr}/{len} has a trailing garbage; using {masked}/{len}"),
         );
     }
-    Ok((masked, len))
+    Ok(Prefix6 { addr: masked, len })
 }
 
 /// Adds one `option` statement to `opts`. `server` allows option 88.

@@ -140,7 +140,12 @@ pub enum Record {
     Change(Change),
     /// A quarantined resource and when it comes back; written by compaction,
     /// where the declining binding no longer matters.
-    Quarantine(Resource, u64),
+    Quarantine {
+        /// The address in quarantine.
+        res: Resource,
+        /// When the quarantine ends, in seconds.
+        until: u64,
+    },
 }
 
 /// CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), as zlib and
@@ -269,18 +274,22 @@ pub fn encode(rec: &Record, out: &mut Vec<u8>) {
 fn encode_body(rec: &Record, out: &mut Vec<u8>) {
     match rec {
         Record::Change(Change::Bind(b)) => put_bind(out, b),
-        Record::Change(Change::Release(k, r)) => {
+        Record::Change(Change::Release { key: k, res: r }) => {
             out.push(kind::RELEASE);
             put_key(out, k);
             put_res(out, r);
         }
-        Record::Change(Change::Decline(k, r, until)) => {
+        Record::Change(Change::Decline {
+            key: k,
+            res: r,
+            until,
+        }) => {
             out.push(kind::DECLINE);
             put_key(out, k);
             put_res(out, r);
             out.extend_from_slice(&until.to_be_bytes());
         }
-        Record::Change(Change::Expire(k, r)) => {
+        Record::Change(Change::Expire { key: k, res: r }) => {
             out.push(kind::EXPIRE);
             put_key(out, k);
             put_res(out, r);
@@ -293,12 +302,15 @@ fn encode_body(rec: &Record, out: &mut Vec<u8>) {
             out.push(kind::REMOVE);
             put_key(out, k);
         }
-        Record::Change(Change::Reconf(duid, Some(info))) => put_reconf(out, duid, info),
-        Record::Change(Change::Reconf(duid, None)) => {
+        Record::Change(Change::Reconf {
+            duid,
+            info: Some(info),
+        }) => put_reconf(out, duid, info),
+        Record::Change(Change::Reconf { duid, info: None }) => {
             out.push(kind::RECONF_END);
             put_duid(out, duid);
         }
-        Record::Quarantine(r, until) => {
+        Record::Quarantine { res: r, until } => {
             out.push(kind::QUARANTINE);
             put_res(out, r);
             out.extend_from_slice(&until.to_be_bytes());
@@ -355,18 +367,31 @@ pub fn decode_body(body: &[u8]) -> Option<Record> {
             }
             Record::Change(Change::Bind(Binding { key, leases }))
         }
-        kind::RELEASE => Record::Change(Change::Release(get_key(&mut r)?, get_res(&mut r)?)),
+        kind::RELEASE => Record::Change(Change::Release {
+            key: get_key(&mut r)?,
+            res: get_res(&mut r)?,
+        }),
         kind::DECLINE => {
             let key = get_key(&mut r)?;
             let res = get_res(&mut r)?;
-            Record::Change(Change::Decline(key, res, r.u64().ok()?))
+            Record::Change(Change::Decline {
+                key,
+                res,
+                until: r.u64().ok()?,
+            })
         }
-        kind::EXPIRE => Record::Change(Change::Expire(get_key(&mut r)?, get_res(&mut r)?)),
+        kind::EXPIRE => Record::Change(Change::Expire {
+            key: get_key(&mut r)?,
+            res: get_res(&mut r)?,
+        }),
         kind::UNQUARANTINE => Record::Change(Change::Unquarantine(get_res(&mut r)?)),
         kind::REMOVE => Record::Change(Change::Remove(get_key(&mut r)?)),
         kind::QUARANTINE => {
             let res = get_res(&mut r)?;
-            Record::Quarantine(res, r.u64().ok()?)
+            Record::Quarantine {
+                res,
+                until: r.u64().ok()?,
+            }
         }
         kind::RECONF => {
             let duid = get_duid(&mut r)?;
@@ -377,9 +402,15 @@ pub fn decode_body(body: &[u8]) -> Option<Record> {
                 return None;
             }
             let path = r.bytes(n).ok()?.to_vec();
-            Record::Change(Change::Reconf(duid, Some(ReconfInfo { key, path, until })))
+            Record::Change(Change::Reconf {
+                duid,
+                info: Some(ReconfInfo { key, path, until }),
+            })
         }
-        kind::RECONF_END => Record::Change(Change::Reconf(get_duid(&mut r)?, None)),
+        kind::RECONF_END => Record::Change(Change::Reconf {
+            duid: get_duid(&mut r)?,
+            info: None,
+        }),
         _ => return None,
     };
     r.finish().ok()?;
@@ -479,7 +510,7 @@ pub struct Replay {
 pub fn apply_record(store: &mut MemStore, rec: Record) {
     match rec {
         Record::Change(c) => store.apply(c),
-        Record::Quarantine(res, until) => store.quarantine(res, until),
+        Record::Quarantine { res, until } => store.quarantine(res, until),
     }
 }
 
@@ -514,7 +545,7 @@ pub fn snapshot(store: &dyn LeaseStore) -> Vec<u8> {
     let mut q: Vec<Quarantine> = store.quarantined().collect();
     q.sort();
     for Quarantine { res, until } in q {
-        encode(&Record::Quarantine(res, until), &mut out);
+        encode(&Record::Quarantine { res, until }, &mut out);
     }
     let mut r: Vec<ReconfRecord<'_>> = store.reconfs().collect();
     r.sort_by(|a, b| a.duid.cmp(b.duid));
@@ -572,21 +603,37 @@ mod tests {
                     updated: 5,
                 }],
             })),
-            Record::Change(Change::Release(key(1, IaKind::Na), addr(1))),
-            Record::Change(Change::Decline(key(3, IaKind::Ta), addr(3), 99)),
-            Record::Change(Change::Expire(key(2, IaKind::Pd), pd)),
+            Record::Change(Change::Release {
+                key: key(1, IaKind::Na),
+                res: addr(1),
+            }),
+            Record::Change(Change::Decline {
+                key: key(3, IaKind::Ta),
+                res: addr(3),
+                until: 99,
+            }),
+            Record::Change(Change::Expire {
+                key: key(2, IaKind::Pd),
+                res: pd,
+            }),
             Record::Change(Change::Unquarantine(addr(3))),
             Record::Change(Change::Remove(key(4, IaKind::Na))),
-            Record::Quarantine(addr(9), 12345),
-            Record::Change(Change::Reconf(
-                key(5, IaKind::Na).duid,
-                Some(ReconfInfo {
+            Record::Quarantine {
+                res: addr(9),
+                until: 12345,
+            },
+            Record::Change(Change::Reconf {
+                duid: key(5, IaKind::Na).duid,
+                info: Some(ReconfInfo {
                     key: [0xa5; 16],
                     path: vec![0, 0, 0, 2, 0xfe, 0x80],
                     until: 86400,
                 }),
-            )),
-            Record::Change(Change::Reconf(key(6, IaKind::Na).duid, None)),
+            }),
+            Record::Change(Change::Reconf {
+                duid: key(6, IaKind::Na).duid,
+                info: None,
+            }),
         ]
     }
 
@@ -639,7 +686,10 @@ mod tests {
         want[4..8].copy_from_slice(&crc.to_be_bytes());
         let mut got = Vec::new();
         encode(
-            &Record::Change(Change::Release(key(1, IaKind::Na), addr(1))),
+            &Record::Change(Change::Release {
+                key: key(1, IaKind::Na),
+                res: addr(1),
+            }),
             &mut got,
         );
         assert_eq!(got, want);
@@ -650,8 +700,16 @@ mod tests {
         let f = file_of(&[
             bind(1, 1, 100, 1000),
             bind(2, 2, 10, 1000),
-            Record::Change(Change::Decline(key(3, IaKind::Na), addr(3), 1500)),
-            Record::Change(Change::Decline(key(4, IaKind::Na), addr(4), 1005)),
+            Record::Change(Change::Decline {
+                key: key(3, IaKind::Na),
+                res: addr(3),
+                until: 1500,
+            }),
+            Record::Change(Change::Decline {
+                key: key(4, IaKind::Na),
+                res: addr(4),
+                until: 1005,
+            }),
         ]);
         let r = replay(&f, 1050).unwrap();
         assert_eq!(r.records, 4);
@@ -663,7 +721,10 @@ mod tests {
             r.expired,
             vec![
                 Change::Unquarantine(addr(4)),
-                Change::Expire(key(2, IaKind::Na), addr(2))
+                Change::Expire {
+                    key: key(2, IaKind::Na),
+                    res: addr(2)
+                }
             ]
         );
     }

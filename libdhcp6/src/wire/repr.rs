@@ -13,6 +13,7 @@ use super::option::{DhcpOption, Options};
 use super::{Error, Reader, Result, Writer};
 use crate::codes::{IaKind, MessageType, OptionCode, Status};
 use crate::duid::Duid;
+use crate::Prefix6;
 
 /// Container nesting decoded into typed values; below it containers stay raw.
 /// A real message needs three levels (IA_PD → IA Prefix → PD Exclude).
@@ -1146,7 +1147,7 @@ impl OptionRepr {
     }
 
     /// The prefix a PD Exclude names, given the IA Prefix it sits in.
-    pub fn excluded_prefix(&self, delegated: &IaPrefix) -> Option<(Ipv6Addr, u8)> {
+    pub fn excluded_prefix(&self, delegated: &IaPrefix) -> Option<Prefix6> {
         let Self::PdExclude {
             prefix_len,
             subnet_id,
@@ -1167,7 +1168,10 @@ impl OptionRepr {
         let shifted = (id & mask)
             .checked_shr(u32::from(delegated.prefix_len))
             .unwrap_or(0);
-        Some((Ipv6Addr::from(base | shifted), *prefix_len))
+        Some(Prefix6 {
+            addr: Ipv6Addr::from(base | shifted),
+            len: *prefix_len,
+        })
     }
 }
 

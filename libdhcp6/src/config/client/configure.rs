@@ -12,6 +12,7 @@ use crate::config::grammar::ast::{
     Allow, Block, DeclKind, DhcpOpt, File, IaDeclKind, IfidSpec, OptionStmt, PifDecl, Spanned, Stmt,
 };
 use crate::config::{Error, ErrorKind, FixedLease, Pos, Staged, UnixTime, Warning};
+use crate::Prefix6;
 
 fn server_only(pos: &Pos, what: &str) -> Error {
     Error::new(
@@ -355,7 +356,7 @@ fn id_assoc(
         let pos = &d.pos;
         match (&d.value, ty) {
             (IaDeclKind::Prefix(p), IaKind::Pd) => {
-                let (addr, len) = check::prefix(p.addr, p.len, pos, w)?;
+                let Prefix6 { addr, len } = check::prefix(p.addr, p.len, pos, w)?;
                 check::check_scope(addr, pos, "prefix")?;
                 let lifetimes = check::lifetimes(p.pltime, p.vltime, pos)?;
                 if prefixes.iter().any(|x| x.addr == addr && x.len == len) {

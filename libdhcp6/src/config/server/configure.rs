@@ -10,6 +10,7 @@ use crate::config::grammar::ast::{
 };
 use crate::config::{Error, ErrorKind, FixedLease, Pos, Staged, UnixTime, Warning};
 use crate::duid::Duid;
+use crate::Prefix6;
 
 /// Where a declaration list sits.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -228,7 +229,7 @@ impl Builder {
 fn check_overlaps(cfg: &ServerConfig, link_pos: &[Pos], ppool_pos: &[Pos]) -> Result<(), Error> {
     for (i, (l, pos)) in cfg.links.iter().zip(link_pos).enumerate() {
         for earlier in cfg.links.iter().take(i) {
-            if let Some((a, len)) = l
+            if let Some(p) = l
                 .link_addresses
                 .iter()
                 .find(|p| earlier.link_addresses.contains(p))
@@ -236,7 +237,7 @@ fn check_overlaps(cfg: &ServerConfig, link_pos: &[Pos], ppool_pos: &[Pos]) -> Re
                 return Err(invalid(
                     pos,
                     format!(
-                        "link {}: link-address {a}/{len} is already used by link {}",
+                        "link {}: link-address {p} is already used by link {}",
                         l.name, earlier.name
                     ),
                 ));
@@ -371,10 +372,7 @@ fn link(b: &Block, w: &mut Vec<Warning>, refs: &mut Refs) -> Result<Link, Error>
             DeclKind::LinkAddress(a, len) => {
                 let p = check::prefix(*a, *len, &d.pos, w)?;
                 if l.link_addresses.contains(&p) {
-                    return Err(invalid(
-                        &d.pos,
-                        format!("duplicated link-address {}/{}", p.0, p.1),
-                    ));
+                    return Err(invalid(&d.pos, format!("duplicated link-address {p}")));
                 }
                 l.link_addresses.push(p);
             }
@@ -436,7 +434,7 @@ fn host(b: &Block, w: &mut Vec<Warning>, refs: &mut Refs) -> Result<Host, Error>
                 }
             }
             DeclKind::Prefix(p) => {
-                let (addr, len) = check::prefix(p.addr, p.len, pos, w)?;
+                let Prefix6 { addr, len } = check::prefix(p.addr, p.len, pos, w)?;
                 check::check_scope(addr, pos, "prefix")?;
                 let lifetimes = check::lifetimes(p.pltime, p.vltime, pos)?;
                 if h.prefixes.iter().any(|x| x.addr == addr && x.len == len) {
@@ -607,7 +605,10 @@ fn prefix_pool(
     let mut out = None;
     for it in items {
         let d = it.value.delegated_len;
-        let (prefix, prefix_len) = check::prefix(it.value.prefix, it.value.len, &it.pos, w)?;
+        let Prefix6 {
+            addr: prefix,
+            len: prefix_len,
+        } = check::prefix(it.value.prefix, it.value.len, &it.pos, w)?;
         check::check_scope(prefix, &it.pos, "prefix")?;
         let delegated_len = u8::try_from(d)
             .ok()

@@ -255,7 +255,10 @@ fn c171_reconfigure_key_option() {
     };
     assert_eq!(
         auth::reconfigure_key(&reply),
-        Ok(Some((RECONFIGURE_KEY, 7)))
+        Ok(Some(auth::DeliveredKey {
+            key: RECONFIGURE_KEY,
+            replay: 7
+        }))
     );
 }
 

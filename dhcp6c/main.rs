@@ -4,9 +4,12 @@
 //! `client6_init` → `client6_mainloop` → `client6_timo` / `client6_recv`.
 //! The decisions live in `event.rs` and the modules it uses (one machine
 //! per interface, driven by `now`, returning actions; its state a
-//! `state::State`); this file performs the actions: datagrams, netlink
-//! address and route changes, the script. `-t` checks the configuration
-//! file (kame6 extension).
+//! `state::State`): `event::exchange` starts, retransmits and gives up
+//! exchanges, `event::recv` is `client6_recv`, `send` is `client6_send`,
+//! `ia` holds `update_ia` and `ia_timo`, `auth` the keys and replay values.
+//! This file performs the actions: datagrams, netlink address and route
+//! changes, the script. `-t` checks the configuration file (kame6
+//! extension).
 
 mod action;
 mod auth;

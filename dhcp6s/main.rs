@@ -10,6 +10,12 @@
 //! `dhcp6s.leases` beside the DUID file; doc/lease-journal.md): every change
 //! a Reply acknowledges is on disk before the Reply leaves, and start-up
 //! replays it. `--dump-leases FILE` lists a journal's leases.
+//!
+//! The modules, leaves first: `answer` (what flows through one datagram),
+//! `pools`, `scope` (where a client is in the configuration), `auth`,
+//! `react` (the `react_*` handlers), `reconf` (sending Reconfigure), `ctl`
+//! (the control channel's commands); `server` (`server6_recv`) uses them
+//! all, and this file starts it and runs the loop.
 
 mod answer;
 mod auth;

@@ -130,7 +130,7 @@ pub(super) fn add_option(
                 opts.refresh_time = Some(n);
             }
         }
-        OptionStmt::Addresses(kind, list) => {
+        OptionStmt::Addresses { kind, addrs: list } => {
             let slot = match opts.addresses.iter().position(|a| a.kind == *kind) {
                 Some(i) => i,
                 None => {
@@ -155,7 +155,7 @@ pub(super) fn add_option(
             // `option domain-name-servers;` is accepted and means nothing.
             opts.addresses.retain(|a| !a.addrs.is_empty());
         }
-        OptionStmt::Name(kind, name) => {
+        OptionStmt::Name { kind, name } => {
             // WIDE stores any text and then cannot build replies for names
             // it fails to encode (doc/wide-compat.md §9.2 item 5); check now instead.
             DomainName::from_text(name)

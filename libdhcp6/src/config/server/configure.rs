@@ -111,25 +111,28 @@ impl Builder {
                     self.cfg.pools.push(pool(b, w)?);
                 }
             }
-            Stmt::PrefixPool(name, items) => {
+            Stmt::PrefixPool {
+                name,
+                params: items,
+            } => {
                 unreferencable(name, "prefix-pool", w);
                 if self.ppools.first(name, w) {
                     self.cfg.prefix_pools.push(prefix_pool(name, items, w)?);
                     self.ppool_pos.push(name.pos.clone());
                 }
             }
-            Stmt::Keyinfo(name, params) => {
+            Stmt::Keyinfo { name, params } => {
                 unreferencable(name, "keyinfo", w);
                 if self.keys.first(name, w) {
                     self.cfg.keys.push(check::keyinfo(name, params, now, w)?);
                 }
             }
-            Stmt::Authentication(name, params) if self.auths.first(name, w) => {
+            Stmt::Authentication { name, params } if self.auths.first(name, w) => {
                 self.cfg.auths.push(check::auth(name, params, true, w)?);
             }
-            Stmt::Interface(_) | Stmt::Link(_) | Stmt::Host(_) | Stmt::Authentication(..) => {}
+            Stmt::Interface(_) | Stmt::Link(_) | Stmt::Host(_) | Stmt::Authentication { .. } => {}
             // WIDE's dhcp6s accepts and ignores id-assoc (doc/wide-compat.md §2.3).
-            Stmt::IdAssoc(..) => warn(
+            Stmt::IdAssoc { .. } => warn(
                 w,
                 pos,
                 "id-assoc is client configuration; dhcp6s ignores it",
@@ -369,7 +372,7 @@ fn link(b: &Block, w: &mut Vec<Warning>, refs: &mut Refs) -> Result<Link, Error>
     };
     for d in &b.decls {
         match &d.value {
-            DeclKind::LinkAddress(a, len) => {
+            DeclKind::LinkAddress { addr: a, len } => {
                 let p = check::prefix(*a, *len, &d.pos, w)?;
                 if l.link_addresses.contains(&p) {
                     return Err(invalid(&d.pos, format!("duplicated link-address {p}")));
@@ -464,7 +467,9 @@ fn host(b: &Block, w: &mut Vec<Warning>, refs: &mut Refs) -> Result<Host, Error>
                     lifetimes,
                 });
             }
-            DeclKind::RemoteId(..) | DeclKind::SubscriberId(_) | DeclKind::HardwareAddress(_) => {
+            DeclKind::RemoteId { .. }
+            | DeclKind::SubscriberId(_)
+            | DeclKind::HardwareAddress(_) => {
                 push_relay_id(&mut h, relay_id(d)?, d)?;
             }
             DeclKind::DelayedKey(k) => {
@@ -501,7 +506,7 @@ fn host(b: &Block, w: &mut Vec<Warning>, refs: &mut Refs) -> Result<Host, Error>
 fn relay_id(d: &Decl) -> Result<RelayId, Error> {
     let pos = &d.pos;
     match &d.value {
-        DeclKind::RemoteId(enterprise, id) => {
+        DeclKind::RemoteId { enterprise, id } => {
             let e = u32::try_from(*enterprise).map_err(|_| {
                 invalid(
                     pos,
@@ -560,7 +565,7 @@ fn pool(b: &Block, w: &mut Vec<Warning>) -> Result<Pool, Error> {
     let mut range: Option<(Ipv6Addr, Ipv6Addr)> = None;
     for d in &b.decls {
         match &d.value {
-            DeclKind::Range(a, z) => {
+            DeclKind::Range { first: a, last: z } => {
                 if u128::from(*a) > u128::from(*z) {
                     return Err(invalid(&d.pos, format!("invalid address range {a} to {z}")));
                 }

@@ -121,7 +121,11 @@ pub(super) fn add_option(
             let n = u32::try_from(*n).map_err(|_| {
                 Error::new(
                     pos.clone(),
-                    ErrorKind::OutOfRange(*n, 600, u64::from(u32::MAX)),
+                    ErrorKind::OutOfRange {
+                        value: *n,
+                        min: 600,
+                        max: u64::from(u32::MAX),
+                    },
                 )
             })?;
             if opts.refresh_time.is_some() {
@@ -199,7 +203,11 @@ pub(super) fn keyinfo(
                 let k = u32::try_from(*k).map_err(|_| {
                     Error::new(
                         p.pos.clone(),
-                        ErrorKind::OutOfRange(*k, 0, u64::from(u32::MAX)),
+                        ErrorKind::OutOfRange {
+                            value: *k,
+                            min: 0,
+                            max: u64::from(u32::MAX),
+                        },
                     )
                 })?;
                 set_once(&mut keyid, k)

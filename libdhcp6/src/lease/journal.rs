@@ -442,42 +442,54 @@ pub fn check_header(file: &[u8]) -> Result<bool, Error> {
     Ok(true)
 }
 
+/// How far [`read_records`] got through a journal file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Walked {
+    /// Where the good part ends: the length to keep.
+    pub good_len: u64,
+    /// What was wrong after it, if anything.
+    pub damage: Option<Damage>,
+}
+
 /// Walks the records of a whole journal file, stopping at the first
 /// damaged one. Calls `each(offset, record)` for every good record and
 /// returns where the good part ends and what was wrong after it.
-pub fn read_records(
-    file: &[u8],
-    mut each: impl FnMut(u64, Record),
-) -> Result<(u64, Option<Damage>), Error> {
+pub fn read_records(file: &[u8], mut each: impl FnMut(u64, Record)) -> Result<Walked, Error> {
     if !check_header(file)? {
         let damage = (!file.is_empty()).then_some(Damage {
             offset: 0,
             discarded: file.len() as u64,
             what: DamageKind::TornHeader,
         });
-        return Ok((0, damage));
+        return Ok(Walked {
+            good_len: 0,
+            damage,
+        });
     }
     let mut pos = HEADER_LEN;
-    let damage = |pos: usize, what| Damage {
-        offset: pos as u64,
-        discarded: (file.len() - pos) as u64,
-        what,
+    let stopped = |pos: usize, what| Walked {
+        good_len: pos as u64,
+        damage: Some(Damage {
+            offset: pos as u64,
+            discarded: (file.len() - pos) as u64,
+            what,
+        }),
     };
     while pos < file.len() {
         let rest = file.get(pos..).unwrap_or_default();
         let Some((head, after)) = rest.split_at_checked(RECORD_HEAD_LEN) else {
-            return Ok((pos as u64, Some(damage(pos, DamageKind::Truncated))));
+            return Ok(stopped(pos, DamageKind::Truncated));
         };
         let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
         let crc = u32::from_be_bytes([head[4], head[5], head[6], head[7]]);
         if len == 0 || len > MAX_BODY_LEN {
-            return Ok((pos as u64, Some(damage(pos, DamageKind::BadLength))));
+            return Ok(stopped(pos, DamageKind::BadLength));
         }
         let Some(body) = after.get(..len) else {
-            return Ok((pos as u64, Some(damage(pos, DamageKind::Truncated))));
+            return Ok(stopped(pos, DamageKind::Truncated));
         };
         if crc32(body) != crc {
-            return Ok((pos as u64, Some(damage(pos, DamageKind::Checksum))));
+            return Ok(stopped(pos, DamageKind::Checksum));
         }
         let Some(rec) = decode_body(body) else {
             return Err(Error::BadRecord {
@@ -488,7 +500,10 @@ pub fn read_records(
         each(pos as u64, rec);
         pos += RECORD_HEAD_LEN + len;
     }
-    Ok((pos as u64, None))
+    Ok(Walked {
+        good_len: pos as u64,
+        damage: None,
+    })
 }
 
 /// What replaying a journal found.
@@ -522,7 +537,7 @@ pub fn replay(file: &[u8], now: u64) -> Result<Replay, Error> {
     // What the file holds is durable already: nothing to roll back, so no
     // prior states are kept while it is read.
     out.store.set_undo(false);
-    let (good_len, damage) = read_records(file, |_, rec| {
+    let Walked { good_len, damage } = read_records(file, |_, rec| {
         out.records += 1;
         apply_record(&mut out.store, rec);
     })?;
@@ -661,7 +676,10 @@ mod tests {
         }
         let f = file_of(&every_kind());
         let mut seen = Vec::new();
-        let (end, damage) = read_records(&f, |_, r| seen.push(r)).unwrap();
+        let Walked {
+            good_len: end,
+            damage,
+        } = read_records(&f, |_, r| seen.push(r)).unwrap();
         assert_eq!(seen, every_kind());
         assert_eq!((end as usize, damage), (f.len(), None));
     }
@@ -738,7 +756,10 @@ mod tests {
         let before = file_of(&recs[..recs.len() - 1]).len();
         for cut in before..whole.len() {
             let mut seen = Vec::new();
-            let (good, damage) = read_records(&whole[..cut], |_, r| seen.push(r)).unwrap();
+            let Walked {
+                good_len: good,
+                damage,
+            } = read_records(&whole[..cut], |_, r| seen.push(r)).unwrap();
             assert_eq!(seen, recs[..recs.len() - 1], "cut at {cut}");
             assert_eq!(good as usize, before);
             if cut == before {
@@ -761,7 +782,10 @@ mod tests {
             let mut f = whole.clone();
             f[i] ^= 0x10;
             let mut n = 0;
-            let (good, damage) = read_records(&f, |_, _| n += 1).unwrap();
+            let Walked {
+                good_len: good,
+                damage,
+            } = read_records(&f, |_, _| n += 1).unwrap();
             assert_eq!((n, good as usize), (recs.len() - 1, before));
             assert_eq!(damage.unwrap().what, DamageKind::Checksum);
         }

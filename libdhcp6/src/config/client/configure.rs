@@ -451,7 +451,11 @@ fn prefix_interface(
                 let id = u32::try_from(n).map_err(|_| {
                     Error::new(
                         d.pos.clone(),
-                        ErrorKind::OutOfRange(n, 0, u64::from(u32::MAX)),
+                        ErrorKind::OutOfRange {
+                            value: n,
+                            min: 0,
+                            max: u64::from(u32::MAX),
+                        },
                     )
                 })?;
                 p.sla_id = Some(id);

@@ -130,7 +130,10 @@ pub fn parse(
                     line: 0,
                     col: 0,
                 },
-                ErrorKind::Io(path.into(), msg),
+                ErrorKind::Io {
+                    path: path.into(),
+                    error: msg,
+                },
             ))
         }
     };
@@ -233,7 +236,7 @@ fn parse_text(
                         message: format!("include file {path} not found (ignored, as WIDE does)"),
                     }),
                     Err(LoadError::Other(msg)) => {
-                        return Err(Error::new(start, ErrorKind::Io(path, msg)));
+                        return Err(Error::new(start, ErrorKind::Io { path, error: msg }));
                     }
                 }
                 continue;
@@ -389,8 +392,16 @@ impl Parser {
     fn u32_number(&mut self, context: &str) -> Result<u32, Error> {
         let pos = self.peek().pos.clone();
         let n = self.number(context)?;
-        u32::try_from(n)
-            .map_err(|_| Error::new(pos, ErrorKind::OutOfRange(n, 0, u64::from(u32::MAX))))
+        u32::try_from(n).map_err(|_| {
+            Error::new(
+                pos,
+                ErrorKind::OutOfRange {
+                    value: n,
+                    min: 0,
+                    max: u64::from(u32::MAX),
+                },
+            )
+        })
     }
 
     /// A lifetime: seconds or `infinity`. WIDE wraps values above 2^32-1.
@@ -725,8 +736,16 @@ impl Parser {
             "raw-option" => {
                 let cpos = self.peek().pos.clone();
                 let code = self.number("after 'raw-option'")?;
-                let code = u16::try_from(code)
-                    .map_err(|_| Error::new(cpos, ErrorKind::OutOfRange(code, 0, 65535)))?;
+                let code = u16::try_from(code).map_err(|_| {
+                    Error::new(
+                        cpos,
+                        ErrorKind::OutOfRange {
+                            value: code,
+                            min: 0,
+                            max: 65535,
+                        },
+                    )
+                })?;
                 let data = if matches!(self.peek().tok, Tok::Word(_)) {
                     self.hex("hex data")?
                 } else {

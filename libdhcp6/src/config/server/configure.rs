@@ -161,10 +161,16 @@ impl Builder {
                 if self.cfg.dhcp4o6_port.is_some() {
                     return Err(invalid(pos, "dhcp4o6-port given twice"));
                 }
-                let port = u16::try_from(*p)
-                    .ok()
-                    .filter(|p| *p != 0)
-                    .ok_or_else(|| Error::new(pos.clone(), ErrorKind::OutOfRange(*p, 1, 65535)))?;
+                let port = u16::try_from(*p).ok().filter(|p| *p != 0).ok_or_else(|| {
+                    Error::new(
+                        pos.clone(),
+                        ErrorKind::OutOfRange {
+                            value: *p,
+                            min: 1,
+                            max: 65535,
+                        },
+                    )
+                })?;
                 self.cfg.dhcp4o6_port = Some(port);
             }
         }
@@ -324,8 +330,16 @@ fn scope_decl(
     let pos = &d.pos;
     match &d.value {
         DeclKind::Preference(n) if at != Where::Host => {
-            let p = u8::try_from(*n)
-                .map_err(|_| Error::new(pos.clone(), ErrorKind::OutOfRange(*n, 0, 255)))?;
+            let p = u8::try_from(*n).map_err(|_| {
+                Error::new(
+                    pos.clone(),
+                    ErrorKind::OutOfRange {
+                        value: *n,
+                        min: 0,
+                        max: 255,
+                    },
+                )
+            })?;
             if s.preference.is_some() {
                 warn(w, pos, "preference given twice; the last one is used");
             }

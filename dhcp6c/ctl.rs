@@ -1,5 +1,5 @@
 //! dhcp6c's control channel (doc/wide-compat.md §1.3, §5): `-k ctlkeyfile`
-//! (default `/usr/local/etc/dhcp6cctlkey`), TCP port 5546 on `[::1]`
+//! (default `SYSCONFDIR/dhcp6cctlkey`, `libdhcp6::paths`), TCP port 5546 on `[::1]`
 //! (fixed, as WIDE's), opened only if the key file holds a key; a port that
 //! cannot be bound stops start-up. Not opened with `-i` (a one-shot query
 //! must not collide with a running dhcp6c's port).

@@ -26,7 +26,7 @@
 //! that finds the address missing is no verdict at all: the removal's
 //! notification says why.
 
-use libdhcp6::sys::netlink::{IFA_F_DADFAILED, IFA_F_TENTATIVE};
+use libdhcp6::sys::ifconf::{IFA_F_DADFAILED, IFA_F_TENTATIVE};
 
 /// What was seen of an installed address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

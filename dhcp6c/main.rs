@@ -36,8 +36,8 @@ use libdhcp6::config::{load_client, AuthProtocol, ClientConfig};
 use libdhcp6::ctl::DEFAULT_CLIENT_KEY_FILE;
 use libdhcp6::sys::conf::{check_client_file, FsLoader, DEFAULT_CLIENT_CONF};
 use libdhcp6::sys::duid_file;
+use libdhcp6::sys::ifconf::{hardware_address, AddrConf, LinkEvent, LinkMonitor};
 use libdhcp6::sys::net::{if_nametoindex, interface_addresses, wait_readable, PollFds, Udp6Socket};
-use libdhcp6::sys::netlink::{hardware_address, LinkEvent, LinkMonitor, Netlink};
 use libdhcp6::sys::random::fill as os_random_fill;
 use libdhcp6::sys::shell::{ConfigFile, Program, Shell};
 use libdhcp6::sys::signal::{self, Caught};
@@ -53,10 +53,11 @@ use crate::prefixconf::eui64_ifid;
 use crate::random::RandomSource;
 use crate::state::Phase;
 
-/// WIDE's default PID file.
-const DEFAULT_PIDFILE: &str = "/var/run/dhcp6c.pid";
-/// WIDE's (upstream) DUID file; `--duid-file` changes it.
-const DEFAULT_DUID_FILE: &str = "/var/db/dhcp6c_duid";
+/// The default PID file (WIDE's `RUNDIR/dhcp6c.pid`, chosen at build time).
+const DEFAULT_PIDFILE: &str = libdhcp6::paths::CLIENT_PIDFILE;
+/// The default DUID file (WIDE's `LOCALDBDIR/dhcp6c_duid`, chosen at build
+/// time); `--duid-file` changes it.
+const DEFAULT_DUID_FILE: &str = libdhcp6::paths::CLIENT_DUID_FILE;
 /// Longest a script may run before it is killed (WIDE waits forever and
 /// the daemon freezes with it, doc/wide-compat.md §9.1 item 6).
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -81,6 +82,7 @@ const DHCP6C: Program = Program {
     }),
     ctl_key: Some(DEFAULT_CLIENT_KEY_FILE),
     duid_file: Some(DEFAULT_DUID_FILE),
+    more_defaults: &[],
 };
 
 /// The shared flags and dhcp6c's own.
@@ -129,7 +131,7 @@ struct Iface {
 /// The running client.
 struct State {
     sock: Udp6Socket,
-    nl: Option<Netlink>,
+    nl: Option<AddrConf>,
     ifaces: Vec<Iface>,
     duid: Duid,
     args: Opts,
@@ -453,7 +455,7 @@ fn client6_init(opts: Opts) -> Result<State, String> {
         .map_err(|e| format!("multicast hops: {e}"))?;
     sock.set_multicast_loop(false)
         .map_err(|e| format!("multicast loop: {e}"))?;
-    let nl = match Netlink::open() {
+    let nl = match AddrConf::open() {
         Ok(n) => Some(n),
         Err(e) => {
             log_err!(

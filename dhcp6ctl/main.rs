@@ -58,13 +58,17 @@ fn cli() -> clap::Command {
             Arg::new("client")
                 .short('C')
                 .action(ArgAction::SetTrue)
-                .help("talk to dhcp6c (default): port 5546, key /usr/local/etc/dhcp6cctlkey"),
+                .help(format!(
+                    "talk to dhcp6c (default): port {CLIENT_PORT}, key {DEFAULT_CLIENT_KEY_FILE}"
+                )),
         )
         .arg(
             Arg::new("server")
                 .short('S')
                 .action(ArgAction::SetTrue)
-                .help("talk to dhcp6s: port 5547, key /usr/local/etc/dhcp6sctlkey"),
+                .help(format!(
+                    "talk to dhcp6s: port {SERVER_PORT}, key {DEFAULT_SERVER_KEY_FILE}"
+                )),
         )
         .arg(
             Arg::new("address")

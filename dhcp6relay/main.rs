@@ -30,7 +30,8 @@ use crate::core::{
 };
 use crate::script::{script_env, ScriptRunner};
 
-const DEFAULT_PIDFILE: &str = "/var/run/dhcp6relay.pid";
+/// The default PID file (WIDE's `RUNDIR/dhcp6relay.pid`, chosen at build time).
+const DEFAULT_PIDFILE: &str = libdhcp6::paths::RELAY_PIDFILE;
 /// Largest datagram relayed: far above any real DHCPv6 message (jumbo
 /// frames are 9000 octets); a longer one arrives truncated and is dropped.
 const RX_LEN: usize = 16384;
@@ -56,6 +57,7 @@ const DHCP6RELAY: Program = Program {
     config: None,
     ctl_key: None,
     duid_file: None,
+    more_defaults: &[],
 };
 
 /// The shared flags and dhcp6relay's own.

@@ -1,5 +1,5 @@
 //! dhcp6s's control channel (doc/wide-compat.md §1.2, §5): `-k ctlkeyfile`
-//! (default `/usr/local/etc/dhcp6sctlkey`) and `-p ctlport` (default 5547,
+//! (default `SYSCONFDIR/dhcp6sctlkey`, `libdhcp6::paths`) and `-p ctlport` (default 5547,
 //! a service name also accepted). The TCP listener on `[::1]` is opened only
 //! if the key file holds a key; a port that cannot be bound stops start-up.
 //!

@@ -7,9 +7,10 @@
 //! configuration file and exits (kame6 extension).
 //!
 //! Bindings are kept in the lease journal (`lease-file`, by default
-//! `dhcp6s.leases` beside the DUID file; doc/lease-journal.md): every change
-//! a Reply acknowledges is on disk before the Reply leaves, and start-up
-//! replays it. `--dump-leases FILE` lists a journal's leases.
+//! `dhcp6s.<interfaces>.leases` beside the DUID file, one per instance;
+//! doc/lease-journal.md): every change a Reply acknowledges is on disk
+//! before the Reply leaves, and start-up replays it. A journal is locked
+//! while a server uses it. `--dump-leases FILE` lists a journal's leases.
 //!
 //! The modules, leaves first: `answer` (what flows through one datagram),
 //! `pools`, `scope` (where a client is in the configuration), `auth`,
@@ -38,10 +39,11 @@ use libdhcp6::auth::ReplayCounter;
 use libdhcp6::config::{load_server, Holder, ServerConfig};
 use libdhcp6::ctl::{ReconfigureType, DEFAULT_SERVER_KEY_FILE};
 use libdhcp6::lease::{Change, IaKind, LeaseStore, MemStore};
+use libdhcp6::paths::{self, LEGACY_LEASE_FILE_NAME, LEGACY_REPLAY_FILE_NAME};
 use libdhcp6::sys::batch::{RecvBatch, SendBatch};
 use libdhcp6::sys::conf::{check_file, Daemon, FsLoader, DEFAULT_SERVER_CONF};
 use libdhcp6::sys::duid_file;
-use libdhcp6::sys::journal::{self, JournalStore, Opened};
+use libdhcp6::sys::journal::{self, JournalError, JournalStore, Opened};
 use libdhcp6::sys::net::{
     if_nametoindex, interface_addresses, is_global_unicast, is_unique_local, wait_readable,
     PollFds, Udp6Socket,
@@ -57,10 +59,11 @@ use crate::ctl::CtlTarget;
 use crate::scope::Served;
 use crate::server::{DropReason, Server};
 
-/// WIDE's default PID file.
-const DEFAULT_PIDFILE: &str = "/var/run/dhcp6s.pid";
-/// WIDE's (upstream) DUID file; `--duid-file` changes it.
-const DEFAULT_DUID_FILE: &str = "/var/db/dhcp6s_duid";
+/// The default PID file (WIDE's `RUNDIR/dhcp6s.pid`, chosen at build time).
+const DEFAULT_PIDFILE: &str = libdhcp6::paths::SERVER_PIDFILE;
+/// The default DUID file (WIDE's `LOCALDBDIR/dhcp6s_duid`, chosen at build
+/// time), shared by every instance; `--duid-file` changes it.
+const DEFAULT_DUID_FILE: &str = libdhcp6::paths::SERVER_DUID_FILE;
 /// Largest datagram accepted; longer ones arrive truncated and are dropped.
 const RX_LEN: usize = 16384;
 /// Room for an answer wrapped in Relay-replies.
@@ -74,8 +77,6 @@ const BATCHES_PER_TURN: usize = 16;
 const TX_BATCH: usize = BATCH * BATCHES_PER_TURN;
 /// Longest sleep of the loop (expiry is re-checked at least this often).
 const MAX_SLEEP: Duration = Duration::from_secs(60);
-/// The lease journal's name beside the DUID file when `lease-file` is not set.
-const DEFAULT_LEASE_FILE: &str = "dhcp6s.leases";
 
 /// dhcp6s as the daemon shell sees it (WIDE's flags, `-P pidfile`).
 const DHCP6S: Program = Program {
@@ -91,6 +92,7 @@ const DHCP6S: Program = Program {
     }),
     ctl_key: Some(DEFAULT_SERVER_KEY_FILE),
     duid_file: Some(DEFAULT_DUID_FILE),
+    more_defaults: &[("lease journal", paths::SERVER_LEASE_FILE)],
 };
 
 /// The shared flags and dhcp6s's own.
@@ -138,9 +140,6 @@ pub fn now_ms() -> u64 {
     u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
-/// The replay counter's file beside the DUID file (C-175).
-const REPLAY_FILE: &str = "dhcp6s.replay";
-
 /// The running server, its bindings in `S` (the lease journal, or memory
 /// with `--memory-leases`).
 struct State<S: LeaseStore> {
@@ -185,30 +184,101 @@ fn served_interfaces(names: &[String]) -> Result<Vec<Served>, String> {
         .collect()
 }
 
-/// Where the lease journal is: `lease-file`, else beside the DUID file.
-fn lease_file_path(cfg: &ServerConfig, duid_path: &Path) -> PathBuf {
-    match &cfg.lease_file {
-        Some(f) => PathBuf::from(f),
-        None => duid_path
+/// The instance a server is: the DUID file it shares with every other
+/// instance, and the interfaces that name its own state files.
+struct Instance<'a> {
+    duid_path: &'a Path,
+    interfaces: &'a [String],
+}
+
+/// Which names this instance's state files have (doc/lease-journal.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Naming {
+    /// `dhcp6s.<interfaces>.leases` and `.replay`: its own.
+    PerInstance,
+    /// The shared `dhcp6s.leases` and `dhcp6s.replay` of earlier
+    /// versions, kept because they were there and free.
+    Legacy,
+}
+
+impl Instance<'_> {
+    /// The directory of the state files: the DUID file's.
+    fn state_dir(&self) -> &Path {
+        self.duid_path
             .parent()
+            .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(Path::new("."))
-            .join(DEFAULT_LEASE_FILE),
+    }
+
+    /// The replay counter file (C-175) that goes with the journal's naming.
+    fn replay_path(&self, naming: Naming) -> PathBuf {
+        self.state_dir().join(match naming {
+            Naming::PerInstance => paths::replay_file_name(self.interfaces),
+            Naming::Legacy => LEGACY_REPLAY_FILE_NAME.to_string(),
+        })
     }
 }
 
-/// Opens the lease journal and logs what start-up found in it.
-fn open_journal(cfg: &ServerConfig, duid_path: &Path) -> Result<JournalStore, String> {
-    let path = lease_file_path(cfg, duid_path);
-    // Absolute, so compaction still finds it after daemonize's chdir("/").
-    let path = std::path::absolute(&path).unwrap_or(path);
-    // A fresh install has no lease directory yet (the sample files point
-    // under /var/lib/kame6): make it, as the DUID file's directory is made.
-    if let Some(dir) = path.parent().filter(|d| !d.exists()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("lease journal directory {}: {e}", dir.display()))?;
+/// Opens (locking) the lease journal: `lease-file` when the configuration
+/// names one; else the instance's `dhcp6s.<interfaces>.leases` beside the
+/// DUID file, unless that does not exist yet and the shared
+/// `dhcp6s.leases` of earlier versions does and no other server holds it:
+/// then that one, so a single-server machine keeps its leases across the
+/// upgrade (doc/lease-journal.md).
+fn open_journal(cfg: &ServerConfig, inst: &Instance<'_>) -> Result<(JournalStore, Naming), String> {
+    if let Some(f) = &cfg.lease_file {
+        // A fresh install has no lease directory yet (the sample files
+        // point under /var/lib/kame6): make it, as the DUID file's
+        // directory is made (the default journals are in that one).
+        if let Some(dir) = Path::new(f).parent().filter(|d| !d.exists()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("lease journal directory {}: {e}", dir.display()))?;
+        }
+        let store = open_journal_at(Path::new(f)).map_err(journal_failure)?;
+        return Ok((store, Naming::PerInstance));
     }
-    let Opened { store, report } = JournalStore::open(&path, now_secs())
-        .map_err(|e| format!("lease journal {e}; move the file aside to start empty"))?;
+    let own = inst
+        .state_dir()
+        .join(paths::lease_file_name(inst.interfaces));
+    let legacy = inst.state_dir().join(LEGACY_LEASE_FILE_NAME);
+    if !own.exists() && legacy.exists() {
+        match open_journal_at(&legacy) {
+            Ok(store) => {
+                log_notice!(
+                    "server6_init",
+                    "using the shared lease journal {} of an earlier version; this instance's own is {} (stop dhcp6s and rename the journal to move it)",
+                    legacy.display(),
+                    own.display()
+                );
+                return Ok((store, Naming::Legacy));
+            }
+            Err(JournalError::Locked { .. }) => log_notice!(
+                "server6_init",
+                "{}: held by another server; this instance starts its own journal",
+                legacy.display()
+            ),
+            Err(e) => return Err(journal_failure(e)),
+        }
+    }
+    let store = open_journal_at(&own).map_err(journal_failure)?;
+    Ok((store, Naming::PerInstance))
+}
+
+/// The start-up error for a journal that could not be opened.
+fn journal_failure(e: JournalError) -> String {
+    match e {
+        // Moving the file aside would be wrong: another server is using it.
+        JournalError::Locked { .. } => format!("lease journal {e}"),
+        e => format!("lease journal {e}; move the file aside to start empty"),
+    }
+}
+
+/// Opens (locking) the lease journal at `path` and logs what start-up
+/// found in it.
+fn open_journal_at(path: &Path) -> Result<JournalStore, JournalError> {
+    // Absolute, so compaction still finds it after daemonize's chdir("/").
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let Opened { store, report } = JournalStore::open(&path, now_secs())?;
     if let Some(d) = report.damage {
         log_warn!(
             "server6_init",
@@ -316,10 +386,11 @@ fn log_outside_pools<S: LeaseStore>(server: &Server<S>, func: &str) {
 }
 
 /// Sets everything up (mirrors dhcp6s.c:server6_init); `open` opens the
-/// lease store for the configuration and the DUID file's path.
+/// lease store for the configuration and the instance, and says how the
+/// instance's state files are named.
 fn server6_init<S: LeaseStore>(
     sh: &Shell,
-    open: impl FnOnce(&ServerConfig, &Path) -> Result<S, String>,
+    open: impl FnOnce(&ServerConfig, &Instance<'_>) -> Result<(S, Naming), String>,
 ) -> Result<State<S>, String> {
     let args = &sh.args;
     let config_path = sh.config.clone().unwrap_or_default();
@@ -347,9 +418,14 @@ fn server6_init<S: LeaseStore>(
     let cfg = staged.commit(&mut holder);
     drop(cfg);
     let cfg = holder.current();
-    // Before the socket: a journal that cannot be read stops start-up
-    // without the server ever appearing on the network.
-    let store = open(&cfg, &duid_path)?;
+    // Before the socket: a journal that cannot be read, or that another
+    // server holds, stops start-up without the server ever appearing on
+    // the network.
+    let inst = Instance {
+        duid_path: &duid_path,
+        interfaces: &names,
+    };
+    let (store, naming) = open(&cfg, &inst)?;
     let sock = Udp6Socket::bind(Ipv6Addr::UNSPECIFIED, SERVER_PORT)
         .map_err(|e| format!("bind [::]:{SERVER_PORT}: {e}"))?;
     for s in &served {
@@ -360,11 +436,9 @@ fn server6_init<S: LeaseStore>(
     }
     let mut server = Server::new(cfg, duid, store, served);
     server.loaded = now_secs();
-    let replay_path = duid_path
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join(REPLAY_FILE);
-    let (replay, floor) = Reservation::open(&replay_path)
+    let replay_path = inst.replay_path(naming);
+    // A new per-instance file starts above the shared one it replaces.
+    let (replay, floor) = Reservation::open_after(&replay_path, &inst.replay_path(Naming::Legacy))
         .map_err(|e| format!("replay counter {}: {e}", replay_path.display()))?;
     server.auth.counter = ReplayCounter::new(floor);
     log_outside_pools(&server, "server6_init");
@@ -630,18 +704,24 @@ fn main() {
     }
     sh.init_logging();
     if sh.args.get_flag("memory-leases") {
-        let init = server6_init(&sh, |_, _| Ok(MemStore::new()));
-        run(sh, init);
+        let init = server6_init(&sh, |_, _| Ok((MemStore::new(), Naming::PerInstance)));
+        run(sh, init, |_| {});
     } else {
         let init = server6_init(&sh, open_journal);
-        run(sh, init);
+        run(sh, init, |store| {
+            if let Err(e) = store.record_pid() {
+                log_warn!("server6_init", "lease journal lock file: {e}");
+            }
+        });
     }
 }
 
-/// Everything after the store is chosen: daemonize, PID file, signals, loop.
-fn run<S: LeaseStore>(mut sh: Shell, init: Result<State<S>, String>) {
+/// Everything after the store is chosen: daemonize, PID file, signals,
+/// loop. `detached` runs on the store in the process that stays.
+fn run<S: LeaseStore>(mut sh: Shell, init: Result<State<S>, String>, detached: fn(&mut S)) {
     let mut state = init.unwrap_or_else(|e| sh.fail(e));
     let _pid = sh.detach();
+    detached(&mut state.server.store);
     sh.catch_signals();
     let names: Vec<&str> = state
         .server

@@ -7,6 +7,8 @@
 //! (Renew, Rebind, expiry, addresses removed, Solicit again), and a forged
 //! Reply with a foreign Client ID.
 
+// Network namespaces (and the peers' Linux builds): these tests run on Linux only.
+#![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // test code: a panic is a failure report
 
 mod common;

@@ -8,6 +8,8 @@
 //! SIGTERM releases (the server's binding is gone) and removes the
 //! addresses. Also: Debian's `-P profile` for an interface without a block.
 
+// Network namespaces (and the peers' Linux builds): these tests run on Linux only.
+#![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // test code: a panic is a failure report
 
 mod common;

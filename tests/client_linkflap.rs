@@ -14,6 +14,8 @@
 //! once taken for a duplicate. DAD runs for real on c0 (`accept_dad=1`,
 //! Linux's default), before and after the flap.
 
+// Network namespaces (and the peers' Linux builds): these tests run on Linux only.
+#![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // test code: a panic is a failure report
 
 mod common;

@@ -8,6 +8,8 @@
 //! dhcp6ctl against our daemons and our dhcp6ctl against WIDE's daemons;
 //! and the bytes WIDE's dhcp6ctl writes, compared with ours.
 
+// Network namespaces (and the peers' Linux builds): these tests run on Linux only.
+#![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // test code: a panic is a failure report
 
 mod common;
@@ -22,7 +24,7 @@ use common::peers::{
 use common::{require_program, require_root, veth, wait_until, Daemon, Netns};
 use libdhcp6::codes::{MessageType, OptionCode};
 use libdhcp6::ctl::{decode, ClientCommand, Command, CtlMessage, ServerCommand, HEADER_LEN};
-use libdhcp6::wire::{IaNa, MessageRepr, OptionRepr};
+use libdhcp6::wire::{MessageRepr, OptionRepr};
 use libdhcp6::Duid;
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -118,64 +120,16 @@ fn send_raw(ns: &Netns, port: u16, bytes: Vec<u8>) {
 
 /// `dhcp6s --dump-leases` of the test server's journal.
 fn leases(t: &Topo) -> String {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dhcp6s"))
-        .args(["--dump-leases", &t.scratch.path("dhcp6s.leases")])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    common::dump_leases(&t.scratch.path("dhcp6s.s0.leases"))
 }
 
 fn client_duid(n: u8) -> Duid {
     Duid::from_bytes(&[0, 3, 0, 1, 2, 0, 0, 0, 0, n]).unwrap()
 }
 
-/// Solicit + Request for IA_NA 1 of client `n`; the address granted, if any.
+/// Solicit + Request for IA_NA 1 of client `n` on c0; the address granted, if any.
 fn lease_one(t: &Topo, n: u8) -> Option<Ipv6Addr> {
-    let c0 = t.client.ifindex("c0");
-    t.client.run_in(move || {
-        let sock = UdpSocket::bind("[::]:546").unwrap();
-        sock.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
-        let to = SocketAddrV6::new("ff02::1:2".parse().unwrap(), 547, 0, c0);
-        let ia = OptionRepr::IaNa(IaNa {
-            iaid: 1,
-            ..Default::default()
-        });
-        let mut buf = [0u8; 4096];
-        let sol = MessageRepr {
-            msg_type: MessageType::Solicit,
-            transaction_id: u32::from(n),
-            options: vec![
-                OptionRepr::ClientId(client_duid(n)),
-                OptionRepr::ElapsedTime(0),
-                ia.clone(),
-            ],
-        };
-        sock.send_to(&sol.to_vec().unwrap(), to).unwrap();
-        let (len, _) = sock.recv_from(&mut buf).expect("Advertise");
-        let adv = MessageRepr::from_bytes(&buf[..len]).unwrap();
-        let req = MessageRepr {
-            msg_type: MessageType::Request,
-            transaction_id: 0x100 + u32::from(n),
-            options: vec![
-                OptionRepr::ClientId(client_duid(n)),
-                OptionRepr::ServerId(adv.server_id().unwrap().clone()),
-                OptionRepr::ElapsedTime(0),
-                ia,
-            ],
-        };
-        sock.send_to(&req.to_vec().unwrap(), to).unwrap();
-        let (len, _) = sock.recv_from(&mut buf).expect("Reply");
-        let reply = MessageRepr::from_bytes(&buf[..len]).unwrap();
-        reply.options.iter().find_map(|o| match o {
-            OptionRepr::IaNa(i) => i.addresses().next().map(|a| a.addr),
-            _ => None,
-        })
-    })
+    common::lease_one(&t.client, "c0", client_duid(n), u32::from(n))
 }
 
 /// The DNS servers an Information-request is answered with.

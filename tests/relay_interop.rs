@@ -3,6 +3,8 @@
 //! relay from WIDE's dhcp6s and from Kea's kea-dhcp6; and two-relay chains
 //! (ours behind ours, ours behind ISC's dhcrelay -6).
 
+// Network namespaces (and the peers' Linux builds): these tests run on Linux only.
+#![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // test code: a panic is a failure report
 
 mod common;

@@ -3,6 +3,8 @@
 //! field by a test server socket; replies it must refuse are sent and
 //! checked to go nowhere; a malformed barrage must not stop it.
 
+// Network namespaces (and the peers' Linux builds): these tests run on Linux only.
+#![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // test code: a panic is a failure report
 
 mod common;

@@ -6,6 +6,8 @@
 //! client and IA, same address; over the whole run no address may go to two
 //! clients and no client's IA may get two addresses.
 
+// Network namespaces (and the peers' Linux builds): these tests run on Linux only.
+#![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // test code: a panic is a failure report
 
 mod common;
@@ -125,22 +127,9 @@ fn now_us() -> u64 {
     .unwrap()
 }
 
-#[test]
-fn sigkill_under_load_loses_no_acknowledged_lease() {
-    require_root();
-    require_program("perfdhcp");
-    require_program("tcpdump");
-    let client = Netns::new("cc");
-    let server = Netns::new("cs");
-    veth(&client, "c0", &server, "s0");
-    client.addr("c0", "2001:db8:1::2/64");
-    server.addr("s0", "2001:db8:1::1/64");
-    let s = Scratch::new(&format!("{}-files", server.name));
-    let conf = s.write("dhcp6s.conf", CONF);
-    let pcap = s.path("replies.pcap");
-    let journal = s.path("dhcp6s.leases");
-
-    let mut tcpdump = client.spawn(
+/// tcpdump on the client's side, writing every datagram to port 546 to `pcap`.
+fn capture_replies(client: &Netns, pcap: &str) -> Daemon {
+    let tcpdump = client.spawn(
         "tcpdump",
         // Immediate mode: each packet is handed over as it arrives, not
         // in blocks a second late, so the file is complete soon after a kill.
@@ -153,13 +142,17 @@ fn sigkill_under_load_loses_no_acknowledged_lease() {
             "32768",
             "-U",
             "-w",
-            &pcap,
+            pcap,
             "udp dst port 546",
         ],
     );
     tcpdump.wait_log("listening on", Duration::from_secs(10));
-    let mut dhcp6s = start_server(&server, &s, &conf);
-    let mut perfdhcp = client.spawn(
+    tcpdump
+}
+
+/// perfdhcp's 4-message exchanges from the client side for the whole test.
+fn perfdhcp_load(client: &Netns) -> Daemon {
+    client.spawn(
         "perfdhcp",
         &[
             "-6",
@@ -174,7 +167,46 @@ fn sigkill_under_load_loses_no_acknowledged_lease() {
             "-p",
             "600",
         ],
-    );
+    )
+}
+
+/// Adds a failure for every address captured with two holders and every IA
+/// captured with two addresses; returns how many IAs were seen.
+fn check_one_holder(all: &[(u64, Lease)], failures: &mut Vec<String>) -> usize {
+    let mut by_addr: BTreeMap<Ipv6Addr, BTreeSet<(Duid, u32)>> = BTreeMap::new();
+    let mut by_ia: BTreeMap<(Duid, u32), BTreeSet<Ipv6Addr>> = BTreeMap::new();
+    for (_, (ia, addr)) in all {
+        by_addr.entry(*addr).or_default().insert(ia.clone());
+        by_ia.entry(ia.clone()).or_default().insert(*addr);
+    }
+    for (addr, holders) in by_addr.iter().filter(|(_, h)| h.len() > 1) {
+        failures.push(format!("{addr} given to {} clients", holders.len()));
+    }
+    for (ia, addrs) in by_ia.iter().filter(|(_, a)| a.len() > 1) {
+        failures.push(format!("{} IAID {} got {addrs:?}", ia.0, ia.1));
+    }
+    by_ia.len()
+}
+
+#[test]
+fn sigkill_under_load_loses_no_acknowledged_lease() {
+    require_root();
+    require_program("perfdhcp");
+    require_program("tcpdump");
+    let client = Netns::new("cc");
+    let server = Netns::new("cs");
+    veth(&client, "c0", &server, "s0");
+    client.addr("c0", "2001:db8:1::2/64");
+    server.addr("s0", "2001:db8:1::1/64");
+    let s = Scratch::new(&format!("{}-files", server.name));
+    let conf = s.write("dhcp6s.conf", CONF);
+    let pcap = s.path("replies.pcap");
+    // No lease-file: the instance for s0 keeps its own journal.
+    let journal = s.path("dhcp6s.s0.leases");
+
+    let mut tcpdump = capture_replies(&client, &pcap);
+    let mut dhcp6s = start_server(&server, &s, &conf);
+    let mut perfdhcp = perfdhcp_load(&client);
 
     let seed = now_us() | 1;
     println!("kill schedule seed {seed}");
@@ -230,22 +262,11 @@ fn sigkill_under_load_loses_no_acknowledged_lease() {
 
     // Over the whole run, every address has one holder and every IA one address.
     let all = captured_leases(&std::fs::read(&pcap).unwrap());
-    let mut by_addr: BTreeMap<Ipv6Addr, BTreeSet<(Duid, u32)>> = BTreeMap::new();
-    let mut by_ia: BTreeMap<(Duid, u32), BTreeSet<Ipv6Addr>> = BTreeMap::new();
-    for (_, (ia, addr)) in &all {
-        by_addr.entry(*addr).or_default().insert(ia.clone());
-        by_ia.entry(ia.clone()).or_default().insert(*addr);
-    }
-    for (addr, holders) in by_addr.iter().filter(|(_, h)| h.len() > 1) {
-        failures.push(format!("{addr} given to {} clients", holders.len()));
-    }
-    for (ia, addrs) in by_ia.iter().filter(|(_, a)| a.len() > 1) {
-        failures.push(format!("{} IAID {} got {addrs:?}", ia.0, ia.1));
-    }
+    let clients = check_one_holder(&all, &mut failures);
     println!(
         "{} Replies with leases captured, {} clients, {} acknowledged before the last kill",
         all.len(),
-        by_ia.len(),
+        clients,
         checked
     );
     assert!(

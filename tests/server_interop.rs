@@ -7,6 +7,8 @@
 //! third with NoAddrsAvail inside its IA_NA; a malformed barrage leaves the
 //! server answering.
 
+// Network namespaces (and the peers' Linux builds): these tests run on Linux only.
+#![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // test code: a panic is a failure report
 
 mod common;

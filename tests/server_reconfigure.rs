@@ -8,6 +8,8 @@
 //! dhcp6c with delayed authentication gets its lease from our dhcp6s.
 //! Checklist: C-082 … C-085, C-171, C-172, C-175, C-176, C-178.
 
+// Network namespaces (and the peers' Linux builds): these tests run on Linux only.
+#![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // test code: a panic is a failure report
 
 mod common;

@@ -11,6 +11,8 @@
 //! `setpriv` with the units' capability bounding sets; systemd's other
 //! sandboxing (mount namespaces, seccomp) is not reproduced there.
 
+// Network namespaces (and the peers' Linux builds): these tests run on Linux only.
+#![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // test code: a panic is a failure report
 
 mod common;

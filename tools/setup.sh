@@ -25,7 +25,7 @@ chmod 755 /usr/sbin/policy-rc.d
 apt_packages=(iproute2 procps python3
     wide-dhcpv6-server wide-dhcpv6-client wide-dhcpv6-relay
     isc-dhcp-client isc-dhcp-relay isc-dhcp-server
-    kea-dhcp6-server kea-admin tcpdump mandoc systemd)
+    kea-dhcp4-server kea-dhcp6-server kea-admin tcpdump mandoc systemd)
 missing=()
 for p in "${apt_packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -55,10 +55,10 @@ pub const MAX_SKEW: u32 = 300;
 pub const SERVER_PORT: u16 = 5547;
 /// dhcp6c's control port (fixed in WIDE's dhcp6c).
 pub const CLIENT_PORT: u16 = 5546;
-/// dhcp6s's default key file (WIDE's `SYSCONFDIR/dhcp6sctlkey`).
-pub const DEFAULT_SERVER_KEY_FILE: &str = "/usr/local/etc/dhcp6sctlkey";
+/// dhcp6s's default key file (WIDE's `SYSCONFDIR/dhcp6sctlkey`; [`crate::paths`]).
+pub const DEFAULT_SERVER_KEY_FILE: &str = crate::paths::SERVER_KEY_FILE;
 /// dhcp6c's default key file (WIDE's `SYSCONFDIR/dhcp6cctlkey`).
-pub const DEFAULT_CLIENT_KEY_FILE: &str = "/usr/local/etc/dhcp6cctlkey";
+pub const DEFAULT_CLIENT_KEY_FILE: &str = crate::paths::CLIENT_KEY_FILE;
 /// Longest interface object, terminating NUL included (the client's
 /// `IFNAMSIZ` buffer).
 pub const IFNAMSIZ: usize = 16;

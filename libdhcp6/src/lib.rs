@@ -4,13 +4,15 @@
 //!
 //! - [`codes`]: the one table of message types, option codes and status
 //!   codes, with KAME's names for logs.
+//! - [`prefix`]: [`Prefix6`], an IPv6 address with a prefix length. Pure.
 //! - [`wire`]: zero-copy views over DHCPv6 bytes, typed representations,
 //!   relay nesting. Pure: no I/O, never panics on input.
 //! - [`dhcp4`]: the DHCPv4 wire layer (BOOTP header, options, overload,
 //!   split options) with its own code table, and Kea's DHCPv4-over-DHCPv6
-//!   IPC framing (`dhcp4::ipc`). Pure: no I/O, never panics on input.
+//!   IPC framing (`dhcp4::ipc`), and the RFC 2131 server engine
+//!   (`dhcp4::engine`: offers, leases, quarantine, committed or rolled back
+//!   per loop turn). Pure: no I/O, never panics on input.
 //! - [`duid`]: DUIDs, their text form and KAME's DUID file format. Pure.
-//! - [`prefix`]: [`Prefix6`], an IPv6 address with a prefix length. Pure.
 //! - [`config`]: the KAME configuration files: the shared grammar
 //!   (`config::grammar`), what dhcp6s.conf and dhcp6c.conf mean
 //!   (`config::server`, `config::client`), printers, staged reload. Pure:
@@ -23,6 +25,8 @@
 //!   files). Pure.
 //! - [`lease`]: bindings behind the `LeaseStore` interface; `MemStore`;
 //!   `lease::journal`, the lease journal's record format and replay. Pure.
+//! - [`paths`]: every compiled-in default path, from the three
+//!   directories chosen at build time (`KAME6_SYSCONFDIR`, ...). Pure.
 //! - [`request`]: what a server reads from a client message, in place and
 //!   without allocating, and the recorded path back to a client. Pure.
 //!
@@ -44,6 +48,7 @@ pub mod ctl;
 pub mod dhcp4;
 pub mod duid;
 pub mod lease;
+pub mod paths;
 pub mod prefix;
 pub mod request;
 pub mod sys;

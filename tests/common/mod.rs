@@ -10,16 +10,22 @@
 
 #![allow(dead_code)] // each test file uses a different part of the harness
 
+pub mod dhcp4o6;
 pub mod pcap;
 pub mod peers;
 pub mod scripted;
 
 use std::ffi::OsStr;
 use std::fs::File;
+use std::net::{Ipv6Addr, SocketAddrV6, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+use libdhcp6::codes::MessageType;
+use libdhcp6::wire::{IaNa, MessageRepr, OptionRepr};
+use libdhcp6::Duid;
 
 /// Fails the test unless we are root and `ip` exists.
 pub fn require_root() {
@@ -457,4 +463,68 @@ pub fn relayed() -> Relayed {
     t.server.route("2001:db8:1::/64", "2001:db8:ff::1");
     t.client.lan();
     t
+}
+
+/// A client's Solicit and Request for IA_NA 1 from `ifname` in `ns`, with
+/// `duid` and transaction-ids `xid` and `0x100 + xid`, to ff02::1:2 and
+/// the first server that answers; the address the Reply grants, if any.
+pub fn lease_one(ns: &Netns, ifname: &str, duid: Duid, xid: u32) -> Option<Ipv6Addr> {
+    let ifindex = ns.ifindex(ifname);
+    ns.run_in(move || {
+        let sock = UdpSocket::bind("[::]:546").expect("bind [::]:546");
+        sock.set_read_timeout(Some(Duration::from_secs(3)))
+            .expect("timeout");
+        let to = SocketAddrV6::new("ff02::1:2".parse().expect("address"), 547, 0, ifindex);
+        let ia = OptionRepr::IaNa(IaNa {
+            iaid: 1,
+            ..Default::default()
+        });
+        let mut buf = [0u8; 4096];
+        let sol = MessageRepr {
+            msg_type: MessageType::Solicit,
+            transaction_id: xid,
+            options: vec![
+                OptionRepr::ClientId(duid.clone()),
+                OptionRepr::ElapsedTime(0),
+                ia.clone(),
+            ],
+        };
+        sock.send_to(&sol.to_vec().expect("Solicit"), to)
+            .expect("send");
+        let (len, _) = sock.recv_from(&mut buf).expect("Advertise");
+        let adv = MessageRepr::from_bytes(&buf[..len]).expect("a message");
+        let req = MessageRepr {
+            msg_type: MessageType::Request,
+            transaction_id: 0x100 + xid,
+            options: vec![
+                OptionRepr::ClientId(duid),
+                OptionRepr::ServerId(adv.server_id().expect("Server ID").clone()),
+                OptionRepr::ElapsedTime(0),
+                ia,
+            ],
+        };
+        sock.send_to(&req.to_vec().expect("Request"), to)
+            .expect("send");
+        let (len, _) = sock.recv_from(&mut buf).expect("Reply");
+        let reply = MessageRepr::from_bytes(&buf[..len]).expect("a message");
+        reply.options.iter().find_map(|o| match o {
+            OptionRepr::IaNa(i) => i.addresses().next().map(|a| a.addr),
+            _ => None,
+        })
+    })
+}
+
+/// What `dhcp6s --dump-leases journal` prints (it only reads the file, and
+/// takes no lock); the test fails if it exits non-zero.
+pub fn dump_leases(journal: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_dhcp6s"))
+        .args(["--dump-leases", journal])
+        .output()
+        .expect("run dhcp6s --dump-leases");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }

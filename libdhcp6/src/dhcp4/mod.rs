@@ -17,6 +17,7 @@
 #![warn(clippy::indexing_slicing)]
 
 pub mod codes;
+pub mod engine;
 pub mod ipc;
 mod message;
 mod option;

@@ -1,5 +1,7 @@
 //! Batched datagram I/O with `recvmmsg(2)` / `sendmmsg(2)`: one system call
 //! moves many datagrams, each with its IPV6_PKTINFO (interface and address).
+//! Linux and FreeBSD both have the calls; only the type of the batch count
+//! differs (`c_uint` on Linux, `size_t` on FreeBSD), hence the `as _` casts.
 //! Buffers are allocated once, when the batch is made; receiving and sending
 //! allocate nothing.
 
@@ -171,7 +173,7 @@ impl RecvBatch {
             libc::recvmmsg(
                 raw,
                 self.hdrs.as_mut_ptr(),
-                n as libc::c_uint,
+                n as _,
                 libc::MSG_DONTWAIT,
                 std::ptr::null_mut(),
             )
@@ -379,14 +381,8 @@ impl SendBatch {
         while at < n {
             // SAFETY: headers at..n were initialised above and point into self.
             #[allow(unsafe_code)]
-            let rc = unsafe {
-                libc::sendmmsg(
-                    raw,
-                    self.hdrs.as_mut_ptr().add(at),
-                    (n - at) as libc::c_uint,
-                    0,
-                )
-            };
+            let rc =
+                unsafe { libc::sendmmsg(raw, self.hdrs.as_mut_ptr().add(at), (n - at) as _, 0) };
             if rc > 0 {
                 let k = usize::try_from(rc).unwrap_or(0);
                 sent += k;

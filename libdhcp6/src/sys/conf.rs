@@ -20,10 +20,11 @@ impl Loader for FsLoader {
     }
 }
 
-/// WIDE's compiled-in default for dhcp6s.conf (SYSCONFDIR, doc/wide-compat.md §1.1).
-pub const DEFAULT_SERVER_CONF: &str = "/usr/local/etc/dhcp6s.conf";
-/// WIDE's compiled-in default for dhcp6c.conf.
-pub const DEFAULT_CLIENT_CONF: &str = "/usr/local/etc/dhcp6c.conf";
+/// The compiled-in default for dhcp6s.conf (`SYSCONFDIR/dhcp6s.conf`, as
+/// WIDE's; [`crate::paths`], doc/wide-compat.md §1.1).
+pub const DEFAULT_SERVER_CONF: &str = crate::paths::SERVER_CONF;
+/// The compiled-in default for dhcp6c.conf (`SYSCONFDIR/dhcp6c.conf`).
+pub const DEFAULT_CLIENT_CONF: &str = crate::paths::CLIENT_CONF;
 
 /// Which daemon's file to check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,6 +143,13 @@ fn check(daemon: Daemon, path: &str, dump: bool, profile: Option<&str>) -> Check
 }
 
 /// True if the kernel knows interface `name` (Linux sysfs).
+#[cfg(target_os = "linux")]
 fn interface_exists(name: &str) -> bool {
     !name.contains('/') && std::path::Path::new("/sys/class/net").join(name).exists()
+}
+
+/// True if the kernel knows interface `name` (it has an index).
+#[cfg(not(target_os = "linux"))]
+fn interface_exists(name: &str) -> bool {
+    super::net::if_nametoindex(name).is_ok()
 }

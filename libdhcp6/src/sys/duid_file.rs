@@ -80,9 +80,14 @@ pub fn ether_interfaces(sysfs: &Path) -> Vec<EtherInterface> {
 
 /// A new DUID as KAME makes one: a DUID-LLT from the first Ethernet
 /// interface. Where KAME gives up (a box with no Ethernet interface), we make
-/// a DUID-UUID from the kernel's random UUID instead (RFC 6355).
+/// a DUID-UUID from a random UUID instead (RFC 6355).
 pub fn generate(sysfs: &Path, now: SystemTime) -> io::Result<Duid> {
-    if let Some(iface) = ether_interfaces(sysfs).first() {
+    generate_from(&ether_interfaces(sysfs), now)
+}
+
+/// [`generate`] from an interface list already read.
+fn generate_from(ifaces: &[EtherInterface], now: SystemTime) -> io::Result<Duid> {
+    if let Some(iface) = ifaces.first() {
         let unix = now
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
@@ -90,6 +95,12 @@ pub fn generate(sysfs: &Path, now: SystemTime) -> io::Result<Duid> {
         return Duid::new_llt(HW_TYPE_ETHERNET, unix, &iface.mac)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e));
     }
+    Ok(Duid::new_uuid(random_uuid()?))
+}
+
+/// The kernel's random (version 4) UUID.
+#[cfg(target_os = "linux")]
+fn random_uuid() -> io::Result<[u8; 16]> {
     let text = fs::read_to_string("/proc/sys/kernel/random/uuid")?;
     let hex: String = text.trim().chars().filter(|c| *c != '-').collect();
     let mut uuid = [0u8; 16];
@@ -99,7 +110,45 @@ pub fn generate(sysfs: &Path, now: SystemTime) -> io::Result<Duid> {
             .ok_or(io::ErrorKind::InvalidData)?;
         *b = u8::from_str_radix(pair, 16).map_err(|_| io::ErrorKind::InvalidData)?;
     }
-    Ok(Duid::new_uuid(uuid))
+    Ok(uuid)
+}
+
+/// A random (version 4) UUID made as Linux makes its own (RFC 4122 §4.4):
+/// 122 random bits from getrandom(2), the version and variant fixed.
+#[cfg(not(target_os = "linux"))]
+fn random_uuid() -> io::Result<[u8; 16]> {
+    let mut uuid = [0u8; 16];
+    super::random::fill(&mut uuid)?;
+    uuid[6] = (uuid[6] & 0x0f) | 0x40;
+    uuid[8] = (uuid[8] & 0x3f) | 0x80;
+    Ok(uuid)
+}
+
+/// Where Linux lists the interfaces.
+#[cfg(target_os = "linux")]
+const SYSFS_NET: &str = "/sys/class/net";
+
+/// The host's Ethernet interfaces, from sysfs.
+#[cfg(target_os = "linux")]
+fn system_ether_interfaces() -> Vec<EtherInterface> {
+    ether_interfaces(Path::new(SYSFS_NET))
+}
+
+/// The host's Ethernet interfaces, from the link-layer (`AF_LINK`)
+/// addresses `getifaddrs` lists, as KAME's `gethwid` finds them.
+#[cfg(not(target_os = "linux"))]
+fn system_ether_interfaces() -> Vec<EtherInterface> {
+    let mut found: Vec<EtherInterface> = super::net::link_addresses()
+        .into_iter()
+        .filter(|l| l.ethernet && l.mac != [0; 6])
+        .map(|l| EtherInterface {
+            ifindex: l.ifindex,
+            name: l.name,
+            mac: l.mac,
+        })
+        .collect();
+    found.sort_by_key(|i| i.ifindex);
+    found
 }
 
 /// Writes `duid` to `path` in KAME's format, atomically: a temporary file
@@ -112,7 +161,9 @@ pub fn save(path: &Path, duid: &Duid) -> io::Result<()> {
 /// Reads the DUID at `path`, or generates one and saves it there (KAME's
 /// `get_duid`). Returns the DUID and whether it was created now.
 pub fn load_or_create(path: &Path) -> Result<(Duid, bool), DuidFileError> {
-    load_or_create_with(path, Path::new("/sys/class/net"), SystemTime::now())
+    load_or_make(path, || {
+        generate_from(&system_ether_interfaces(), SystemTime::now())
+    })
 }
 
 /// [`load_or_create`] with the interface list and clock given, for tests.
@@ -120,6 +171,14 @@ pub fn load_or_create_with(
     path: &Path,
     sysfs: &Path,
     now: SystemTime,
+) -> Result<(Duid, bool), DuidFileError> {
+    load_or_make(path, || generate(sysfs, now))
+}
+
+/// Reads the DUID at `path`, or makes one with `make` and saves it there.
+fn load_or_make(
+    path: &Path,
+    make: impl FnOnce() -> io::Result<Duid>,
 ) -> Result<(Duid, bool), DuidFileError> {
     let io_err = |source| DuidFileError::Io {
         path: path.to_path_buf(),
@@ -133,7 +192,7 @@ pub fn load_or_create_with(
                 source,
             }),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            let duid = generate(sysfs, now).map_err(io_err)?;
+            let duid = make().map_err(io_err)?;
             save(path, &duid).map_err(io_err)?;
             Ok((duid, true))
         }

@@ -27,9 +27,21 @@
 //! state of the same binding ends in the same state). Until the rename the
 //! old journal is the whole truth; a crash leaves a stray `.tmp.<pid>`,
 //! removed at the next start.
+//!
+//! One server uses a journal at a time: [`JournalStore::open`] first takes
+//! an exclusive `flock` on `PATH.lock` beside it ([`JournalLock`]), held
+//! for the store's life, and refuses a journal another process holds. The
+//! lock is on a file of its own because the journal itself is replaced by
+//! rename at every start and every compaction: a lock on the journal's
+//! inode would stay with the old, unlinked file, and a second server could
+//! then lock the new one. `PATH.lock` is never renamed or removed (removing
+//! it on exit would let a server starting at that moment lock a file that
+//! the next one no longer sees), and holds the PID of its holder for the
+//! refusal message.
 
-use std::fs::{self, File};
-use std::io::{self, Seek, SeekFrom, Write};
+use std::fs::{self, File, OpenOptions, TryLockError};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use super::atomic::{self, tmp_path};
@@ -86,6 +98,84 @@ pub enum JournalError {
         /// What is wrong.
         source: journal::Error,
     },
+    /// Another process (another dhcp6s) holds the journal's lock.
+    #[error("{path}: in use by another dhcp6s ({}); two servers never share a lease journal", holder_text(*.pid))]
+    Locked {
+        /// The journal.
+        path: PathBuf,
+        /// The holder's PID, as its lock file says, when it could be read.
+        pid: Option<u32>,
+    },
+}
+
+/// The holder part of [`JournalError::Locked`]'s message.
+fn holder_text(pid: Option<u32>) -> String {
+    pid.map_or_else(|| "PID unknown".to_string(), |p| format!("PID {p}"))
+}
+
+/// The exclusive lock that makes one process a journal's only user: an
+/// `flock` on `PATH.lock` (see the module docs for why not on the journal),
+/// released when dropped or when the process ends however it ends.
+#[derive(Debug)]
+pub struct JournalLock {
+    file: File,
+}
+
+/// World-readable: another server's refusal message reads the PID in it.
+const LOCK_MODE: u32 = 0o644;
+
+impl JournalLock {
+    /// The lock file of the journal at `journal`: `PATH.lock`.
+    pub fn path_of(journal: &Path) -> PathBuf {
+        let mut p = journal.as_os_str().to_owned();
+        p.push(".lock");
+        PathBuf::from(p)
+    }
+
+    /// Takes the lock of the journal at `journal` without waiting, and
+    /// writes this process's PID into the lock file. [`JournalError::Locked`]
+    /// when another process holds it.
+    pub fn acquire(journal: &Path) -> Result<Self, JournalError> {
+        let io_err = |source| JournalError::Io {
+            path: Self::path_of(journal),
+            source,
+        };
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(LOCK_MODE)
+            .open(Self::path_of(journal))
+            .map_err(io_err)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                let mut text = String::new();
+                let pid = file
+                    .read_to_string(&mut text)
+                    .ok()
+                    .and_then(|_| text.trim().parse().ok());
+                return Err(JournalError::Locked {
+                    path: journal.to_path_buf(),
+                    pid,
+                });
+            }
+            Err(TryLockError::Error(e)) => return Err(io_err(e)),
+        }
+        let mut lock = Self { file };
+        lock.record_pid().map_err(io_err)?;
+        Ok(lock)
+    }
+
+    /// Writes this process's PID into the lock file: after taking the lock,
+    /// and again after detaching (the lock goes with the file description
+    /// to the forked child; the PID written before was the parent's).
+    pub fn record_pid(&mut self) -> io::Result<()> {
+        self.file.set_len(0)?;
+        self.file.seek(SeekFrom::Start(0))?;
+        writeln!(self.file, "{}", std::process::id())
+    }
 }
 
 /// What opening a journal found, for the start-up log.
@@ -128,6 +218,8 @@ pub struct JournalStore {
     compact_chunk: usize,
     compactions: u64,
     compacting: Option<Compaction>,
+    /// Held for the store's life: no other server opens this journal.
+    lock: JournalLock,
 }
 
 /// Reads the journal at `path` without changing it (for listing leases).
@@ -160,12 +252,15 @@ impl JournalStore {
     /// Opens (or creates) the journal at `path`: replays it as of `now`
     /// (Unix seconds), drops what has ended, cuts off a damaged tail and
     /// rewrites the file as a snapshot. A file of an unknown or newer
-    /// format is refused and left as it is.
+    /// format is refused and left as it is; so is a journal another
+    /// process has open ([`JournalError::Locked`], before anything is read
+    /// or changed).
     pub fn open(path: &Path, now: u64) -> Result<Opened, JournalError> {
         let io_err = |source| JournalError::Io {
             path: path.to_path_buf(),
             source,
         };
+        let lock = JournalLock::acquire(path)?;
         // A leftover from a compaction that was interrupted; the journal
         // itself is still the whole truth.
         atomic::remove_leftovers(path);
@@ -184,6 +279,7 @@ impl JournalStore {
             compact_chunk: DEFAULT_COMPACT_CHUNK,
             compactions: 0,
             compacting: None,
+            lock,
         };
         store.measure(snap.len());
         let report = OpenReport {
@@ -224,6 +320,12 @@ impl JournalStore {
     /// The journal's path.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Writes this process's PID into the journal's lock file (call after
+    /// detaching from the terminal: see [`JournalLock::record_pid`]).
+    pub fn record_pid(&mut self) -> io::Result<()> {
+        self.lock.record_pid()
     }
 
     /// Rewrites the journal as a snapshot of the live bindings at once
@@ -837,5 +939,43 @@ mod tests {
             report: r,
         } = JournalStore::open(&path, 0).unwrap();
         assert_eq!((r.damage, s.bindings().count()), (None, 1));
+    }
+
+    /// A journal in use is refused to a second opener, with the holder's
+    /// PID, also after the compactions that rename a new file over it; it
+    /// is free again once the first store is gone. Reading (`--dump-leases`)
+    /// takes no lock.
+    #[test]
+    fn a_journal_has_one_user() {
+        let d = TempDir::new("lock");
+        let path = d.0.join("leases");
+        let Opened { store: mut s, .. } = JournalStore::open(&path, 0).unwrap();
+        let refused = |path: &Path| match JournalStore::open(path, 0) {
+            Err(JournalError::Locked { path: p, pid }) => {
+                assert_eq!(p, path);
+                assert_eq!(pid, Some(std::process::id()));
+            }
+            other => panic!("second open: {other:?}"),
+        };
+        refused(&path);
+        let e = JournalStore::open(&path, 0).unwrap_err().to_string();
+        assert!(e.contains(&path.display().to_string()), "{e}");
+        assert!(e.contains(&format!("PID {}", std::process::id())), "{e}");
+        s.set_compact_floor(0);
+        s.set_compact_chunk(1);
+        let mut t = 0;
+        while s.compactions() < 2 {
+            t += 1;
+            assert!(t < 10_000, "no compaction finished");
+            s.apply(bind(u16::try_from(t % 3).unwrap(), 100_000, t));
+            s.commit().unwrap();
+        }
+        s.compact().unwrap();
+        refused(&path);
+        assert!(read(&path, 0).is_ok());
+        drop(s);
+        let Opened { store: s, .. } = JournalStore::open(&path, 0).unwrap();
+        assert_eq!(s.bindings().count(), 3);
+        assert!(JournalLock::path_of(&path).exists());
     }
 }

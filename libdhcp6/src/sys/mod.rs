@@ -8,11 +8,16 @@ pub mod conf;
 pub mod ctl;
 pub mod daemon;
 pub mod duid_file;
+pub mod ifconf;
 pub mod journal;
 pub mod log;
 pub mod net;
+#[cfg(target_os = "linux")]
 pub mod netlink;
 pub mod random;
 pub mod replay_file;
+pub mod routemsg;
+#[cfg(target_os = "freebsd")]
+pub mod routesock;
 pub mod shell;
 pub mod signal;

@@ -48,18 +48,7 @@ impl Udp6Socket {
         sock.set_reuse_port(true)?;
         sock.set_nonblocking(true)?;
         setsockopt(&sock, sockopt::Ipv6RecvPacketInfo, &true).map_err(errno)?;
-        // Generous buffers: bursts of Solicits (a town's CPEs coming back
-        // after a power cut) must not be lost in the kernel. As root the
-        // FORCE options pass net.core.rmem_max, which would otherwise cap
-        // the request at about 200 KiB; without root the capped size is
-        // what we get.
-        const BUF: usize = 4 << 20;
-        if setsockopt(&sock, sockopt::RcvBufForce, &BUF).is_err() {
-            let _ = sock.set_recv_buffer_size(BUF);
-        }
-        if setsockopt(&sock, sockopt::SndBufForce, &BUF).is_err() {
-            let _ = sock.set_send_buffer_size(BUF);
-        }
+        set_buffers(&sock);
         sock.bind(&SockAddr::from(SocketAddrV6::new(addr, port, 0, 0)))?;
         Ok(Self { sock })
     }
@@ -164,6 +153,39 @@ impl Udp6Socket {
     }
 }
 
+/// Generous socket buffers: bursts of Solicits (a town's CPEs coming back
+/// after a power cut) must not be lost in the kernel.
+const SOCK_BUF: usize = 4 << 20;
+
+/// Asks for [`SOCK_BUF`] octets of receive and send buffer. As root the
+/// Linux FORCE options pass net.core.rmem_max, which would otherwise cap
+/// the request at about 200 KiB; without root the capped size is what we get.
+#[cfg(target_os = "linux")]
+fn set_buffers(sock: &Socket) {
+    if setsockopt(sock, sockopt::RcvBufForce, &SOCK_BUF).is_err() {
+        let _ = sock.set_recv_buffer_size(SOCK_BUF);
+    }
+    if setsockopt(sock, sockopt::SndBufForce, &SOCK_BUF).is_err() {
+        let _ = sock.set_send_buffer_size(SOCK_BUF);
+    }
+}
+
+/// Asks for [`SOCK_BUF`] octets of receive and send buffer. The BSDs refuse
+/// (ENOBUFS) a size above kern.ipc.maxsockbuf instead of capping it, so the
+/// request is halved until the kernel takes it; the default stays when even
+/// 64 KiB is refused.
+#[cfg(not(target_os = "linux"))]
+fn set_buffers(sock: &Socket) {
+    let largest = |set: &dyn Fn(usize) -> io::Result<()>| {
+        let mut size = SOCK_BUF;
+        while size >= 64 << 10 && set(size).is_err() {
+            size /= 2;
+        }
+    };
+    largest(&|n| sock.set_recv_buffer_size(n));
+    largest(&|n| sock.set_send_buffer_size(n));
+}
+
 impl AsRawFd for Udp6Socket {
     fn as_raw_fd(&self) -> std::os::fd::RawFd {
         self.sock.as_raw_fd()
@@ -211,6 +233,45 @@ pub fn interface_addresses(name: &str) -> io::Result<Vec<Ipv6Addr>> {
         .filter(|a| a.interface_name == name)
         .filter_map(|a| a.address.and_then(|s| s.as_sockaddr_in6().map(|s| s.ip())))
         .collect())
+}
+
+/// One interface's link-layer address, as `getifaddrs` lists it.
+#[cfg(not(target_os = "linux"))]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LinkAddress {
+    /// Interface name.
+    pub name: String,
+    /// Interface index.
+    pub ifindex: u32,
+    /// An Ethernet interface (`IFT_ETHER`).
+    pub ethernet: bool,
+    /// The 6-octet hardware address.
+    pub mac: [u8; 6],
+}
+
+/// The 6-octet link-layer addresses of the interfaces (the `AF_LINK`
+/// `sockaddr_dl` entries of `getifaddrs`), in the kernel's order. Where
+/// Linux has sysfs, the BSDs have these.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn link_addresses() -> Vec<LinkAddress> {
+    /// `IFT_ETHER` (net/if_types.h).
+    const IFT_ETHER: u8 = 0x06;
+    let Ok(addrs) = nix::ifaddrs::getifaddrs() else {
+        return Vec::new();
+    };
+    addrs
+        .filter_map(|a| {
+            let link = *a.address?.as_link_addr()?;
+            // nix reads six octets whatever the length; only take real MACs.
+            let mac = link.addr().filter(|_| link.alen() == 6)?;
+            Some(LinkAddress {
+                ifindex: u32::try_from(link.ifindex()).ok()?,
+                ethernet: link.datalink_type() == IFT_ETHER,
+                name: a.interface_name,
+                mac,
+            })
+        })
+        .collect()
 }
 
 /// Most descriptors [`wait_readable`] watches at once.

@@ -19,6 +19,8 @@ use libc::{
 };
 use socket2::{Domain, Protocol, Socket, Type};
 
+use super::ifconf::{IfAddr, LinkEvent};
+
 // Kernel constants come from libc. libc gives the netlink flags and message
 // types, AF_INET6, RTMGRP_LINK, RTMGRP_IPV6_IFADDR and IFF_RUNNING as c_int; the wire fields are
 // u16, u8 and u32, so they are narrowed here, checked at compile time.
@@ -33,10 +35,6 @@ const AF_INET6: u8 = u8_of(libc::AF_INET6);
 const RTMGRP_LINK: u32 = u32_of(libc::RTMGRP_LINK);
 const RTMGRP_IPV6_IFADDR: u32 = u32_of(libc::RTMGRP_IPV6_IFADDR);
 const IFF_RUNNING: u32 = u32_of(libc::IFF_RUNNING);
-/// The flags dhcp6c reads from [`Netlink::address_flags`]: the kernel's DAD
-/// found the address in use (`IFA_F_DADFAILED`), DAD still running
-/// (`IFA_F_TENTATIVE`).
-pub use libc::{IFA_F_DADFAILED, IFA_F_TENTATIVE};
 
 // Not in libc, so our own:
 /// `NLMSG_HDRLEN`, `sizeof(struct nlmsghdr)` aligned to 4 (libc keeps it
@@ -288,19 +286,6 @@ fn match_address(body: &[u8], ifindex: u32, addr: Ipv6Addr) -> Option<u32> {
         .map(|a| a.flags)
 }
 
-/// One IPv6 address as an RTM_NEWADDR / RTM_DELADDR body
-/// (`struct ifaddrmsg` and its attributes) describes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IfAddr {
-    /// Interface index.
-    pub ifindex: u32,
-    /// The address (`IFA_ADDRESS`).
-    pub addr: Ipv6Addr,
-    /// `IFA_F_*`: the 32-bit `IFA_FLAGS` attribute when present, else the
-    /// header's 8 bits.
-    pub flags: u32,
-}
-
 /// Reads an ifaddrmsg body; `None` unless it is IPv6 and names its address.
 fn ifaddr(body: &[u8]) -> Option<IfAddr> {
     // struct ifaddrmsg { family, prefixlen, flags, scope, index: u32 }
@@ -356,6 +341,7 @@ pub fn hardware_address(ifname: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sys::ifconf::{IFA_F_DADFAILED, IFA_F_TENTATIVE};
 
     #[test]
     fn message_layout() {
@@ -441,23 +427,6 @@ mod dump_tests {
             None
         );
     }
-}
-
-/// What the kernel announced on a [`LinkMonitor`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LinkEvent {
-    /// A link's state (RTM_NEWLINK): whether it is running (up, with carrier).
-    Link {
-        /// Interface index.
-        ifindex: u32,
-        /// `IFF_RUNNING`.
-        running: bool,
-    },
-    /// An IPv6 address added or changed (RTM_NEWADDR), with its flags now.
-    Address(IfAddr),
-    /// An IPv6 address removed (RTM_DELADDR), with the flags it had when it
-    /// went: `IFA_F_DADFAILED` says the kernel's DAD removed it.
-    AddressGone(IfAddr),
 }
 
 /// The notifications in one datagram read from a [`LinkMonitor`] socket;

@@ -55,6 +55,25 @@ impl Reservation {
         ))
     }
 
+    /// [`Reservation::open`] for a file that replaces an older one: when
+    /// `path` does not exist yet, the floor is `older`'s (left as it is),
+    /// so a server that moves to a new file never goes below a value it
+    /// sent under the old one (dhcp6s's per-instance replay file taking
+    /// over from the shared `dhcp6s.replay`, doc/lease-journal.md).
+    pub fn open_after(path: &Path, older: &Path) -> io::Result<(Self, u64)> {
+        if path.exists() {
+            return Self::open(path);
+        }
+        let reserved = load(older)?;
+        Ok((
+            Self {
+                path: path.to_path_buf(),
+                reserved: 0,
+            },
+            reserved,
+        ))
+    }
+
     /// Makes sure `last`, the counter's latest value, is covered by the
     /// file, writing a new reservation when it is not. Call before sending
     /// what carries `last`.
@@ -92,6 +111,21 @@ mod tests {
         assert_eq!(floor, 7);
         fs::write(&path, "garbage").unwrap();
         assert!(Reservation::open(&path).is_err());
+        // A new file takes its floor from the one it replaces, and is
+        // written at the first cover; the old one is left alone.
+        fs::write(&path, "70\n").unwrap();
+        let new = dir.join("dhcp6s.eth0.replay");
+        let (mut r, floor) = Reservation::open_after(&new, &path).unwrap();
+        assert_eq!(floor, 70);
+        assert!(!new.exists());
+        r.cover(71).unwrap();
+        assert_eq!(load(&new).unwrap(), 71 + RESERVE);
+        assert_eq!(load(&path).unwrap(), 70);
+        // Once it exists, it alone counts.
+        let (_, floor) = Reservation::open_after(&new, &path).unwrap();
+        assert_eq!(floor, 71 + RESERVE);
+        let (_, floor) = Reservation::open_after(&dir.join("none"), &dir.join("none2")).unwrap();
+        assert_eq!(floor, 0);
         fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -15,6 +15,9 @@
 //! sh.catch_signals();
 //! ```
 //!
+//! Every default path a [`Program`] names comes from [`crate::paths`],
+//! chosen at build time as WIDE's `configure` chooses them.
+//!
 //! The command lines stay WIDE's (README "Usage", tests/cli.rs): the
 //! daemons differ in the PID file's letter (dhcp6s `-P`, dhcp6c and
 //! dhcp6relay `-p`), and dhcp6relay has no configuration file and no
@@ -58,6 +61,9 @@ pub struct Program {
     pub ctl_key: Option<&'static str>,
     /// `--duid-file PATH` and its default (WIDE's), for a daemon with a DUID.
     pub duid_file: Option<&'static str>,
+    /// Further defaults `--version` lists after the DUID file, as
+    /// `(what, path)` (dhcp6s's lease journal).
+    pub more_defaults: &'static [(&'static str, &'static str)],
 }
 
 /// A daemon's configuration file: where it is by default and how `-t`
@@ -123,6 +129,7 @@ impl Program {
         if let Some(f) = self.duid_file {
             d.push(("DUID file", f.to_string()));
         }
+        d.extend(self.more_defaults.iter().map(|&(w, p)| (w, p.to_string())));
         d.push(("PID file", self.pidfile.to_string()));
         d
     }
@@ -352,6 +359,7 @@ mod tests {
         }),
         ctl_key: Some("/etc/d6skey"),
         duid_file: Some("/var/db/d6s_duid"),
+        more_defaults: &[("lease journal", "/var/db/d6s.leases")],
     };
 
     const RELAY: Program = Program {
@@ -364,6 +372,7 @@ mod tests {
         config: None,
         ctl_key: None,
         duid_file: None,
+        more_defaults: &[],
     };
 
     fn parse(p: Program, argv: &[&str]) -> Result<Shell, clap::Error> {
@@ -461,7 +470,7 @@ mod tests {
             e.to_string(),
             "d6s 9.8.7\na test server\nconfiguration file: /etc/d6s.conf\n\
              control key file: /etc/d6skey\nDUID file: /var/db/d6s_duid\n\
-             PID file: /var/run/d6s.pid\n"
+             lease journal: /var/db/d6s.leases\nPID file: /var/run/d6s.pid\n"
         );
         let e = parse(RELAY, &["--version"]).unwrap_err();
         assert_eq!(

@@ -4,6 +4,7 @@
 use std::net::Ipv6Addr;
 
 use libdhcp6::auth::AuthError;
+use libdhcp6::Prefix6;
 
 /// How a datagram reached the client: RFC 8415 §16.11 accepts a Reconfigure
 /// only if it was unicast to the client (C-148).
@@ -52,9 +53,9 @@ pub enum Action {
         plen: u8,
     },
     /// Install an unreachable route for a delegated prefix.
-    AddUnreachable(Ipv6Addr, u8),
+    AddUnreachable(Prefix6),
     /// Remove it.
-    DelUnreachable(Ipv6Addr, u8),
+    DelUnreachable(Prefix6),
     /// Run the script with this complete environment.
     Script(Vec<(String, String)>),
     /// Stateless information as `dhcp6c -i` prints it, one line each.

@@ -247,7 +247,7 @@ impl ClientAuth {
             text,
         };
         match auth::reconfigure_key(msg) {
-            Ok(Some((key, rd))) => {
+            Ok(Some(auth::DeliveredKey { key, replay: rd })) => {
                 let ifname = self.ifname.clone();
                 let p = self.peer_mut(server, binding);
                 if !auth::replay_ok(p.last_rd, rd) {

@@ -7,8 +7,8 @@ use std::net::Ipv6Addr;
 use std::time::{Duration, Instant};
 
 use libdhcp6::codes::Status;
-use libdhcp6::wire::{IaNa, IaTa, MessageRepr, OptionRepr, INFINITY};
-use libdhcp6::IaKind;
+use libdhcp6::wire::{IaView, MessageRepr, OptionRepr, INFINITY};
+use libdhcp6::{IaKind, Prefix6};
 
 use crate::action::Action;
 use crate::conf::{IaConf, IfConfig};
@@ -155,7 +155,7 @@ pub fn update_ia(
     bindings: &mut Vec<Binding>,
     now: Instant,
     ia: &IaConf,
-    got: &IaNa,
+    got: IaView<'_>,
     out: &mut Vec<Action>,
 ) {
     let mut leases: Vec<HeldLease> = bindings
@@ -264,7 +264,10 @@ pub fn configure(conf: &IfConfig, ia: &IaConf, l: &HeldLease, out: &mut Vec<Acti
         }),
         IaKind::Pd => {
             if conf.unreachable_route {
-                out.push(Action::AddUnreachable(l.addr, l.plen));
+                out.push(Action::AddUnreachable(Prefix6 {
+                    addr: l.addr,
+                    len: l.plen,
+                }));
             }
             for p in &ia.prefix_ifs {
                 // The DHCP interface itself is skipped, as in WIDE.
@@ -348,7 +351,10 @@ pub fn unconfigure(conf: &IfConfig, kind: IaKind, iaid: u32, l: &HeldLease, out:
                 }
             }
             if conf.unreachable_route {
-                out.push(Action::DelUnreachable(l.addr, l.plen));
+                out.push(Action::DelUnreachable(Prefix6 {
+                    addr: l.addr,
+                    len: l.plen,
+                }));
             }
         }
     }
@@ -364,37 +370,17 @@ pub fn unconfigure_all(conf: &IfConfig, bindings: &[Binding], out: &mut Vec<Acti
     }
 }
 
-/// `ia` as the option of its kind: IA_TA drops T1/T2 (RFC 8415 §21.5).
-pub fn wrap(kind: IaKind, ia: IaNa) -> OptionRepr {
-    match kind {
-        IaKind::Na => OptionRepr::IaNa(ia),
-        IaKind::Ta => OptionRepr::IaTa(IaTa {
-            iaid: ia.iaid,
-            options: ia.options,
-        }),
-        IaKind::Pd => OptionRepr::IaPd(ia),
-    }
-}
-
-/// The IA of `kind` and `iaid` in `msg`; an IA_TA as an IA without T1/T2.
-pub fn find_ia(msg: &MessageRepr, kind: IaKind, iaid: u32) -> Option<IaNa> {
-    msg.options.iter().find_map(|o| match (kind, o) {
-        (IaKind::Na, OptionRepr::IaNa(i)) | (IaKind::Pd, OptionRepr::IaPd(i)) if i.iaid == iaid => {
-            Some(i.clone())
-        }
-        (IaKind::Ta, OptionRepr::IaTa(i)) if i.iaid == iaid => Some(IaNa {
-            iaid,
-            t1: 0,
-            t2: 0,
-            options: i.options.clone(),
-        }),
-        _ => None,
-    })
+/// The IA of `kind` and `iaid` in `msg`; an IA_TA shows T1/T2 as 0.
+pub fn find_ia(msg: &MessageRepr, kind: IaKind, iaid: u32) -> Option<IaView<'_>> {
+    msg.options
+        .iter()
+        .filter_map(OptionRepr::ia)
+        .find(|ia| ia.kind == kind && ia.iaid == iaid)
 }
 
 /// Leases in an IA that could be used (valid lifetime non-zero, preferred
 /// not above valid) when its status allows.
-pub fn usable(ia: &IaNa) -> usize {
+pub fn usable(ia: IaView<'_>) -> usize {
     if ia.status().is_some_and(|s| s.status != Status::Success) {
         return 0;
     }

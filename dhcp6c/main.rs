@@ -4,9 +4,12 @@
 //! `client6_init` → `client6_mainloop` → `client6_timo` / `client6_recv`.
 //! The decisions live in `event.rs` and the modules it uses (one machine
 //! per interface, driven by `now`, returning actions; its state a
-//! `state::State`); this file performs the actions: datagrams, netlink
-//! address and route changes, the script. `-t` checks the configuration
-//! file (kame6 extension).
+//! `state::State`): `event::exchange` starts, retransmits and gives up
+//! exchanges, `event::recv` is `client6_recv`, `send` is `client6_send`,
+//! `ia` holds `update_ia` and `ia_timo`, `auth` the keys and replay values.
+//! This file performs the actions: datagrams, netlink address and route
+//! changes, the script. `-t` checks the configuration file (kame6
+//! extension).
 
 mod action;
 mod auth;
@@ -715,7 +718,7 @@ fn perform(s: &mut State, i: usize, actions: Vec<Action>) -> Option<Vec<String>>
                     }
                 }
             }
-            Action::AddUnreachable(p, l) => {
+            Action::AddUnreachable(libdhcp6::Prefix6 { addr: p, len: l }) => {
                 if let Some(nl) = s.nl.as_mut() {
                     match nl.add_unreachable(p, l) {
                         Ok(()) => log_info!("update_prefix", "unreachable route for {p}/{l}"),
@@ -723,7 +726,7 @@ fn perform(s: &mut State, i: usize, actions: Vec<Action>) -> Option<Vec<String>>
                     }
                 }
             }
-            Action::DelUnreachable(p, l) => {
+            Action::DelUnreachable(libdhcp6::Prefix6 { addr: p, len: l }) => {
                 if let Some(nl) = s.nl.as_mut() {
                     if let Err(e) = nl.del_unreachable(p, l) {
                         log_err!("remove_prefix", "unreachable route {p}/{l}: {e}");

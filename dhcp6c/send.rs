@@ -8,13 +8,13 @@ use std::time::Instant;
 use libdhcp6::codes::{MessageType, OptionCode};
 use libdhcp6::duid::Duid;
 use libdhcp6::timing::elapsed_time_value;
-use libdhcp6::wire::{IaAddr, IaNa, IaPrefix, MessageRepr, OptionRepr};
+use libdhcp6::wire::{IaAddr, IaPrefix, MessageRepr, OptionRepr};
 use libdhcp6::IaKind;
 
 use crate::action::Action;
 use crate::auth::ClientAuth;
 use crate::conf::{IaConf, IfConfig};
-use crate::ia::{find_ia, wrap, Binding, Lifetimes};
+use crate::ia::{find_ia, Binding, Lifetimes};
 use crate::state::Exchange;
 
 /// An Advertise kept during a Solicit, and after it for the Request that
@@ -132,7 +132,7 @@ fn build(o: &Outgoing<'_>, ex: &Exchange, now: Instant) -> MessageRepr {
             // C-140: every address, T1/T2 and lifetimes 0.
             for b in o.bindings.iter().filter(|b| b.kind != IaKind::Pd) {
                 let addrs = b.leases.iter().map(|l| l.addr);
-                opts.push(wrap(b.kind, zeroed_ia(b.iaid, addrs)));
+                opts.push(zeroed_ia(b.kind, b.iaid, addrs));
             }
         }
         MessageType::Decline => {
@@ -145,7 +145,7 @@ fn build(o: &Outgoing<'_>, ex: &Exchange, now: Instant) -> MessageRepr {
                     .iter()
                     .filter(|d| d.iaid == iaid)
                     .map(|d| d.addr);
-                opts.push(OptionRepr::IaNa(zeroed_ia(iaid, addrs)));
+                opts.push(zeroed_ia(IaKind::Na, iaid, addrs));
             }
         }
         _ => {}
@@ -186,12 +186,14 @@ fn request_ias(o: &Outgoing<'_>, ex: &Exchange, now: Instant, opts: &mut Vec<Opt
         .find(|a| Some(&a.server) == ex.server.as_ref());
     for ia in &o.conf.ias {
         match adv.and_then(|a| find_ia(&a.msg, ia.kind, ia.iaid)) {
-            Some(mut got) => {
-                got.t1 = 0;
-                got.t2 = 0;
-                got.options
-                    .retain(|x| !matches!(x, OptionRepr::StatusCode(_)));
-                opts.push(wrap(ia.kind, got));
+            Some(got) => {
+                let options = got
+                    .options
+                    .iter()
+                    .filter(|x| !matches!(x, OptionRepr::StatusCode(_)))
+                    .cloned()
+                    .collect();
+                opts.push(OptionRepr::new_ia(ia.kind, ia.iaid, 0, 0, options));
             }
             None => match o
                 .bindings
@@ -223,29 +225,25 @@ fn renew_ias(o: &Outgoing<'_>, kind: MessageType, now: Instant, opts: &mut Vec<O
                 .iter()
                 .any(|b| b.kind == ia.kind && b.iaid == ia.iaid)
             {
-                opts.push(wrap(ia.kind, zeroed_ia(ia.iaid, std::iter::empty())));
+                opts.push(zeroed_ia(ia.kind, ia.iaid, std::iter::empty()));
             }
         }
     }
 }
 
-/// An IA with T1/T2 0 naming `addrs` with lifetimes 0.
-fn zeroed_ia(iaid: u32, addrs: impl Iterator<Item = Ipv6Addr>) -> IaNa {
-    IaNa {
-        iaid,
-        t1: 0,
-        t2: 0,
-        options: addrs
-            .map(|addr| {
-                OptionRepr::IaAddr(IaAddr {
-                    addr,
-                    preferred_lifetime: 0,
-                    valid_lifetime: 0,
-                    options: Vec::new(),
-                })
+/// An IA of `kind` with T1/T2 0 naming `addrs` with lifetimes 0.
+fn zeroed_ia(kind: IaKind, iaid: u32, addrs: impl Iterator<Item = Ipv6Addr>) -> OptionRepr {
+    let options = addrs
+        .map(|addr| {
+            OptionRepr::IaAddr(IaAddr {
+                addr,
+                preferred_lifetime: 0,
+                valid_lifetime: 0,
+                options: Vec::new(),
             })
-            .collect(),
-    }
+        })
+        .collect();
+    OptionRepr::new_ia(kind, iaid, 0, 0, options)
 }
 
 /// An address or a prefix with its lifetimes, as the option of `kind`.
@@ -280,15 +278,7 @@ fn hint_ia(ia: &IaConf) -> OptionRepr {
             lease_option(ia.kind, h.addr, h.plen, life)
         })
         .collect();
-    wrap(
-        ia.kind,
-        IaNa {
-            iaid: ia.iaid,
-            t1: 0,
-            t2: 0,
-            options,
-        },
-    )
+    OptionRepr::new_ia(ia.kind, ia.iaid, 0, 0, options)
 }
 
 /// An IA with the leases we hold and their remaining lifetimes.
@@ -298,13 +288,5 @@ fn held_ia(b: &Binding, now: Instant) -> OptionRepr {
         .iter()
         .map(|l| lease_option(b.kind, l.addr, l.plen, l.left(now)))
         .collect();
-    wrap(
-        b.kind,
-        IaNa {
-            iaid: b.iaid,
-            t1: b.t1,
-            t2: b.t2,
-            options,
-        },
-    )
+    OptionRepr::new_ia(b.kind, b.iaid, b.t1, b.t2, options)
 }

@@ -25,10 +25,19 @@ pub struct ClientIf {
     pub link_address: Option<Ipv6Addr>,
     /// Every address of the interface, to map a link-address back to it.
     pub addresses: Vec<Ipv6Addr>,
-    /// Remote-ID to insert (RFC 4649): enterprise number and id.
-    pub remote_id: Option<(u32, Vec<u8>)>,
+    /// Remote-ID to insert (RFC 4649).
+    pub remote_id: Option<RemoteId>,
     /// Subscriber-ID to insert (RFC 4580).
     pub subscriber_id: Option<Vec<u8>>,
+}
+
+/// A Remote-ID option's contents (RFC 4649 §3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteId {
+    /// IANA private enterprise number of the vendor.
+    pub enterprise: u32,
+    /// The id, at least one octet.
+    pub id: Vec<u8>,
 }
 
 /// How the Interface-ID of a client interface is made.
@@ -268,10 +277,10 @@ impl Relay {
             // when link-address cannot name it (WIDE's bytes by default).
             w.option(OptionCode::InterfaceId, &cif.interface_id)?;
             if from_client {
-                if let Some((enterprise, id)) = &cif.remote_id {
+                if let Some(r) = &cif.remote_id {
                     let slot = w.begin_option(OptionCode::RemoteId)?;
-                    w.u32(*enterprise)?;
-                    w.bytes(id)?;
+                    w.u32(r.enterprise)?;
+                    w.bytes(&r.id)?;
                     w.end_option(slot)?;
                 }
                 if let Some(id) = &cif.subscriber_id {
@@ -403,7 +412,10 @@ mod tests {
                     interface_id: InterfaceIdFormat::Ifindex.make("eth2", 4),
                     link_address: None,
                     addresses: vec!["fe80::2".parse().unwrap()],
-                    remote_id: Some((9, b"port-2".to_vec())),
+                    remote_id: Some(RemoteId {
+                        enterprise: 9,
+                        id: b"port-2".to_vec(),
+                    }),
                     subscriber_id: Some(b"sub-2".to_vec()),
                 },
             ],

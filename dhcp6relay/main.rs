@@ -25,7 +25,9 @@ use libdhcp6::timing::RELAY_MULTICAST_HOP_LIMIT;
 use libdhcp6::wire::{ALL_DHCP_RELAY_AGENTS_AND_SERVERS, ALL_DHCP_SERVERS, SERVER_PORT};
 use libdhcp6::{log_debug, log_err, log_info, log_notice};
 
-use crate::core::{pick_link_address, ClientIf, DropReason, InterfaceIdFormat, Origin, Relay};
+use crate::core::{
+    pick_link_address, ClientIf, DropReason, InterfaceIdFormat, Origin, Relay, RemoteId,
+};
 use crate::script::{script_env, ScriptRunner};
 
 /// The default PID file (WIDE's `RUNDIR/dhcp6relay.pid`, chosen at build time).
@@ -83,7 +85,7 @@ struct Opts {
     relay_if: Option<String>,
     servers: Vec<Ipv6Addr>,
     script: Option<PathBuf>,
-    remote_ids: Vec<(String, u32, Vec<u8>)>,
+    remote_ids: Vec<(String, RemoteId)>,
     subscriber_ids: Vec<(String, Vec<u8>)>,
     client_linklayer: bool,
     relay_port: u16,
@@ -149,7 +151,11 @@ fn parse_opts(m: &ArgMatches) -> Result<Opts, String> {
         let ent: u32 = ent
             .parse()
             .map_err(|_| format!("--remote-id {r}: bad enterprise number"))?;
-        remote_ids.push((ifname.to_string(), ent, parse_id(id)?));
+        let remote_id = RemoteId {
+            enterprise: ent,
+            id: parse_id(id)?,
+        };
+        remote_ids.push((ifname.to_string(), remote_id));
     }
     let mut subscriber_ids = Vec::new();
     for s in many("subscriber-id") {
@@ -229,7 +235,7 @@ fn load_client_ifs(opts: &Opts) -> Result<Vec<ClientIf>, String> {
                     .remote_ids
                     .iter()
                     .find(|r| &r.0 == name)
-                    .map(|r| (r.1, r.2.clone())),
+                    .map(|r| r.1.clone()),
                 subscriber_id: opts
                     .subscriber_ids
                     .iter()
@@ -242,7 +248,7 @@ fn load_client_ifs(opts: &Opts) -> Result<Vec<ClientIf>, String> {
 
 /// Opens sockets and reads interfaces (mirrors dhcp6relay.c:relay6_init).
 fn relay6_init(opts: Opts) -> Result<State, String> {
-    for (name, _, _) in &opts.remote_ids {
+    for (name, _) in &opts.remote_ids {
         if !opts.interfaces.contains(name) {
             return Err(format!("--remote-id: {name} is not a client interface"));
         }

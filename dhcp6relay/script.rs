@@ -27,19 +27,19 @@ pub fn script_env(reply: &[u8], client: &SocketAddrV6, ifname: &str) -> Vec<(Str
     };
     let (mut na, mut pd) = (0usize, 0usize);
     for opt in &msg.options {
-        let (ia, key) = match opt {
+        let (options, key) = match opt {
             OptionRepr::IaNa(ia) => {
                 na += 1;
-                (ia, format!("iana_{}", na - 1))
+                (&ia.options, format!("iana_{}", na - 1))
             }
             OptionRepr::IaPd(ia) => {
                 pd += 1;
-                (ia, format!("iapd_{}", pd - 1))
+                (&ia.options, format!("iapd_{}", pd - 1))
             }
             _ => continue,
         };
         let mut items: Vec<String> = Vec::new();
-        for o in &ia.options {
+        for o in options {
             match o {
                 OptionRepr::IaAddr(a) => items.push(a.addr.to_string()),
                 OptionRepr::IaPrefix(p) => items.push(format!("{}/{}", p.prefix, p.prefix_len)),
@@ -116,7 +116,7 @@ fn check_script(path: &Path) -> Result<(), String> {
 mod tests {
     use super::*;
     use libdhcp6::codes::{MessageType, Status};
-    use libdhcp6::wire::{IaAddr, IaNa, IaPrefix, StatusCode};
+    use libdhcp6::wire::{IaAddr, IaNa, IaPd, IaPrefix, StatusCode};
 
     #[test]
     fn wide_environment() {
@@ -135,7 +135,7 @@ mod tests {
                         options: vec![],
                     })],
                 }),
-                OptionRepr::IaPd(IaNa {
+                OptionRepr::IaPd(IaPd {
                     iaid: 1,
                     t1: 0,
                     t2: 0,
@@ -147,7 +147,7 @@ mod tests {
                         options: vec![],
                     })],
                 }),
-                OptionRepr::IaPd(IaNa {
+                OptionRepr::IaPd(IaPd {
                     iaid: 2,
                     t1: 0,
                     t2: 0,

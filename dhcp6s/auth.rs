@@ -44,12 +44,21 @@ pub struct DelayedKey<'c> {
 pub enum ReplyAuth<'c> {
     /// None.
     None,
-    /// The client's reconfigure key (RKAP type 1, C-171) and the replay
-    /// value sent with it.
-    Key(ReconfigureKey, u64),
+    /// The client's reconfigure key (RKAP type 1, C-171).
+    Key {
+        /// The key.
+        key: ReconfigureKey,
+        /// The replay value sent with it.
+        replay: u64,
+    },
     /// Delayed authentication with the host's key: realm, key ID, replay
     /// value, and a MAC over the whole answer.
-    Delayed(DelayedKey<'c>, u64),
+    Delayed {
+        /// The host's key.
+        key: DelayedKey<'c>,
+        /// The replay value.
+        replay: u64,
+    },
 }
 
 /// What the server keeps for authentication besides the stored records.
@@ -178,7 +187,10 @@ impl ServerAuth {
     ) -> ReplyAuth<'c> {
         let (msg, answer, now) = (ex.msg, ex.answer, ex.now);
         if let Some(d) = delayed {
-            return ReplyAuth::Delayed(d, self.counter.next(Duration::from_secs(now)));
+            return ReplyAuth::Delayed {
+                key: d,
+                replay: self.counter.next(Duration::from_secs(now)),
+            };
         }
         let Some(duid) = msg.client_id else {
             return ReplyAuth::None;
@@ -200,7 +212,10 @@ impl ServerAuth {
             // longer reconfigured.
             if let Some(r) = store.reconf(duid) {
                 let d = r.duid.clone();
-                store.apply(Change::Reconf(d, None));
+                store.apply(Change::Reconf {
+                    duid: d,
+                    info: None,
+                });
             }
             return ReplyAuth::None;
         }
@@ -227,14 +242,14 @@ impl ServerAuth {
                 // Re-recorded when the path changed or a quarter of the
                 // lifetime has gone by: one journal record per few renewals.
                 if !same_path || until > old_until.saturating_add(life / 4) {
-                    store.apply(Change::Reconf(
-                        d,
-                        Some(ReconfInfo {
+                    store.apply(Change::Reconf {
+                        duid: d,
+                        info: Some(ReconfInfo {
                             key,
                             path: path.to_vec(),
                             until,
                         }),
-                    ));
+                    });
                 }
                 (key, false)
             }
@@ -249,14 +264,14 @@ impl ServerAuth {
                 let Ok(d) = Duid::from_bytes(duid) else {
                     return ReplyAuth::None;
                 };
-                store.apply(Change::Reconf(
-                    d,
-                    Some(ReconfInfo {
+                store.apply(Change::Reconf {
+                    duid: d,
+                    info: Some(ReconfInfo {
                         key,
                         path: path.to_vec(),
                         until,
                     }),
-                ));
+                });
                 (key, true)
             }
         };
@@ -269,7 +284,10 @@ impl ServerAuth {
                 M::Solicit | M::Request | M::InformationRequest
             );
         if sends_key {
-            ReplyAuth::Key(key, self.counter.next(Duration::from_secs(now)))
+            ReplyAuth::Key {
+                key,
+                replay: self.counter.next(Duration::from_secs(now)),
+            }
         } else {
             ReplyAuth::None
         }
@@ -285,11 +303,11 @@ pub fn emit_reply_auth(
 ) -> libdhcp6::wire::Result<Option<usize>> {
     match auth {
         ReplyAuth::None => Ok(None),
-        ReplyAuth::Key(key, rd) => {
+        ReplyAuth::Key { key, replay: rd } => {
             auth::emit_reconfigure_key(w, key, *rd)?;
             Ok(None)
         }
-        ReplyAuth::Delayed(d, rd) => {
+        ReplyAuth::Delayed { key: d, replay: rd } => {
             let a = libdhcp6::wire::Auth::delayed(d.key.realm.as_bytes(), d.key.keyid, *rd);
             // The MAC's place inside the option data, after the 4-octet
             // option header, as the option's own layout says.
@@ -303,7 +321,7 @@ pub fn emit_reply_auth(
 /// The secret that signs a delayed-authentication answer.
 pub fn signing_secret<'c>(auth: &ReplyAuth<'c>) -> Option<&'c [u8]> {
     match auth {
-        ReplyAuth::Delayed(d, _) => Some(&d.key.secret),
+        ReplyAuth::Delayed { key: d, .. } => Some(&d.key.secret),
         _ => None,
     }
 }

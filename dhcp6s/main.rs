@@ -11,6 +11,12 @@
 //! doc/lease-journal.md): every change a Reply acknowledges is on disk
 //! before the Reply leaves, and start-up replays it. A journal is locked
 //! while a server uses it. `--dump-leases FILE` lists a journal's leases.
+//!
+//! The modules, leaves first: `answer` (what flows through one datagram),
+//! `pools`, `scope` (where a client is in the configuration), `auth`,
+//! `react` (the `react_*` handlers), `reconf` (sending Reconfigure), `ctl`
+//! (the control channel's commands); `server` (`server6_recv`) uses them
+//! all, and this file starts it and runs the loop.
 
 mod answer;
 mod auth;
@@ -47,7 +53,7 @@ use libdhcp6::sys::replay_file::Reservation;
 use libdhcp6::sys::shell::{ConfigFile, Program, Shell};
 use libdhcp6::sys::signal::{self, Caught};
 use libdhcp6::wire::{ALL_DHCP_RELAY_AGENTS_AND_SERVERS, ALL_DHCP_SERVERS, SERVER_PORT};
-use libdhcp6::{log_debug, log_err, log_info, log_notice, log_warn, Duid, MessageType};
+use libdhcp6::{log_debug, log_err, log_info, log_notice, log_warn, Duid, MessageType, Prefix6};
 
 use crate::answer::Incoming;
 use crate::ctl::CtlTarget;
@@ -171,7 +177,7 @@ fn served_interfaces(names: &[String]) -> Result<Vec<Served>, String> {
                 .map_err(|e| format!("{name}: {e}"))?
                 .into_iter()
                 .filter(|a| is_global_unicast(a) || is_unique_local(a))
-                .map(|a| (a, 64))
+                .map(|addr| Prefix6 { addr, len: 64 })
                 .collect();
             Ok(Served {
                 name: name.clone(),
@@ -290,7 +296,7 @@ fn open_journal_at(path: &Path) -> Result<JournalStore, JournalError> {
     }
     for c in &report.expired {
         match c {
-            Change::Expire(k, r) => log_info!(
+            Change::Expire { key: k, res: r } => log_info!(
                 "server6_init",
                 "lease {}/{} of {} {} {} ended while the server was down; dropped",
                 r.addr,

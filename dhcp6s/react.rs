@@ -512,7 +512,10 @@ impl<S: LeaseStore> Bindings<'_, S> {
                 .filter(|r| ia.listed.is_empty() || ia.listed.contains(r))
                 .collect();
             for r in gone {
-                self.store.apply(Change::Release(key.clone(), r));
+                self.store.apply(Change::Release {
+                    key: key.clone(),
+                    res: r,
+                });
                 self.pools.free(&r);
             }
         }
@@ -547,7 +550,11 @@ impl<S: LeaseStore> Bindings<'_, S> {
                 .collect();
             for r in declined {
                 // The slot stays taken until the quarantine ends (expire frees it).
-                self.store.apply(Change::Decline(key.clone(), r, until));
+                self.store.apply(Change::Decline {
+                    key: key.clone(),
+                    res: r,
+                    until,
+                });
             }
         }
         Some(a)

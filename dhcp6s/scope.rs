@@ -14,6 +14,7 @@ use libdhcp6::config::{FixedLease, InfoKind, InfoOptions, ServerConfig};
 use libdhcp6::duid::Duid;
 use libdhcp6::timing::IRT_DEFAULT;
 use libdhcp6::wire::{DomainName, OptionRepr, RelayChain, Writer};
+use libdhcp6::Prefix6;
 
 use crate::pools::Pools;
 
@@ -26,7 +27,7 @@ pub struct Served {
     pub ifindex: u32,
     /// Prefixes of its link (from its global addresses), for on-link checks
     /// of directly connected clients.
-    pub onlink: Vec<(Ipv6Addr, u8)>,
+    pub onlink: Vec<Prefix6>,
 }
 
 /// Which block of the configuration a client is served from, to find its
@@ -125,12 +126,12 @@ impl RelayIdIndex {
 /// a link block, or the /64 of a relay's link-address.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Onlink<'c> {
-    many: &'c [(Ipv6Addr, u8)],
-    one: Option<(Ipv6Addr, u8)>,
+    many: &'c [Prefix6],
+    one: Option<Prefix6>,
 }
 
 impl Onlink<'_> {
-    fn iter(&self) -> impl Iterator<Item = (Ipv6Addr, u8)> + '_ {
+    fn iter(&self) -> impl Iterator<Item = Prefix6> + '_ {
         self.many.iter().copied().chain(self.one)
     }
 
@@ -165,14 +166,6 @@ pub enum Source<'c> {
     Fixed(&'c [FixedLease]),
     /// A pool, with the lifetimes it hands out.
     Pool(&'c PoolRef),
-}
-
-fn in_prefix(a: &Ipv6Addr, p: &Ipv6Addr, len: u8) -> bool {
-    if len == 0 {
-        return true;
-    }
-    let mask = u128::MAX << (128 - u32::from(len.min(128)));
-    u128::from(*a) & mask == u128::from(*p) & mask
 }
 
 /// The information options of layered scopes (global, then the link or
@@ -316,7 +309,7 @@ impl<'c> Scoped<'c> {
 
     /// Whether address `a` may be used on this link (RFC 8415 §18.3.2 "appropriate").
     pub fn address_ok(&self, a: &Ipv6Addr, pools: &Pools) -> bool {
-        self.onlink.iter().any(|(p, l)| in_prefix(a, &p, l))
+        self.onlink.iter().any(|p| p.contains(a))
             || self
                 .host
                 .is_some_and(|h| h.addresses.iter().any(|l| l.addr == *a))
@@ -365,11 +358,9 @@ type SmallLayers<'a> = smallvec::SmallVec<[&'a InfoOptions; 3]>;
 
 fn link_matches(link: &Link, chain: &RelayChain<'_>) -> bool {
     let addr_ok = link.link_addresses.is_empty()
-        || chain.link_address().is_some_and(|a| {
-            link.link_addresses
-                .iter()
-                .any(|(p, l)| in_prefix(&a, p, *l))
-        });
+        || chain
+            .link_address()
+            .is_some_and(|a| link.link_addresses.iter().any(|p| p.contains(&a)));
     let id_ok = link.interface_ids.is_empty()
         || chain
             .levels()
@@ -460,7 +451,7 @@ impl Directory {
                 name: if iface.is_some() { name } else { "relayed" },
                 onlink: Onlink {
                     many: &[],
-                    one: chain.link_address().map(|a| (a, 64)),
+                    one: chain.link_address().map(|addr| Prefix6 { addr, len: 64 }),
                 },
                 global: &cfg.options,
             };

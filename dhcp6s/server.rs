@@ -546,11 +546,7 @@ impl<S: LeaseStore> Server<S> {
         }
         let Timers { t1, t2 } = timers(&answer.ias);
         for ia in &answer.ias {
-            let slot = w.begin_option(match ia.kind {
-                IaKind::Na => OptionCode::IaNa,
-                IaKind::Ta => OptionCode::IaTa,
-                IaKind::Pd => OptionCode::IaPd,
-            })?;
+            let slot = w.begin_option(ia.kind.option_code())?;
             w.u32(ia.iaid)?;
             if ia.kind != IaKind::Ta {
                 w.u32(t1)?;

@@ -12,9 +12,10 @@ use libdhcp6::config::server_from_str;
 use libdhcp6::duid::Duid;
 use libdhcp6::lease::{BindingKey, IaKind, LeaseStore, MemStore};
 use libdhcp6::wire::{
-    decapsulate, IaAddr, IaNa, IaPrefix, IaTa, MessageRepr, OptionRepr, RelayRepr, StatusCode,
-    INFINITY,
+    decapsulate, IaAddr, IaNa, IaPd, IaPrefix, IaTa, MessageRepr, OptionRepr, RelayRepr,
+    StatusCode, INFINITY,
 };
+use libdhcp6::Prefix6;
 
 use crate::answer::Incoming;
 use crate::scope::Served;
@@ -47,7 +48,10 @@ fn server_with<S: LeaseStore>(conf: &str, store: S) -> Server<S> {
     let served = vec![Served {
         name: "s0".into(),
         ifindex: IFINDEX,
-        onlink: vec![("2001:db8:1::1".parse().unwrap(), 64)],
+        onlink: vec![Prefix6 {
+            addr: "2001:db8:1::1".parse().unwrap(),
+            len: 64,
+        }],
     }];
     Server::new(Arc::new(cfg), server_duid(), store, served)
 }
@@ -88,7 +92,7 @@ fn ia_na(iaid: u32, addrs: &[&str]) -> OptionRepr {
 }
 
 fn ia_pd(iaid: u32, prefixes: &[(&str, u8)]) -> OptionRepr {
-    OptionRepr::IaPd(IaNa {
+    OptionRepr::IaPd(IaPd {
         iaid,
         t1: 0,
         t2: 0,
@@ -164,7 +168,7 @@ fn ia_nas(m: &MessageRepr) -> Vec<&IaNa> {
         .collect()
 }
 
-fn ia_pds(m: &MessageRepr) -> Vec<&IaNa> {
+fn ia_pds(m: &MessageRepr) -> Vec<&IaPd> {
     m.options
         .iter()
         .filter_map(|o| {
@@ -1263,7 +1267,10 @@ fn journal_store_survives_restart() {
         let served = vec![Served {
             name: "s0".into(),
             ifindex: IFINDEX,
-            onlink: vec![("2001:db8:1::1".parse().unwrap(), 64)],
+            onlink: vec![Prefix6 {
+                addr: "2001:db8:1::1".parse().unwrap(),
+                len: 64,
+            }],
         }];
         Server::new(Arc::new(cfg), server_duid(), store, served)
     };

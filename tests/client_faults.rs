@@ -19,7 +19,7 @@ use common::peers::{our_dhcp6c, wait_address, Scratch};
 use common::scripted::{self, answering, ia_na, kinds, of, server_duid, Seen};
 use common::{require_root, veth, wait_until, Daemon, Netns};
 use libdhcp6::codes::{MessageType, OptionCode, Status};
-use libdhcp6::wire::{IaAddr, IaNa, IaPrefix, MessageRepr, OptionRepr, StatusCode};
+use libdhcp6::wire::{IaAddr, IaNa, IaPd, IaPrefix, MessageRepr, OptionRepr, StatusCode};
 use libdhcp6::Duid;
 
 const CLIENT_CONF: &str = "\
@@ -61,7 +61,7 @@ fn answer(kind: MessageType, to: &MessageRepr, extra: Vec<OptionRepr>) -> Messag
 }
 
 fn ia_pd(t1: u32, t2: u32, p: u32, v: u32) -> OptionRepr {
-    OptionRepr::IaPd(IaNa {
+    OptionRepr::IaPd(IaPd {
         iaid: 1,
         t1,
         t2,
@@ -80,7 +80,7 @@ fn status(st: Status) -> OptionRepr {
 }
 
 fn ia_pd_status(st: Status) -> OptionRepr {
-    OptionRepr::IaPd(IaNa {
+    OptionRepr::IaPd(IaPd {
         iaid: 1,
         t1: 0,
         t2: 0,
@@ -312,7 +312,7 @@ fn nobinding_to_renew_answered_by_request() {
                         t2: 0,
                         options: vec![status(Status::NoBinding)],
                     }),
-                    OptionRepr::IaPd(IaNa {
+                    OptionRepr::IaPd(IaPd {
                         iaid: 1,
                         t1: 0,
                         t2: 0,

@@ -171,7 +171,7 @@ fn captured(pcap: &str) -> Vec<Seen> {
 
 /// The reconfigure key the client was given (C-171), from the captured
 /// Reply, and that Reply's replay value.
-fn key_from_reply(seen: &[Seen]) -> ([u8; 16], u64) {
+fn key_from_reply(seen: &[Seen]) -> auth::DeliveredKey {
     seen.iter()
         .filter(|s| !s.to_server && s.msg.msg_type == MessageType::Reply)
         .find_map(|s| auth::reconfigure_key(&s.msg).ok().flatten())
@@ -284,7 +284,10 @@ fn reconfigure_round(relayed: bool) {
         "no address:\n{}",
         logs(&server)
     );
-    let (key, key_rd) = key_from_reply(&captured(&t.pcap));
+    let auth::DeliveredKey {
+        key,
+        replay: key_rd,
+    } = key_from_reply(&captured(&t.pcap));
     let duid = client_duid(&t);
     // Renew, then Information-request.
     let mut last = key_rd;

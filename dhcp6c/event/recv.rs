@@ -218,7 +218,7 @@ impl Client {
             .conf
             .ias
             .iter()
-            .filter(|ia| find_ia(&msg, ia.kind, ia.iaid).is_some_and(|i| usable(&i) > 0))
+            .filter(|ia| find_ia(&msg, ia.kind, ia.iaid).is_some_and(|i| usable(i) > 0))
             .count();
         // C-122 / C-139: an Advertise with nothing usable (only status
         // codes, top-level or inside the IA) is not selected.
@@ -380,7 +380,7 @@ impl Client {
                 // have until it expires (C-138).
                 Some(_) => continue,
             }
-            ia::update_ia(&self.conf, &mut self.bindings, now, ia, &got, out);
+            ia::update_ia(&self.conf, &mut self.bindings, now, ia, got, out);
             answered.push((ia.kind, ia.iaid));
         }
         if need_request {

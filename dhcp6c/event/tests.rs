@@ -8,14 +8,14 @@ use std::time::{Duration, Instant};
 use libdhcp6::codes::{MessageType, OptionCode, Status};
 use libdhcp6::duid::Duid;
 use libdhcp6::wire::{
-    Auth, DomainName, IaAddr, IaNa, IaPrefix, MessageRepr, OptionRepr, StatusCode,
+    Auth, DomainName, IaAddr, IaNa, IaPd, IaPrefix, MessageRepr, OptionRepr, StatusCode,
 };
+use libdhcp6::Prefix6;
 
 use super::exchange::RATE_LIMIT;
 use super::*;
 use crate::action::{Delivery, DropReason, LogLevel};
 use crate::conf::{DelayedKey, IaConf, PrefixIf, WallClock};
-use crate::ia::wrap;
 use crate::ia::Timers;
 use crate::random::Seeded;
 use crate::script::script_env;
@@ -130,7 +130,7 @@ fn na(iaid: u32, t1: u32, t2: u32, addrs: &[(&str, u32, u32)]) -> OptionRepr {
 }
 
 fn pd(iaid: u32, t1: u32, t2: u32, prefixes: &[(&str, u8, u32, u32)]) -> OptionRepr {
-    OptionRepr::IaPd(IaNa {
+    OptionRepr::IaPd(IaPd {
         iaid,
         t1,
         t2,
@@ -150,13 +150,8 @@ fn pd(iaid: u32, t1: u32, t2: u32, prefixes: &[(&str, u8, u32, u32)]) -> OptionR
 }
 
 fn ia_status(kind: IaKind, iaid: u32, st: Status) -> OptionRepr {
-    let ia = IaNa {
-        iaid,
-        t1: 0,
-        t2: 0,
-        options: vec![OptionRepr::StatusCode(StatusCode::new(st))],
-    };
-    wrap(kind, ia)
+    let options = vec![OptionRepr::StatusCode(StatusCode::new(st))];
+    OptionRepr::new_ia(kind, iaid, 0, 0, options)
 }
 
 fn msg(
@@ -585,7 +580,10 @@ fn reply_configures_address_prefix_lan_and_script() {
         preferred: 20,
         valid: 40
     }));
-    assert!(acts.contains(&Action::AddUnreachable(a("2001:db8:100::"), 56)));
+    assert!(acts.contains(&Action::AddUnreachable(Prefix6 {
+        addr: a("2001:db8:100::"),
+        len: 56
+    })));
     assert!(acts.contains(&Action::AddAddress {
         ifname: "lan0".into(),
         addr: a("2001:db8:100:1::1"),
@@ -765,7 +763,10 @@ fn c133_c134_c135_renew_rebind_expire() {
         addr: a("2001:db8:100:1::1"),
         plen: 64
     }));
-    assert!(removed.contains(&Action::DelUnreachable(a("2001:db8:100::"), 56)));
+    assert!(removed.contains(&Action::DelUnreachable(Prefix6 {
+        addr: a("2001:db8:100::"),
+        len: 56
+    })));
     assert!(cl.bindings().is_empty());
     assert_eq!(cl.phase(), Phase::Init);
     let n = cl.next_deadline().unwrap();
@@ -1286,7 +1287,9 @@ fn c154_iaids_stable_across_restart() {
         m.options
             .iter()
             .filter_map(|o| match o {
-                OptionRepr::IaNa(i) | OptionRepr::IaPd(i) => Some(i.iaid),
+                OptionRepr::IaNa(IaNa { iaid, .. }) | OptionRepr::IaPd(IaPd { iaid, .. }) => {
+                    Some(*iaid)
+                }
                 _ => None,
             })
             .collect()

@@ -22,8 +22,8 @@ use std::time::{Duration, Instant};
 
 use libdhcp6::codes::{MessageType, OptionCode};
 use libdhcp6::wire::{
-    decapsulate, emit_to_vec, encapsulate_reply, IaAddr, IaNa, IaPrefix, Message, MessageRepr,
-    OptionRepr, Options, RelayMessage, RelayRepr, Writer, MAX_MESSAGE_LEN,
+    decapsulate, emit_to_vec, encapsulate_reply, IaAddr, IaNa, IaPd, IaPrefix, Message,
+    MessageRepr, OptionRepr, Options, RelayMessage, RelayRepr, Writer, MAX_MESSAGE_LEN,
 };
 use libdhcp6::Duid;
 
@@ -95,7 +95,7 @@ fn ia_na(t1: u32, t2: u32, pref: u32, valid: u32) -> OptionRepr {
 }
 
 fn ia_pd(t1: u32, t2: u32, pref: u32, valid: u32) -> OptionRepr {
-    OptionRepr::IaPd(IaNa {
+    OptionRepr::IaPd(IaPd {
         iaid: 2,
         t1,
         t2,

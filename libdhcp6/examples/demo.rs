@@ -10,8 +10,8 @@ use std::net::Ipv6Addr;
 use libdhcp6::codes::{MessageType, OptionCode, Status};
 use libdhcp6::duid::{Duid, HW_TYPE_ETHERNET};
 use libdhcp6::wire::{
-    decapsulate, emit_to_vec, encapsulate_reply, IaAddr, IaNa, IaPrefix, MessageRepr, OptionRepr,
-    RelayMessage, RelayRepr, StatusCode,
+    decapsulate, emit_to_vec, encapsulate_reply, IaAddr, IaNa, IaPd, IaPrefix, MessageRepr,
+    OptionRepr, RelayMessage, RelayRepr, StatusCode,
 };
 
 fn hex(bytes: &[u8]) -> String {
@@ -31,17 +31,18 @@ fn show(label: &str, bytes: &[u8]) {
 
 fn describe(indent: &str, opts: &[OptionRepr]) {
     for o in opts {
+        if let Some(ia) = o.ia() {
+            println!(
+                "{indent}{} IAID={} T1={} T2={}",
+                o.code(),
+                ia.iaid,
+                ia.t1,
+                ia.t2
+            );
+            describe(&format!("{indent}    "), ia.options);
+            continue;
+        }
         match o {
-            OptionRepr::IaNa(ia) | OptionRepr::IaPd(ia) => {
-                println!(
-                    "{indent}{} IAID={} T1={} T2={}",
-                    o.code(),
-                    ia.iaid,
-                    ia.t1,
-                    ia.t2
-                );
-                describe(&format!("{indent}    "), &ia.options);
-            }
             OptionRepr::IaAddr(a) => println!(
                 "{indent}{} {} pltime={} vltime={}",
                 o.code(),
@@ -142,7 +143,7 @@ fn client_through_two_relays(client_duid: &Duid) -> DemoResult<Vec<u8>> {
                 iaid: 1,
                 ..Default::default()
             }),
-            OptionRepr::IaPd(IaNa {
+            OptionRepr::IaPd(IaPd {
                 iaid: 2,
                 ..Default::default()
             }),
@@ -201,7 +202,7 @@ fn advertise_for(
                     options: vec![],
                 })],
             }),
-            OptionRepr::IaPd(IaNa {
+            OptionRepr::IaPd(IaPd {
                 iaid: 2,
                 t1: 1800,
                 t2: 2880,

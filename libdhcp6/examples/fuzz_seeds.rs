@@ -22,7 +22,7 @@ use libdhcp6::codes::{MessageType, OptionCode, Status};
 use libdhcp6::ctl::{ClientCommand, CtlMessage, ReconfigureType, ServerCommand};
 use libdhcp6::wire::{
     decapsulate, emit_to_vec, encapsulate_reply, Auth, AuthInfo, ClientFqdn, DomainName, IaAddr,
-    IaNa, IaPrefix, MessageRepr, NtpSuboption, OptionRepr, RelayRepr, StatusCode,
+    IaNa, IaPd, IaPrefix, MessageRepr, NtpSuboption, OptionRepr, RelayRepr, StatusCode,
 };
 use libdhcp6::Duid;
 
@@ -67,7 +67,7 @@ fn ia_pd(t1: u32, t2: u32, lifetimes: (u32, u32), exclude: bool) -> OptionRepr {
     if exclude {
         options.extend(OptionRepr::pd_exclude(addr("2001:db8:ff00:1::"), 64, 56));
     }
-    OptionRepr::IaPd(IaNa {
+    OptionRepr::IaPd(IaPd {
         iaid: 2,
         t1,
         t2,
@@ -387,16 +387,19 @@ fn main() -> Res<()> {
                 }]
                 .into(),
             })),
-            Record::Change(Change::Reconf(
-                client_duid(),
-                Some(ReconfInfo {
+            Record::Change(Change::Reconf {
+                duid: client_duid(),
+                info: Some(ReconfInfo {
                     key: [7; 16],
                     path: path.to_vec(),
                     until: 2_000_000,
                 }),
-            )),
-            Record::Quarantine(res, 3_000_000),
-            Record::Change(Change::Release(key, res)),
+            }),
+            Record::Quarantine {
+                res,
+                until: 3_000_000,
+            },
+            Record::Change(Change::Release { key, res }),
         ];
         let mut file = header().to_vec();
         for r in &records {

@@ -276,11 +276,19 @@ pub fn emit_reconfigure_key(
     OptionRepr::Auth(Auth::reconfigure_key(*key, replay)).emit(w)
 }
 
-/// The reconfigure key a Reply carries and the replay detection value sent
-/// with it (RFC 8415 §20.4.3). `Ok(None)` when the Reply has no RKAP
-/// option; an RKAP option of another layout, or two Authentication
+/// A reconfigure key as a Reply delivers it (RFC 8415 §20.4.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeliveredKey {
+    /// The key.
+    pub key: ReconfigureKey,
+    /// The replay detection value sent with it.
+    pub replay: u64,
+}
+
+/// The reconfigure key a Reply carries. `Ok(None)` when the Reply has no
+/// RKAP option; an RKAP option of another layout, or two Authentication
 /// options, is an error.
-pub fn reconfigure_key(reply: &MessageRepr) -> Result<Option<(ReconfigureKey, u64)>, AuthError> {
+pub fn reconfigure_key(reply: &MessageRepr) -> Result<Option<DeliveredKey>, AuthError> {
     let mut auths = reply.options.iter().filter_map(|o| match o {
         OptionRepr::Auth(a) => Some(a),
         _ => None,
@@ -299,7 +307,10 @@ pub fn reconfigure_key(reply: &MessageRepr) -> Result<Option<(ReconfigureKey, u6
             kind: rkap_type::KEY,
             value,
         } if a.algorithm == AUTH_ALGORITHM_HMAC_MD5 && a.rdm == AUTH_RDM_MONOTONIC => {
-            Ok(Some((value, a.replay)))
+            Ok(Some(DeliveredKey {
+                key: value,
+                replay: a.replay,
+            }))
         }
         _ => Err(unsupported(a)),
     }
@@ -726,7 +737,13 @@ mod tests {
         let before = b.clone();
         assert_eq!(sign_in_place(b"k", &mut b), Err(AuthError::NoMac));
         assert_eq!(b, before);
-        assert_eq!(reconfigure_key(&reply), Ok(Some(([0xab; 16], 5))));
+        assert_eq!(
+            reconfigure_key(&reply),
+            Ok(Some(DeliveredKey {
+                key: [0xab; 16],
+                replay: 5
+            }))
+        );
         let mut odd = reply.clone();
         odd.options[1] = OptionRepr::Auth(Auth::reconfigure_hmac(5));
         assert!(matches!(

@@ -223,18 +223,40 @@ pub enum Change {
     /// A binding got these leases (new, or extended: the whole set as now granted).
     Bind(Binding),
     /// The client released a resource.
-    Release(BindingKey, Resource),
-    /// The client declined an address; quarantined until the given time.
-    Decline(BindingKey, Resource, u64),
+    Release {
+        /// The binding that held it.
+        key: BindingKey,
+        /// What was released.
+        res: Resource,
+    },
+    /// The client declined an address, which stays in quarantine.
+    Decline {
+        /// The binding that held it.
+        key: BindingKey,
+        /// The declined address.
+        res: Resource,
+        /// When the quarantine ends, in seconds.
+        until: u64,
+    },
     /// A lease ran out.
-    Expire(BindingKey, Resource),
+    Expire {
+        /// The binding that held it.
+        key: BindingKey,
+        /// What ran out.
+        res: Resource,
+    },
     /// A quarantine ended.
     Unquarantine(Resource),
     /// An operator removed a binding.
     Remove(BindingKey),
-    /// A client's Reconfigure record was set (`Some`) or dropped (`None`:
-    /// the client no longer accepts Reconfigure, or the record ran out).
-    Reconf(Duid, Option<ReconfInfo>),
+    /// A client's Reconfigure record was set or dropped.
+    Reconf {
+        /// The client.
+        duid: Duid,
+        /// The record; `None` drops it (the client no longer accepts
+        /// Reconfigure, or the record ran out).
+        info: Option<ReconfInfo>,
+    },
 }
 
 /// A claim the store refused: another binding, a quarantine or (in a
@@ -460,7 +482,7 @@ impl MemStore {
             if self.reconf.get(&duid).is_some_and(|r| r.until == end) {
                 self.touch_reconf(&duid);
                 self.reconf.remove(&duid);
-                ended.push(Change::Reconf(duid, None));
+                ended.push(Change::Reconf { duid, info: None });
             }
         }
         while let Some(&(end, res)) = self.ends.first() {
@@ -474,7 +496,7 @@ impl MemStore {
                 ended.push(Change::Unquarantine(res));
             } else if let Some(key) = self.holders.get(&res).cloned() {
                 self.drop_lease(&key, &res);
-                ended.push(Change::Expire(key, res));
+                ended.push(Change::Expire { key, res });
             }
         }
         ended
@@ -640,10 +662,10 @@ impl LeaseStore for MemStore {
     fn apply(&mut self, change: Change) {
         match change {
             Change::Bind(b) => self.bind(b),
-            Change::Release(key, res) | Change::Expire(key, res) => {
+            Change::Release { key, res } | Change::Expire { key, res } => {
                 self.drop_lease(&key, &res);
             }
-            Change::Decline(key, res, until) => {
+            Change::Decline { key, res, until } => {
                 self.drop_lease(&key, &res);
                 self.quarantine(res, until);
             }
@@ -660,7 +682,7 @@ impl LeaseStore for MemStore {
                     }
                 }
             }
-            Change::Reconf(duid, info) => self.set_reconf(duid, info),
+            Change::Reconf { duid, info } => self.set_reconf(duid, info),
         }
     }
 
@@ -677,7 +699,7 @@ impl LeaseStore for MemStore {
         self.expire_changes(now)
             .into_iter()
             .filter_map(|c| match c {
-                Change::Expire(_, res) | Change::Unquarantine(res) => Some(res),
+                Change::Expire { key: _, res } | Change::Unquarantine(res) => Some(res),
                 _ => None,
             })
             .collect()
@@ -763,7 +785,10 @@ mod tests {
         }));
         assert_eq!(s.next_expiry(), Some(150));
         assert!(s.expire(149).is_empty());
-        s.apply(Change::Release(k.clone(), addr(1)));
+        s.apply(Change::Release {
+            key: k.clone(),
+            res: addr(1),
+        });
         assert!(s.binding(&k).is_none());
         assert!(!s.is_leased(&addr(1)));
         assert_eq!(s.next_expiry(), None);
@@ -803,7 +828,11 @@ mod tests {
             key: k.clone(),
             leases: smallvec::smallvec![lease(addr(1), 1000, 0)],
         }));
-        s.apply(Change::Decline(k.clone(), addr(1), 60));
+        s.apply(Change::Decline {
+            key: k.clone(),
+            res: addr(1),
+            until: 60,
+        });
         assert!(s.binding(&k).is_none());
         assert!(s.is_leased(&addr(1)), "quarantined");
         assert_eq!(s.expire(59), vec![]);
@@ -837,18 +866,36 @@ mod tests {
             path: vec![1, 2, 3],
             until,
         };
-        s.apply(Change::Reconf(d.clone(), Some(info(100))));
-        s.apply(Change::Reconf(d.clone(), Some(info(200))));
+        s.apply(Change::Reconf {
+            duid: d.clone(),
+            info: Some(info(100)),
+        });
+        s.apply(Change::Reconf {
+            duid: d.clone(),
+            info: Some(info(200)),
+        });
         assert_eq!(s.reconf(d.as_bytes()).unwrap().info.until, 200);
         assert_eq!(s.next_expiry(), Some(200));
         assert!(
             s.expire_changes(199).is_empty(),
             "the first end was replaced"
         );
-        assert_eq!(s.expire_changes(200), vec![Change::Reconf(d.clone(), None)]);
+        assert_eq!(
+            s.expire_changes(200),
+            vec![Change::Reconf {
+                duid: d.clone(),
+                info: None
+            }]
+        );
         assert!(s.reconf(d.as_bytes()).is_none());
-        s.apply(Change::Reconf(d.clone(), Some(info(300))));
-        s.apply(Change::Reconf(d.clone(), None));
+        s.apply(Change::Reconf {
+            duid: d.clone(),
+            info: Some(info(300)),
+        });
+        s.apply(Change::Reconf {
+            duid: d.clone(),
+            info: None,
+        });
         assert_eq!(s.reconfs().count(), 0);
         assert_eq!(s.next_expiry(), None);
     }
@@ -913,15 +960,19 @@ mod tests {
             key: k1.clone(),
             leases: smallvec::smallvec![lease(addr(1), 100, 0), lease(addr(2), 100, 0)],
         }));
-        s.apply(Change::Decline(k1.clone(), addr(2), 500));
-        s.apply(Change::Reconf(
-            k1.duid.clone(),
-            Some(ReconfInfo {
+        s.apply(Change::Decline {
+            key: k1.clone(),
+            res: addr(2),
+            until: 500,
+        });
+        s.apply(Change::Reconf {
+            duid: k1.duid.clone(),
+            info: Some(ReconfInfo {
                 key: [1; 16],
                 path: vec![],
                 until: 300,
             }),
-        ));
+        });
         s.commit().unwrap();
         let before = state(&s);
         // A turn that moves addr(1) to another binding, extends, releases,
@@ -931,8 +982,14 @@ mod tests {
             leases: smallvec::smallvec![lease(addr(1), 100, 40), lease(addr(3), 100, 40)],
         }));
         s.apply(Change::Unquarantine(addr(2)));
-        s.apply(Change::Release(k2.clone(), addr(3)));
-        s.apply(Change::Reconf(k1.duid.clone(), None));
+        s.apply(Change::Release {
+            key: k2.clone(),
+            res: addr(3),
+        });
+        s.apply(Change::Reconf {
+            duid: k1.duid.clone(),
+            info: None,
+        });
         s.apply(Change::Bind(Binding {
             key: k1.clone(),
             leases: smallvec::smallvec![lease(addr(4), 7, 0)],

@@ -4,6 +4,7 @@
 //!
 //! - [`codes`]: the one table of message types, option codes and status
 //!   codes, with KAME's names for logs.
+//! - [`prefix`]: [`Prefix6`], an IPv6 address with a prefix length. Pure.
 //! - [`wire`]: zero-copy views over DHCPv6 bytes, typed representations,
 //!   relay nesting. Pure: no I/O, never panics on input.
 //! - [`dhcp4`]: the DHCPv4 wire layer (BOOTP header, options, overload,
@@ -48,6 +49,7 @@ pub mod dhcp4;
 pub mod duid;
 pub mod lease;
 pub mod paths;
+pub mod prefix;
 pub mod request;
 pub mod sys;
 pub mod timing;
@@ -55,3 +57,4 @@ pub mod wire;
 
 pub use codes::{IaKind, MessageType, OptionCode, Status};
 pub use duid::Duid;
+pub use prefix::Prefix6;

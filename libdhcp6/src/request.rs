@@ -354,7 +354,7 @@ pub fn decode_path(path: &[u8]) -> Option<ClientRoute<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::{IaAddr, IaNa, IaPrefix, MessageRepr, OptionRepr};
+    use crate::wire::{IaAddr, IaNa, IaPd, IaPrefix, MessageRepr, OptionRepr};
 
     fn bytes(opts: Vec<OptionRepr>) -> Vec<u8> {
         MessageRepr {
@@ -388,7 +388,7 @@ mod tests {
                     options: vec![],
                 })],
             }),
-            OptionRepr::IaPd(IaNa {
+            OptionRepr::IaPd(IaPd {
                 iaid: 8,
                 t1: 0,
                 t2: 0,

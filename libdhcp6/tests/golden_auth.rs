@@ -28,7 +28,7 @@ use libdhcp6::auth::{
     sign_in_place, verify_reconfigure, AuthError,
 };
 use libdhcp6::wire::{
-    emit_to_vec, Auth, AuthInfo, IaAddr, IaNa, IaPrefix, MessageRepr, OptionRepr,
+    emit_to_vec, Auth, AuthInfo, IaAddr, IaNa, IaPd, IaPrefix, MessageRepr, OptionRepr,
 };
 use libdhcp6::{Duid, MessageType};
 
@@ -105,7 +105,7 @@ fn wide_advertise() -> MessageRepr {
                     options: vec![],
                 })],
             }),
-            OptionRepr::IaPd(IaNa {
+            OptionRepr::IaPd(IaPd {
                 iaid: 1,
                 t1: 10,
                 t2: 16,
@@ -255,7 +255,10 @@ fn c171_reconfigure_key_option() {
     };
     assert_eq!(
         auth::reconfigure_key(&reply),
-        Ok(Some((RECONFIGURE_KEY, 7)))
+        Ok(Some(auth::DeliveredKey {
+            key: RECONFIGURE_KEY,
+            replay: 7
+        }))
     );
 }
 

@@ -12,10 +12,10 @@ mod common;
 
 use common::*;
 use libdhcp6::wire::{
-    Auth, AuthInfo, ClientFqdn, DomainName, IaAddr, IaNa, IaPrefix, IaTa, Message, MessageRepr,
-    OptionRepr, StatusCode, DHCPV4_QUERY_UNICAST,
+    Auth, AuthInfo, ClientFqdn, DomainName, IaAddr, IaNa, IaPd, IaPrefix, IaTa, Message,
+    MessageRepr, OptionRepr, StatusCode, DHCPV4_QUERY_UNICAST,
 };
-use libdhcp6::{MessageType, OptionCode, Status};
+use libdhcp6::{MessageType, OptionCode, Prefix6, Status};
 
 #[rustfmt::skip]
 const SOLICIT: &[u8] = &[
@@ -82,7 +82,7 @@ fn solicit() -> MessageRepr {
                 iaid: 3,
                 options: vec![],
             }),
-            OptionRepr::IaPd(IaNa {
+            OptionRepr::IaPd(IaPd {
                 iaid: 2,
                 t1: 0,
                 t2: 0,
@@ -220,7 +220,7 @@ fn advertise() -> MessageRepr {
                     options: vec![],
                 })],
             }),
-            OptionRepr::IaPd(IaNa {
+            OptionRepr::IaPd(IaPd {
                 iaid: 2,
                 t1: 1800,
                 t2: 2880,
@@ -424,7 +424,7 @@ fn c018_renew() {
             OptionRepr::ServerId(server_duid()),
             OptionRepr::ElapsedTime(0),
             OptionRepr::Oro(vec![OptionCode::DnsServers]),
-            OptionRepr::IaPd(IaNa {
+            OptionRepr::IaPd(IaPd {
                 iaid: 2,
                 t1: 0,
                 t2: 0,
@@ -580,7 +580,7 @@ fn reply() -> MessageRepr {
                     options: vec![OptionRepr::StatusCode(StatusCode::new(Status::Success))],
                 })],
             }),
-            OptionRepr::IaPd(IaNa {
+            OptionRepr::IaPd(IaPd {
                 iaid: 2,
                 t1: libdhcp6::wire::INFINITY,
                 t2: libdhcp6::wire::INFINITY,
@@ -624,7 +624,10 @@ fn c006_c010_c018_c019_reply() {
     let pfx = pd.prefixes().next().unwrap();
     assert_eq!(
         pfx.options[0].excluded_prefix(pfx),
-        Some((ip("2001:db8:dead:beef::"), 64))
+        Some(Prefix6 {
+            addr: ip("2001:db8:dead:beef::"),
+            len: 64
+        })
     );
     let Some(OptionRepr::Auth(a)) = m.option(OptionCode::Auth) else {
         panic!()

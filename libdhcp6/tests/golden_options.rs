@@ -12,10 +12,10 @@ use std::collections::BTreeSet;
 
 use common::*;
 use libdhcp6::wire::{
-    Auth, AuthInfo, ClientFqdn, DomainName, IaAddr, IaNa, IaPrefix, IaTa, MessageRepr,
+    Auth, AuthInfo, ClientFqdn, DomainName, IaAddr, IaNa, IaPd, IaPrefix, IaTa, MessageRepr,
     NtpSuboption, OptionRepr, StatusCode, VendorOption,
 };
-use libdhcp6::{Duid, MessageType, OptionCode, Status};
+use libdhcp6::{Duid, MessageType, OptionCode, Prefix6, Status};
 
 /// The name of a variant, to check that every one has a vector.
 fn variant(o: &OptionRepr) -> &'static str {
@@ -264,7 +264,7 @@ fn ia_na() -> OptionRepr {
 }
 
 fn ia_pd() -> OptionRepr {
-    OptionRepr::IaPd(IaNa {
+    OptionRepr::IaPd(IaPd {
         iaid: 0,
         t1: 3600,
         t2: 5400,
@@ -325,7 +325,10 @@ fn c005_c006_c009_c018_identity_associations() {
     let first = pd.prefixes().next().unwrap();
     assert_eq!(
         first.options[0].excluded_prefix(first),
-        Some((ip("2001:db8:aaaa:1::"), 64))
+        Some(Prefix6 {
+            addr: ip("2001:db8:aaaa:1::"),
+            len: 64
+        })
     );
     assert_eq!(
         OptionRepr::pd_exclude(ip("2001:db8:aaaa:1::"), 64, 48),

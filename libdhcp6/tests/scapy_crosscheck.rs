@@ -38,8 +38,8 @@ use std::sync::OnceLock;
 use common::*;
 use libdhcp6::wire::{
     decapsulate, emit_to_vec, encapsulate_reply, AnyMessage, Auth, AuthInfo, ClientFqdn,
-    DomainName, IaAddr, IaNa, IaPrefix, IaTa, MessageRepr, NtpSuboption, OptionRepr, RelayRepr,
-    StatusCode, VendorOption, DHCPV4_QUERY_UNICAST,
+    DomainName, IaAddr, IaNa, IaPd, IaPrefix, IaTa, MessageRepr, NtpSuboption, OptionRepr,
+    RelayRepr, StatusCode, VendorOption, DHCPV4_QUERY_UNICAST,
 };
 use libdhcp6::{MessageType, OptionCode, Status};
 
@@ -405,17 +405,28 @@ fn check_option(t: &Json, o: &OptionRepr, path: &str) {
                 "{path}: DUID type"
             );
         }
-        OptionRepr::IaNa(ia) | OptionRepr::IaPd(ia) => {
+        OptionRepr::IaNa(IaNa {
+            iaid,
+            t1,
+            t2,
+            options,
+        })
+        | OptionRepr::IaPd(IaPd {
+            iaid,
+            t1,
+            t2,
+            options,
+        }) => {
             let (cls, list) = if matches!(o, OptionRepr::IaNa(_)) {
                 ("DHCP6OptIA_NA", "ianaopts")
             } else {
                 ("DHCP6OptIA_PD", "iapdopt")
             };
             assert_eq!(class, cls, "{path}");
-            assert_eq!(f("iaid").u64(), u64::from(ia.iaid), "{path}: IAID");
-            assert_eq!(f("T1").u64(), u64::from(ia.t1), "{path}: T1");
-            assert_eq!(f("T2").u64(), u64::from(ia.t2), "{path}: T2");
-            check_sub_options(f(list), &ia.options, &path);
+            assert_eq!(f("iaid").u64(), u64::from(*iaid), "{path}: IAID");
+            assert_eq!(f("T1").u64(), u64::from(*t1), "{path}: T1");
+            assert_eq!(f("T2").u64(), u64::from(*t2), "{path}: T2");
+            check_sub_options(f(list), options, &path);
         }
         OptionRepr::IaTa(ia) => {
             assert_eq!(class, "DHCP6OptIA_TA", "{path}");
@@ -782,7 +793,7 @@ fn solicit() -> MessageRepr {
                 t2: 0,
                 options: vec![],
             }),
-            OptionRepr::IaPd(IaNa {
+            OptionRepr::IaPd(IaPd {
                 iaid: 7,
                 t1: 0,
                 t2: 0,
@@ -824,7 +835,7 @@ fn advertise() -> MessageRepr {
                     options: vec![],
                 })],
             }),
-            OptionRepr::IaPd(IaNa {
+            OptionRepr::IaPd(IaPd {
                 iaid: 7,
                 t1: 1800,
                 t2: 2880,
@@ -885,7 +896,7 @@ fn reply() -> MessageRepr {
                     message: b"no temporary addresses".to_vec(),
                 })],
             }),
-            OptionRepr::IaPd(IaNa {
+            OptionRepr::IaPd(IaPd {
                 iaid: 7,
                 t1: libdhcp6::wire::INFINITY,
                 t2: libdhcp6::wire::INFINITY,

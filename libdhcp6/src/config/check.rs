@@ -9,6 +9,7 @@ use super::{
     InfoOptions, KeyInfo, Lifetimes, MonthDay, Pos, UnixTime, Warning,
 };
 use crate::wire::DomainName;
+use crate::Prefix6;
 
 /// The position of `file` as a whole (line 0), for what concerns no one
 /// statement.
@@ -86,7 +87,7 @@ pub(super) fn prefix(
     len: u64,
     pos: &Pos,
     warnings: &mut Vec<Warning>,
-) -> Result<(Ipv6Addr, u8), Error> {
+) -> Result<Prefix6, Error> {
     let len = u8::try_from(len)
         .ok()
         .filter(|l| *l <= 128)
@@ -99,7 +100,7 @@ pub(super) fn prefix(
             format!("prefix {addr}/{len} has a trailing garbage; using {masked}/{len}"),
         );
     }
-    Ok((masked, len))
+    Ok(Prefix6 { addr: masked, len })
 }
 
 /// Adds one `option` statement to `opts`. `server` allows option 88.
@@ -120,7 +121,11 @@ pub(super) fn add_option(
             let n = u32::try_from(*n).map_err(|_| {
                 Error::new(
                     pos.clone(),
-                    ErrorKind::OutOfRange(*n, 600, u64::from(u32::MAX)),
+                    ErrorKind::OutOfRange {
+                        value: *n,
+                        min: 600,
+                        max: u64::from(u32::MAX),
+                    },
                 )
             })?;
             if opts.refresh_time.is_some() {
@@ -129,7 +134,7 @@ pub(super) fn add_option(
                 opts.refresh_time = Some(n);
             }
         }
-        OptionStmt::Addresses(kind, list) => {
+        OptionStmt::Addresses { kind, addrs: list } => {
             let slot = match opts.addresses.iter().position(|a| a.kind == *kind) {
                 Some(i) => i,
                 None => {
@@ -154,7 +159,7 @@ pub(super) fn add_option(
             // `option domain-name-servers;` is accepted and means nothing.
             opts.addresses.retain(|a| !a.addrs.is_empty());
         }
-        OptionStmt::Name(kind, name) => {
+        OptionStmt::Name { kind, name } => {
             // WIDE stores any text and then cannot build replies for names
             // it fails to encode (doc/wide-compat.md §9.2 item 5); check now instead.
             DomainName::from_text(name)
@@ -198,7 +203,11 @@ pub(super) fn keyinfo(
                 let k = u32::try_from(*k).map_err(|_| {
                     Error::new(
                         p.pos.clone(),
-                        ErrorKind::OutOfRange(*k, 0, u64::from(u32::MAX)),
+                        ErrorKind::OutOfRange {
+                            value: *k,
+                            min: 0,
+                            max: u64::from(u32::MAX),
+                        },
                     )
                 })?;
                 set_once(&mut keyid, k)

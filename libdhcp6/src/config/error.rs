@@ -75,8 +75,15 @@ pub enum ErrorKind {
     #[error("lifetime {0} exceeds 4294967295 (use 'infinity')")]
     LifetimeTooLarge(u64),
     /// A number outside its range.
-    #[error("value {0} out of range {1}..{2}")]
-    OutOfRange(u64, u64, u64),
+    #[error("value {value} out of range {min}..{max}")]
+    OutOfRange {
+        /// The value written.
+        value: u64,
+        /// The smallest value allowed.
+        min: u64,
+        /// The largest value allowed.
+        max: u64,
+    },
     /// Not an IPv6 address.
     #[error("'{0}' is not an IPv6 address")]
     BadAddress(String),
@@ -95,8 +102,13 @@ pub enum ErrorKind {
     #[error("configuration file {0} not found")]
     NotFound(String),
     /// Another read error.
-    #[error("cannot read {0}: {1}")]
-    Io(String, String),
+    #[error("cannot read {path}: {error}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What the system said.
+        error: String,
+    },
     /// Includes nested too deep (or a cycle).
     #[error("include nested deeper than {0} files (a cycle?)")]
     IncludeDepth(usize),

@@ -58,19 +58,29 @@ pub enum Side {
     V4,
 }
 
+/// The two loopback ports of one IPC endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ports {
+    /// The port it binds on `::1`.
+    pub local: u16,
+    /// The port it sends to on `::1`.
+    pub remote: u16,
+}
+
 /// The loopback ports of one side for Kea's `dhcp4o6-port P`: the DHCPv6
 /// side binds `[::1]:P` and sends to `[::1]:P+1`, the DHCPv4 side binds
-/// `P+1` and sends to `P`. Returns `(local, remote)`, or `None` when `P` is
-/// 0 (4o6 off) or 65535 (Kea refuses ports over 65534: `P+1` would not exist).
-pub fn ports(dhcp4o6_port: u16, side: Side) -> Option<(u16, u16)> {
+/// `P+1` and sends to `P`. `None` when `P` is 0 (4o6 off) or 65535 (Kea
+/// refuses ports over 65534: `P+1` would not exist).
+pub fn ports(dhcp4o6_port: u16, side: Side) -> Option<Ports> {
     if dhcp4o6_port == 0 {
         return None;
     }
     let v4 = dhcp4o6_port.checked_add(1)?;
-    Some(match side {
+    let (local, remote) = match side {
         Side::V6 => (dhcp4o6_port, v4),
         Side::V4 => (v4, dhcp4o6_port),
-    })
+    };
+    Some(Ports { local, remote })
 }
 
 const META_CODES: [u16; 3] = [SUBOPT_INTERFACE, SUBOPT_REMOTE_ADDR, SUBOPT_REMOTE_PORT];
@@ -407,9 +417,10 @@ mod tests {
 
     #[test]
     fn ports_pair_up() {
-        assert_eq!(ports(6767, Side::V6), Some((6767, 6768)));
-        assert_eq!(ports(6767, Side::V4), Some((6768, 6767)));
-        assert_eq!(ports(65534, Side::V4), Some((65535, 65534)));
+        let p = |local, remote| Some(Ports { local, remote });
+        assert_eq!(ports(6767, Side::V6), p(6767, 6768));
+        assert_eq!(ports(6767, Side::V4), p(6768, 6767));
+        assert_eq!(ports(65534, Side::V4), p(65535, 65534));
         assert_eq!(ports(65535, Side::V6), None);
         assert_eq!(ports(0, Side::V6), None);
     }

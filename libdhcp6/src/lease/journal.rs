@@ -140,7 +140,12 @@ pub enum Record {
     Change(Change),
     /// A quarantined resource and when it comes back; written by compaction,
     /// where the declining binding no longer matters.
-    Quarantine(Resource, u64),
+    Quarantine {
+        /// The address in quarantine.
+        res: Resource,
+        /// When the quarantine ends, in seconds.
+        until: u64,
+    },
 }
 
 /// CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), as zlib and
@@ -269,18 +274,22 @@ pub fn encode(rec: &Record, out: &mut Vec<u8>) {
 fn encode_body(rec: &Record, out: &mut Vec<u8>) {
     match rec {
         Record::Change(Change::Bind(b)) => put_bind(out, b),
-        Record::Change(Change::Release(k, r)) => {
+        Record::Change(Change::Release { key: k, res: r }) => {
             out.push(kind::RELEASE);
             put_key(out, k);
             put_res(out, r);
         }
-        Record::Change(Change::Decline(k, r, until)) => {
+        Record::Change(Change::Decline {
+            key: k,
+            res: r,
+            until,
+        }) => {
             out.push(kind::DECLINE);
             put_key(out, k);
             put_res(out, r);
             out.extend_from_slice(&until.to_be_bytes());
         }
-        Record::Change(Change::Expire(k, r)) => {
+        Record::Change(Change::Expire { key: k, res: r }) => {
             out.push(kind::EXPIRE);
             put_key(out, k);
             put_res(out, r);
@@ -293,12 +302,15 @@ fn encode_body(rec: &Record, out: &mut Vec<u8>) {
             out.push(kind::REMOVE);
             put_key(out, k);
         }
-        Record::Change(Change::Reconf(duid, Some(info))) => put_reconf(out, duid, info),
-        Record::Change(Change::Reconf(duid, None)) => {
+        Record::Change(Change::Reconf {
+            duid,
+            info: Some(info),
+        }) => put_reconf(out, duid, info),
+        Record::Change(Change::Reconf { duid, info: None }) => {
             out.push(kind::RECONF_END);
             put_duid(out, duid);
         }
-        Record::Quarantine(r, until) => {
+        Record::Quarantine { res: r, until } => {
             out.push(kind::QUARANTINE);
             put_res(out, r);
             out.extend_from_slice(&until.to_be_bytes());
@@ -355,18 +367,31 @@ pub fn decode_body(body: &[u8]) -> Option<Record> {
             }
             Record::Change(Change::Bind(Binding { key, leases }))
         }
-        kind::RELEASE => Record::Change(Change::Release(get_key(&mut r)?, get_res(&mut r)?)),
+        kind::RELEASE => Record::Change(Change::Release {
+            key: get_key(&mut r)?,
+            res: get_res(&mut r)?,
+        }),
         kind::DECLINE => {
             let key = get_key(&mut r)?;
             let res = get_res(&mut r)?;
-            Record::Change(Change::Decline(key, res, r.u64().ok()?))
+            Record::Change(Change::Decline {
+                key,
+                res,
+                until: r.u64().ok()?,
+            })
         }
-        kind::EXPIRE => Record::Change(Change::Expire(get_key(&mut r)?, get_res(&mut r)?)),
+        kind::EXPIRE => Record::Change(Change::Expire {
+            key: get_key(&mut r)?,
+            res: get_res(&mut r)?,
+        }),
         kind::UNQUARANTINE => Record::Change(Change::Unquarantine(get_res(&mut r)?)),
         kind::REMOVE => Record::Change(Change::Remove(get_key(&mut r)?)),
         kind::QUARANTINE => {
             let res = get_res(&mut r)?;
-            Record::Quarantine(res, r.u64().ok()?)
+            Record::Quarantine {
+                res,
+                until: r.u64().ok()?,
+            }
         }
         kind::RECONF => {
             let duid = get_duid(&mut r)?;
@@ -377,9 +402,15 @@ pub fn decode_body(body: &[u8]) -> Option<Record> {
                 return None;
             }
             let path = r.bytes(n).ok()?.to_vec();
-            Record::Change(Change::Reconf(duid, Some(ReconfInfo { key, path, until })))
+            Record::Change(Change::Reconf {
+                duid,
+                info: Some(ReconfInfo { key, path, until }),
+            })
         }
-        kind::RECONF_END => Record::Change(Change::Reconf(get_duid(&mut r)?, None)),
+        kind::RECONF_END => Record::Change(Change::Reconf {
+            duid: get_duid(&mut r)?,
+            info: None,
+        }),
         _ => return None,
     };
     r.finish().ok()?;
@@ -411,42 +442,54 @@ pub fn check_header(file: &[u8]) -> Result<bool, Error> {
     Ok(true)
 }
 
+/// How far [`read_records`] got through a journal file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Walked {
+    /// Where the good part ends: the length to keep.
+    pub good_len: u64,
+    /// What was wrong after it, if anything.
+    pub damage: Option<Damage>,
+}
+
 /// Walks the records of a whole journal file, stopping at the first
 /// damaged one. Calls `each(offset, record)` for every good record and
 /// returns where the good part ends and what was wrong after it.
-pub fn read_records(
-    file: &[u8],
-    mut each: impl FnMut(u64, Record),
-) -> Result<(u64, Option<Damage>), Error> {
+pub fn read_records(file: &[u8], mut each: impl FnMut(u64, Record)) -> Result<Walked, Error> {
     if !check_header(file)? {
         let damage = (!file.is_empty()).then_some(Damage {
             offset: 0,
             discarded: file.len() as u64,
             what: DamageKind::TornHeader,
         });
-        return Ok((0, damage));
+        return Ok(Walked {
+            good_len: 0,
+            damage,
+        });
     }
     let mut pos = HEADER_LEN;
-    let damage = |pos: usize, what| Damage {
-        offset: pos as u64,
-        discarded: (file.len() - pos) as u64,
-        what,
+    let stopped = |pos: usize, what| Walked {
+        good_len: pos as u64,
+        damage: Some(Damage {
+            offset: pos as u64,
+            discarded: (file.len() - pos) as u64,
+            what,
+        }),
     };
     while pos < file.len() {
         let rest = file.get(pos..).unwrap_or_default();
         let Some((head, after)) = rest.split_at_checked(RECORD_HEAD_LEN) else {
-            return Ok((pos as u64, Some(damage(pos, DamageKind::Truncated))));
+            return Ok(stopped(pos, DamageKind::Truncated));
         };
         let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
         let crc = u32::from_be_bytes([head[4], head[5], head[6], head[7]]);
         if len == 0 || len > MAX_BODY_LEN {
-            return Ok((pos as u64, Some(damage(pos, DamageKind::BadLength))));
+            return Ok(stopped(pos, DamageKind::BadLength));
         }
         let Some(body) = after.get(..len) else {
-            return Ok((pos as u64, Some(damage(pos, DamageKind::Truncated))));
+            return Ok(stopped(pos, DamageKind::Truncated));
         };
         if crc32(body) != crc {
-            return Ok((pos as u64, Some(damage(pos, DamageKind::Checksum))));
+            return Ok(stopped(pos, DamageKind::Checksum));
         }
         let Some(rec) = decode_body(body) else {
             return Err(Error::BadRecord {
@@ -457,7 +500,10 @@ pub fn read_records(
         each(pos as u64, rec);
         pos += RECORD_HEAD_LEN + len;
     }
-    Ok((pos as u64, None))
+    Ok(Walked {
+        good_len: pos as u64,
+        damage: None,
+    })
 }
 
 /// What replaying a journal found.
@@ -479,7 +525,7 @@ pub struct Replay {
 pub fn apply_record(store: &mut MemStore, rec: Record) {
     match rec {
         Record::Change(c) => store.apply(c),
-        Record::Quarantine(res, until) => store.quarantine(res, until),
+        Record::Quarantine { res, until } => store.quarantine(res, until),
     }
 }
 
@@ -491,7 +537,7 @@ pub fn replay(file: &[u8], now: u64) -> Result<Replay, Error> {
     // What the file holds is durable already: nothing to roll back, so no
     // prior states are kept while it is read.
     out.store.set_undo(false);
-    let (good_len, damage) = read_records(file, |_, rec| {
+    let Walked { good_len, damage } = read_records(file, |_, rec| {
         out.records += 1;
         apply_record(&mut out.store, rec);
     })?;
@@ -514,7 +560,7 @@ pub fn snapshot(store: &dyn LeaseStore) -> Vec<u8> {
     let mut q: Vec<Quarantine> = store.quarantined().collect();
     q.sort();
     for Quarantine { res, until } in q {
-        encode(&Record::Quarantine(res, until), &mut out);
+        encode(&Record::Quarantine { res, until }, &mut out);
     }
     let mut r: Vec<ReconfRecord<'_>> = store.reconfs().collect();
     r.sort_by(|a, b| a.duid.cmp(b.duid));
@@ -572,21 +618,37 @@ mod tests {
                     updated: 5,
                 }],
             })),
-            Record::Change(Change::Release(key(1, IaKind::Na), addr(1))),
-            Record::Change(Change::Decline(key(3, IaKind::Ta), addr(3), 99)),
-            Record::Change(Change::Expire(key(2, IaKind::Pd), pd)),
+            Record::Change(Change::Release {
+                key: key(1, IaKind::Na),
+                res: addr(1),
+            }),
+            Record::Change(Change::Decline {
+                key: key(3, IaKind::Ta),
+                res: addr(3),
+                until: 99,
+            }),
+            Record::Change(Change::Expire {
+                key: key(2, IaKind::Pd),
+                res: pd,
+            }),
             Record::Change(Change::Unquarantine(addr(3))),
             Record::Change(Change::Remove(key(4, IaKind::Na))),
-            Record::Quarantine(addr(9), 12345),
-            Record::Change(Change::Reconf(
-                key(5, IaKind::Na).duid,
-                Some(ReconfInfo {
+            Record::Quarantine {
+                res: addr(9),
+                until: 12345,
+            },
+            Record::Change(Change::Reconf {
+                duid: key(5, IaKind::Na).duid,
+                info: Some(ReconfInfo {
                     key: [0xa5; 16],
                     path: vec![0, 0, 0, 2, 0xfe, 0x80],
                     until: 86400,
                 }),
-            )),
-            Record::Change(Change::Reconf(key(6, IaKind::Na).duid, None)),
+            }),
+            Record::Change(Change::Reconf {
+                duid: key(6, IaKind::Na).duid,
+                info: None,
+            }),
         ]
     }
 
@@ -614,7 +676,10 @@ mod tests {
         }
         let f = file_of(&every_kind());
         let mut seen = Vec::new();
-        let (end, damage) = read_records(&f, |_, r| seen.push(r)).unwrap();
+        let Walked {
+            good_len: end,
+            damage,
+        } = read_records(&f, |_, r| seen.push(r)).unwrap();
         assert_eq!(seen, every_kind());
         assert_eq!((end as usize, damage), (f.len(), None));
     }
@@ -639,7 +704,10 @@ mod tests {
         want[4..8].copy_from_slice(&crc.to_be_bytes());
         let mut got = Vec::new();
         encode(
-            &Record::Change(Change::Release(key(1, IaKind::Na), addr(1))),
+            &Record::Change(Change::Release {
+                key: key(1, IaKind::Na),
+                res: addr(1),
+            }),
             &mut got,
         );
         assert_eq!(got, want);
@@ -650,8 +718,16 @@ mod tests {
         let f = file_of(&[
             bind(1, 1, 100, 1000),
             bind(2, 2, 10, 1000),
-            Record::Change(Change::Decline(key(3, IaKind::Na), addr(3), 1500)),
-            Record::Change(Change::Decline(key(4, IaKind::Na), addr(4), 1005)),
+            Record::Change(Change::Decline {
+                key: key(3, IaKind::Na),
+                res: addr(3),
+                until: 1500,
+            }),
+            Record::Change(Change::Decline {
+                key: key(4, IaKind::Na),
+                res: addr(4),
+                until: 1005,
+            }),
         ]);
         let r = replay(&f, 1050).unwrap();
         assert_eq!(r.records, 4);
@@ -663,7 +739,10 @@ mod tests {
             r.expired,
             vec![
                 Change::Unquarantine(addr(4)),
-                Change::Expire(key(2, IaKind::Na), addr(2))
+                Change::Expire {
+                    key: key(2, IaKind::Na),
+                    res: addr(2)
+                }
             ]
         );
     }
@@ -677,7 +756,10 @@ mod tests {
         let before = file_of(&recs[..recs.len() - 1]).len();
         for cut in before..whole.len() {
             let mut seen = Vec::new();
-            let (good, damage) = read_records(&whole[..cut], |_, r| seen.push(r)).unwrap();
+            let Walked {
+                good_len: good,
+                damage,
+            } = read_records(&whole[..cut], |_, r| seen.push(r)).unwrap();
             assert_eq!(seen, recs[..recs.len() - 1], "cut at {cut}");
             assert_eq!(good as usize, before);
             if cut == before {
@@ -700,7 +782,10 @@ mod tests {
             let mut f = whole.clone();
             f[i] ^= 0x10;
             let mut n = 0;
-            let (good, damage) = read_records(&f, |_, _| n += 1).unwrap();
+            let Walked {
+                good_len: good,
+                damage,
+            } = read_records(&f, |_, _| n += 1).unwrap();
             assert_eq!((n, good as usize), (recs.len() - 1, before));
             assert_eq!(damage.unwrap().what, DamageKind::Checksum);
         }

@@ -395,7 +395,7 @@ impl JournalStore {
             let mut q: Vec<Quarantine> = self.mem.quarantined().collect();
             q.sort();
             for Quarantine { res, until } in q {
-                encode(&Record::Quarantine(res, until), &mut buf);
+                encode(&Record::Quarantine { res, until }, &mut buf);
             }
             for r in self.mem.reconfs() {
                 journal::encode_reconf(r.duid, r.info, &mut buf);
@@ -521,7 +521,7 @@ impl LeaseStore for JournalStore {
         let ended = self.mem.expire_changes(now);
         let mut freed = Vec::with_capacity(ended.len());
         for c in ended {
-            if let Change::Expire(_, res) | Change::Unquarantine(res) = &c {
+            if let Change::Expire { key: _, res } | Change::Unquarantine(res) = &c {
                 freed.push(*res);
             }
             encode(&Record::Change(c), &mut self.pending);
@@ -615,7 +615,10 @@ mod tests {
         // A descriptor opened read-only makes the write fail.
         let good = std::mem::replace(&mut s.file, File::open(&path).unwrap());
         s.apply(bind(2, 1000, 0));
-        s.apply(Change::Release(key(1), res(1)));
+        s.apply(Change::Release {
+            key: key(1),
+            res: res(1),
+        });
         assert!(s.binding(&key(2)).is_some(), "visible before the commit");
         assert!(matches!(s.commit(), Err(CommitError::Io(_))));
         assert!(s.binding(&key(2)).is_none());
@@ -670,14 +673,14 @@ mod tests {
                 let n = u16::try_from(rnd(60)).unwrap();
                 let m = u16::try_from(rnd(60)).unwrap();
                 let change = match rnd(6) {
-                    5 => Change::Reconf(
-                        key(n).duid,
-                        (m % 3 != 0).then(|| crate::lease::ReconfInfo {
+                    5 => Change::Reconf {
+                        duid: key(n).duid,
+                        info: (m % 3 != 0).then(|| crate::lease::ReconfInfo {
                             key: [u8::try_from(m).unwrap(); 16],
                             path: vec![1, 2, 3],
                             until: 10_000_000,
                         }),
-                    ),
+                    },
                     0 | 1 => bind(n, 100_000, round),
                     // A binding that takes another's address.
                     2 => Change::Bind(Binding {
@@ -689,8 +692,15 @@ mod tests {
                             updated: round,
                         }],
                     }),
-                    3 => Change::Release(key(n), res(n)),
-                    _ => Change::Decline(key(n), res(n), 1_000_000 + round),
+                    3 => Change::Release {
+                        key: key(n),
+                        res: res(n),
+                    },
+                    _ => Change::Decline {
+                        key: key(n),
+                        res: res(n),
+                        until: 1_000_000 + round,
+                    },
                 };
                 s.apply(change);
             }
@@ -747,8 +757,15 @@ mod tests {
         for n in 1..=5 {
             s.apply(bind(n, 100, 1000));
         }
-        s.apply(Change::Release(key(2), res(2)));
-        s.apply(Change::Decline(key(3), res(3), 5000));
+        s.apply(Change::Release {
+            key: key(2),
+            res: res(2),
+        });
+        s.apply(Change::Decline {
+            key: key(3),
+            res: res(3),
+            until: 5000,
+        });
         s.commit().unwrap();
         // Applied but never committed: a crash loses it, and no Reply went out.
         s.apply(bind(9, 100, 1000));
@@ -901,7 +918,10 @@ mod tests {
         journal::read_records(&fs::read(&path).unwrap(), |_, r| seen.push(r)).unwrap();
         assert_eq!(
             seen.last(),
-            Some(&Record::Change(Change::Expire(key(1), res(1))))
+            Some(&Record::Change(Change::Expire {
+                key: key(1),
+                res: res(1)
+            }))
         );
     }
 

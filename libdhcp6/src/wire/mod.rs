@@ -27,7 +27,7 @@ pub use relay::{
 };
 pub use repr::{
     auth_protocol, rkap_type, Auth, AuthInfo, ClientFqdn, IaAddr, IaNa, IaPd, IaPrefix, IaTa,
-    NtpSuboption, OptionRepr, StatusCode, VendorOption, AUTH_ALGORITHM_HMAC_MD5,
+    IaView, NtpSuboption, OptionRepr, StatusCode, VendorOption, AUTH_ALGORITHM_HMAC_MD5,
     AUTH_RDM_MONOTONIC,
 };
 

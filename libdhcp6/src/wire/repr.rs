@@ -11,8 +11,9 @@ use core::net::Ipv6Addr;
 use super::name::DomainName;
 use super::option::{DhcpOption, Options};
 use super::{Error, Reader, Result, Writer};
-use crate::codes::{MessageType, OptionCode, Status};
+use crate::codes::{IaKind, MessageType, OptionCode, Status};
 use crate::duid::Duid;
+use crate::Prefix6;
 
 /// Container nesting decoded into typed values; below it containers stay raw.
 /// A real message needs three levels (IA_PD → IA Prefix → PD Exclude).
@@ -156,29 +157,98 @@ pub enum OptionRepr {
     },
 }
 
-/// IA_NA and IA_PD share a layout: IAID, T1, T2, options (RFC 8415 §21.4, §21.21).
+/// IA_NA (RFC 8415 §21.4): IAID, T1, T2 and options; the addresses are IA
+/// Address options among them.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct IaNa {
     /// Identity association identifier.
     pub iaid: u32,
-    /// Seconds until the client contacts the server that assigned the leases.
+    /// Seconds until the client contacts the server that assigned the addresses.
     pub t1: u32,
     /// Seconds until the client contacts any server.
     pub t2: u32,
-    /// IA Address / IA Prefix, Status Code and other options, in wire order.
+    /// IA Address, Status Code and other options, in wire order.
     pub options: Vec<OptionRepr>,
 }
 
-/// IA_PD (RFC 8415 §21.21): the same layout as IA_NA.
-pub type IaPd = IaNa;
-
-/// IA_TA (RFC 8415 §21.5): IAID and options.
+/// IA_TA (RFC 8415 §21.5): IAID and options, no T1/T2 (temporary addresses
+/// are never renewed).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct IaTa {
     /// Identity association identifier.
     pub iaid: u32,
     /// IA Address, Status Code and other options, in wire order.
     pub options: Vec<OptionRepr>,
+}
+
+/// IA_PD (RFC 8415 §21.21): IAID, T1, T2 and options, laid out as IA_NA;
+/// the delegated prefixes are IA Prefix options among them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IaPd {
+    /// Identity association identifier.
+    pub iaid: u32,
+    /// Seconds until the client contacts the server that delegated the prefixes.
+    pub t1: u32,
+    /// Seconds until the client contacts any server.
+    pub t2: u32,
+    /// IA Prefix, Status Code and other options, in wire order.
+    pub options: Vec<OptionRepr>,
+}
+
+/// What IA_NA, IA_TA and IA_PD have in common, borrowed from one of them
+/// ([`OptionRepr::ia`]): for code that treats the three alike, such as a
+/// client applying a Reply (KAME's `update_ia`) or a script listing leases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IaView<'a> {
+    /// Which IA option this is.
+    pub kind: IaKind,
+    /// Identity association identifier.
+    pub iaid: u32,
+    /// T1 in seconds; 0 for an IA_TA, which carries none (0 leaves the
+    /// time to the client, RFC 8415 §21.4).
+    pub t1: u32,
+    /// T2 in seconds; 0 for an IA_TA.
+    pub t2: u32,
+    /// The IA's options, in wire order.
+    pub options: &'a [OptionRepr],
+}
+
+impl<'a> IaView<'a> {
+    /// The IA Address options inside.
+    pub fn addresses(&self) -> impl Iterator<Item = &'a IaAddr> {
+        addresses_in(self.options)
+    }
+
+    /// The IA Prefix options inside.
+    pub fn prefixes(&self) -> impl Iterator<Item = &'a IaPrefix> {
+        prefixes_in(self.options)
+    }
+
+    /// The IA's own Status Code; absent means Success (RFC 8415 §21.13).
+    pub fn status(&self) -> Option<&'a StatusCode> {
+        status_in(self.options)
+    }
+}
+
+fn addresses_in(options: &[OptionRepr]) -> impl Iterator<Item = &IaAddr> {
+    options.iter().filter_map(|o| match o {
+        OptionRepr::IaAddr(a) => Some(a),
+        _ => None,
+    })
+}
+
+fn prefixes_in(options: &[OptionRepr]) -> impl Iterator<Item = &IaPrefix> {
+    options.iter().filter_map(|o| match o {
+        OptionRepr::IaPrefix(p) => Some(p),
+        _ => None,
+    })
+}
+
+fn status_in(options: &[OptionRepr]) -> Option<&StatusCode> {
+    options.iter().find_map(|o| match o {
+        OptionRepr::StatusCode(s) => Some(s),
+        _ => None,
+    })
 }
 
 /// IA Address (RFC 8415 §21.6).
@@ -612,16 +682,22 @@ impl OptionRepr {
             C::IaNa | C::IaPd => {
                 let mut r = Reader::new(data);
                 let mut head = r.take(12).map_err(|_| bad_len(opt))?;
-                let ia = IaNa {
-                    iaid: head.u32()?,
-                    t1: head.u32()?,
-                    t2: head.u32()?,
-                    options: parse_nested(r.rest(), depth + 1)?,
-                };
+                let (iaid, t1, t2) = (head.u32()?, head.u32()?, head.u32()?);
+                let options = parse_nested(r.rest(), depth + 1)?;
                 if code == C::IaNa {
-                    Self::IaNa(ia)
+                    Self::IaNa(IaNa {
+                        iaid,
+                        t1,
+                        t2,
+                        options,
+                    })
                 } else {
-                    Self::IaPd(ia)
+                    Self::IaPd(IaPd {
+                        iaid,
+                        t1,
+                        t2,
+                        options,
+                    })
                 }
             }
             C::IaTa => {
@@ -855,6 +931,43 @@ impl OptionRepr {
         }
     }
 
+    /// The parts every IA shares, when this is an IA_NA, IA_TA or IA_PD.
+    pub fn ia(&self) -> Option<IaView<'_>> {
+        let (kind, iaid, t1, t2, options) = match self {
+            Self::IaNa(ia) => (IaKind::Na, ia.iaid, ia.t1, ia.t2, &ia.options),
+            Self::IaTa(ia) => (IaKind::Ta, ia.iaid, 0, 0, &ia.options),
+            Self::IaPd(ia) => (IaKind::Pd, ia.iaid, ia.t1, ia.t2, &ia.options),
+            _ => return None,
+        };
+        Some(IaView {
+            kind,
+            iaid,
+            t1,
+            t2,
+            options,
+        })
+    }
+
+    /// The IA option of `kind`; an IA_TA has no T1/T2 and leaves `t1` and
+    /// `t2` out (RFC 8415 §21.5).
+    pub fn new_ia(kind: IaKind, iaid: u32, t1: u32, t2: u32, options: Vec<OptionRepr>) -> Self {
+        match kind {
+            IaKind::Na => Self::IaNa(IaNa {
+                iaid,
+                t1,
+                t2,
+                options,
+            }),
+            IaKind::Ta => Self::IaTa(IaTa { iaid, options }),
+            IaKind::Pd => Self::IaPd(IaPd {
+                iaid,
+                t1,
+                t2,
+                options,
+            }),
+        }
+    }
+
     /// Writes the option: code, length, data.
     pub fn emit(&self, w: &mut Writer<'_>) -> Result<()> {
         let slot = w.begin_option(self.code())?;
@@ -868,11 +981,22 @@ impl OptionRepr {
         };
         match self {
             Self::ClientId(d) | Self::ServerId(d) | Self::RelayId(d) => w.bytes(d.as_bytes()),
-            Self::IaNa(ia) | Self::IaPd(ia) => {
-                w.u32(ia.iaid)?;
-                w.u32(ia.t1)?;
-                w.u32(ia.t2)?;
-                emit_all(w, &ia.options)
+            Self::IaNa(IaNa {
+                iaid,
+                t1,
+                t2,
+                options,
+            })
+            | Self::IaPd(IaPd {
+                iaid,
+                t1,
+                t2,
+                options,
+            }) => {
+                w.u32(*iaid)?;
+                w.u32(*t1)?;
+                w.u32(*t2)?;
+                emit_all(w, options)
             }
             Self::IaTa(ia) => {
                 w.u32(ia.iaid)?;
@@ -1023,7 +1147,7 @@ impl OptionRepr {
     }
 
     /// The prefix a PD Exclude names, given the IA Prefix it sits in.
-    pub fn excluded_prefix(&self, delegated: &IaPrefix) -> Option<(Ipv6Addr, u8)> {
+    pub fn excluded_prefix(&self, delegated: &IaPrefix) -> Option<Prefix6> {
         let Self::PdExclude {
             prefix_len,
             subnet_id,
@@ -1044,32 +1168,111 @@ impl OptionRepr {
         let shifted = (id & mask)
             .checked_shr(u32::from(delegated.prefix_len))
             .unwrap_or(0);
-        Some((Ipv6Addr::from(base | shifted), *prefix_len))
+        Some(Prefix6 {
+            addr: Ipv6Addr::from(base | shifted),
+            len: *prefix_len,
+        })
     }
 }
 
 impl IaNa {
     /// The IA Address options inside.
     pub fn addresses(&self) -> impl Iterator<Item = &IaAddr> {
-        self.options.iter().filter_map(|o| match o {
-            OptionRepr::IaAddr(a) => Some(a),
-            _ => None,
-        })
-    }
-
-    /// The IA Prefix options inside.
-    pub fn prefixes(&self) -> impl Iterator<Item = &IaPrefix> {
-        self.options.iter().filter_map(|o| match o {
-            OptionRepr::IaPrefix(p) => Some(p),
-            _ => None,
-        })
+        addresses_in(&self.options)
     }
 
     /// The IA's own Status Code; absent means Success (RFC 8415 §21.13).
     pub fn status(&self) -> Option<&StatusCode> {
-        self.options.iter().find_map(|o| match o {
-            OptionRepr::StatusCode(s) => Some(s),
-            _ => None,
+        status_in(&self.options)
+    }
+}
+
+impl IaTa {
+    /// The IA Address options inside.
+    pub fn addresses(&self) -> impl Iterator<Item = &IaAddr> {
+        addresses_in(&self.options)
+    }
+
+    /// The IA's own Status Code; absent means Success (RFC 8415 §21.13).
+    pub fn status(&self) -> Option<&StatusCode> {
+        status_in(&self.options)
+    }
+}
+
+impl IaPd {
+    /// The IA Prefix options inside.
+    pub fn prefixes(&self) -> impl Iterator<Item = &IaPrefix> {
+        prefixes_in(&self.options)
+    }
+
+    /// The IA's own Status Code; absent means Success (RFC 8415 §21.13).
+    pub fn status(&self) -> Option<&StatusCode> {
+        status_in(&self.options)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(s: Status) -> OptionRepr {
+        OptionRepr::StatusCode(StatusCode::new(s))
+    }
+
+    #[test]
+    fn new_ia_builds_the_option_of_its_kind_and_ia_reads_it_back() {
+        for kind in [IaKind::Na, IaKind::Ta, IaKind::Pd] {
+            let o = OptionRepr::new_ia(kind, 7, 100, 200, vec![status(Status::NoBinding)]);
+            assert_eq!(o.code(), kind.option_code());
+            let ia = o.ia().expect("an IA");
+            assert_eq!((ia.kind, ia.iaid), (kind, 7));
+            // IA_TA has no T1/T2 on the wire (RFC 8415 §21.5).
+            let timers = if kind == IaKind::Ta {
+                (0, 0)
+            } else {
+                (100, 200)
+            };
+            assert_eq!((ia.t1, ia.t2), timers);
+            assert_eq!(ia.status().map(|s| s.status), Some(Status::NoBinding));
+        }
+        assert_eq!(OptionRepr::RapidCommit.ia(), None);
+    }
+
+    #[test]
+    fn ia_na_and_ia_pd_share_a_layout_but_not_a_type() {
+        let body = [0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3];
+        let na = OptionRepr::parse(&DhcpOption {
+            code: OptionCode::IaNa,
+            data: &body,
         })
+        .unwrap();
+        let pd = OptionRepr::parse(&DhcpOption {
+            code: OptionCode::IaPd,
+            data: &body,
+        })
+        .unwrap();
+        assert!(matches!(
+            na,
+            OptionRepr::IaNa(IaNa {
+                iaid: 1,
+                t1: 2,
+                t2: 3,
+                ..
+            })
+        ));
+        assert!(matches!(
+            pd,
+            OptionRepr::IaPd(IaPd {
+                iaid: 1,
+                t1: 2,
+                t2: 3,
+                ..
+            })
+        ));
+        let mut buf = [0u8; 16];
+        let mut w = Writer::new(&mut buf);
+        pd.emit(&mut w).unwrap();
+        assert_eq!(&buf[..4], &[0, 25, 0, 12]);
+        assert_eq!(&buf[4..], &body);
     }
 }

@@ -12,6 +12,7 @@ use crate::config::grammar::ast::{
     Allow, Block, DeclKind, DhcpOpt, File, IaDeclKind, IfidSpec, OptionStmt, PifDecl, Spanned, Stmt,
 };
 use crate::config::{Error, ErrorKind, FixedLease, Pos, Staged, UnixTime, Warning};
+use crate::Prefix6;
 
 fn server_only(pos: &Pos, what: &str) -> Error {
     Error::new(
@@ -86,25 +87,29 @@ impl Builder {
                 let i = interface(b, "profile", w, &mut self.sends, &mut self.auth_refs)?;
                 self.cfg.profiles.push(i);
             }
-            Stmt::IdAssoc(ty, iaid, _) if declared(&self.cfg, *ty, *iaid) => {
+            Stmt::IdAssoc { kind: ty, iaid, .. } if declared(&self.cfg, *ty, *iaid) => {
                 let msg = format!("duplicated IA {} {iaid} (ignored)", ty.name());
                 warn(w, pos, msg);
             }
-            Stmt::IdAssoc(ty, iaid, decls) => match id_assoc(*ty, *iaid, decls, w)? {
+            Stmt::IdAssoc {
+                kind: ty,
+                iaid,
+                decls,
+            } => match id_assoc(*ty, *iaid, decls, w)? {
                 Ia::Pd(p) => self.cfg.ia_pds.push(p),
                 Ia::Na(n) if *ty == IaKind::Na => self.cfg.ia_nas.push(n),
                 Ia::Na(n) => self.cfg.ia_tas.push(n),
             },
-            Stmt::Keyinfo(name, params) if self.keys.first(name, w) => {
+            Stmt::Keyinfo { name, params } if self.keys.first(name, w) => {
                 self.cfg.keys.push(check::keyinfo(name, params, now, w)?);
             }
-            Stmt::Authentication(name, params) if self.auths.first(name, w) => {
+            Stmt::Authentication { name, params } if self.auths.first(name, w) => {
                 self.cfg.auths.push(check::auth(name, params, false, w)?);
             }
             Stmt::Interface(_)
             | Stmt::Profile(_)
-            | Stmt::Keyinfo(..)
-            | Stmt::Authentication(..) => {}
+            | Stmt::Keyinfo { .. }
+            | Stmt::Authentication { .. } => {}
             // Accepted and ignored by WIDE's dhcp6c (doc/wide-compat.md §2.4).
             Stmt::Option(OptionStmt::RefreshTime(n)) => {
                 if *n < 600 {
@@ -131,7 +136,7 @@ impl Builder {
                 "pool statements are server configuration; dhcp6c ignores them",
             ),
             Stmt::Link(_) => return Err(server_only(pos, "link")),
-            Stmt::PrefixPool(..) => return Err(server_only(pos, "prefix-pool")),
+            Stmt::PrefixPool { .. } => return Err(server_only(pos, "prefix-pool")),
             Stmt::LeaseFile(_) => return Err(server_only(pos, "lease-file")),
             Stmt::Dhcp4o6Port(_) => return Err(server_only(pos, "dhcp4o6-port")),
         }
@@ -248,7 +253,7 @@ fn interface(
                             auth_refs.push((a.clone(), o.pos.clone()));
                             i.authentication = Some(a.clone());
                         }
-                        DhcpOpt::Raw(code, data) => i.send_raw.push(RawOption {
+                        DhcpOpt::Raw { code, data } => i.send_raw.push(RawOption {
                             code: *code,
                             data: data.clone(),
                         }),
@@ -263,7 +268,7 @@ fn interface(
                     let item = match &o.value {
                         DhcpOpt::Info(k) => RequestItem::Info(*k),
                         DhcpOpt::RefreshTime => RequestItem::RefreshTime,
-                        DhcpOpt::Raw(code, _) => RequestItem::Raw(*code),
+                        DhcpOpt::Raw { code, .. } => RequestItem::Raw(*code),
                         DhcpOpt::RapidCommit
                         | DhcpOpt::ReconfigureAccept
                         | DhcpOpt::Authentication(_) => {
@@ -355,7 +360,7 @@ fn id_assoc(
         let pos = &d.pos;
         match (&d.value, ty) {
             (IaDeclKind::Prefix(p), IaKind::Pd) => {
-                let (addr, len) = check::prefix(p.addr, p.len, pos, w)?;
+                let Prefix6 { addr, len } = check::prefix(p.addr, p.len, pos, w)?;
                 check::check_scope(addr, pos, "prefix")?;
                 let lifetimes = check::lifetimes(p.pltime, p.vltime, pos)?;
                 if prefixes.iter().any(|x| x.addr == addr && x.len == len) {
@@ -379,7 +384,13 @@ fn id_assoc(
                     lifetimes,
                 });
             }
-            (IaDeclKind::PrefixInterface(name, params), IaKind::Pd) => {
+            (
+                IaDeclKind::PrefixInterface {
+                    ifname: name,
+                    decls: params,
+                },
+                IaKind::Pd,
+            ) => {
                 let p = prefix_interface(name, params, w)?;
                 if pifs.iter().any(|x| x.name == p.name) {
                     warn(
@@ -395,7 +406,7 @@ fn id_assoc(
                 let word = match other {
                     IaDeclKind::Prefix(_) => "prefix",
                     IaDeclKind::Address(_) => "address",
-                    IaDeclKind::PrefixInterface(..) => "prefix-interface",
+                    IaDeclKind::PrefixInterface { .. } => "prefix-interface",
                 };
                 return Err(invalid(
                     pos,
@@ -440,7 +451,11 @@ fn prefix_interface(
                 let id = u32::try_from(n).map_err(|_| {
                     Error::new(
                         d.pos.clone(),
-                        ErrorKind::OutOfRange(n, 0, u64::from(u32::MAX)),
+                        ErrorKind::OutOfRange {
+                            value: n,
+                            min: 0,
+                            max: u64::from(u32::MAX),
+                        },
                     )
                 })?;
                 p.sla_id = Some(id);

@@ -88,7 +88,12 @@ pub enum DhcpOpt {
     /// `refreshtime`
     RefreshTime,
     /// `raw-option CODE HEX` (\[opnsense\]).
-    Raw(u16, Vec<u8>),
+    Raw {
+        /// The option code.
+        code: u16,
+        /// The option data.
+        data: Vec<u8>,
+    },
     /// `reconfigure-accept` (kame6 extension, client `send` only): ask the
     /// server for Reconfigure (RFC 8415 §21.20).
     ReconfigureAccept,
@@ -98,9 +103,19 @@ pub enum DhcpOpt {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OptionStmt {
     /// An address option and its (possibly empty) list.
-    Addresses(InfoKind, Vec<Spanned<Ipv6Addr>>),
+    Addresses {
+        /// Which option.
+        kind: InfoKind,
+        /// The addresses as written.
+        addrs: Vec<Spanned<Ipv6Addr>>,
+    },
     /// A name option and its one quoted name.
-    Name(InfoKind, String),
+    Name {
+        /// Which option.
+        kind: InfoKind,
+        /// The name.
+        name: String,
+    },
     /// `option refreshtime N`.
     RefreshTime(u64),
 }
@@ -140,7 +155,12 @@ pub enum DeclKind {
     /// `delayedkey NAME`
     DelayedKey(String),
     /// `range A to B`
-    Range(Ipv6Addr, Ipv6Addr),
+    Range {
+        /// The first address of the range.
+        first: Ipv6Addr,
+        /// The last address, included.
+        last: Ipv6Addr,
+    },
     /// `address-pool NAME pltime [vltime]`
     AddressPool(PoolParam),
     /// `prefix-pool NAME pltime [vltime]` (kame6, a reference to a
@@ -152,11 +172,21 @@ pub enum DeclKind {
     /// per-host options).
     Option(OptionStmt),
     /// `link-address PREFIX/LEN` (kame6, `link` blocks).
-    LinkAddress(Ipv6Addr, u64),
+    LinkAddress {
+        /// The prefix as written.
+        addr: Ipv6Addr,
+        /// Its length as written.
+        len: u64,
+    },
     /// `interface-id "TEXT"` or `interface-id HEX` (kame6, `link` blocks).
     InterfaceId(Vec<u8>),
     /// `remote-id ENTERPRISE "TEXT"|HEX` (kame6, `host` blocks: RFC 4649).
-    RemoteId(u64, Vec<u8>),
+    RemoteId {
+        /// The enterprise number as written.
+        enterprise: u64,
+        /// The id.
+        id: Vec<u8>,
+    },
     /// `subscriber-id "TEXT"|HEX` (kame6, `host` blocks: RFC 4580).
     SubscriberId(Vec<u8>),
     /// `hardware-address HEX` (kame6, `host` blocks: the Ethernet address
@@ -178,14 +208,14 @@ impl DeclKind {
             Self::Preference(_) => "preference",
             Self::Script(_) => "script",
             Self::DelayedKey(_) => "delayedkey",
-            Self::Range(..) => "range",
+            Self::Range { .. } => "range",
             Self::AddressPool(..) => "address-pool",
             Self::PrefixPool(..) => "prefix-pool",
             Self::TaPool(..) => "ta-pool",
             Self::Option(_) => "option",
-            Self::LinkAddress(..) => "link-address",
+            Self::LinkAddress { .. } => "link-address",
             Self::InterfaceId(_) => "interface-id",
-            Self::RemoteId(..) => "remote-id",
+            Self::RemoteId { .. } => "remote-id",
             Self::SubscriberId(_) => "subscriber-id",
             Self::HardwareAddress(_) => "hardware-address",
         }
@@ -234,7 +264,12 @@ pub enum IaDeclKind {
     /// `address addrparam`
     Address(AddrParam),
     /// `prefix-interface IF { ... }`
-    PrefixInterface(Spanned<String>, Vec<Spanned<PifDecl>>),
+    PrefixInterface {
+        /// The LAN interface.
+        ifname: Spanned<String>,
+        /// Its statements.
+        decls: Vec<Spanned<PifDecl>>,
+    },
 }
 
 /// `keyinfo` statements.
@@ -280,13 +315,35 @@ pub enum Stmt {
     /// `link NAME { ... };` (kame6: per-link configuration for relayed clients)
     Link(Block),
     /// `prefix-pool NAME { prefix P/L delegate N; };` (kame6)
-    PrefixPool(Spanned<String>, Vec<Spanned<DelegateParam>>),
+    PrefixPool {
+        /// The pool's name.
+        name: Spanned<String>,
+        /// Its prefixes.
+        params: Vec<Spanned<DelegateParam>>,
+    },
     /// `keyinfo NAME { ... };`
-    Keyinfo(Spanned<String>, Vec<Spanned<KeyParam>>),
+    Keyinfo {
+        /// The key's name.
+        name: Spanned<String>,
+        /// Its statements.
+        params: Vec<Spanned<KeyParam>>,
+    },
     /// `authentication NAME { ... };`
-    Authentication(Spanned<String>, Vec<Spanned<AuthParam>>),
+    Authentication {
+        /// The block's name.
+        name: Spanned<String>,
+        /// Its statements.
+        params: Vec<Spanned<AuthParam>>,
+    },
     /// `id-assoc pd|na|ta [IAID] { ... };` (`ta` is a kame6 extension).
-    IdAssoc(IaKind, u32, Vec<Spanned<IaDeclKind>>),
+    IdAssoc {
+        /// IA type.
+        kind: IaKind,
+        /// The IAID (0 when not written).
+        iaid: u32,
+        /// Its statements.
+        decls: Vec<Spanned<IaDeclKind>>,
+    },
     /// `lease-file "PATH";` (kame6)
     LeaseFile(String),
     /// `dhcp4o6-port N;` (kame6)

@@ -130,7 +130,10 @@ pub fn parse(
                     line: 0,
                     col: 0,
                 },
-                ErrorKind::Io(path.into(), msg),
+                ErrorKind::Io {
+                    path: path.into(),
+                    error: msg,
+                },
             ))
         }
     };
@@ -233,7 +236,7 @@ fn parse_text(
                         message: format!("include file {path} not found (ignored, as WIDE does)"),
                     }),
                     Err(LoadError::Other(msg)) => {
-                        return Err(Error::new(start, ErrorKind::Io(path, msg)));
+                        return Err(Error::new(start, ErrorKind::Io { path, error: msg }));
                     }
                 }
                 continue;
@@ -389,8 +392,16 @@ impl Parser {
     fn u32_number(&mut self, context: &str) -> Result<u32, Error> {
         let pos = self.peek().pos.clone();
         let n = self.number(context)?;
-        u32::try_from(n)
-            .map_err(|_| Error::new(pos, ErrorKind::OutOfRange(n, 0, u64::from(u32::MAX))))
+        u32::try_from(n).map_err(|_| {
+            Error::new(
+                pos,
+                ErrorKind::OutOfRange {
+                    value: n,
+                    min: 0,
+                    max: u64::from(u32::MAX),
+                },
+            )
+        })
     }
 
     /// A lifetime: seconds or `infinity`. WIDE wraps values above 2^32-1.
@@ -513,7 +524,7 @@ impl Parser {
         if kind.takes_names() {
             let n = self.quoted("name")?;
             self.semi("after name")?;
-            Ok(OptionStmt::Name(kind, n))
+            Ok(OptionStmt::Name { kind, name: n })
         } else {
             let mut list = Vec::new();
             while let Tok::Word(w) = &self.peek().tok {
@@ -525,7 +536,7 @@ impl Parser {
                 list.push(self.address("an IPv6 address")?);
             }
             self.semi("after address")?;
-            Ok(OptionStmt::Addresses(kind, list))
+            Ok(OptionStmt::Addresses { kind, addrs: list })
         }
     }
 
@@ -612,7 +623,7 @@ impl Parser {
                 }
                 let b = self.address("an IPv6 address")?.value;
                 self.semi("after range")?;
-                DeclKind::Range(a, b)
+                DeclKind::Range { first: a, last: b }
             }
             "address-pool" => {
                 let p = self.pool_ref("address-pool")?;
@@ -670,7 +681,7 @@ impl Parser {
             "link-address" => {
                 let (a, l) = self.prefix()?;
                 self.semi("after link-address")?;
-                DeclKind::LinkAddress(a, l)
+                DeclKind::LinkAddress { addr: a, len: l }
             }
             "interface-id" => {
                 let id = self.text_or_hex("a quoted Interface-ID or xx:xx:...")?;
@@ -681,7 +692,7 @@ impl Parser {
                 let e = self.number("an enterprise number after 'remote-id'")?;
                 let id = self.text_or_hex("a quoted remote-id or xx:xx:...")?;
                 self.semi("after remote-id")?;
-                DeclKind::RemoteId(e, id)
+                DeclKind::RemoteId { enterprise: e, id }
             }
             "subscriber-id" => {
                 let id = self.text_or_hex("a quoted subscriber-id or xx:xx:...")?;
@@ -725,14 +736,22 @@ impl Parser {
             "raw-option" => {
                 let cpos = self.peek().pos.clone();
                 let code = self.number("after 'raw-option'")?;
-                let code = u16::try_from(code)
-                    .map_err(|_| Error::new(cpos, ErrorKind::OutOfRange(code, 0, 65535)))?;
+                let code = u16::try_from(code).map_err(|_| {
+                    Error::new(
+                        cpos,
+                        ErrorKind::OutOfRange {
+                            value: code,
+                            min: 0,
+                            max: 65535,
+                        },
+                    )
+                })?;
                 let data = if matches!(self.peek().tok, Tok::Word(_)) {
                     self.hex("hex data")?
                 } else {
                     Vec::new()
                 };
-                DhcpOpt::Raw(code, data)
+                DhcpOpt::Raw { code, data }
             }
             w => match InfoKind::from_keyword(w) {
                 Some(k) if !matches!(k, InfoKind::Dhcp4o6ServerAddress) => DhcpOpt::Info(k),
@@ -775,7 +794,10 @@ impl Parser {
         }
         self.bump();
         self.semi("after '}'")?;
-        Ok(Stmt::PrefixPool(name, items))
+        Ok(Stmt::PrefixPool {
+            name,
+            params: items,
+        })
     }
 
     fn keyinfo(&mut self) -> Result<Stmt, Error> {
@@ -802,7 +824,10 @@ impl Parser {
         }
         self.bump();
         self.semi("after '}'")?;
-        Ok(Stmt::Keyinfo(name, items))
+        Ok(Stmt::Keyinfo {
+            name,
+            params: items,
+        })
     }
 
     fn authentication(&mut self) -> Result<Stmt, Error> {
@@ -848,7 +873,10 @@ impl Parser {
         }
         self.bump();
         self.semi("after '}'")?;
-        Ok(Stmt::Authentication(name, items))
+        Ok(Stmt::Authentication {
+            name,
+            params: items,
+        })
     }
 
     fn id_assoc(&mut self) -> Result<Stmt, Error> {
@@ -910,7 +938,10 @@ impl Parser {
                     });
                 }
                 self.bump();
-                IaDeclKind::PrefixInterface(name, pifs)
+                IaDeclKind::PrefixInterface {
+                    ifname: name,
+                    decls: pifs,
+                }
             } else if pd {
                 return Err(self.expected("'prefix', 'prefix-interface' or '}'", "in id-assoc pd"));
             } else {
@@ -921,7 +952,11 @@ impl Parser {
         }
         self.bump();
         self.semi("after '}'")?;
-        Ok(Stmt::IdAssoc(ty, iaid, items))
+        Ok(Stmt::IdAssoc {
+            kind: ty,
+            iaid,
+            decls: items,
+        })
     }
 }
 

@@ -10,6 +10,7 @@ use crate::config::grammar::ast::{
 };
 use crate::config::{Error, ErrorKind, FixedLease, Pos, Staged, UnixTime, Warning};
 use crate::duid::Duid;
+use crate::Prefix6;
 
 /// Where a declaration list sits.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -110,25 +111,28 @@ impl Builder {
                     self.cfg.pools.push(pool(b, w)?);
                 }
             }
-            Stmt::PrefixPool(name, items) => {
+            Stmt::PrefixPool {
+                name,
+                params: items,
+            } => {
                 unreferencable(name, "prefix-pool", w);
                 if self.ppools.first(name, w) {
                     self.cfg.prefix_pools.push(prefix_pool(name, items, w)?);
                     self.ppool_pos.push(name.pos.clone());
                 }
             }
-            Stmt::Keyinfo(name, params) => {
+            Stmt::Keyinfo { name, params } => {
                 unreferencable(name, "keyinfo", w);
                 if self.keys.first(name, w) {
                     self.cfg.keys.push(check::keyinfo(name, params, now, w)?);
                 }
             }
-            Stmt::Authentication(name, params) if self.auths.first(name, w) => {
+            Stmt::Authentication { name, params } if self.auths.first(name, w) => {
                 self.cfg.auths.push(check::auth(name, params, true, w)?);
             }
-            Stmt::Interface(_) | Stmt::Link(_) | Stmt::Host(_) | Stmt::Authentication(..) => {}
+            Stmt::Interface(_) | Stmt::Link(_) | Stmt::Host(_) | Stmt::Authentication { .. } => {}
             // WIDE's dhcp6s accepts and ignores id-assoc (doc/wide-compat.md §2.3).
-            Stmt::IdAssoc(..) => warn(
+            Stmt::IdAssoc { .. } => warn(
                 w,
                 pos,
                 "id-assoc is client configuration; dhcp6s ignores it",
@@ -157,10 +161,16 @@ impl Builder {
                 if self.cfg.dhcp4o6_port.is_some() {
                     return Err(invalid(pos, "dhcp4o6-port given twice"));
                 }
-                let port = u16::try_from(*p)
-                    .ok()
-                    .filter(|p| *p != 0)
-                    .ok_or_else(|| Error::new(pos.clone(), ErrorKind::OutOfRange(*p, 1, 65535)))?;
+                let port = u16::try_from(*p).ok().filter(|p| *p != 0).ok_or_else(|| {
+                    Error::new(
+                        pos.clone(),
+                        ErrorKind::OutOfRange {
+                            value: *p,
+                            min: 1,
+                            max: 65535,
+                        },
+                    )
+                })?;
                 self.cfg.dhcp4o6_port = Some(port);
             }
         }
@@ -228,7 +238,7 @@ impl Builder {
 fn check_overlaps(cfg: &ServerConfig, link_pos: &[Pos], ppool_pos: &[Pos]) -> Result<(), Error> {
     for (i, (l, pos)) in cfg.links.iter().zip(link_pos).enumerate() {
         for earlier in cfg.links.iter().take(i) {
-            if let Some((a, len)) = l
+            if let Some(p) = l
                 .link_addresses
                 .iter()
                 .find(|p| earlier.link_addresses.contains(p))
@@ -236,7 +246,7 @@ fn check_overlaps(cfg: &ServerConfig, link_pos: &[Pos], ppool_pos: &[Pos]) -> Re
                 return Err(invalid(
                     pos,
                     format!(
-                        "link {}: link-address {a}/{len} is already used by link {}",
+                        "link {}: link-address {p} is already used by link {}",
                         l.name, earlier.name
                     ),
                 ));
@@ -320,8 +330,16 @@ fn scope_decl(
     let pos = &d.pos;
     match &d.value {
         DeclKind::Preference(n) if at != Where::Host => {
-            let p = u8::try_from(*n)
-                .map_err(|_| Error::new(pos.clone(), ErrorKind::OutOfRange(*n, 0, 255)))?;
+            let p = u8::try_from(*n).map_err(|_| {
+                Error::new(
+                    pos.clone(),
+                    ErrorKind::OutOfRange {
+                        value: *n,
+                        min: 0,
+                        max: 255,
+                    },
+                )
+            })?;
             if s.preference.is_some() {
                 warn(w, pos, "preference given twice; the last one is used");
             }
@@ -368,13 +386,10 @@ fn link(b: &Block, w: &mut Vec<Warning>, refs: &mut Refs) -> Result<Link, Error>
     };
     for d in &b.decls {
         match &d.value {
-            DeclKind::LinkAddress(a, len) => {
+            DeclKind::LinkAddress { addr: a, len } => {
                 let p = check::prefix(*a, *len, &d.pos, w)?;
                 if l.link_addresses.contains(&p) {
-                    return Err(invalid(
-                        &d.pos,
-                        format!("duplicated link-address {}/{}", p.0, p.1),
-                    ));
+                    return Err(invalid(&d.pos, format!("duplicated link-address {p}")));
                 }
                 l.link_addresses.push(p);
             }
@@ -436,7 +451,7 @@ fn host(b: &Block, w: &mut Vec<Warning>, refs: &mut Refs) -> Result<Host, Error>
                 }
             }
             DeclKind::Prefix(p) => {
-                let (addr, len) = check::prefix(p.addr, p.len, pos, w)?;
+                let Prefix6 { addr, len } = check::prefix(p.addr, p.len, pos, w)?;
                 check::check_scope(addr, pos, "prefix")?;
                 let lifetimes = check::lifetimes(p.pltime, p.vltime, pos)?;
                 if h.prefixes.iter().any(|x| x.addr == addr && x.len == len) {
@@ -466,7 +481,9 @@ fn host(b: &Block, w: &mut Vec<Warning>, refs: &mut Refs) -> Result<Host, Error>
                     lifetimes,
                 });
             }
-            DeclKind::RemoteId(..) | DeclKind::SubscriberId(_) | DeclKind::HardwareAddress(_) => {
+            DeclKind::RemoteId { .. }
+            | DeclKind::SubscriberId(_)
+            | DeclKind::HardwareAddress(_) => {
                 push_relay_id(&mut h, relay_id(d)?, d)?;
             }
             DeclKind::DelayedKey(k) => {
@@ -503,7 +520,7 @@ fn host(b: &Block, w: &mut Vec<Warning>, refs: &mut Refs) -> Result<Host, Error>
 fn relay_id(d: &Decl) -> Result<RelayId, Error> {
     let pos = &d.pos;
     match &d.value {
-        DeclKind::RemoteId(enterprise, id) => {
+        DeclKind::RemoteId { enterprise, id } => {
             let e = u32::try_from(*enterprise).map_err(|_| {
                 invalid(
                     pos,
@@ -562,7 +579,7 @@ fn pool(b: &Block, w: &mut Vec<Warning>) -> Result<Pool, Error> {
     let mut range: Option<(Ipv6Addr, Ipv6Addr)> = None;
     for d in &b.decls {
         match &d.value {
-            DeclKind::Range(a, z) => {
+            DeclKind::Range { first: a, last: z } => {
                 if u128::from(*a) > u128::from(*z) {
                     return Err(invalid(&d.pos, format!("invalid address range {a} to {z}")));
                 }
@@ -607,7 +624,10 @@ fn prefix_pool(
     let mut out = None;
     for it in items {
         let d = it.value.delegated_len;
-        let (prefix, prefix_len) = check::prefix(it.value.prefix, it.value.len, &it.pos, w)?;
+        let Prefix6 {
+            addr: prefix,
+            len: prefix_len,
+        } = check::prefix(it.value.prefix, it.value.len, &it.pos, w)?;
         check::check_scope(prefix, &it.pos, "prefix")?;
         let delegated_len = u8::try_from(d)
             .ok()

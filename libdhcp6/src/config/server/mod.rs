@@ -8,6 +8,7 @@ use std::net::Ipv6Addr;
 use super::grammar::{Loader, MemLoader};
 use super::{AuthInfo, Error, FixedLease, InfoOptions, KeyInfo, Lifetimes, Staged, UnixTime};
 use crate::duid::Duid;
+use crate::Prefix6;
 
 mod configure;
 mod print;
@@ -60,7 +61,7 @@ pub struct Link {
     /// A name for logs.
     pub name: String,
     /// Prefixes the relay's link-address must fall in (any of them).
-    pub link_addresses: Vec<(Ipv6Addr, u8)>,
+    pub link_addresses: Vec<Prefix6>,
     /// Interface-ID option values (any of them).
     pub interface_ids: Vec<Vec<u8>>,
     /// Its settings.

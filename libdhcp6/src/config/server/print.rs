@@ -41,8 +41,8 @@ impl fmt::Display for ServerConfig {
         }
         for l in &self.links {
             writeln!(f, "link {} {{", l.name)?;
-            for (a, len) in &l.link_addresses {
-                writeln!(f, "\tlink-address {a}/{len};")?;
+            for p in &l.link_addresses {
+                writeln!(f, "\tlink-address {p};")?;
             }
             for id in &l.interface_ids {
                 writeln!(f, "\tinterface-id {};", text_or_hex(id))?;

@@ -4,6 +4,7 @@
 
 use core::net::Ipv4Addr;
 
+use super::LeaseTimes;
 use crate::dhcp4::{
     MessageType, Op, OptionCode, OptionRepr, PacketRepr, FILE_LEN, FLAG_BROADCAST, SNAME_LEN,
 };
@@ -27,7 +28,7 @@ pub(super) struct Reply {
     /// `ciaddr`: copied for RENEWING, REBINDING and INFORM answers.
     pub ciaddr: Ipv4Addr,
     /// Lease time, T1 and T2, for OFFER and ACK of a lease.
-    pub times: Option<(u32, u32, u32)>,
+    pub times: Option<LeaseTimes>,
     /// The configured options the client may get, in their own order.
     pub options: Vec<OptionRepr>,
     /// Text for option 56 (a NAK's reason).
@@ -67,10 +68,10 @@ pub(super) fn build(query: &PacketRepr, server_id: Ipv4Addr, r: Reply) -> Packet
         OptionRepr::MessageType(r.kind),
         OptionRepr::ServerId(server_id),
     ];
-    if let Some((lease, t1, t2)) = r.times {
-        required.push(OptionRepr::LeaseTime(lease));
-        required.push(OptionRepr::RenewalTime(t1));
-        required.push(OptionRepr::RebindingTime(t2));
+    if let Some(times) = r.times {
+        required.push(OptionRepr::LeaseTime(times.lease));
+        required.push(OptionRepr::RenewalTime(times.t1));
+        required.push(OptionRepr::RebindingTime(times.t2));
     }
     if let Some(text) = r.message {
         required.push(OptionRepr::Message(text.as_bytes().to_vec()));

@@ -60,6 +60,18 @@ impl Config4 {
     }
 }
 
+/// A lease's times as OFFER and ACK carry them: options 51, 58 and 59
+/// (RFC 2132 §9.2, §9.11, §9.12), in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeaseTimes {
+    /// The lease time.
+    pub lease: u32,
+    /// T1, the renewal time.
+    pub t1: u32,
+    /// T2, the rebinding time.
+    pub t2: u32,
+}
+
 /// One IPv4 subnet: its prefix, dynamic ranges, options, times and
 /// reservations.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,18 +124,23 @@ impl Subnet4 {
         u32::from(addr) & m == u32::from(self.network) & m
     }
 
-    /// T1 and T2 for a lease of `lease_time` seconds: the configured ones,
+    /// The subnet's lease time with its T1 and T2: the configured ones,
     /// else 50% and 87.5% (RFC 2131 §4.4.5). An infinite lease has
     /// infinite T1 and T2.
-    pub fn timers(&self, lease_time: u32) -> (u32, u32) {
-        if lease_time == INFINITE {
-            return (INFINITE, INFINITE);
+    pub fn times(&self) -> LeaseTimes {
+        let lease = self.lease_time;
+        if lease == INFINITE {
+            return LeaseTimes {
+                lease,
+                t1: INFINITE,
+                t2: INFINITE,
+            };
         }
-        let t1 = self.t1.unwrap_or(lease_time / 2);
+        let t1 = self.t1.unwrap_or(lease / 2);
         let t2 = self
             .t2
-            .unwrap_or_else(|| u32::try_from(u64::from(lease_time) * 7 / 8).unwrap_or(INFINITE));
-        (t1, t2)
+            .unwrap_or_else(|| u32::try_from(u64::from(lease) * 7 / 8).unwrap_or(INFINITE));
+        LeaseTimes { lease, t1, t2 }
     }
 }
 
@@ -286,8 +303,8 @@ impl Config4 {
                     len: s.prefix_len,
                 });
             }
-            let (t1, t2) = s.timers(s.lease_time);
-            if s.lease_time == 0 || t1 > t2 || t2 > s.lease_time {
+            let LeaseTimes { lease, t1, t2 } = s.times();
+            if lease == 0 || t1 > t2 || t2 > lease {
                 return Err(ConfigError::BadTimes(s.id));
             }
             for r in &s.ranges {

@@ -43,7 +43,7 @@ mod table;
 mod witness;
 
 pub use answer::MIN_MAX_MESSAGE_SIZE;
-pub use config::{Config4, ConfigError, Options4, Range4, Reservation4, Subnet4};
+pub use config::{Config4, ConfigError, LeaseTimes, Options4, Range4, Reservation4, Subnet4};
 pub use table::AuditError;
 pub use witness::{Violation, Witness};
 
@@ -517,14 +517,12 @@ impl Engine {
         let addr = self.pick(t, store)?;
         self.make_offer(t, addr);
         let subnet = self.cfg.subnets.get(t.s)?;
-        let lease = subnet.lease_time;
-        let (t1, t2) = subnet.timers(lease);
         self.answer(
             t,
             MessageType::Offer,
             addr,
             Ipv4Addr::UNSPECIFIED,
-            Some((lease, t1, t2)),
+            Some(subnet.times()),
         )
     }
 
@@ -679,9 +677,7 @@ impl Engine {
             _ => Ipv4Addr::UNSPECIFIED,
         };
         let subnet = self.cfg.subnets.get(t.s)?;
-        let lease = subnet.lease_time;
-        let (t1, t2) = subnet.timers(lease);
-        self.answer(t, MessageType::Ack, addr, ciaddr, Some((lease, t1, t2)))
+        self.answer(t, MessageType::Ack, addr, ciaddr, Some(subnet.times()))
     }
 
     /// Binds `addr` to the client for the subnet's lease time, if the
@@ -817,7 +813,7 @@ impl Engine {
         kind: MessageType,
         yiaddr: Ipv4Addr,
         ciaddr: Ipv4Addr,
-        times: Option<(u32, u32, u32)>,
+        times: Option<LeaseTimes>,
     ) -> Option<PacketRepr> {
         let subnet = self.cfg.subnets.get(t.s)?;
         let mut options = vec![OptionRepr::SubnetMask(subnet.mask())];

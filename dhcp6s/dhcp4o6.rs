@@ -115,6 +115,8 @@ impl Counters4o6 {
 /// responses are taken from, and the counters.
 #[derive(Debug, Clone)]
 pub struct Forwarder {
+    /// `P`: the port this side binds on `[::1]`.
+    pub local: u16,
     /// `[::1]:P+1`, the DHCPv4 server.
     pub peer: SocketAddrV6,
     /// What happened to queries and responses.
@@ -122,18 +124,15 @@ pub struct Forwarder {
 }
 
 impl Forwarder {
-    /// The forwarder for `dhcp4o6-port P` and the port to bind (`P`);
-    /// `None` when `P` has no partner port (65535).
-    pub fn new(dhcp4o6_port: u16) -> Option<(u16, Self)> {
-        let (local, remote) = ipc::ports(dhcp4o6_port, ipc::Side::V6)?;
-        let peer = SocketAddrV6::new(Ipv6Addr::LOCALHOST, remote, 0, 0);
-        Some((
+    /// The forwarder for `dhcp4o6-port P`; `None` when `P` has no partner
+    /// port (0 or 65535).
+    pub fn new(dhcp4o6_port: u16) -> Option<Self> {
+        let ipc::Ports { local, remote } = ipc::ports(dhcp4o6_port, ipc::Side::V6)?;
+        Some(Self {
             local,
-            Self {
-                peer,
-                counters: Counters4o6::default(),
-            },
-        ))
+            peer: SocketAddrV6::new(Ipv6Addr::LOCALHOST, remote, 0, 0),
+            counters: Counters4o6::default(),
+        })
     }
 }
 

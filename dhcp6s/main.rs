@@ -443,8 +443,9 @@ fn server6_init<S: LeaseStore>(
     server.loaded = now_secs();
     let ipc = match dhcp4o6_port {
         Some(p) => {
-            let (local, fwd) =
+            let fwd =
                 Forwarder::new(p).ok_or_else(|| format!("dhcp4o6-port {p}: no port {p}+1"))?;
+            let local = fwd.local;
             let link =
                 IpcLink::bind(local).map_err(|e| format!("bind [::1]:{local} (4o6 IPC): {e}"))?;
             log_info!(

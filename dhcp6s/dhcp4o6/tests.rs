@@ -256,8 +256,8 @@ fn peer() -> SocketAddrV6 {
 }
 
 fn forwarder() -> Forwarder {
-    let (local, f) = Forwarder::new(PORT).unwrap();
-    assert_eq!(local, PORT);
+    let f = Forwarder::new(PORT).unwrap();
+    assert_eq!(f.local, PORT);
     assert_eq!(f.peer, peer());
     f
 }

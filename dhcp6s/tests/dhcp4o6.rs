@@ -25,7 +25,7 @@ fn query(options: Vec<OptionRepr>) -> Vec<u8> {
 
 fn with_4o6(conf: &str) -> Server<MemStore> {
     let mut s = server(conf);
-    s.fwd4o6 = Forwarder::new(6767).map(|(_, f)| f);
+    s.fwd4o6 = Forwarder::new(6767);
     s
 }
 

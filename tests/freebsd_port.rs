@@ -522,6 +522,23 @@ fn dhcp6c_starts_from_a_net_dhcp6_rc_conf() {
     let out = run("dhcp6c", &s.argv, &["-t"]);
     assert!(out.status.success(), "dhcp6c -t: {}", said(&out));
 
+    // net/dhcp6's dhcp6c_pidfile, with several interfaces.
+    let s = start(
+        "dhcp6c",
+        &[
+            ("dhcp6c_enable", "YES"),
+            ("dhcp6c_config", &config),
+            ("dhcp6c_dhcp6cctlkey", &key),
+            ("dhcp6c_interfaces", "em0 em1"),
+            ("dhcp6c_pidfile", "/var/run/dhcp6c.wan.pid"),
+        ],
+    );
+    assert!(s.ok, "{}", s.stderr);
+    let want =
+        format!("{PREFIX}/sbin/dhcp6c -c {config} -k {key} -p /var/run/dhcp6c.wan.pid em0 em1");
+    assert_eq!(s.argv, words(&want));
+    assert_eq!(s.pidfile, "/var/run/dhcp6c.wan.pid");
+
     let s = start(
         "dhcp6c",
         &[("dhcp6c_enable", "YES"), ("dhcp6c_config", &config)],

@@ -21,11 +21,12 @@ chmod 755 /usr/sbin/policy-rc.d
 # Debian packages the tests use: iproute2 for the namespaces, and the real
 # peers our daemons are tested against (WIDE-DHCPv6, ISC DHCP, Kea); kea-admin
 # brings perfdhcp for bench/; systemd brings systemd-analyze, which checks
-# conf/systemd (it need not be running).
+# conf/systemd (it need not be running); mandoc lints the manual pages;
+# openssl makes the control key the FreeBSD rc.d script test creates.
 apt_packages=(iproute2 procps python3
     wide-dhcpv6-server wide-dhcpv6-client wide-dhcpv6-relay
     isc-dhcp-client isc-dhcp-relay isc-dhcp-server
-    kea-dhcp4-server kea-dhcp6-server kea-admin tcpdump mandoc systemd)
+    kea-dhcp4-server kea-dhcp6-server kea-admin tcpdump mandoc systemd openssl)
 missing=()
 for p in "${apt_packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

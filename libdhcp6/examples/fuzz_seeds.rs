@@ -224,7 +224,19 @@ fn main() -> Res<()> {
         .nth(1)
         .unwrap_or_else(|| "fuzz/corpus".into());
     let out = Path::new(&out);
+    let relayed_solicit = message_seeds(out)?;
+    text_seeds(out)?;
+    ctl_seeds(out)?;
+    journal_seeds(out, &relayed_solicit)?;
+    dhcp4_seeds(out)?;
+    eprintln!("seeds written under {}", out.display());
+    Ok(())
+}
 
+/// Seeds for `message`, `relay`, `roundtrip` and `request`: client and
+/// server messages, relayed at several depths; returns the Solicit relayed
+/// through two relays (the journal's seed records its path).
+fn message_seeds(out: &Path) -> Res<Vec<u8>> {
     let solicit = solicit().to_vec()?;
     let inner_relay = relay_forw(
         0,
@@ -298,6 +310,11 @@ fn main() -> Res<()> {
         }
     }
 
+    Ok(relayed_solicit)
+}
+
+/// Seeds for `duid`: DUID files and texts, domain names.
+fn text_seeds(out: &Path) -> Res<()> {
     let duid_file = client_duid().to_file_bytes();
     let duid_text = client_duid().to_string();
     let name_wire = DomainName::from_text("www.example.com")?;
@@ -314,7 +331,12 @@ fn main() -> Res<()> {
     for (name, bytes) in texts {
         write(out, "duid", name, bytes)?;
     }
-    // dhcp6ctl messages signed with the fuzz target's key, and key files.
+    Ok(())
+}
+
+/// Seeds for `ctl`: dhcp6ctl messages signed with the fuzz target's key,
+/// and a key file.
+fn ctl_seeds(out: &Path) -> Res<()> {
     let ctl_key = b"0123456789abcdef";
     let ctl_duid = Duid::from_text("00:03:00:01:02:00:00:00:c0:01")?;
     let server = [
@@ -356,62 +378,62 @@ fn main() -> Res<()> {
     }
     write(out, "ctl", "key-file", b"Ykl2EZpD/RZFTJRRMX4Fow==\n")?;
 
-    // A lease journal with a binding, a release, a quarantine and a
-    // Reconfigure record, and its snapshot.
-    {
-        use libdhcp6::lease::journal::{encode, header, snapshot, Record};
-        use libdhcp6::lease::{
-            Binding, BindingKey, BoundLease, Change, IaKind, MemStore, ReconfInfo, Resource,
-        };
-        use libdhcp6::request::{encode_path, PathBytes};
-        let key = BindingKey {
-            duid: client_duid(),
-            kind: IaKind::Na,
-            iaid: 1,
-        };
-        let res = Resource {
-            addr: "2001:db8::1".parse()?,
-            len: 128,
-        };
-        let mut path = PathBytes::new();
-        let (chain, _) = libdhcp6::wire::decapsulate(&relayed_solicit)?;
-        encode_path(&"[2001:db8:ff::1]:547".parse()?, 2, &chain, &mut path);
-        let records = [
-            Record::Change(Change::Bind(Binding {
-                key: key.clone(),
-                leases: vec![BoundLease {
-                    res,
-                    preferred: 100,
-                    valid: 200,
-                    updated: 1_000_000,
-                }]
-                .into(),
-            })),
-            Record::Change(Change::Reconf {
-                duid: client_duid(),
-                info: Some(ReconfInfo {
-                    key: [7; 16],
-                    path: path.to_vec(),
-                    until: 2_000_000,
-                }),
-            }),
-            Record::Quarantine {
+    Ok(())
+}
+
+/// Seeds for `journal`: a lease journal with a binding, a release, a quarantine and a
+/// Reconfigure record, and its snapshot.
+fn journal_seeds(out: &Path, relayed_solicit: &[u8]) -> Res<()> {
+    use libdhcp6::lease::journal::{encode, header, snapshot, Record};
+    use libdhcp6::lease::{
+        Binding, BindingKey, BoundLease, Change, IaKind, MemStore, ReconfInfo, Resource,
+    };
+    use libdhcp6::request::{encode_path, PathBytes};
+    let key = BindingKey {
+        duid: client_duid(),
+        kind: IaKind::Na,
+        iaid: 1,
+    };
+    let res = Resource {
+        addr: "2001:db8::1".parse()?,
+        len: 128,
+    };
+    let mut path = PathBytes::new();
+    let (chain, _) = libdhcp6::wire::decapsulate(relayed_solicit)?;
+    encode_path(&"[2001:db8:ff::1]:547".parse()?, 2, &chain, &mut path);
+    let records = [
+        Record::Change(Change::Bind(Binding {
+            key: key.clone(),
+            leases: vec![BoundLease {
                 res,
-                until: 3_000_000,
-            },
-            Record::Change(Change::Release { key, res }),
-        ];
-        let mut file = header().to_vec();
-        for r in &records {
-            encode(r, &mut file);
-        }
-        write(out, "journal", "journal", &file)?;
-        let replayed = libdhcp6::lease::journal::replay(&file, 0)?;
-        let _: &MemStore = &replayed.store;
-        write(out, "journal", "snapshot", &snapshot(&replayed.store))?;
+                preferred: 100,
+                valid: 200,
+                updated: 1_000_000,
+            }]
+            .into(),
+        })),
+        Record::Change(Change::Reconf {
+            duid: client_duid(),
+            info: Some(ReconfInfo {
+                key: [7; 16],
+                path: path.to_vec(),
+                until: 2_000_000,
+            }),
+        }),
+        Record::Quarantine {
+            res,
+            until: 3_000_000,
+        },
+        Record::Change(Change::Release { key, res }),
+    ];
+    let mut file = header().to_vec();
+    for r in &records {
+        encode(r, &mut file);
     }
-    dhcp4_seeds(out)?;
-    eprintln!("seeds written under {}", out.display());
+    write(out, "journal", "journal", &file)?;
+    let replayed = libdhcp6::lease::journal::replay(&file, 0)?;
+    let _: &MemStore = &replayed.store;
+    write(out, "journal", "snapshot", &snapshot(&replayed.store))?;
     Ok(())
 }
 

@@ -149,8 +149,10 @@ start_server() {
             (cg_join $BASHPID; KEA_LOCKFILE_DIR=$WORK KEA_PIDFILE_DIR=$WORK exec $SERVER_CPUS ip netns exec $NS_S kea-dhcp6 -c "$WORK/$1.json" >"$WORK/server.out" 2>&1) & ;;
         kame6-mem) (cg_join $BASHPID; exec $SERVER_CPUS ip netns exec $NS_S "$OURS" -f --memory-leases -c "$WORK/dhcp6s.conf" -P "$WORK/s.pid" --duid-file "$WORK/duid" s0 >"$WORK/server.out" 2>&1) & ;;
         kame6)
-            # A fresh journal each time, on the same disk as everything else.
-            rm -f "$WORK/dhcp6s.leases"
+            # A fresh journal each time, on the same disk as everything else
+            # (dhcp6s.s0.leases: the default journal is named after the
+            # interfaces served).
+            rm -f "$WORK"/dhcp6s*.leases "$WORK"/dhcp6s*.replay
             (cg_join $BASHPID; exec $SERVER_CPUS ip netns exec $NS_S "$OURS" -f -c "$WORK/dhcp6s.conf" -P "$WORK/s.pid" --duid-file "$WORK/duid" s0 >"$WORK/server.out" 2>&1) & ;;
     esac
     SERVER_PID=$!

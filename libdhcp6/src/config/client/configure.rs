@@ -299,6 +299,7 @@ fn interface(
             DeclKind::Allow(Allow::RapidCommit) => i.allow_rapid_commit = true,
             DeclKind::Allow(Allow::PartialAdvertise) => i.partial_advertise = true,
             DeclKind::Allow(Allow::RenewMissingIa) => i.renew_missing_ia = true,
+            DeclKind::Allow(Allow::Other(o)) => check::allow_other(o, pos, w)?,
             other => {
                 let word = other.keyword();
                 return Err(invalid(

@@ -328,7 +328,8 @@ fn scope_decl(
             s.preference = Some(p);
         }
         DeclKind::Allow(Allow::RapidCommit) if at != Where::Host => s.allow_rapid_commit = true,
-        DeclKind::Allow(_) => {
+        DeclKind::Allow(Allow::Other(o)) if at != Where::Host => check::allow_other(o, pos, w)?,
+        DeclKind::Allow(Allow::PartialAdvertise | Allow::RenewMissingIa) => {
             return Err(wrong_daemon(
                 pos,
                 "allow partial-advertise/renew-missing-ia",

@@ -333,6 +333,10 @@ fn allow_what_wide_skips() {
     }
     let c = client("interface eth0 { };\nprofile p { allow domain-name-servers; };").unwrap();
     assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+    // An empty server option list in dhcp6c.conf: WIDE checks only
+    // non-empty ones.
+    let c = client("option domain-name-servers;\ninterface eth0 { };").unwrap();
+    assert_eq!(c.warnings[0].to_string(), "dhcp6c.conf:1:1: warning: 'option domain-name-servers' with no address has no effect in dhcp6c.conf: WIDE accepts and ignores it, and so does kame6");
 
     let server_cases = [
         (
@@ -472,6 +476,8 @@ fn other_messages() {
     let cases: &[(&str, &str)] = &[
         ("link l { };", "dhcp6c.conf:1:1: 'link' is server-only configuration, not allowed in dhcp6c.conf"),
         ("prefix-pool p { };", "dhcp6c.conf:1:1: 'prefix-pool' is server-only configuration, not allowed in dhcp6c.conf"),
+        ("pool p { range 2001:db8::1 to 2001:db8::2; };", "dhcp6c.conf:1:1: 'pool' is server-only configuration, not allowed in dhcp6c.conf"),
+        ("option ntp-servers 2001:db8::1;", "dhcp6c.conf:1:1: 'option' is server-only configuration, not allowed in dhcp6c.conf"),
         ("dhcp4o6-port 1;", "dhcp6c.conf:1:1: 'dhcp4o6-port' is server-only configuration, not allowed in dhcp6c.conf"),
         ("id-assoc pd 1 { prefix-interface eth1 { sla-id 4294967296; }; };", "dhcp6c.conf:1:41: value 4294967296 out of range 0..4294967295"),
         ("id-assoc pd 1 { prefix-interface eth1 { colour 1; }; };", "dhcp6c.conf:1:41: expected 'sla-id', 'sla-len', 'ifid', 'ifid-random' or '}' in prefix-interface, found 'colour'"),

@@ -164,6 +164,56 @@ fn exact_messages() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A relative include that is not beside the including file is read from
+/// the working directory, as WIDE reads it, with a warning; `allow` items
+/// WIDE skips are warnings in `-t` output too.
+#[test]
+fn wide_files_keep_working() {
+    let dir = std::env::temp_dir().join(format!("kame6-cfgwide-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("etc")).expect("temp dir");
+    let conf = dir.join("etc/dhcp6s.conf");
+    std::fs::write(
+        &conf,
+        "include \"etc/pool.conf\";\ninterface lo {\n\taddress-pool p 3600;\n\tallow ntp-servers;\n};\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("etc/pool.conf"),
+        "pool p { range 2001:db8::1 to 2001:db8::9; };\n",
+    )
+    .expect("write");
+    let path = conf.to_string_lossy().to_string();
+    let beside = dir.join("etc/etc/pool.conf").to_string_lossy().to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_dhcp6s"))
+        .args(["-t", "-c", &path])
+        .current_dir(&dir)
+        .output()
+        .expect("run dhcp6s");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "{path}:1:1: warning: include file {beside} not found; read etc/pool.conf from the working directory instead, as WIDE does\n\
+             {path}:4:2: warning: 'allow ntp-servers' has no effect: WIDE accepts and ignores it, and so does kame6\n\
+             {path}: configuration OK\n"
+        )
+    );
+    assert_eq!(out.status.code(), Some(0));
+
+    // From another working directory the include is missing, so is the pool.
+    let out = Command::new(env!("CARGO_BIN_EXE_dhcp6s"))
+        .args(["-t", "-c", &path])
+        .current_dir("/")
+        .output()
+        .expect("run dhcp6s");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("{path}:3:2: pool 'p' is not defined")),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn interface_is_required_outside_check_mode() {
     let out = check(true, &["-c", "/dev/null"]);

@@ -13,6 +13,10 @@
 //! scratch directory in a private mount namespace, so the DUIDs WIDE
 //! writes never touch the machine's own.
 //!
+//! Both parsers run with the package root as working directory, the
+//! directory WIDE resolves a relative `include` against; the `*-include-*`
+//! files rely on it (their fragments are in `tests/config-corpus/include/`).
+//!
 //! Needs root and the WIDE binaries; without them the test fails loudly,
 //! because CI installs both.
 
@@ -242,7 +246,11 @@ fn our_verdict(server: bool, file: &Path) -> (Verdict, String) {
 
 #[test]
 fn wide_and_kame6_agree_on_the_corpus() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/config-corpus");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // Relative includes are looked up here by both parsers (the only test
+    // in this file, so no other thread depends on the working directory).
+    std::env::set_current_dir(root).expect("cd to the package root");
+    let corpus = root.join("tests/config-corpus");
     let list = std::fs::read_to_string(corpus.join("verdicts.txt")).expect("verdicts.txt");
     let mut entries = Vec::new();
     for line in list.lines() {

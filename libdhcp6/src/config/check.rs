@@ -3,7 +3,7 @@
 
 use std::net::Ipv6Addr;
 
-use super::grammar::ast::{AuthParam, Duration, File, KeyParam, OptionStmt, Spanned};
+use super::grammar::ast::{AuthParam, DhcpOpt, Duration, File, KeyParam, OptionStmt, Spanned};
 use super::{
     base64, AuthInfo, AuthProtocol, Error, ErrorKind, Expire, InfoAddresses, InfoNames,
     InfoOptions, KeyInfo, Lifetimes, MonthDay, Pos, UnixTime, Warning,
@@ -35,6 +35,40 @@ pub(super) fn warn(warnings: &mut Vec<Warning>, pos: &Pos, msg: impl Into<String
         pos: pos.clone(),
         message: msg.into(),
     });
+}
+
+/// `allow ITEM` for an item other than `rapid-commit` and kame6's RFC 7550
+/// switches. WIDE's grammar takes any one option name after `allow`, and
+/// its `add_options` then logs "invalid operation" and skips information
+/// options, `refreshtime` and IAs, so files written for WIDE with such a
+/// line keep working here too, with a warning. WIDE refuses `allow
+/// authentication NAME`, and kame6's own list items are not WIDE syntax:
+/// errors.
+pub(super) fn allow_other(o: &DhcpOpt, pos: &Pos, w: &mut Vec<Warning>) -> Result<(), Error> {
+    match o {
+        DhcpOpt::Info(_) | DhcpOpt::RefreshTime | DhcpOpt::IaPd(_) | DhcpOpt::IaNa(_) => {
+            warn(
+                w,
+                pos,
+                format!(
+                    "'allow {}' has no effect: WIDE accepts and ignores it, and so does kame6",
+                    o.describe()
+                ),
+            );
+            Ok(())
+        }
+        DhcpOpt::RapidCommit
+        | DhcpOpt::Authentication(_)
+        | DhcpOpt::IaTa(_)
+        | DhcpOpt::Raw { .. }
+        | DhcpOpt::ReconfigureAccept => Err(invalid(
+            pos,
+            format!(
+                "'{}' cannot follow 'allow' (WIDE: invalid operation)",
+                o.describe()
+            ),
+        )),
+    }
 }
 
 /// `pltime [vltime]`: vltime defaults to pltime; pltime > vltime is fatal

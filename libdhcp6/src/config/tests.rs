@@ -226,6 +226,153 @@ fn includes() {
     );
 }
 
+/// A loader whose working directory holds `cwd_files`: what
+/// [`Loader::load_include`] finds as written when it is not beside the
+/// including file (the file system's order, `sys::conf`).
+struct CwdLoader {
+    files: MemLoader,
+    cwd_files: MemLoader,
+}
+
+impl Loader for CwdLoader {
+    fn load(&mut self, path: &str) -> Result<String, LoadError> {
+        self.files.load(path)
+    }
+
+    fn load_include(&mut self, beside: &str, written: &str) -> Result<(String, String), LoadError> {
+        match self.files.load(beside) {
+            Err(LoadError::NotFound) => self
+                .cwd_files
+                .load(written)
+                .map(|t| (written.to_string(), t)),
+            other => other.map(|t| (beside.to_string(), t)),
+        }
+    }
+}
+
+/// A relative include not beside the including file is read from the
+/// working directory, as WIDE reads it, with a warning saying so; its
+/// errors name the file actually read.
+#[test]
+fn include_from_working_directory() {
+    let mut l = CwdLoader {
+        files: MemLoader::new().with(
+            "/etc/d/dhcp6s.conf",
+            "include \"sub.conf\";\ninterface eth0 { address-pool p 10; };",
+        ),
+        cwd_files: MemLoader::new()
+            .with("sub.conf", "pool p { range 2001:db8::1 to 2001:db8::9; };"),
+    };
+    let s = load_server("/etc/d/dhcp6s.conf", &mut l, NOW).unwrap();
+    assert_eq!(s.config.pools.len(), 1);
+    assert_eq!(
+        s.warnings[0].to_string(),
+        "/etc/d/dhcp6s.conf:1:1: warning: include file /etc/d/sub.conf not found; read sub.conf from the working directory instead, as WIDE does"
+    );
+
+    // Beside the including file wins over the working directory.
+    let mut l = CwdLoader {
+        files: MemLoader::new()
+            .with("/etc/d/dhcp6s.conf", "include \"sub.conf\";")
+            .with("/etc/d/sub.conf", ""),
+        cwd_files: MemLoader::new().with("sub.conf", "bad;"),
+    };
+    let s = load_server("/etc/d/dhcp6s.conf", &mut l, NOW).unwrap();
+    assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+
+    // Found in neither: today's warning, naming the path beside.
+    let mut l = CwdLoader {
+        files: MemLoader::new().with("/etc/d/dhcp6s.conf", "include \"sub.conf\";"),
+        cwd_files: MemLoader::new(),
+    };
+    let s = load_server("/etc/d/dhcp6s.conf", &mut l, NOW).unwrap();
+    assert_eq!(
+        s.warnings[0].to_string(),
+        "/etc/d/dhcp6s.conf:1:1: warning: include file /etc/d/sub.conf not found (ignored, as WIDE does)"
+    );
+
+    // An error in the file from the working directory names that file.
+    let mut l = CwdLoader {
+        files: MemLoader::new().with("/etc/d/dhcp6s.conf", "include \"sub.conf\";"),
+        cwd_files: MemLoader::new().with("sub.conf", "\nbad;"),
+    };
+    assert_eq!(
+        load_server("/etc/d/dhcp6s.conf", &mut l, NOW)
+            .unwrap_err()
+            .to_string(),
+        "sub.conf:2:1: expected a statement, found 'bad'"
+    );
+}
+
+/// `allow` with an option WIDE parses and then skips ("invalid
+/// operation"): a warning in both daemons' interface blocks (and the
+/// client's profiles); what WIDE refuses stays an error.
+#[test]
+fn allow_what_wide_skips() {
+    let skipped = [
+        ("ntp-servers", "ntp-servers"),
+        ("domain-name", "domain-name"),
+        ("nis-server-domain-name", "nis-domain-name"),
+        ("refreshtime", "refreshtime"),
+        ("ia-pd 1", "ia-pd 1"),
+        ("ia-na 7", "ia-na 7"),
+    ];
+    for (item, shown) in skipped {
+        let text = format!("interface eth0 {{\n\tallow {item};\n}};");
+        let want = format!("2:2: warning: 'allow {shown}' has no effect: WIDE accepts and ignores it, and so does kame6");
+        let s = server(&text).unwrap();
+        assert_eq!(s.warnings.len(), 1, "{text}: {:?}", s.warnings);
+        assert_eq!(s.warnings[0].to_string(), format!("dhcp6s.conf:{want}"));
+        assert!(!s.config.interfaces[0].scope.allow_rapid_commit);
+        let c = client(&text).unwrap();
+        assert_eq!(c.warnings.len(), 1, "{text}: {:?}", c.warnings);
+        assert_eq!(c.warnings[0].to_string(), format!("dhcp6c.conf:{want}"));
+        let i = &c.config.interfaces[0];
+        assert!(i.request.is_empty() && i.send_ia_pd.is_empty() && i.send_ia_na.is_empty());
+        assert!(!i.allow_rapid_commit);
+    }
+    let c = client("interface eth0 { };\nprofile p { allow domain-name-servers; };").unwrap();
+    assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+    // An empty server option list in dhcp6c.conf: WIDE checks only
+    // non-empty ones.
+    let c = client("option domain-name-servers;\ninterface eth0 { };").unwrap();
+    assert_eq!(c.warnings[0].to_string(), "dhcp6c.conf:1:1: warning: 'option domain-name-servers' with no address has no effect in dhcp6c.conf: WIDE accepts and ignores it, and so does kame6");
+
+    let server_cases = [
+        (
+            "authentication a { protocol reconfig; };\ninterface eth0 { allow authentication a; };",
+            "dhcp6s.conf:2:18: 'authentication a' cannot follow 'allow' (WIDE: invalid operation)",
+        ),
+        (
+            "interface eth0 { allow ntp-servers, domain-name; };",
+            "dhcp6s.conf:1:35: expected ';' after allow, found ','",
+        ),
+        (
+            "interface eth0 { allow ia-pd; };",
+            "dhcp6s.conf:1:29: expected a number after 'ia-pd', found ';'",
+        ),
+        (
+            "host h { allow ntp-servers; };",
+            "dhcp6s.conf:1:10: 'allow' is not allowed in a host block",
+        ),
+        (
+            "host h { allow rapid-commit; };",
+            "dhcp6s.conf:1:10: 'allow' is not allowed in a host block",
+        ),
+    ];
+    for (text, want) in server_cases {
+        assert_eq!(&server_err(text), want, "{text}");
+    }
+    let client_cases = [
+        ("authentication a { protocol delayed; };\ninterface eth0 { allow authentication a; };", "dhcp6c.conf:2:18: 'authentication a' cannot follow 'allow' (WIDE: invalid operation)"),
+        ("interface eth0 { allow ia-ta 1; };", "dhcp6c.conf:1:18: 'ia-ta 1' cannot follow 'allow' (WIDE: invalid operation)"),
+        ("interface eth0 { allow reconfigure-accept; };", "dhcp6c.conf:1:18: 'reconfigure-accept' cannot follow 'allow' (WIDE: invalid operation)"),
+    ];
+    for (text, want) in client_cases {
+        assert_eq!(&client_err(text), want, "{text}");
+    }
+}
+
 #[test]
 fn names_may_be_keywords_where_wide_allows() {
     let s = server(
@@ -329,6 +476,8 @@ fn other_messages() {
     let cases: &[(&str, &str)] = &[
         ("link l { };", "dhcp6c.conf:1:1: 'link' is server-only configuration, not allowed in dhcp6c.conf"),
         ("prefix-pool p { };", "dhcp6c.conf:1:1: 'prefix-pool' is server-only configuration, not allowed in dhcp6c.conf"),
+        ("pool p { range 2001:db8::1 to 2001:db8::2; };", "dhcp6c.conf:1:1: 'pool' is server-only configuration, not allowed in dhcp6c.conf"),
+        ("option ntp-servers 2001:db8::1;", "dhcp6c.conf:1:1: 'option' is server-only configuration, not allowed in dhcp6c.conf"),
         ("dhcp4o6-port 1;", "dhcp6c.conf:1:1: 'dhcp4o6-port' is server-only configuration, not allowed in dhcp6c.conf"),
         ("id-assoc pd 1 { prefix-interface eth1 { sla-id 4294967296; }; };", "dhcp6c.conf:1:41: value 4294967296 out of range 0..4294967295"),
         ("id-assoc pd 1 { prefix-interface eth1 { colour 1; }; };", "dhcp6c.conf:1:41: expected 'sla-id', 'sla-len', 'ifid', 'ifid-random' or '}' in prefix-interface, found 'colour'"),

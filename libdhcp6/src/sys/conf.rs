@@ -4,7 +4,8 @@
 
 use crate::config::{load_client, load_server, LoadError, Loader};
 
-/// Reads configuration files from the file system, paths used as given.
+/// Reads configuration files from the file system, paths used as given
+/// (so a relative one against the working directory).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FsLoader;
 
@@ -17,6 +18,36 @@ impl Loader for FsLoader {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(LoadError::NotFound),
             Err(e) => Err(LoadError::Other(e.to_string())),
         }
+    }
+
+    /// Beside the including file first (kame6's rule), then as written,
+    /// i.e. against the working directory, where WIDE's `fopen` looks.
+    fn load_include(&mut self, beside: &str, written: &str) -> Result<(String, String), LoadError> {
+        include_lookup(beside, written, |p| self.load(p))
+    }
+}
+
+/// The order in which an include is looked for: `beside` (the name
+/// resolved against the including file's directory), then, only if that
+/// does not exist, `written` (the name as written, which `open` resolves
+/// against the working directory as WIDE does; the same path when the
+/// name is absolute or the including file has no directory part). Any
+/// other read error of `beside` is final, so an unreadable file is never
+/// silently replaced by another. Returns the path read and its text.
+fn include_lookup(
+    beside: &str,
+    written: &str,
+    mut open: impl FnMut(&str) -> Result<String, LoadError>,
+) -> Result<(String, String), LoadError> {
+    match open(beside) {
+        Ok(text) => Ok((beside.to_string(), text)),
+        Err(LoadError::NotFound) if written != beside => match open(written) {
+            Ok(text) => Ok((written.to_string(), text)),
+            Err(LoadError::NotFound) => Err(LoadError::NotFound),
+            // Name the file that failed: the error is reported under `beside`.
+            Err(LoadError::Other(msg)) => Err(LoadError::Other(format!("{written}: {msg}"))),
+        },
+        Err(e) => Err(e),
     }
 }
 
@@ -152,4 +183,73 @@ fn interface_exists(name: &str) -> bool {
 #[cfg(not(target_os = "linux"))]
 fn interface_exists(name: &str) -> bool {
     super::net::if_nametoindex(name).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An opener over a fixed set of files, recording what was tried.
+    fn opener<'a>(
+        files: &'a [(&'a str, Result<&'a str, &'a str>)],
+        tried: &'a mut Vec<String>,
+    ) -> impl FnMut(&str) -> Result<String, LoadError> + 'a {
+        move |p: &str| {
+            tried.push(p.to_string());
+            match files.iter().find(|(name, _)| *name == p) {
+                Some((_, Ok(text))) => Ok(text.to_string()),
+                Some((_, Err(msg))) => Err(LoadError::Other(msg.to_string())),
+                None => Err(LoadError::NotFound),
+            }
+        }
+    }
+
+    #[test]
+    fn include_beside_first_then_working_directory() {
+        let both = [("/etc/x/h.conf", Ok("beside")), ("h.conf", Ok("cwd"))];
+        let mut tried = Vec::new();
+        let got = include_lookup("/etc/x/h.conf", "h.conf", opener(&both, &mut tried));
+        assert_eq!(got, Ok(("/etc/x/h.conf".into(), "beside".into())));
+        assert_eq!(tried, ["/etc/x/h.conf"]);
+
+        let cwd_only = [("h.conf", Ok("cwd"))];
+        let mut tried = Vec::new();
+        let got = include_lookup("/etc/x/h.conf", "h.conf", opener(&cwd_only, &mut tried));
+        assert_eq!(got, Ok(("h.conf".into(), "cwd".into())));
+        assert_eq!(tried, ["/etc/x/h.conf", "h.conf"]);
+
+        let mut tried = Vec::new();
+        let got = include_lookup("/etc/x/h.conf", "h.conf", opener(&[], &mut tried));
+        assert_eq!(got, Err(LoadError::NotFound));
+        assert_eq!(tried, ["/etc/x/h.conf", "h.conf"]);
+
+        // Absolute (or no directory part): one path, tried once.
+        let mut tried = Vec::new();
+        let got = include_lookup("/abs.conf", "/abs.conf", opener(&[], &mut tried));
+        assert_eq!(got, Err(LoadError::NotFound));
+        assert_eq!(tried, ["/abs.conf"]);
+    }
+
+    #[test]
+    fn include_read_errors_are_not_skipped() {
+        // An unreadable file beside the including one is an error, not a
+        // reason to read another file.
+        let files = [
+            ("/etc/x/h.conf", Err("permission denied")),
+            ("h.conf", Ok("cwd")),
+        ];
+        let mut tried = Vec::new();
+        let got = include_lookup("/etc/x/h.conf", "h.conf", opener(&files, &mut tried));
+        assert_eq!(got, Err(LoadError::Other("permission denied".into())));
+        assert_eq!(tried, ["/etc/x/h.conf"]);
+
+        // A read error of the fallback names that file.
+        let files = [("h.conf", Err("permission denied"))];
+        let mut tried = Vec::new();
+        let got = include_lookup("/etc/x/h.conf", "h.conf", opener(&files, &mut tried));
+        assert_eq!(
+            got,
+            Err(LoadError::Other("h.conf: permission denied".into()))
+        );
+    }
 }

@@ -124,17 +124,24 @@ impl Builder {
                     "'option refreshtime' has no effect in dhcp6c.conf (ignored)",
                 );
             }
+            // WIDE refuses a server option in dhcp6c.conf only when it
+            // lists something (configure_addr checks a non-empty list).
+            Stmt::Option(OptionStmt::Addresses { kind, addrs }) if addrs.is_empty() => warn(
+                w,
+                pos,
+                format!(
+                    "'option {}' with no address has no effect in dhcp6c.conf: WIDE accepts and ignores it, and so does kame6",
+                    kind.keyword()
+                ),
+            ),
             Stmt::Option(_) => return Err(server_only(pos, "option")),
             Stmt::Host(_) => warn(
                 w,
                 pos,
                 "host statements are server configuration; dhcp6c ignores them",
             ),
-            Stmt::Pool(_) => warn(
-                w,
-                pos,
-                "pool statements are server configuration; dhcp6c ignores them",
-            ),
+            // WIDE's configure_pool: "pool statement is server-only", fatal.
+            Stmt::Pool(_) => return Err(server_only(pos, "pool")),
             Stmt::Link(_) => return Err(server_only(pos, "link")),
             Stmt::PrefixPool { .. } => return Err(server_only(pos, "prefix-pool")),
             Stmt::LeaseFile(_) => return Err(server_only(pos, "lease-file")),
@@ -304,6 +311,7 @@ fn interface(
             DeclKind::Allow(Allow::RapidCommit) => i.allow_rapid_commit = true,
             DeclKind::Allow(Allow::PartialAdvertise) => i.partial_advertise = true,
             DeclKind::Allow(Allow::RenewMissingIa) => i.renew_missing_ia = true,
+            DeclKind::Allow(Allow::Other(o)) => check::allow_other(o, pos, w)?,
             other => {
                 let word = other.keyword();
                 return Err(invalid(

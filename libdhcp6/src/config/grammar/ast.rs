@@ -121,7 +121,7 @@ pub enum OptionStmt {
 }
 
 /// What `allow` allows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Allow {
     /// `allow rapid-commit` (WIDE).
     RapidCommit,
@@ -129,6 +129,29 @@ pub enum Allow {
     PartialAdvertise,
     /// `allow renew-missing-ia` (kame6, client, RFC 7550 §4.3).
     RenewMissingIa,
+    /// Any other `dhcpoption` after `allow`: WIDE's grammar takes one
+    /// (`ALLOW dhcpoption EOS`) and its `add_options` then skips the
+    /// information options and IAs ("invalid operation") and refuses
+    /// `authentication`; the daemon's configure code decides.
+    Other(DhcpOpt),
+}
+
+impl DhcpOpt {
+    /// The item as written in a `send`/`request`/`allow` list, for
+    /// messages (a `raw-option`'s data left out).
+    pub fn describe(&self) -> String {
+        match self {
+            Self::RapidCommit => "rapid-commit".into(),
+            Self::Authentication(name) => format!("authentication {name}"),
+            Self::IaPd(n) => format!("ia-pd {n}"),
+            Self::IaNa(n) => format!("ia-na {n}"),
+            Self::IaTa(n) => format!("ia-ta {n}"),
+            Self::Info(kind) => kind.keyword().into(),
+            Self::RefreshTime => "refreshtime".into(),
+            Self::Raw { code, .. } => format!("raw-option {code}"),
+            Self::ReconfigureAccept => "reconfigure-accept".into(),
+        }
+    }
 }
 
 /// A statement of the shared declaration list.

@@ -23,6 +23,19 @@ pub enum LoadError {
 pub trait Loader {
     /// The text of `path`.
     fn load(&mut self, path: &str) -> Result<String, LoadError>;
+
+    /// The text of an included file and the path it was read from.
+    /// `beside` is the name resolved against the including file's directory
+    /// (kame6's rule); `written` is the name as the `include` statement
+    /// spells it, which WIDE opens as is, i.e. against the working
+    /// directory. Which of them is tried, and in what order, is the
+    /// loader's business: [`crate::sys::conf::FsLoader`] tries `beside`
+    /// and then `written`. This default has no working directory (memory,
+    /// the fuzzer) and reads `beside` only.
+    fn load_include(&mut self, beside: &str, written: &str) -> Result<(String, String), LoadError> {
+        let _ = written;
+        self.load(beside).map(|text| (beside.to_string(), text))
+    }
 }
 
 impl<F: FnMut(&str) -> Result<String, LoadError>> Loader for F {

@@ -218,9 +218,17 @@ fn parse_text(
                 if *includes > MAX_INCLUDES {
                     return Err(Error::new(start, ErrorKind::TooManyIncludes(MAX_INCLUDES)));
                 }
-                let path = resolve_include(file, &name);
-                match loader.load(&path) {
-                    Ok(text) => {
+                let beside = resolve_include(file, &name);
+                match loader.load_include(&beside, &name) {
+                    Ok((path, text)) => {
+                        if path != beside {
+                            warnings.push(Warning {
+                                pos: start,
+                                message: format!(
+                                    "include file {beside} not found; read {path} from the working directory instead, as WIDE does"
+                                ),
+                            });
+                        }
                         parse_text(
                             &Arc::from(path.as_str()),
                             &text,
@@ -233,10 +241,16 @@ fn parse_text(
                     }
                     Err(LoadError::NotFound) => warnings.push(Warning {
                         pos: start,
-                        message: format!("include file {path} not found (ignored, as WIDE does)"),
+                        message: format!("include file {beside} not found (ignored, as WIDE does)"),
                     }),
                     Err(LoadError::Other(msg)) => {
-                        return Err(Error::new(start, ErrorKind::Io { path, error: msg }));
+                        return Err(Error::new(
+                            start,
+                            ErrorKind::Io {
+                                path: beside,
+                                error: msg,
+                            },
+                        ));
                     }
                 }
                 continue;
@@ -250,10 +264,12 @@ fn parse_text(
     }
 }
 
-/// A relative include path is taken relative to the including file's
-/// directory. WIDE uses the process's working directory, which is `/` after
-/// it daemonises, so the same file meant different things at start-up and
-/// on reload (a deliberate difference, doc/config.md).
+/// A relative include path is looked up first relative to the including
+/// file's directory. WIDE uses the process's working directory, which is
+/// `/` after it daemonises, so the same file meant different things at
+/// start-up and on reload (a deliberate difference, doc/config.md); the
+/// loader falls back to the working directory so files written for WIDE
+/// keep working ([`Loader::load_include`]).
 fn resolve_include(including: &str, name: &str) -> String {
     if name.starts_with('/') {
         return name.to_string();
@@ -656,7 +672,8 @@ impl Parser {
         Ok(Spanned { value: kind, pos })
     }
 
-    /// What follows `allow`, and its `;`.
+    /// What follows `allow`, and its `;`: one item, as in WIDE (a list is
+    /// a syntax error there too).
     fn allow(&mut self) -> Result<Allow, Error> {
         let what = if self.keyword("rapid-commit") {
             Allow::RapidCommit
@@ -665,10 +682,20 @@ impl Parser {
         } else if self.keyword("renew-missing-ia") {
             Allow::RenewMissingIa
         } else {
-            return Err(self.expected(
-                "'rapid-commit', 'partial-advertise' or 'renew-missing-ia'",
-                "after 'allow'",
-            ));
+            let (pos, found) = (self.peek().pos.clone(), self.peek().tok.describe());
+            match self.dhcpopt("after 'allow'") {
+                Ok(o) => Allow::Other(o.value),
+                // Not an option name at all: say what `allow` is for.
+                Err(e) if e.pos == pos => {
+                    return Err(self.expected_at(
+                        pos,
+                        "'rapid-commit', 'partial-advertise' or 'renew-missing-ia'",
+                        "after 'allow'",
+                        found,
+                    ))
+                }
+                Err(e) => return Err(e),
+            }
         };
         self.semi("after allow")?;
         Ok(what)

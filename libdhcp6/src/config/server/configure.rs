@@ -4,9 +4,10 @@
 use std::net::Ipv6Addr;
 
 use super::{Host, Link, Pool, PoolRef, PrefixPool, RelayId, Scope, ServerConfig, ServerInterface};
+use crate::codes::IaKind;
 use crate::config::check::{self, invalid, warn, Names};
 use crate::config::grammar::ast::{
-    Allow, Block, Decl, DeclKind, DelegateParam, File, PoolParam, Spanned, Stmt,
+    Allow, Block, Decl, DeclKind, DelegateParam, DhcpOpt, File, PoolParam, Spanned, Stmt,
 };
 use crate::config::{Error, ErrorKind, FixedLease, Pos, Staged, UnixTime, Warning};
 use crate::duid::Duid;
@@ -78,6 +79,9 @@ struct Builder {
     auths: Names,
     links: Names,
     host_duids: Vec<(Duid, String)>,
+    /// `id-assoc` blocks: unused by dhcp6s, but WIDE's `send ia-*` in an
+    /// interface block must name one.
+    ias: Vec<(IaKind, u32)>,
     link_pos: Vec<Pos>,
     ppool_pos: Vec<Pos>,
 }
@@ -132,11 +136,14 @@ impl Builder {
             }
             Stmt::Interface(_) | Stmt::Link(_) | Stmt::Host(_) | Stmt::Authentication { .. } => {}
             // WIDE's dhcp6s accepts and ignores id-assoc (doc/wide-compat.md §2.3).
-            Stmt::IdAssoc { .. } => warn(
-                w,
-                pos,
-                "id-assoc is client configuration; dhcp6s ignores it",
-            ),
+            Stmt::IdAssoc { kind, iaid, .. } => {
+                warn(
+                    w,
+                    pos,
+                    "id-assoc is client configuration; dhcp6s ignores it",
+                );
+                self.ias.push((*kind, *iaid));
+            }
             // Debian's dhcp6s checks a profile like an interface block and
             // then ignores it.
             Stmt::Profile(b) => {
@@ -206,6 +213,21 @@ impl Builder {
             let found = match kind {
                 "pool" => cfg.pools.iter().any(|p| p.name == name),
                 "prefix-pool" => cfg.prefix_pools.iter().any(|p| p.name == name),
+                "authentication" => cfg.auths.iter().any(|a| a.name == name),
+                IA_PD | IA_NA => {
+                    let ia = if kind == IA_PD {
+                        IaKind::Pd
+                    } else {
+                        IaKind::Na
+                    };
+                    // WIDE's add_options takes the IA off the declared
+                    // list, so a second `send` of it is "not defined".
+                    let at = self
+                        .ias
+                        .iter()
+                        .position(|&(k, n)| k == ia && n.to_string() == name);
+                    at.map(|i| self.ias.remove(i)).is_some()
+                }
                 _ => cfg.keys.iter().any(|k| k.name == name),
             };
             if !found {
@@ -346,7 +368,8 @@ fn scope_decl(
             s.preference = Some(p);
         }
         DeclKind::Allow(Allow::RapidCommit) if at != Where::Host => s.allow_rapid_commit = true,
-        DeclKind::Allow(_) => {
+        DeclKind::Allow(Allow::Other(o)) if at != Where::Host => check::allow_other(o, pos, w)?,
+        DeclKind::Allow(Allow::PartialAdvertise | Allow::RenewMissingIa) => {
             return Err(wrong_daemon(
                 pos,
                 "allow partial-advertise/renew-missing-ia",
@@ -356,8 +379,9 @@ fn scope_decl(
         DeclKind::PrefixPool(p) => pool_ref("prefix-pool", p, pos, &mut s.prefix_pool, refs, w)?,
         DeclKind::TaPool(p) => pool_ref("pool", p, pos, &mut s.ta_pool, refs, w)?,
         DeclKind::Option(o) => check::add_option(&mut s.options, o, pos, w)?,
-        DeclKind::Send(_) if at == Where::Interface => {
+        DeclKind::Send(list) if at == Where::Interface => {
             warn(w, pos, "'send' has no effect in dhcp6s.conf (ignored)");
+            server_send(list, refs)?;
         }
         DeclKind::Request(_) => return Err(wrong_daemon(pos, "request")),
         DeclKind::InformationOnly => return Err(wrong_daemon(pos, "information-only")),
@@ -374,7 +398,46 @@ fn scope(b: &Block, at: Where, w: &mut Vec<Warning>, refs: &mut Refs) -> Result<
             return Err(not_here(&d.pos, d.value.keyword(), at));
         }
     }
+    let mut auths = b
+        .decls
+        .iter()
+        .filter_map(|d| match &d.value {
+            DeclKind::Send(list) => Some(list),
+            _ => None,
+        })
+        .flatten()
+        .filter(|o| matches!(o.value, DhcpOpt::Authentication(_)));
+    if let (Some(_), Some(second)) = (auths.next(), auths.next()) {
+        let msg = format!("authentication is doubly specified on {}", b.name.value);
+        return Err(invalid(&second.pos, msg));
+    }
     Ok(s)
+}
+
+/// [`Refs`] kinds of `send ia-pd N` / `send ia-na N`.
+const IA_PD: &str = "id-assoc pd";
+const IA_NA: &str = "id-assoc na";
+
+/// What WIDE's add_options still checks in a server's `send` list, though
+/// dhcp6s uses none of it: an IA or authentication block named there must
+/// be defined (each IA taken by the first interface sending it; checked
+/// once the file is read). Information options are skipped as WIDE skips
+/// them; kame6's own client items are not WIDE syntax and mean nothing to
+/// a server.
+fn server_send(list: &[Spanned<DhcpOpt>], refs: &mut Refs) -> Result<(), Error> {
+    for o in list {
+        let pos = o.pos.clone();
+        match &o.value {
+            DhcpOpt::IaPd(n) => refs.0.push((IA_PD, n.to_string(), pos)),
+            DhcpOpt::IaNa(n) => refs.0.push((IA_NA, n.to_string(), pos)),
+            DhcpOpt::Authentication(a) => refs.0.push(("authentication", a.clone(), pos)),
+            DhcpOpt::RapidCommit | DhcpOpt::Info(_) | DhcpOpt::RefreshTime => {}
+            DhcpOpt::IaTa(_) | DhcpOpt::Raw { .. } | DhcpOpt::ReconfigureAccept => {
+                return Err(wrong_daemon(&pos, &format!("send {}", o.value.describe())));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn link(b: &Block, w: &mut Vec<Warning>, refs: &mut Refs) -> Result<Link, Error> {

@@ -49,6 +49,13 @@ fn full_example_with_its_include() {
 #[test]
 fn semantic_errors_server() {
     let cases: &[(&str, &str)] = &[
+        ("interface eth0 { send ia-pd 5; };", "dhcp6s.conf:1:23: id-assoc pd '5' is not defined"),
+        ("id-assoc pd 5 { };\ninterface eth0 { send ia-na 5; };", "dhcp6s.conf:2:23: id-assoc na '5' is not defined"),
+        ("id-assoc pd 1 { };\ninterface eth0 { send ia-pd 1; };\ninterface eth1 { send ia-pd 1; };", "dhcp6s.conf:3:23: id-assoc pd '1' is not defined"),
+        ("interface eth0 { send authentication nope; };", "dhcp6s.conf:1:23: authentication 'nope' is not defined"),
+        ("authentication a { protocol reconfig; };\ninterface eth0 { send authentication a; send authentication a; };", "dhcp6s.conf:2:46: authentication is doubly specified on eth0"),
+        ("interface eth0 { send ia-ta 1; };", "dhcp6s.conf:1:23: 'send ia-ta 1' is client-only configuration, not allowed in dhcp6s.conf"),
+        ("interface eth0 { send reconfigure-accept; };", "dhcp6s.conf:1:23: 'send reconfigure-accept' is client-only configuration, not allowed in dhcp6s.conf"),
         ("option refreshtime 100;", "dhcp6s.conf:1:1: refresh time is too small (100 < 600)"),
         ("interface eth0 { preference 256; };", "dhcp6s.conf:1:18: value 256 out of range 0..255"),
         ("interface eth0 { request domain-name-servers; };", "dhcp6s.conf:1:18: 'request' is client-only configuration, not allowed in dhcp6s.conf"),
@@ -89,6 +96,25 @@ fn semantic_errors_server() {
 
 /// kame6 host identifiers a relay supplies: Remote-ID (enterprise number
 /// and id), Subscriber-ID, the Ethernet address of RFC 6939's option.
+/// A `send` list in a server interface has no effect, but WIDE still
+/// checks what it names: an IA (taken by the first interface sending it)
+/// or authentication block must be defined, and at most one
+/// authentication per interface (the refusals are in
+/// `semantic_errors_server`). A valid list passes, with a warning per
+/// `send`.
+#[test]
+fn server_send_is_checked_as_wide_checks_it() {
+    let ok = "id-assoc na 1 { };\nid-assoc pd 2 { };\nauthentication a { protocol reconfig; };\n\
+              interface eth0 { send ia-na 1, ia-pd 2, authentication a; send ntp-servers, rapid-commit; };";
+    let s = server(ok).unwrap();
+    assert_eq!(s.config.interfaces.len(), 1);
+    let sends = s
+        .warnings
+        .iter()
+        .filter(|w| w.message.contains("'send' has no effect"));
+    assert_eq!(sends.count(), 2, "{:?}", s.warnings);
+}
+
 #[test]
 fn host_relay_identifiers() {
     let text = r#"

@@ -1066,7 +1066,7 @@ mod tests {
     /// doc/wide-compat.md §5's verified captures (header and arguments; their
     /// MACs were not recorded): our encoder lays them out the same.
     #[test]
-    fn kame_compat_capture_headers() {
+    fn wide_capture_headers() {
         let reload = CtlMessage {
             version: 0,
             timestamp: 0x6b06_d0cb,

@@ -413,3 +413,48 @@ fn forged_metadata_never_redirects() {
     let (o, _) = back(&mut f, &framed(&resp, &given), peer()).unwrap();
     assert_eq!(*o.dst.ip(), CLIENT_LL.parse::<Ipv6Addr>().unwrap());
 }
+
+/// Neither direction panics on a datagram cut short or with any one octet
+/// changed: queries (direct and relayed) and responses (direct and in two
+/// Relay-reply levels).
+#[test]
+fn mangled_datagrams_never_panic() {
+    let q = msg4o6(
+        MessageType::Dhcpv4Query,
+        0,
+        vec![OptionRepr::Dhcpv4Msg(discover())],
+    );
+    let r = msg4o6(
+        MessageType::Dhcpv4Response,
+        0,
+        vec![OptionRepr::Dhcpv4Msg(offer())],
+    );
+    let two = |t, m: Vec<u8>| relay(t, relay(t, m, vec![]), vec![OptionRepr::RelayPort(9)]);
+    let queries = [q.clone(), two(MessageType::RelayForw, q)];
+    let responses = [
+        framed(&r, &meta(CLIENT_LL, 546)),
+        framed(&two(MessageType::RelayRepl, r), &meta(RELAY, 547)),
+    ];
+    let mut f = forwarder();
+    let mut out = vec![0u8; 65535];
+    let mutants = |pkt: &Vec<u8>| {
+        let mut all: Vec<Vec<u8>> = (0..pkt.len()).map(|n| pkt[..n].to_vec()).collect();
+        for i in 0..pkt.len() {
+            for v in [0, 1, 0x7f, 0xff, pkt[i] ^ 0x80] {
+                let mut m = pkt.clone();
+                m[i] = v;
+                all.push(m);
+            }
+        }
+        all
+    };
+    for pkt in queries.iter().flat_map(mutants) {
+        if let Ok((_, inner)) = decapsulate(&pkt) {
+            let _ = forw_dhcpv4_query(&incoming(&pkt, client_src()), inner, &served(), &mut out);
+        }
+        let _ = check_query(&pkt);
+    }
+    for pkt in responses.iter().flat_map(mutants) {
+        let _ = dhcpv4o6_handler(&mut f, &pkt, peer(), &served(), &mut out);
+    }
+}

@@ -124,6 +124,10 @@ pub struct JournalLock {
 /// World-readable: another server's refusal message reads the PID in it.
 const LOCK_MODE: u32 = 0o644;
 
+/// The most of a held lock file read for the holder's PID (a PID and a
+/// newline take at most 11 octets).
+const LOCK_TEXT_MAX: u64 = 32;
+
 impl JournalLock {
     /// The lock file of the journal at `journal`: `PATH.lock`.
     pub fn path_of(journal: &Path) -> PathBuf {
@@ -140,7 +144,7 @@ impl JournalLock {
             path: Self::path_of(journal),
             source,
         };
-        let mut file = OpenOptions::new()
+        let file = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
@@ -151,8 +155,10 @@ impl JournalLock {
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
+                // Only a PID's worth: the file's size is not ours to trust.
                 let mut text = String::new();
-                let pid = file
+                let pid = (&file)
+                    .take(LOCK_TEXT_MAX)
                     .read_to_string(&mut text)
                     .ok()
                     .and_then(|_| text.trim().parse().ok());
@@ -977,5 +983,24 @@ mod tests {
         let Opened { store: s, .. } = JournalStore::open(&path, 0).unwrap();
         assert_eq!(s.bindings().count(), 3);
         assert!(JournalLock::path_of(&path).exists());
+    }
+
+    /// A held lock file is read only as far as a PID goes: what follows in
+    /// a huge one (here 1 MiB) is never read, so the PID before it is found.
+    #[test]
+    fn a_long_lock_file_is_not_read_whole() {
+        let d = TempDir::new("longlock");
+        let path = d.0.join("leases");
+        let Opened { store: s, .. } = JournalStore::open(&path, 0).unwrap();
+        let lock = JournalLock::path_of(&path);
+        let mut long = format!("{}\n", std::process::id()).into_bytes();
+        long.resize(1 << 20, b' ');
+        long.push(b'x');
+        fs::write(&lock, &long).unwrap();
+        match JournalStore::open(&path, 0) {
+            Err(JournalError::Locked { pid, .. }) => assert_eq!(pid, Some(std::process::id())),
+            other => panic!("second open: {other:?}"),
+        }
+        drop(s);
     }
 }

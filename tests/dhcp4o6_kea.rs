@@ -51,14 +51,12 @@
 mod common;
 
 use common::dhcp4o6::{
-    forged_metadata, garbage_then_answered, kea_dhcp4_4o6, kea_dhcp6_4o6, kea_setup, scenarios,
-    Setup,
+    direct_net, forged_metadata, garbage_then_answered, kea_dhcp4_4o6, kea_dhcp6_4o6, kea_setup,
+    relayed_net, scenarios, start_relay, Relay, Setup, SERVER6,
 };
-use common::peers::{dhcrelay6, our_dhcp6relay, Scratch};
-use common::{require_root, veth, Daemon, Netns};
+use common::peers::Scratch;
+use common::{Daemon, Netns};
 
-/// The 4o6 server address kea-dhcp6 listens on and hands out in option 88.
-const SERVER6: &str = "2001:db8:ff::2";
 /// IPC port pair: kea-dhcp6 binds [::1]:6767, kea-dhcp4 [::1]:6768.
 const IPC_PORT: u16 = 6767;
 /// The pieces of one run: namespaces, scratch directory and daemons are
@@ -90,13 +88,7 @@ fn start(client: Netns, server: Netns, relay: Option<(Relay, Netns)>) -> Run {
     let scratch = Scratch::new(&format!("{}-files", server.name));
     let kea4 = kea_dhcp4_4o6(&server, &scratch, "s0", IPC_PORT);
     let kea6 = kea_dhcp6_4o6(&server, &scratch, "s0", SERVER6, IPC_PORT);
-    let relay = relay.map(|(which, ns)| {
-        let d = match which {
-            Relay::Ours => our_dhcp6relay(&ns, &scratch, "r0", "r1", SERVER6),
-            Relay::Isc => dhcrelay6(&ns, &scratch, "r0", "r1", SERVER6),
-        };
-        (d, ns)
-    });
+    let relay = relay.map(|(which, ns)| (start_relay(which, &ns, &scratch), ns));
     Run {
         kea6,
         kea4,
@@ -109,33 +101,13 @@ fn start(client: Netns, server: Netns, relay: Option<(Relay, Netns)>) -> Run {
 
 /// client —(c0|s0)— server, both on 2001:db8:ff::/64.
 fn direct() -> Run {
-    require_root();
-    let client = Netns::new("c");
-    let server = Netns::new("s");
-    veth(&client, "c0", &server, "s0");
-    client.addr("c0", "2001:db8:ff::10/64");
-    server.addr("s0", &format!("{SERVER6}/64"));
+    let (client, server) = direct_net();
     start(client, server, None)
 }
 
-/// Which relay agent sits between client and server.
-#[derive(Debug, Clone, Copy)]
-enum Relay {
-    /// kame6's dhcp6relay.
-    Ours,
-    /// ISC's dhcrelay -6.
-    Isc,
-}
-
-/// The harness's relayed topology (client —(c0|r0)— relay —(r1|s0)—
-/// server), the client numbered on 2001:db8:1::/64 and routed through the
-/// relay so that it can reach the server by unicast.
+/// Kea's pair behind `which` on [`relayed_net`].
 fn relayed(which: Relay) -> Run {
-    let t = common::relayed();
-    t.client.addr("c0", "2001:db8:1::10/64");
-    t.client.route("2001:db8:ff::/64", "2001:db8:1::1");
-    t.relay
-        .exec(["sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"]);
+    let t = relayed_net();
     start(t.client, t.server, Some((which, t.relay)))
 }
 

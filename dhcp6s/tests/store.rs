@@ -7,9 +7,7 @@
 
 use std::collections::HashSet;
 
-use libdhcp6::lease::{
-    Binding, ClaimRefused, CommitError, KeyRef, Quarantine, ReconfRecord, Resource,
-};
+use libdhcp6::lease::{ClaimRefused, CommitError, KeyRef, Resource};
 
 use super::*;
 
@@ -27,15 +25,7 @@ struct FlakyStore {
 }
 
 impl LeaseStore for FlakyStore {
-    fn binding_by(&self, key: KeyRef<'_>) -> Option<&Binding> {
-        self.mem.binding_by(key)
-    }
-    fn holder(&self, res: &Resource) -> Option<&BindingKey> {
-        self.mem.holder(res)
-    }
-    fn is_leased(&self, res: &Resource) -> bool {
-        self.mem.is_leased(res)
-    }
+    libdhcp6::delegate_lease_reads!(mem);
     fn claim(&mut self, key: KeyRef<'_>, res: &Resource) -> Result<(), ClaimRefused> {
         self.claims.push(*res);
         if self.foreign.contains(res) {
@@ -59,21 +49,6 @@ impl LeaseStore for FlakyStore {
     }
     fn expire(&mut self, now: u64) -> Vec<Resource> {
         self.mem.expire(now)
-    }
-    fn next_expiry(&self) -> Option<u64> {
-        self.mem.next_expiry()
-    }
-    fn bindings(&self) -> Box<dyn Iterator<Item = &Binding> + '_> {
-        self.mem.bindings()
-    }
-    fn quarantined(&self) -> Box<dyn Iterator<Item = Quarantine> + '_> {
-        self.mem.quarantined()
-    }
-    fn reconf(&self, duid: &[u8]) -> Option<ReconfRecord<'_>> {
-        self.mem.reconf(duid)
-    }
-    fn reconfs(&self) -> Box<dyn Iterator<Item = ReconfRecord<'_>> + '_> {
-        self.mem.reconfs()
     }
 }
 

@@ -356,6 +356,41 @@ pub trait LeaseStore {
     fn reconfs(&self) -> Box<dyn Iterator<Item = ReconfRecord<'_>> + '_>;
 }
 
+/// The reads of [`LeaseStore`] answered by a [`MemStore`] field, for a
+/// store that keeps its state in one and wraps its turns (a journal, a
+/// test double): `impl LeaseStore for S { delegate_lease_reads!(mem); … }`
+/// leaves only `claim`, `apply`, `commit`, `rollback` and `expire` to
+/// write.
+#[macro_export]
+macro_rules! delegate_lease_reads {
+    ($mem:ident) => {
+        fn binding_by(&self, key: $crate::lease::KeyRef<'_>) -> Option<&$crate::lease::Binding> {
+            $crate::lease::LeaseStore::binding_by(&self.$mem, key)
+        }
+        fn holder(&self, res: &$crate::lease::Resource) -> Option<&$crate::lease::BindingKey> {
+            $crate::lease::LeaseStore::holder(&self.$mem, res)
+        }
+        fn is_leased(&self, res: &$crate::lease::Resource) -> bool {
+            $crate::lease::LeaseStore::is_leased(&self.$mem, res)
+        }
+        fn next_expiry(&self) -> Option<u64> {
+            $crate::lease::LeaseStore::next_expiry(&self.$mem)
+        }
+        fn bindings(&self) -> Box<dyn Iterator<Item = &$crate::lease::Binding> + '_> {
+            $crate::lease::LeaseStore::bindings(&self.$mem)
+        }
+        fn quarantined(&self) -> Box<dyn Iterator<Item = $crate::lease::Quarantine> + '_> {
+            $crate::lease::LeaseStore::quarantined(&self.$mem)
+        }
+        fn reconf(&self, duid: &[u8]) -> Option<$crate::lease::ReconfRecord<'_>> {
+            $crate::lease::LeaseStore::reconf(&self.$mem, duid)
+        }
+        fn reconfs(&self) -> Box<dyn Iterator<Item = $crate::lease::ReconfRecord<'_>> + '_> {
+            $crate::lease::LeaseStore::reconfs(&self.$mem)
+        }
+    };
+}
+
 /// What the open turn changed, as it stood before: the first time a turn
 /// touches a binding, a quarantine or a Reconfigure record, its prior state
 /// is kept here so a rollback can put it back. The maps keep their

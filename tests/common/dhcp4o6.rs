@@ -810,3 +810,48 @@ pub fn kea_setup<'a>(
         logs,
     }
 }
+
+/// The DHCPv6 side's address on s0 in [`direct_net`] and [`relayed_net`]:
+/// the 4o6 server listens on it and hands it out in option 88.
+pub const SERVER6: &str = "2001:db8:ff::2";
+
+/// Which relay agent sits between client and server.
+#[derive(Debug, Clone, Copy)]
+pub enum Relay {
+    /// kame6's dhcp6relay.
+    Ours,
+    /// ISC's dhcrelay -6.
+    Isc,
+}
+
+/// client —(c0|s0)— server, both on 2001:db8:ff::/64: the client's and
+/// the server's namespaces.
+pub fn direct_net() -> (Netns, Netns) {
+    super::require_root();
+    let client = Netns::new("c");
+    let server = Netns::new("s");
+    super::veth(&client, "c0", &server, "s0");
+    client.addr("c0", "2001:db8:ff::10/64");
+    server.addr("s0", &format!("{SERVER6}/64"));
+    (client, server)
+}
+
+/// The harness's relayed topology (client —(c0|r0)— relay —(r1|s0)—
+/// server), the client numbered on 2001:db8:1::/64 and routed through the
+/// relay so that it can reach the server by unicast.
+pub fn relayed_net() -> super::Relayed {
+    let t = super::relayed();
+    t.client.addr("c0", "2001:db8:1::10/64");
+    t.client.route("2001:db8:ff::/64", "2001:db8:1::1");
+    t.relay
+        .exec(["sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"]);
+    t
+}
+
+/// Starts `which` in `ns`, relaying from r0 to [`SERVER6`] through r1.
+pub fn start_relay(which: Relay, ns: &Netns, s: &Scratch) -> Daemon {
+    match which {
+        Relay::Ours => super::peers::our_dhcp6relay(ns, s, "r0", "r1", SERVER6),
+        Relay::Isc => super::peers::dhcrelay6(ns, s, "r0", "r1", SERVER6),
+    }
+}

@@ -48,8 +48,8 @@ use super::atomic::{self, tmp_path};
 
 use crate::lease::journal::{self, apply_record, encode, Record, Replay};
 use crate::lease::{
-    Binding, BindingKey, Change, ClaimRefused, CommitError, KeyRef, LeaseStore, MemStore,
-    Quarantine, ReconfRecord, Resource,
+    BindingKey, Change, ClaimRefused, CommitError, KeyRef, LeaseStore, MemStore, Quarantine,
+    Resource,
 };
 
 /// Default floor of the compaction bound: a journal smaller than this is
@@ -453,17 +453,7 @@ impl JournalStore {
 }
 
 impl LeaseStore for JournalStore {
-    fn binding_by(&self, key: KeyRef<'_>) -> Option<&Binding> {
-        self.mem.binding_by(key)
-    }
-
-    fn holder(&self, res: &Resource) -> Option<&BindingKey> {
-        self.mem.holder(res)
-    }
-
-    fn is_leased(&self, res: &Resource) -> bool {
-        self.mem.is_leased(res)
-    }
+    crate::delegate_lease_reads!(mem);
 
     fn claim(&mut self, key: KeyRef<'_>, res: &Resource) -> Result<(), ClaimRefused> {
         self.mem.claim(key, res)
@@ -534,26 +524,6 @@ impl LeaseStore for JournalStore {
         }
         freed
     }
-
-    fn next_expiry(&self) -> Option<u64> {
-        self.mem.next_expiry()
-    }
-
-    fn bindings(&self) -> Box<dyn Iterator<Item = &Binding> + '_> {
-        self.mem.bindings()
-    }
-
-    fn quarantined(&self) -> Box<dyn Iterator<Item = Quarantine> + '_> {
-        self.mem.quarantined()
-    }
-
-    fn reconf(&self, duid: &[u8]) -> Option<ReconfRecord<'_>> {
-        self.mem.reconf(duid)
-    }
-
-    fn reconfs(&self) -> Box<dyn Iterator<Item = ReconfRecord<'_>> + '_> {
-        self.mem.reconfs()
-    }
 }
 
 #[cfg(test)]
@@ -562,7 +532,7 @@ mod tests {
     use super::*;
     use crate::duid::Duid;
     use crate::lease::journal::{header, DamageKind};
-    use crate::lease::{BoundLease, IaKind};
+    use crate::lease::{Binding, BoundLease, IaKind};
     use std::net::Ipv6Addr;
 
     struct TempDir(PathBuf);

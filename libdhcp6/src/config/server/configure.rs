@@ -260,11 +260,7 @@ impl Builder {
 fn check_overlaps(cfg: &ServerConfig, link_pos: &[Pos], ppool_pos: &[Pos]) -> Result<(), Error> {
     for (i, (l, pos)) in cfg.links.iter().zip(link_pos).enumerate() {
         for earlier in cfg.links.iter().take(i) {
-            if let Some(p) = l
-                .link_addresses
-                .iter()
-                .find(|p| earlier.link_addresses.contains(p))
-            {
+            if let Some(p) = first_shared(&l.link_addresses, &earlier.link_addresses) {
                 return Err(invalid(
                     pos,
                     format!(
@@ -273,10 +269,7 @@ fn check_overlaps(cfg: &ServerConfig, link_pos: &[Pos], ppool_pos: &[Pos]) -> Re
                     ),
                 ));
             }
-            if l.interface_ids
-                .iter()
-                .any(|id| earlier.interface_ids.contains(id))
-            {
+            if first_shared(&l.interface_ids, &earlier.interface_ids).is_some() {
                 return Err(invalid(
                     pos,
                     format!(
@@ -302,6 +295,11 @@ fn check_overlaps(cfg: &ServerConfig, link_pos: &[Pos], ppool_pos: &[Pos]) -> Re
         }
     }
     Ok(())
+}
+
+/// The first item of `a` that `b` holds too.
+fn first_shared<'a, T: PartialEq>(a: &'a [T], b: &[T]) -> Option<&'a T> {
+    a.iter().find(|x| b.contains(x))
 }
 
 /// WIDE reads a keyword (or a number) in a reference position as that

@@ -8,6 +8,7 @@ use libdhcp6::{IaKind, MessageType};
 
 use crate::action::{Counters, DropReason};
 use crate::event::Client;
+use crate::ia::Binding;
 use crate::state::Phase;
 
 /// Every phase, for the `phase` gauge (one series per phase, 1 for the
@@ -143,15 +144,25 @@ fn messages(e: &mut Exposition, clients: &[&Client]) {
     }
 }
 
+/// The bindings whose leases are on the system: none once a Release has
+/// started or the client has stopped (the leases were removed then,
+/// though the machine remembers them for the Release).
+fn held(c: &Client) -> &[Binding] {
+    match c.phase() {
+        Phase::Release | Phase::Stopped => &[],
+        _ => c.bindings(),
+    }
+}
+
 fn bindings(e: &mut Exposition, clients: &[&Client]) {
     e.family(
         "bindings",
         Kind::Gauge,
-        "IAs bound, by interface and IA type.",
+        "IAs bound, by interface and IA type (0 once released or stopped).",
     );
     for c in clients {
         for (kind, label) in IAS {
-            let n = c.bindings().iter().filter(|b| b.kind == kind).count();
+            let n = held(c).iter().filter(|b| b.kind == kind).count();
             let labels = [("interface", c.ifname()), ("ia", label)];
             e.sample("bindings", &labels, n as u64);
         }
@@ -163,8 +174,7 @@ fn bindings(e: &mut Exposition, clients: &[&Client]) {
     );
     for c in clients {
         for (kind, label) in IAS {
-            let n: usize = c
-                .bindings()
+            let n: usize = held(c)
                 .iter()
                 .filter(|b| b.kind == kind)
                 .map(|b| b.leases.len())

@@ -340,7 +340,15 @@ impl<S: LeaseStore> Server<S> {
             store: &self.store,
             counter: &mut self.auth.counter,
         };
-        self.reconf.server6_reconf(&mut cx, now_ms, now, out)
+        let o = self.reconf.server6_reconf(&mut cx, now_ms, now, out)?;
+        if let Some(c) = self
+            .counters
+            .sent
+            .get_mut(usize::from(u8::from(o.msg_type)))
+        {
+            *c += 1;
+        }
+        Some(o)
     }
 
     /// Handles one datagram (mirrors dhcp6s.c:server6_recv up to

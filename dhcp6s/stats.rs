@@ -5,6 +5,7 @@
 //! runs only when the file is written.
 
 use libdhcp6::codes::{MessageType, Status};
+use libdhcp6::config::server::Scope;
 use libdhcp6::config::ServerConfig;
 use libdhcp6::lease::LeaseStore;
 use libdhcp6::stats::{CommitStats, Exposition, Histogram, Kind, Label};
@@ -35,17 +36,39 @@ pub struct LinkCount {
     pub no_addrs: u64,
     /// IAs answered NoPrefixAvail (IA_PD).
     pub no_prefix: u64,
+    /// The pools the block serves from: `(IA type, pool name)`.
+    pub pools: Vec<(&'static str, String)>,
 }
 
 impl LinkCount {
-    fn new(scope: &'static str, name: &str) -> Self {
+    fn new(scope_kind: &'static str, name: &str, scope: Option<&Scope>) -> Self {
+        let pools = scope
+            .map(|s| {
+                [
+                    ("na", &s.address_pool),
+                    ("ta", &s.ta_pool),
+                    ("pd", &s.prefix_pool),
+                ]
+                .into_iter()
+                .filter_map(|(ia, p)| p.as_ref().map(|p| (ia, p.name.clone())))
+                .collect()
+            })
+            .unwrap_or_default();
         Self {
-            scope,
+            scope: scope_kind,
             name: name.to_string(),
             received: [0; LINK_TYPES],
             no_addrs: 0,
             no_prefix: 0,
+            pools,
         }
+    }
+
+    /// Takes over the counters (not the configuration) of `old`.
+    fn carry(&mut self, old: &LinkCount) {
+        self.received = old.received;
+        self.no_addrs = old.no_addrs;
+        self.no_prefix = old.no_prefix;
     }
 }
 
@@ -61,13 +84,17 @@ pub struct LinkStats {
 impl LinkStats {
     /// Zeroed counters for the blocks of `cfg`.
     pub fn build(cfg: &ServerConfig) -> Self {
-        let mut links = vec![LinkCount::new("global", "")];
+        let mut links = vec![LinkCount::new("global", "", None)];
         links.extend(
             cfg.interfaces
                 .iter()
-                .map(|i| LinkCount::new("interface", &i.name)),
+                .map(|i| LinkCount::new("interface", &i.name, Some(&i.scope))),
         );
-        links.extend(cfg.links.iter().map(|l| LinkCount::new("link", &l.name)));
+        links.extend(
+            cfg.links
+                .iter()
+                .map(|l| LinkCount::new("link", &l.name, Some(&l.scope))),
+        );
         Self {
             links,
             interfaces: cfg.interfaces.len(),
@@ -84,7 +111,7 @@ impl LinkStats {
                 .iter()
                 .find(|o| o.scope == l.scope && o.name == l.name)
             {
-                *l = o.clone();
+                l.carry(o);
             }
         }
         new
@@ -220,6 +247,22 @@ fn links(e: &mut Exposition, links: &LinkStats) {
                 ];
                 e.sample("link_received_total", &labels, *n);
             }
+        }
+    }
+    e.family(
+        "link_pool_info",
+        Kind::Gauge,
+        "Always 1: the pool a link block serves an IA type from (join on pool for per-link sizes).",
+    );
+    for l in links.links() {
+        for (ia, pool) in &l.pools {
+            let labels = [
+                ("link", l.name.as_str()),
+                ("scope", l.scope),
+                ("ia", ia),
+                ("pool", pool.as_str()),
+            ];
+            e.sample("link_pool_info", &labels, 1);
         }
     }
     e.family(

@@ -168,6 +168,10 @@ fn server_and_relay_count_a_known_exchange() {
             "kame6_dhcp6s_link_allocation_failures_total{link=\"access\",scope=\"link\",status=\"NoPrefixAvail\"}",
             0.0,
         ),
+        (
+            "kame6_dhcp6s_link_pool_info{link=\"access\",scope=\"link\",ia=\"na\",pool=\"p\"}",
+            1.0,
+        ),
         ("kame6_dhcp6s_pool_size{pool=\"p\",kind=\"address\"}", 2.0),
         ("kame6_dhcp6s_pool_assigned{pool=\"p\",kind=\"address\"}", 2.0),
         ("kame6_dhcp6s_pool_quarantined{pool=\"p\",kind=\"address\"}", 0.0),

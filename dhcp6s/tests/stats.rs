@@ -70,6 +70,14 @@ fn numbers_after_a_known_exchange() {
             "kame6_dhcp6s_link_allocation_failures_total{link=\"far\",scope=\"link\",status=\"NoPrefixAvail\"}",
             "0",
         ),
+        (
+            "kame6_dhcp6s_link_pool_info{link=\"s0\",scope=\"interface\",ia=\"na\",pool=\"p\"}",
+            "1",
+        ),
+        (
+            "kame6_dhcp6s_link_pool_info{link=\"far\",scope=\"link\",ia=\"pd\",pool=\"pd\"}",
+            "1",
+        ),
         ("kame6_dhcp6s_pool_size{pool=\"p\",kind=\"address\"}", "2"),
         ("kame6_dhcp6s_pool_assigned{pool=\"p\",kind=\"address\"}", "1"),
         ("kame6_dhcp6s_pool_quarantined{pool=\"p\",kind=\"address\"}", "1"),
@@ -102,4 +110,19 @@ fn numbers_after_a_known_exchange() {
             "{series} after reload"
         );
     }
+    // A reload that moves the interface to another pool: the mapping
+    // follows the new file, the link's counters stay.
+    let moved = TWO.replace("address-pool p 100 200", "address-pool q 100 200")
+        + "pool q { range 2001:db8:1::20 to 2001:db8:1::29; };\n";
+    let cfg = server_from_str("test.conf", &moved).unwrap().config;
+    s.reconfigure(Arc::new(cfg));
+    let text = exposition(&s, &turns);
+    let info = "kame6_dhcp6s_link_pool_info{link=\"s0\",scope=\"interface\",ia=\"na\",pool=";
+    assert_eq!(
+        value(&text, &format!("{info}\"q\"}}")).as_deref(),
+        Some("1")
+    );
+    assert_eq!(value(&text, &format!("{info}\"p\"}}")), None);
+    let fail = "kame6_dhcp6s_link_allocation_failures_total{link=\"s0\",scope=\"interface\",status=\"NoAddrsAvail\"}";
+    assert_eq!(value(&text, fail).as_deref(), Some("1"));
 }

@@ -110,6 +110,42 @@ fn client_duid(n: u8) -> Duid {
     Duid::from_bytes(&[0, 3, 0, 1, 2, 0, 0, 0, 0x5a, n]).unwrap()
 }
 
+/// The relay's file after [`server_and_relay_count_a_known_exchange`]'s
+/// three exchanges: refreshed every second without a signal, six messages
+/// each way; and its SIGUSR1 log although it runs without `-d`.
+fn relay_counted_six_each_way(s: &Scratch, rly: &Daemon) {
+    // The relay's file, refreshed every second without a signal.
+    let e = wait_stats(&s.path("dhcp6relay.prom"), "six to the client", |e| {
+        maybe(
+            e,
+            "kame6_dhcp6relay_relayed_total{interface=\"r0\",direction=\"to_client\"}",
+        ) == Some(6.0)
+    });
+    let want = [
+        (
+            "kame6_dhcp6relay_relayed_total{interface=\"r0\",direction=\"to_server\"}",
+            6.0,
+        ),
+        ("kame6_dhcp6relay_relay_forward_total", 6.0),
+        ("kame6_dhcp6relay_relay_reply_total", 6.0),
+        (
+            "kame6_dhcp6relay_dropped_total{reason=\"unknown_server\"}",
+            0.0,
+        ),
+        ("kame6_dhcp6relay_dropped_total{reason=\"malformed\"}", 0.0),
+    ];
+    for (series, v) in want {
+        assert_eq!(e.get(series), v, "{series}");
+    }
+    assert!(e.get("kame6_dhcp6relay_loop_turn_duration_seconds_count") >= 1.0);
+    // SIGUSR1 logs the counters although the relay runs without -d.
+    let log = counters(rly, "dropped (too big to relay)");
+    assert!(
+        log.contains("relay6_loop: r0: to server 6, to client 6"),
+        "{log}"
+    );
+}
+
 /// Three scripted clients against a pool of two, through the relay: two
 /// addresses assigned, three Solicits, the third client's Advertise and
 /// Reply both NoAddrsAvail; the relay forwarded six messages each way.
@@ -197,36 +233,7 @@ fn server_and_relay_count_a_known_exchange() {
         .mode();
     assert_eq!(mode & 0o777, 0o644, "node_exporter must read it");
 
-    // The relay's file, refreshed every second without a signal.
-    let e = wait_stats(&s.path("dhcp6relay.prom"), "six to the client", |e| {
-        maybe(
-            e,
-            "kame6_dhcp6relay_relayed_total{interface=\"r0\",direction=\"to_client\"}",
-        ) == Some(6.0)
-    });
-    let want = [
-        (
-            "kame6_dhcp6relay_relayed_total{interface=\"r0\",direction=\"to_server\"}",
-            6.0,
-        ),
-        ("kame6_dhcp6relay_relay_forward_total", 6.0),
-        ("kame6_dhcp6relay_relay_reply_total", 6.0),
-        (
-            "kame6_dhcp6relay_dropped_total{reason=\"unknown_server\"}",
-            0.0,
-        ),
-        ("kame6_dhcp6relay_dropped_total{reason=\"malformed\"}", 0.0),
-    ];
-    for (series, v) in want {
-        assert_eq!(e.get(series), v, "{series}");
-    }
-    assert!(e.get("kame6_dhcp6relay_loop_turn_duration_seconds_count") >= 1.0);
-    // SIGUSR1 logs the counters although the relay runs without -d.
-    let log = counters(&rly, "dropped (too big to relay)");
-    assert!(
-        log.contains("relay6_loop: r0: to server 6, to client 6"),
-        "{log}"
-    );
+    relay_counted_six_each_way(&s, &rly);
     // Only the statistics files themselves: no temporary file left.
     let left: Vec<String> = std::fs::read_dir(&s.dir)
         .unwrap()

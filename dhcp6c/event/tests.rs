@@ -71,6 +71,7 @@ fn conf() -> IfConfig {
         reconfigure_accept: false,
         delayed_auth: None,
         wall_clock: None,
+        dhcp4o6: None,
     }
 }
 

@@ -111,7 +111,7 @@ impl Run {
 /// DUID, C-161) and 55; after the offer window, REQUEST with 50 and 54
 /// and the same xid; the ACK binds.
 #[test]
-fn dora() {
+fn c161_dora() {
     let mut r = Run::new(None);
     let (disc, u) = only_sent(&r.next());
     assert!(!u);
@@ -175,7 +175,7 @@ fn retransmission_bounds() {
 /// lease. Then at T1 again a silent server: at T2 REBINDING (U=0), and at
 /// the end of the lease EXPIRE and INIT (C-160).
 #[test]
-fn renew_rebind_expire() {
+fn c160_renew_rebind_expire() {
     let mut r = Run::new(None);
     let first = r.bind(100);
     assert_eq!(r.m.deadline(), first.renew_at());

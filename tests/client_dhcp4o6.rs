@@ -11,7 +11,8 @@
 //! dhclient-script's variables for each step. On the wire every query
 //! holds exactly one option 87 and no ORO (C-159) and carries option 61
 //! in RFC 4361's IAID + DUID form (C-161); the DHCPv6 messages ask for
-//! option 88 (C-155).
+//! option 88 (C-155). And after a restart the remembered address is asked
+//! for with INIT-REBOOT.
 
 // Network namespaces (and the peers' Linux builds): these tests run on Linux only.
 #![cfg(target_os = "linux")]
@@ -423,4 +424,52 @@ fn dhcp4o6_kea_pair_direct() {
 #[test]
 fn dhcp4o6_kea_pair_through_our_relay() {
     lifecycle(Pair::Kea, true);
+}
+
+/// INIT-REBOOT after a restart: SIGUSR1 stops dhcp6c without releasing
+/// (the address leaves tun4, reason STOP, the lease file stays); started
+/// again, the client's first DHCPv4 message is INIT-REBOOT's DHCPREQUEST
+/// for the same address (option 50, no server identifier, ciaddr 0, U=0),
+/// kea-dhcp4 acknowledges it and the script sees REBOOT.
+#[test]
+fn dhcp4o6_init_reboot_after_restart() {
+    let mut run = start(Pair::Ours, false);
+    let bound = run.wait_reason("BOUND", 0, Duration::from_secs(40));
+    let addr: Ipv4Addr = var(&bound, "new_ip_address").unwrap().parse().unwrap();
+    run.client6.signal("USR1");
+    let exit = run.client6.wait_exit(Duration::from_secs(15));
+    assert_eq!(exit, Some(0), "dhcp6c did not exit\n{}", run.logs());
+    let stop = run.wait_reason("STOP", 0, Duration::from_secs(2));
+    assert_eq!(
+        var(&stop, "old_ip_address"),
+        Some(addr.to_string().as_str())
+    );
+    assert!(tun4(&run.client).is_none(), "address left on tun4");
+    let file = run.scratch.path("kame6-dhcp6c.duid");
+    let file = std::path::Path::new(&file).with_file_name("dhcp6c_4o6_c0.lease");
+    let saved = std::fs::read_to_string(&file).unwrap_or_default();
+    assert!(
+        saved.starts_with(&format!("{addr} 192.0.2.2 ")),
+        "{saved:?}"
+    );
+    let before = run.queries().len();
+
+    run.client6 = our_dhcp6c(
+        &run.client,
+        &run.scratch,
+        &dhcp6c_conf(&run.script),
+        &["c0"],
+    );
+    let reboot = run.wait_reason("REBOOT", 0, Duration::from_secs(40));
+    assert_eq!(
+        var(&reboot, "new_ip_address"),
+        Some(addr.to_string().as_str())
+    );
+    let first = run.queries().into_iter().nth(before).unwrap();
+    let (u, p) = first;
+    assert!(!u);
+    assert_eq!(p.message_type(), Some(V4Type::Request));
+    assert_eq!((p.requested_ip(), p.server_id()), (Some(addr), None));
+    assert_eq!(p.ciaddr, Ipv4Addr::UNSPECIFIED);
+    assert_eq!(tun4(&run.client).map(|t| t.0), Some(addr));
 }

@@ -8,8 +8,10 @@
 //! from the link-local address (C-157); no option 88 gives no query at
 //! all (C-156); a renewed DHCPv6 Reply without option 88 stops 4o6
 //! (C-163); a DHCPV4-RESPONSE without option 87 is ignored and counted
-//! (C-162); a DHCPNAK to RENEWING starts over from INIT; and DHCPDISCOVER
-//! retransmissions keep RFC 2131 §4.1's 4, 8, 16 s ±1 s on the wire.
+//! (C-162); a DHCPNAK to RENEWING starts over from INIT; an address
+//! already on another interface is declined (DHCPDECLINE with U=0, C-160);
+//! and DHCPDISCOVER retransmissions keep RFC 2131 §4.1's 4, 8, 16 s ±1 s
+//! on the wire.
 
 // Network namespaces (and the peers' Linux builds): these tests run on Linux only.
 #![cfg(target_os = "linux")]
@@ -440,4 +442,51 @@ fn discover_retransmission_timing() {
             "gap {i}: {gap:?}, want {base} s ± 1 s"
         );
     }
+}
+
+/// RFC 2131 §3.1 step 5: the acknowledged address is already on another
+/// interface of the host (the one conflict the host can see by itself),
+/// so the client sends DHCPDECLINE (U=0, options 50 and 54), never
+/// installs it, tells the script DECLINE, and starts over with a
+/// DHCPDISCOVER no sooner than ten seconds later.
+#[test]
+fn address_in_use_declined() {
+    let t = Topo::new(false);
+    t.client
+        .exec(["ip", "addr", "add", "10.0.0.5/32", "dev", "tun4p"]);
+    let list = [opt88(&[SERVER6])];
+    let srv = answering(&t.server, "s0", Duration::from_secs(16), move |m, _| {
+        if let Some(q) = dhcpv4(m) {
+            return v4_plain(&q, 600);
+        }
+        v6(m, 300, &list, &list).into_iter().collect()
+    });
+    let _c = t.dhcp6c();
+    let seen = srv.join().unwrap();
+    let qs = queries(&seen);
+    let decline = qs
+        .iter()
+        .find(|(_, p)| p.message_type() == Some(V4Type::Decline))
+        .unwrap_or_else(|| panic!("no DHCPDECLINE: {qs:?}"));
+    assert_eq!(
+        (decline.1.requested_ip(), decline.1.server_id()),
+        (Some(LEASED), Some(SERVER4))
+    );
+    let u = seen
+        .iter()
+        .find(|s| dhcpv4(&s.msg).is_some_and(|p| p.message_type() == Some(V4Type::Decline)))
+        .map(|s| s.msg.transaction_id);
+    assert_eq!(u, Some(0), "DHCPDECLINE with U=1");
+    let again = qs
+        .iter()
+        .find(|(at, p)| *at > decline.0 && p.message_type() == Some(V4Type::Discover))
+        .unwrap_or_else(|| panic!("no DHCPDISCOVER after the DHCPDECLINE: {qs:?}"));
+    assert!(again.0 - decline.0 >= Duration::from_secs(10));
+    let r = t.reasons();
+    assert!(r.contains(&"DECLINE".to_string()), "{r:?}");
+    assert!(!r.contains(&"BOUND".to_string()), "{r:?}");
+    let on = t
+        .client
+        .try_exec(&["ip", "-4", "addr", "show", "dev", "tun4"]);
+    assert!(!String::from_utf8_lossy(&on.stdout).contains("10.0.0.5"));
 }

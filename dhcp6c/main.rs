@@ -1218,7 +1218,12 @@ impl ctl::Controlled for State {
     fn restart(&mut self, ifname: &str) {
         let duid = self.duid.clone();
         if let Some(f) = self.ifaces.iter_mut().find(|f| f.client.ifname() == ifname) {
-            f.client = new_client(f.client.config().clone(), duid, Instant::now());
+            let mut conf = f.client.config().clone();
+            // The 4o6 lease was released with the rest: no INIT-REBOOT.
+            if let Some(c) = conf.dhcp4o6.as_mut() {
+                c.remembered = None;
+            }
+            f.client = new_client(conf, duid, Instant::now());
         }
     }
 

@@ -569,11 +569,10 @@ impl Machine {
         out.push(change(Reason::Nak, None, old));
         self.hint = None;
         self.naks = self.naks.saturating_add(1);
-        let hold = Duration::from_secs(1u64 << self.naks.min(7)) / 2;
-        let hold = if self.naks <= 1 {
-            Duration::ZERO
-        } else {
-            hold.min(RT_MAX)
+        // 0 s after the first NAK, then 2, 4, ... up to 64 s.
+        let hold = match self.naks {
+            0 | 1 => Duration::ZERO,
+            n => Duration::from_secs(1u64 << (n - 1).min(6)).min(RT_MAX),
         };
         self.st = St::Init { wake: now + hold };
         if hold.is_zero() {

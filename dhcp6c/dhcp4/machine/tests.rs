@@ -234,6 +234,15 @@ fn nak_restarts_from_init() {
     assert_eq!(d.message_type(), Some(MessageType::Discover));
     assert_eq!(r.m.state_name(), "SELECTING");
     assert!(r.m.lease().is_none());
+    // A server that keeps refusing: the next NAK holds INIT for 2 s.
+    r.recv(&answer(&d, MessageType::Offer, ADDR, 100)).unwrap();
+    let (req, _) = only_sent(&r.next());
+    let ev = r
+        .recv(&answer(&req, MessageType::Nak, Ipv4Addr::UNSPECIFIED, 0))
+        .unwrap();
+    assert_eq!(reasons(&ev), [Reason::Nak]);
+    assert!(sent(&ev).is_empty());
+    assert_eq!(r.m.deadline(), Some(r.now + Duration::from_secs(2)));
 }
 
 /// Answers that are not for us are dropped with their reason and change

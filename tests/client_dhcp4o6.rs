@@ -336,7 +336,38 @@ fn lifecycle(pair: Pair, relayed: bool) {
         }
     }
 
-    // T1: RENEWING by unicast, U=1 (C-160); the lifetime is refreshed.
+    renew_then_rebind(&run, addr);
+
+    // SIGTERM: DHCPRELEASE with U=1; the address and the server's lease go.
+    run.client6.signal("TERM");
+    let exit = run.client6.wait_exit(Duration::from_secs(15));
+    assert_eq!(exit, Some(0), "dhcp6c did not exit\n{}", run.logs());
+    let release = run.wait_reason("RELEASE", 0, Duration::from_secs(2));
+    assert_eq!(
+        var(&release, "old_ip_address"),
+        Some(addr.to_string().as_str())
+    );
+    assert!(tun4(&run.client).is_none(), "address left on tun4");
+    assert!(run
+        .queries()
+        .iter()
+        .any(|(u, p)| *u && p.message_type() == Some(V4Type::Release) && p.ciaddr == addr));
+    assert!(
+        wait_until(Duration::from_secs(5), || kea4_valid(&run.scratch, addr)
+            == Some(0)),
+        "kea-dhcp4 still holds {addr}\n{}",
+        run.kea4.log()
+    );
+    assert!(
+        !std::path::Path::new(&run.scratch.path("dhcp6c_4o6_c0.lease")).exists(),
+        "lease file left after RELEASE"
+    );
+}
+
+/// T1: RENEWING by unicast with U=1 (C-160), the lifetime refreshed; then,
+/// with kea-dhcp4 stopped, RENEWING unanswered and REBINDING with U=0 at
+/// T2, answered once it runs again.
+fn renew_then_rebind(run: &Run, addr: Ipv4Addr) {
     let renew = run.wait_reason("RENEW", 0, Duration::from_secs(20));
     assert_eq!(
         var(&renew, "old_ip_address"),
@@ -375,31 +406,6 @@ fn lifecycle(pair: Pair, relayed: bool) {
     );
     let renews_u1 = run.queries().iter().filter(|q| renewing(q) && q.0).count();
     assert!(renews_u1 >= 2, "only {renews_u1} RENEWING queries");
-
-    // SIGTERM: DHCPRELEASE with U=1; the address and the server's lease go.
-    run.client6.signal("TERM");
-    let exit = run.client6.wait_exit(Duration::from_secs(15));
-    assert_eq!(exit, Some(0), "dhcp6c did not exit\n{}", run.logs());
-    let release = run.wait_reason("RELEASE", 0, Duration::from_secs(2));
-    assert_eq!(
-        var(&release, "old_ip_address"),
-        Some(addr.to_string().as_str())
-    );
-    assert!(tun4(&run.client).is_none(), "address left on tun4");
-    assert!(run
-        .queries()
-        .iter()
-        .any(|(u, p)| *u && p.message_type() == Some(V4Type::Release) && p.ciaddr == addr));
-    assert!(
-        wait_until(Duration::from_secs(5), || kea4_valid(&run.scratch, addr)
-            == Some(0)),
-        "kea-dhcp4 still holds {addr}\n{}",
-        run.kea4.log()
-    );
-    assert!(
-        !std::path::Path::new(&run.scratch.path("dhcp6c_4o6_c0.lease")).exists(),
-        "lease file left after RELEASE"
-    );
 }
 
 /// Our dhcp6s + kea-dhcp4 on one link.

@@ -752,6 +752,17 @@ pub fn kea_dhcp6_4o6(ns: &Netns, s: &Scratch, iface: &str, addr: &str, ipc_port:
 /// every 4o6 query unless `iface` has an IPv4 address in the namespace (it
 /// takes the server identifier from an IPv4 socket there): give it one.
 pub fn kea_dhcp4_4o6(ns: &Netns, s: &Scratch, iface: &str, ipc_port: u16) -> Daemon {
+    kea_dhcp4_4o6_timed(ns, s, iface, ipc_port, (600, 200, 400))
+}
+
+/// [`kea_dhcp4_4o6`] with the lease time, T1 and T2 given (seconds).
+pub fn kea_dhcp4_4o6_timed(
+    ns: &Netns,
+    s: &Scratch,
+    iface: &str,
+    ipc_port: u16,
+    (valid, renew, rebind): (u32, u32, u32),
+) -> Daemon {
     let bin = require_program("kea-dhcp4");
     let leases = s.path("kea-leases4.csv");
     let conf = format!(
@@ -759,11 +770,12 @@ pub fn kea_dhcp4_4o6(ns: &Netns, s: &Scratch, iface: &str, ipc_port: u16) -> Dae
   "interfaces-config": {{ "interfaces": [ "{iface}" ], "dhcp-socket-type": "udp" }},
   "lease-database": {{ "type": "memfile", "persist": true, "name": "{leases}", "lfc-interval": 0 }},
   "dhcp4o6-port": {ipc_port},
-  "valid-lifetime": 600, "renew-timer": 200, "rebind-timer": 400,
+  "valid-lifetime": {valid}, "renew-timer": {renew}, "rebind-timer": {rebind},
   "subnet4": [ {{ "id": 1, "subnet": "{KEA_SUBNET4}", "4o6-interface": "{iface}",
                   "pools": [ {{ "pool": "{KEA_POOL4}" }} ],
                   "option-data": [ {{ "name": "routers", "data": "10.10.10.1" }},
-                                   {{ "name": "domain-name-servers", "data": "10.10.10.53" }} ] }} ],
+                                   {{ "name": "domain-name-servers", "data": "10.10.10.53" }},
+                                   {{ "name": "domain-name", "data": "example.net" }} ] }} ],
   "loggers": [ {{ "name": "kea-dhcp4", "output_options": [ {{ "output": "stdout" }} ], "severity": "DEBUG", "debuglevel": 99 }} ]
 }} }}"#
     );

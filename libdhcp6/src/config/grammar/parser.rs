@@ -627,6 +627,11 @@ impl Parser {
                 self.semi("after script path")?;
                 DeclKind::Script(s)
             }
+            "dhcp4o6-interface" => {
+                let n = self.name("an interface name after 'dhcp4o6-interface'")?;
+                self.semi("after interface name")?;
+                DeclKind::Dhcp4o6Interface(n.value)
+            }
             "delayedkey" => {
                 let n = self.ref_name("a key name after 'delayedkey'")?;
                 self.semi("after key name")?;
@@ -781,8 +786,11 @@ impl Parser {
                 DhcpOpt::Raw { code, data }
             }
             w => match InfoKind::from_keyword(w) {
-                Some(k) if !matches!(k, InfoKind::Dhcp4o6ServerAddress) => DhcpOpt::Info(k),
-                _ => {
+                // `request dhcp4o6-server-address` turns DHCPv4-over-DHCPv6
+                // on in a client (RFC 7341 §5); what configure makes of it
+                // elsewhere is checked there.
+                Some(k) => DhcpOpt::Info(k),
+                None => {
                     return Err(self.expected_at(
                         pos,
                         "an option name",

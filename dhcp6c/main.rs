@@ -38,6 +38,7 @@ use libdhcp6::sys::conf::{check_client_file, FsLoader, DEFAULT_CLIENT_CONF};
 use libdhcp6::sys::duid_file;
 use libdhcp6::sys::ifconf::{hardware_address, AddrConf, LinkEvent, LinkMonitor};
 use libdhcp6::sys::net::{if_nametoindex, interface_addresses, wait_readable, PollFds, Udp6Socket};
+use libdhcp6::sys::privs::Need;
 use libdhcp6::sys::random::fill as os_random_fill;
 use libdhcp6::sys::shell::{ConfigFile, Program, Shell};
 use libdhcp6::sys::signal::{self, Caught};
@@ -1219,6 +1220,11 @@ fn main() {
     sh.catch_signals();
     let mut state = client6_init(opts).unwrap_or_else(|e| sh.fail(e));
     state.ctl = ctl::client6_ctl_init(&sh.args, state.args.inforeq).unwrap_or_else(|e| sh.fail(e));
+    // Addresses and routes go through netlink after the drop (-u); -i
+    // configures nothing.
+    if !state.args.inforeq {
+        sh.needs.push(Need::NetAdmin);
+    }
     let pid = sh.detach();
     log_notice!(
         "client6_init",

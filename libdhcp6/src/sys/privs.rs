@@ -6,8 +6,21 @@
 //! capabilities it still uses ([`Need`]): dhcp6c's CAP_NET_ADMIN for
 //! addresses and routes through netlink; dhcp6s and dhcp6relay none (a
 //! reload rebinds no socket: dhcp6s re-reads its file, dhcp6relay re-joins
-//! ff02::1:2, which needs no privilege). WIDE's daemons always run as root;
+//! ff02::1:2, which needs no privilege). None of them uses raw sockets or
+//! SO_BINDTODEVICE (CAP_NET_RAW): every socket is a UDP or netlink socket
+//! bound before the drop, and the socket buffers' SO_RCVBUFFORCE
+//! (CAP_NET_ADMIN) is set then too. WIDE's daemons always run as root;
 //! without `-u`/`-g` kame6's do too.
+//!
+//! Files: what is open before the drop stays usable through its
+//! descriptor (the lease journal and its lock, syslog's socket, the PID
+//! file). The DUID file is read, or made, before it. What is created
+//! after it must be creatable by the user: dhcp6s's journal compaction and
+//! replay counter write new files beside theirs, so the daemon lists those
+//! directories ([`crate::sys::shell::Shell::writes`]) and a directory the
+//! user cannot write is refused at start rather than failing at the first
+//! compaction. The PID file usually sits in a directory of root's, so it
+//! is emptied at exit instead of removed ([`crate::sys::daemon::PidFile`]).
 //!
 //! On Linux, in this order: every capability not kept leaves the bounding
 //! set (when the process may, CAP_SETPCAP: then not even a set-user-ID

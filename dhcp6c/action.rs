@@ -133,6 +133,22 @@ impl DropReason {
         }
     }
 
+    /// The `reason` label of the statistics (doc/statistics.md).
+    pub fn label(self) -> &'static str {
+        match self {
+            DropReason::Malformed => "malformed",
+            DropReason::WrongType => "unexpected_type",
+            DropReason::Xid => "transaction_id",
+            DropReason::ClientId => "client_id",
+            DropReason::ServerId => "server_id",
+            DropReason::Ignored => "ignored",
+            DropReason::Multicast => "reconfigure_not_unicast",
+            DropReason::Auth => "authentication",
+            DropReason::Replay => "replay",
+            DropReason::Busy => "exchange_in_progress",
+        }
+    }
+
     /// The reason an authentication failure gives.
     pub fn from_auth(e: AuthError) -> Self {
         match e {
@@ -142,8 +158,11 @@ impl DropReason {
     }
 }
 
-/// Packets and drops, for the SIGUSR1 log.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Message types counted one by one: every type up to ADDR-REG-REPLY (37).
+pub const COUNTED_TYPES: usize = 38;
+
+/// Packets and drops, for the SIGUSR1 log and the statistics.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Counters {
     /// Messages sent.
     pub sent: u64,
@@ -153,4 +172,60 @@ pub struct Counters {
     pub dropped: [u64; DropReason::ALL.len()],
     /// Transmissions skipped by the rate limit (C-151).
     pub rate_limited: u64,
+    /// Messages sent, by type (first transmissions and retransmissions).
+    pub sent_by_type: [u64; COUNTED_TYPES],
+    /// Of those, the retransmissions (every transmission of an exchange
+    /// after its first).
+    pub retransmissions: u64,
+    /// Datagrams received, accepted or not, by type.
+    pub received_by_type: [u64; COUNTED_TYPES],
+    /// Reconfigures acted on.
+    pub reconfigures_accepted: u64,
+    /// Reconfigures refused (not unicast, not authenticated, replayed,
+    /// during an exchange, malformed).
+    pub reconfigures_refused: u64,
+}
+
+impl Default for Counters {
+    fn default() -> Self {
+        Self {
+            sent: 0,
+            accepted: 0,
+            dropped: [0; DropReason::ALL.len()],
+            rate_limited: 0,
+            sent_by_type: [0; COUNTED_TYPES],
+            retransmissions: 0,
+            received_by_type: [0; COUNTED_TYPES],
+            reconfigures_accepted: 0,
+            reconfigures_refused: 0,
+        }
+    }
+}
+
+impl Counters {
+    /// Counts a message of type `t` sent, the exchange's `nth` transmission.
+    pub fn count_sent(&mut self, t: u8, nth: u32) {
+        self.sent += 1;
+        if let Some(c) = self.sent_by_type.get_mut(usize::from(t)) {
+            *c += 1;
+        }
+        if nth > 1 {
+            self.retransmissions += 1;
+        }
+    }
+
+    /// Counts a received datagram whose first octet (its type) is `t`,
+    /// accepted or not.
+    pub fn count_received(&mut self, t: u8, accepted: bool) {
+        if let Some(c) = self.received_by_type.get_mut(usize::from(t)) {
+            *c += 1;
+        }
+        if libdhcp6::MessageType::from(t) == libdhcp6::MessageType::Reconfigure {
+            if accepted {
+                self.reconfigures_accepted += 1;
+            } else {
+                self.reconfigures_refused += 1;
+            }
+        }
+    }
 }

@@ -23,6 +23,7 @@ mod random;
 mod script;
 mod send;
 mod state;
+mod stats;
 
 use std::collections::HashMap;
 use std::net::{Ipv6Addr, SocketAddrV6};
@@ -34,6 +35,7 @@ use clap::{Arg, ArgAction, Command};
 use libdhcp6::config::client::{ClientInterface, Ifid, PrefixInterface, RequestItem};
 use libdhcp6::config::{load_client, AuthProtocol, ClientConfig};
 use libdhcp6::ctl::DEFAULT_CLIENT_KEY_FILE;
+use libdhcp6::stats::Histogram;
 use libdhcp6::sys::conf::{check_client_file, FsLoader, DEFAULT_CLIENT_CONF};
 use libdhcp6::sys::duid_file;
 use libdhcp6::sys::ifconf::{hardware_address, AddrConf, LinkEvent, LinkMonitor};
@@ -42,8 +44,9 @@ use libdhcp6::sys::privs::Need;
 use libdhcp6::sys::random::fill as os_random_fill;
 use libdhcp6::sys::shell::{ConfigFile, Program, Shell};
 use libdhcp6::sys::signal::{self, Caught};
+use libdhcp6::sys::stats::StatsFile;
 use libdhcp6::wire::{ALL_DHCP_RELAY_AGENTS_AND_SERVERS, CLIENT_PORT, SERVER_PORT};
-use libdhcp6::{log_debug, log_err, log_info, log_notice, Duid, IaKind, OptionCode};
+use libdhcp6::{log_debug, log_err, log_info, log_notice, log_report, Duid, IaKind, OptionCode};
 
 use crate::action::{Action, Delivery, DropReason, LogLevel};
 use crate::conf::{DelayedKey, IaConf, IaHint, IfConfig, PrefixIf, WallClock};
@@ -114,6 +117,7 @@ fn cli() -> Command {
                 .action(ArgAction::SetTrue)
                 .help("do not install an unreachable route for delegated prefixes"),
         )
+        .args(libdhcp6::sys::stats::args())
         .arg(
             Arg::new("interface")
                 .required_unless_present("check")
@@ -148,6 +152,10 @@ struct State {
     link_down: Vec<u32>,
     /// The control channel, if a key was read.
     ctl: Option<ctl::Ctl>,
+    /// `--stats-file`: where the statistics go.
+    stats_file: Option<StatsFile>,
+    /// How long each turn of the main loop worked.
+    turns: Histogram,
 }
 
 /// An address installed on the DHCP interface of machine `iface` (a
@@ -489,6 +497,8 @@ fn client6_init(opts: Opts) -> Result<State, String> {
         },
         link_down: Vec::new(),
         ctl: None,
+        stats_file: None,
+        turns: Histogram::durations(),
     })
 }
 
@@ -983,22 +993,35 @@ fn client6_recv(s: &mut State) -> Option<Vec<String>> {
     info
 }
 
+/// Logs the counters (SIGUSR1, which also stops the client) whatever
+/// the `-d` level: the operator asked for them.
 fn log_counters(s: &State) {
     for f in &s.ifaces {
         let c = &f.client.counters;
-        log_notice!(
+        log_report!(
             "client6_mainloop",
-            "{}: phase {:?}, IAs bound {}, sent {}, accepted {}, rate-limited {}",
+            "{}: phase {:?}, IAs bound {}, sent {} ({} retransmissions), accepted {}, rate-limited {}, reconfigures accepted {}, refused {}",
             f.client.ifname(),
             f.client.phase(),
             f.client.bindings().len(),
             c.sent,
+            c.retransmissions,
             c.accepted,
-            c.rate_limited
+            c.rate_limited,
+            c.reconfigures_accepted,
+            c.reconfigures_refused
         );
         for (why, n) in DropReason::ALL.iter().zip(c.dropped.iter()) {
-            log_notice!("client6_mainloop", "dropped ({}): {n}", why.name());
+            log_report!("client6_mainloop", "dropped ({}): {n}", why.name());
         }
+    }
+}
+
+/// Writes the statistics file, when there is one.
+fn write_stats(s: &mut State, now: Instant) {
+    if let Some(f) = &mut s.stats_file {
+        let clients: Vec<&Client> = s.ifaces.iter().map(|i| &i.client).collect();
+        f.write(now, &stats::exposition(&clients, &s.turns));
     }
 }
 
@@ -1063,7 +1086,17 @@ fn client6_reload(s: &mut State) {
     s.dad_checks.clear();
     s.link_down.clear();
     match build_clients(&cfg, &s.args, &s.duid, Instant::now()) {
-        Ok(v) => {
+        Ok(mut v) => {
+            // The counters of the interfaces that stay go on.
+            for f in &mut v {
+                if let Some(old) = s
+                    .ifaces
+                    .iter()
+                    .find(|o| o.client.ifname() == f.client.ifname())
+                {
+                    f.client.counters = old.client.counters.clone();
+                }
+            }
             s.ifaces = v;
             log_notice!("client6_reload", "reloaded {}", s.args.config);
         }
@@ -1074,6 +1107,12 @@ fn client6_reload(s: &mut State) {
 /// Mirrors dhcp6c.c:client6_mainloop. Returns the exit status.
 fn client6_mainloop(s: &mut State) -> i32 {
     loop {
+        // A turn's work is timed from here to the wait, and from the
+        // wake-up to the end: the loop-turn histogram shows stalls.
+        let turn = Instant::now();
+        if s.stats_file.as_ref().is_some_and(|f| f.due(turn)) {
+            write_stats(s, turn);
+        }
         if signal::take(Caught::Term) || signal::take(Caught::Int) {
             log_notice!("client6_mainloop", "exiting");
             client6_stop(s, !s.args.no_release);
@@ -1101,6 +1140,7 @@ fn client6_mainloop(s: &mut State) -> i32 {
             .iter()
             .filter_map(|f| f.client.next_deadline())
             .chain(s.dad_checks.iter().map(|c| c.at))
+            .chain(s.stats_file.as_ref().map(|f| turn + f.until_due(turn)))
             .min();
         let timeout = next.map(|n| n.saturating_duration_since(Instant::now()));
         let mut fds = PollFds::new();
@@ -1111,9 +1151,11 @@ fn client6_mainloop(s: &mut State) -> i32 {
             fds.len() - 1
         });
         let ctl_fds = ctl::push_fds(&s.ctl, &mut fds);
+        let before_wait = turn.elapsed();
         match wait_readable(&fds, bound_timeout(s, timeout)) {
             Ok(r) => {
                 drop(fds);
+                let woke = Instant::now();
                 if links_at.is_some_and(|i| r.is_readable(i)) {
                     client6_linkevents(s);
                 }
@@ -1135,6 +1177,7 @@ fn client6_mainloop(s: &mut State) -> i32 {
                     client6_stop(s, !s.args.no_release);
                     return 0;
                 }
+                s.turns.observe_duration(before_wait + woke.elapsed());
             }
             Err(e) => {
                 log_err!("client6_mainloop", "poll: {e}");
@@ -1185,7 +1228,9 @@ impl ctl::Controlled for State {
     fn restart(&mut self, ifname: &str) {
         let duid = self.duid.clone();
         if let Some(f) = self.ifaces.iter_mut().find(|f| f.client.ifname() == ifname) {
+            let counters = f.client.counters.clone();
             f.client = new_client(f.client.config().clone(), duid, Instant::now());
+            f.client.counters = counters;
         }
     }
 
@@ -1218,12 +1263,18 @@ fn main() {
     }
     sh.init_logging();
     sh.catch_signals();
+    let stats_file = StatsFile::from_args(&sh.args).unwrap_or_else(|e| sh.fail(e));
     let mut state = client6_init(opts).unwrap_or_else(|e| sh.fail(e));
+    state.stats_file = stats_file;
     state.ctl = ctl::client6_ctl_init(&sh.args, state.args.inforeq).unwrap_or_else(|e| sh.fail(e));
     // Addresses and routes go through netlink after the drop (-u); -i
     // configures nothing.
     if !state.args.inforeq {
         sh.needs.push(Need::NetAdmin);
+    }
+    // The statistics file is replaced beside itself after the drop.
+    if let Some(f) = &state.stats_file {
+        sh.writes_beside("statistics file", f.path());
     }
     let pid = sh.detach();
     log_notice!(
@@ -1232,6 +1283,7 @@ fn main() {
         state.args.interfaces.join(" ")
     );
     let code = client6_mainloop(&mut state);
+    write_stats(&mut state, Instant::now());
     drop(pid);
     exit(code);
 }

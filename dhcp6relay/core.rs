@@ -120,6 +120,32 @@ impl DropReason {
             Self::TooBig => "too big to relay",
         }
     }
+
+    /// The `reason` label of the statistics (doc/statistics.md).
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Malformed => "malformed",
+            Self::ServerMessageFromClientSide => "server_message_from_client_side",
+            Self::HopLimit => "hop_limit",
+            Self::NotClientInterface => "not_client_interface",
+            Self::UnknownServer => "unknown_server",
+            Self::ReplyFromClientSide => "reply_from_client_side",
+            Self::UnknownInterface => "unknown_interface",
+            Self::TooBig => "too_big",
+        }
+    }
+}
+
+/// What one client interface relayed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IfCounters {
+    /// The interface's name.
+    pub name: String,
+    /// Messages from its clients (or downstream relays) forwarded to the
+    /// servers, once per message whatever the number of servers.
+    pub to_server: u64,
+    /// Relay-replies whose message was delivered on it.
+    pub to_client: u64,
 }
 
 /// Counters SIGUSR1 logs.
@@ -131,6 +157,8 @@ pub struct Counters {
     pub delivered: u64,
     /// Drops per [`DropReason`], indexed by its discriminant.
     pub dropped: [u64; DropReason::ALL.len()],
+    /// Per client interface, in the order of [`Relay::client_ifs`].
+    pub interfaces: Vec<IfCounters>,
 }
 
 impl Counters {
@@ -205,6 +233,32 @@ pub fn mac_from_link_local(a: &Ipv6Addr) -> Option<[u8; 6]> {
 }
 
 impl Relay {
+    /// Replaces the client interfaces (start-up, SIGHUP, the periodic
+    /// refresh) and lines their counters up with them, keeping those of
+    /// the interfaces that stay (by name).
+    pub fn set_client_ifs(&mut self, ifs: Vec<ClientIf>) {
+        let old = std::mem::take(&mut self.counters.interfaces);
+        self.counters.interfaces = ifs
+            .iter()
+            .map(|c| {
+                old.iter()
+                    .find(|o| o.name == c.name)
+                    .cloned()
+                    .unwrap_or_else(|| IfCounters {
+                        name: c.name.clone(),
+                        ..IfCounters::default()
+                    })
+            })
+            .collect();
+        self.client_ifs = ifs;
+    }
+
+    /// The counters of the client interface `ifindex`.
+    fn if_counters(&mut self, ifindex: u32) -> Option<&mut IfCounters> {
+        let i = self.client_ifs.iter().position(|c| c.ifindex == ifindex)?;
+        self.counters.interfaces.get_mut(i)
+    }
+
     /// True when `src` may send us Relay-replies: a configured unicast server,
     /// or anyone when a server address is multicast (its answer can come
     /// from any server).
@@ -251,7 +305,12 @@ impl Relay {
     ) -> Result<usize, DropReason> {
         let r = self.build_relay_forward(pkt, from, out);
         match r {
-            Ok(_) => self.counters.forwarded += 1,
+            Ok(_) => {
+                self.counters.forwarded += 1;
+                if let Some(c) = self.if_counters(from.ifindex) {
+                    c.to_server += 1;
+                }
+            }
             Err(why) => self.counters.drop(why),
         }
         r
@@ -342,9 +401,14 @@ impl Relay {
     /// A refusal is counted in [`Counters`].
     pub fn relay_to_client(&mut self, pkt: &[u8], from: Origin) -> Result<Delivery, DropReason> {
         let r = self.unwrap_relay_reply(pkt, from);
-        match r {
-            Ok(_) => self.counters.delivered += 1,
-            Err(why) => self.counters.drop(why),
+        match &r {
+            Ok(d) => {
+                self.counters.delivered += 1;
+                if let Some(c) = self.if_counters(d.ifindex) {
+                    c.to_client += 1;
+                }
+            }
+            Err(why) => self.counters.drop(*why),
         }
         r
     }
@@ -607,6 +671,34 @@ mod tests {
     }
 
     /// C-091, C-092: hop-count 7 goes on as 8; 8 is dropped.
+    /// Per-interface counters follow the interfaces: lined up at start,
+    /// counted per direction, kept by name across a refresh.
+    #[test]
+    fn counters_per_interface_and_direction() {
+        let mut r = relay();
+        r.set_client_ifs(r.client_ifs.clone());
+        forward(&mut r, &solicit(), from(CLIENT_LL, 546, 4)).unwrap();
+        forward(&mut r, &solicit(), from(CLIENT_LL, 546, 4)).unwrap();
+        forward(&mut r, &solicit(), from(CLIENT_LL, 546, 3)).unwrap();
+        assert!(forward(&mut r, &solicit(), from(CLIENT_LL, 546, 9)).is_err());
+        let pkt = reply_for(advertise(), Some(vec![0, 0, 0, 4]), "::", None);
+        r.relay_to_client(&pkt, from(SERVER, 547, 2)).unwrap();
+        let got = |r: &Relay| -> Vec<(String, u64, u64)> {
+            r.counters
+                .interfaces
+                .iter()
+                .map(|i| (i.name.clone(), i.to_server, i.to_client))
+                .collect()
+        };
+        assert_eq!(got(&r), [("eth1".into(), 1, 0), ("eth2".into(), 2, 1)]);
+        // eth1 goes away; eth2 stays, its counters too.
+        let eth2 = r.client_ifs[1].clone();
+        r.set_client_ifs(vec![eth2]);
+        assert_eq!(got(&r), [("eth2".into(), 2, 1)]);
+        assert_eq!(r.counters.forwarded, 3);
+        assert_eq!(r.counters.dropped(DropReason::NotClientInterface), 1);
+    }
+
     #[test]
     fn c091_c092_hop_count() {
         let mut r = relay();

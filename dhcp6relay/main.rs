@@ -7,6 +7,7 @@
 
 mod core;
 mod script;
+mod stats;
 
 use std::net::{Ipv6Addr, SocketAddrV6};
 use std::os::fd::AsFd;
@@ -15,15 +16,17 @@ use std::time::{Duration, Instant};
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use libdhcp6::codes::MessageType;
+use libdhcp6::stats::Histogram;
 use libdhcp6::sys::batch::{RecvBatch, SendBatch};
 use libdhcp6::sys::net::{
     if_indextoname, if_nametoindex, interface_addresses, wait_readable, Udp6Socket,
 };
 use libdhcp6::sys::shell::Program;
 use libdhcp6::sys::signal::{self, Caught};
+use libdhcp6::sys::stats::StatsFile;
 use libdhcp6::timing::RELAY_MULTICAST_HOP_LIMIT;
 use libdhcp6::wire::{ALL_DHCP_RELAY_AGENTS_AND_SERVERS, ALL_DHCP_SERVERS, SERVER_PORT};
-use libdhcp6::{log_debug, log_err, log_info, log_notice};
+use libdhcp6::{log_debug, log_err, log_info, log_notice, log_report};
 
 use crate::core::{
     pick_link_address, ClientIf, DropReason, InterfaceIdFormat, Origin, Relay, RemoteId,
@@ -75,6 +78,7 @@ fn cli() -> Command {
         .arg(Arg::new("client-linklayer-addr").long("client-linklayer-addr").action(ArgAction::SetTrue).help("insert Client Link-Layer Address (RFC 6939) from the client's EUI-64 link-local address"))
         .arg(Arg::new("relay-port").long("relay-port").value_name("PORT").help("send upstream from this UDP port and add Relay Source Port (RFC 8357)"))
         .arg(Arg::new("interface-id").long("interface-id").value_name("ifindex|name").help("Interface-ID format: WIDE's 4-octet ifindex (default) or the interface name"))
+        .args(libdhcp6::sys::stats::args())
         .arg(Arg::new("interface").required(true).num_args(1..).help("client-facing interfaces"))
 }
 
@@ -224,6 +228,10 @@ struct State {
     /// Messages waiting to go to clients and downstream relays.
     tx_down: SendBatch,
     next_refresh: Instant,
+    /// `--stats-file`: where the statistics go.
+    stats_file: Option<StatsFile>,
+    /// How long each turn of the main loop worked.
+    turns: Histogram,
 }
 
 /// Reads interface indexes and addresses into client-interface records.
@@ -321,8 +329,8 @@ fn relay6_init(opts: Opts) -> Result<State, String> {
             .map(|s| SocketAddrV6::new(*s, SERVER_PORT, 0, 0))
             .collect()
     };
-    let relay = Relay {
-        client_ifs,
+    let mut relay = Relay {
+        client_ifs: Vec::new(),
         servers: to_port(&opts.servers),
         servers_4o6: to_port(&opts.servers_4o6),
         upstream_port: opts.relay_port,
@@ -330,6 +338,7 @@ fn relay6_init(opts: Opts) -> Result<State, String> {
         separate_upstream,
         counters: Default::default(),
     };
+    relay.set_client_ifs(client_ifs);
     Ok(State {
         scripts: ScriptRunner::new(opts.script.clone()),
         opts,
@@ -341,6 +350,8 @@ fn relay6_init(opts: Opts) -> Result<State, String> {
         tx_up: SendBatch::new(BATCH, TX_LEN),
         tx_down: SendBatch::new(BATCH, TX_LEN),
         next_refresh: Instant::now() + REFRESH,
+        stats_file: None,
+        turns: Histogram::durations(),
     })
 }
 
@@ -354,7 +365,7 @@ fn relay6_reload_interfaces(s: &mut State) {
                     .csock
                     .join_multicast(&ALL_DHCP_RELAY_AGENTS_AND_SERVERS, c.ifindex);
             }
-            s.relay.client_ifs = ifs;
+            s.relay.set_client_ifs(ifs);
         }
         Err(e) => log_err!(
             "relay6_reload_interfaces",
@@ -363,21 +374,39 @@ fn relay6_reload_interfaces(s: &mut State) {
     }
 }
 
+/// Logs the counters (SIGUSR1, and at exit) whatever the `-d` level:
+/// the operator asked for them.
 fn log_counters(s: &State) {
     let c = &s.relay.counters;
-    log_notice!(
+    log_report!(
         "relay6_loop",
         "relay-forward sent: {}, relay-reply relayed: {}",
         c.forwarded,
         c.delivered
     );
+    for i in &c.interfaces {
+        log_report!(
+            "relay6_loop",
+            "{}: to server {}, to client {}",
+            i.name,
+            i.to_server,
+            i.to_client
+        );
+    }
     for why in DropReason::ALL {
-        log_notice!(
+        log_report!(
             "relay6_loop",
             "dropped ({}): {}",
             why.name(),
             c.dropped(why)
         );
+    }
+}
+
+/// Writes the statistics file, when there is one.
+fn write_stats(s: &mut State, now: Instant) {
+    if let Some(f) = &mut s.stats_file {
+        f.write(now, &stats::exposition(&s.relay, &s.turns));
     }
 }
 
@@ -530,6 +559,9 @@ fn relay6_recv(s: &mut State, upstream: bool) {
 /// The main loop (mirrors dhcp6relay.c:relay6_loop).
 fn relay6_loop(s: &mut State) {
     loop {
+        // A turn's work is timed from here to the wait, and from the
+        // wake-up to the end: the loop-turn histogram shows stalls.
+        let turn = Instant::now();
         if signal::take(Caught::Term) || signal::take(Caught::Int) {
             log_info!("relay6_loop", "exiting");
             return;
@@ -540,6 +572,9 @@ fn relay6_loop(s: &mut State) {
         }
         if signal::take(Caught::Usr1) {
             log_counters(s);
+            write_stats(s, turn);
+        } else if s.stats_file.as_ref().is_some_and(|f| f.due(turn)) {
+            write_stats(s, turn);
         }
         let now = Instant::now();
         if now >= s.next_refresh {
@@ -547,24 +582,25 @@ fn relay6_loop(s: &mut State) {
             s.next_refresh = now + REFRESH;
             s.scripts.reap();
         }
+        let mut sleep = s.next_refresh.saturating_duration_since(now);
+        if let Some(f) = &s.stats_file {
+            sleep = sleep.min(f.until_due(now));
+        }
+        let before_wait = turn.elapsed();
         let ready = match &s.ssock {
-            Some(ss) => wait_readable(
-                &[s.csock.as_fd(), ss.as_fd()],
-                Some(s.next_refresh.saturating_duration_since(now)),
-            ),
-            None => wait_readable(
-                &[s.csock.as_fd()],
-                Some(s.next_refresh.saturating_duration_since(now)),
-            ),
+            Some(ss) => wait_readable(&[s.csock.as_fd(), ss.as_fd()], Some(sleep)),
+            None => wait_readable(&[s.csock.as_fd()], Some(sleep)),
         };
         match ready {
             Ok(r) => {
+                let woke = Instant::now();
                 if r.is_readable(0) {
                     relay6_recv(s, false);
                 }
                 if r.is_readable(1) {
                     relay6_recv(s, true);
                 }
+                s.turns.observe_duration(before_wait + woke.elapsed());
             }
             Err(e) => {
                 log_err!("relay6_loop", "poll: {e}");
@@ -578,7 +614,13 @@ fn main() {
     let mut sh = DHCP6RELAY.parse(cli());
     let opts = parse_opts(&sh.args).unwrap_or_else(|e| sh.fail(e));
     sh.init_logging();
+    let stats_file = StatsFile::from_args(&sh.args).unwrap_or_else(|e| sh.fail(e));
     let mut state = relay6_init(opts).unwrap_or_else(|e| sh.fail(e));
+    state.stats_file = stats_file;
+    // The statistics file is replaced beside itself after the drop (-u).
+    if let Some(f) = &state.stats_file {
+        sh.writes_beside("statistics file", f.path());
+    }
     let _pid = sh.detach();
     sh.catch_signals();
     let list = |a: &[Ipv6Addr]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
@@ -598,4 +640,5 @@ fn main() {
     );
     relay6_loop(&mut state);
     log_counters(&state);
+    write_stats(&mut state, Instant::now());
 }

@@ -84,6 +84,21 @@ impl Refused {
             Self::MalformedResponse => "malformed response",
         }
     }
+
+    /// The `reason` label of the statistics (doc/statistics.md).
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::NoDhcpv4Msg => "no_dhcpv4_msg",
+            Self::RepeatedDhcpv4Msg => "repeated_dhcpv4_msg",
+            Self::BadDhcpv4Msg => "bad_dhcpv4_msg",
+            Self::MalformedQuery => "malformed_query",
+            Self::NotFromPeer => "not_from_peer",
+            Self::BadMetadata => "bad_metadata",
+            Self::NotServedInterface => "not_served_interface",
+            Self::NotResponse => "not_response",
+            Self::MalformedResponse => "malformed_response",
+        }
+    }
 }
 
 /// DHCPv4-over-DHCPv6 counters SIGUSR1 logs.

@@ -27,13 +27,14 @@ mod react;
 mod reconf;
 mod scope;
 mod server;
+mod stats;
 #[cfg(test)]
 mod tests;
 
 use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
 use std::process::exit;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::{Arg, ArgAction, Command};
 use libdhcp6::auth::ReplayCounter;
@@ -41,6 +42,7 @@ use libdhcp6::config::{load_server, Holder, ServerConfig};
 use libdhcp6::ctl::{ReconfigureType, DEFAULT_SERVER_KEY_FILE};
 use libdhcp6::lease::{Change, IaKind, LeaseStore, MemStore};
 use libdhcp6::paths::{self, LEGACY_LEASE_FILE_NAME, LEGACY_REPLAY_FILE_NAME};
+use libdhcp6::stats::Histogram;
 use libdhcp6::sys::batch::{RecvBatch, SendBatch};
 use libdhcp6::sys::conf::{check_file, Daemon, FsLoader, DEFAULT_SERVER_CONF};
 use libdhcp6::sys::duid_file;
@@ -52,8 +54,11 @@ use libdhcp6::sys::net::{
 use libdhcp6::sys::replay_file::Reservation;
 use libdhcp6::sys::shell::{ConfigFile, Program, Shell};
 use libdhcp6::sys::signal::{self, Caught};
+use libdhcp6::sys::stats::StatsFile;
 use libdhcp6::wire::{ALL_DHCP_RELAY_AGENTS_AND_SERVERS, ALL_DHCP_SERVERS, SERVER_PORT};
-use libdhcp6::{log_debug, log_err, log_info, log_notice, log_warn, Duid, MessageType, Prefix6};
+use libdhcp6::{
+    log_debug, log_err, log_info, log_notice, log_report, log_warn, Duid, MessageType, Prefix6,
+};
 
 use crate::answer::Incoming;
 use crate::ctl::CtlTarget;
@@ -119,6 +124,7 @@ fn cli() -> Command {
                 .action(ArgAction::SetTrue)
                 .help("keep bindings in memory only: nothing survives a restart"),
         )
+        .args(libdhcp6::sys::stats::args())
         .arg(
             Arg::new("interface")
                 .required_unless_present_any(["check", "dump-leases"])
@@ -156,6 +162,10 @@ struct State<S: LeaseStore> {
     ipc: Option<IpcLink>,
     /// The replay counter persisted ahead of use (C-175).
     replay: Reservation,
+    /// `--stats-file`: where the statistics go.
+    stats_file: Option<StatsFile>,
+    /// How long each turn of the main loop worked.
+    turns: Histogram,
 }
 
 /// Reads and checks the configuration; errors are `file:line:col: what`.
@@ -465,6 +475,7 @@ fn server6_init<S: LeaseStore>(
     server.auth.counter = ReplayCounter::new(floor);
     log_outside_pools(&server, "server6_init");
     let ctl = ctl::server6_ctl_init(args)?;
+    let stats_file = StatsFile::from_args(args)?;
     Ok(State {
         server,
         holder,
@@ -475,6 +486,8 @@ fn server6_init<S: LeaseStore>(
         ctl,
         ipc,
         replay,
+        stats_file,
+        turns: Histogram::durations(),
     })
 }
 
@@ -541,12 +554,14 @@ fn server6_reload<S: LeaseStore>(s: &mut State<S>) {
     }
 }
 
+/// Logs the counters (SIGUSR1, and at exit) whatever the `-d` level:
+/// the operator asked for them.
 fn log_counters<S: LeaseStore>(s: &State<S>) {
     let c = &s.server.counters;
     for t in 1u8..=37 {
         let (r, x) = (c.received[usize::from(t)], c.sent[usize::from(t)]);
         if r > 0 || x > 0 {
-            log_notice!(
+            log_report!(
                 "server6_mainloop",
                 "{}: received {r}, sent {x}",
                 MessageType::from(t)
@@ -554,7 +569,7 @@ fn log_counters<S: LeaseStore>(s: &State<S>) {
         }
     }
     for why in DropReason::ALL {
-        log_notice!(
+        log_report!(
             "server6_mainloop",
             "dropped ({}): {}",
             why.name(),
@@ -563,14 +578,14 @@ fn log_counters<S: LeaseStore>(s: &State<S>) {
     }
     if let Some(f) = &s.server.fwd4o6 {
         let c = &f.counters;
-        log_notice!(
+        log_report!(
             "server6_mainloop",
             "DHCPv4-over-DHCPv6: forwarded {}, answered {}",
             c.forwarded,
             c.answered
         );
         for why in Refused::ALL {
-            log_notice!(
+            log_report!(
                 "server6_mainloop",
                 "DHCPv4-over-DHCPv6 dropped ({}): {}",
                 why.name(),
@@ -578,11 +593,39 @@ fn log_counters<S: LeaseStore>(s: &State<S>) {
             );
         }
     }
-    log_notice!(
+    for p in s.server.pools.summaries() {
+        log_report!(
+            "server6_mainloop",
+            "{} pool {}: size {}, free {}, declined {}, allocation failures {}",
+            if p.prefix { "prefix" } else { "address" },
+            p.name,
+            p.size,
+            p.free,
+            p.counts.declined,
+            p.counts.failures
+        );
+    }
+    if let Some(j) = s.server.store.commit_stats() {
+        log_report!(
+            "server6_mainloop",
+            "lease journal: {} commits, {} failed, {} octets",
+            j.commits,
+            j.failures,
+            j.bytes
+        );
+    }
+    log_report!(
         "server6_mainloop",
         "bindings: {}",
         s.server.store.bindings().count()
     );
+}
+
+/// Writes the statistics file, when there is one.
+fn write_stats<S: LeaseStore>(s: &mut State<S>, now: Instant) {
+    if let Some(f) = &mut s.stats_file {
+        f.write(now, &stats::exposition(&s.server, &s.turns));
+    }
 }
 
 /// The control channel's commands, on the running server.
@@ -690,6 +733,9 @@ fn server6_recv<S: LeaseStore>(s: &mut State<S>) {
 /// The main loop (mirrors dhcp6s.c:server6_mainloop).
 fn server6_mainloop<S: LeaseStore>(s: &mut State<S>) {
     loop {
+        // A turn's work is timed from here to the wait, and from the
+        // wake-up to the end: the loop-turn histogram shows stalls.
+        let turn = Instant::now();
         if signal::take(Caught::Term) || signal::take(Caught::Int) {
             log_info!("server6_mainloop", "exiting");
             return;
@@ -699,6 +745,9 @@ fn server6_mainloop<S: LeaseStore>(s: &mut State<S>) {
         }
         if signal::take(Caught::Usr1) {
             log_counters(s);
+            write_stats(s, turn);
+        } else if s.stats_file.as_ref().is_some_and(|f| f.due(turn)) {
+            write_stats(s, turn);
         }
         let now = now_secs();
         let expired = s.server.expire(now);
@@ -722,15 +771,20 @@ fn server6_mainloop<S: LeaseStore>(s: &mut State<S>) {
         if let Some(due) = s.server.reconf.next_due() {
             sleep = sleep.min(Duration::from_millis(due.saturating_sub(now_ms())));
         }
+        if let Some(f) = &s.stats_file {
+            sleep = sleep.min(f.until_due(Instant::now()));
+        }
         let mut fds = PollFds::new();
         fds.push(std::os::fd::AsFd::as_fd(&s.sock));
         if let Some(ipc) = &s.ipc {
             fds.push(std::os::fd::AsFd::as_fd(&ipc.sock));
         }
         let ctl_fds = ctl::push_fds(&s.ctl, &mut fds);
+        let before_wait = turn.elapsed();
         match wait_readable(&fds, Some(ctl::bound_sleep(&s.ctl, sleep))) {
             Ok(r) => {
                 drop(fds);
+                let woke = Instant::now();
                 if r.is_readable(0) {
                     server6_recv(s);
                 }
@@ -748,6 +802,7 @@ fn server6_mainloop<S: LeaseStore>(s: &mut State<S>) {
                 if after == ctl::After::Exit {
                     return;
                 }
+                s.turns.observe_duration(before_wait + woke.elapsed());
             }
             Err(e) => {
                 log_err!("server6_mainloop", "poll: {e}");
@@ -780,14 +835,6 @@ fn main() {
     }
 }
 
-/// The directory `file` is in, for [`Shell::writes`].
-fn dir_of(file: &Path) -> PathBuf {
-    file.parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .to_path_buf()
-}
-
 /// Everything after the store is chosen: daemonize, PID file, dropping
 /// root, signals, loop. `detached` runs on the store in the process that
 /// stays; `journal` names the store's file, if it has one.
@@ -798,13 +845,16 @@ fn run<S: LeaseStore>(
     journal: fn(&S) -> Option<&Path>,
 ) {
     let mut state = init.unwrap_or_else(|e| sh.fail(e));
-    // After dropping root (-u) the journal's compaction and the replay
-    // counter's updates still create files beside them.
+    // After dropping root (-u) the journal's compaction, the replay
+    // counter's updates and the statistics file still create files
+    // beside theirs.
     if let Some(j) = journal(&state.server.store) {
-        sh.writes.push(("lease journal", dir_of(j)));
+        sh.writes_beside("lease journal", j);
     }
-    sh.writes
-        .push(("replay counter", dir_of(state.replay.path())));
+    sh.writes_beside("replay counter", state.replay.path());
+    if let Some(f) = &state.stats_file {
+        sh.writes_beside("statistics file", f.path());
+    }
     let _pid = sh.detach();
     detached(&mut state.server.store);
     sh.catch_signals();
@@ -817,4 +867,5 @@ fn run<S: LeaseStore>(
     log_info!("server6_init", "serving {}", names.join(" "));
     server6_mainloop(&mut state);
     log_counters(&state);
+    write_stats(&mut state, Instant::now());
 }

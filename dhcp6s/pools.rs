@@ -10,12 +10,24 @@ use libdhcp6::alloc::SlotSet;
 use libdhcp6::config::ServerConfig;
 use libdhcp6::lease::{LeaseStore, Resource};
 
+/// What the statistics count of one pool besides its slots.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolCounts {
+    /// Slots host entries reserve (taken for good, never assigned).
+    pub reserved: u64,
+    /// Leases of the pool declined by clients (each then quarantined).
+    pub declined: u64,
+    /// IAs the pool could not serve (NoAddrsAvail / NoPrefixAvail).
+    pub failures: u64,
+}
+
 /// An address range and its free addresses.
 #[derive(Debug, Clone)]
 pub struct AddrPool {
     start: u128,
     end: u128,
     slots: SlotSet,
+    counts: PoolCounts,
 }
 
 /// A prefix carved into delegated prefixes, and which are free.
@@ -25,6 +37,22 @@ pub struct PrefixPool {
     prefix_len: u8,
     delegated_len: u8,
     slots: SlotSet,
+    counts: PoolCounts,
+}
+
+/// One pool as the statistics show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolSummary<'p> {
+    /// The pool's name in the configuration.
+    pub name: &'p str,
+    /// True for a prefix pool, false for an address pool.
+    pub prefix: bool,
+    /// Addresses or delegated prefixes in the pool.
+    pub size: u128,
+    /// Of those, how many are free.
+    pub free: u128,
+    /// Its counters.
+    pub counts: PoolCounts,
 }
 
 /// Whether an address can be handed out at all: never multicast,
@@ -45,6 +73,7 @@ impl AddrPool {
             start: s,
             end: e,
             slots: SlotSet::new(size),
+            counts: PoolCounts::default(),
         }
     }
 
@@ -76,6 +105,7 @@ impl PrefixPool {
             prefix_len,
             delegated_len,
             slots: SlotSet::new(size),
+            counts: PoolCounts::default(),
         }
     }
 
@@ -174,6 +204,9 @@ impl Pools {
                 };
                 if p.take(&res) {
                     p.reserved.insert(res);
+                    if let Some(c) = p.counts_of(&res) {
+                        c.reserved += 1;
+                    }
                 }
             }
         }
@@ -186,6 +219,95 @@ impl Pools {
             p.take(&q.res);
         }
         p
+    }
+
+    /// The counters of the pool that holds `res`.
+    fn counts_of(&mut self, res: &Resource) -> Option<&mut PoolCounts> {
+        if res.len == 128 {
+            self.addr
+                .values_mut()
+                .find(|p| p.slot(&res.addr).is_some())
+                .map(|p| &mut p.counts)
+        } else {
+            self.prefix
+                .values_mut()
+                .find(|p| p.slot(&res.addr, res.len).is_some())
+                .map(|p| &mut p.counts)
+        }
+    }
+
+    /// The name of the pool that holds `res`.
+    pub fn pool_of(&self, res: &Resource) -> Option<&str> {
+        if res.len == 128 {
+            self.addr
+                .iter()
+                .find(|(_, p)| p.slot(&res.addr).is_some())
+                .map(|(n, _)| n.as_str())
+        } else {
+            self.prefix
+                .iter()
+                .find(|(_, p)| p.slot(&res.addr, res.len).is_some())
+                .map(|(n, _)| n.as_str())
+        }
+    }
+
+    /// Counts an IA that pool `name` (a prefix pool when `prefix`) could
+    /// not serve. A lookup by borrowed name: nothing allocates.
+    pub fn note_failure(&mut self, name: &str, prefix: bool) {
+        let counts = if prefix {
+            self.prefix.get_mut(name).map(|p| &mut p.counts)
+        } else {
+            self.addr.get_mut(name).map(|p| &mut p.counts)
+        };
+        if let Some(c) = counts {
+            c.failures += 1;
+        }
+    }
+
+    /// Counts a declined lease of whichever pool holds `res`.
+    pub fn note_declined(&mut self, res: &Resource) {
+        if let Some(c) = self.counts_of(res) {
+            c.declined += 1;
+        }
+    }
+
+    /// Takes over the declined and failure counts of the pools of `old`
+    /// that have the same name and kind here (a reload keeps the counters
+    /// of the pools it keeps).
+    pub fn carry_counts(&mut self, old: &Pools) {
+        for (name, p) in &mut self.addr {
+            if let Some(o) = old.addr.get(name) {
+                p.counts.declined = o.counts.declined;
+                p.counts.failures = o.counts.failures;
+            }
+        }
+        for (name, p) in &mut self.prefix {
+            if let Some(o) = old.prefix.get(name) {
+                p.counts.declined = o.counts.declined;
+                p.counts.failures = o.counts.failures;
+            }
+        }
+    }
+
+    /// Every pool for the statistics, address pools first, each kind by name.
+    pub fn summaries(&self) -> Vec<PoolSummary<'_>> {
+        let addr = self.addr.iter().map(|(name, p)| PoolSummary {
+            name,
+            prefix: false,
+            size: p.slots.size(),
+            free: p.slots.free_count(),
+            counts: p.counts,
+        });
+        let prefix = self.prefix.iter().map(|(name, p)| PoolSummary {
+            name,
+            prefix: true,
+            size: p.slots.size(),
+            free: p.slots.free_count(),
+            counts: p.counts,
+        });
+        let mut v: Vec<PoolSummary<'_>> = addr.chain(prefix).collect();
+        v.sort_by(|a, b| (a.prefix, a.name).cmp(&(b.prefix, b.name)));
+        v
     }
 
     /// The address pool `name`.
@@ -368,6 +490,54 @@ mod tests {
         }
         p.free(&reserved);
         assert!(!p.is_free_in("p", &reserved));
+    }
+
+    /// What the statistics read: sizes, free slots, reservations,
+    /// declines and failures, kept across a rebuild by name.
+    #[test]
+    fn summaries_and_counts() {
+        let cfg = server_from_str(
+            "t.conf",
+            "pool p { range 2001:db8::1 to 2001:db8::4; };\n\
+             prefix-pool pd { prefix 2001:db8:100::/48 delegate 56; };\n\
+             host h { duid 00:03:00:01:02:00:00:00:00:01; address 2001:db8::1 100 200; };\n",
+        )
+        .unwrap()
+        .config;
+        let mut p = Pools::build(&cfg, &MemStore::new());
+        let a = p.pick_addr("p", 0, &[]).unwrap();
+        assert!(p.take(&a));
+        p.note_declined(&a);
+        p.note_failure("p", false);
+        p.note_failure("pd", true);
+        p.note_failure("pd", true);
+        p.note_failure("nosuch", true);
+        assert_eq!(p.pool_of(&a), Some("p"));
+        let s = p.summaries();
+        assert_eq!(s.len(), 2);
+        assert_eq!(
+            (s[0].name, s[0].prefix, s[0].size, s[0].free),
+            ("p", false, 4, 2)
+        );
+        assert_eq!(
+            s[0].counts,
+            PoolCounts {
+                reserved: 1,
+                declined: 1,
+                failures: 1
+            }
+        );
+        assert_eq!(
+            (s[1].name, s[1].prefix, s[1].size, s[1].free),
+            ("pd", true, 256, 256)
+        );
+        assert_eq!(s[1].counts.failures, 2);
+        let mut q = Pools::build(&cfg, &MemStore::new());
+        q.carry_counts(&p);
+        let s = q.summaries();
+        assert_eq!((s[0].counts.declined, s[0].counts.failures), (1, 1));
+        assert_eq!(s[0].counts.reserved, 1, "counted again by the rebuild");
+        assert_eq!(s[1].counts.failures, 2);
     }
 
     #[test]

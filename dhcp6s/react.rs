@@ -549,6 +549,7 @@ impl<S: LeaseStore> Bindings<'_, S> {
                 .copied()
                 .collect();
             for r in declined {
+                self.pools.note_declined(&r);
                 // The slot stays taken until the quarantine ends (expire frees it).
                 self.store.apply(Change::Decline {
                     key: key.clone(),

@@ -29,6 +29,7 @@ use crate::pools::Pools;
 use crate::react::Bindings;
 use crate::reconf::{ReconfContext, Reconfigures};
 use crate::scope::{Directory, Scoped, Served};
+use crate::stats::LinkStats;
 
 /// How long a declined address stays out of use (Kea's default probation).
 pub const DECLINE_QUARANTINE: u32 = 86400;
@@ -107,6 +108,26 @@ impl DropReason {
             Self::Dhcp4o6 => "DHCPv4-query not forwarded",
         }
     }
+
+    /// The `reason` label of the statistics (doc/statistics.md).
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Malformed => "malformed",
+            Self::NotServedInterface => "not_served_interface",
+            Self::UnexpectedType => "unexpected_type",
+            Self::Unicast => "unicast",
+            Self::NoClientId => "no_client_id",
+            Self::UnexpectedServerId => "unexpected_server_id",
+            Self::NotOurServerId => "not_our_server_id",
+            Self::IaInInformationRequest => "ia_in_information_request",
+            Self::NothingToSay => "nothing_to_say",
+            Self::TooBig => "too_big",
+            Self::TooManyIas => "too_many_ias",
+            Self::RepeatedAuth => "repeated_auth",
+            Self::AuthFailed => "auth_failed",
+            Self::Dhcp4o6 => "dhcp4o6",
+        }
+    }
 }
 
 /// Counters SIGUSR1 logs.
@@ -159,6 +180,8 @@ pub struct Server<S: LeaseStore> {
     pub served: Arc<[Served]>,
     /// Counters.
     pub counters: Counters,
+    /// Counters per link.
+    pub links: LinkStats,
     /// Seconds a declined address stays quarantined.
     pub quarantine: u32,
     /// Scratch buffer for a reply before it is wrapped for relays.
@@ -191,6 +214,7 @@ impl<S: LeaseStore> Server<S> {
             loaded: 0,
             fwd4o6: None,
             directory: Directory::build(&cfg),
+            links: LinkStats::build(&cfg),
             cfg,
             duid,
             store,
@@ -205,7 +229,9 @@ impl<S: LeaseStore> Server<S> {
     /// Swaps in a new configuration, keeping bindings; the pools are
     /// rebuilt and every live lease stays marked (mirrors server6_reload).
     pub fn reconfigure(&mut self, cfg: Arc<ServerConfig>) {
-        self.pools = Pools::build(&cfg, &self.store);
+        let pools = Pools::build(&cfg, &self.store);
+        self.rebuild_pools(pools);
+        self.links = LinkStats::rebuild(&cfg, &self.links);
         self.directory = Directory::build(&cfg);
         self.reconfigure = reconfigure_enabled(&cfg);
         self.auth.reset_hosts();
@@ -252,9 +278,17 @@ impl<S: LeaseStore> Server<S> {
     pub fn commit_turn(&mut self) -> Result<(), CommitError> {
         let r = self.store.commit();
         if r.is_err() {
-            self.pools = Pools::build(&self.cfg, &self.store);
+            let pools = Pools::build(&self.cfg, &self.store);
+            self.rebuild_pools(pools);
         }
         r
+    }
+
+    /// Replaces the pools with `pools`, rebuilt from the store, keeping
+    /// the counters of the pools both have.
+    fn rebuild_pools(&mut self, mut pools: Pools) {
+        pools.carry_counts(&self.pools);
+        self.pools = pools;
     }
 
     /// dhcp6ctl's `remove binding` (see [`Bindings::remove_binding`]),
@@ -306,7 +340,15 @@ impl<S: LeaseStore> Server<S> {
             store: &self.store,
             counter: &mut self.auth.counter,
         };
-        self.reconf.server6_reconf(&mut cx, now_ms, now, out)
+        let o = self.reconf.server6_reconf(&mut cx, now_ms, now, out)?;
+        if let Some(c) = self
+            .counters
+            .sent
+            .get_mut(usize::from(u8::from(o.msg_type)))
+        {
+            *c += 1;
+        }
+        Some(o)
     }
 
     /// Handles one datagram (mirrors dhcp6s.c:server6_recv up to
@@ -402,6 +444,7 @@ impl<S: LeaseStore> Server<S> {
             chain.len(),
             scoped.name
         );
+        self.links.received(&scoped, t);
         // Delayed authentication (doc/wide-compat.md §6.4): a bad claim drops the
         // message without an answer.
         let delayed = self
@@ -433,6 +476,11 @@ impl<S: LeaseStore> Server<S> {
             }
         };
         let answer = answer.ok_or(DropReason::NothingToSay)?;
+        let pools = &mut self.pools;
+        self.links
+            .allocation_failures(&scoped, &answer, |pool, prefix| {
+                pools.note_failure(pool, prefix)
+            });
         let auth = if direct_unicast {
             ReplyAuth::None
         } else {

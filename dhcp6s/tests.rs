@@ -21,6 +21,7 @@ use crate::answer::Incoming;
 use crate::scope::Served;
 use crate::server::{DropReason, Server};
 
+mod stats;
 mod store;
 
 const CONF: &str = "\

@@ -262,7 +262,7 @@ impl Client {
         };
         if send::client6_send(&o, ex, &mut self.auth, now, out) {
             self.limit.record(now);
-            self.counters.sent += 1;
+            self.counters.count_sent(u8::from(ex.kind()), ex.rs.sent);
         }
     }
 }

@@ -35,6 +35,9 @@ impl Client {
         delivery: Delivery,
     ) -> Result<Vec<Action>, DropReason> {
         let r = self.receive_inner(now, bytes, delivery);
+        if let Some(&t) = bytes.first() {
+            self.counters.count_received(t, r.is_ok());
+        }
         match &r {
             Ok(_) => self.counters.accepted += 1,
             Err(d) => {

@@ -308,6 +308,12 @@ fn c113_c114_c116_c117_solicit_retransmission() {
             now += next;
         }
         assert!(prev.as_secs_f64() >= 3240.0);
+        // 41 Solicits, the first one's 40 retransmissions.
+        assert_eq!(cl.counters.retransmissions, 40);
+        assert_eq!(
+            cl.counters.sent_by_type[usize::from(u8::from(MessageType::Solicit))],
+            41
+        );
     }
 }
 
@@ -1988,6 +1994,20 @@ fn c148_c173_bad_reconfigures_dropped() {
     // smallest value still works.
     let renew = one(&cl.receive(t, &rc(MessageType::Renew, 101)).unwrap());
     assert_eq!(renew.msg_type, MessageType::Renew);
+    // The statistics: every refused Reconfigure, the accepted one, and the
+    // messages by type.
+    let k = &cl.counters;
+    assert_eq!(k.reconfigures_refused, cases.len() as u64);
+    assert_eq!(k.reconfigures_accepted, 1);
+    let t = |m: MessageType| usize::from(u8::from(m));
+    assert_eq!(
+        k.received_by_type[t(MessageType::Reconfigure)],
+        cases.len() as u64 + 1
+    );
+    assert_eq!(k.sent_by_type[t(MessageType::Solicit)], 1);
+    assert_eq!(k.sent_by_type[t(MessageType::Request)], 1);
+    assert_eq!(k.sent_by_type[t(MessageType::Renew)], 1);
+    assert_eq!(k.retransmissions, 0);
 }
 
 /// C-148: without `send reconfigure-accept` a Reconfigure is not for the

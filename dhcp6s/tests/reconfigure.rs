@@ -101,6 +101,9 @@ fn c082_c083_c171_c172_reconfigure_sent_and_retransmitted() {
         from = t + 10;
     }
     assert_eq!(times.len(), 8, "C-083: REC_MAX_RC transmissions: {times:?}");
+    // The statistics count every transmission as sent.
+    let reconf = usize::from(u8::from(MessageType::Reconfigure));
+    assert_eq!(s.counters.sent[reconf], 8);
     // RT = IRT ± 10 %, then doubling ± 10 % (RFC 8415 §15).
     let gaps: Vec<u64> = times.windows(2).map(|w| w[1] - w[0]).collect();
     let mut nominal = 2000.0;

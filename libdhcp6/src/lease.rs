@@ -354,6 +354,11 @@ pub trait LeaseStore {
     fn reconf(&self, duid: &[u8]) -> Option<ReconfRecord<'_>>;
     /// Every Reconfigure record, for snapshots and listing.
     fn reconfs(&self) -> Box<dyn Iterator<Item = ReconfRecord<'_>> + '_>;
+    /// What the store's commits did and how long they took, for the
+    /// statistics; `None` for a store that keeps nothing on disk.
+    fn commit_stats(&self) -> Option<&crate::stats::CommitStats> {
+        None
+    }
 }
 
 /// The reads of [`LeaseStore`] answered by a [`MemStore`] field, for a

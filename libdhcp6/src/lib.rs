@@ -29,6 +29,9 @@
 //!   directories chosen at build time (`KAME6_SYSCONFDIR`, ...). Pure.
 //! - [`request`]: what a server reads from a client message, in place and
 //!   without allocating, and the recorded path back to a client. Pure.
+//! - [`stats`]: counters and histograms the daemons keep, and their
+//!   rendering in Prometheus's text format. Pure: `sys::stats` writes the
+//!   statistics file.
 //!
 //! - [`sys`]: the only module that touches the OS (files, interfaces; with the
 //!   daemons, sockets, signals and syslog); `sys::conf` reads the
@@ -51,6 +54,7 @@ pub mod lease;
 pub mod paths;
 pub mod prefix;
 pub mod request;
+pub mod stats;
 pub mod sys;
 pub mod timing;
 pub mod wire;

@@ -13,6 +13,7 @@
 pub mod dhcp4o6;
 pub mod pcap;
 pub mod peers;
+pub mod prom;
 pub mod scripted;
 
 use std::ffi::OsStr;

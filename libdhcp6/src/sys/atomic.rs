@@ -85,6 +85,23 @@ pub fn replace(path: &Path, bytes: &[u8], mode: u32) -> io::Result<File> {
     written
 }
 
+/// Writes `bytes` as the new contents of `path`, created with permissions
+/// `mode`, so that a reader sees the old contents or the new ones, whole
+/// (a file beside, renamed over), but without [`replace`]'s syncs: for
+/// files that need not survive a power loss (the statistics file), where
+/// a sync would only make the writer wait for the disk.
+pub fn replace_unsynced(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+    let tmp = beside(path, &format!(".{}", SEQ.fetch_add(1, Ordering::Relaxed)));
+    let written = create(&tmp, mode).and_then(|mut f| {
+        f.write_all(bytes)?;
+        fs::rename(&tmp, path)
+    });
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    written
+}
+
 /// Removes the temporary files beside `path` that a process stopped in the
 /// middle of a replacement left (`PATH.tmp.*`, and `PATH.tmp` from earlier
 /// versions). For a file with one owner, at its start-up: another process

@@ -43,6 +43,7 @@ use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use super::atomic::{self, tmp_path};
 
@@ -51,6 +52,7 @@ use crate::lease::{
     BindingKey, Change, ClaimRefused, CommitError, KeyRef, LeaseStore, MemStore, Quarantine,
     Resource,
 };
+use crate::stats::CommitStats;
 
 /// Default floor of the compaction bound: a journal smaller than this is
 /// never compacted, so a small server does not rewrite its file constantly.
@@ -224,6 +226,8 @@ pub struct JournalStore {
     compact_chunk: usize,
     compactions: u64,
     compacting: Option<Compaction>,
+    /// Commits, failures and their latency, for the statistics.
+    stats: CommitStats,
     /// Held for the store's life: no other server opens this journal.
     lock: JournalLock,
 }
@@ -285,6 +289,7 @@ impl JournalStore {
             compact_chunk: DEFAULT_COMPACT_CHUNK,
             compactions: 0,
             compacting: None,
+            stats: CommitStats::default(),
             lock,
         };
         store.measure(snap.len());
@@ -455,6 +460,10 @@ impl JournalStore {
 impl LeaseStore for JournalStore {
     crate::delegate_lease_reads!(mem);
 
+    fn commit_stats(&self) -> Option<&CommitStats> {
+        Some(&self.stats)
+    }
+
     fn claim(&mut self, key: KeyRef<'_>, res: &Resource) -> Result<(), ClaimRefused> {
         self.mem.claim(key, res)
     }
@@ -468,11 +477,13 @@ impl LeaseStore for JournalStore {
             return self.mem.commit();
         }
         if !self.pending.is_empty() {
+            let started = Instant::now();
             let written = self
                 .file
                 .write_all(&self.pending)
                 .and_then(|()| self.file.sync_data());
             if let Err(e) = written {
+                self.stats.failures += 1;
                 // Cut back a partial write so the next commit appends after
                 // whole records, and drop the turn: memory goes back to
                 // what the file holds.
@@ -482,6 +493,9 @@ impl LeaseStore for JournalStore {
                 return Err(CommitError::Io(e));
             }
             self.len += self.pending.len() as u64;
+            self.stats.commits += 1;
+            self.stats.bytes += self.pending.len() as u64;
+            self.stats.latency.observe_duration(started.elapsed());
             if let Some(c) = self.compacting.as_mut() {
                 c.tail.extend_from_slice(&self.pending);
             }
@@ -586,6 +600,7 @@ mod tests {
         let d = TempDir::new("rollback");
         let path = d.0.join("leases");
         let Opened { store: mut s, .. } = JournalStore::open(&path, 0).unwrap();
+        let first_len = s.len;
         s.apply(bind(1, 1000, 0));
         s.commit().unwrap();
         // A descriptor opened read-only makes the write fail.
@@ -603,6 +618,12 @@ mod tests {
         s.file = good;
         s.apply(bind(3, 1000, 0));
         s.commit().unwrap();
+        // Nothing pending: not a commit the statistics count.
+        s.commit().unwrap();
+        let st = s.commit_stats().unwrap();
+        assert_eq!((st.commits, st.failures), (2, 1));
+        assert_eq!(st.latency.count(), 2, "one latency per successful commit");
+        assert_eq!(st.bytes, s.len - first_len);
         let on_disk = read(&path, 0).unwrap();
         assert!(on_disk.damage.is_none());
         let mut keys: Vec<BindingKey> = on_disk.store.bindings().map(|b| b.key.clone()).collect();

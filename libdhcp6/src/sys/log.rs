@@ -101,9 +101,19 @@ fn local_timestamp() -> String {
 
 /// Writes one line as `function: text` at `level`.
 pub fn emit(level: Level, function: &str, args: fmt::Arguments<'_>) {
-    if !enabled(level) {
-        return;
+    if enabled(level) {
+        write_line(level, function, args);
     }
+}
+
+/// Writes one line as `function: text` at `level` whatever `-d` / `-D`
+/// select: for what the operator asked for by a signal (the counters of
+/// SIGUSR1), which would be lost otherwise without `-d`.
+pub fn emit_always(level: Level, function: &str, args: fmt::Arguments<'_>) {
+    write_line(level, function, args);
+}
+
+fn write_line(level: Level, function: &str, args: fmt::Arguments<'_>) {
     let line = format!("{function}: {args}");
     if FOREGROUND.load(Ordering::Relaxed) {
         let mut err = std::io::stderr().lock();
@@ -139,6 +149,13 @@ macro_rules! log_notice {
 #[macro_export]
 macro_rules! log_info {
     ($f:expr, $($arg:tt)*) => { $crate::sys::log::emit($crate::sys::log::Level::Info, $f, format_args!($($arg)*)) };
+}
+
+/// Logs at NOTICE whatever the `-d` / `-D` level: the counters an
+/// operator asks for with SIGUSR1.
+#[macro_export]
+macro_rules! log_report {
+    ($f:expr, $($arg:tt)*) => { $crate::sys::log::emit_always($crate::sys::log::Level::Notice, $f, format_args!($($arg)*)) };
 }
 
 /// Logs at DEBUG; the arguments are not even formatted unless debug is on.

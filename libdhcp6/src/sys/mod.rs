@@ -22,3 +22,4 @@ pub mod routemsg;
 pub mod routesock;
 pub mod shell;
 pub mod signal;
+pub mod stats;

@@ -16,7 +16,8 @@
 //! descriptor (the lease journal and its lock, syslog's socket, the PID
 //! file). The DUID file is read, or made, before it. What is created
 //! after it must be creatable by the user: dhcp6s's journal compaction and
-//! replay counter write new files beside theirs, so the daemon lists those
+//! replay counter, and every daemon's statistics file (`--stats-file`),
+//! write new files beside theirs, so the daemon lists those
 //! directories ([`crate::sys::shell::Shell::writes`]) and a directory the
 //! user cannot write is refused at start rather than failing at the first
 //! compaction. The PID file usually sits in a directory of root's, so it

@@ -354,6 +354,16 @@ impl Shell {
         pid
     }
 
+    /// Adds the directory of `file` to [`Shell::writes`]: the daemon
+    /// creates files beside `file` (what it is: `what`) after dropping root.
+    pub fn writes_beside(&mut self, what: &'static str, file: &Path) {
+        let dir = file
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        self.writes.push((what, dir.to_path_buf()));
+    }
+
     /// `-u`/`-g` looked up and checked against what the daemon needs;
     /// `None` without them. A refusal ends the process.
     fn privileges(&self) -> Option<Target> {

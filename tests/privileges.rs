@@ -70,6 +70,7 @@ struct Status {
     cap_prm: u64,
     cap_inh: u64,
     cap_amb: u64,
+    cap_bnd: u64,
 }
 
 fn status(d: &Daemon) -> Status {
@@ -97,12 +98,14 @@ fn status(d: &Daemon) -> Status {
         cap_prm: caps("CapPrm:"),
         cap_inh: caps("CapInh:"),
         cap_amb: caps("CapAmb:"),
+        cap_bnd: caps("CapBnd:"),
     }
 }
 
 /// Checks that `d` runs as `u` (real, effective, saved and file-system
 /// ids; no supplementary groups) with exactly `caps` effective and
-/// permitted and nothing to hand to the programs it runs.
+/// permitted, nothing to hand to the programs it runs, and (started by
+/// root with every capability) nothing else left in its bounding set.
 fn assert_runs_as(d: &Daemon, u: &User, caps: u64) {
     let s = status(d);
     let want = Status {
@@ -113,6 +116,7 @@ fn assert_runs_as(d: &Daemon, u: &User, caps: u64) {
         cap_prm: caps,
         cap_inh: 0,
         cap_amb: 0,
+        cap_bnd: caps,
     };
     assert_eq!(s, want, "{}", d.log());
 }

@@ -43,6 +43,7 @@ use libdhcp6::sys::conf::{check_client_file, FsLoader, DEFAULT_CLIENT_CONF};
 use libdhcp6::sys::duid_file;
 use libdhcp6::sys::ifconf::{hardware_address, AddrConf, LinkEvent, LinkMonitor};
 use libdhcp6::sys::net::{if_nametoindex, interface_addresses, wait_readable, PollFds, Udp6Socket};
+use libdhcp6::sys::privs::Need;
 use libdhcp6::sys::random::fill as os_random_fill;
 use libdhcp6::sys::shell::{ConfigFile, Program, Shell};
 use libdhcp6::sys::signal::{self, Caught};
@@ -1305,6 +1306,15 @@ fn main() {
     let mut state = client6_init(opts).unwrap_or_else(|e| sh.fail(e));
     state.stats_file = stats_file;
     state.ctl = ctl::client6_ctl_init(&sh.args, state.args.inforeq).unwrap_or_else(|e| sh.fail(e));
+    // Addresses and routes go through netlink after the drop (-u); -i
+    // configures nothing.
+    if !state.args.inforeq {
+        sh.needs.push(Need::NetAdmin);
+    }
+    // The statistics file is replaced beside itself after the drop.
+    if let Some(f) = &state.stats_file {
+        sh.writes_beside("statistics file", f.path());
+    }
     let pid = sh.detach();
     log_notice!(
         "client6_init",

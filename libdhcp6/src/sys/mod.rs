@@ -14,6 +14,7 @@ pub mod log;
 pub mod net;
 #[cfg(target_os = "linux")]
 pub mod netlink;
+pub mod privs;
 pub mod random;
 pub mod replay_file;
 pub mod routemsg;

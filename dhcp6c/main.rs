@@ -1311,6 +1311,14 @@ fn main() {
     if !state.args.inforeq {
         sh.needs.push(Need::NetAdmin);
     }
+    // A 4o6 IPv4 lease is remembered beside the DUID file after the drop.
+    if state
+        .ifaces
+        .iter()
+        .any(|f| f.client.config().dhcp4o6.is_some())
+    {
+        sh.writes_beside("4o6 lease file", &state.args.duid_file);
+    }
     // The statistics file is replaced beside itself after the drop.
     if let Some(f) = &state.stats_file {
         sh.writes_beside("statistics file", f.path());

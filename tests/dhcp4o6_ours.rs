@@ -341,3 +341,59 @@ fn reload_keeps_leases() {
     assert_eq!(reboot(&run, &who, addr), (MessageType::Ack, addr));
     assert_ne!(lease(&run, &Identity::ethernet(24)), addr);
 }
+
+/// The control channel: `dhcp6ctl -4 remove lease4 ADDRESS` ends the lease
+/// at once (journalled: --dump-leases no longer lists it) and the address
+/// is free for another client; a removal of an address without a lease
+/// changes nothing.
+#[test]
+fn control_channel_removes_a_lease() {
+    let mut run = direct(Side6::Ours);
+    let key = run
+        .scratch
+        .write("dhcp4sctlkey", "MDEyMzQ1Njc4OWFiY2RlZg==\n");
+    run.dhcp4s.signal("TERM");
+    assert_eq!(run.dhcp4s.wait_exit(Duration::from_secs(10)), Some(0));
+    let conf = std::fs::read_to_string(run.scratch.path("kame6-dhcp4s.conf")).unwrap();
+    run.dhcp4s = our_dhcp4s(&run.server, &run.scratch, &conf, &[]);
+    assert!(
+        run.dhcp4s.log().contains("control channel on [::1]:5548"),
+        "{}",
+        run.dhcp4s.log()
+    );
+    let who = Identity::ethernet(25);
+    let addr = lease(&run, &who);
+    assert!(dump(&run).contains(&format!("{addr} ")));
+    let ctl = |a: &str| {
+        let out = run.server.try_exec(&[
+            env!("CARGO_BIN_EXE_dhcp6ctl"),
+            "-4",
+            "-k",
+            &key,
+            "remove",
+            "lease4",
+            a,
+        ]);
+        assert!(out.status.success(), "{out:?}");
+    };
+    ctl("10.10.10.250");
+    run.dhcp4s.wait_log(
+        "no lease on 10.10.10.250 to remove",
+        Duration::from_secs(10),
+    );
+    ctl(&addr.to_string());
+    run.dhcp4s.wait_log(
+        &format!("removed the lease on {addr}"),
+        Duration::from_secs(10),
+    );
+    assert!(!dump(&run).contains(&format!("{addr} ")), "{}", dump(&run));
+    // Free again: another client hinting at it is offered exactly it.
+    let mut c = Client::new(&run.client);
+    c.zero_flags = true;
+    let all = Client::all_servers(run.client.ifindex("c0"));
+    let other = Identity::ethernet(26);
+    let offer = c
+        .ask(all, &other, Kind::Discover { hint: Some(addr) })
+        .unwrap_or_else(|e| panic!("DISCOVER: {e}\n{}", run.logs()));
+    assert_eq!(offer.yiaddr, addr);
+}

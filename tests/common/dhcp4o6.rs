@@ -874,7 +874,8 @@ pub fn dhcp4s_conf(ipc_port: u16, iface: &str, journal: &str) -> String {
 pub fn our_dhcp4s(ns: &Netns, s: &Scratch, conf: &str, extra: &[&str]) -> Daemon {
     let conf = s.write("kame6-dhcp4s.conf", conf);
     let pid = s.path("kame6-dhcp4s.pid");
-    let key = s.path("kame6-dhcp4s.nokey");
+    // No control channel unless a test writes this key file.
+    let key = s.path("dhcp4sctlkey");
     let mut args = vec![
         "-f",
         "-D",

@@ -144,14 +144,12 @@ fn only_dhcpv4_msg(area: &[u8]) -> Result<&[u8], Dropped> {
 }
 
 /// Where the query came from, for the 4o6 selectors: the metadata, and the
-/// relay nearest the server (Kea's `relay_info_[0]`).
+/// Interface-ID of the relay nearest the client (Kea's `RELAY_GET_FIRST`).
 fn where_from<'a>(meta: &'a ipc::Meta, chain: &RelayChain<'a>) -> Where4o6<'a> {
-    let first = chain.levels().first();
     Where4o6 {
         interface: &meta.interface,
         remote: meta.remote_addr,
-        relay_link: first.map(|l| l.link_address),
-        interface_id: first.and_then(|l| l.interface_id),
+        interface_id: chain.innermost().and_then(|l| l.interface_id),
     }
 }
 

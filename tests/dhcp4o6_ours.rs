@@ -26,7 +26,7 @@ use common::dhcp4o6::{
 };
 use common::peers::{counters, our_dhcp6s, Scratch};
 use common::{Daemon, Netns};
-use libdhcp6::dhcp4::MessageType;
+use libdhcp6::dhcp4::{MessageType, OptionCode, OptionRepr as V4Option, PacketRepr};
 
 /// IPC port pair: the DHCPv6 side binds [::1]:6767, dhcp4s [::1]:6768.
 const IPC_PORT: u16 = 6767;
@@ -199,6 +199,21 @@ fn forged_metadata_ignored() {
     );
 }
 
+/// Behind Kea's kea-dhcp6, which keeps a client's forged IPC metadata and
+/// adds its own, dhcp4s refuses the repeated metadata: the decoy hears
+/// nothing, and the drop is counted.
+#[test]
+fn kea6_forged_metadata_dropped() {
+    let run = direct(Side6::Kea);
+    let logs = || run.logs();
+    let s = kea_setup(&run.client, SERVER6.parse().unwrap(), true, &logs);
+    let f = forged_metadata(&s, "s0", "2001:db8:ff::20".parse().unwrap());
+    assert!(!f.decoy_heard, "decoy heard\n{}", run.logs());
+    let log = run.counters();
+    assert!(f.real.is_err(), "{log}");
+    assert_eq!(counter(&log, "dropped (bad IPC metadata): "), 1, "{log}");
+}
+
 /// Only [::1]:6767 is listened to: a datagram to dhcp4s from another
 /// port is dropped and counted.
 #[test]
@@ -241,14 +256,18 @@ fn lease(run: &Run, who: &Identity) -> Ipv4Addr {
     ack.yiaddr
 }
 
-/// INIT-REBOOT for `addr`: the DHCPv4 answer's type and address.
-fn reboot(run: &Run, who: &Identity, addr: Ipv4Addr) -> (MessageType, Ipv4Addr) {
+/// INIT-REBOOT for `addr`: the DHCPv4 answer.
+fn reboot_answer(run: &Run, who: &Identity, addr: Ipv4Addr) -> PacketRepr {
     let mut c = Client::new(&run.client);
     c.zero_flags = true;
     let all = Client::all_servers(run.client.ifindex("c0"));
-    let a = c
-        .ask(all, who, Kind::InitReboot { requested: addr })
-        .unwrap_or_else(|e| panic!("INIT-REBOOT: {e}\n{}", run.logs()));
+    c.ask(all, who, Kind::InitReboot { requested: addr })
+        .unwrap_or_else(|e| panic!("INIT-REBOOT: {e}\n{}", run.logs()))
+}
+
+/// INIT-REBOOT for `addr`: the DHCPv4 answer's type and address.
+fn reboot(run: &Run, who: &Identity, addr: Ipv4Addr) -> (MessageType, Ipv4Addr) {
+    let a = reboot_answer(run, who, addr);
     (a.message_type().unwrap(), a.yiaddr)
 }
 
@@ -338,7 +357,16 @@ fn reload_keeps_leases() {
     run.dhcp4s.signal("HUP");
     run.dhcp4s
         .wait_log("1 leases kept", Duration::from_secs(10));
-    assert_eq!(reboot(&run, &who, addr), (MessageType::Ack, addr));
+    let ack = reboot_answer(&run, &who, addr);
+    assert_eq!(
+        (ack.message_type(), ack.yiaddr),
+        (Some(MessageType::Ack), addr)
+    );
+    let router = Ipv4Addr::new(10, 10, 10, 9);
+    assert!(
+        matches!(ack.option(OptionCode::Routers), Some(V4Option::Routers(r)) if r == &[router]),
+        "the reloaded router is not served: {ack:?}"
+    );
     assert_ne!(lease(&run, &Identity::ethernet(24)), addr);
 }
 

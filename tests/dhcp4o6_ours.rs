@@ -21,8 +21,8 @@ use std::time::Duration;
 
 use common::dhcp4o6::{
     dhcp4s_conf, direct_net, expect, forged_metadata, garbage_then_answered, kea_dhcp6_4o6,
-    kea_setup, our_dhcp4s, relayed_net, scenarios, start_relay, Client, Identity, Kind, Relay,
-    SERVER6,
+    kea_setup, last_counter as counter, our_dhcp4s, relayed_net, scenarios, start_relay, Client,
+    Identity, Kind, Relay, SERVER6,
 };
 use common::peers::{counters, our_dhcp6s, Scratch};
 use common::{Daemon, Netns};
@@ -101,16 +101,6 @@ fn direct(side: Side6) -> Run {
 fn relayed(which: Relay, side: Side6) -> Run {
     let t = relayed_net();
     start(t.client, t.server, Some((which, t.relay)), side)
-}
-
-/// The number after `what` in dhcp4s's last SIGUSR1 report.
-fn counter(log: &str, what: &str) -> u64 {
-    log.lines()
-        .rev()
-        .find_map(|l| l.split(what).nth(1))
-        .and_then(|n| n.split(',').next())
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no counter {what:?} in\n{log}"))
 }
 
 fn run_scenarios(run: &Run) {

@@ -891,3 +891,14 @@ pub fn our_dhcp4s(ns: &Netns, s: &Scratch, conf: &str, extra: &[&str]) -> Daemon
     d.wait_log("server4_init: serving", Duration::from_secs(10));
     d
 }
+
+/// The number after `what` in the last line of `log` that has it (a
+/// daemon's SIGUSR1 counters: `what N, ...`).
+pub fn last_counter(log: &str, what: &str) -> u64 {
+    log.lines()
+        .rev()
+        .find_map(|l| l.split(what).nth(1))
+        .and_then(|n| n.split(',').next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no counter {what:?} in\n{log}"))
+}

@@ -143,12 +143,14 @@ fn only_dhcpv4_msg(area: &[u8]) -> Result<&[u8], Dropped> {
     found.ok_or(Dropped::Dhcpv4MsgCount)
 }
 
-/// Where the query came from, for the 4o6 selectors: the metadata, and the
-/// Interface-ID of the relay nearest the client (Kea's `RELAY_GET_FIRST`).
+/// Where the query came from, for the 4o6 selectors (C-167): the metadata,
+/// the relays' link-address and the Interface-ID of the relay nearest the
+/// client (Kea's `RELAY_GET_FIRST`).
 fn where_from<'a>(meta: &'a ipc::Meta, chain: &RelayChain<'a>) -> Where4o6<'a> {
     Where4o6 {
         interface: &meta.interface,
         remote: meta.remote_addr,
+        relay_link: chain.link_address(),
         interface_id: chain.innermost().and_then(|l| l.interface_id),
     }
 }

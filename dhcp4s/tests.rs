@@ -137,7 +137,11 @@ fn garbage_dropped_and_counted() {
     reply.op = Op::BootReply;
     let mut hlen = good.clone();
     hlen[2] = 17;
-    let cases: [(Vec<u8>, SocketAddrV6, Dropped); 8] = [
+    // The fixed header and cookie, a message type, then a host name whose
+    // length runs past the end of the message.
+    let mut overlong = good[..240].to_vec();
+    overlong.extend_from_slice(&[53, 1, 1, 12, 200, b'x']);
+    let cases: [(Vec<u8>, SocketAddrV6, Dropped); 9] = [
         (
             query(std::slice::from_ref(&good), false),
             SocketAddrV6::new(Ipv6Addr::LOCALHOST, 6768, 0, 0),
@@ -160,6 +164,7 @@ fn garbage_dropped_and_counted() {
             Dropped::BootReply,
         ),
         (query(&[hlen], false), peer(), Dropped::BadDhcpv4),
+        (query(&[overlong], false), peer(), Dropped::BadDhcpv4),
         (
             query(&[vec![1, 1, 6, 0]], false),
             peer(),

@@ -438,20 +438,28 @@ fn dump_leases(path: &str) -> Result<(), String> {
     }
     let now = now_secs();
     let mut leases = std::collections::BTreeMap::new();
+    // A client holds one lease: its new address replaces the old one.
+    let mut held = std::collections::HashMap::new();
     let mut quarantined = std::collections::BTreeMap::new();
     let read = read_file(Path::new(path), |r| match r.into_change() {
         Change4::Bind(l) => {
-            // A client holds one lease: its new address replaces the old.
-            leases.retain(|_, (c, _, _)| *c != l.client);
-            leases.insert(l.addr, (l.client, l.subnet, l.expires));
+            if let Some(old) = held.insert(l.client.clone(), l.addr) {
+                leases.remove(&old);
+            }
+            if let Some((c, _, _)) = leases.insert(l.addr, (l.client, l.subnet, l.expires)) {
+                held.remove(&c);
+            }
         }
         Change4::Release { client, addr } | Change4::Expire { client, addr } => {
             if leases.get(&addr).is_some_and(|(c, _, _)| *c == client) {
                 leases.remove(&addr);
+                held.remove(&client);
             }
         }
         Change4::Decline { addr, until, .. } => {
-            leases.remove(&addr);
+            if let Some((c, _, _)) = leases.remove(&addr) {
+                held.remove(&c);
+            }
             quarantined.insert(addr, until);
         }
     })

@@ -104,7 +104,8 @@ fn answer_of(resp: &[u8]) -> PacketRepr {
 }
 
 /// DISCOVER → OFFER → REQUEST → ACK, the lease among the turn's changes,
-/// the answer carrying the query's metadata back.
+/// the answer carrying the query's metadata back; each DHCPV4-RESPONSE has
+/// flags zero and one option 87 (C-165).
 #[test]
 fn dora_over_the_ipc() {
     let mut s = server();
@@ -126,7 +127,8 @@ fn dora_over_the_ipc() {
     assert_eq!(s.counters.sent[5], 1);
 }
 
-/// Every kind of garbage is dropped with its own reason, and counted.
+/// Every kind of garbage is dropped with its own reason, and counted; a
+/// query without option 87 among them (C-164).
 #[test]
 fn garbage_dropped_and_counted() {
     let mut s = server();
@@ -135,7 +137,11 @@ fn garbage_dropped_and_counted() {
     reply.op = Op::BootReply;
     let mut hlen = good.clone();
     hlen[2] = 17;
-    let cases: [(Vec<u8>, SocketAddrV6, Dropped); 8] = [
+    // The fixed header and cookie, a message type, then a host name whose
+    // length runs past the end of the message.
+    let mut overlong = good[..240].to_vec();
+    overlong.extend_from_slice(&[53, 1, 1, 12, 200, b'x']);
+    let cases: [(Vec<u8>, SocketAddrV6, Dropped); 9] = [
         (
             query(std::slice::from_ref(&good), false),
             SocketAddrV6::new(Ipv6Addr::LOCALHOST, 6768, 0, 0),
@@ -158,6 +164,7 @@ fn garbage_dropped_and_counted() {
             Dropped::BootReply,
         ),
         (query(&[hlen], false), peer(), Dropped::BadDhcpv4),
+        (query(&[overlong], false), peer(), Dropped::BadDhcpv4),
         (
             query(&[vec![1, 1, 6, 0]], false),
             peer(),
@@ -181,8 +188,9 @@ fn garbage_dropped_and_counted() {
     assert!(ask(&mut s, &query(&[good], false), peer()).is_ok());
 }
 
-/// A relayed query is chosen by the relay's Interface-ID and answered in
-/// a Relay-reply echoing it; a query no selector matches is dropped.
+/// A relayed query is chosen by the relay's Interface-ID (C-167) and
+/// answered in a Relay-reply echoing it (C-166); a query no selector
+/// matches is dropped.
 #[test]
 fn relayed_selection_and_reply() {
     let mut s = server();
@@ -217,7 +225,7 @@ fn relayed_selection_and_reply() {
     );
 }
 
-/// RFC 7341's U flag tells RENEWING (unicast) from REBINDING.
+/// C-168: RFC 7341's U flag tells RENEWING (unicast) from REBINDING.
 #[test]
 fn unicast_flag_reaches_the_engine() {
     let mut s = server();

@@ -20,9 +20,9 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use common::dhcp4o6::{
-    dhcp4s_conf, direct_net, expect, forged_metadata, garbage_then_answered, kea_dhcp6_4o6,
-    kea_setup, last_counter as counter, our_dhcp4s, relayed_net, scenarios, start_relay, Client,
-    Identity, Kind, Relay, SERVER6,
+    dhcp4s_conf_selecting, direct_net, expect, forged_metadata, garbage_then_answered,
+    kea_dhcp6_4o6, kea_setup, last_counter as counter, our_dhcp4s, relayed_net, scenarios,
+    start_relay, Client, Identity, Kind, Relay, SERVER6,
 };
 use common::peers::{counters, our_dhcp6s, Scratch};
 use common::{Daemon, Netns};
@@ -71,8 +71,19 @@ impl Run {
 
 /// The DHCPv6 side and dhcp4s in `server`, answering 4o6 queries received on s0.
 fn start(client: Netns, server: Netns, relay: Option<(Relay, Netns)>, side: Side6) -> Run {
+    start_selecting(client, server, relay, side, "4o6-interface s0")
+}
+
+/// [`start`] with dhcp4s's subnet chosen by `selector`.
+fn start_selecting(
+    client: Netns,
+    server: Netns,
+    relay: Option<(Relay, Netns)>,
+    side: Side6,
+    selector: &str,
+) -> Run {
     let scratch = Scratch::new(&format!("{}-files", server.name));
-    let conf = dhcp4s_conf(IPC_PORT, "s0", &scratch.path("dhcp4s.leases"));
+    let conf = dhcp4s_conf_selecting(IPC_PORT, selector, &scratch.path("dhcp4s.leases"));
     let dhcp4s = our_dhcp4s(&server, &scratch, &conf, &[]);
     let dhcp6 = match side {
         Side6::Ours => {
@@ -103,6 +114,8 @@ fn relayed(which: Relay, side: Side6) -> Run {
     start(t.client, t.server, Some((which, t.relay)), side)
 }
 
+/// The shared scenarios (option 88, DORA, C-168's RENEWING with U=1 and
+/// REBINDING with U=0, NAK, INFORM, RELEASE, DECLINE) against `run`.
 fn run_scenarios(run: &Run) {
     let logs = || run.logs();
     scenarios(&kea_setup(
@@ -113,7 +126,7 @@ fn run_scenarios(run: &Run) {
     ));
 }
 
-/// (1) our pair, directly on the link.
+/// (1) our pair, directly on the link (C-165, C-167 by interface, C-168).
 #[test]
 fn ours_pair_direct() {
     let run = direct(Side6::Ours);
@@ -123,37 +136,55 @@ fn ours_pair_direct() {
     assert!(counter(&log, "DHCPOFFER: received 0, sent ") >= 3, "{log}");
 }
 
-/// (1) through our dhcp6relay.
+/// C-167: a relayed query's subnet chosen by the relay's link-address
+/// (2001:db8:1::1 on the client's link; the relay's own source address is
+/// on the server's link, outside the prefix), through either relay.
+#[test]
+fn c167_relayed_subnet_by_link_address() {
+    for which in [Relay::Ours, Relay::Isc] {
+        let t = relayed_net();
+        let run = start_selecting(
+            t.client,
+            t.server,
+            Some((which, t.relay)),
+            Side6::Ours,
+            "4o6-subnet 2001:db8:1::/64",
+        );
+        run_scenarios(&run);
+    }
+}
+
+/// (1) through our dhcp6relay (C-166).
 #[test]
 fn ours_pair_through_our_relay() {
     run_scenarios(&relayed(Relay::Ours, Side6::Ours));
 }
 
-/// (1) through ISC's dhcrelay -6.
+/// (1) through ISC's dhcrelay -6 (C-166).
 #[test]
 fn ours_pair_through_isc_dhcrelay() {
     run_scenarios(&relayed(Relay::Isc, Side6::Ours));
 }
 
-/// (3) Kea's kea-dhcp6 in front of dhcp4s, directly.
+/// (3) Kea's kea-dhcp6 in front of dhcp4s, directly (C-165, C-167, C-168).
 #[test]
 fn kea6_with_ours_direct() {
     run_scenarios(&direct(Side6::Kea));
 }
 
-/// (3) through our dhcp6relay.
+/// (3) through our dhcp6relay (C-166).
 #[test]
 fn kea6_with_ours_through_our_relay() {
     run_scenarios(&relayed(Relay::Ours, Side6::Kea));
 }
 
-/// (3) through ISC's dhcrelay -6.
+/// (3) through ISC's dhcrelay -6 (C-166).
 #[test]
 fn kea6_with_ours_through_isc_dhcrelay() {
     run_scenarios(&relayed(Relay::Isc, Side6::Kea));
 }
 
-/// Garbage in DHCPV4-QUERY: our dhcp6s stops most of it; behind Kea's
+/// C-164 and garbage in DHCPV4-QUERY: our dhcp6s stops most of it; behind Kea's
 /// kea-dhcp6, which passes it on, dhcp4s drops and counts it itself. Either
 /// way nothing is answered and the next query is.
 #[test]

@@ -28,6 +28,7 @@ use common::dhcp4o6::{
 };
 use common::pcap::{capture_dhcp6, udp6};
 use common::peers::{our_dhcp6c, our_dhcp6s, wait_address, Scratch};
+use common::prom;
 use common::{require_program, wait_until, Daemon, Netns};
 use libdhcp6::codes::{MessageType, OptionCode as V6Code};
 use libdhcp6::dhcp4::{ClientId, MessageType as V4Type, PacketRepr};
@@ -256,7 +257,12 @@ fn start(pair: Pair, relayed: bool) -> Run {
             &server,
             &scratch,
             &dhcp4s_conf(&scratch.path("dhcp4s.leases")),
-            &[],
+            &[
+                "--stats-file",
+                &scratch.path("dhcp4s.prom"),
+                "--stats-interval",
+                "1",
+            ],
         ),
         Pair::Ours | Pair::Kea => kea_dhcp4_4o6_timed(&server, &scratch, "s0", IPC_PORT, LEASE4),
     };
@@ -394,6 +400,9 @@ fn lifecycle(pair: Pair, relayed: bool) {
         }
     }
 
+    if pair == Pair::OursBoth {
+        dhcp4s_stats_after_bound(&run);
+    }
     renew_then_rebind(&run, addr);
 
     // SIGTERM: DHCPRELEASE with U=1; the address and the server's lease go.
@@ -422,6 +431,34 @@ fn lifecycle(pair: Pair, relayed: bool) {
     assert!(
         !std::path::Path::new(&run.scratch.path("dhcp6c_4o6_c0.lease")).exists(),
         "lease file left after RELEASE"
+    );
+}
+
+/// dhcp4s's statistics file (written every second) once the client is
+/// bound: read with the strict reader, one lease assigned in the subnet,
+/// the DORA counted and journalled.
+fn dhcp4s_stats_after_bound(run: &Run) {
+    let path = run.scratch.path("dhcp4s.prom");
+    let read = || {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        prom::parse(&text).ok()
+    };
+    let assigned = "kame6_dhcp4s_subnet_assigned{subnet=\"10.10.10.0/24\",id=\"1\"}";
+    let ready = || read().is_some_and(|e| e.samples.get(assigned) == Some(&1.0));
+    assert!(
+        wait_until(Duration::from_secs(5), ready),
+        "{path}: {:?}\n{}",
+        std::fs::read_to_string(&path),
+        run.logs()
+    );
+    let e = read().unwrap();
+    assert!(e.get("kame6_dhcp4s_received_total{type=\"dhcpdiscover\"}") >= 1.0);
+    assert!(e.get("kame6_dhcp4s_sent_total{type=\"dhcpack\"}") >= 1.0);
+    assert!(e.get("kame6_dhcp4s_journal_commits_total") >= 1.0);
+    assert_eq!(e.get("kame6_dhcp4s_journal_commit_failures_total"), 0.0);
+    assert_eq!(
+        e.get("kame6_dhcp4s_subnet_size{subnet=\"10.10.10.0/24\",id=\"1\"}"),
+        10.0
     );
 }
 

@@ -15,13 +15,14 @@
 
 mod ctl;
 mod server;
+mod stats;
 #[cfg(test)]
 mod tests;
 
 use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
 use std::process::exit;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::{Arg, ArgAction, Command};
 use libdhcp6::config::{load_server4, Server4Config};
@@ -75,6 +76,7 @@ const DHCP4S: Program = Program {
 fn cli() -> Command {
     DHCP4S
         .command()
+        .args(libdhcp6::sys::stats::args())
         .arg(
             Arg::new("ctlport")
                 .short('p')
@@ -113,6 +115,8 @@ struct State {
     rx: RecvBatch,
     /// The turn's framed answers, sent after the commit.
     tx: SendBatch,
+    /// `--stats-file` and what it shows that the server does not count.
+    stats: stats::Stats4,
 }
 
 /// Reads and checks the configuration; errors are `file:line:col: what`.
@@ -207,6 +211,7 @@ fn server4_init(sh: &Shell) -> Result<State, String> {
         ctl,
         rx: RecvBatch::new(BATCH, RX_LEN),
         tx: SendBatch::new(BATCH * BATCHES_PER_TURN, TX_LEN),
+        stats: stats::Stats4::from_args(&sh.args)?,
     })
 }
 
@@ -217,8 +222,13 @@ fn server4_commit(s: &mut State, func: &str) -> bool {
     let changes: Vec<Change4> = std::mem::take(&mut s.server.pending);
     let written = match &mut s.journal {
         Some(j) if !changes.is_empty() => {
+            let before = j.file_len();
             j.append(&changes);
-            j.commit()
+            let started = Instant::now();
+            let r = j.commit();
+            let wrote = j.file_len().saturating_sub(before);
+            s.stats.journal_commit(started.elapsed(), r.is_ok(), wrote);
+            r
         }
         _ => Ok(()),
     };
@@ -380,8 +390,16 @@ fn log_counters(s: &State) {
 }
 
 /// The main loop (mirrors dhcp6s.c:server6_mainloop).
+/// Writes the statistics file, when there is one.
+fn write_stats(s: &mut State, now: Instant) {
+    let journal = s.journal.is_some();
+    s.stats.write(now, &s.server, journal);
+}
+
 fn server4_mainloop(s: &mut State) {
     loop {
+        // A turn is timed from here to the wait and from the wake-up on.
+        let turn = Instant::now();
         if signal::take(Caught::Term) || signal::take(Caught::Int) {
             log_info!("server4_mainloop", "exiting");
             return;
@@ -391,6 +409,9 @@ fn server4_mainloop(s: &mut State) {
         }
         if signal::take(Caught::Usr1) {
             log_counters(s);
+            write_stats(s, turn);
+        } else if s.stats.due(turn) {
+            write_stats(s, turn);
         }
         let now = now_secs();
         let ended = s.server.engine.expire(now, usize::MAX);
@@ -407,18 +428,25 @@ fn server4_mainloop(s: &mut State) {
             .map(|t| Duration::from_secs(t.saturating_sub(now).max(1)))
             .unwrap_or(MAX_SLEEP)
             .min(MAX_SLEEP);
+        let sleep = s
+            .stats
+            .until_due(Instant::now())
+            .map_or(sleep, |d| sleep.min(d));
         let mut fds = PollFds::new();
         fds.push(std::os::fd::AsFd::as_fd(&s.sock));
         let ctl_fds = ctl::push_fds(&s.ctl, &mut fds);
+        let before_wait = turn.elapsed();
         match wait_readable(&fds, Some(ctl::bound_sleep(&s.ctl, sleep))) {
             Ok(r) => {
                 drop(fds);
+                let woke = Instant::now();
                 if r.is_readable(0) {
                     server4_recv(s);
                 }
                 let mut channel = s.ctl.take();
                 let after = ctl::server4_ctl(&mut channel, s, r, ctl_fds);
                 s.ctl = channel;
+                s.stats.turn(before_wait + woke.elapsed());
                 if after == ctl::After::Exit {
                     return;
                 }
@@ -512,4 +540,5 @@ fn main() {
     log_info!("server4_init", "serving DHCPv4 over DHCPv6");
     server4_mainloop(&mut state);
     log_counters(&state);
+    write_stats(&mut state, Instant::now());
 }

@@ -69,6 +69,22 @@ impl Drop4o6 {
         Drop4o6::Machine(Drop4::Ignored),
     ];
 
+    /// The `reason` label of the statistics file (doc/statistics.md).
+    pub fn label(self) -> &'static str {
+        match self {
+            Drop4o6::Off => "not_running",
+            Drop4o6::Dhcpv4MsgCount => "dhcpv4_msg_count",
+            Drop4o6::Malformed => "malformed",
+            Drop4o6::NotAsked => "server_not_asked",
+            Drop4o6::Machine(Drop4::NotReply) => "not_reply",
+            Drop4o6::Machine(Drop4::Xid) => "xid",
+            Drop4o6::Machine(Drop4::Chaddr) => "chaddr",
+            Drop4o6::Machine(Drop4::ClientId) => "client_id",
+            Drop4o6::Machine(Drop4::ServerId) => "server_id",
+            Drop4o6::Machine(Drop4::Ignored) => "ignored",
+        }
+    }
+
     /// Short name for logs.
     pub fn name(self) -> &'static str {
         match self {

@@ -1,12 +1,14 @@
 //! dhcp6c's statistics in Prometheus's text format, for the statistics
 //! file (doc/statistics.md lists every metric): per interface, the
 //! messages sent and received by type, retransmissions, drops,
-//! Reconfigures, the bindings held and the state of the machine.
+//! Reconfigures, the bindings held and the state of the machine; and, where
+//! DHCPv4-over-DHCPv6 is on, its queries, responses and the DHCPv4 state.
 
 use libdhcp6::stats::{Exposition, Histogram, Kind};
 use libdhcp6::{IaKind, MessageType};
 
 use crate::action::{Counters, DropReason};
+use crate::dhcp4o6::Drop4o6;
 use crate::event::Client;
 use crate::ia::Binding;
 use crate::state::Phase;
@@ -26,6 +28,22 @@ const PHASES: [(Phase, &str); 12] = [
     (Phase::InfoReq, "inforeq"),
     (Phase::InfoBound, "infobound"),
     (Phase::Stopped, "stopped"),
+];
+
+/// Every state of the DHCPv4 client as [`crate::dhcp4o6::Dhcp4o6::state_name`]
+/// names it (`OFF` before option 88 came or after 4o6 stopped, then RFC
+/// 2131's), for the `dhcp4o6_state` gauge; the label is the name in lower
+/// case.
+const STATES4: [&str; 9] = [
+    "OFF",
+    "INIT",
+    "SELECTING",
+    "REQUESTING",
+    "REBOOTING",
+    "BOUND",
+    "RENEWING",
+    "REBINDING",
+    "STOPPED",
 ];
 
 /// IA kinds and their `ia` label.
@@ -197,12 +215,74 @@ fn bindings(e: &mut Exposition, clients: &[&Client]) {
     }
 }
 
+/// DHCPv4-over-DHCPv6 (RFC 7341) on the interfaces configured with
+/// `request dhcp4o6-server-address;` (no series for the others).
+fn dhcp4o6(e: &mut Exposition, clients: &[&Client]) {
+    let v4: Vec<_> = clients
+        .iter()
+        .filter_map(|c| Some((c.ifname(), c.dhcp4o6()?)))
+        .collect();
+    if v4.is_empty() {
+        return;
+    }
+    e.family(
+        "dhcp4o6_queries_sent_total",
+        Kind::Counter,
+        "DHCPV4-QUERY messages sent, one per destination.",
+    );
+    for (ifname, v) in &v4 {
+        e.sample(
+            "dhcp4o6_queries_sent_total",
+            &[("interface", ifname)],
+            v.counters.sent,
+        );
+    }
+    e.family(
+        "dhcp4o6_responses_accepted_total",
+        Kind::Counter,
+        "DHCPV4-RESPONSE messages whose DHCPv4 answer the DHCPv4 client acted on.",
+    );
+    for (ifname, v) in &v4 {
+        let n = v.counters.accepted;
+        e.sample(
+            "dhcp4o6_responses_accepted_total",
+            &[("interface", ifname)],
+            n,
+        );
+    }
+    e.family(
+        "dhcp4o6_responses_dropped_total",
+        Kind::Counter,
+        "DHCPV4-RESPONSE messages dropped, by interface and reason.",
+    );
+    for (ifname, v) in &v4 {
+        for (why, n) in Drop4o6::ALL.iter().zip(v.counters.dropped.iter()) {
+            let labels = [("interface", *ifname), ("reason", why.label())];
+            e.sample("dhcp4o6_responses_dropped_total", &labels, *n);
+        }
+    }
+    e.family(
+        "dhcp4o6_state",
+        Kind::Gauge,
+        "The DHCPv4 client's state: 1 for the current one, 0 for the others.",
+    );
+    for (ifname, v) in &v4 {
+        let now = v.state_name();
+        for state in STATES4 {
+            let label = state.to_ascii_lowercase();
+            let labels = [("interface", *ifname), ("state", label.as_str())];
+            e.sample("dhcp4o6_state", &labels, u64::from(state == now));
+        }
+    }
+}
+
 /// Everything dhcp6c shows for `clients` (one per interface) and
 /// `turns`, the duration of the main loop's turns.
 pub fn exposition(clients: &[&Client], turns: &Histogram) -> String {
     let mut e = Exposition::new("kame6_dhcp6c_");
     messages(&mut e, clients);
     bindings(&mut e, clients);
+    dhcp4o6(&mut e, clients);
     e.family(
         "loop_turn_duration_seconds",
         Kind::Histogram,

@@ -366,30 +366,7 @@ fn pools(e: &mut Exposition, pools: &[PoolSummary<'_>], quarantined: &[(&str, bo
 
 /// The lease journal's commits, when bindings are kept in one.
 pub fn journal(e: &mut Exposition, c: &CommitStats) {
-    e.single(
-        "journal_commits_total",
-        Kind::Counter,
-        "Lease journal commits that wrote and synced records.",
-        c.commits,
-    );
-    e.single(
-        "journal_commit_failures_total",
-        Kind::Counter,
-        "Lease journal commits that failed (the loop turn's answers withheld).",
-        c.failures,
-    );
-    e.single(
-        "journal_written_bytes_total",
-        Kind::Counter,
-        "Octets the lease journal's commits wrote.",
-        c.bytes,
-    );
-    e.family(
-        "journal_commit_duration_seconds",
-        Kind::Histogram,
-        "Time of each lease journal commit (write and fdatasync).",
-    );
-    e.histogram("journal_commit_duration_seconds", &[], &c.latency);
+    e.journal(c);
 }
 
 fn dhcp4o6(e: &mut Exposition, s: &Server<impl LeaseStore>) {

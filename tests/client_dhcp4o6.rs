@@ -1,7 +1,7 @@
 //! kame6's dhcp6c with DHCPv4-over-DHCPv6 on (`request
 //! dhcp4o6-server-address;`, RFC 7341) against real server pairs in
-//! network namespaces: our dhcp6s with Kea's kea-dhcp4, and Kea's
-//! kea-dhcp6 with kea-dhcp4, directly on one link and through our
+//! network namespaces: our dhcp6s with our dhcp4s, our dhcp6s with Kea's
+//! kea-dhcp4, and Kea's kea-dhcp6 with kea-dhcp4, directly on one link and through our
 //! dhcp6relay. One run per pairing and path: the client gets an IPv6
 //! address, a delegated prefix and an IPv4 lease; the IPv4 address is on
 //! the `dhcp4o6-interface` with the lease's lifetime; at T1 it renews by
@@ -23,18 +23,21 @@ mod common;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use common::dhcp4o6::{direct_net, kea_dhcp4_4o6_timed, relayed_net, start_relay, Relay, SERVER6};
+use common::dhcp4o6::{
+    direct_net, kea_dhcp4_4o6_timed, our_dhcp4s, relayed_net, start_relay, Relay, SERVER6,
+};
 use common::pcap::{capture_dhcp6, udp6};
 use common::peers::{our_dhcp6c, our_dhcp6s, wait_address, Scratch};
+use common::prom;
 use common::{require_program, wait_until, Daemon, Netns};
 use libdhcp6::codes::{MessageType, OptionCode as V6Code};
 use libdhcp6::dhcp4::{ClientId, MessageType as V4Type, PacketRepr};
 use libdhcp6::wire::{MessageRepr, OptionRepr, DHCPV4_QUERY_UNICAST};
 
 /// IPC port pair in the server namespace: the DHCPv6 side on [::1]:6767,
-/// kea-dhcp4 on [::1]:6768.
+/// the DHCPv4 side (kea-dhcp4 or dhcp4s) on [::1]:6768.
 const IPC_PORT: u16 = 6767;
-/// kea-dhcp4's lease time, T1 and T2: short, so the test sees them.
+/// The DHCPv4 side's lease time, T1 and T2: short, so the test sees them.
 const LEASE4: (u32, u32, u32) = (40, 10, 25);
 
 /// Which DHCPv6 side answers.
@@ -42,6 +45,8 @@ const LEASE4: (u32, u32, u32) = (40, 10, 25);
 enum Pair {
     /// Our dhcp6s with kea-dhcp4.
     Ours,
+    /// Our dhcp6s with our dhcp4s.
+    OursBoth,
     /// Kea's kea-dhcp6 with kea-dhcp4.
     Kea,
 }
@@ -58,6 +63,28 @@ pool relayed {{ range 2001:db8:1::a00 to 2001:db8:1::aff; }};
 prefix-pool pd1 {{ prefix 2001:db8:100::/40 delegate 56; }};
 interface s0 {{ address-pool direct 600 900; prefix-pool pd1 600 900; }};
 link relayed {{ link-address 2001:db8:1::/64; address-pool relayed 600 900; prefix-pool pd1 600 900; }};
+"
+    )
+}
+
+/// dhcp4s.conf with kea-dhcp4's values in [`kea_dhcp4_4o6_timed`]: the
+/// same subnet, pool, options, [`LEASE4`], and kea-dhcp4's server
+/// identifier (the address of s0), for queries received on s0 directly or
+/// through the relay.
+fn dhcp4s_conf(journal: &str) -> String {
+    let (valid, renew, rebind) = LEASE4;
+    format!(
+        "dhcp4o6-port {IPC_PORT};
+server-identifier 192.0.2.2;
+lease-file \"{journal}\";
+subnet 10.10.10.0/24 {{
+  4o6-interface s0;
+  range 10.10.10.100 to 10.10.10.109;
+  lease-time {valid}; renew-time {renew}; rebind-time {rebind};
+  option routers 10.10.10.1;
+  option domain-name-servers 10.10.10.53;
+  option domain-name \"example.net\";
+}};
 "
     )
 }
@@ -119,8 +146,10 @@ id-assoc pd 2 {{ }};
 
 /// The pieces of one run, torn down when dropped.
 struct Run {
+    pair: Pair,
     client6: Daemon,
-    kea4: Daemon,
+    /// The DHCPv4 side: kea-dhcp4 or dhcp4s.
+    dhcp4: Daemon,
     dhcp6: Daemon,
     _tcpdump: Daemon,
     _relay: Option<(Daemon, Netns)>,
@@ -134,10 +163,10 @@ struct Run {
 impl Run {
     fn logs(&self) -> String {
         format!(
-            "--- dhcp6c:\n{}\n--- DHCPv6 server:\n{}\n--- kea-dhcp4:\n{}\n--- script:\n{}",
+            "--- dhcp6c:\n{}\n--- DHCPv6 server:\n{}\n--- DHCPv4 server:\n{}\n--- script:\n{}",
             self.client6.log(),
             self.dhcp6.log(),
-            self.kea4.log(),
+            self.dhcp4.log(),
             std::fs::read_to_string(format!("{}.out", self.script)).unwrap_or_default()
         )
     }
@@ -223,9 +252,22 @@ fn start(pair: Pair, relayed: bool) -> Run {
     ]);
     client.exec(["ip", "link", "set", "tun4", "up"]);
     let scratch = Scratch::new(&format!("{}-files", server.name));
-    let kea4 = kea_dhcp4_4o6_timed(&server, &scratch, "s0", IPC_PORT, LEASE4);
+    let dhcp4 = match pair {
+        Pair::OursBoth => our_dhcp4s(
+            &server,
+            &scratch,
+            &dhcp4s_conf(&scratch.path("dhcp4s.leases")),
+            &[
+                "--stats-file",
+                &scratch.path("dhcp4s.prom"),
+                "--stats-interval",
+                "1",
+            ],
+        ),
+        Pair::Ours | Pair::Kea => kea_dhcp4_4o6_timed(&server, &scratch, "s0", IPC_PORT, LEASE4),
+    };
     let dhcp6 = match pair {
-        Pair::Ours => our_dhcp6s(&server, &scratch, &dhcp6s_conf(), &["s0"]),
+        Pair::Ours | Pair::OursBoth => our_dhcp6s(&server, &scratch, &dhcp6s_conf(), &["s0"]),
         Pair::Kea => kea_dhcp6(&server, &scratch),
     };
     let relay = relay.map(|ns| (start_relay(Relay::Ours, &ns, &scratch), ns));
@@ -235,8 +277,9 @@ fn start(pair: Pair, relayed: bool) -> Run {
     let tcpdump = capture_dhcp6(&client, "c0", &pcap);
     let client6 = our_dhcp6c(&client, &scratch, &dhcp6c_conf(&script), &["c0"]);
     Run {
+        pair,
         client6,
-        kea4,
+        dhcp4,
         dhcp6,
         _tcpdump: tcpdump,
         _relay: relay,
@@ -273,10 +316,31 @@ fn tun4(ns: &Netns) -> Option<(Ipv4Addr, u32)> {
 
 /// kea-dhcp4's last lease-file row for `addr`: its valid lifetime.
 fn kea4_valid(s: &Scratch, addr: Ipv4Addr) -> Option<u64> {
+    kea4_column(s, addr, "valid_lifetime")
+}
+
+/// dhcp4s's lease on `addr` in `dhcp4s --dump-leases` of the run's
+/// journal (lines `address client subnet expires`): its expiry.
+fn dhcp4s_expires(s: &Scratch, addr: Ipv4Addr) -> Option<u64> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dhcp4s"))
+        .args(["--dump-leases", &s.path("dhcp4s.leases")])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let a = addr.to_string();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .find(|w| w.first() == Some(&a.as_str()))
+        .and_then(|w| w.get(3)?.parse().ok())
+}
+
+/// Column `name` of kea-dhcp4's last lease-file row for `addr`.
+fn kea4_column(s: &Scratch, addr: Ipv4Addr, name: &str) -> Option<u64> {
     let text = std::fs::read_to_string(s.path("kea-leases4.csv")).ok()?;
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next()?.split(',').collect();
-    let col = header.iter().position(|h| *h == "valid_lifetime")?;
+    let col = header.iter().position(|h| *h == name)?;
     let a = addr.to_string();
     lines
         .rfind(|l| l.split(',').next() == Some(a.as_str()))
@@ -336,6 +400,9 @@ fn lifecycle(pair: Pair, relayed: bool) {
         }
     }
 
+    if pair == Pair::OursBoth {
+        dhcp4s_stats_after_bound(&run);
+    }
     renew_then_rebind(&run, addr);
 
     // SIGTERM: DHCPRELEASE with U=1; the address and the server's lease go.
@@ -352,11 +419,14 @@ fn lifecycle(pair: Pair, relayed: bool) {
         .queries()
         .iter()
         .any(|(u, p)| *u && p.message_type() == Some(V4Type::Release) && p.ciaddr == addr));
+    let gone = || match run.pair {
+        Pair::OursBoth => dhcp4s_expires(&run.scratch, addr).is_none(),
+        Pair::Ours | Pair::Kea => kea4_valid(&run.scratch, addr) == Some(0),
+    };
     assert!(
-        wait_until(Duration::from_secs(5), || kea4_valid(&run.scratch, addr)
-            == Some(0)),
-        "kea-dhcp4 still holds {addr}\n{}",
-        run.kea4.log()
+        wait_until(Duration::from_secs(5), gone),
+        "the DHCPv4 server still holds {addr}\n{}",
+        run.dhcp4.log()
     );
     assert!(
         !std::path::Path::new(&run.scratch.path("dhcp6c_4o6_c0.lease")).exists(),
@@ -364,10 +434,46 @@ fn lifecycle(pair: Pair, relayed: bool) {
     );
 }
 
+/// dhcp4s's statistics file (written every second) once the client is
+/// bound: read with the strict reader, one lease assigned in the subnet,
+/// the DORA counted and journalled.
+fn dhcp4s_stats_after_bound(run: &Run) {
+    let path = run.scratch.path("dhcp4s.prom");
+    let read = || {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        prom::parse(&text).ok()
+    };
+    let assigned = "kame6_dhcp4s_subnet_assigned{subnet=\"10.10.10.0/24\",id=\"1\"}";
+    let ready = || read().is_some_and(|e| e.samples.get(assigned) == Some(&1.0));
+    assert!(
+        wait_until(Duration::from_secs(5), ready),
+        "{path}: {:?}\n{}",
+        std::fs::read_to_string(&path),
+        run.logs()
+    );
+    let e = read().unwrap();
+    assert!(e.get("kame6_dhcp4s_received_total{type=\"dhcpdiscover\"}") >= 1.0);
+    assert!(e.get("kame6_dhcp4s_sent_total{type=\"dhcpack\"}") >= 1.0);
+    assert!(e.get("kame6_dhcp4s_journal_commits_total") >= 1.0);
+    assert_eq!(e.get("kame6_dhcp4s_journal_commit_failures_total"), 0.0);
+    assert_eq!(
+        e.get("kame6_dhcp4s_subnet_size{subnet=\"10.10.10.0/24\",id=\"1\"}"),
+        10.0
+    );
+}
+
 /// T1: RENEWING by unicast with U=1 (C-160), the lifetime refreshed; then,
-/// with kea-dhcp4 stopped, RENEWING unanswered and REBINDING with U=0 at
+/// with the DHCPv4 server stopped, RENEWING unanswered and REBINDING with U=0 at
 /// T2, answered once it runs again.
 fn renew_then_rebind(run: &Run, addr: Ipv4Addr) {
+    // dhcp4s journals the acknowledged lease before the DHCPACK leaves.
+    let bound_until = match run.pair {
+        Pair::OursBoth => Some(
+            dhcp4s_expires(&run.scratch, addr)
+                .unwrap_or_else(|| panic!("dhcp4s --dump-leases lacks {addr}\n{}", run.logs())),
+        ),
+        Pair::Ours | Pair::Kea => None,
+    };
     let renew = run.wait_reason("RENEW", 0, Duration::from_secs(20));
     assert_eq!(
         var(&renew, "old_ip_address"),
@@ -380,6 +486,16 @@ fn renew_then_rebind(run: &Run, addr: Ipv4Addr) {
         "lifetime not refreshed: {valid}\n{}",
         run.logs()
     );
+    if let Some(before) = bound_until {
+        // The server's lease is refreshed too (renewed at T1 = 10 s
+        // after binding: 10 s later than the bound lease's end).
+        let after = dhcp4s_expires(&run.scratch, addr).unwrap_or(0);
+        assert!(
+            after >= before + 5,
+            "dhcp4s's lease not refreshed: {before} then {after}\n{}",
+            run.logs()
+        );
+    }
     let renewing =
         |q: &(bool, PacketRepr)| q.1.message_type() == Some(V4Type::Request) && q.1.ciaddr == addr;
     let qs = run.queries();
@@ -394,10 +510,10 @@ fn renew_then_rebind(run: &Run, addr: Ipv4Addr) {
 
     // The DHCPv4 server goes silent: the next RENEWING (U=1) goes
     // unanswered, then at T2 REBINDING with U=0; answered once it is back.
-    run.kea4.signal("STOP");
+    run.dhcp4.signal("STOP");
     let rebinding = || run.queries().into_iter().any(|q| renewing(&q) && !q.0);
     let seen = wait_until(Duration::from_secs(35), rebinding);
-    run.kea4.signal("CONT");
+    run.dhcp4.signal("CONT");
     assert!(seen, "no REBINDING query with U=0\n{}", run.logs());
     let rebind = run.wait_reason("REBIND", 0, Duration::from_secs(14));
     assert_eq!(
@@ -420,6 +536,18 @@ fn dhcp4o6_ours_kea4_through_our_relay() {
     lifecycle(Pair::Ours, true);
 }
 
+/// Our dhcp6s + our dhcp4s on one link.
+#[test]
+fn dhcp4o6_ours_both_direct() {
+    lifecycle(Pair::OursBoth, false);
+}
+
+/// Our dhcp6s + our dhcp4s through our dhcp6relay.
+#[test]
+fn dhcp4o6_ours_both_through_our_relay() {
+    lifecycle(Pair::OursBoth, true);
+}
+
 /// Kea's pair on one link.
 #[test]
 fn dhcp4o6_kea_pair_direct() {
@@ -436,10 +564,22 @@ fn dhcp4o6_kea_pair_through_our_relay() {
 /// (the address leaves tun4, reason STOP, the lease file stays); started
 /// again, the client's first DHCPv4 message is INIT-REBOOT's DHCPREQUEST
 /// for the same address (option 50, no server identifier, ciaddr 0, U=0),
-/// kea-dhcp4 acknowledges it and the script sees REBOOT.
+/// the DHCPv4 server acknowledges it and the script sees REBOOT; with
+/// kea-dhcp4 and with dhcp4s.
 #[test]
 fn dhcp4o6_init_reboot_after_restart() {
-    let mut run = start(Pair::Ours, false);
+    init_reboot(Pair::Ours);
+}
+
+/// [`dhcp4o6_init_reboot_after_restart`] with our dhcp6s + our dhcp4s.
+#[test]
+fn dhcp4o6_init_reboot_ours_both() {
+    init_reboot(Pair::OursBoth);
+}
+
+/// Stop without release, start again: INIT-REBOOT with the saved address.
+fn init_reboot(pair: Pair) {
+    let mut run = start(pair, false);
     let bound = run.wait_reason("BOUND", 0, Duration::from_secs(40));
     let addr: Ipv4Addr = var(&bound, "new_ip_address").unwrap().parse().unwrap();
     run.client6.signal("USR1");

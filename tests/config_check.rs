@@ -266,6 +266,27 @@ fn check_mode_with_a_profile() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Every dhcp4s sample in conf/ passes dhcp4s -t (conf/dhcp4s-isp.conf
+/// is the one tools/demo.sh runs).
+#[test]
+fn dhcp4s_samples_pass() {
+    let all = files("conf", "dhcp4s");
+    assert!(all.len() >= 2, "{all:?}");
+    for f in all {
+        let path = f.to_string_lossy();
+        let out = Command::new(env!("CARGO_BIN_EXE_dhcp4s"))
+            .args(["-t", "-c", &path])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{path}: {err}");
+        assert!(
+            err.ends_with(&format!("{path}: configuration OK\n")),
+            "{path}: {err}"
+        );
+    }
+}
+
 /// dhcp4s -t: the sample passes, -t -D prints a file that passes and
 /// prints the same again, and a broken file exits 1 with file:line:col.
 #[test]

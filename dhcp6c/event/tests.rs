@@ -2827,3 +2827,64 @@ fn c155_c156_information_request() {
     assert!(queries_to(&acts).is_empty());
     assert_eq!(cl.dhcp4o6().map(|v| v.running()), Some(false));
 }
+
+/// The statistics file's 4o6 families: present only with 4o6 on, the
+/// DHCPv4 state `off` until option 88 came, then queries counted and the
+/// DHCPv4 client selecting.
+#[test]
+fn stats_4o6_families() {
+    let turns = libdhcp6::stats::Histogram::durations();
+    let (plain, _, _) = soliciting(conf());
+    let text = crate::stats::exposition(&[&plain], &turns);
+    assert!(!text.contains("dhcp4o6"), "{text}");
+
+    let (mut cl, t, sol) = soliciting(conf_4o6(false));
+    let text = crate::stats::exposition(&[&cl], &turns);
+    let off = format!(
+        "kame6_dhcp6c_dhcp4o6_state{{interface=\"{}\",state=\"off\"}} 1\n",
+        cl.ifname()
+    );
+    assert!(text.contains(&off), "{text}");
+    let x = sol.transaction_id;
+    let mut adv = both();
+    adv.push(OptionRepr::Preference(255));
+    let acts = cl
+        .receive(
+            t + ms(10),
+            &msg(MessageType::Advertise, x, Some(s1()), Some(me()), adv),
+        )
+        .unwrap();
+    let mut reply = bound_reply();
+    reply.push(OptionRepr::Addresses {
+        code: OptionCode::Dhcp4o6ServerAddr,
+        addrs: vec![a("2001:db8::4")],
+    });
+    let y = one(&acts).transaction_id;
+    let acts = cl
+        .receive(
+            t + ms(20),
+            &msg(MessageType::Reply, y, Some(s1()), Some(me()), reply),
+        )
+        .unwrap();
+    let mut sent = queries_to(&acts).len();
+    let mut now = t + ms(20);
+    for _ in 0..20 {
+        if sent > 0 {
+            break;
+        }
+        let Some(d) = cl.next_deadline() else { break };
+        now = now.max(d);
+        sent += queries_to(&cl.timeout(now)).len();
+    }
+    assert!(sent > 0);
+    let text = crate::stats::exposition(&[&cl], &turns);
+    let ifname = cl.ifname();
+    for line in [
+        format!("kame6_dhcp6c_dhcp4o6_queries_sent_total{{interface=\"{ifname}\"}} {sent}\n"),
+        format!("kame6_dhcp6c_dhcp4o6_state{{interface=\"{ifname}\",state=\"selecting\"}} 1\n"),
+        format!("kame6_dhcp6c_dhcp4o6_state{{interface=\"{ifname}\",state=\"off\"}} 0\n"),
+        format!("kame6_dhcp6c_dhcp4o6_responses_dropped_total{{interface=\"{ifname}\",reason=\"server_not_asked\"}} 0\n"),
+    ] {
+        assert!(text.contains(&line), "{line}in\n{text}");
+    }
+}

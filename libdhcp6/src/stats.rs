@@ -266,6 +266,35 @@ impl Exposition {
         let _ = writeln!(self.out, "{}", h.count());
     }
 
+    /// A lease journal's commits (`journal_*` families), the same for
+    /// every daemon that keeps one (doc/statistics.md).
+    pub fn journal(&mut self, c: &CommitStats) {
+        self.single(
+            "journal_commits_total",
+            Kind::Counter,
+            "Lease journal commits that wrote and synced records.",
+            c.commits,
+        );
+        self.single(
+            "journal_commit_failures_total",
+            Kind::Counter,
+            "Lease journal commits that failed (the loop turn's answers withheld).",
+            c.failures,
+        );
+        self.single(
+            "journal_written_bytes_total",
+            Kind::Counter,
+            "Octets the lease journal's commits wrote.",
+            c.bytes,
+        );
+        self.family(
+            "journal_commit_duration_seconds",
+            Kind::Histogram,
+            "Time of each lease journal commit (write and fdatasync).",
+        );
+        self.histogram("journal_commit_duration_seconds", &[], &c.latency);
+    }
+
     /// The text written so far.
     pub fn as_str(&self) -> &str {
         &self.out

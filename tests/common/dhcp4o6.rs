@@ -833,3 +833,39 @@ pub fn start_relay(which: Relay, ns: &Netns, s: &Scratch) -> Daemon {
         Relay::Isc => super::peers::dhcrelay6(ns, s, "r0", "r1", SERVER6),
     }
 }
+
+/// dhcp4s.conf serving the same subnet, pool, lease time and router as
+/// [`kea_dhcp4_4o6`] (so [`kea_setup`] describes either DHCPv4 side), for
+/// queries the DHCPv6 side received on `iface`, with its lease journal at
+/// `journal`.
+pub fn dhcp4s_conf(ipc_port: u16, iface: &str, journal: &str) -> String {
+    format!(
+        "dhcp4o6-port {ipc_port};\nserver-identifier 10.10.10.2;\nlease-file \"{journal}\";\n\
+         subnet {KEA_SUBNET4} {{\n\t4o6-interface {iface};\n\
+         \trange 10.10.10.100 to 10.10.10.109;\n\tlease-time 600;\n\trenew-time 200;\n\trebind-time 400;\n\
+         \toption routers 10.10.10.1;\n\toption domain-name-servers 10.10.10.53;\n}};\n"
+    )
+}
+
+/// Our dhcp4s in `ns` with `conf` (in the foreground, debug log, its PID
+/// file in the scratch directory, and `extra` arguments), once it serves.
+pub fn our_dhcp4s(ns: &Netns, s: &Scratch, conf: &str, extra: &[&str]) -> Daemon {
+    let conf = s.write("kame6-dhcp4s.conf", conf);
+    let pid = s.path("kame6-dhcp4s.pid");
+    // No control channel unless a test writes this key file.
+    let key = s.path("dhcp4sctlkey");
+    let mut args = vec![
+        "-f",
+        "-D",
+        "-c",
+        conf.as_str(),
+        "-P",
+        pid.as_str(),
+        "-k",
+        key.as_str(),
+    ];
+    args.extend_from_slice(extra);
+    let d = ns.spawn(env!("CARGO_BIN_EXE_dhcp4s"), &args);
+    d.wait_log("server4_init: serving", Duration::from_secs(10));
+    d
+}

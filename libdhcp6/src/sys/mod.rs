@@ -10,6 +10,7 @@ pub mod daemon;
 pub mod duid_file;
 pub mod ifconf;
 pub mod journal;
+pub mod journal4;
 pub mod log;
 pub mod net;
 #[cfg(target_os = "linux")]

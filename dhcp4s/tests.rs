@@ -1,0 +1,1 @@
+//! Unit tests of dhcp4s's core: IPC datagrams in, framed answers out.

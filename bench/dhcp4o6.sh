@@ -106,6 +106,19 @@ cat > "$WORK/kea4.json" <<JSON
 JSON
 sed -e 's|"memfile", "persist": false }|"memfile", "persist": true, "name": "'"$WORK"'/kea-leases4.csv", "lfc-interval": 0 }|' \
     "$WORK/kea4.json" >"$WORK/kea4-persist.json"
+cat > "$WORK/dhcp4s.conf" <<CONF
+dhcp4o6-port $IPC_PORT;
+server-identifier 192.0.2.1;
+lease-file "$WORK/dhcp4s.leases";
+subnet 10.0.0.0/8 {
+	4o6-interface s0;
+	range 10.0.0.1 to 10.255.255.254;
+	lease-time 4000;
+	renew-time 1000;
+	rebind-time 2000;
+	option routers 10.0.0.1;
+};
+CONF
 
 # in_cg VAR LOG CMD...: CMD in the server namespace, placed and capped,
 # output to LOG; its PID in VAR (a child of this shell, so it can be waited for).
@@ -134,12 +147,12 @@ V6_PID= V4_PID=
 # start_pair NAME: both sides, placed and capped as the current setup says.
 start_pair() {
     cg_cap "$CAP"
-    rm -f "$WORK"/kea-leases4.csv* "$WORK"/dhcp4s*.leases
+    rm -f "$WORK"/kea-leases4.csv* "$WORK"/dhcp4s.leases*
     case "$1" in
         kea|k6s-kea4) in_cg V4_PID "$WORK/v4.out" kea-dhcp4 -c "$WORK/kea4.json" ;;
         kea-persist) in_cg V4_PID "$WORK/v4.out" kea-dhcp4 -c "$WORK/kea4-persist.json" ;;
-        kame6-mem) in_cg V4_PID "$WORK/v4.out" "$DHCP4S" -f --memory-leases -c "$WORK/dhcp4s.conf" -P "$WORK/s4.pid" ;;
-        kame6) in_cg V4_PID "$WORK/v4.out" "$DHCP4S" -f -c "$WORK/dhcp4s.conf" -P "$WORK/s4.pid" ;;
+        kame6-mem) in_cg V4_PID "$WORK/v4.out" "$DHCP4S" -f --memory-leases -c "$WORK/dhcp4s.conf" -P "$WORK/s4.pid" -k "$WORK/no-key" ;;
+        kame6) in_cg V4_PID "$WORK/v4.out" "$DHCP4S" -f -c "$WORK/dhcp4s.conf" -P "$WORK/s4.pid" -k "$WORK/no-key" ;;
     esac
     case "$1" in
         kea|kea-persist) in_cg V6_PID "$WORK/v6.out" kea-dhcp6 -c "$WORK/kea6.json" ;;

@@ -22,7 +22,8 @@
 //! a share of one core, so a run shows whether the generator was the
 //! limit. The last line, `result RATE DROPS% P50 P99 MAX CPU%` (latencies
 //! in ms), is for scripts. With `--ack-log FILE` every ACK is appended to
-//! FILE as it arrives (`UNIX-µs chaddr yiaddr`), flushed each loop turn.
+//! FILE as it arrives (`UNIX-µs chaddr client-identifier yiaddr`, the
+//! identifier as option 61's data in colon hex), flushed each loop turn.
 //!
 //! It is a cargo example of the root package rather than a binary: it is
 //! a measuring tool, not part of the suite, so `cargo install`, the FreeBSD
@@ -246,21 +247,25 @@ fn hw_addr(n: u32) -> [u8; 6] {
     [0x02, 0x46, a, b, c, d]
 }
 
+/// Client `n`'s client identifier (option 61): RFC 4361's type 255 with
+/// IAID `n` and a DUID-LL of its hardware address.
+fn client_id(n: u32) -> Option<OptionRepr> {
+    let mut duid = vec![0, 3, 0, 1];
+    duid.extend_from_slice(&hw_addr(n));
+    let duid = Duid::from_bytes(&duid).ok()?;
+    Some(OptionRepr::ClientId(ClientId::Duid { iaid: n, duid }))
+}
+
 /// Client `n`'s DHCPDISCOVER (no hint) or, with `selected` (server
 /// identifier, offered address), its DHCPREQUEST in SELECTING (RFC 2131
 /// table 5); the transaction id is `n` for both.
 fn client_message(n: u32, selected: Option<(Ipv4Addr, Ipv4Addr)>) -> PacketRepr {
-    let hw = hw_addr(n);
-    let mut duid = vec![0, 3, 0, 1];
-    duid.extend_from_slice(&hw);
     let mut options = vec![OptionRepr::MessageType(if selected.is_some() {
         MessageType::Request
     } else {
         MessageType::Discover
     })];
-    if let Ok(duid) = Duid::from_bytes(&duid) {
-        options.push(OptionRepr::ClientId(ClientId::Duid { iaid: n, duid }));
-    }
+    options.extend(client_id(n));
     if let Some((server_id, requested)) = selected {
         options.push(OptionRepr::ServerId(server_id));
         options.push(OptionRepr::RequestedIp(requested));
@@ -270,7 +275,7 @@ fn client_message(n: u32, selected: Option<(Ipv4Addr, Ipv4Addr)>) -> PacketRepr 
         OptionCode::Routers,
         OptionCode::DomainNameServers,
     ]));
-    PacketRepr::boot_request(n, &hw, options)
+    PacketRepr::boot_request(n, &hw_addr(n), options)
 }
 
 /// `msg` in a DHCPV4-QUERY with flags zero (broadcast over IPv4, RFC 7341
@@ -405,9 +410,13 @@ impl Load {
 
     fn log_ack(&mut self, wall_us: u128, n: u32, yiaddr: Ipv4Addr) {
         if let Some(log) = &mut self.ack_log {
-            let hw = hw_addr(n).map(|o| format!("{o:02x}")).join(":");
+            let hex = |b: &[u8]| {
+                let octets: Vec<String> = b.iter().map(|o| format!("{o:02x}")).collect();
+                octets.join(":")
+            };
+            let id = client_id(n).map(|id| id.data_to_vec()).unwrap_or_default();
             // A failed write shows in the flush's error at the end.
-            let _ = writeln!(log, "{wall_us} {hw} {yiaddr}");
+            let _ = writeln!(log, "{wall_us} {} {} {yiaddr}", hex(&hw_addr(n)), hex(&id));
         }
     }
 

@@ -8,25 +8,17 @@
 
 use std::ops::Range;
 use std::path::Path;
-use std::time::Duration;
 
 use clap::ArgMatches;
 use libdhcp6::ctl::{Server4Command, DEFAULT_SERVER4_KEY_FILE, SERVER4_PORT};
 use libdhcp6::dhcp4::engine::ClientKey;
 use libdhcp6::sys::ctl::{resolve_port, CtlChannel};
-use libdhcp6::sys::net::{PollFds, Ready};
+use libdhcp6::sys::net::Ready;
 use libdhcp6::{log_info, log_notice};
 
 use crate::State;
 
-/// What the main loop does after the control commands of one wake-up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum After {
-    /// Go on serving.
-    Continue,
-    /// `stop` arrived.
-    Exit,
-}
+pub use libdhcp6::sys::ctl::{bound_sleep, push_fds, After};
 
 /// Reads the key and opens the listener; `Ok(None)` without a key.
 pub fn server4_ctl_init(args: &ArgMatches) -> Result<Option<CtlChannel>, String> {
@@ -39,19 +31,6 @@ pub fn server4_ctl_init(args: &ArgMatches) -> Result<Option<CtlChannel>, String>
         None => Ok(SERVER4_PORT),
     };
     CtlChannel::open(Path::new(keyfile), port, "server4_init")
-}
-
-/// Adds the control descriptors to `fds`; returns where they are.
-pub fn push_fds<'a>(ctl: &'a Option<CtlChannel>, fds: &mut PollFds<'a>) -> Range<usize> {
-    ctl.as_ref()
-        .map_or(fds.len()..fds.len(), |c| c.push_fds(fds))
-}
-
-/// The loop's sleep, shortened so a stalled connection is closed on time.
-pub fn bound_sleep(ctl: &Option<CtlChannel>, sleep: Duration) -> Duration {
-    ctl.as_ref()
-        .and_then(|c| c.bound_timeout(Some(sleep)))
-        .unwrap_or(sleep)
 }
 
 /// A client key as `--dump-leases` and the log show it: `id:` and option

@@ -18,7 +18,7 @@ mod server;
 #[cfg(test)]
 mod tests;
 
-use std::net::{Ipv6Addr, SocketAddrV6};
+use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
 use std::process::exit;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -30,6 +30,7 @@ use libdhcp6::dhcp4::engine::{Change4, Engine};
 use libdhcp6::dhcp4::journal::snapshot4;
 use libdhcp6::dhcp4::MessageType;
 use libdhcp6::paths;
+use libdhcp6::sys::batch::{RecvBatch, SendBatch};
 use libdhcp6::sys::conf::{check_server4_file, FsLoader, DEFAULT_SERVER4_CONF};
 use libdhcp6::sys::journal::JournalError;
 use libdhcp6::sys::journal4::{read_file, Journal4};
@@ -42,11 +43,16 @@ use crate::server::{Dropped, Server4};
 
 /// Longest sleep of the loop (expiry is re-checked at least this often).
 const MAX_SLEEP: Duration = Duration::from_secs(60);
-/// IPC datagrams handled per loop turn: their lease changes share one
-/// journal write and sync (group commit).
-const PER_TURN: usize = 256;
-/// Largest IPC datagram read; a longer one arrives truncated and is dropped.
-const RX_LEN: usize = 65535;
+/// IPC datagrams per recvmmsg / sendmmsg.
+const BATCH: usize = 64;
+/// Batches per loop turn: their lease changes share one journal write and
+/// sync (group commit) before any of their answers leaves.
+const BATCHES_PER_TURN: usize = 4;
+/// Largest IPC datagram read (a DHCPv6 side accepts 16 KiB from clients,
+/// plus its metadata); a longer one arrives truncated and is dropped.
+const RX_LEN: usize = 20_000;
+/// Room for an answer in Relay-replies that echo relay options.
+const TX_LEN: usize = 65_535;
 
 /// dhcp4s as the daemon shell sees it.
 const DHCP4S: Program = Program {
@@ -104,9 +110,9 @@ struct State {
     /// The lease journal; `None` with `--memory-leases`.
     journal: Option<Journal4>,
     ctl: Option<libdhcp6::sys::ctl::CtlChannel>,
-    rx: Vec<u8>,
+    rx: RecvBatch,
     /// The turn's framed answers, sent after the commit.
-    tx: Vec<Vec<u8>>,
+    tx: SendBatch,
 }
 
 /// Reads and checks the configuration; errors are `file:line:col: what`.
@@ -199,8 +205,8 @@ fn server4_init(sh: &Shell) -> Result<State, String> {
         sock,
         journal,
         ctl,
-        rx: vec![0; RX_LEN],
-        tx: Vec::new(),
+        rx: RecvBatch::new(BATCH, RX_LEN),
+        tx: SendBatch::new(BATCH * BATCHES_PER_TURN, TX_LEN),
     })
 }
 
@@ -232,56 +238,58 @@ fn server4_commit(s: &mut State, func: &str) -> bool {
     true
 }
 
-/// Reads what waits on the IPC socket, answers it, commits once and then
+/// Reads what waits on the IPC socket a batch at a time, answers it into
+/// one send batch, commits the turn's lease changes once and only then
 /// sends the answers (group commit).
 fn server4_recv(s: &mut State) {
     let now = now_secs();
-    for _ in 0..PER_TURN {
-        let meta = match s.sock.recv(&mut s.rx) {
-            Ok(Some(m)) => m,
-            Ok(None) => break,
+    for _ in 0..BATCHES_PER_TURN {
+        let got = match s.rx.recv(&s.sock) {
+            Ok(n) => n,
             Err(e) => {
-                log_err!("dhcpv4o6_handler", "recv: {e}");
+                log_err!("dhcpv4o6_handler", "recvmmsg: {e}");
                 break;
             }
         };
-        if meta.truncated {
-            s.server.counters.drop(Dropped::Malformed);
-            continue;
-        }
-        let Some(pkt) = s.rx.get(..meta.len) else {
-            continue;
-        };
-        let mut out = vec![0; RX_LEN];
-        match s.server.dhcpv4o6_handler(pkt, meta.src, now, &mut out) {
-            Ok(a) => {
-                log_debug!(
-                    "send_dhcpv4_response",
-                    "{} for a query from the DHCPv6 side ({} octets)",
-                    a.kind,
-                    a.len
-                );
-                out.truncate(a.len);
-                s.tx.push(out);
+        for i in 0..got {
+            let Some((pkt, meta)) = s.rx.get(i) else {
+                continue;
+            };
+            if meta.truncated {
+                s.server.counters.drop(Dropped::Malformed);
+                continue;
             }
-            Err(Dropped::Unanswered) => {}
-            Err(why) => log_info!(
-                "dhcpv4o6_handler",
-                "dropped an IPC datagram from {}: {}",
-                meta.src,
-                why.name()
-            ),
+            // The send batch holds a whole turn's answers.
+            let Some(out) = s.tx.next_buf() else { break };
+            match s.server.dhcpv4o6_handler(pkt, meta.src, now, out) {
+                Ok(a) => {
+                    log_debug!(
+                        "send_dhcpv4_response",
+                        "{} for a query from the DHCPv6 side ({} octets)",
+                        a.kind,
+                        a.len
+                    );
+                    s.tx.commit(a.len, s.server.peer, 0, Ipv6Addr::UNSPECIFIED);
+                }
+                Err(Dropped::Unanswered) => {}
+                Err(why) => log_info!(
+                    "dhcpv4o6_handler",
+                    "dropped an IPC datagram from {}: {}",
+                    meta.src,
+                    why.name()
+                ),
+            }
+        }
+        if got < BATCH {
+            break;
         }
     }
-    let answers = std::mem::take(&mut s.tx);
     if !server4_commit(s, "recv_dhcpv4_query") {
+        s.tx.clear();
         return;
     }
-    let peer: SocketAddrV6 = s.server.peer;
-    for a in answers {
-        if let Err(e) = s.sock.send(&a, peer, 0, Ipv6Addr::UNSPECIFIED) {
-            log_err!("send_dhcpv4_response", "send to {peer}: {e}");
-        }
+    if let (_, Some(e)) = s.tx.send(&s.sock) {
+        log_err!("send_dhcpv4_response", "sendmmsg: {e}");
     }
 }
 
@@ -430,20 +438,28 @@ fn dump_leases(path: &str) -> Result<(), String> {
     }
     let now = now_secs();
     let mut leases = std::collections::BTreeMap::new();
+    // A client holds one lease: its new address replaces the old one.
+    let mut held = std::collections::HashMap::new();
     let mut quarantined = std::collections::BTreeMap::new();
     let read = read_file(Path::new(path), |r| match r.into_change() {
         Change4::Bind(l) => {
-            // A client holds one lease: its new address replaces the old.
-            leases.retain(|_, (c, _, _)| *c != l.client);
-            leases.insert(l.addr, (l.client, l.subnet, l.expires));
+            if let Some(old) = held.insert(l.client.clone(), l.addr) {
+                leases.remove(&old);
+            }
+            if let Some((c, _, _)) = leases.insert(l.addr, (l.client, l.subnet, l.expires)) {
+                held.remove(&c);
+            }
         }
         Change4::Release { client, addr } | Change4::Expire { client, addr } => {
             if leases.get(&addr).is_some_and(|(c, _, _)| *c == client) {
                 leases.remove(&addr);
+                held.remove(&client);
             }
         }
         Change4::Decline { addr, until, .. } => {
-            leases.remove(&addr);
+            if let Some((c, _, _)) = leases.remove(&addr) {
+                held.remove(&c);
+            }
             quarantined.insert(addr, until);
         }
     })

@@ -1,9 +1,8 @@
 //! The pure core of dhcp4s: one IPC datagram in, the engine's decision,
-//! the framed DHCPV4-RESPONSE out. Named after the seed's DHCPv4 side (ISC
-//! DHCP's server/dhcpv6.c run as the DHCPv4 server): `dhcpv4o6_handler`
-//! checks where a datagram came from, `recv_dhcpv4_query` unframes and
-//! checks the query and asks the engine, `send_dhcpv4_response` frames
-//! the answer. No socket, file or clock here: the caller passes `now` and
+//! the framed DHCPV4-RESPONSE out. Named after ISC DHCP's DHCPv4 side of
+//! DHCPv4-over-DHCPv6 (`dhcpd -4 -4o6`): `dhcpv4o6_handler` checks where a
+//! datagram came from, `recv_dhcpv4_query` unframes and checks the query
+//! and asks the engine, `send_dhcpv4_response` frames the answer. No socket, file or clock here: the caller passes `now` and
 //! sends the bytes.
 
 use std::net::{Ipv6Addr, SocketAddrV6};
@@ -143,15 +142,15 @@ fn only_dhcpv4_msg(area: &[u8]) -> Result<&[u8], Dropped> {
     found.ok_or(Dropped::Dhcpv4MsgCount)
 }
 
-/// Where the query came from, for the 4o6 selectors: the metadata, and the
-/// relay nearest the server (Kea's `relay_info_[0]`).
+/// Where the query came from, for the 4o6 selectors (C-167): the metadata,
+/// the relays' link-address and the Interface-ID of the relay nearest the
+/// client (Kea's `RELAY_GET_FIRST`).
 fn where_from<'a>(meta: &'a ipc::Meta, chain: &RelayChain<'a>) -> Where4o6<'a> {
-    let first = chain.levels().first();
     Where4o6 {
         interface: &meta.interface,
         remote: meta.remote_addr,
-        relay_link: first.map(|l| l.link_address),
-        interface_id: first.and_then(|l| l.interface_id),
+        relay_link: chain.link_address(),
+        interface_id: chain.innermost().and_then(|l| l.interface_id),
     }
 }
 
@@ -176,7 +175,7 @@ impl Server4 {
     }
 
     /// Handles one IPC datagram from `src`, writing the framed answer to
-    /// `out`; everything refused is counted. Mirrors dhcpv6.c's
+    /// `out`; everything refused is counted. Mirrors ISC DHCP's
     /// dhcpv4o6_handler on the DHCPv4 side.
     pub fn dhcpv4o6_handler(
         &mut self,
@@ -198,7 +197,7 @@ impl Server4 {
     }
 
     /// Unframes and checks a DHCPV4-QUERY, chooses its subnet and lets the
-    /// engine answer it. Mirrors dhcpv6.c:recv_dhcpv4_query.
+    /// engine answer it. Mirrors ISC DHCP's recv_dhcpv4_query.
     fn recv_dhcpv4_query(
         &mut self,
         datagram: &[u8],
@@ -250,7 +249,7 @@ impl Server4 {
 /// RFC 7341 §6.2) in Relay-replies along `chain`, with the query's IPC
 /// metadata so the DHCPv6 side knows where it goes. `query_len` (the
 /// query's length) bounds what the Relay-replies echo. Returns the length
-/// written to `out`. Mirrors dhcpv6.c:send_dhcpv4_response.
+/// written to `out`. Mirrors ISC DHCP's send_dhcpv4_response.
 pub fn send_dhcpv4_response(
     answer: &PacketRepr,
     chain: &RelayChain<'_>,

@@ -20,13 +20,13 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use common::dhcp4o6::{
-    dhcp4s_conf, direct_net, expect, forged_metadata, garbage_then_answered, kea_dhcp6_4o6,
-    kea_setup, our_dhcp4s, relayed_net, scenarios, start_relay, Client, Identity, Kind, Relay,
-    SERVER6,
+    dhcp4s_conf_selecting, direct_net, expect, forged_metadata, garbage_then_answered,
+    kea_dhcp6_4o6, kea_setup, last_counter as counter, our_dhcp4s, relayed_net, scenarios,
+    start_relay, Client, Identity, Kind, Relay, SERVER6,
 };
 use common::peers::{counters, our_dhcp6s, Scratch};
 use common::{Daemon, Netns};
-use libdhcp6::dhcp4::MessageType;
+use libdhcp6::dhcp4::{MessageType, OptionCode, OptionRepr as V4Option, PacketRepr};
 
 /// IPC port pair: the DHCPv6 side binds [::1]:6767, dhcp4s [::1]:6768.
 const IPC_PORT: u16 = 6767;
@@ -71,8 +71,19 @@ impl Run {
 
 /// The DHCPv6 side and dhcp4s in `server`, answering 4o6 queries received on s0.
 fn start(client: Netns, server: Netns, relay: Option<(Relay, Netns)>, side: Side6) -> Run {
+    start_selecting(client, server, relay, side, "4o6-interface s0")
+}
+
+/// [`start`] with dhcp4s's subnet chosen by `selector`.
+fn start_selecting(
+    client: Netns,
+    server: Netns,
+    relay: Option<(Relay, Netns)>,
+    side: Side6,
+    selector: &str,
+) -> Run {
     let scratch = Scratch::new(&format!("{}-files", server.name));
-    let conf = dhcp4s_conf(IPC_PORT, "s0", &scratch.path("dhcp4s.leases"));
+    let conf = dhcp4s_conf_selecting(IPC_PORT, selector, &scratch.path("dhcp4s.leases"));
     let dhcp4s = our_dhcp4s(&server, &scratch, &conf, &[]);
     let dhcp6 = match side {
         Side6::Ours => {
@@ -103,16 +114,8 @@ fn relayed(which: Relay, side: Side6) -> Run {
     start(t.client, t.server, Some((which, t.relay)), side)
 }
 
-/// The number after `what` in dhcp4s's last SIGUSR1 report.
-fn counter(log: &str, what: &str) -> u64 {
-    log.lines()
-        .rev()
-        .find_map(|l| l.split(what).nth(1))
-        .and_then(|n| n.split(',').next())
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no counter {what:?} in\n{log}"))
-}
-
+/// The shared scenarios (option 88, DORA, C-168's RENEWING with U=1 and
+/// REBINDING with U=0, NAK, INFORM, RELEASE, DECLINE) against `run`.
 fn run_scenarios(run: &Run) {
     let logs = || run.logs();
     scenarios(&kea_setup(
@@ -123,7 +126,7 @@ fn run_scenarios(run: &Run) {
     ));
 }
 
-/// (1) our pair, directly on the link.
+/// (1) our pair, directly on the link (C-165, C-167 by interface, C-168).
 #[test]
 fn ours_pair_direct() {
     let run = direct(Side6::Ours);
@@ -133,37 +136,55 @@ fn ours_pair_direct() {
     assert!(counter(&log, "DHCPOFFER: received 0, sent ") >= 3, "{log}");
 }
 
-/// (1) through our dhcp6relay.
+/// C-167: a relayed query's subnet chosen by the relay's link-address
+/// (2001:db8:1::1 on the client's link; the relay's own source address is
+/// on the server's link, outside the prefix), through either relay.
+#[test]
+fn c167_relayed_subnet_by_link_address() {
+    for which in [Relay::Ours, Relay::Isc] {
+        let t = relayed_net();
+        let run = start_selecting(
+            t.client,
+            t.server,
+            Some((which, t.relay)),
+            Side6::Ours,
+            "4o6-subnet 2001:db8:1::/64",
+        );
+        run_scenarios(&run);
+    }
+}
+
+/// (1) through our dhcp6relay (C-166).
 #[test]
 fn ours_pair_through_our_relay() {
     run_scenarios(&relayed(Relay::Ours, Side6::Ours));
 }
 
-/// (1) through ISC's dhcrelay -6.
+/// (1) through ISC's dhcrelay -6 (C-166).
 #[test]
 fn ours_pair_through_isc_dhcrelay() {
     run_scenarios(&relayed(Relay::Isc, Side6::Ours));
 }
 
-/// (3) Kea's kea-dhcp6 in front of dhcp4s, directly.
+/// (3) Kea's kea-dhcp6 in front of dhcp4s, directly (C-165, C-167, C-168).
 #[test]
 fn kea6_with_ours_direct() {
     run_scenarios(&direct(Side6::Kea));
 }
 
-/// (3) through our dhcp6relay.
+/// (3) through our dhcp6relay (C-166).
 #[test]
 fn kea6_with_ours_through_our_relay() {
     run_scenarios(&relayed(Relay::Ours, Side6::Kea));
 }
 
-/// (3) through ISC's dhcrelay -6.
+/// (3) through ISC's dhcrelay -6 (C-166).
 #[test]
 fn kea6_with_ours_through_isc_dhcrelay() {
     run_scenarios(&relayed(Relay::Isc, Side6::Kea));
 }
 
-/// Garbage in DHCPV4-QUERY: our dhcp6s stops most of it; behind Kea's
+/// C-164 and garbage in DHCPV4-QUERY: our dhcp6s stops most of it; behind Kea's
 /// kea-dhcp6, which passes it on, dhcp4s drops and counts it itself. Either
 /// way nothing is answered and the next query is.
 #[test]
@@ -197,6 +218,21 @@ fn forged_metadata_ignored() {
         f.decoy_heard,
         run.logs()
     );
+}
+
+/// Behind Kea's kea-dhcp6, which keeps a client's forged IPC metadata and
+/// adds its own, dhcp4s refuses the repeated metadata: the decoy hears
+/// nothing, and the drop is counted.
+#[test]
+fn kea6_forged_metadata_dropped() {
+    let run = direct(Side6::Kea);
+    let logs = || run.logs();
+    let s = kea_setup(&run.client, SERVER6.parse().unwrap(), true, &logs);
+    let f = forged_metadata(&s, "s0", "2001:db8:ff::20".parse().unwrap());
+    assert!(!f.decoy_heard, "decoy heard\n{}", run.logs());
+    let log = run.counters();
+    assert!(f.real.is_err(), "{log}");
+    assert_eq!(counter(&log, "dropped (bad IPC metadata): "), 1, "{log}");
 }
 
 /// Only [::1]:6767 is listened to: a datagram to dhcp4s from another
@@ -241,14 +277,18 @@ fn lease(run: &Run, who: &Identity) -> Ipv4Addr {
     ack.yiaddr
 }
 
-/// INIT-REBOOT for `addr`: the DHCPv4 answer's type and address.
-fn reboot(run: &Run, who: &Identity, addr: Ipv4Addr) -> (MessageType, Ipv4Addr) {
+/// INIT-REBOOT for `addr`: the DHCPv4 answer.
+fn reboot_answer(run: &Run, who: &Identity, addr: Ipv4Addr) -> PacketRepr {
     let mut c = Client::new(&run.client);
     c.zero_flags = true;
     let all = Client::all_servers(run.client.ifindex("c0"));
-    let a = c
-        .ask(all, who, Kind::InitReboot { requested: addr })
-        .unwrap_or_else(|e| panic!("INIT-REBOOT: {e}\n{}", run.logs()));
+    c.ask(all, who, Kind::InitReboot { requested: addr })
+        .unwrap_or_else(|e| panic!("INIT-REBOOT: {e}\n{}", run.logs()))
+}
+
+/// INIT-REBOOT for `addr`: the DHCPv4 answer's type and address.
+fn reboot(run: &Run, who: &Identity, addr: Ipv4Addr) -> (MessageType, Ipv4Addr) {
+    let a = reboot_answer(run, who, addr);
     (a.message_type().unwrap(), a.yiaddr)
 }
 
@@ -338,7 +378,16 @@ fn reload_keeps_leases() {
     run.dhcp4s.signal("HUP");
     run.dhcp4s
         .wait_log("1 leases kept", Duration::from_secs(10));
-    assert_eq!(reboot(&run, &who, addr), (MessageType::Ack, addr));
+    let ack = reboot_answer(&run, &who, addr);
+    assert_eq!(
+        (ack.message_type(), ack.yiaddr),
+        (Some(MessageType::Ack), addr)
+    );
+    let router = Ipv4Addr::new(10, 10, 10, 9);
+    assert!(
+        matches!(ack.option(OptionCode::Routers), Some(V4Option::Routers(r)) if r == &[router]),
+        "the reloaded router is not served: {ack:?}"
+    );
     assert_ne!(lease(&run, &Identity::ethernet(24)), addr);
 }
 

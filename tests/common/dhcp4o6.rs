@@ -839,9 +839,15 @@ pub fn start_relay(which: Relay, ns: &Netns, s: &Scratch) -> Daemon {
 /// queries the DHCPv6 side received on `iface`, with its lease journal at
 /// `journal`.
 pub fn dhcp4s_conf(ipc_port: u16, iface: &str, journal: &str) -> String {
+    dhcp4s_conf_selecting(ipc_port, &format!("4o6-interface {iface}"), journal)
+}
+
+/// [`dhcp4s_conf`] with the subnet chosen by `selector` (a 4o6 selector
+/// statement without its `;`).
+pub fn dhcp4s_conf_selecting(ipc_port: u16, selector: &str, journal: &str) -> String {
     format!(
         "dhcp4o6-port {ipc_port};\nserver-identifier 10.10.10.2;\nlease-file \"{journal}\";\n\
-         subnet {KEA_SUBNET4} {{\n\t4o6-interface {iface};\n\
+         subnet {KEA_SUBNET4} {{\n\t{selector};\n\
          \trange 10.10.10.100 to 10.10.10.109;\n\tlease-time 600;\n\trenew-time 200;\n\trebind-time 400;\n\
          \toption routers 10.10.10.1;\n\toption domain-name-servers 10.10.10.53;\n}};\n"
     )
@@ -868,4 +874,15 @@ pub fn our_dhcp4s(ns: &Netns, s: &Scratch, conf: &str, extra: &[&str]) -> Daemon
     let d = ns.spawn(env!("CARGO_BIN_EXE_dhcp4s"), &args);
     d.wait_log("server4_init: serving", Duration::from_secs(10));
     d
+}
+
+/// The number after `what` in the last line of `log` that has it (a
+/// daemon's SIGUSR1 counters: `what N, ...`).
+pub fn last_counter(log: &str, what: &str) -> u64 {
+    log.lines()
+        .rev()
+        .find_map(|l| l.split(what).nth(1))
+        .and_then(|n| n.split(',').next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no counter {what:?} in\n{log}"))
 }

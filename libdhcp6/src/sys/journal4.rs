@@ -18,7 +18,7 @@ use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use super::atomic;
-use super::journal::{JournalError, JournalLock, DEFAULT_COMPACT_FLOOR};
+use super::journal::{read_bytes, JournalError, JournalLock, DEFAULT_COMPACT_FLOOR};
 use crate::dhcp4::engine::Change4;
 use crate::dhcp4::journal::{encode, read4, Record4};
 use crate::lease::journal::Damage;
@@ -40,20 +40,11 @@ pub struct Read4 {
 /// Reads the journal at `path` without changing it, handing every good
 /// record to `each` in order. A missing file reads as empty.
 pub fn read_file(path: &Path, each: impl FnMut(Record4)) -> Result<Read4, JournalError> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return Ok(Read4 {
-                missing: true,
-                ..Read4::default()
-            })
-        }
-        Err(source) => {
-            return Err(JournalError::Io {
-                path: path.to_path_buf(),
-                source,
-            })
-        }
+    let Some(bytes) = read_bytes(path)? else {
+        return Ok(Read4 {
+            missing: true,
+            ..Read4::default()
+        });
     };
     let mut records = 0;
     let mut each = each;

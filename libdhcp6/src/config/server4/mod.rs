@@ -30,10 +30,13 @@ use crate::Prefix6;
 pub struct Select4o6 {
     /// The subnet's [`Subnet4::id`](crate::dhcp4::engine::Subnet4::id).
     pub subnet: u32,
-    /// The nearest relay's Interface-ID option (RFC 8415 §21.18) equals this.
+    /// The Interface-ID option (RFC 8415 §21.18) of the relay nearest the
+    /// client equals this.
     pub interface_id: Option<Vec<u8>>,
-    /// The nearest relay's link-address (when it is not `::`), else the
-    /// address the query came from, lies inside this prefix.
+    /// The relay's link-address (a relayed query: the innermost one not
+    /// `::`, RFC 8415 §13.1) or the address the DHCPv6 side received the
+    /// query from (the client's, or the relay's: Kea's rule) lies inside
+    /// this prefix (C-167).
     pub prefix: Option<Prefix6>,
     /// The DHCPv6 side received the query on this interface.
     pub interface: Option<String>,
@@ -45,11 +48,11 @@ pub struct Select4o6 {
 pub struct Where4o6<'a> {
     /// The interface the DHCPv6 side received the query on.
     pub interface: &'a str,
-    /// The address it came from (the client's, or the nearest relay's).
+    /// The address it came from (the client's, or the relay's).
     pub remote: Ipv6Addr,
-    /// The link-address of the relay nearest the server, when relayed.
+    /// The link-address of a relayed query: the innermost one not `::`.
     pub relay_link: Option<Ipv6Addr>,
-    /// The Interface-ID of the relay nearest the server, when it sent one.
+    /// The Interface-ID of the relay nearest the client, when it sent one.
     pub interface_id: Option<&'a [u8]>,
 }
 
@@ -68,21 +71,20 @@ pub struct Server4Config {
 }
 
 impl Server4Config {
-    /// The subnet for a query from `w`, Kea's way
-    /// (`CfgSubnets4::selectSubnet4o6`): the first subnet, in file order,
-    /// whose relay Interface-ID matches, or whose `4o6-subnet` holds the
-    /// relay's link-address (relayed, link-address not `::`) or else the
-    /// query's source, or whose `4o6-interface` is the receiving interface.
+    /// The subnet for a query from `w` (C-167), as Kea's
+    /// `CfgSubnets4::selectSubnet4o6` chooses it: the first subnet, in file
+    /// order, whose `4o6-subnet` holds the query's source address (Kea) or
+    /// its relay's link-address (RFC 7341 §11's relayed case), or whose
+    /// `4o6-interface-id` is the relay's Interface-ID, or whose
+    /// `4o6-interface` is the receiving interface.
     pub fn select_subnet4o6(&self, w: &Where4o6<'_>) -> Option<u32> {
-        let addr = match w.relay_link {
-            Some(l) if !l.is_unspecified() => l,
-            _ => w.remote,
-        };
         self.select
             .iter()
             .find(|s| {
                 let by_id = matches!((&s.interface_id, w.interface_id), (Some(a), Some(b)) if a.as_slice() == b);
-                let by_prefix = s.prefix.is_some_and(|p| p.contains(&addr));
+                let by_prefix = s.prefix.is_some_and(|p| {
+                    p.contains(&w.remote) || w.relay_link.is_some_and(|l| p.contains(&l))
+                });
                 let by_iface = s.interface.as_deref() == Some(w.interface);
                 by_id || by_prefix || by_iface
             })

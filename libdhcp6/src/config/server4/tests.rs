@@ -74,15 +74,16 @@ fn sample_maps_onto_the_engine() {
     assert_eq!(c.select[1].interface_id.as_deref(), Some(&b"olt1"[..]));
 }
 
-/// Kea's order: Interface-ID, then the prefix (relay link-address, else
-/// the source), then the interface name; the first subnet that matches.
+/// C-167: the first subnet whose prefix holds the source address (Kea)
+/// or the relay's link-address, whose Interface-ID is the relay's, or
+/// whose interface received it.
 #[test]
-fn selectors() {
+fn c167_selectors() {
     let c = parse(SAMPLE).unwrap().config;
-    let w = |interface, remote: &str, relay_link: Option<&str>, interface_id| Where4o6 {
+    let w = |interface, remote: &str, link: Option<&str>, interface_id| Where4o6 {
         interface,
         remote: remote.parse().unwrap(),
-        relay_link: relay_link.map(|l| l.parse().unwrap()),
+        relay_link: link.map(|l| l.parse().unwrap()),
         interface_id,
     };
     assert_eq!(
@@ -94,23 +95,31 @@ fn selectors() {
         c.select_subnet4o6(&w("eth1", "2001:db8:1::9", None, None)),
         Some(7)
     );
-    // Relayed: the link-address counts, not the relay's source.
     assert_eq!(
-        c.select_subnet4o6(&w("eth1", "2001:db8:1::9", Some("2001:db8:2::1"), None)),
+        c.select_subnet4o6(&w("eth1", "2001:db8:2::9", None, None)),
+        None
+    );
+    // Relayed: the link-address selects although the relay's source does not.
+    assert_eq!(
+        c.select_subnet4o6(&w("eth1", "2001:db8:ff::1", Some("2001:db8:1::1"), None)),
+        Some(7)
+    );
+    assert_eq!(
+        c.select_subnet4o6(&w("eth1", "2001:db8:ff::1", Some("2001:db8:2::1"), None)),
         None
     );
     assert_eq!(
-        c.select_subnet4o6(&w("eth1", "2001:db8:2::9", Some("2001:db8:1::1"), None)),
-        Some(7)
-    );
-    // A link-address of :: falls back to the source.
-    assert_eq!(
-        c.select_subnet4o6(&w("eth1", "2001:db8:1::9", Some("::"), None)),
+        c.select_subnet4o6(&w("eth1", "fe80::1", None, Some(b"olt1"))),
         Some(7)
     );
     assert_eq!(
-        c.select_subnet4o6(&w("eth1", "fe80::1", Some("::"), Some(b"olt1"))),
-        Some(7)
+        c.select_subnet4o6(&w("eth1", "fe80::1", None, Some(b"olt2"))),
+        None
+    );
+    // File order: eth0's subnet comes first, whatever the Interface-ID.
+    assert_eq!(
+        c.select_subnet4o6(&w("eth0", "2001:db8:1::9", None, Some(b"olt1"))),
+        Some(1)
     );
 }
 

@@ -13,8 +13,9 @@
 //! without its ACK within the timeout (counted from its DISCOVER) is lost,
 //! as perfdhcp counts drops.
 //!
-//! It sends from UDP port 546 of the namespace it runs in to port 547 of a
-//! DHCPv6 server (ff02::1:2 on `-i`'s link by default, or a unicast
+//! It sends from UDP port 546 of the namespace it runs in (of one address
+//! with `-b`, so that another client can use the port beside it) to port
+//! 547 of a DHCPv6 server (ff02::1:2 on `-i`'s link by default, or a unicast
 //! address), through one non-blocking socket with batched system calls
 //! (`recvmmsg`, `sendmmsg` in `libdhcp6::sys::batch`). It prints the
 //! exchanges completed per second, the share lost (timeouts and NAKs), the
@@ -33,7 +34,7 @@
 //! needs nothing but libdhcp6 (the codec, the batched sockets) and clap.
 //!
 //! ```text
-//! dhcp4o6_load -i IF -r RATE [-s SERVER] [-p SECONDS] [-n COUNT]
+//! dhcp4o6_load -i IF -r RATE [-b ADDRESS] [-s SERVER] [-p SECONDS] [-n COUNT]
 //!              [-t TIMEOUT-MS] [--first N] [--ack-log FILE] [--batch N]
 //! ```
 
@@ -69,6 +70,7 @@ const BUF_LEN: usize = 1500;
 /// What the command line asked for.
 struct Args {
     ifindex: u32,
+    bind: Ipv6Addr,
     server: SocketAddrV6,
     rate: u64,
     seconds: u64,
@@ -94,6 +96,12 @@ fn parse_args() -> Result<Args, String> {
                 .required(true)
                 .value_parser(value_parser!(u64).range(1..))
                 .help("new exchanges per second"),
+        )
+        .arg(
+            Arg::new("bind")
+                .short('b')
+                .value_parser(value_parser!(Ipv6Addr))
+                .help("local address to send from (default: any, the kernel chooses)"),
         )
         .arg(
             Arg::new("server")
@@ -165,6 +173,10 @@ fn parse_args() -> Result<Args, String> {
         .min(MAX_COUNT);
     Ok(Args {
         ifindex,
+        bind: m
+            .get_one::<Ipv6Addr>("bind")
+            .copied()
+            .unwrap_or(Ipv6Addr::UNSPECIFIED),
         server: SocketAddrV6::new(addr, SERVER_PORT, 0, scope),
         rate,
         seconds,
@@ -554,7 +566,7 @@ fn main() -> ExitCode {
         }
     };
     let setup = || -> io::Result<(Udp6Socket, Option<BufWriter<File>>)> {
-        let sock = Udp6Socket::bind(Ipv6Addr::UNSPECIFIED, CLIENT_PORT)?;
+        let sock = Udp6Socket::bind(args.bind, CLIENT_PORT)?;
         sock.set_multicast_if(args.ifindex)?;
         let log = match &args.ack_log {
             Some(p) => Some(BufWriter::new(

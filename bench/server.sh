@@ -57,59 +57,18 @@ SERVERS=${SERVERS:-"kea kea-persist kame6-mem kame6"}
 MODES=${MODES:-"direct relay"}
 SETUPS=${SETUPS:-"pinned cap25"}
 PROBE_LOG=${PROBE_LOG:-/tmp/kame6-bench-probes.log}
-NS_C=k6s-c NS_S=k6s-s
-CG_NAME=kame6-bench
-
-[ "$(id -u)" -eq 0 ] || { echo "bench/server.sh: run as root" >&2; exit 1; }
-for p in perfdhcp kea-dhcp6 taskset; do
-    command -v "$p" >/dev/null || { echo "bench/server.sh: $p missing (bash tools/setup.sh)" >&2; exit 1; }
-done
-
-# The server's cgroup: v2 (cpu.max) or v1 (cpu.cfs_quota_us).
-if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
-    CG=/sys/fs/cgroup/$CG_NAME
-    cg_setup() { mkdir -p "$CG"; echo "+cpu" >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || true; }
-    cg_cap() { if [ "$1" = max ]; then echo "max 10000" >"$CG/cpu.max"; else echo "$(( $1 * 100 )) 10000" >"$CG/cpu.max"; fi; }
-    cg_join() { echo "$1" >"$CG/cgroup.procs"; }
-else
-    CG=/sys/fs/cgroup/cpu/$CG_NAME
-    cg_setup() { mkdir -p "$CG"; echo 10000 >"$CG/cpu.cfs_period_us"; }
-    cg_cap() { if [ "$1" = max ]; then echo -1 >"$CG/cpu.cfs_quota_us"; else echo "$(( $1 * 100 ))" >"$CG/cpu.cfs_quota_us"; fi; }
-    cg_join() { echo "$1" >"$CG/tasks"; }
-fi
-
-WORK=
-cleanup() {
-    for ns in $NS_C $NS_S; do
-        for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
-        ip netns del "$ns" 2>/dev/null || true
-    done
-    rmdir "$CG" 2>/dev/null || true
-    [ -z "$WORK" ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-cleanup
+BENCH=bench/server.sh NS_C=k6s-c NS_S=k6s-s CG_NAME=kame6-bench
+. bench/lib.sh
+bench_require perfdhcp kea-dhcp6 taskset
+trap bench_cleanup EXIT
+bench_cleanup
 WORK=$(mktemp -d /tmp/kame6-bench.XXXXXX)
 
 cargo build --release --quiet --bin dhcp6s
 OURS=$PWD/target/release/dhcp6s
 cg_setup
 
-for ns in $NS_C $NS_S; do
-    ip netns add "$ns"
-    ip -n "$ns" link set lo up
-    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-done
-ip link add c0 netns $NS_C type veth peer name s0 netns $NS_S
-for pair in "$NS_C c0" "$NS_S s0"; do
-    set -- $pair
-    ip netns exec "$1" sysctl -qw "net.ipv6.conf.$2.accept_dad=0"
-    ip -n "$1" link set "$2" up
-done
-ip -n $NS_C -6 addr add 2001:db8:1::2/64 dev c0 nodad
-ip -n $NS_S -6 addr add 2001:db8:1::1/64 dev s0 nodad
-ip netns exec $NS_C sh -c 'echo 2 >/sys/class/net/c0/queues/rx-0/rps_cpus'
-ip netns exec $NS_S sh -c 'echo 1 >/sys/class/net/s0/queues/rx-0/rps_cpus'
+bench_net
 
 cat > "$WORK/kea.json" <<JSON
 { "Dhcp6": {
@@ -127,17 +86,6 @@ cat > "$WORK/dhcp6s.conf" <<CONF
 pool bench { range 2001:db8:1:: to 2001:db8:1::ffff:ffff:ffff; };
 interface s0 { address-pool bench 3000 4000; };
 CONF
-
-# Placement of the current setup: taskset prefixes and the cap.
-SERVER_CPUS= CLIENT_CPUS= CAP=max
-place() {
-    case "$1" in
-        shared) SERVER_CPUS= CLIENT_CPUS= CAP=max ;;
-        pinned) SERVER_CPUS="taskset -c 0" CLIENT_CPUS="taskset -c 1" CAP=max ;;
-        cap*) SERVER_CPUS="taskset -c 0" CLIENT_CPUS="taskset -c 1" CAP=${1#cap} ;;
-        *) echo "bench/server.sh: unknown setup $1" >&2; exit 1 ;;
-    esac
-}
 
 SERVER_PID=
 # start_server NAME: placed and capped as the current setup says.
@@ -194,8 +142,6 @@ probe_running() {
     ' "$WORK/perf.out" | tee -a "$PROBE_LOG.last"
     { printf '%s %s %s rate %s: ' "$SETUP" "$SERVER" "$1" "$2"; tail -1 "$PROBE_LOG.last"; } >>"$PROBE_LOG"
 }
-ok() { awk -v d="$1" -v a="$2" -v m="$3" 'BEGIN { exit !(d < 1 && a >= 0.95 * m) }'; }
-
 : >"$PROBE_LOG"
 : >"$PROBE_LOG.last"
 uptime
@@ -207,29 +153,7 @@ for setup in $SETUPS; do
     for mode in $MODES; do
         for server in $SERVERS; do
             SERVER=$server
-            lo=0 hi=$MAX_RATE
-            for _ in $(seq "$PROBES"); do
-                mid=$(( (lo + hi) / 2 ))
-                read -r achieved drops _ < <(probe "$mode" "$mid")
-                if ok "$drops" "$achieved" "$mid"; then lo=$mid; else hi=$mid; fi
-            done
-            # Confirm: three probes at the rate found, stepping down 5%
-            # while most of them fail; the median of the passing ones.
-            best="0 0 0 0 0 -"
-            for _ in $(seq 10); do
-                [ "$lo" -gt 0 ] || break
-                results=() passed=0
-                for _ in 1 2 3; do
-                    r=$(probe "$mode" "$lo")
-                    read -r achieved drops _ <<<"$r"
-                    if ok "$drops" "$achieved" "$lo"; then passed=$((passed + 1)); results+=("$r"); fi
-                done
-                if [ "$passed" -ge 2 ]; then
-                    best=$(printf '%s\n' "${results[@]}" | sort -n -k1 | sed -n "$(( (${#results[@]} + 1) / 2 ))p")
-                    break
-                fi
-                lo=$(( lo * 95 / 100 ))
-            done
+            best=$(search_max "$MAX_RATE" "$PROBES" "0 0 0 0 0 -" "$mode")
             read -r achieved drops sa rr us peak <<<"$best"
             BEST[$server-$mode-$setup]=$achieved
             printf '%-7s %-11s %-7s %12s %9s %12s %12s %10s %10s\n' "$setup" "$server" "$mode" "$achieved" "$drops" "$sa" "$rr" "$us" "$peak"

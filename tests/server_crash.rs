@@ -14,8 +14,9 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv6Addr;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
+use common::crash::{kill_at_random_moment, XorShift};
 use common::pcap::udp6;
 use common::peers::Scratch;
 use common::{require_program, require_root, run, veth, Daemon, Netns};
@@ -37,18 +38,6 @@ interface s0 { address-pool p 3000 4000; };
 
 /// (client DUID, IAID) → address, as a Reply granted it.
 type Lease = ((Duid, u32), Ipv6Addr);
-
-/// A small generator, seeded from the clock and printed, so a failing
-/// schedule of kill moments can be replayed.
-struct XorShift(u64);
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
 
 /// The Replies in a pcap file (Ethernet, IPv6, UDP to port 546) written so
 /// far, with their capture time in microseconds since the epoch: the leases
@@ -115,16 +104,6 @@ fn start_server(ns: &Netns, s: &Scratch, conf: &str) -> Daemon {
     );
     d.wait_log("server6_init: serving", Duration::from_secs(10));
     d
-}
-
-fn now_us() -> u64 {
-    u64::try_from(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_micros(),
-    )
-    .unwrap()
 }
 
 /// tcpdump on the client's side, writing every datagram to port 546 to `pcap`.
@@ -208,22 +187,14 @@ fn sigkill_under_load_loses_no_acknowledged_lease() {
     let mut dhcp6s = start_server(&server, &s, &conf);
     let mut perfdhcp = perfdhcp_load(&client);
 
-    let seed = now_us() | 1;
-    println!("kill schedule seed {seed}");
-    let mut rng = XorShift(seed);
+    let mut rng = XorShift::from_clock();
+    let seed = rng.0;
     let mut failures = Vec::new();
     let mut checked = 0usize;
     for round in 0..ROUNDS {
-        // A random moment between 0.2 and 1.5 s into this run of the server.
-        std::thread::sleep(Duration::from_millis(200 + rng.next() % 1300));
-        dhcp6s.signal("KILL");
-        assert!(
-            dhcp6s.wait_exit(Duration::from_secs(5)).is_some(),
-            "dhcp6s survived SIGKILL"
-        );
-        let killed_at = now_us();
-        // Let tcpdump write out what it captured before the kill.
-        std::thread::sleep(Duration::from_millis(300));
+        // A random moment into this run of the server; then tcpdump has
+        // time to write out what it captured before the kill.
+        let killed_at = kill_at_random_moment(&mut dhcp6s, &mut rng);
         dhcp6s = start_server(&server, &s, &conf);
         let bound = dumped_leases(&journal);
         let acked: BTreeSet<Lease> = captured_leases(&std::fs::read(&pcap).unwrap())

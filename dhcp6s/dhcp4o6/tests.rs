@@ -4,10 +4,10 @@
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV6};
+use std::net::{Ipv6Addr, SocketAddrV6};
 
 use libdhcp6::codes::MessageType;
-use libdhcp6::dhcp4::{self, ipc, Layout, Op, PacketRepr};
+use libdhcp6::dhcp4::{self, ipc, Op, PacketRepr};
 use libdhcp6::wire::{
     decapsulate, AnyMessage, MessageRepr, OptionRepr, RelayRepr, VendorOption, DHCPV4_QUERY_UNICAST,
 };
@@ -30,24 +30,10 @@ fn served() -> Vec<Served> {
 
 /// A DHCPv4 message of type `t` (op BOOTREQUEST or BOOTREPLY).
 fn v4(op: Op, t: dhcp4::MessageType) -> PacketRepr {
-    PacketRepr {
-        op,
-        htype: 1,
-        hlen: 6,
-        hops: 0,
-        xid: 0x1234,
-        secs: 0,
-        flags: 0,
-        ciaddr: Ipv4Addr::UNSPECIFIED,
-        yiaddr: Ipv4Addr::UNSPECIFIED,
-        siaddr: Ipv4Addr::UNSPECIFIED,
-        giaddr: Ipv4Addr::UNSPECIFIED,
-        chaddr: [2, 0, 0, 0, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
-        sname: [0; dhcp4::SNAME_LEN],
-        file: [0; dhcp4::FILE_LEN],
-        options: vec![dhcp4::OptionRepr::MessageType(t)],
-        layout: Layout::default(),
-    }
+    let options = vec![dhcp4::OptionRepr::MessageType(t)];
+    let mut m = PacketRepr::boot_request(0x1234, &[2, 0, 0, 0, 4, 1], options);
+    m.op = op;
+    m
 }
 
 /// A DHCPDISCOVER's bytes (also for the dispatch tests, dhcp6s/tests/dhcp4o6.rs).

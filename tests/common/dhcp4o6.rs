@@ -23,10 +23,7 @@ use std::time::{Duration, Instant};
 
 use libdhcp6::codes::{MessageType as V6Type, OptionCode as V6Code};
 use libdhcp6::dhcp4::ipc;
-use libdhcp6::dhcp4::{
-    ClientId, Layout, MessageType, Op, OptionCode, OptionRepr as V4Option, PacketRepr, CHADDR_LEN,
-    FILE_LEN, SNAME_LEN,
-};
+use libdhcp6::dhcp4::{ClientId, MessageType, Op, OptionCode, OptionRepr as V4Option, PacketRepr};
 use libdhcp6::wire::{MessageRepr, OptionRepr, VendorOption, DHCPV4_QUERY_UNICAST};
 use libdhcp6::Duid;
 
@@ -166,10 +163,6 @@ impl Kind {
 /// IPv4 delivery, RFC 7341 §5) asking for mask, routers, DNS and lease times.
 pub fn build(who: &Identity, kind: Kind, xid: u32) -> PacketRepr {
     let (ciaddr, server_id, requested) = kind.fields();
-    let mut chaddr = [0u8; CHADDR_LEN];
-    if let Some(head) = chaddr.get_mut(..who.chaddr.len()) {
-        head.copy_from_slice(&who.chaddr);
-    }
     let mut options = vec![V4Option::MessageType(kind.message_type())];
     options.extend(who.client_id.clone().map(V4Option::ClientId));
     options.extend(server_id.map(V4Option::ServerId));
@@ -181,24 +174,9 @@ pub fn build(who: &Identity, kind: Kind, xid: u32) -> PacketRepr {
             OptionCode::DomainNameServers,
         ]));
     }
-    PacketRepr {
-        op: Op::BootRequest,
-        htype: 1,
-        hlen: 6,
-        hops: 0,
-        xid,
-        secs: 0,
-        flags: 0,
-        ciaddr,
-        yiaddr: Ipv4Addr::UNSPECIFIED,
-        siaddr: Ipv4Addr::UNSPECIFIED,
-        giaddr: Ipv4Addr::UNSPECIFIED,
-        chaddr,
-        sname: [0; SNAME_LEN],
-        file: [0; FILE_LEN],
-        options,
-        layout: Layout::default(),
-    }
+    let mut msg = PacketRepr::boot_request(xid, &who.chaddr, options);
+    msg.ciaddr = ciaddr;
+    msg
 }
 
 /// `msg` inside a DHCPV4-QUERY (RFC 7341 §6.1): flags with the U bit when

@@ -10,6 +10,7 @@
 
 #![allow(dead_code)] // each test file uses a different part of the harness
 
+pub mod crash;
 pub mod dhcp4o6;
 pub mod pcap;
 pub mod peers;

@@ -331,6 +331,37 @@ impl PacketRepr {
         Ok(buf)
     }
 
+    /// A BOOTREQUEST from an Ethernet client (`htype` 1) with hardware
+    /// address `hw` (its first 16 octets at most), transaction `xid` and
+    /// `options`; every other field zero and the layout canonical. What a
+    /// client's DHCPDISCOVER, DHCPREQUEST and the others start from (RFC
+    /// 2131 §4.4.1, table 5), before the fields of its state are set.
+    pub fn boot_request(xid: u32, hw: &[u8], options: Vec<OptionRepr>) -> Self {
+        let mut chaddr = [0u8; CHADDR_LEN];
+        let n = hw.len().min(CHADDR_LEN);
+        for (to, from) in chaddr.iter_mut().zip(hw) {
+            *to = *from;
+        }
+        Self {
+            op: Op::BootRequest,
+            htype: 1,
+            hlen: u8::try_from(n).unwrap_or(16),
+            hops: 0,
+            xid,
+            secs: 0,
+            flags: 0,
+            ciaddr: Ipv4Addr::UNSPECIFIED,
+            yiaddr: Ipv4Addr::UNSPECIFIED,
+            siaddr: Ipv4Addr::UNSPECIFIED,
+            giaddr: Ipv4Addr::UNSPECIFIED,
+            chaddr,
+            sname: [0; SNAME_LEN],
+            file: [0; FILE_LEN],
+            options,
+            layout: Layout::default(),
+        }
+    }
+
     /// The client hardware address: the first `hlen` octets of `chaddr`.
     pub fn hw_addr(&self) -> &[u8] {
         let n = usize::from(self.hlen).min(CHADDR_LEN);
@@ -448,5 +479,28 @@ impl Out<'_, '_, '_> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boot_request_is_a_bare_bootrequest_that_reads_back() {
+        let hw = [2, 0x46, 0, 0, 0, 7];
+        let options = vec![OptionRepr::MessageType(MessageType::Discover)];
+        let m = PacketRepr::boot_request(7, &hw, options);
+        assert_eq!((m.op, m.htype, m.hlen, m.xid), (Op::BootRequest, 1, 6, 7));
+        assert_eq!(m.hw_addr(), hw.as_slice());
+        assert_eq!(m.ciaddr, Ipv4Addr::UNSPECIFIED);
+        let bytes = m.to_vec().unwrap();
+        assert_eq!(bytes.len(), BOOTP_MIN_LEN);
+        let back = PacketRepr::from_bytes(&bytes).unwrap();
+        assert_eq!(back.hw_addr(), hw.as_slice());
+        assert_eq!(back.message_type(), Some(MessageType::Discover));
+        // A hardware address longer than chaddr keeps its first 16 octets.
+        let long = PacketRepr::boot_request(1, &[9; 20], vec![]);
+        assert_eq!((long.hlen, long.hw_addr()), (16, [9u8; 16].as_slice()));
     }
 }

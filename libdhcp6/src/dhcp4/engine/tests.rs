@@ -5,7 +5,7 @@ use core::net::Ipv4Addr;
 use std::collections::HashSet;
 
 use super::*;
-use crate::dhcp4::{ClasslessRoute, ClientId, Layout, CHADDR_LEN, FILE_LEN, SNAME_LEN};
+use crate::dhcp4::{ClasslessRoute, ClientId};
 
 const SERVER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
 const OTHER_SERVER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 99);
@@ -60,26 +60,8 @@ fn config() -> Config4 {
 
 /// A BOOTREQUEST of `kind` from the client with hardware address `mac(n)`.
 fn msg(kind: MessageType, n: u8) -> PacketRepr {
-    let mut chaddr = [0u8; CHADDR_LEN];
-    chaddr[..6].copy_from_slice(&mac(n));
-    PacketRepr {
-        op: Op::BootRequest,
-        htype: 1,
-        hlen: 6,
-        hops: 0,
-        xid: 0x1000 + u32::from(n),
-        secs: 0,
-        flags: 0,
-        ciaddr: Ipv4Addr::UNSPECIFIED,
-        yiaddr: Ipv4Addr::UNSPECIFIED,
-        siaddr: Ipv4Addr::UNSPECIFIED,
-        giaddr: Ipv4Addr::UNSPECIFIED,
-        chaddr,
-        sname: [0; SNAME_LEN],
-        file: [0; FILE_LEN],
-        options: vec![OptionRepr::MessageType(kind)],
-        layout: Layout::default(),
-    }
+    let options = vec![OptionRepr::MessageType(kind)];
+    PacketRepr::boot_request(0x1000 + u32::from(n), &mac(n), options)
 }
 
 fn with(mut m: PacketRepr, o: OptionRepr) -> PacketRepr {

@@ -17,8 +17,9 @@
 #   store       the journal's or lease file's size;
 # stops the server (SIGTERM) and starts it again on the same store while a
 # probe in the client namespace Solicits every 20 ms: restart is the time
-# from the start of the server to the first Advertise, and RSS after it
-# (VmHWM: the peak while replaying) is read again.
+# from the start of the server to the first Advertise (start: the same
+# with an empty store, what any start costs), and RSS after it (VmHWM: the
+# peak while replaying) is read again.
 #
 # Usage (root): bench/fill.sh     env: CLIENTS (1000000), RATE (5000),
 #               SERVERS ("kea kame6"), PD (0), PIN (1: the server on CPU 0,
@@ -147,7 +148,7 @@ per() { awk -v k="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.0f", k * 1024 / n;
 
 uptime
 echo "clients $CLIENTS at $RATE/s, perfdhcp -e $PERF_MODE, pool of 2^64 addresses"
-printf '%-6s %9s %10s %10s %8s %8s %11s %10s %10s %10s %8s\n' server bindings "RSS KiB" "peak KiB" "B/bind" "+B/bind" "store B" "restart s" "RSS after" "peak after" "B/bind"
+printf '%-6s %7s %9s %10s %10s %8s %8s %11s %10s %10s %10s %8s\n' server "start s" bindings "RSS KiB" "peak KiB" "B/bind" "+B/bind" "store B" "restart s" "RSS after" "peak after" "B/bind"
 for server in $SERVERS; do
     rm -f "$WORK"/kea-leases6.csv* "$JOURNAL" "$WORK"/dhcp6s*.replay "$WORK/server.out"
     t0=$(date +%s.%N)
@@ -168,7 +169,7 @@ for server in $SERVERS; do
     restart=$(answers_after "$t0" 120)
     after=$(kib VmRSS) after_hwm=$(kib VmHWM)
     stop_server
-    printf '%-6s %9s %10s %10s %8s %8s %11s %10s %10s %10s %8s\n' "$server" "$n" "$rss" "$hwm" \
+    printf '%-6s %7s %9s %10s %10s %8s %8s %11s %10s %10s %10s %8s\n' "$server" "$ready" "$n" "$rss" "$hwm" \
         "$(per "$rss" "$n")" "$(per $(( rss - empty )) "$n")" "$size" "$restart" "$after" "$after_hwm" "$(per "$after" "$n")"
 done
 uptime

@@ -1306,11 +1306,27 @@ fn journal_store_survives_restart() {
 mod alloc_count {
     use std::alloc::{GlobalAlloc, Layout, System};
     use std::cell::Cell;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     pub struct Counting;
 
     thread_local! {
         static COUNT: Cell<u64> = const { Cell::new(0) };
+    }
+
+    /// Octets live on the heap, all threads (for the memory figures of
+    /// `lean::lean_at_a_million`).
+    static LIVE: AtomicUsize = AtomicUsize::new(0);
+    /// The most `LIVE` reached since the last [`reset_peak`].
+    static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+    fn grew(n: usize) {
+        let now = LIVE.fetch_add(n, Ordering::Relaxed) + n;
+        PEAK.fetch_max(now, Ordering::Relaxed);
+    }
+
+    fn shrank(n: usize) {
+        LIVE.fetch_sub(n, Ordering::Relaxed);
     }
 
     // SAFETY: every call is passed to the system allocator unchanged; the
@@ -1319,18 +1335,39 @@ mod alloc_count {
     unsafe impl GlobalAlloc for Counting {
         unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
             COUNT.with(|c| c.set(c.get() + 1));
+            grew(layout.size());
             // SAFETY: forwarded as received.
             unsafe { System.alloc(layout) }
         }
         unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            shrank(layout.size());
             // SAFETY: forwarded as received.
             unsafe { System.dealloc(ptr, layout) }
         }
         unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
             COUNT.with(|c| c.set(c.get() + 1));
+            // Counted as the new block taken before the old one is given
+            // back, as a moving realloc does.
+            grew(new_size);
+            shrank(layout.size());
             // SAFETY: forwarded as received.
             unsafe { System.realloc(ptr, layout, new_size) }
         }
+    }
+
+    /// Octets live on the heap now, all threads.
+    pub fn live() -> usize {
+        LIVE.load(Ordering::Relaxed)
+    }
+
+    /// The most octets live since the last [`reset_peak`].
+    pub fn peak() -> usize {
+        PEAK.load(Ordering::Relaxed)
+    }
+
+    /// Starts a new peak from what is live now.
+    pub fn reset_peak() {
+        PEAK.store(live(), Ordering::Relaxed);
     }
 
     #[global_allocator]
@@ -1503,3 +1540,5 @@ mod reconfigure;
 mod delayed_auth;
 
 mod dhcp4o6;
+
+mod lean;

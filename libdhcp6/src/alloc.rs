@@ -2,25 +2,141 @@
 //! the slots of a pool (addresses of a range, or delegated prefixes of a
 //! prefix pool, numbered from 0). Every operation is O(log n) in the number
 //! of free runs, whatever the pool's size, so a /64 pool costs no more than
-//! a pool of two addresses and no Solicit scans a pool.
+//! a pool of two addresses and no Solicit scans a pool. A pool of up to
+//! 2^64 slots keeps its runs in 64-bit numbers, half the room of 128-bit
+//! ones: a pool the size of a /64 with a million clients spread over it
+//! has a million runs.
 
 use std::collections::BTreeMap;
+
+/// A slot number type the free runs can be kept in.
+trait Slot: Copy + Ord + Into<u128> + TryFrom<u128> {}
+impl Slot for u64 {}
+impl Slot for u128 {}
+
+/// Free runs `start -> end` (inclusive), with slot numbers of type `K`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct RunMap<K: Slot>(BTreeMap<K, K>);
+
+impl<K: Slot> RunMap<K> {
+    fn k(x: u128) -> Option<K> {
+        K::try_from(x).ok()
+    }
+
+    fn pair((&s, &e): (&K, &K)) -> (u128, u128) {
+        (s.into(), e.into())
+    }
+
+    /// The last run starting at or before `slot` (before it, unless `at`).
+    fn run_before(&self, slot: u128, at: bool) -> Option<(u128, u128)> {
+        let Some(s) = Self::k(slot) else {
+            // Past every slot number this map holds: its last run.
+            return self.0.iter().next_back().map(Self::pair);
+        };
+        let r = if at {
+            self.0.range(..=s).next_back()
+        } else {
+            self.0.range(..s).next_back()
+        };
+        r.map(Self::pair)
+    }
+
+    /// The start of the first run starting at or after `from`.
+    fn first_from(&self, from: u128) -> Option<u128> {
+        let f = Self::k(from)?;
+        self.0.range(f..).next().map(|(&s, _)| s.into())
+    }
+
+    fn first(&self) -> Option<u128> {
+        self.0.keys().next().map(|&s| s.into())
+    }
+
+    /// Removes the run starting at `start`, returning its end.
+    fn remove(&mut self, start: u128) -> Option<u128> {
+        self.0.remove(&Self::k(start)?).map(Into::into)
+    }
+
+    fn insert(&mut self, start: u128, end: u128) {
+        if let (Some(s), Some(e)) = (Self::k(start), Self::k(end)) {
+            self.0.insert(s, e);
+        }
+    }
+
+    /// Takes every free slot of `taken` (sorted, no repeats) in one pass
+    /// over the runs, and rebuilds the map from the new runs in order (a
+    /// B-tree built from sorted entries is built in linear time and packed
+    /// full). Returns how many slots it took.
+    fn take_sorted(&mut self, taken: &[u128]) -> u128 {
+        let old = std::mem::take(&mut self.0);
+        let mut runs: Vec<(K, K)> = Vec::with_capacity(old.len() + taken.len());
+        let mut push = |s: u128, e: u128| {
+            if let (Some(s), Some(e)) = (Self::k(s), Self::k(e)) {
+                runs.push((s, e));
+            }
+        };
+        let mut t = taken.iter().copied().peekable();
+        let mut count = 0;
+        for (s, e) in old {
+            let (mut s, e): (u128, u128) = (s.into(), e.into());
+            while t.next_if(|&x| x < s).is_some() {}
+            let mut rest = true;
+            while let Some(x) = t.next_if(|&x| x <= e) {
+                if x > s {
+                    push(s, x - 1);
+                }
+                count += 1;
+                match x.checked_add(1) {
+                    Some(n) => s = n,
+                    None => rest = false,
+                }
+            }
+            if rest && s <= e {
+                push(s, e);
+            }
+        }
+        self.0 = runs.into_iter().collect();
+        count
+    }
+}
+
+/// The free runs of a pool, in the narrowest slot numbers that hold the
+/// pool: an entry of two `u64` takes half the room of two `u128`, and a
+/// pool of up to 2^64 slots (a /64 of addresses) needs no more.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Runs {
+    Narrow(RunMap<u64>),
+    Wide(RunMap<u128>),
+}
+
+/// `$body` with `$m` the run map, whichever width it has.
+macro_rules! runs {
+    ($runs:expr, $m:ident => $body:expr) => {
+        match $runs {
+            Runs::Narrow($m) => $body,
+            Runs::Wide($m) => $body,
+        }
+    };
+}
 
 /// The free slots of a pool of `size` slots, as disjoint runs `start..=end`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlotSet {
     size: u128,
     /// Free runs: start -> end (inclusive), disjoint and not adjacent.
-    free: BTreeMap<u128, u128>,
+    free: Runs,
     free_count: u128,
 }
 
 impl SlotSet {
     /// A pool of `size` slots, all free.
     pub fn new(size: u128) -> Self {
-        let mut free = BTreeMap::new();
+        let mut free = if size <= 1 << 64 {
+            Runs::Narrow(RunMap(BTreeMap::new()))
+        } else {
+            Runs::Wide(RunMap(BTreeMap::new()))
+        };
         if size > 0 {
-            free.insert(0, size - 1);
+            runs!(&mut free, m => m.insert(0, size - 1));
         }
         Self {
             size,
@@ -41,11 +157,7 @@ impl SlotSet {
 
     /// The free run holding `slot`, if any.
     fn run_of(&self, slot: u128) -> Option<(u128, u128)> {
-        self.free
-            .range(..=slot)
-            .next_back()
-            .map(|(&s, &e)| (s, e))
-            .filter(|&(_, e)| slot <= e)
+        runs!(&self.free, m => m.run_before(slot, true)).filter(|&(_, e)| slot <= e)
     }
 
     /// True when `slot` is in the pool and free.
@@ -58,13 +170,15 @@ impl SlotSet {
         let Some((s, e)) = self.run_of(slot) else {
             return false;
         };
-        self.free.remove(&s);
-        if s < slot {
-            self.free.insert(s, slot - 1);
-        }
-        if slot < e {
-            self.free.insert(slot + 1, e);
-        }
+        runs!(&mut self.free, m => {
+            m.remove(s);
+            if s < slot {
+                m.insert(s, slot - 1);
+            }
+            if slot < e {
+                m.insert(slot + 1, e);
+            }
+        });
         self.free_count -= 1;
         true
     }
@@ -90,12 +204,7 @@ impl SlotSet {
         let from = if self.size == 0 { 0 } else { from % self.size };
         match self.run_of(from) {
             Some(_) => Some(from),
-            None => self
-                .free
-                .range(from..)
-                .next()
-                .or_else(|| self.free.iter().next())
-                .map(|(&s, _)| s),
+            None => runs!(&self.free, m => m.first_from(from).or_else(|| m.first())),
         }
     }
 
@@ -106,26 +215,37 @@ impl SlotSet {
         }
         let mut start = slot;
         let mut end = slot;
-        // Merge with the run ending just before and the run starting just after.
-        if let Some((&s, &e)) = self.free.range(..slot).next_back() {
-            if e.checked_add(1) == Some(slot) {
-                self.free.remove(&s);
-                start = s;
+        runs!(&mut self.free, m => {
+            // Merge with the run ending just before and the run starting just after.
+            if let Some((s, e)) = m.run_before(slot, false) {
+                if e.checked_add(1) == Some(slot) {
+                    m.remove(s);
+                    start = s;
+                }
             }
-        }
-        if let Some(next) = slot.checked_add(1) {
-            if let Some(e) = self.free.remove(&next) {
-                end = e;
+            if let Some(next) = slot.checked_add(1) {
+                if let Some(e) = m.remove(next) {
+                    end = e;
+                }
             }
-        }
-        self.free.insert(start, end);
+            m.insert(start, end);
+        });
         self.free_count += 1;
         true
     }
 
+    /// Marks used every slot of `slots` (sorted, no repeats) that is in
+    /// the pool and free, in one pass: what a pool does at start-up with
+    /// the bindings a store holds. Returns how many it took.
+    pub fn take_sorted(&mut self, slots: &[u128]) -> u128 {
+        let n = runs!(&mut self.free, m => m.take_sorted(slots));
+        self.free_count -= n;
+        n
+    }
+
     /// Number of free runs (memory use is proportional to it).
     pub fn runs(&self) -> usize {
-        self.free.len()
+        runs!(&self.free, m => m.0.len())
     }
 }
 
@@ -170,6 +290,47 @@ mod tests {
         }
         assert_eq!(s.free_count(), (1u128 << 64) - 10_000);
         assert!(s.runs() <= 10_001);
+    }
+
+    /// A pool wider than 2^64 slots keeps its runs in 128-bit numbers and
+    /// behaves the same at both ends.
+    #[test]
+    fn wide_pool_ends() {
+        for size in [1u128 << 64, (1u128 << 64) + 1, u128::MAX] {
+            let mut s = SlotSet::new(size);
+            assert!(s.take(size - 1));
+            assert!(!s.is_free(size - 1));
+            assert!(!s.take(size), "outside the pool");
+            assert_eq!(s.take_near(size - 1), Some(0), "wraps round");
+            assert!(s.release(size - 1));
+            assert!(s.release(0));
+            assert_eq!((s.runs(), s.free_count()), (1, size));
+        }
+    }
+
+    /// Taking sorted slots at once ends as taking them one by one does.
+    #[test]
+    fn take_sorted_is_take_one_by_one() {
+        for size in [1u128, 2, 10, 64, 1 << 64, u128::MAX] {
+            let mut x: u64 = 99;
+            let mut slots: Vec<u128> = (0..40)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    u128::from(x) % size.min(80)
+                })
+                .chain([0, size - 1, size.wrapping_add(5)])
+                .collect();
+            slots.sort_unstable();
+            slots.dedup();
+            let mut one = SlotSet::new(size);
+            assert!(one.take(3.min(size - 1)));
+            let mut all = one.clone();
+            let took = slots.iter().filter(|&&s| one.take(s)).count() as u128;
+            assert_eq!(all.take_sorted(&slots), took, "size {size}");
+            assert_eq!(all, one, "size {size}");
+        }
     }
 
     #[test]

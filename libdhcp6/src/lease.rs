@@ -8,8 +8,9 @@
 //! given by the caller.
 
 use std::borrow::Borrow;
+use std::collections::hash_map::RandomState;
 use std::collections::{BTreeSet, HashMap};
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::net::Ipv6Addr;
 
 use smallvec::SmallVec;
@@ -17,6 +18,9 @@ use smallvec::SmallVec;
 use crate::duid::Duid;
 
 pub mod journal;
+mod table;
+
+use table::{IndexTable, Slab};
 
 pub use crate::codes::IaKind;
 
@@ -169,9 +173,10 @@ impl BoundLease {
     }
 }
 
-/// The leases of one binding. Nearly every IA holds one or two, kept
-/// inline: extending a binding allocates nothing.
-pub type Leases = SmallVec<[BoundLease; 2]>;
+/// The leases of one binding. Nearly every IA holds one, kept inline:
+/// extending such a binding allocates nothing, and a binding takes no
+/// room for leases it does not have (a store keeps a million of them).
+pub type Leases = SmallVec<[BoundLease; 1]>;
 
 /// A binding and its leases.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -419,20 +424,57 @@ impl Undo {
     }
 }
 
+/// The end of a lease as the expiry index keeps it: seconds in 32 bits, so
+/// that an index entry (end and slot) is one `u64`. A lease that ends
+/// after 2106 is not indexed: it is as good as infinite.
+fn end_of(l: &BoundLease) -> Option<u32> {
+    l.expires().and_then(|e| u32::try_from(e).ok())
+}
+
+/// An expiry index entry: the end in the high half, the slot below, so
+/// the entries sort by end.
+fn end_entry(end: u32, slot: u32) -> u64 {
+    (u64::from(end) << 32) | u64::from(slot)
+}
+
+/// The end and the slot of an expiry index entry.
+fn end_parts(e: u64) -> (u32, u32) {
+    let [a, b, c, d, w, x, y, z] = e.to_be_bytes();
+    (
+        u32::from_be_bytes([a, b, c, d]),
+        u32::from_be_bytes([w, x, y, z]),
+    )
+}
+
 /// Bindings in memory, with O(1) lookups by key and by resource and an
 /// ordered expiry index. Its turns live in memory only: a commit always
 /// succeeds, a rollback puts back what the turn changed.
+///
+/// Each binding is stored once, in a slab slot; the key index, the holder
+/// index and the expiry index refer to it by slot number (8 octets an
+/// entry), not by a copy of its key. Bindings of one client added one
+/// after the other (the IAs of one Request, a replayed journal) share one
+/// copy of the DUID.
 #[derive(Debug)]
 pub struct MemStore {
-    bindings: HashMap<BindingKey, Binding>,
-    holders: HashMap<Resource, BindingKey>,
+    slab: Slab<Binding>,
+    /// Key → slot.
+    by_key: IndexTable,
+    /// Resource → the slot of the binding that holds it.
+    holders: IndexTable,
+    hasher: RandomState,
+    /// (end, slot) of leases, packed by [`end_entry`], in the order they end.
+    ends: BTreeSet<u64>,
     quarantine: HashMap<Resource, u64>,
-    /// (end time, resource): leases and quarantines in the order they end.
-    ends: BTreeSet<(u64, Resource)>,
+    /// (end time, resource): quarantines in the order they end.
+    quarantine_ends: BTreeSet<(u64, Resource)>,
     /// Reconfigure records by client DUID.
     reconf: HashMap<Duid, ReconfInfo>,
     /// (end time, DUID) of the Reconfigure records.
     reconf_ends: BTreeSet<(u64, Duid)>,
+    /// The DUID of the binding added last, shared with the next binding
+    /// of the same client.
+    last_duid: Option<Duid>,
     /// The open turn's prior states.
     undo: Undo,
 }
@@ -446,13 +488,24 @@ impl Default for MemStore {
 impl MemStore {
     /// An empty store.
     pub fn new() -> Self {
+        Self::with_capacity(0)
+    }
+
+    /// An empty store whose indexes have room for `bindings` bindings of
+    /// one lease each before they grow (a journal replay knows about how
+    /// many to expect).
+    pub fn with_capacity(bindings: usize) -> Self {
         Self {
-            bindings: HashMap::new(),
-            holders: HashMap::new(),
-            quarantine: HashMap::new(),
+            slab: Slab::default(),
+            by_key: IndexTable::with_capacity(bindings),
+            holders: IndexTable::with_capacity(bindings),
+            hasher: RandomState::new(),
             ends: BTreeSet::new(),
+            quarantine: HashMap::new(),
+            quarantine_ends: BTreeSet::new(),
             reconf: HashMap::new(),
             reconf_ends: BTreeSet::new(),
+            last_duid: None,
             undo: Undo {
                 on: true,
                 ..Undo::default()
@@ -462,12 +515,30 @@ impl MemStore {
 
     /// Number of bindings.
     pub fn len(&self) -> usize {
-        self.bindings.len()
+        self.slab.len()
     }
 
     /// True when there are no bindings.
     pub fn is_empty(&self) -> bool {
-        self.bindings.is_empty()
+        self.slab.len() == 0
+    }
+
+    /// How many slots the bindings are numbered in: every binding is at
+    /// a slot below this ([`binding_at`](Self::binding_at)).
+    pub fn slots(&self) -> usize {
+        self.slab.slots()
+    }
+
+    /// The binding in slot `slot`, if one is there. Slots are stable while
+    /// a binding lives; a freed slot is reused by a later binding.
+    pub fn binding_at(&self, slot: usize) -> Option<&Binding> {
+        self.slab.get(u32::try_from(slot).ok()?)
+    }
+
+    /// Gives back index room beyond what the bindings held need.
+    pub fn shrink_to_fit(&mut self) {
+        self.by_key.shrink_to_fit();
+        self.holders.shrink_to_fit();
     }
 
     /// Turns the keeping of prior states off (for replaying changes that
@@ -478,9 +549,37 @@ impl MemStore {
         self.undo.on = on;
     }
 
+    fn hash_key(&self, k: KeyRef<'_>) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        hash_parts(k, &mut h);
+        h.finish()
+    }
+
+    fn hash_res(&self, res: &Resource) -> u64 {
+        self.hasher.hash_one(res)
+    }
+
+    fn slot_of(&self, key: KeyRef<'_>) -> Option<u32> {
+        let slab = &self.slab;
+        self.by_key.find(self.hash_key(key), |s| {
+            slab.get(s).is_some_and(|b| b.key.as_ref() == key)
+        })
+    }
+
+    fn holder_slot(&self, res: &Resource) -> Option<u32> {
+        let slab = &self.slab;
+        self.holders.find(self.hash_res(res), |s| {
+            slab.get(s)
+                .is_some_and(|b| b.leases.iter().any(|l| l.res == *res))
+        })
+    }
+
     fn touch_binding(&mut self, key: &BindingKey) {
         if self.undo.on && !self.undo.bindings.contains_key(key) {
-            let prior = self.bindings.get(key).cloned();
+            let prior = self
+                .slot_of(key.as_ref())
+                .and_then(|s| self.slab.get(s))
+                .cloned();
             self.undo.bindings.insert(key.clone(), prior);
         }
     }
@@ -504,9 +603,16 @@ impl MemStore {
     pub fn quarantine(&mut self, res: Resource, until: u64) {
         self.touch_quarantine(res);
         if let Some(old) = self.quarantine.insert(res, until) {
-            self.ends.remove(&(old, res));
+            self.quarantine_ends.remove(&(old, res));
         }
-        self.ends.insert((until, res));
+        self.quarantine_ends.insert((until, res));
+    }
+
+    fn unquarantine(&mut self, res: Resource) {
+        self.touch_quarantine(res);
+        if let Some(until) = self.quarantine.remove(&res) {
+            self.quarantine_ends.remove(&(until, res));
+        }
     }
 
     /// Removes leases and quarantines that ended by `now` and returns them
@@ -525,85 +631,152 @@ impl MemStore {
                 ended.push(Change::Reconf { duid, info: None });
             }
         }
-        while let Some(&(end, res)) = self.ends.first() {
-            if end > now {
+        // What ended, as (end, resource, the holder's slot or none for a
+        // quarantine), then taken out in that order.
+        let mut due: Vec<(u64, Resource, Option<u32>)> = Vec::new();
+        while let Some(&e) = self.ends.first() {
+            let (end, slot) = end_parts(e);
+            if u64::from(end) > now {
                 break;
             }
             self.ends.pop_first();
+            if let Some(b) = self.slab.get(slot) {
+                for l in b.leases.iter().filter(|l| end_of(l) == Some(end)) {
+                    due.push((u64::from(end), l.res, Some(slot)));
+                }
+            }
+        }
+        while let Some(&(end, res)) = self.quarantine_ends.first() {
+            if end > now {
+                break;
+            }
+            self.quarantine_ends.pop_first();
             if self.quarantine.get(&res) == Some(&end) {
-                self.touch_quarantine(res);
-                self.quarantine.remove(&res);
-                ended.push(Change::Unquarantine(res));
-            } else if let Some(key) = self.holders.get(&res).cloned() {
-                self.drop_lease(&key, &res);
-                ended.push(Change::Expire { key, res });
+                due.push((end, res, None));
+            }
+        }
+        due.sort_unstable_by_key(|&(end, res, _)| (end, res));
+        for (_, res, slot) in due {
+            match slot.and_then(|s| self.slab.get(s)).map(|b| b.key.clone()) {
+                Some(key) => {
+                    self.drop_lease(&key, &res);
+                    ended.push(Change::Expire { key, res });
+                }
+                None if slot.is_none() => {
+                    self.unquarantine(res);
+                    ended.push(Change::Unquarantine(res));
+                }
+                None => {}
             }
         }
         ended
     }
 
+    /// Moves the index entries of the binding in `slot` from the leases
+    /// `old` to `new`: entries both have (the same resource, the same
+    /// end) are left in place, so a renewal at the same time does not
+    /// reshape the indexes. Leases of one binding that end together share
+    /// one expiry entry.
+    fn reindex(&mut self, slot: u32, old: &[BoundLease], new: &[BoundLease]) {
+        let ends_in = |ls: &[BoundLease], e: u32| ls.iter().any(|l| end_of(l) == Some(e));
+        for e in old.iter().filter_map(end_of) {
+            if !ends_in(new, e) {
+                self.ends.remove(&end_entry(e, slot));
+            }
+        }
+        for e in new.iter().filter_map(end_of) {
+            if !ends_in(old, e) {
+                self.ends.insert(end_entry(e, slot));
+            }
+        }
+        for l in old.iter().filter(|l| !new.iter().any(|n| n.res == l.res)) {
+            let h = self.hash_res(&l.res);
+            self.holders.remove(h, slot);
+        }
+        for n in new.iter().filter(|n| !old.iter().any(|l| l.res == n.res)) {
+            let h = self.hash_res(&n.res);
+            self.holders.insert(h, slot);
+        }
+    }
+
+    /// Takes the binding in `slot` out of the store and every index.
+    fn remove_slot(&mut self, slot: u32) -> Option<Binding> {
+        let b = self.slab.remove(slot)?;
+        self.reindex(slot, &b.leases, &[]);
+        let h = self.hash_key(b.key.as_ref());
+        self.by_key.remove(h, slot);
+        Some(b)
+    }
+
+    /// Adds a binding that is not in the store, with its index entries.
+    fn insert_new(&mut self, mut b: Binding) {
+        // One copy of a client's DUID for its bindings added in a row.
+        match &self.last_duid {
+            Some(d) if d.as_bytes() == b.key.duid.as_bytes() => b.key.duid = d.clone(),
+            _ => self.last_duid = Some(b.key.duid.clone()),
+        }
+        let h = self.hash_key(b.key.as_ref());
+        let leases = b.leases.clone();
+        // The slot numbers run out only past 4 billion bindings, long after
+        // memory has; such a binding is then not kept.
+        if let Ok(slot) = self.slab.insert(b) {
+            self.by_key.insert(h, slot);
+            self.reindex(slot, &[], &leases);
+        }
+    }
+
     fn drop_lease(&mut self, key: &BindingKey, res: &Resource) -> bool {
         self.touch_binding(key);
-        let Some(b) = self.bindings.get_mut(key) else {
+        let Some(slot) = self.slot_of(key.as_ref()) else {
+            return false;
+        };
+        let Some(b) = self.slab.get_mut(slot) else {
             return false;
         };
         let Some(i) = b.leases.iter().position(|l| l.res == *res) else {
             return false;
         };
-        let lease = b.leases.swap_remove(i);
-        if let Some(end) = lease.expires() {
-            self.ends.remove(&(end, lease.res));
-        }
-        if b.leases.is_empty() {
-            self.bindings.remove(key);
-        }
-        if self.holders.get(res) == Some(key) {
-            self.holders.remove(res);
+        let before = b.leases.clone();
+        b.leases.swap_remove(i);
+        let after = b.leases.clone();
+        self.reindex(slot, &before, &after);
+        if after.is_empty() {
+            self.remove_slot(slot);
         }
         true
     }
 
     fn bind(&mut self, b: Binding) {
         self.touch_binding(&b.key);
-        // Leases the new set no longer holds are given up.
-        if let Some(old) = self.bindings.get(&b.key).cloned() {
-            for l in old
-                .leases
-                .iter()
-                .filter(|l| !b.leases.iter().any(|n| n.res == l.res))
-            {
-                self.drop_lease(&old.key, &l.res);
-            }
-            // Ends that move are taken out of the index; one that stays
-            // is left in place, so a renewal at the same time does not
-            // reshape the tree.
-            if let Some(cur) = self.bindings.get(&b.key) {
-                for l in &cur.leases {
-                    let stays = b
-                        .leases
-                        .iter()
-                        .any(|n| n.res == l.res && n.expires() == l.expires());
-                    if let Some(end) = l.expires().filter(|_| !stays) {
-                        self.ends.remove(&(end, l.res));
-                    }
-                }
-            }
-        }
+        // A resource moves to this binding only if nobody else holds it.
         for l in &b.leases {
-            // A resource moves to this binding only if nobody else holds it.
-            if let Some(other) = self.holders.get(&l.res).filter(|k| **k != b.key).cloned() {
+            let other = self
+                .holder_slot(&l.res)
+                .and_then(|s| self.slab.get(s))
+                .filter(|o| o.key != b.key)
+                .map(|o| o.key.clone());
+            if let Some(other) = other {
                 self.drop_lease(&other, &l.res);
             }
-            self.holders.insert(l.res, b.key.clone());
-            if let Some(end) = l.expires() {
-                self.ends.insert((end, l.res));
+        }
+        let Some(slot) = self.slot_of(b.key.as_ref()) else {
+            if !b.leases.is_empty() {
+                self.insert_new(b);
             }
-        }
+            return;
+        };
         if b.leases.is_empty() {
-            self.bindings.remove(&b.key);
-        } else {
-            self.bindings.insert(b.key.clone(), b);
+            self.remove_slot(slot);
+            return;
         }
+        let old = match self.slab.get_mut(slot) {
+            Some(cur) => std::mem::replace(&mut cur.leases, b.leases),
+            None => return,
+        };
+        let Some(new) = self.slab.get(slot).map(|cur| cur.leases.clone()) else {
+            return;
+        };
+        self.reindex(slot, &old, &new);
     }
 
     fn set_reconf(&mut self, duid: Duid, info: Option<ReconfInfo>) {
@@ -626,37 +799,24 @@ impl MemStore {
         let mut quarantine = std::mem::take(&mut self.undo.quarantine);
         let mut reconf = std::mem::take(&mut self.undo.reconf);
         for key in bindings.keys() {
-            let Some(b) = self.bindings.remove(key) else {
-                continue;
-            };
-            for l in &b.leases {
-                if self.holders.get(&l.res) == Some(key) {
-                    self.holders.remove(&l.res);
-                }
-                if let Some(end) = l.expires() {
-                    self.ends.remove(&(end, l.res));
-                }
+            if let Some(slot) = self.slot_of(key.as_ref()) {
+                self.remove_slot(slot);
             }
         }
         for res in quarantine.keys() {
             if let Some(until) = self.quarantine.remove(res) {
-                self.ends.remove(&(until, *res));
+                self.quarantine_ends.remove(&(until, *res));
             }
         }
-        for (key, prior) in bindings.drain() {
-            let Some(b) = prior else { continue };
-            for l in &b.leases {
-                self.holders.insert(l.res, key.clone());
-                if let Some(end) = l.expires() {
-                    self.ends.insert((end, l.res));
-                }
+        for (_, prior) in bindings.drain() {
+            if let Some(b) = prior {
+                self.insert_new(b);
             }
-            self.bindings.insert(key, b);
         }
         for (res, prior) in quarantine.drain() {
             if let Some(until) = prior {
                 self.quarantine.insert(res, until);
-                self.ends.insert((until, res));
+                self.quarantine_ends.insert((until, res));
             }
         }
         for (duid, prior) in reconf.drain() {
@@ -677,22 +837,24 @@ impl MemStore {
 
 impl LeaseStore for MemStore {
     fn binding_by(&self, key: KeyRef<'_>) -> Option<&Binding> {
-        self.bindings.get(&key as &dyn KeyParts)
+        self.slot_of(key).and_then(|s| self.slab.get(s))
     }
 
     fn holder(&self, res: &Resource) -> Option<&BindingKey> {
-        self.holders.get(res)
+        self.holder_slot(res)
+            .and_then(|s| self.slab.get(s))
+            .map(|b| &b.key)
     }
 
     fn is_leased(&self, res: &Resource) -> bool {
-        self.holders.contains_key(res) || self.quarantine.contains_key(res)
+        self.holder_slot(res).is_some() || self.quarantine.contains_key(res)
     }
 
     /// Refused when another binding holds `res` or it is quarantined. The
     /// server binds what it claimed before claiming again, so the holder
     /// index carries the claim from there on.
     fn claim(&mut self, key: KeyRef<'_>, res: &Resource) -> Result<(), ClaimRefused> {
-        let other = self.holders.get(res).is_some_and(|k| k.as_ref() != key);
+        let other = self.holder(res).is_some_and(|k| k.as_ref() != key);
         if other || self.quarantine.contains_key(res) {
             return Err(ClaimRefused { res: *res });
         }
@@ -709,17 +871,14 @@ impl LeaseStore for MemStore {
                 self.drop_lease(&key, &res);
                 self.quarantine(res, until);
             }
-            Change::Unquarantine(res) => {
-                self.touch_quarantine(res);
-                if let Some(until) = self.quarantine.remove(&res) {
-                    self.ends.remove(&(until, res));
-                }
-            }
+            Change::Unquarantine(res) => self.unquarantine(res),
             Change::Remove(key) => {
-                if let Some(b) = self.bindings.get(&key).cloned() {
-                    for l in &b.leases {
-                        self.drop_lease(&key, &l.res);
-                    }
+                let held: SmallVec<[Resource; 2]> = self
+                    .binding(&key)
+                    .map(|b| b.leases.iter().map(|l| l.res).collect())
+                    .unwrap_or_default();
+                for res in &held {
+                    self.drop_lease(&key, res);
                 }
             }
             Change::Reconf { duid, info } => self.set_reconf(duid, info),
@@ -746,16 +905,18 @@ impl LeaseStore for MemStore {
     }
 
     fn next_expiry(&self) -> Option<u64> {
-        let leases = self.ends.first().map(|(t, _)| *t);
-        let reconf = self.reconf_ends.first().map(|(t, _)| *t);
-        match (leases, reconf) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [
+            self.ends.first().map(|&e| u64::from(end_parts(e).0)),
+            self.quarantine_ends.first().map(|(t, _)| *t),
+            self.reconf_ends.first().map(|(t, _)| *t),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     fn bindings(&self) -> Box<dyn Iterator<Item = &Binding> + '_> {
-        Box::new(self.bindings.values())
+        Box::new(self.slab.iter().map(|(_, b)| b))
     }
 
     fn quarantined(&self) -> Box<dyn Iterator<Item = Quarantine> + '_> {
@@ -806,6 +967,18 @@ mod tests {
             valid,
             updated,
         }
+    }
+
+    /// What a binding costs in the store's slab (issue 15: a million of
+    /// them in little memory): its key (a shared DUID, IA type, IAID) and
+    /// one lease inline.
+    #[test]
+    fn a_binding_record_is_small() {
+        assert!(
+            std::mem::size_of::<Binding>() <= 72,
+            "{}",
+            std::mem::size_of::<Binding>()
+        );
     }
 
     #[test]

@@ -261,6 +261,13 @@ pub fn encode_frame(out: &mut Vec<u8>, body: impl FnOnce(&mut Vec<u8>)) {
     }
 }
 
+/// Octets [`encode_binding`] appends for `b`.
+pub fn encoded_len(b: &Binding) -> usize {
+    // Head; type, IA type, IAID, DUID length and DUID; lease count; per
+    // lease the resource (17), lifetimes (8) and time granted (8).
+    RECORD_HEAD_LEN + 1 + 1 + 4 + 1 + b.key.duid.len() + 2 + b.leases.len() * 33
+}
+
 /// Appends a Bind record of `b` (what a snapshot holds for a binding).
 pub fn encode_binding(b: &Binding, out: &mut Vec<u8>) {
     encode_frame(out, |out| put_bind(out, b));
@@ -467,21 +474,12 @@ pub struct Walked {
     pub damage: Option<Damage>,
 }
 
-/// Walks the records of a whole journal file, stopping at the first
-/// damaged one. Calls `each(offset, record)` for every good record and
-/// returns where the good part ends and what was wrong after it.
-pub fn read_records(file: &[u8], mut each: impl FnMut(u64, Record)) -> Result<Walked, Error> {
-    let ok = check_header(file)?;
-    walk_frames(file, ok, |pos, body| {
-        each(pos, decode_body(body)?);
-        Some(())
-    })
-}
-
 /// Walks the framed records after a header [`check_header_of`] judged
 /// (`header_ok` false: a torn creation, nothing to read), stopping at the
 /// first damaged one; `decode` gets each good record's offset and body and
 /// returns `None` for one it does not understand, which refuses the file.
+/// For journals small enough to be read whole (dhcp4s's); dhcp6s's goes
+/// through [`RecordReader`] piece by piece.
 pub fn walk_frames(
     file: &[u8],
     header_ok: bool,
@@ -498,43 +496,184 @@ pub fn walk_frames(
             damage,
         });
     }
-    let mut pos = HEADER_LEN;
-    let stopped = |pos: usize, what| Walked {
-        good_len: pos as u64,
+    let records = file.get(HEADER_LEN..).unwrap_or_default();
+    let (walked, stop) = walk(records, HEADER_LEN as u64, &mut decode)?;
+    let good_len = (HEADER_LEN + walked) as u64;
+    let what = match stop {
+        None => {
+            return Ok(Walked {
+                good_len,
+                damage: None,
+            })
+        }
+        Some(Stop::Short) => DamageKind::Truncated,
+        Some(Stop::Damaged(what)) => what,
+    };
+    Ok(Walked {
+        good_len,
         damage: Some(Damage {
-            offset: pos as u64,
-            discarded: (file.len() - pos) as u64,
+            offset: good_len,
+            discarded: file.len() as u64 - good_len,
             what,
         }),
-    };
-    while pos < file.len() {
-        let rest = file.get(pos..).unwrap_or_default();
+    })
+}
+
+/// Where [`walk`] stopped, short of the end of what it was given.
+enum Stop {
+    /// The rest is the beginning of a record: more of the file is needed
+    /// (at the end of the file, a torn write).
+    Short,
+    /// A damaged record.
+    Damaged(DamageKind),
+}
+
+/// Walks the whole records at the start of `buf` (which begins at a
+/// record boundary, at offset `base` of the file): calls `decode(offset,
+/// body)` for every good one (`None` refuses the file) and returns how
+/// many octets they take and why the walk stopped before the end of
+/// `buf`, if it did.
+fn walk(
+    buf: &[u8],
+    base: u64,
+    decode: &mut impl FnMut(u64, &[u8]) -> Option<()>,
+) -> Result<(usize, Option<Stop>), Error> {
+    let mut pos = 0;
+    while pos < buf.len() {
+        let rest = buf.get(pos..).unwrap_or_default();
         let Some((head, after)) = rest.split_at_checked(RECORD_HEAD_LEN) else {
-            return Ok(stopped(pos, DamageKind::Truncated));
+            return Ok((pos, Some(Stop::Short)));
         };
         let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
         let crc = u32::from_be_bytes([head[4], head[5], head[6], head[7]]);
         if len == 0 || len > MAX_BODY_LEN {
-            return Ok(stopped(pos, DamageKind::BadLength));
+            return Ok((pos, Some(Stop::Damaged(DamageKind::BadLength))));
         }
         let Some(body) = after.get(..len) else {
-            return Ok(stopped(pos, DamageKind::Truncated));
+            return Ok((pos, Some(Stop::Short)));
         };
         if crc32(body) != crc {
-            return Ok(stopped(pos, DamageKind::Checksum));
+            return Ok((pos, Some(Stop::Damaged(DamageKind::Checksum))));
         }
-        if decode(pos as u64, body).is_none() {
+        let offset = base + pos as u64;
+        if decode(offset, body).is_none() {
             return Err(Error::BadRecord {
-                offset: pos as u64,
+                offset,
                 record_type: body.first().copied().unwrap_or(0),
             });
         }
         pos += RECORD_HEAD_LEN + len;
     }
-    Ok(Walked {
-        good_len: pos as u64,
-        damage: None,
-    })
+    Ok((pos, None))
+}
+
+/// Walks the records of a whole journal file, stopping at the first
+/// damaged one. Calls `each(offset, record)` for every good record and
+/// returns where the good part ends and what was wrong after it.
+pub fn read_records(file: &[u8], mut each: impl FnMut(u64, Record)) -> Result<Walked, Error> {
+    let mut reader = RecordReader::new(&mut each);
+    reader.feed(file)?;
+    Ok(reader.finish())
+}
+
+/// Reads a journal fed to it piece by piece, so that a large journal is
+/// never held in memory whole: only the piece at hand and a record cut in
+/// two by its end. [`read_records`] feeds a whole file at once.
+pub struct RecordReader<F> {
+    each: F,
+    /// The fed octets not walked yet (an incomplete header or record).
+    held: Vec<u8>,
+    /// The file offset of `held`'s first octet.
+    at: u64,
+    /// Octets fed so far.
+    fed: u64,
+    header_read: bool,
+    /// Where a damaged record stopped the walk, and why: later octets are
+    /// only counted.
+    damaged: Option<(u64, DamageKind)>,
+}
+
+impl<F: FnMut(u64, Record)> RecordReader<F> {
+    /// A reader that calls `each(offset, record)` for every good record.
+    pub fn new(each: F) -> Self {
+        Self {
+            each,
+            held: Vec::new(),
+            at: 0,
+            fed: 0,
+            header_read: false,
+            damaged: None,
+        }
+    }
+
+    /// Reads the next piece of the file.
+    pub fn feed(&mut self, piece: &[u8]) -> Result<(), Error> {
+        self.fed += piece.len() as u64;
+        if self.damaged.is_some() {
+            return Ok(());
+        }
+        // Walked in place when nothing is held, as when a whole file is fed.
+        let buf: &[u8] = if self.held.is_empty() {
+            piece
+        } else {
+            self.held.extend_from_slice(piece);
+            &self.held
+        };
+        let mut start = 0;
+        if !self.header_read {
+            if buf.len() < HEADER_LEN {
+                check_header(buf)?;
+                let rest = buf.to_vec();
+                self.held = rest;
+                return Ok(());
+            }
+            check_header(buf)?;
+            self.header_read = true;
+            start = HEADER_LEN;
+        }
+        let body = buf.get(start..).unwrap_or_default();
+        let base = self.at + start as u64;
+        let each = &mut self.each;
+        let (walked, stop) = walk(body, base, &mut |offset, b| {
+            each(offset, decode_body(b)?);
+            Some(())
+        })?;
+        let rest = body.get(walked..).unwrap_or_default();
+        let rest_at = base + walked as u64;
+        if let Some(Stop::Damaged(what)) = stop {
+            self.damaged = Some((rest_at, what));
+            self.held = Vec::new();
+        } else {
+            // At most one record's worth is ever held.
+            let rest = rest.to_vec();
+            self.held = rest;
+        }
+        self.at = rest_at;
+        Ok(())
+    }
+
+    /// Where the good part of the file ends and what was wrong after it.
+    pub fn finish(self) -> Walked {
+        let (offset, what) = match self.damaged {
+            Some(d) => d,
+            None if self.held.is_empty() => {
+                return Walked {
+                    good_len: self.at,
+                    damage: None,
+                }
+            }
+            None if !self.header_read => (0, DamageKind::TornHeader),
+            None => (self.at, DamageKind::Truncated),
+        };
+        Walked {
+            good_len: offset,
+            damage: Some(Damage {
+                offset,
+                discarded: self.fed - offset,
+                what,
+            }),
+        }
+    }
 }
 
 /// What replaying a journal found.
@@ -560,23 +699,74 @@ pub fn apply_record(store: &mut MemStore, rec: Record) {
     }
 }
 
-/// Rebuilds the bindings a journal file describes as of `now` (Unix
-/// seconds): every good record applied in order, then whatever ended by
-/// `now` dropped. Never panics, whatever `file` holds.
-pub fn replay(file: &[u8], now: u64) -> Result<Replay, Error> {
-    let mut out = Replay::default();
+/// Octets a one-lease Bind record of a 14-octet DUID takes (the common
+/// binding), for guessing from a journal's length how many bindings it
+/// holds.
+pub const TYPICAL_BIND_LEN: u64 = 64;
+
+/// Rebuilds the bindings of a journal file `len` octets long, read piece
+/// by piece with `read` (which fills the buffer it is given and returns
+/// how much it filled, 0 at the end), as of `now` (Unix seconds): every
+/// good record applied in order straight into the store, then whatever
+/// ended by `now` dropped. The store's indexes are sized from `len` first,
+/// so they are not rebuilt while it fills. Never panics, whatever the
+/// file holds.
+pub fn replay_from<E>(
+    len: u64,
+    now: u64,
+    mut read: impl FnMut(&mut [u8]) -> Result<usize, E>,
+) -> Result<Result<Replay, Error>, E> {
+    let guess = usize::try_from(len / TYPICAL_BIND_LEN).unwrap_or(0);
+    let mut store = MemStore::with_capacity(guess);
     // What the file holds is durable already: nothing to roll back, so no
     // prior states are kept while it is read.
-    out.store.set_undo(false);
-    let Walked { good_len, damage } = read_records(file, |_, rec| {
-        out.records += 1;
-        apply_record(&mut out.store, rec);
-    })?;
-    out.good_len = good_len;
-    out.damage = damage;
-    out.expired = out.store.expire_changes(now);
-    out.store.set_undo(true);
-    Ok(out)
+    store.set_undo(false);
+    let mut records = 0;
+    let mut reader = RecordReader::new(|_, rec| {
+        records += 1;
+        apply_record(&mut store, rec);
+    });
+    let mut piece = vec![0u8; REPLAY_PIECE];
+    loop {
+        let n = read(&mut piece)?;
+        if n == 0 {
+            break;
+        }
+        if let Err(e) = reader.feed(piece.get(..n).unwrap_or_default()) {
+            return Ok(Err(e));
+        }
+    }
+    let Walked { good_len, damage } = reader.finish();
+    let expired = store.expire_changes(now);
+    store.set_undo(true);
+    store.shrink_to_fit();
+    Ok(Ok(Replay {
+        store,
+        records,
+        good_len,
+        damage,
+        expired,
+    }))
+}
+
+/// Octets read from a journal at a time while replaying it.
+const REPLAY_PIECE: usize = 1 << 20;
+
+/// Rebuilds the bindings a journal file describes as of `now` (Unix
+/// seconds), from the whole file in memory: [`replay_from`].
+pub fn replay(file: &[u8], now: u64) -> Result<Replay, Error> {
+    let mut rest = file;
+    let read = |buf: &mut [u8]| {
+        let n = buf.len().min(rest.len());
+        let (head, tail) = rest.split_at(n);
+        buf.get_mut(..n).unwrap_or_default().copy_from_slice(head);
+        rest = tail;
+        Ok::<_, std::convert::Infallible>(n)
+    };
+    match replay_from(file.len() as u64, now, read) {
+        Ok(r) => r,
+        Err(never) => match never {},
+    }
 }
 
 /// A snapshot of `store`: header, one Bind per binding and one Quarantine

@@ -9,10 +9,15 @@
 //! a journal: a claim is refused only for what its own bindings or
 //! quarantines hold.
 //!
-//! Opening replays the file, then replaces it with a snapshot of what is
-//! live (which also cuts off a torn tail): written beside, synced, renamed
-//! over, directory synced, so a crash at any point leaves either the old
-//! journal or the new one, whole.
+//! Opening replays the file a piece at a time straight into the store
+//! (never holding the file whole, never building the state twice), cuts
+//! off a torn tail, journals what ended while the server was down, and
+//! goes on appending: the server answers as soon as the replay is done,
+//! and compaction (below) rewrites the file later if that pays. A journal
+//! that cannot be appended to as it is (new, its header torn, an older
+//! format version) is replaced at once by a snapshot of what is live:
+//! written beside, synced, renamed over, directory synced, so a crash at
+//! any point leaves either the old journal or the new one, whole.
 //!
 //! When the journal grows past twice the size of a snapshot plus a floor,
 //! it is compacted without stopping the server: the live bindings are
@@ -49,8 +54,7 @@ use super::atomic::{self, tmp_path};
 
 use crate::lease::journal::{self, apply_record, encode, Record, Replay};
 use crate::lease::{
-    BindingKey, Change, ClaimRefused, CommitError, KeyRef, LeaseStore, MemStore, Quarantine,
-    Resource,
+    Change, ClaimRefused, CommitError, KeyRef, LeaseStore, MemStore, Quarantine, Resource,
 };
 use crate::stats::CommitStats;
 
@@ -67,10 +71,14 @@ pub const DEFAULT_COMPACT_CHUNK: usize = 8192;
 struct Compaction {
     /// The new journal, `atomic::tmp_path` of the journal's path.
     tmp: File,
-    /// The bindings live when it began; each is written as it then stands.
-    keys: Vec<BindingKey>,
-    /// How many of `keys` are written.
+    /// The store's slots when it began: the bindings in them are written
+    /// as they stand when their chunk is (a binding in a slot freed and
+    /// reused since is new, and also in `tail`: written twice, harmlessly).
+    slots: usize,
+    /// The slots written so far.
     next: usize,
+    /// Bindings written.
+    written: usize,
     /// Records committed to the old journal since it began.
     tail: Vec<u8>,
     /// Octets written to `tmp`.
@@ -244,14 +252,48 @@ pub fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>, JournalError> {
     }
 }
 
-/// Reads the journal at `path` without changing it (for listing leases).
+/// Reads the journal at `path` without changing it (for listing leases),
+/// a piece at a time straight into the store (`journal::replay_from`).
 /// A missing file is an empty journal.
 pub fn read(path: &Path, now: u64) -> Result<Replay, JournalError> {
-    let bytes = read_bytes(path)?.unwrap_or_default();
-    journal::replay(&bytes, now).map_err(|source| JournalError::Format {
+    let io_err = |source| JournalError::Io {
         path: path.to_path_buf(),
         source,
-    })
+    };
+    let mut file = match File::open(path) {
+        Ok(f) => Some(f),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(io_err(e)),
+    };
+    let len = match &file {
+        Some(f) => f.metadata().map_err(io_err)?.len(),
+        None => 0,
+    };
+    let read = |buf: &mut [u8]| loop {
+        let Some(f) = file.as_mut() else {
+            return Ok(0);
+        };
+        match f.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            r => return r,
+        }
+    };
+    journal::replay_from(len, now, read)
+        .map_err(io_err)?
+        .map_err(|source| JournalError::Format {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+/// True when the journal at `path` starts with this code's own header,
+/// so that records can be appended to it as it is.
+fn header_is_current(path: &Path) -> bool {
+    let mut head = [0u8; journal::HEADER_LEN];
+    File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok()
+        && head == journal::header()
 }
 
 /// Owner only: the journal holds clients' reconfigure keys.
@@ -263,8 +305,8 @@ fn replace(path: &Path, bytes: &[u8]) -> io::Result<File> {
 
 impl JournalStore {
     /// Opens (or creates) the journal at `path`: replays it as of `now`
-    /// (Unix seconds), drops what has ended, cuts off a damaged tail and
-    /// rewrites the file as a snapshot. A file of an unknown or newer
+    /// (Unix seconds), drops what has ended and cuts off a damaged tail
+    /// (see the module docs). A file of an unknown or newer
     /// format is refused and left as it is; so is a journal another
     /// process has open ([`JournalError::Locked`], before anything is read
     /// or changed).
@@ -279,13 +321,20 @@ impl JournalStore {
         atomic::remove_leftovers(path);
         let created = !path.exists();
         let replay = read(path, now)?;
-        let snap = journal::snapshot(&replay.store);
-        let file = replace(path, &snap).map_err(io_err)?;
+        let (file, len, snapshot_len) =
+            if !created && replay.good_len >= journal::HEADER_LEN as u64 && header_is_current(path)
+            {
+                Self::reopen(path, &replay).map_err(io_err)?
+            } else {
+                let snap = journal::snapshot(&replay.store);
+                let file = replace(path, &snap).map_err(io_err)?;
+                (file, snap.len() as u64, snap.len())
+            };
         let mut store = Self {
             mem: replay.store,
             path: path.to_path_buf(),
             file,
-            len: snap.len() as u64,
+            len,
             pending: Vec::new(),
             per_binding: 0,
             compact_floor: DEFAULT_COMPACT_FLOOR,
@@ -295,7 +344,7 @@ impl JournalStore {
             stats: CommitStats::default(),
             lock,
         };
-        store.measure(snap.len());
+        store.measure(snapshot_len);
         let report = OpenReport {
             created,
             records: replay.records,
@@ -303,6 +352,35 @@ impl JournalStore {
             expired: replay.expired,
         };
         Ok(Opened { store, report })
+    }
+
+    /// Opens a replayed journal of the current format to append to it, as
+    /// it is rather than rewritten (the server answers sooner; compaction
+    /// rewrites it later, a chunk per turn, if that pays): a damaged tail
+    /// is cut off and what ended while the server was down is journaled,
+    /// both synced. Returns the file, its length and the length a
+    /// snapshot of the replayed state would have.
+    fn reopen(path: &Path, replay: &Replay) -> io::Result<(File, u64, usize)> {
+        let mut file = OpenOptions::new().read(true).write(true).open(path)?;
+        if replay.damage.is_some() {
+            file.set_len(replay.good_len)?;
+        }
+        file.seek(SeekFrom::Start(replay.good_len))?;
+        let mut ended = Vec::new();
+        for c in &replay.expired {
+            encode(&Record::Change(c.clone()), &mut ended);
+        }
+        if replay.damage.is_some() || !ended.is_empty() {
+            file.write_all(&ended)?;
+            file.sync_data()?;
+        }
+        let snapshot_len = journal::HEADER_LEN
+            + replay
+                .store
+                .bindings()
+                .map(journal::encoded_len)
+                .sum::<usize>();
+        Ok((file, replay.good_len + ended.len() as u64, snapshot_len))
     }
 
     /// Sets the floor of the compaction bound (the journal is compacted
@@ -343,7 +421,7 @@ impl JournalStore {
     }
 
     /// Rewrites the journal as a snapshot of the live bindings at once
-    /// (start-up does; the server loop compacts a chunk per turn instead).
+    /// (the server loop compacts a chunk per turn instead).
     pub fn compact(&mut self) -> io::Result<()> {
         self.abandon_compaction();
         let snap = journal::snapshot(&self.mem);
@@ -379,8 +457,9 @@ impl JournalStore {
         tmp.write_all(&header)?;
         self.compacting = Some(Compaction {
             tmp,
-            keys: self.mem.bindings().map(|b| b.key.clone()).collect(),
+            slots: self.mem.slots(),
             next: 0,
+            written: 0,
             tail: Vec::new(),
             len: header.len() as u64,
             started: std::time::Instant::now(),
@@ -395,16 +474,18 @@ impl JournalStore {
         let Some(c) = self.compacting.as_mut() else {
             return Ok(true);
         };
-        let end = c.next.saturating_add(self.compact_chunk).min(c.keys.len());
         let mut buf = Vec::new();
-        for key in c.keys.get(c.next..end).unwrap_or_default() {
-            // A binding gone since the list was made is simply not written.
-            if let Some(b) = self.mem.binding(key) {
+        // A chunk is so many bindings, however many slots they are spread over.
+        let mut n = 0;
+        while c.next < c.slots && n < self.compact_chunk {
+            if let Some(b) = self.mem.binding_at(c.next) {
                 journal::encode_binding(b, &mut buf);
+                n += 1;
             }
+            c.next += 1;
         }
-        c.next = end;
-        let done = c.next >= c.keys.len();
+        c.written += n;
+        let done = c.next >= c.slots;
         if done {
             let mut q: Vec<Quarantine> = self.mem.quarantined().collect();
             q.sort();
@@ -435,7 +516,7 @@ impl JournalStore {
             c.before,
             c.len,
             c.started.elapsed().as_millis(),
-            c.keys.len(),
+            c.written,
             self.compact_chunk
         );
         self.file = c.tmp;
@@ -549,7 +630,7 @@ mod tests {
     use super::*;
     use crate::duid::Duid;
     use crate::lease::journal::{header, DamageKind};
-    use crate::lease::{Binding, BoundLease, IaKind};
+    use crate::lease::{Binding, BindingKey, BoundLease, IaKind};
     use std::net::Ipv6Addr;
 
     struct TempDir(PathBuf);

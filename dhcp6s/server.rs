@@ -12,7 +12,7 @@ use libdhcp6::codes::{MessageType, OptionCode, Status};
 use libdhcp6::config::ServerConfig;
 use libdhcp6::ctl::ReconfigureType;
 use libdhcp6::duid::Duid;
-use libdhcp6::lease::{CommitError, IaKind, LeaseStore, Resource};
+use libdhcp6::lease::{BindingKey, CommitError, IaKind, LeaseStore, Resource};
 use libdhcp6::request::{ClientMsg, RequestError};
 use libdhcp6::wire::{
     decapsulate_into, emit_header, encapsulate_reply, IaAddr, IaPrefix, OptionRepr, RelayChain,
@@ -255,6 +255,53 @@ impl<S: LeaseStore> Server<S> {
             self.pools = Pools::build(&self.cfg, &self.store);
         }
         r
+    }
+
+    /// The bindings a datagram's client message names (its client's DUID
+    /// with each IA), appended to `keys`: what a shared store re-reads
+    /// before the message is answered. Messages that rely on no binding,
+    /// and datagrams that will be dropped anyway, add nothing.
+    pub fn wanted_keys(&self, inc: &Incoming<'_>, keys: &mut Vec<BindingKey>) {
+        use MessageType as M;
+        let mut chain = RelayChain::default();
+        let Ok(inner) = decapsulate_into(inc.pkt, &mut chain) else {
+            return;
+        };
+        let relies = |t: u8| {
+            matches!(
+                MessageType::from(t),
+                M::Solicit | M::Request | M::Renew | M::Rebind | M::Release | M::Decline
+            )
+        };
+        if !inner.first().copied().is_some_and(relies) {
+            return;
+        }
+        let Ok(msg) = ClientMsg::parse(inner) else {
+            return;
+        };
+        let Some(duid) = msg.client_id.and_then(|d| Duid::from_bytes(d).ok()) else {
+            return;
+        };
+        for ia in &msg.ias {
+            keys.push(BindingKey {
+                duid: duid.clone(),
+                kind: ia.kind,
+                iaid: ia.iaid,
+            });
+        }
+    }
+
+    /// Re-reads `keys` from a shared store (see [`LeaseStore::refresh`])
+    /// and marks the pools as the store now says: a resource someone holds
+    /// or keeps in quarantine is used, any other is free.
+    pub fn refresh(&mut self, keys: &[BindingKey]) {
+        for res in self.store.refresh(keys) {
+            if self.store.is_leased(&res) {
+                self.pools.take(&res);
+            } else {
+                self.pools.free(&res);
+            }
+        }
     }
 
     /// dhcp6ctl's `remove binding` (see [`Bindings::remove_binding`]),

@@ -17,6 +17,7 @@ use smallvec::SmallVec;
 use crate::duid::Duid;
 
 pub mod journal;
+pub mod kea;
 
 pub use crate::codes::IaKind;
 
@@ -354,6 +355,26 @@ pub trait LeaseStore {
     fn reconf(&self, duid: &[u8]) -> Option<ReconfRecord<'_>>;
     /// Every Reconfigure record, for snapshots and listing.
     fn reconfs(&self) -> Box<dyn Iterator<Item = ReconfRecord<'_>> + '_>;
+    /// True for a store that other servers write too (a database): the
+    /// server then hands it, before each batch of messages, the bindings
+    /// the batch names ([`refresh`](LeaseStore::refresh)).
+    fn shared(&self) -> bool {
+        false
+    }
+    /// Re-reads the bindings `keys` from shared storage, so that what
+    /// other servers changed is seen before the server relies on it.
+    /// Returns the resources whose holder may have changed, for the
+    /// server to mark in its pools. Not a change of the turn: nothing is
+    /// written back.
+    fn refresh(&mut self, keys: &[BindingKey]) -> Vec<Resource> {
+        let _ = keys;
+        Vec::new()
+    }
+    /// One line on the store's own counters for the server's SIGUSR1
+    /// report, if it keeps any.
+    fn report(&self) -> Option<String> {
+        None
+    }
 }
 
 /// The reads of [`LeaseStore`] answered by a [`MemStore`] field, for a

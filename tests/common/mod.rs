@@ -11,8 +11,11 @@
 #![allow(dead_code)] // each test file uses a different part of the harness
 
 pub mod dhcp4o6;
+pub mod load;
 pub mod pcap;
 pub mod peers;
+#[cfg(feature = "postgresql")]
+pub mod pg;
 pub mod scripted;
 
 use std::ffi::OsStr;

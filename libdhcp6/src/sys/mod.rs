@@ -14,6 +14,8 @@ pub mod log;
 pub mod net;
 #[cfg(target_os = "linux")]
 pub mod netlink;
+#[cfg(feature = "postgresql")]
+pub mod pg;
 pub mod random;
 pub mod replay_file;
 pub mod routemsg;

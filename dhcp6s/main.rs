@@ -504,7 +504,8 @@ fn server6_reconf_send<S: LeaseStore>(s: &mut State<S>) {
         return;
     }
     if let Err(e) = s.server.commit_turn() {
-        log_err!("server6_reconf", "lease store: {e}");
+        s.server
+            .log_commit_failure("server6_reconf", &e, "", now_secs());
     }
     cover_replay(s);
     if let (_, Some(e)) = s.tx.send(&s.sock) {
@@ -697,10 +698,8 @@ fn server6_recv<S: LeaseStore>(s: &mut State<S>) {
     if let Err(e) = s.server.commit_turn() {
         // Nothing acknowledged may leave before it is stored: the turn's
         // changes are rolled back, its answers withheld.
-        log_err!(
-            "server6_recv",
-            "lease store: {e}; answers of this turn withheld"
-        );
+        s.server
+            .log_commit_failure("server6_recv", &e, "; answers withheld", now_secs());
         s.tx.clear();
         return;
     }
@@ -756,7 +755,8 @@ fn server6_mainloop<S: LeaseStore>(s: &mut State<S>) {
         // even when no packet comes (nothing to do costs nothing). Expiries
         // that could not be stored are rolled back and come again.
         if let Err(e) = s.server.commit_turn() {
-            log_err!("server6_mainloop", "lease store: {e}");
+            s.server
+                .log_commit_failure("server6_mainloop", &e, "", now_secs());
         }
         server6_reconf_send(s);
         let mut sleep = s

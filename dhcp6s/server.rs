@@ -178,6 +178,9 @@ pub struct Server<S: LeaseStore> {
     /// DHCPv4-over-DHCPv6 forwarding, when `dhcp4o6-port` is configured
     /// and its socket bound; without it DHCPV4-QUERY is an unexpected type.
     pub fwd4o6: Option<Forwarder>,
+    /// The last failed commit logged and when (Unix seconds): a store
+    /// that stays unreachable is logged once a minute, not once per turn.
+    store_failure: Option<(String, u64)>,
 }
 
 impl<S: LeaseStore> Server<S> {
@@ -190,6 +193,7 @@ impl<S: LeaseStore> Server<S> {
             reconf: Reconfigures::default(),
             loaded: 0,
             fwd4o6: None,
+            store_failure: None,
             directory: Directory::build(&cfg),
             cfg,
             duid,
@@ -257,6 +261,22 @@ impl<S: LeaseStore> Server<S> {
         r
     }
 
+    /// Logs a failed commit at `now` (`func`, the error, `then`: what
+    /// became of the turn), unless the same failure was logged less than
+    /// a minute ago: a store that stays unreachable is not a line per
+    /// turn (the store logs its own changes of state).
+    pub fn log_commit_failure(&mut self, func: &str, e: &CommitError, then: &str, now: u64) {
+        let text = e.to_string();
+        let repeat = self
+            .store_failure
+            .as_ref()
+            .is_some_and(|(t, at)| *t == text && now < at.saturating_add(60));
+        if !repeat {
+            log_err!(func, "lease store: {text}{then}");
+            self.store_failure = Some((text, now));
+        }
+    }
+
     /// The bindings a datagram's client message names (its client's DUID
     /// with each IA), appended to `keys`: what a shared store re-reads
     /// before the message is answered. Messages that rely on no binding,
@@ -312,6 +332,7 @@ impl<S: LeaseStore> Server<S> {
             return false;
         }
         if let Err(e) = self.commit_turn() {
+            // An operator's command: its failure is always told.
             log_err!("server6_do_ctlcommand", "lease store: {e}");
             return false;
         }

@@ -324,3 +324,193 @@ fn kea_and_ours_share_one_database() {
     }
     assert!(failures.is_empty(), "{failures:#?}\nKea: {}", kea_d.log());
 }
+
+/// Our server `a` on link a of `t` under perfdhcp load, tcpdump capturing,
+/// while `during` runs: what `during` returns, and the leases the captured
+/// Replies granted with their times.
+fn under_load<R>(
+    t: &TwoLinks,
+    s: &Scratch,
+    rate: &str,
+    during: impl FnOnce() -> R,
+) -> (R, Vec<(u64, Lease)>) {
+    require_program("perfdhcp");
+    require_program("tcpdump");
+    let pcap = s.path("load.pcap");
+    let mut tcpdump = capture_replies(&t.a, "c0", &pcap);
+    let load = perfdhcp_load(&t.a, "c0", rate, "1000000", "mac=00:0a:00:00:00:00");
+    let r = during();
+    drop(load);
+    std::thread::sleep(Duration::from_millis(500));
+    tcpdump.signal("INT");
+    let _ = tcpdump.wait_exit(Duration::from_secs(5));
+    (r, captured_leases(&std::fs::read(&pcap).unwrap()))
+}
+
+/// Failures for acknowledged leases not in `pg`'s table, for addresses
+/// given twice, and unless a Reply came within `within` after `since`.
+fn check_kept(
+    pg: &Postgres,
+    all: &[(u64, Lease)],
+    since: u64,
+    within: Duration,
+    failures: &mut Vec<String>,
+) {
+    check_one_holder(all, failures);
+    let table = table_leases(pg);
+    let lost: Vec<_> = all.iter().filter(|(_, l)| !table.contains(l)).collect();
+    if !lost.is_empty() {
+        failures.push(format!(
+            "{} acknowledged leases not in lease6, such as {:?}",
+            lost.len(),
+            &lost[..lost.len().min(3)]
+        ));
+    }
+    let first_after = all.iter().map(|(ts, _)| *ts).filter(|ts| *ts > since).min();
+    let limit = since + u64::try_from(within.as_micros()).unwrap();
+    if first_after.is_none_or(|ts| ts > limit) {
+        failures.push(format!(
+            "no Reply within {within:?} (first after: {first_after:?}, from {since})"
+        ));
+    }
+    println!(
+        "{} leases acknowledged; first Reply {:?} ms after the database was back",
+        all.len(),
+        first_after.map(|t| (t - since) / 1000)
+    );
+}
+
+/// PostgreSQL stopped and started under load: dhcp6s keeps running, loses
+/// no acknowledged lease, logs the outage once, and serves again within
+/// seconds of the database's return.
+#[test]
+fn database_restart_under_load() {
+    let _one = serial();
+    let t = two_links();
+    let s = Scratch::new(&format!("{}-files", t.server.name));
+    let pg = Postgres::start(&t.server, &s.dir, PORT);
+    let mut d = our_server(&t.server, &s, "a", &conf(&pg.conninfo(), "s0"), "s0");
+    let (back_at, all) = under_load(&t, &s, "300", || {
+        std::thread::sleep(Duration::from_secs(3));
+        pg.stop_server("fast");
+        std::thread::sleep(Duration::from_secs(3));
+        pg.start_server();
+        let back = common::load::now_us();
+        std::thread::sleep(Duration::from_secs(8));
+        back
+    });
+    assert!(d.alive(), "dhcp6s died: {}", d.log());
+    let mut failures = Vec::new();
+    check_kept(&pg, &all, back_at, Duration::from_secs(5), &mut failures);
+    let log = d.log();
+    // Once per change of state: the store thread's loss and return; the
+    // loop's refused turns once a minute.
+    let lines = |what: &str| log.lines().filter(|l| l.contains(what)).count();
+    let counts = (
+        lines("pg_store: lease database unreachable"),
+        lines("pg_store: lease database connected"),
+        lines("lease store: lease database unreachable"),
+    );
+    if counts != (1, 2, 1) {
+        failures.push(format!("state changes logged {counts:?}"));
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// dhcp6s killed with SIGKILL under load 20 times and restarted: every
+/// lease a captured Reply granted before a kill is in the table for its
+/// client, and no address went to two clients (as tests/server_crash.rs
+/// does for the journal).
+#[test]
+fn sigkill_under_load_loses_no_acknowledged_lease() {
+    let _one = serial();
+    let t = two_links();
+    let s = Scratch::new(&format!("{}-files", t.server.name));
+    let pg = Postgres::start(&t.server, &s.dir, PORT);
+    let conf = conf(&pg.conninfo(), "s0");
+    let d = our_server(&t.server, &s, "a", &conf, "s0");
+    let seed = common::load::now_us() | 1;
+    println!("kill schedule seed {seed}");
+    let mut rng = common::load::XorShift(seed);
+    let pcap = s.path("load.pcap");
+    let ((d, failures), all) = under_load(&t, &s, "1000", || {
+        let mut d = d;
+        let mut failures = Vec::new();
+        for round in 0..20 {
+            std::thread::sleep(Duration::from_millis(200 + rng.next() % 1300));
+            d.signal("KILL");
+            assert!(
+                d.wait_exit(Duration::from_secs(5)).is_some(),
+                "survived SIGKILL"
+            );
+            let killed_at = common::load::now_us();
+            std::thread::sleep(Duration::from_millis(300));
+            let table = table_leases(&pg);
+            let acked: BTreeSet<Lease> = captured_leases(&std::fs::read(&pcap).unwrap())
+                .into_iter()
+                .filter(|(ts, _)| *ts < killed_at)
+                .map(|(_, l)| l)
+                .collect();
+            let lost: Vec<_> = acked.difference(&table).take(5).collect();
+            println!(
+                "round {round}: {} acknowledged, {} in lease6",
+                acked.len(),
+                table.len()
+            );
+            if !lost.is_empty() {
+                failures.push(format!("round {round}: lost {lost:?}"));
+            }
+            d = our_server(&t.server, &s, "a", &conf, "s0");
+        }
+        (d, failures)
+    });
+    let mut failures = failures;
+    check_one_holder(&all, &mut failures);
+    drop(d);
+    assert!(
+        all.len() > 1000,
+        "too few leases acknowledged ({})",
+        all.len()
+    );
+    assert!(failures.is_empty(), "seed {seed}: {failures:#?}");
+}
+
+/// A primary with a streaming replica (synchronous commit); the primary
+/// killed and the replica promoted under load: dhcp6s, given both hosts
+/// and target_session_attrs=read-write, continues on the new primary, and
+/// every lease acknowledged before the failover is there.
+#[test]
+fn replica_failover_under_load() {
+    let _one = serial();
+    let t = two_links();
+    let s = Scratch::new(&format!("{}-files", t.server.name));
+    let primary = Postgres::start_primary(&t.server, &s.dir, PORT);
+    let standby = Postgres::start_standby(&primary, &s.dir, PORT + 1);
+    let conninfo = format!(
+        "host=127.0.0.1,127.0.0.1 port={},{} dbname={} user={} target_session_attrs=read-write passfile={}",
+        PORT,
+        PORT + 1,
+        common::pg::DB,
+        common::pg::USER,
+        primary.passfile
+    );
+    let mut d = our_server(&t.server, &s, "a", &conf(&conninfo, "s0"), "s0");
+    let (promoted_at, all) = under_load(&t, &s, "300", || {
+        std::thread::sleep(Duration::from_secs(3));
+        primary.stop_server("immediate");
+        standby.promote();
+        let at = common::load::now_us();
+        std::thread::sleep(Duration::from_secs(8));
+        at
+    });
+    assert!(d.alive(), "dhcp6s died: {}", d.log());
+    let mut failures = Vec::new();
+    check_kept(
+        &standby,
+        &all,
+        promoted_at,
+        Duration::from_secs(6),
+        &mut failures,
+    );
+    assert!(failures.is_empty(), "{failures:#?}\n{}", d.log());
+}

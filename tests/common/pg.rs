@@ -127,6 +127,121 @@ impl Postgres {
         }
     }
 
+    /// A primary for streaming replication, with WAL for a standby
+    /// ([`Postgres::start_standby`] makes its commits synchronous).
+    pub fn start_primary(ns: &Netns, scratch: &Path, port: u16) -> Self {
+        let pg = Self::init(
+            ns,
+            scratch,
+            port,
+            &[
+                "wal_level = replica",
+                "max_wal_senders = 4",
+                "synchronous_commit = on",
+            ],
+        );
+        pg.start_server();
+        pg.psql_as("postgres", &format!("CREATE DATABASE {DB} OWNER {USER}"));
+        pg.kea_admin_init();
+        pg
+    }
+
+    /// A streaming replica of `primary` on `port` (pg_basebackup -R as
+    /// `nobody`), started.
+    pub fn start_standby(primary: &Self, scratch: &Path, port: u16) -> Self {
+        let dir = scratch.join(format!("pg-{port}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("standby dir");
+        let _ = Command::new("chown")
+            .args([RUN_AS, &dir.to_string_lossy()])
+            .status();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+        // The password file, readable by nobody for pg_basebackup.
+        let pass = dir.join("pgpass");
+        std::fs::write(&pass, format!("*:*:*:{USER}:{PASSWORD}\n")).expect("pgpass");
+        std::fs::set_permissions(&pass, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        let _ = Command::new("chown")
+            .args([RUN_AS, &pass.to_string_lossy()])
+            .status();
+        let data = dir.join("data");
+        as_nobody(
+            &primary.ns,
+            &dir,
+            &[
+                "env",
+                &format!("PGPASSFILE={}", pass.to_string_lossy()),
+                &format!("{BIN}/pg_basebackup"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &primary.port.to_string(),
+                "-U",
+                USER,
+                "-D",
+                &data.to_string_lossy(),
+                "-R",
+                "-X",
+                "stream",
+                // A spread checkpoint would make this wait minutes.
+                "-c",
+                "fast",
+            ],
+        );
+        // Its own port; once promoted it has no standby to wait for.
+        append(
+            &data.join("postgresql.conf"),
+            &format!(
+                "port = {port}\nunix_socket_directories = '{}'\n\
+                 synchronous_standby_names = ''\n",
+                dir.to_string_lossy()
+            ),
+        );
+        // primary_conninfo (-R wrote one) with the password file.
+        append(
+            &data.join("postgresql.auto.conf"),
+            &format!(
+                "primary_conninfo = 'host=127.0.0.1 port={} user={USER} passfile={} application_name=standby'\n",
+                primary.port,
+                pass.to_string_lossy()
+            ),
+        );
+        let passfile = scratch.join(format!("pgpass-{port}"));
+        std::fs::write(&passfile, format!("*:{port}:*:{USER}:{PASSWORD}\n")).expect("passfile");
+        std::fs::set_permissions(&passfile, std::fs::Permissions::from_mode(0o600))
+            .expect("chmod passfile");
+        let pg = Self {
+            ns: primary.ns.clone(),
+            port,
+            dir,
+            passfile: passfile.to_string_lossy().into_owned(),
+        };
+        pg.start_server();
+        // From now on every commit on the primary waits until the
+        // standby has it (set only now: without a standby nothing would
+        // commit, kea-admin's schema included).
+        primary.psql_as(
+            "postgres",
+            "ALTER SYSTEM SET synchronous_standby_names = '*'",
+        );
+        primary.psql_as("postgres", "SELECT pg_reload_conf()");
+        let synced = wait_until(Duration::from_secs(30), || {
+            primary
+                .psql_as(
+                    "postgres",
+                    "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'",
+                )
+                .trim()
+                == "1"
+        });
+        assert!(synced, "the standby never became synchronous");
+        pg
+    }
+
+    /// Promotes a standby to primary.
+    pub fn promote(&self) {
+        self.pg_ctl(&["-w", "promote"]);
+    }
+
     /// The data directory.
     pub fn data(&self) -> PathBuf {
         self.dir.join("data")

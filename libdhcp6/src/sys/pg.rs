@@ -401,16 +401,23 @@ impl Worker {
         r
     }
 
-    /// Serves jobs until the store is dropped; reconnects while idle.
+    /// Serves jobs until the store is dropped. While down, reconnects at
+    /// most once per back-off period (a busy loop's jobs fail at once
+    /// meanwhile rather than each waiting for an attempt).
     fn run(mut self, rt: tokio::runtime::Runtime, jobs: mpsc::Receiver<Job>) {
+        let mut next_attempt = Instant::now();
         loop {
-            if self.conn.is_none() {
+            if self.conn.is_none() && Instant::now() >= next_attempt {
                 rt.block_on(self.reconnect());
+                if self.conn.is_none() {
+                    next_attempt = Instant::now() + self.backoff;
+                    self.backoff = (self.backoff * 2).min(BACKOFF.1);
+                }
             }
             let wait = if self.conn.is_some() {
                 Duration::from_secs(3600)
             } else {
-                self.backoff
+                next_attempt.saturating_duration_since(Instant::now())
             };
             match jobs.recv_timeout(wait) {
                 Ok(job) => {
@@ -420,9 +427,7 @@ impl Worker {
                     let r = rt.block_on(self.job(job.kind));
                     let _ = job.reply.send(r);
                 }
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    self.backoff = (self.backoff * 2).min(BACKOFF.1);
-                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
                 Err(mpsc::RecvTimeoutError::Disconnected) => return,
             }
         }

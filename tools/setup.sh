@@ -22,11 +22,15 @@ chmod 755 /usr/sbin/policy-rc.d
 # peers our daemons are tested against (WIDE-DHCPv6, ISC DHCP, Kea); kea-admin
 # brings perfdhcp for bench/; systemd brings systemd-analyze, which checks
 # conf/systemd (it need not be running); mandoc lints the manual pages;
-# openssl makes the control key the FreeBSD rc.d script test creates.
+# openssl makes the control key the FreeBSD rc.d script test creates;
+# postgresql-15 is the lease database the PostgreSQL store's tests start
+# (kea-admin makes Kea's schema in it; policy-rc.d keeps Debian's own
+# cluster from starting).
 apt_packages=(iproute2 procps python3
     wide-dhcpv6-server wide-dhcpv6-client wide-dhcpv6-relay
     isc-dhcp-client isc-dhcp-relay isc-dhcp-server
-    kea-dhcp4-server kea-dhcp6-server kea-admin tcpdump mandoc systemd openssl)
+    kea-dhcp4-server kea-dhcp6-server kea-admin tcpdump mandoc systemd openssl
+    postgresql-15)
 missing=()
 for p in "${apt_packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

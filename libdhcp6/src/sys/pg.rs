@@ -882,3 +882,210 @@ impl LeaseStore for PgStore {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::duid::Duid;
+    use crate::lease::{BoundLease, Change, IaKind, ReconfInfo};
+
+    /// A store with no thread: every turn that writes fails as while
+    /// the database is unreachable.
+    fn store() -> PgStore {
+        let cfg = crate::config::ServerConfig {
+            pools: vec![crate::config::server::Pool {
+                name: "p".into(),
+                start: "2001:db8::1".parse().unwrap(),
+                end: "2001:db8::ff".parse().unwrap(),
+                subnet_id: Some(5),
+            }],
+            ..Default::default()
+        };
+        PgStore {
+            mem: MemStore::new(),
+            cfg: Config::new(),
+            subnet_ids: SubnetMap::from_config(&cfg).ids(),
+            subnets: SubnetMap::from_config(&cfg),
+            ops: Vec::new(),
+            touched: HashSet::new(),
+            lost: HashMap::new(),
+            now: 1000,
+            thread: None,
+            counters: Arc::default(),
+        }
+    }
+
+    fn key(n: u8) -> BindingKey {
+        BindingKey {
+            duid: Duid::from_bytes(&[0, 3, 0, 1, n]).unwrap(),
+            kind: IaKind::Na,
+            iaid: 1,
+        }
+    }
+
+    fn res(last: u16) -> Resource {
+        Resource {
+            addr: std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, last),
+            len: 128,
+        }
+    }
+
+    fn bind(k: &BindingKey, r: &[Resource]) -> Change {
+        Change::Bind(Binding {
+            key: k.clone(),
+            leases: r
+                .iter()
+                .map(|r| BoundLease {
+                    res: *r,
+                    preferred: 50,
+                    valid: 100,
+                    updated: 1000,
+                })
+                .collect(),
+        })
+    }
+
+    /// Each change becomes the statements that record it, with the
+    /// pool's subnet and the client's Reconfigure record.
+    #[test]
+    fn changes_become_statements() {
+        let mut s = store();
+        let k = key(1);
+        s.apply(Change::Reconf {
+            duid: k.duid.clone(),
+            info: Some(ReconfInfo {
+                key: [1; 16],
+                path: vec![9],
+                until: 5000,
+            }),
+        });
+        s.apply(bind(&k, &[res(1), res(2)]));
+        s.apply(bind(&k, &[res(2)]));
+        s.apply(Change::Decline {
+            key: k.clone(),
+            res: res(2),
+            until: 1600,
+        });
+        let kinds: Vec<&str> = s
+            .ops
+            .iter()
+            .map(|o| match o {
+                Op::Upsert(_) => "upsert",
+                Op::Delete(_) => "delete",
+                Op::Expire(..) => "expire",
+                Op::Decline(..) => "decline",
+                Op::Undecline(..) => "undecline",
+                Op::Context(..) => "context",
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            ["context", "upsert", "upsert", "upsert", "delete", "decline"]
+        );
+        let Op::Upsert(row) = &s.ops[1] else { panic!() };
+        assert_eq!(row.subnet_id, 5);
+        assert_eq!(row.expire, 1100);
+        assert!(row.user_context.as_deref().unwrap().contains("reconf-key"));
+        assert_eq!(
+            s.ops[4],
+            Op::Delete(Held::new(&k, &res(1))),
+            "the lease the new set lacks"
+        );
+        assert_eq!(
+            s.ops[5],
+            Op::Decline(Held::new(&k, &res(2)), 600, 1600),
+            "valid lifetime: the quarantine left"
+        );
+    }
+
+    /// With the database unreachable a turn that writes fails and is
+    /// rolled back in memory; one that writes nothing commits.
+    #[test]
+    fn unreachable_turns_are_rolled_back() {
+        let mut s = store();
+        assert!(s.commit().is_ok(), "nothing to write");
+        s.apply(bind(&key(1), &[res(1)]));
+        assert!(s.holder(&res(1)).is_some());
+        assert!(matches!(s.commit(), Err(CommitError::Io(_))));
+        assert!(s.holder(&res(1)).is_none());
+        assert!(s.ops.is_empty() && s.touched.is_empty());
+        assert_eq!(s.counters.turns_failed.load(Ordering::Relaxed), 1);
+    }
+
+    /// Re-read rows replace the cached binding of the keys asked about,
+    /// except those the open turn changed; the resources whose holder
+    /// changed are returned. Bad rows are skipped and counted.
+    #[test]
+    fn fresh_rows_replace_the_cache() {
+        let mut s = store();
+        let (k1, k2) = (key(1), key(2));
+        s.apply(bind(&k1, &[res(1)]));
+        s.ops.clear();
+        s.end_turn(true);
+        let row = |k: &BindingKey, r: Resource| {
+            Some(RawRow {
+                address: r.addr.to_string(),
+                duid: Some(k.duid.as_bytes().to_vec()),
+                valid_lifetime: Some(100),
+                expire: Some(1100),
+                subnet_id: Some(5),
+                pref_lifetime: Some(50),
+                lease_type: Some(0),
+                iaid: Some(1),
+                prefix_len: Some(128),
+                state: Some(0),
+                user_context: None,
+            })
+        };
+        // Another server moved k1 to res(3) and bound k2 to res(1).
+        let bad = Some(RawRow {
+            address: "bogus".into(),
+            ..RawRow::default()
+        });
+        let changed = s.apply_fresh(
+            &[k1.clone(), k2.clone()],
+            vec![row(&k1, res(3)), row(&k2, res(1)), bad, None],
+        );
+        assert_eq!(s.holder(&res(3)), Some(&k1));
+        assert_eq!(s.holder(&res(1)), Some(&k2));
+        assert!(changed.contains(&res(1)) && changed.contains(&res(3)));
+        assert_eq!(s.counters.bad_rows.load(Ordering::Relaxed), 2);
+        assert!(s.ops.is_empty(), "a refresh writes nothing");
+        // A client the open turn changed keeps its newer binding.
+        s.apply(bind(&k2, &[res(4)]));
+        let changed = s.apply_fresh(std::slice::from_ref(&k2), vec![row(&k2, res(1))]);
+        assert!(changed.is_empty());
+        assert_eq!(s.holder(&res(4)), Some(&k2));
+    }
+
+    /// A resource whose claim was lost is refused until the hold ends.
+    #[test]
+    fn lost_claims_are_refused_for_a_while() {
+        let mut s = store();
+        s.lost.insert(res(7), s.now + LOST_HOLD);
+        let k = key(1);
+        assert!(s.claim(k.as_ref(), &res(7)).is_err());
+        assert!(s.claim(k.as_ref(), &res(8)).is_ok());
+        s.now += LOST_HOLD;
+        assert!(s.claim(k.as_ref(), &res(7)).is_ok());
+    }
+
+    #[test]
+    fn conninfo_passfile_is_read() {
+        let dir = std::env::temp_dir().join(format!("kame6-pgpass-{}", std::process::id()));
+        std::fs::write(&dir, "db2:5433:kea:kea:secret\n").unwrap();
+        let cfg = client_config(&format!(
+            "host=db1,db2 port=5432,5433 dbname=kea user=kea passfile={}",
+            dir.display()
+        ))
+        .unwrap();
+        let _ = std::fs::remove_file(&dir);
+        assert_eq!(cfg.get_password(), Some(&b"secret"[..]));
+        assert_eq!(cfg.get_hosts().len(), 2);
+        assert_eq!(cfg.get_connect_timeout(), Some(&CONNECT_TIMEOUT));
+        assert!(matches!(
+            client_config("host='x"),
+            Err(PgError::Conninfo(_))
+        ));
+    }
+}

@@ -53,15 +53,23 @@ fn conf(conninfo: &str, iface: &str) -> String {
     )
 }
 
-/// Starts our dhcp6s `tag` on `iface` of `ns` with `conf`.
+/// Starts our dhcp6s `tag` on `iface` of `ns` with `conf`, and waits
+/// until it serves.
 fn our_server(ns: &Netns, s: &Scratch, tag: &str, conf: &str, iface: &str) -> Daemon {
+    let d = spawn_ours(ns, s, tag, conf, iface);
+    d.wait_log("server6_init: serving", Duration::from_secs(20));
+    d
+}
+
+/// Starts our dhcp6s `tag` on `iface` of `ns` with `conf`.
+fn spawn_ours(ns: &Netns, s: &Scratch, tag: &str, conf: &str, iface: &str) -> Daemon {
     let conf = s.write(&format!("{tag}.conf"), conf);
     let (pid, duid) = (
         s.path(&format!("{tag}.pid")),
         s.path(&format!("{tag}.duid")),
     );
     // -d, not -D: a debug line per packet would slow the server under load.
-    let d = ns.spawn(
+    ns.spawn(
         env!("CARGO_BIN_EXE_dhcp6s"),
         &[
             "-f",
@@ -74,9 +82,7 @@ fn our_server(ns: &Netns, s: &Scratch, tag: &str, conf: &str, iface: &str) -> Da
             &duid,
             iface,
         ],
-    );
-    d.wait_log("server6_init: serving", Duration::from_secs(20));
-    d
+    )
 }
 
 /// The leases in the table, as (DUID, IAID) → address, for IA_NA rows in
@@ -99,33 +105,51 @@ fn table_leases(pg: &Postgres) -> BTreeSet<Lease> {
         .collect()
 }
 
-/// A Rebind (multicast, no Server ID) for `lease` from `ifname` of `ns`:
-/// the address and valid lifetime the Reply gives, if one comes.
+/// A Rebind (no Server ID) for `lease` from `ifname` of `ns`: the address
+/// and valid lifetime the Reply gives, if one comes.
 fn rebind(ns: &Netns, ifname: &str, lease: &Lease) -> Option<(Ipv6Addr, u32)> {
+    extend(ns, ifname, lease, None)
+}
+
+/// A Renew for `lease` to the server with DUID `server` (or a Rebind
+/// without one), multicast from `ifname` of `ns`: the address and valid
+/// lifetime the Reply gives, if one comes.
+fn extend(
+    ns: &Netns,
+    ifname: &str,
+    lease: &Lease,
+    server: Option<Duid>,
+) -> Option<(Ipv6Addr, u32)> {
     let ifindex = ns.ifindex(ifname);
     let ((duid, iaid), addr) = lease.clone();
     ns.run_in(move || {
         let sock = UdpSocket::bind("[::]:546").expect("bind [::]:546");
         sock.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
         let to = SocketAddrV6::new("ff02::1:2".parse().unwrap(), 547, 0, ifindex);
+        let mut options = vec![OptionRepr::ClientId(duid)];
+        let msg_type = match server {
+            Some(s) => {
+                options.push(OptionRepr::ServerId(s));
+                MessageType::Renew
+            }
+            None => MessageType::Rebind,
+        };
+        options.push(OptionRepr::ElapsedTime(0));
+        options.push(OptionRepr::IaNa(IaNa {
+            iaid,
+            t1: 0,
+            t2: 0,
+            options: vec![OptionRepr::IaAddr(IaAddr {
+                addr,
+                preferred_lifetime: 0,
+                valid_lifetime: 0,
+                options: Vec::new(),
+            })],
+        }));
         let msg = MessageRepr {
-            msg_type: MessageType::Rebind,
+            msg_type,
             transaction_id: 0x4242,
-            options: vec![
-                OptionRepr::ClientId(duid),
-                OptionRepr::ElapsedTime(0),
-                OptionRepr::IaNa(IaNa {
-                    iaid,
-                    t1: 0,
-                    t2: 0,
-                    options: vec![OptionRepr::IaAddr(IaAddr {
-                        addr,
-                        preferred_lifetime: 0,
-                        valid_lifetime: 0,
-                        options: Vec::new(),
-                    })],
-                }),
-            ],
+            options,
         };
         sock.send_to(&msg.to_vec().unwrap(), to).unwrap();
         let mut buf = [0u8; 4096];
@@ -300,17 +324,25 @@ fn kea_and_ours_share_one_database() {
             failures.push(format!("{l:?} not in lease6"));
         }
     }
-    // Each server extends the other's client, keeping its address.
-    if let Some(l) = ours.first() {
-        match rebind(&t.b, "c1", l) {
+    // Each server extends the other's client, keeping its address: a
+    // Renew sent to it (as a client told to use it would), then a Rebind.
+    let kea_duid = Duid::from_bytes(&[0, 2, 0, 0, 0x09, 0xbf, 0x6b, 0x65, 0x61, 0x31]).unwrap();
+    let (our_duid, _) =
+        libdhcp6::sys::duid_file::load_or_create(std::path::Path::new(&s.path("a.duid"))).unwrap();
+    let tries = [
+        ("Kea", &t.b, "c1", ours.first(), Some(kea_duid)),
+        ("Kea", &t.b, "c1", ours.get(1), None),
+        ("ours", &t.a, "c0", keas.first(), Some(our_duid)),
+        ("ours", &t.a, "c0", keas.get(1), None),
+    ];
+    for (who, ns, ifname, lease, server) in tries {
+        let Some(l) = lease else { continue };
+        let what = if server.is_some() { "Renew" } else { "Rebind" };
+        match extend(ns, ifname, l, server) {
             Some((a, v)) if a == l.1 && v > 0 => {}
-            other => failures.push(format!("Kea's answer to our client's Rebind: {other:?}")),
-        }
-    }
-    if let Some(l) = keas.first() {
-        match rebind(&t.a, "c0", l) {
-            Some((a, v)) if a == l.1 && v > 0 => {}
-            other => failures.push(format!("our answer to Kea's client's Rebind: {other:?}")),
+            other => failures.push(format!(
+                "{who}'s answer to the other's client's {what}: {other:?}"
+            )),
         }
     }
     let dump = pg.kea_lease_dump();
@@ -513,4 +545,38 @@ fn replica_failover_under_load() {
         &mut failures,
     );
     assert!(failures.is_empty(), "{failures:#?}\n{}", d.log());
+}
+
+/// Rows someone else wrote wrong are skipped and counted at start-up, the
+/// good ones loaded; a schema of another version stops dhcp6s with a
+/// message naming it.
+#[test]
+fn bad_rows_skipped_and_unknown_schema_refused() {
+    let _one = serial();
+    let t = two_links();
+    let s = Scratch::new(&format!("{}-files", t.server.name));
+    let pg = Postgres::start(&t.server, &s.dir, PORT);
+    let row = |addr: &str, duid: &str| {
+        format!(
+            "('{addr}', '\\x{duid}', 4000, now() + interval '1 hour', {SUBNET_ID}, 3000, 0, 1, 128, 0)"
+        )
+    };
+    pg.psql(&format!(
+        "INSERT INTO lease6 (address, duid, valid_lifetime, expire, subnet_id, pref_lifetime, \
+         lease_type, iaid, prefix_len, state) VALUES {}, {}, {}",
+        row("bogus", "000300010a"),
+        row("2001:db8:1::1:0:7", "01"),
+        row("2001:db8:1::1:0:8", "000300010b")
+    ));
+    let conf = conf(&pg.conninfo(), "s0");
+    let d = our_server(&t.server, &s, "a", &conf, "s0");
+    d.wait_log(
+        "lease database: 1 leases, 0 declined addresses, 2 bad rows skipped",
+        Duration::from_secs(5),
+    );
+    drop(d);
+    pg.psql("UPDATE schema_version SET version = 99");
+    let mut d = spawn_ours(&t.server, &s, "a", &conf, "s0");
+    assert_eq!(d.wait_exit(Duration::from_secs(20)), Some(1), "{}", d.log());
+    assert!(d.log().contains("schema version 99.0"), "{}", d.log());
 }

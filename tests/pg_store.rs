@@ -153,8 +153,21 @@ fn extend(
         };
         sock.send_to(&msg.to_vec().unwrap(), to).unwrap();
         let mut buf = [0u8; 4096];
-        let (len, _) = sock.recv_from(&mut buf).ok()?;
-        let reply = MessageRepr::from_bytes(&buf[..len]).ok()?;
+        // Replies to perfdhcp's clients may still be on their way to port
+        // 546: only ours (its transaction-id) counts. Bounded by the
+        // socket's timeout and a count.
+        let mut reply = None;
+        for _ in 0..10_000 {
+            // A timeout ends the wait.
+            let (len, _) = sock.recv_from(&mut buf).ok()?;
+            if let Ok(m) = MessageRepr::from_bytes(&buf[..len]) {
+                if m.transaction_id == 0x4242 {
+                    reply = Some(m);
+                    break;
+                }
+            }
+        }
+        let reply = reply?;
         reply.options.iter().find_map(|o| match o {
             OptionRepr::IaNa(i) => i.addresses().next().map(|a| (a.addr, a.valid_lifetime)),
             _ => None,
@@ -241,7 +254,21 @@ fn two_servers_share_one_database() {
     let got = rebind(&t.b, "c1", &moved);
     match got {
         Some((addr, valid)) if addr == moved.1 && valid > 0 => {}
-        other => failures.push(format!("rebind of {moved:?} at b: {other:?}")),
+        other => {
+            let hex: String = moved
+                .0
+                 .0
+                .as_bytes()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            let rows = pg.psql(&format!(
+                "SELECT address, iaid, state, expire FROM lease6 WHERE duid = '\\x{hex}'"
+            ));
+            failures.push(format!(
+                "rebind of {moved:?} at b: {other:?}; its rows: {rows}"
+            ));
+        }
     }
     let row = pg.psql(&format!(
         "SELECT count(*) FROM lease6 WHERE address = '{}' AND expire > now() + interval '3900 seconds'",

@@ -8,6 +8,14 @@
 #   kame6-mem    dhcp6s --memory-leases (bindings in memory only)
 #   kame6        dhcp6s with its lease journal (every Reply's records written
 #                and fdatasync'ed before the Reply is sent; group commit)
+#   kea-pg       kea-dhcp6 with its leases in PostgreSQL 15 (Kea 2.2's schema)
+#   kame6-pg     dhcp6s with the same database (lease-database postgresql;
+#                one pipelined transaction per loop turn, committed before
+#                the turn's Replies leave; doc/postgresql.md)
+# The two -pg servers share one PostgreSQL in the server's namespace, on its
+# loopback, on the server's CPU (not under its cap: the database's work is
+# the same for both); lease6 is emptied before every probe. Ask for them with
+# SERVERS="kea-pg kame6-pg": the ratio printed is kame6-pg / kea-pg.
 #
 #   k6s-c (perfdhcp) c0 ---- s0 k6s-s (server)    2001:db8:1::2/64 -- 2001:db8:1::1/64
 #
@@ -60,11 +68,17 @@ PROBE_LOG=${PROBE_LOG:-/tmp/kame6-bench-probes.log}
 BENCH=bench/server.sh NS_C=k6s-c NS_S=k6s-s CG_NAME=kame6-bench
 . bench/lib.sh
 bench_require perfdhcp kea-dhcp6 taskset
-trap bench_cleanup EXIT
-bench_cleanup
+PG_BIN=/usr/lib/postgresql/15/bin
+# bench_cleanup, and first the PostgreSQL the -pg servers use, if started.
+server_cleanup() {
+    [ -z "$WORK" ] || [ ! -d "$WORK/pg/data" ] || runuser -u nobody -- "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -m immediate stop >/dev/null 2>&1 || true
+    bench_cleanup
+}
+trap server_cleanup EXIT
+server_cleanup
 WORK=$(mktemp -d /tmp/kame6-bench.XXXXXX)
 
-cargo build --release --quiet --bin dhcp6s
+cargo build --release --quiet --features postgresql --bin dhcp6s
 OURS=$PWD/target/release/dhcp6s
 cg_setup
 
@@ -87,6 +101,34 @@ pool bench { range 2001:db8:1:: to 2001:db8:1::ffff:ffff:ffff; };
 interface s0 { address-pool bench 3000 4000; };
 CONF
 
+sed -e 's|"lease-database": { "type": "memfile", "persist": false }|"lease-database": { "type": "postgresql", "name": "kea", "host": "127.0.0.1", "port": 5432, "user": "kea", "password": "bench" }|' \
+    "$WORK/kea.json" >"$WORK/kea-pg.json"
+cat > "$WORK/dhcp6s-pg.conf" <<CONF
+lease-database postgresql "host=127.0.0.1 port=5432 dbname=kea user=kea";
+pool bench { range 2001:db8:1:: to 2001:db8:1::ffff:ffff:ffff; subnet-id 1; };
+interface s0 { address-pool bench 3000 4000; };
+CONF
+
+# PostgreSQL for the -pg servers: initdb as nobody (trust on the private
+# namespace's loopback: a benchmark, nothing else can reach it), Kea's
+# schema from kea-admin.
+PG_UP=
+pg_setup() {
+    [ -z "$PG_UP" ] || return 0
+    [ -x "$PG_BIN/initdb" ] || { echo "bench/server.sh: PostgreSQL 15 missing (bash tools/setup.sh)" >&2; exit 1; }
+    chmod 711 "$WORK"
+    mkdir -p "$WORK/pg" && chown nobody "$WORK/pg" && chmod 700 "$WORK/pg"
+    (cd "$WORK/pg" && runuser -u nobody -- "$PG_BIN/initdb" -D "$WORK/pg/data" -U kea --auth=trust --no-sync >/dev/null)
+    printf "listen_addresses = '127.0.0.1'\nport = 5432\nunix_socket_directories = '%s'\nmax_connections = 20\n" "$WORK/pg" >>"$WORK/pg/data/postgresql.conf"
+    (cd "$WORK/pg" && ip netns exec $NS_S taskset -c 0 runuser -u nobody -- "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/log" -w start >/dev/null)
+    ip netns exec $NS_S psql -X -q -h 127.0.0.1 -U kea -d postgres -c "CREATE DATABASE kea"
+    ip netns exec $NS_S kea-admin db-init pgsql -h 127.0.0.1 -P 5432 -u kea -p bench -n kea >/dev/null
+    PG_UP=1
+}
+pg_reset() {
+    ip netns exec $NS_S psql -X -q -h 127.0.0.1 -U kea -d kea -c "TRUNCATE lease6; TRUNCATE lease6_stat; VACUUM ANALYZE lease6;" >/dev/null 2>&1
+}
+
 SERVER_PID=
 # start_server NAME: placed and capped as the current setup says.
 start_server() {
@@ -102,6 +144,12 @@ start_server() {
             # interfaces served).
             rm -f "$WORK"/dhcp6s*.leases "$WORK"/dhcp6s*.replay
             (cg_join $BASHPID; exec $SERVER_CPUS ip netns exec $NS_S "$OURS" -f -c "$WORK/dhcp6s.conf" -P "$WORK/s.pid" --duid-file "$WORK/duid" s0 >"$WORK/server.out" 2>&1) & ;;
+        kea-pg)
+            pg_setup; pg_reset
+            (cg_join $BASHPID; KEA_LOCKFILE_DIR=$WORK KEA_PIDFILE_DIR=$WORK exec $SERVER_CPUS ip netns exec $NS_S kea-dhcp6 -c "$WORK/kea-pg.json" >"$WORK/server.out" 2>&1) & ;;
+        kame6-pg)
+            pg_setup; pg_reset
+            (cg_join $BASHPID; exec $SERVER_CPUS ip netns exec $NS_S "$OURS" -f -c "$WORK/dhcp6s-pg.conf" -P "$WORK/s.pid" --duid-file "$WORK/duid" s0 >"$WORK/server.out" 2>&1) & ;;
     esac
     SERVER_PID=$!
     sleep 2
@@ -169,6 +217,7 @@ for setup in $SETUPS; do
         ratio "$setup" "$mode" kame6-mem kea "kame6 in memory / Kea in memory"
         ratio "$setup" "$mode" kame6 kea-persist "kame6 journal / Kea persist"
         ratio "$setup" "$mode" kame6 kame6-mem "kame6 journal / kame6 in memory (cost of the journal)"
+        ratio "$setup" "$mode" kame6-pg kea-pg "kame6 on PostgreSQL / Kea on PostgreSQL"
     done
 done
 uptime

@@ -517,7 +517,8 @@ fn server6_reconf_send<S: LeaseStore>(s: &mut State<S>) {
         return;
     }
     if let Err(e) = s.server.commit_turn() {
-        log_err!("server6_reconf", "lease store: {e}");
+        s.server
+            .log_commit_failure("server6_reconf", &e, "", now_secs());
     }
     cover_replay(s);
     if let (_, Some(e)) = s.tx.send(&s.sock) {
@@ -525,11 +526,22 @@ fn server6_reconf_send<S: LeaseStore>(s: &mut State<S>) {
     }
 }
 
+/// The pools' `subnet-id`s, to tell a reload that changed them.
+fn subnet_ids(cfg: &ServerConfig) -> Vec<Option<u32>> {
+    cfg.pools
+        .iter()
+        .map(|p| p.subnet_id)
+        .chain(cfg.prefix_pools.iter().map(|p| p.subnet_id))
+        .collect()
+}
+
 /// Re-reads the configuration; a bad file keeps the running one (mirrors
 /// server6_reload, without WIDE's bugs).
 fn server6_reload<S: LeaseStore>(s: &mut State<S>) {
     let path = s.config_path.clone();
     let old_lease_file = s.server.cfg.lease_file.clone();
+    let old_database = s.server.cfg.lease_database.clone();
+    let old_subnets = subnet_ids(&s.server.cfg);
     let old_4o6_port = s.server.cfg.dhcp4o6_port;
     match s.holder.reload(|| load_config(&path)) {
         Ok(_) => {
@@ -546,6 +558,14 @@ fn server6_reload<S: LeaseStore>(s: &mut State<S>) {
                 log_warn!(
                     "server6_reload",
                     "lease-file changed: the journal in use stays until dhcp6s restarts"
+                );
+            }
+            if s.server.cfg.lease_database != old_database
+                || subnet_ids(&s.server.cfg) != old_subnets
+            {
+                log_warn!(
+                    "server6_reload",
+                    "lease-database or subnet-id changed: the database and subnets in use stay until dhcp6s restarts"
                 );
             }
             log_outside_pools(&s.server, "server6_reload");
@@ -619,6 +639,9 @@ fn log_counters<S: LeaseStore>(s: &State<S>) {
         "bindings: {}",
         s.server.store.bindings().count()
     );
+    if let Some(r) = s.server.store.report() {
+        log_notice!("server6_mainloop", "{r}");
+    }
 }
 
 /// Writes the statistics file, when there is one.
@@ -659,6 +682,7 @@ fn server6_recv<S: LeaseStore>(s: &mut State<S>) {
             }
         };
         let now = now_secs();
+        refresh_batch(s, got);
         for i in 0..got {
             let Some((pkt, meta)) = s.rx.get(i) else {
                 continue;
@@ -717,16 +741,38 @@ fn server6_recv<S: LeaseStore>(s: &mut State<S>) {
     if let Err(e) = s.server.commit_turn() {
         // Nothing acknowledged may leave before it is stored: the turn's
         // changes are rolled back, its answers withheld.
-        log_err!(
-            "server6_recv",
-            "lease store: {e}; answers of this turn withheld"
-        );
+        s.server
+            .log_commit_failure("server6_recv", &e, "; answers withheld", now_secs());
         s.tx.clear();
         return;
     }
     cover_replay(s);
     if let (_, Some(e)) = s.tx.send(&s.sock) {
         log_err!("server6_send", "sendmmsg: {e}");
+    }
+}
+
+/// Before a batch is answered, a store shared with other servers re-reads
+/// the bindings its messages name, in one query: what another server
+/// changed is seen before it is relied on (doc/postgresql.md).
+fn refresh_batch<S: LeaseStore>(s: &mut State<S>, got: usize) {
+    if !s.server.store.shared() {
+        return;
+    }
+    let mut keys = Vec::new();
+    for i in 0..got {
+        if let Some((pkt, meta)) = s.rx.get(i) {
+            let inc = Incoming {
+                pkt,
+                src: meta.src,
+                dst: meta.dst,
+                ifindex: meta.ifindex,
+            };
+            s.server.wanted_keys(&inc, &mut keys);
+        }
+    }
+    if !keys.is_empty() {
+        s.server.refresh(&keys);
     }
 }
 
@@ -758,7 +804,8 @@ fn server6_mainloop<S: LeaseStore>(s: &mut State<S>) {
         // even when no packet comes (nothing to do costs nothing). Expiries
         // that could not be stored are rolled back and come again.
         if let Err(e) = s.server.commit_turn() {
-            log_err!("server6_mainloop", "lease store: {e}");
+            s.server
+                .log_commit_failure("server6_mainloop", &e, "", now_secs());
         }
         server6_reconf_send(s);
         let mut sleep = s
@@ -821,7 +868,9 @@ fn main() {
         exit(0);
     }
     sh.init_logging();
-    if sh.args.get_flag("memory-leases") {
+    if let Some(conninfo) = lease_database(&sh) {
+        open_database(sh, &conninfo);
+    } else if sh.args.get_flag("memory-leases") {
         let init = server6_init(&sh, |_, _| Ok((MemStore::new(), Naming::PerInstance)));
         run(sh, init, |_| {}, |_| None);
     } else {
@@ -833,6 +882,52 @@ fn main() {
         };
         run(sh, init, detached, |store| Some(store.path()));
     }
+}
+
+/// The configuration's `lease-database`, if it has one (a file that does
+/// not load is reported by server6_init).
+fn lease_database(sh: &Shell) -> Option<String> {
+    let path = sh.config.clone().unwrap_or_default();
+    load_config(&path).ok()?.config.lease_database
+}
+
+/// Runs the server on the PostgreSQL lease store (doc/postgresql.md):
+/// the database must be reachable at start-up, with Kea 2.2's schema.
+#[cfg(feature = "postgresql")]
+fn open_database(sh: Shell, conninfo: &str) {
+    use libdhcp6::lease::kea::SubnetMap;
+    use libdhcp6::sys::pg::PgStore;
+    let init = server6_init(&sh, |cfg, _| {
+        let (store, report) = PgStore::open(conninfo, SubnetMap::from_config(cfg), now_secs())
+            .map_err(|e| format!("lease database: {e}"))?;
+        log_notice!(
+            "server6_init",
+            "lease database: {} leases, {} declined addresses, {} bad rows skipped",
+            report.leases,
+            report.declined,
+            report.bad
+        );
+        Ok((store, Naming::PerInstance))
+    });
+    run(
+        sh,
+        init,
+        |store| {
+            if let Err(e) = store.start() {
+                log_err!("server6_init", "lease database: {e}");
+            }
+        },
+        |_| None,
+    );
+}
+
+/// Without the `postgresql` feature a `lease-database` cannot be served.
+#[cfg(not(feature = "postgresql"))]
+fn open_database(sh: Shell, _conninfo: &str) {
+    sh.fail(
+        "lease-database: this dhcp6s was built without PostgreSQL support (cargo feature postgresql)"
+            .to_string(),
+    );
 }
 
 /// Everything after the store is chosen: daemonize, PID file, dropping

@@ -12,7 +12,7 @@ use libdhcp6::codes::{MessageType, OptionCode, Status};
 use libdhcp6::config::ServerConfig;
 use libdhcp6::ctl::ReconfigureType;
 use libdhcp6::duid::Duid;
-use libdhcp6::lease::{CommitError, IaKind, LeaseStore, Resource};
+use libdhcp6::lease::{BindingKey, CommitError, IaKind, LeaseStore, Resource};
 use libdhcp6::request::{ClientMsg, RequestError};
 use libdhcp6::wire::{
     decapsulate_into, emit_header, encapsulate_reply, IaAddr, IaPrefix, OptionRepr, RelayChain,
@@ -201,6 +201,9 @@ pub struct Server<S: LeaseStore> {
     /// DHCPv4-over-DHCPv6 forwarding, when `dhcp4o6-port` is configured
     /// and its socket bound; without it DHCPV4-QUERY is an unexpected type.
     pub fwd4o6: Option<Forwarder>,
+    /// The last failed commit logged and when (Unix seconds): a store
+    /// that stays unreachable is logged once a minute, not once per turn.
+    store_failure: Option<(String, u64)>,
 }
 
 impl<S: LeaseStore> Server<S> {
@@ -213,6 +216,7 @@ impl<S: LeaseStore> Server<S> {
             reconf: Reconfigures::default(),
             loaded: 0,
             fwd4o6: None,
+            store_failure: None,
             directory: Directory::build(&cfg),
             links: LinkStats::build(&cfg),
             cfg,
@@ -291,6 +295,69 @@ impl<S: LeaseStore> Server<S> {
         self.pools = pools;
     }
 
+    /// Logs a failed commit at `now` (`func`, the error, `then`: what
+    /// became of the turn), unless the same failure was logged less than
+    /// a minute ago: a store that stays unreachable is not a line per
+    /// turn (the store logs its own changes of state).
+    pub fn log_commit_failure(&mut self, func: &str, e: &CommitError, then: &str, now: u64) {
+        let text = e.to_string();
+        let repeat = self
+            .store_failure
+            .as_ref()
+            .is_some_and(|(t, at)| *t == text && now < at.saturating_add(60));
+        if !repeat {
+            log_err!(func, "lease store: {text}{then}");
+            self.store_failure = Some((text, now));
+        }
+    }
+
+    /// The bindings a datagram's client message names (its client's DUID
+    /// with each IA), appended to `keys`: what a shared store re-reads
+    /// before the message is answered. Messages that rely on no binding,
+    /// and datagrams that will be dropped anyway, add nothing.
+    pub fn wanted_keys(&self, inc: &Incoming<'_>, keys: &mut Vec<BindingKey>) {
+        use MessageType as M;
+        let mut chain = RelayChain::default();
+        let Ok(inner) = decapsulate_into(inc.pkt, &mut chain) else {
+            return;
+        };
+        let relies = |t: u8| {
+            matches!(
+                MessageType::from(t),
+                M::Solicit | M::Request | M::Renew | M::Rebind | M::Release | M::Decline
+            )
+        };
+        if !inner.first().copied().is_some_and(relies) {
+            return;
+        }
+        let Ok(msg) = ClientMsg::parse(inner) else {
+            return;
+        };
+        let Some(duid) = msg.client_id.and_then(|d| Duid::from_bytes(d).ok()) else {
+            return;
+        };
+        for ia in &msg.ias {
+            keys.push(BindingKey {
+                duid: duid.clone(),
+                kind: ia.kind,
+                iaid: ia.iaid,
+            });
+        }
+    }
+
+    /// Re-reads `keys` from a shared store (see [`LeaseStore::refresh`])
+    /// and marks the pools as the store now says: a resource someone holds
+    /// or keeps in quarantine is used, any other is free.
+    pub fn refresh(&mut self, keys: &[BindingKey]) {
+        for res in self.store.refresh(keys) {
+            if self.store.is_leased(&res) {
+                self.pools.take(&res);
+            } else {
+                self.pools.free(&res);
+            }
+        }
+    }
+
     /// dhcp6ctl's `remove binding` (see [`Bindings::remove_binding`]),
     /// committed at once. Returns whether a binding was removed and kept
     /// removed.
@@ -299,6 +366,7 @@ impl<S: LeaseStore> Server<S> {
             return false;
         }
         if let Err(e) = self.commit_turn() {
+            // An operator's command: its failure is always told.
             log_err!("server6_do_ctlcommand", "lease store: {e}");
             return false;
         }

@@ -12,17 +12,14 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::net::Ipv6Addr;
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use common::crash::{kill_at_random_moment, XorShift};
-use common::pcap::udp6;
+use common::load::{capture_replies, captured_leases, check_one_holder, perfdhcp_load, Lease};
 use common::peers::Scratch;
 use common::{require_program, require_root, run, veth, Daemon, Netns};
-use libdhcp6::codes::MessageType;
 use libdhcp6::duid::Duid;
-use libdhcp6::wire::{MessageRepr, OptionRepr};
 
 /// Kill-and-restart rounds.
 const ROUNDS: usize = 20;
@@ -35,38 +32,6 @@ const CONF: &str = "\
 pool p { range 2001:db8:1::1:0:0 to 2001:db8:1::1:ffff:ffff; };
 interface s0 { address-pool p 3000 4000; };
 ";
-
-/// (client DUID, IAID) → address, as a Reply granted it.
-type Lease = ((Duid, u32), Ipv6Addr);
-
-/// The Replies in a pcap file (Ethernet, IPv6, UDP to port 546) written so
-/// far, with their capture time in microseconds since the epoch: the leases
-/// they grant. A record cut short at the end (tcpdump still writing) is ignored.
-fn captured_leases(pcap: &[u8]) -> Vec<(u64, Lease)> {
-    let mut out = Vec::new();
-    for d in udp6(pcap) {
-        let Ok(m) = MessageRepr::from_bytes(&d.payload) else {
-            continue;
-        };
-        if m.msg_type != MessageType::Reply {
-            continue;
-        }
-        let Some(duid) = m.options.iter().find_map(|o| match o {
-            OptionRepr::ClientId(d) => Some(d.clone()),
-            _ => None,
-        }) else {
-            continue;
-        };
-        for o in &m.options {
-            if let OptionRepr::IaNa(ia) = o {
-                for a in ia.addresses().filter(|a| a.valid_lifetime > 0) {
-                    out.push((d.ts_us, ((duid.clone(), ia.iaid), a.addr)));
-                }
-            }
-        }
-    }
-    out
-}
 
 /// The leases `dhcp6s --dump-leases` lists.
 fn dumped_leases(journal: &str) -> BTreeSet<Lease> {
@@ -106,67 +71,6 @@ fn start_server(ns: &Netns, s: &Scratch, conf: &str) -> Daemon {
     d
 }
 
-/// tcpdump on the client's side, writing every datagram to port 546 to `pcap`.
-fn capture_replies(client: &Netns, pcap: &str) -> Daemon {
-    let tcpdump = client.spawn(
-        "tcpdump",
-        // Immediate mode: each packet is handed over as it arrives, not
-        // in blocks a second late, so the file is complete soon after a kill.
-        &[
-            "-i",
-            "c0",
-            "-n",
-            "--immediate-mode",
-            "-B",
-            "32768",
-            "-U",
-            "-w",
-            pcap,
-            "udp dst port 546",
-        ],
-    );
-    tcpdump.wait_log("listening on", Duration::from_secs(10));
-    tcpdump
-}
-
-/// perfdhcp's 4-message exchanges from the client side for the whole test.
-fn perfdhcp_load(client: &Netns) -> Daemon {
-    client.spawn(
-        "perfdhcp",
-        &[
-            "-6",
-            "-l",
-            "c0",
-            "-r",
-            RATE,
-            "-R",
-            CLIENTS,
-            "-b",
-            "duid=00030001020000000000",
-            "-p",
-            "600",
-        ],
-    )
-}
-
-/// Adds a failure for every address captured with two holders and every IA
-/// captured with two addresses; returns how many IAs were seen.
-fn check_one_holder(all: &[(u64, Lease)], failures: &mut Vec<String>) -> usize {
-    let mut by_addr: BTreeMap<Ipv6Addr, BTreeSet<(Duid, u32)>> = BTreeMap::new();
-    let mut by_ia: BTreeMap<(Duid, u32), BTreeSet<Ipv6Addr>> = BTreeMap::new();
-    for (_, (ia, addr)) in all {
-        by_addr.entry(*addr).or_default().insert(ia.clone());
-        by_ia.entry(ia.clone()).or_default().insert(*addr);
-    }
-    for (addr, holders) in by_addr.iter().filter(|(_, h)| h.len() > 1) {
-        failures.push(format!("{addr} given to {} clients", holders.len()));
-    }
-    for (ia, addrs) in by_ia.iter().filter(|(_, a)| a.len() > 1) {
-        failures.push(format!("{} IAID {} got {addrs:?}", ia.0, ia.1));
-    }
-    by_ia.len()
-}
-
 #[test]
 fn sigkill_under_load_loses_no_acknowledged_lease() {
     require_root();
@@ -183,9 +87,9 @@ fn sigkill_under_load_loses_no_acknowledged_lease() {
     // No lease-file: the instance for s0 keeps its own journal.
     let journal = s.path("dhcp6s.s0.leases");
 
-    let mut tcpdump = capture_replies(&client, &pcap);
+    let mut tcpdump = capture_replies(&client, "c0", &pcap);
     let mut dhcp6s = start_server(&server, &s, &conf);
-    let mut perfdhcp = perfdhcp_load(&client);
+    let mut perfdhcp = perfdhcp_load(&client, "c0", RATE, CLIENTS, "duid=00030001020000000000");
 
     let mut rng = XorShift::from_clock();
     let seed = rng.0;

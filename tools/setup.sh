@@ -26,10 +26,14 @@ chmod 755 /usr/sbin/policy-rc.d
 # dpkg-dev, debhelper and lintian build and check the Debian packages
 # (tools/debian-build.sh), debootstrap makes the Debian root
 # tests/debian_packages.rs installs them into.
+# postgresql-15 is the lease database the PostgreSQL store's tests start
+# (kea-admin makes Kea's schema in it; policy-rc.d keeps Debian's own
+# cluster from starting).
 apt_packages=(iproute2 procps python3 dpkg-dev debhelper lintian debootstrap
     wide-dhcpv6-server wide-dhcpv6-client wide-dhcpv6-relay
     isc-dhcp-client isc-dhcp-relay isc-dhcp-server
-    kea-dhcp4-server kea-dhcp6-server kea-admin tcpdump mandoc systemd openssl)
+    kea-dhcp4-server kea-dhcp6-server kea-admin tcpdump mandoc systemd openssl
+    postgresql-15)
 missing=()
 for p in "${apt_packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

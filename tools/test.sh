@@ -7,4 +7,6 @@
 # (tests/common/peers.rs), so a first run on a fresh machine passes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo test --workspace "$@"
+# --all-features: the PostgreSQL lease store (cargo feature postgresql,
+# off in default builds) and its tests are part of the suite.
+cargo test --workspace --all-features "$@"

@@ -21,6 +21,7 @@ pub mod journal;
 mod table;
 
 use table::{IndexTable, Slab};
+pub mod kea;
 
 pub use crate::codes::IaKind;
 
@@ -362,6 +363,26 @@ pub trait LeaseStore {
     /// What the store's commits did and how long they took, for the
     /// statistics; `None` for a store that keeps nothing on disk.
     fn commit_stats(&self) -> Option<&crate::stats::CommitStats> {
+        None
+    }
+    /// True for a store that other servers write too (a database): the
+    /// server then hands it, before each batch of messages, the bindings
+    /// the batch names ([`refresh`](LeaseStore::refresh)).
+    fn shared(&self) -> bool {
+        false
+    }
+    /// Re-reads the bindings `keys` from shared storage, so that what
+    /// other servers changed is seen before the server relies on it.
+    /// Returns the resources whose holder may have changed, for the
+    /// server to mark in its pools. Not a change of the turn: nothing is
+    /// written back.
+    fn refresh(&mut self, keys: &[BindingKey]) -> Vec<Resource> {
+        let _ = keys;
+        Vec::new()
+    }
+    /// One line on the store's own counters for the server's SIGUSR1
+    /// report, if it keeps any.
+    fn report(&self) -> Option<String> {
         None
     }
 }

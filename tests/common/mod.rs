@@ -12,8 +12,11 @@
 
 pub mod crash;
 pub mod dhcp4o6;
+pub mod load;
 pub mod pcap;
 pub mod peers;
+#[cfg(feature = "postgresql")]
+pub mod pg;
 pub mod prom;
 pub mod scripted;
 

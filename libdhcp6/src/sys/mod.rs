@@ -15,6 +15,8 @@ pub mod log;
 pub mod net;
 #[cfg(target_os = "linux")]
 pub mod netlink;
+#[cfg(feature = "postgresql")]
+pub mod pg;
 pub mod privs;
 pub mod random;
 pub mod replay_file;

@@ -146,6 +146,7 @@ impl Builder {
             Stmt::PrefixPool { .. } => return Err(server_only(pos, "prefix-pool")),
             Stmt::LeaseFile(_) => return Err(server_only(pos, "lease-file")),
             Stmt::Dhcp4o6Port(_) => return Err(server_only(pos, "dhcp4o6-port")),
+            Stmt::LeaseDatabase { .. } => return Err(server_only(pos, "lease-database")),
         }
         Ok(())
     }

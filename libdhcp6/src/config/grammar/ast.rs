@@ -187,6 +187,9 @@ pub enum DeclKind {
         /// The last address, included.
         last: Ipv6Addr,
     },
+    /// `subnet-id N` in a pool (kame6): the pool's Kea subnet in a shared
+    /// lease database.
+    SubnetId(u64),
     /// `address-pool NAME pltime [vltime]`
     AddressPool(PoolParam),
     /// `prefix-pool NAME pltime [vltime]` (kame6, a reference to a
@@ -236,6 +239,7 @@ impl DeclKind {
             Self::DelayedKey(_) => "delayedkey",
             Self::Dhcp4o6Interface(_) => "dhcp4o6-interface",
             Self::Range { .. } => "range",
+            Self::SubnetId(_) => "subnet-id",
             Self::AddressPool(..) => "address-pool",
             Self::PrefixPool(..) => "prefix-pool",
             Self::TaPool(..) => "ta-pool",
@@ -347,6 +351,8 @@ pub enum Stmt {
         name: Spanned<String>,
         /// Its prefixes.
         params: Vec<Spanned<DelegateParam>>,
+        /// `subnet-id N;` (kame6): its Kea subnet.
+        subnet_id: Option<Spanned<u64>>,
     },
     /// `keyinfo NAME { ... };`
     Keyinfo {
@@ -375,6 +381,13 @@ pub enum Stmt {
     LeaseFile(String),
     /// `dhcp4o6-port N;` (kame6)
     Dhcp4o6Port(u64),
+    /// `lease-database TYPE "CONNINFO";` (kame6)
+    LeaseDatabase {
+        /// The database type (`postgresql`).
+        backend: String,
+        /// The connection string.
+        conninfo: String,
+    },
 }
 
 /// A parsed file (includes expanded in place).

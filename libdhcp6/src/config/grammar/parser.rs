@@ -205,6 +205,12 @@ fn parse_text(
                 p.semi("after port")?;
                 Stmt::Dhcp4o6Port(port)
             }
+            "lease-database" => {
+                let backend = p.name("a database type after 'lease-database'")?.value;
+                let conninfo = p.quoted("connection string")?;
+                p.semi("after connection string")?;
+                Stmt::LeaseDatabase { backend, conninfo }
+            }
             "include" => {
                 let name = p.quoted("include file name")?;
                 p.semi("after include file name")?;
@@ -653,6 +659,11 @@ impl Parser {
                 self.semi("after range")?;
                 DeclKind::Range { first: a, last: b }
             }
+            "subnet-id" => {
+                let n = self.number("after 'subnet-id'")?;
+                self.semi("after subnet-id")?;
+                DeclKind::SubnetId(n)
+            }
             "address-pool" => {
                 let p = self.pool_ref("address-pool")?;
                 self.semi("after lifetimes")?;
@@ -814,10 +825,17 @@ impl Parser {
         let name = self.name("a prefix-pool name")?;
         self.punct(Tok::LBrace, "'{'", "after prefix-pool name")?;
         let mut items = Vec::new();
+        let mut subnet_id = None;
         while self.peek().tok != Tok::RBrace {
             let pos = self.peek().pos.clone();
+            if self.keyword("subnet-id") {
+                let n = self.number("after 'subnet-id'")?;
+                self.semi("after subnet-id")?;
+                subnet_id = Some(Spanned { value: n, pos });
+                continue;
+            }
             if !self.keyword("prefix") {
-                return Err(self.expected("'prefix' or '}'", "in prefix-pool"));
+                return Err(self.expected("'prefix', 'subnet-id' or '}'", "in prefix-pool"));
             }
             let (prefix, len) = self.prefix()?;
             if !self.keyword("delegate") {
@@ -839,6 +857,7 @@ impl Parser {
         Ok(Stmt::PrefixPool {
             name,
             params: items,
+            subnet_id,
         })
     }
 

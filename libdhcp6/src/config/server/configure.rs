@@ -84,6 +84,11 @@ struct Builder {
     ias: Vec<(IaKind, u32)>,
     link_pos: Vec<Pos>,
     ppool_pos: Vec<Pos>,
+    /// Pools and prefix pools without a `subnet-id`: an error with a
+    /// `lease-database`, which must know each lease's Kea subnet.
+    no_subnet: Vec<(String, Pos)>,
+    /// Where `lease-database` was given.
+    db_pos: Option<Pos>,
 }
 
 impl Builder {
@@ -112,16 +117,28 @@ impl Builder {
             Stmt::Pool(b) => {
                 unreferencable(&b.name, "pool", w);
                 if self.pools.first(&b.name, w) {
-                    self.cfg.pools.push(pool(b, w)?);
+                    let p = pool(b, w)?;
+                    if p.subnet_id.is_none() {
+                        self.no_subnet
+                            .push((format!("pool {}", p.name), b.name.pos.clone()));
+                    }
+                    self.cfg.pools.push(p);
                 }
             }
             Stmt::PrefixPool {
                 name,
                 params: items,
+                subnet_id,
             } => {
                 unreferencable(name, "prefix-pool", w);
                 if self.ppools.first(name, w) {
-                    self.cfg.prefix_pools.push(prefix_pool(name, items, w)?);
+                    let mut p = prefix_pool(name, items, w)?;
+                    p.subnet_id = subnet_id.as_ref().map(check_subnet_id).transpose()?;
+                    if p.subnet_id.is_none() {
+                        self.no_subnet
+                            .push((format!("prefix-pool {}", p.name), name.pos.clone()));
+                    }
+                    self.cfg.prefix_pools.push(p);
                     self.ppool_pos.push(name.pos.clone());
                 }
             }
@@ -180,6 +197,13 @@ impl Builder {
                 })?;
                 self.cfg.dhcp4o6_port = Some(port);
             }
+            Stmt::LeaseDatabase { backend, conninfo } => {
+                if self.db_pos.is_some() {
+                    return Err(invalid(pos, "lease-database given twice"));
+                }
+                self.cfg.lease_database = Some(lease_database(backend, conninfo, pos, w)?);
+                self.db_pos = Some(pos.clone());
+            }
         }
         Ok(())
     }
@@ -209,6 +233,20 @@ impl Builder {
     fn finish(mut self, file: &File) -> Result<Staged<ServerConfig>, Error> {
         let cfg = &self.cfg;
         check_overlaps(cfg, &self.link_pos, &self.ppool_pos)?;
+        if let Some(db) = &self.db_pos {
+            if cfg.lease_file.is_some() {
+                return Err(invalid(
+                    db,
+                    "lease-database and lease-file both given: leases are kept in one of them",
+                ));
+            }
+            if let Some((what, pos)) = self.no_subnet.first() {
+                return Err(invalid(
+                    pos,
+                    format!("{what}: subnet-id is required with a lease-database"),
+                ));
+            }
+        }
         for (kind, name, pos) in self.refs.0 {
             let found = match kind {
                 "pool" => cfg.pools.iter().any(|p| p.name == name),
@@ -636,10 +674,73 @@ fn push_relay_id(h: &mut Host, id: RelayId, d: &Decl) -> Result<(), Error> {
     Ok(())
 }
 
+/// Kea's largest subnet ID (its `SUBNET_ID_MAX`); 0 means none.
+const SUBNET_ID_MAX: u64 = 4_294_967_294;
+
+/// Checks a `subnet-id N`: a Kea subnet ID, 1 to 4294967294.
+fn check_subnet_id(n: &Spanned<u64>) -> Result<u32, Error> {
+    u32::try_from(n.value)
+        .ok()
+        .filter(|v| (1..=SUBNET_ID_MAX).contains(&u64::from(*v)))
+        .ok_or_else(|| {
+            Error::new(
+                n.pos.clone(),
+                ErrorKind::OutOfRange {
+                    value: n.value,
+                    min: 1,
+                    max: SUBNET_ID_MAX,
+                },
+            )
+        })
+}
+
+/// Checks `lease-database TYPE "CONNINFO"`: PostgreSQL only, and a
+/// connection string libpq would read. A password in it is a warning:
+/// it belongs in a password file (`passfile=`, doc/postgresql.md).
+fn lease_database(
+    backend: &str,
+    conninfo: &str,
+    pos: &Pos,
+    w: &mut Vec<Warning>,
+) -> Result<String, Error> {
+    if backend != "postgresql" {
+        return Err(invalid(
+            pos,
+            format!("unknown lease-database type {backend} (kame6 knows postgresql)"),
+        ));
+    }
+    let uri = conninfo.starts_with("postgresql://") || conninfo.starts_with("postgres://");
+    if !uri {
+        let pairs = crate::lease::kea::parse_conninfo(conninfo)
+            .map_err(|e| invalid(pos, format!("lease-database connection string: {e}")))?;
+        if pairs.iter().any(|(k, _)| k == "password") {
+            warn(
+                w,
+                pos,
+                "lease-database: a password in dhcp6s.conf; a password file (passfile=) keeps it out",
+            );
+        }
+    }
+    Ok(conninfo.to_string())
+}
+
 fn pool(b: &Block, w: &mut Vec<Warning>) -> Result<Pool, Error> {
     let mut range: Option<(Ipv6Addr, Ipv6Addr)> = None;
+    let mut subnet_id = None;
     for d in &b.decls {
         match &d.value {
+            DeclKind::SubnetId(n) => {
+                if subnet_id.is_some() {
+                    return Err(invalid(
+                        &d.pos,
+                        format!("pool {}: subnet-id given twice", b.name.value),
+                    ));
+                }
+                subnet_id = Some(check_subnet_id(&Spanned {
+                    value: *n,
+                    pos: d.pos.clone(),
+                })?);
+            }
             DeclKind::Range { first: a, last: z } => {
                 if u128::from(*a) > u128::from(*z) {
                     return Err(invalid(&d.pos, format!("invalid address range {a} to {z}")));
@@ -674,6 +775,7 @@ fn pool(b: &Block, w: &mut Vec<Warning>) -> Result<Pool, Error> {
         name: b.name.value.clone(),
         start,
         end,
+        subnet_id,
     })
 }
 
@@ -710,6 +812,7 @@ fn prefix_pool(
             prefix,
             prefix_len,
             delegated_len,
+            subnet_id: None,
         });
     }
     out.ok_or_else(|| invalid(&name.pos, format!("prefix-pool {}: no prefix", name.value)))

@@ -131,6 +131,9 @@ pub struct Pool {
     pub start: Ipv6Addr,
     /// Last address (inclusive).
     pub end: Ipv6Addr,
+    /// `subnet-id N;` (kame6): the Kea subnet of its leases in a
+    /// `lease-database`.
+    pub subnet_id: Option<u32>,
 }
 
 /// `prefix-pool NAME { prefix P/L delegate D; }` (kame6): P/L carved into
@@ -145,6 +148,9 @@ pub struct PrefixPool {
     pub prefix_len: u8,
     /// Length of each delegated prefix.
     pub delegated_len: u8,
+    /// `subnet-id N;` (kame6): the Kea subnet of its leases in a
+    /// `lease-database`.
+    pub subnet_id: Option<u32>,
 }
 
 /// The whole of dhcp6s.conf.
@@ -168,6 +174,9 @@ pub struct ServerConfig {
     pub auths: Vec<AuthInfo>,
     /// Lease database path (kame6).
     pub lease_file: Option<String>,
+    /// `lease-database postgresql "CONNINFO";` (kame6): leases in a
+    /// PostgreSQL database in Kea's schema, this connection string.
+    pub lease_database: Option<String>,
     /// DHCPv4-over-DHCPv6 IPC port to the DHCPv4 server (kame6, as Kea's
     /// `dhcp4o6-port`): dhcp6s binds `[::1]:P` and forwards DHCPV4-QUERY to
     /// `[::1]:P+1`.

@@ -31,6 +31,11 @@ impl fmt::Display for ServerConfig {
         if let Some(p) = &self.lease_file {
             writeln!(f, "lease-file \"{p}\";")?;
         }
+        if let Some(c) = &self.lease_database {
+            // Quoted strings have no escapes (as WIDE's): the text is
+            // written back as it was read.
+            writeln!(f, "lease-database postgresql \"{c}\";")?;
+        }
         if let Some(p) = self.dhcp4o6_port {
             writeln!(f, "dhcp4o6-port {p};")?;
         }
@@ -51,18 +56,22 @@ impl fmt::Display for ServerConfig {
             writeln!(f, "}};")?;
         }
         for p in &self.pools {
-            writeln!(
-                f,
-                "pool {} {{\n\trange {} to {};\n}};",
-                p.name, p.start, p.end
-            )?;
+            writeln!(f, "pool {} {{\n\trange {} to {};", p.name, p.start, p.end)?;
+            if let Some(id) = p.subnet_id {
+                writeln!(f, "\tsubnet-id {id};")?;
+            }
+            writeln!(f, "}};")?;
         }
         for p in &self.prefix_pools {
             writeln!(
                 f,
-                "prefix-pool {} {{\n\tprefix {}/{} delegate {};\n}};",
+                "prefix-pool {} {{\n\tprefix {}/{} delegate {};",
                 p.name, p.prefix, p.prefix_len, p.delegated_len
             )?;
+            if let Some(id) = p.subnet_id {
+                writeln!(f, "\tsubnet-id {id};")?;
+            }
+            writeln!(f, "}};")?;
         }
         keys(f, &self.keys)?;
         auths(f, &self.auths)?;

@@ -267,3 +267,93 @@ host h {
         "dhcp6s.conf:1:1: lease-file \"rel\" must be an absolute path"
     );
 }
+
+/// `lease-database` and the pools' `subnet-id`: read, printed back by
+/// `-t -D`, and checked.
+#[test]
+fn lease_database_and_subnet_ids() {
+    let text = "lease-database postgresql \"host=db1,db2 dbname=kea user=kea target_session_attrs=read-write passfile=/etc/kame6/pgpass\";\n\
+        pool p { range 2001:db8::10 to 2001:db8::ff; subnet-id 7; };\n\
+        prefix-pool pp { prefix 2001:db8:100::/40 delegate 56; subnet-id 8; };\n\
+        interface eth0 { address-pool p 100 200; prefix-pool pp 100 200; };\n";
+    let s = server(text).unwrap();
+    let c = &s.config;
+    assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    assert_eq!(
+        c.lease_database.as_deref(),
+        Some("host=db1,db2 dbname=kea user=kea target_session_attrs=read-write passfile=/etc/kame6/pgpass")
+    );
+    assert_eq!(c.pools[0].subnet_id, Some(7));
+    assert_eq!(c.prefix_pools[0].subnet_id, Some(8));
+    server_round_trip(c);
+    let map = crate::lease::kea::SubnetMap::from_config(c);
+    let res = |a: &str, len| crate::lease::Resource {
+        addr: a.parse().unwrap(),
+        len,
+    };
+    assert_eq!(map.subnet_of(&res("2001:db8::20", 128)), 7);
+    assert_eq!(map.subnet_of(&res("2001:db8:1ff::", 56)), 8);
+    assert_eq!(
+        map.subnet_of(&res("2001:db8::1", 128)),
+        0,
+        "outside every pool"
+    );
+    assert_eq!(map.ids(), vec![0, 7, 8]);
+    // A password in the file works, with a warning.
+    let pw = server("lease-database postgresql \"host=db password=x\";").unwrap();
+    assert!(
+        pw.warnings[0].to_string().contains("passfile"),
+        "{:?}",
+        pw.warnings
+    );
+}
+
+#[test]
+fn lease_database_errors() {
+    let with_db = "lease-database postgresql \"host=db\";\n";
+    assert_eq!(
+        server_err(&format!(
+            "{with_db}pool p {{ range 2001:db8::10 to 2001:db8::ff; }};"
+        )),
+        "dhcp6s.conf:2:6: pool p: subnet-id is required with a lease-database"
+    );
+    assert_eq!(
+        server_err(&format!(
+            "{with_db}prefix-pool q {{ prefix 2001:db8:100::/40 delegate 56; }};"
+        )),
+        "dhcp6s.conf:2:13: prefix-pool q: subnet-id is required with a lease-database"
+    );
+    assert_eq!(
+        server_err(&format!("{with_db}lease-file \"/var/db/x\";")),
+        "dhcp6s.conf:1:1: lease-database and lease-file both given: leases are kept in one of them"
+    );
+    assert_eq!(
+        server_err("lease-database mysql \"host=db\";"),
+        "dhcp6s.conf:1:1: unknown lease-database type mysql (kame6 knows postgresql)"
+    );
+    assert_eq!(
+        server_err("lease-database postgresql \"host='db\";"),
+        "dhcp6s.conf:1:1: lease-database connection string: unterminated quoted value"
+    );
+    assert_eq!(
+        server_err(&format!("{with_db}{with_db}")),
+        "dhcp6s.conf:2:1: lease-database given twice"
+    );
+    assert_eq!(
+        server_err("pool p { range 2001:db8::10 to 2001:db8::ff; subnet-id 0; };"),
+        "dhcp6s.conf:1:46: value 0 out of range 1..4294967294"
+    );
+    assert_eq!(
+        server_err("pool p { range 2001:db8::10 to 2001:db8::ff; subnet-id 1; subnet-id 2; };"),
+        "dhcp6s.conf:1:59: pool p: subnet-id given twice"
+    );
+    assert_eq!(
+        server_err("interface eth0 { subnet-id 1; };"),
+        "dhcp6s.conf:1:18: 'subnet-id' is not allowed in an interface block"
+    );
+    assert!(client_err_text("lease-database postgresql \"host=db\";").contains("server-only"));
+}
+
+fn client_err_text(text: &str) -> String {
+    crate::config::tests::client_err(text)
+}

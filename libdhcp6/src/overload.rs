@@ -24,6 +24,7 @@
 use std::time::Duration;
 
 use crate::codes::MessageType;
+use crate::stats::{Exposition, Histogram, Kind};
 
 /// Relay-forward nesting followed when looking for the client's message
 /// (RFC 8415 §19.1: HOP_COUNT_LIMIT 8 relays; 32 is plenty).
@@ -291,7 +292,8 @@ pub fn rcvbuf_for(
 pub struct ServiceRate {
     datagrams: u64,
     busy: Duration,
-    rate: Option<f64>,
+    /// The estimate, once there is one.
+    pub rate: Option<f64>,
 }
 
 impl ServiceRate {
@@ -327,6 +329,191 @@ impl ServiceRate {
 impl Default for ServiceRate {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// How long a datagram may wait in the receive buffer at the measured
+/// service rate: the buffer holds this much work and no more.
+pub const BUFFER_DELAY: Duration = Duration::from_millis(100);
+/// Octets of receive buffer asked per datagram. The kernel charges each
+/// datagram its `truesize` (payload plus socket-buffer overhead, 1-2.5 KiB
+/// for a DHCPv6 message) and Linux doubles an SO_RCVBUF request for that
+/// bookkeeping, so 1 KiB asked is about 2 KiB of room.
+pub const TRUESIZE_ASKED: usize = 1024;
+/// Smallest receive buffer asked: a burst of a few hundred datagrams
+/// always fits, whatever the measured rate.
+pub const RCVBUF_FLOOR: usize = 256 << 10;
+/// Largest receive buffer asked (the size asked before this rule).
+pub const RCVBUF_CEILING: usize = 4 << 20;
+/// Service rate assumed until one is measured, in datagrams per second.
+pub const INITIAL_RATE: f64 = 10_000.0;
+/// Bucket bounds, in seconds, of the receive-wait histogram.
+pub const WAIT_BUCKETS: &[f64] = &[
+    0.000_1, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+/// Bucket bounds of the datagrams-read-per-turn histogram (the backlog a
+/// turn found).
+pub const DEPTH_BUCKETS: &[f64] = &[1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0];
+
+/// Everything a daemon keeps about overload: the shedder, the waits and
+/// backlogs seen, the service rate and the receive buffer it asked for.
+#[derive(Debug, Clone)]
+pub struct Overload {
+    /// The shedding state and its counters.
+    pub shedder: Shedder,
+    /// How long each datagram waited in the socket (those with a timestamp).
+    pub waits: Histogram,
+    /// Datagrams read per turn that read any.
+    pub depths: Histogram,
+    /// Busy-time service rate.
+    pub rate: ServiceRate,
+    /// The receive buffer last asked for, in octets.
+    pub rcvbuf: usize,
+}
+
+impl Overload {
+    /// The default thresholds; the receive buffer sized for [`INITIAL_RATE`].
+    pub fn new() -> Self {
+        Self {
+            shedder: Shedder::new(Thresholds::DEFAULT),
+            waits: Histogram::new(WAIT_BUCKETS),
+            depths: Histogram::new(DEPTH_BUCKETS),
+            rate: ServiceRate::new(),
+            rcvbuf: Self::rcvbuf_at(INITIAL_RATE),
+        }
+    }
+
+    fn rcvbuf_at(rate: f64) -> usize {
+        rcvbuf_for(
+            rate,
+            BUFFER_DELAY,
+            TRUESIZE_ASKED,
+            RCVBUF_FLOOR,
+            RCVBUF_CEILING,
+        )
+    }
+
+    /// Decides about datagram `pkt` that waited `age`, and counts the wait.
+    pub fn admit(&mut self, pkt: &[u8], age: Option<Duration>) -> Verdict {
+        if let Some(a) = age {
+            self.waits.observe_duration(a);
+        }
+        self.shedder.admit(classify(pkt), age)
+    }
+
+    /// Ends a turn that read `read` datagrams, `served` of them handled in
+    /// `busy` time, the last batch full when `more_waiting`.
+    pub fn end_turn(
+        &mut self,
+        read: usize,
+        served: usize,
+        busy: Duration,
+        more_waiting: bool,
+    ) -> Option<Transition> {
+        if read > 0 {
+            #[allow(clippy::cast_precision_loss)]
+            self.depths.observe(read as f64);
+            self.rate.observe(served, busy);
+        }
+        self.shedder.end_turn(read, more_waiting)
+    }
+
+    /// Folds the service rate measured lately into the estimate; the new
+    /// receive-buffer size to ask for when it moved by more than a quarter.
+    pub fn retune(&mut self) -> Option<usize> {
+        let want = Self::rcvbuf_at(self.rate.update()?);
+        let (lo, hi) = (self.rcvbuf - self.rcvbuf / 4, self.rcvbuf + self.rcvbuf / 4);
+        if (lo..=hi).contains(&want) {
+            return None;
+        }
+        self.rcvbuf = want;
+        Some(want)
+    }
+
+    /// Appends the overload metrics, names prefixed with `prefix`, to the
+    /// text of a statistics file.
+    pub fn append(&self, text: &mut String, prefix: &'static str) {
+        let mut e = Exposition::new(prefix);
+        self.render(&mut e);
+        text.push_str(e.as_str());
+    }
+
+    /// The overload metrics, into an exposition (doc/statistics.md).
+    pub fn render(&self, e: &mut Exposition) {
+        e.family(
+            "shed_total",
+            Kind::Counter,
+            "Datagrams shed unread under overload, by reason (doc/overload.md).",
+        );
+        for why in ShedReason::ALL {
+            e.sample(
+                "shed_total",
+                &[("reason", why.name())],
+                self.shedder.shed_count(why),
+            );
+        }
+        e.single(
+            "overload_episodes_total",
+            Kind::Counter,
+            "Times overload pressure started.",
+            self.shedder.episodes,
+        );
+        e.single(
+            "overload_pressure",
+            Kind::Gauge,
+            "1 while under overload pressure (shedding allowed), else 0.",
+            u64::from(self.shedder.under_pressure()),
+        );
+        e.family(
+            "receive_wait_seconds",
+            Kind::Histogram,
+            "How long each datagram waited in the socket before it was read (kernel receive timestamps).",
+        );
+        e.histogram("receive_wait_seconds", &[], &self.waits);
+        e.family(
+            "turn_datagrams",
+            Kind::Histogram,
+            "Datagrams read per loop turn that read any (the backlog a turn found).",
+        );
+        e.histogram("turn_datagrams", &[], &self.depths);
+        e.single(
+            "receive_buffer_bytes",
+            Kind::Gauge,
+            "Receive buffer asked for (SO_RCVBUF), from the measured service rate.",
+            self.rcvbuf as u64,
+        );
+        e.family(
+            "service_rate",
+            Kind::Gauge,
+            "Datagrams handled per second of busy time (smoothed; 0 until measured).",
+        );
+        e.sample_f64("service_rate", &[], self.rate.rate.unwrap_or(0.0));
+    }
+}
+
+impl Default for Overload {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Display for Transition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Started(Some(age)) => write!(
+                f,
+                "overload: shedding stale Solicits and Information-requests (a datagram waited {} ms)",
+                age.as_millis()
+            ),
+            Self::Started(None) => {
+                write!(f, "overload: backlog deep; shedding what waited too long")
+            }
+            Self::Stopped(ep) => write!(
+                f,
+                "overload over: {} datagrams shed, {} served meanwhile",
+                ep.shed, ep.served
+            ),
+        }
     }
 }
 
@@ -483,6 +670,34 @@ mod tests {
         assert_eq!(rcvbuf_for(10.0, d, 2048, 256 << 10, 8 << 20), 256 << 10);
         assert_eq!(rcvbuf_for(1e9, d, 2048, 256 << 10, 8 << 20), 8 << 20);
         assert_eq!(rcvbuf_for(f64::NAN, d, 2048, 1, 8), 1);
+    }
+
+    #[test]
+    fn overload_retunes_the_buffer_and_renders_its_counters() {
+        let mut o = Overload::new();
+        assert_eq!(o.rcvbuf, 1000 * TRUESIZE_ASKED);
+        assert_eq!(
+            o.admit(&[1, 0, 0, 1], ms(500)),
+            Verdict::Shed(ShedReason::Stale)
+        );
+        assert_eq!(o.admit(&[3, 0, 0, 1], ms(500)), Verdict::Serve);
+        assert!(matches!(
+            o.end_turn(2, 1, Duration::from_millis(1), false),
+            Some(Transition::Started(_))
+        ));
+        assert_eq!(o.retune(), None, "too little measured");
+        o.end_turn(3000, 3000, Duration::from_millis(100), true);
+        // About 30,000/s for 100 ms: about 3,000 datagrams.
+        assert_eq!(o.retune(), Some(Overload::rcvbuf_at(3001.0 / 0.101)));
+        o.end_turn(3000, 3000, Duration::from_millis(100), true);
+        assert_eq!(o.retune(), None, "unchanged");
+        let mut e = Exposition::new("t_");
+        o.render(&mut e);
+        let text = e.finish();
+        assert!(text.contains("t_shed_total{reason=\"stale\"} 1\n"));
+        assert!(text.contains("t_overload_pressure 1\n"));
+        assert!(text.contains("t_receive_wait_seconds_count 2\n"));
+        assert!(text.contains("t_service_rate 29"));
     }
 
     #[test]

@@ -23,6 +23,8 @@ const CMSG_WORDS: usize = 16;
 /// Largest batch: far above what one loop turn needs, far below `c_uint`.
 pub const MAX_BATCH: usize = 1024;
 type CmsgBuf = [u64; CMSG_WORDS];
+/// A receive timestamp further back than this is a clock step, not a wait.
+const IMPLAUSIBLE_WAIT: Duration = Duration::from_secs(60);
 
 fn sockaddr_from(a: &SocketAddrV6) -> libc::sockaddr_in6 {
     // SAFETY: sockaddr_in6 is plain old data; all-zero is a valid value.
@@ -116,6 +118,8 @@ pub struct RecvBatch {
     hdrs: Vec<libc::mmsghdr>,
     metas: Vec<RecvMeta>,
     stamps: Vec<Option<Duration>>,
+    /// Wall-clock time (since the Unix epoch) when the last call returned.
+    read_at: Duration,
     count: usize,
 }
 
@@ -158,6 +162,7 @@ impl RecvBatch {
             hdrs: vec![hdr; capacity],
             metas: vec![empty_meta; capacity],
             stamps: vec![None; capacity],
+            read_at: Duration::ZERO,
             count: 0,
         }
     }
@@ -189,6 +194,15 @@ impl RecvBatch {
             return None;
         }
         self.stamps.get(i).copied().flatten()
+    }
+
+    /// How long datagram `i` of the last call waited in the socket before
+    /// that call read it, from its receive timestamp. `None` without a
+    /// timestamp, or when the wait is implausible (over a minute: the
+    /// wall clock was stepped, which a wait cannot tell from a delay).
+    pub fn waited(&self, i: usize) -> Option<Duration> {
+        let waited = self.read_at.saturating_sub(self.received_at(i)?);
+        (waited < IMPLAUSIBLE_WAIT).then_some(waited)
     }
 
     /// Receives what is waiting on `fd` (non-blocking); the number received.
@@ -235,6 +249,9 @@ impl RecvBatch {
             };
         }
         let got = usize::try_from(got).unwrap_or(0).min(n);
+        self.read_at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or(Duration::ZERO);
         for i in 0..got {
             let h = &self.hdrs[i];
             // SAFETY: the kernel filled this header's control data.
@@ -504,6 +521,7 @@ mod tests {
                     .duration_since(std::time::UNIX_EPOCH)
                     .unwrap();
                 assert!(now.saturating_sub(at) < Duration::from_secs(10));
+                assert!(inb.waited(i).expect("a wait") < Duration::from_secs(10));
                 got.push(data[0]);
             }
             if got.len() == 8 {

@@ -868,6 +868,9 @@ fn server6_mainloop<S: LeaseStore>(s: &mut State<S>) {
                 let woke = Instant::now();
                 if r.is_readable(0) {
                     server6_recv(s);
+                } else if let Some(t) = s.overload.end_turn(0, 0, Duration::ZERO, false) {
+                    // A wake-up with nothing waiting is a drained, quiet turn.
+                    log_notice!("server6_mainloop", "{t}");
                 }
                 if let (Some(ipc), Some(fwd)) = (&mut s.ipc, &mut s.server.fwd4o6) {
                     // Pushed right after the server socket.

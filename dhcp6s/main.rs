@@ -165,6 +165,9 @@ struct State<S: LeaseStore> {
     sock: Udp6Socket,
     rx: RecvBatch,
     tx: SendBatch,
+    /// Advertises, which bind nothing and need no journal sync: they leave
+    /// after each receive batch instead of after the turn's commit.
+    early: SendBatch,
     ctl: Option<libdhcp6::sys::ctl::CtlChannel>,
     /// The DHCPv4-over-DHCPv6 IPC, with `dhcp4o6-port`.
     ipc: Option<IpcLink>,
@@ -506,6 +509,7 @@ fn server6_init<S: LeaseStore>(
         sock,
         rx: RecvBatch::new(BATCH, RX_LEN),
         tx: SendBatch::new(TX_BATCH, TX_LEN),
+        early: SendBatch::new(BATCH, TX_LEN),
         ctl,
         ipc,
         replay,
@@ -682,7 +686,7 @@ impl<S: LeaseStore> CtlTarget for State<S> {
 /// leaves at once on the IPC instead).
 fn server6_answer<S: LeaseStore>(
     server: &mut Server<S>,
-    tx: &mut SendBatch,
+    (tx, early): (&mut SendBatch, &mut SendBatch),
     ipc: Option<&IpcLink>,
     inc: &Incoming<'_>,
     now: u64,
@@ -714,7 +718,16 @@ fn server6_answer<S: LeaseStore>(
             } else {
                 inc.dst
             };
-            tx.commit(o.len, o.dst, o.ifindex, src);
+            // An Advertise stores nothing (react_solicit assigns without
+            // committing; RFC 8415 §18.3.1), so it need not wait for the
+            // journal's sync.
+            let early_ok = o.msg_type == MessageType::Advertise
+                && out
+                    .get(..o.len)
+                    .is_some_and(|a| early.push(a, o.dst, o.ifindex, src));
+            if !early_ok {
+                tx.commit(o.len, o.dst, o.ifindex, src);
+            }
         }
         Err(why) => log_info!(
             "server6_recv",
@@ -766,8 +779,10 @@ fn server6_recv<S: LeaseStore>(s: &mut State<S>) {
                 dst: meta.dst,
                 ifindex: meta.ifindex,
             };
-            server6_answer(&mut s.server, &mut s.tx, s.ipc.as_ref(), &inc, now);
+            let txs = (&mut s.tx, &mut s.early);
+            server6_answer(&mut s.server, txs, s.ipc.as_ref(), &inc, now);
         }
+        server6_send_early(s);
         if got < BATCH || start.elapsed() >= TURN_BUDGET {
             break;
         }
@@ -788,6 +803,19 @@ fn server6_recv<S: LeaseStore>(s: &mut State<S>) {
     }
     if let Some(t) = s.overload.end_turn(read, served, start.elapsed(), more) {
         log_notice!("server6_recv", "{t}");
+    }
+}
+
+/// Sends the Advertises of the batch just read, before the next is read:
+/// a turn's commit (and its sync) holds back only what it makes durable.
+fn server6_send_early<S: LeaseStore>(s: &mut State<S>) {
+    if s.early.is_empty() {
+        return;
+    }
+    // An Advertise may carry the replay counter (authentication).
+    cover_replay(s);
+    if let (_, Some(e)) = s.early.send(&s.sock) {
+        log_err!("server6_send", "sendmmsg: {e}");
     }
 }
 

@@ -33,7 +33,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SERVERS=${SERVERS:-"kame6 kea"}
-CAP=${CAP:-25}
+# common.sh keeps the current setup's cap in CAP; the one asked is kept apart.
+CAP_PCT=${CAP:-25}
 FACTORS=${FACTORS:-"2 5 10"}
 DURATION=${DURATION:-10}
 RENEW_SHARE=${RENEW_SHARE:-10}
@@ -62,31 +63,42 @@ flood() {
     ip netns exec $NS_C timeout $((DURATION + 30)) $CLIENT_CPUS perfdhcp -6 -g single -l c0 \
         -r "$offered" -f "$renew" -R 100000000 -p "$DURATION" -x t >"$out" 2>&1 || true
     stop_server
-    awk -v server="$1" -v f="$2" -v s="$3" -v offered="$offered" -v renew="$renew" -v secs="$DURATION" '
+    # Answer latencies (Advertise and Reply of the 4-message exchanges,
+    # from perfdhcp -x t's "sent / received: S / R" lines), sorted.
+    awk '
+        /^\*\*\*Timestamps for packets:/ { on = ($0 ~ /SOLICIT-ADVERTISE|REQUEST-REPLY/) }
+        on && /^sent \/ received:/ { printf "%.3f\n", ($6 - $4) * 1000 }
+    ' "$out" | sort -n >"$WORK/lat"
+    local n p50 p99 max
+    n=$(wc -l <"$WORK/lat")
+    if [ "$n" -gt 0 ]; then
+        p50=$(sed -n "$(( (n + 1) / 2 ))p" "$WORK/lat")
+        p99=$(sed -n "$(( (n * 99 + 99) / 100 ))p" "$WORK/lat")
+        max=$(tail -1 "$WORK/lat")
+    else
+        p50=- p99=- max=-
+    fi
+    awk -v server="$1" -v f="$2" -v s="$3" -v offered="$offered" -v renew="$renew" -v secs="$DURATION" \
+        -v p50="$p50" -v p99="$p99" -v max="$max" '
         /^Rate:/ { rate = $2 }
-        /Statistics for: Renew-Reply/ { inrenew = 1 }
-        /Statistics for:/ && !/Renew-Reply/ { inrenew = 0 }
-        inrenew && /received packets:/ { renewed = $3 }
-        # -x t: one line per completed exchange and stage with its
-        # send and receive times; the Request-Reply line of an exchange
-        # ends it, the Solicit-Advertise line begins it.
-        /^ *[0-9a-fx]+ +[0-9.]+ +[0-9.]+ *$/ { }
+        /^\*\*\*Statistics for:/ { inrenew = (toupper($0) ~ /RENEW-REPLY/) }
+        inrenew && /^received packets:/ { renewed = $3 }
         END {
             printf "%-6s %4sx %9d %11.0f %6.0f%% %8s %8s %8s %9d %9.0f %6.0f%%\n",
-                server, f, offered, rate, (s > 0 ? 100 * rate / s : 0), "-", "-", "-",
+                server, f, offered, rate, (s > 0 ? 100 * rate / s : 0), p50, p99, max,
                 renew, renewed / secs, (renew > 0 ? 100 * renewed / secs / renew : 0)
         }
     ' "$out"
 }
 
 uptime
-place "cap$CAP"
-SETUP=cap$CAP
+place "cap$CAP_PCT"
+SETUP=cap$CAP_PCT
 printf '%-6s %5s %9s %11s %7s %8s %8s %8s %9s %9s %7s\n' server factor "offered/s" "completed/s" "% of S" "p50 ms" "p99 ms" "max ms" "renew/s" "renewed/s" "% renew"
 for server in $SERVERS; do
     SERVER=$server
     s=$(sustainable "$server")
-    echo "# $server: sustainable $s/s (capped to $CAP %)"
+    echo "# $server: sustainable $s/s (capped to $CAP_PCT % of CPU 0)"
     for f in $FACTORS; do
         flood "$server" "$f" "$s"
     done

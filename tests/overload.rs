@@ -5,6 +5,7 @@
 //! are shed and counted in the statistics file. Before that, ordinary
 //! exchanges without backlog shed nothing. Not a timing test: the
 //! backlog's age comes from the stop, which lasts far past every threshold.
+//! The same for dhcp6relay: stale Solicits are not forwarded, Requests are.
 
 // Network namespaces: these tests run on Linux only.
 #![cfg(target_os = "linux")]
@@ -17,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use common::peers::{counters, our_dhcp6s, Scratch};
 use common::prom::{parse, Exposition};
-use common::{require_root, veth, Daemon, Netns};
+use common::{relayed, require_root, veth, Daemon, Netns};
 use libdhcp6::codes::MessageType;
 use libdhcp6::wire::{IaAddr, IaNa, MessageRepr, OptionRepr};
 use libdhcp6::Duid;
@@ -36,9 +37,9 @@ fn duid(n: u32) -> Duid {
     Duid::from_bytes(&[0, 3, 0, 1, 2, 0, b[0], b[1], b[2], b[3]]).unwrap()
 }
 
-/// A client socket on c0, answers awaited up to `timeout`.
-fn client_socket(timeout: Duration) -> UdpSocket {
-    let sock = UdpSocket::bind("[::]:546").unwrap();
+/// A client socket on c0 bound to `port`, answers awaited up to `timeout`.
+fn client_socket(port: u16, timeout: Duration) -> UdpSocket {
+    let sock = UdpSocket::bind(SocketAddrV6::new(Ipv6Addr::UNSPECIFIED, port, 0, 0)).unwrap();
     sock.set_read_timeout(Some(timeout)).unwrap();
     sock
 }
@@ -104,50 +105,58 @@ fn bind(sock: &UdpSocket, to: SocketAddrV6, n: u32) -> (Duid, Ipv6Addr) {
     (server, addr)
 }
 
+/// Sends `sig` to process `pid`.
+fn kill(sig: &str, pid: u32) {
+    let ok = std::process::Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill {sig} {pid}");
+}
+
+/// Stops `pid` and queues `FLOOD` Solicits to `to`, then waits far past
+/// the queueing target and the stop threshold.
+fn stop_and_solicit(sock: &UdpSocket, to: SocketAddrV6, pid: u32) {
+    kill("-STOP", pid);
+    for i in 0..FLOOD {
+        let id = OptionRepr::ClientId(duid(1000 + i));
+        let m = message(MessageType::Solicit, 1000 + i, vec![id, ia(None)]);
+        send(sock, to, &m);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+}
+
 /// Stops the server (`pid`), queues `FLOOD` Solicits, waits, queues a
 /// Renew for each of `bound`, and lets the server go on: the answers
 /// that come back, as (type, transaction-id).
-fn flood(to: SocketAddrV6, pid: u32, bound: Vec<(u32, Duid, Ipv6Addr)>) -> Vec<(MessageType, u32)> {
-    let sock = client_socket(Duration::from_secs(2));
-    let kill = |sig: &str| {
-        let ok = std::process::Command::new("kill")
-            .args([sig, &pid.to_string()])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "kill {sig} {pid}");
-    };
-    kill("-STOP");
-    for i in 0..FLOOD {
-        let id = OptionRepr::ClientId(duid(1000 + i));
-        send(
-            &sock,
-            to,
-            &message(MessageType::Solicit, 1000 + i, vec![id, ia(None)]),
-        );
-    }
-    // Far past the queueing target and the stop threshold.
-    std::thread::sleep(Duration::from_millis(300));
+fn flood(
+    sock: &UdpSocket,
+    to: SocketAddrV6,
+    pid: u32,
+    bound: Vec<(u32, Duid, Ipv6Addr)>,
+) -> Vec<(MessageType, u32)> {
+    stop_and_solicit(sock, to, pid);
     for (n, server, addr) in &bound {
         let opts = vec![
             OptionRepr::ClientId(duid(*n)),
             OptionRepr::ServerId(server.clone()),
             ia(Some(*addr)),
         ];
-        send(&sock, to, &message(MessageType::Renew, 0x200 + n, opts));
+        send(sock, to, &message(MessageType::Renew, 0x200 + n, opts));
     }
     std::thread::sleep(Duration::from_millis(100));
-    kill("-CONT");
+    kill("-CONT", pid);
     let mut got = Vec::new();
     let end = Instant::now() + Duration::from_secs(5);
     while Instant::now() < end && got.len() < bound.len() {
-        match recv(&sock) {
+        match recv(sock) {
             Some(m) => got.push((m.msg_type, m.transaction_id)),
             None => break,
         }
     }
     // Anything else that comes (an Advertise would be a failure).
-    while let Some(m) = recv(&sock) {
+    while let Some(m) = recv(sock) {
         got.push((m.msg_type, m.transaction_id));
     }
     got
@@ -173,14 +182,16 @@ fn stale_solicits_are_shed_and_renewals_answered() {
     let to = SocketAddrV6::new("ff02::1:2".parse().unwrap(), 547, 0, cns.ifindex("c0"));
 
     // Without backlog: every exchange answered, nothing shed.
-    let bound = cns.run_in(move || {
-        let sock = client_socket(Duration::from_secs(3));
-        (1..=u32::from(BOUND))
+    // One client socket for both phases, on the client port (546).
+    let (sock, bound) = cns.run_in(move || {
+        let sock = client_socket(546, Duration::from_secs(3));
+        let bound = (1..=u32::from(BOUND))
             .map(|n| {
                 let (server, addr) = bind(&sock, to, n);
                 (n, server, addr)
             })
-            .collect::<Vec<_>>()
+            .collect::<Vec<_>>();
+        (sock, bound)
     });
     let e = stats(&srv, &prom);
     for series in [
@@ -193,7 +204,7 @@ fn stale_solicits_are_shed_and_renewals_answered() {
 
     // A backlog of old Solicits ahead of fresh Renews.
     let server_pid = srv.pid();
-    let got = cns.run_in(move || flood(to, server_pid, bound));
+    let got = cns.run_in(move || flood(&sock, to, server_pid, bound));
     let mut renewed: Vec<u32> = got
         .iter()
         .filter(|(t, _)| *t == MessageType::Reply)
@@ -229,4 +240,87 @@ fn stale_solicits_are_shed_and_renewals_answered() {
     counters(&srv, "bindings:");
     srv.wait_log("overload over: 200 datagrams shed", Duration::from_secs(10));
     assert_eq!(srv.log().matches("overload over").count(), 1);
+}
+
+/// dhcp6relay stopped while Solicits queue and then Requests: after
+/// SIGCONT the Requests are forwarded, the Solicits shed and counted;
+/// Solicits sent without backlog are all forwarded.
+#[test]
+fn relay_forwards_fresh_messages_and_sheds_stale_solicits() {
+    let t = relayed();
+    let (client, rns) = (&t.client, &t.relay);
+    let s = Scratch::new(&format!("{}-files", rns.name));
+    let (pid, prom) = (s.path("relay.pid"), s.path("relay.prom"));
+    let args = [
+        "-f",
+        "-d",
+        "-p",
+        &pid,
+        "-r",
+        "r1",
+        "-s",
+        "2001:db8:ff::2",
+        "--stats-file",
+        &prom,
+        "--stats-interval",
+        "3600",
+        "r0",
+    ];
+    let rly = rns.spawn(env!("CARGO_BIN_EXE_dhcp6relay"), &args);
+    rly.wait_log("relaying for", Duration::from_secs(10));
+    let to = SocketAddrV6::new("ff02::1:2".parse().unwrap(), 547, 0, client.ifindex("c0"));
+    let relay_pid = rly.pid();
+    client.run_in(move || {
+        // The relay forwards from any port; nothing answers here.
+        let sock = client_socket(0, Duration::from_secs(1));
+        // Without backlog: three Solicits, all forwarded.
+        for n in 1..=3 {
+            let m = message(
+                MessageType::Solicit,
+                n,
+                vec![OptionRepr::ClientId(duid(n)), ia(None)],
+            );
+            send(&sock, to, &m);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        stop_and_solicit(&sock, to, relay_pid);
+        for n in 1..=u32::from(BOUND) {
+            let opts = vec![
+                OptionRepr::ClientId(duid(n)),
+                OptionRepr::ServerId(duid(9999)),
+                ia(None),
+            ];
+            send(&sock, to, &message(MessageType::Request, 0x100 + n, opts));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        kill("-CONT", relay_pid);
+    });
+    let e = wait_forwarded(&rly, &prom, 3 + u32::from(BOUND));
+    let log = rly.log();
+    assert_eq!(
+        e.get("kame6_dhcp6relay_shed_total{reason=\"stale\"}"),
+        f64::from(FLOOD),
+        "{log}"
+    );
+    assert_eq!(
+        e.get("kame6_dhcp6relay_overload_episodes_total"),
+        1.0,
+        "{log}"
+    );
+    assert_eq!(log.matches("overload: shedding").count(), 1, "{log}");
+}
+
+/// The relay's statistics (SIGUSR1) once it has forwarded `n` messages.
+fn wait_forwarded(rly: &Daemon, prom: &str, n: u32) -> Exposition {
+    let end = Instant::now() + Duration::from_secs(20);
+    loop {
+        counters(rly, "relay-forward sent:");
+        let text = std::fs::read_to_string(prom).unwrap_or_default();
+        let e = parse(&text).unwrap_or_else(|err| panic!("{prom}: {err}\n{text}"));
+        let forwarded = e.get("kame6_dhcp6relay_relay_forward_total");
+        if forwarded >= f64::from(n) || Instant::now() > end {
+            assert_eq!(forwarded, f64::from(n), "{}", rly.log());
+            return e;
+        }
+    }
 }

@@ -638,6 +638,9 @@ fn relay6_loop(s: &mut State) {
                 let woke = Instant::now();
                 if r.is_readable(0) {
                     relay6_recv(s, false);
+                } else if let Some(t) = s.overload.end_turn(0, 0, Duration::ZERO, false) {
+                    // A wake-up with nothing waiting is a drained, quiet turn.
+                    log_notice!("relay6_loop", "{t}");
                 }
                 if r.is_readable(1) {
                     relay6_recv(s, true);

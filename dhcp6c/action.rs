@@ -6,6 +6,8 @@ use std::net::Ipv6Addr;
 use libdhcp6::auth::AuthError;
 use libdhcp6::Prefix6;
 
+use crate::dhcp4::Change;
+
 /// How a datagram reached the client: RFC 8415 §16.11 accepts a Reconfigure
 /// only if it was unicast to the client (C-148).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +32,18 @@ pub enum LogLevel {
 pub enum Action {
     /// Send this message to ff02::1:2 port 547 on the interface.
     Send(Vec<u8>),
+    /// Send this message to `to` port 547 (a DHCPV4-QUERY to a server
+    /// option 88 named), from a source address of `to`'s scope.
+    SendTo {
+        /// The server.
+        to: Ipv6Addr,
+        /// The message.
+        bytes: Vec<u8>,
+    },
+    /// The DHCPv4 lease changed: run the script with ISC dhclient-script's
+    /// variables, install or remove the address on the `dhcp4o6-interface`,
+    /// save or forget the lease.
+    Lease4(Box<Change>),
     /// Add or refresh an address with kernel lifetimes (seconds; 0xffffffff forever).
     AddAddress {
         /// Interface.

@@ -77,6 +77,9 @@ pub struct IfConfig {
     /// may choose, every `keyinfo` in file order. `None`: the interface uses
     /// no authentication and ignores Authentication options (C-178).
     pub delayed_auth: Option<Vec<DelayedKey>>,
+    /// `request dhcp4o6-server-address` (RFC 7341): the DHCPv4 client
+    /// carried over DHCPv6; `None`: 4o6 off.
+    pub dhcp4o6: Option<crate::dhcp4o6::Conf4o6>,
     /// Where the machine's wall clock (key expiry, replay detection values)
     /// starts; `None`: Unix time 0 when the machine starts.
     pub wall_clock: Option<WallClock>,

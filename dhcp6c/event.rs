@@ -36,6 +36,7 @@ use libdhcp6::IaKind;
 use crate::action::{Action, Counters};
 use crate::auth::ClientAuth;
 use crate::conf::IfConfig;
+use crate::dhcp4o6::Dhcp4o6;
 use crate::ia::{self, Binding, HeldLease};
 use crate::random::{Draw, RandomSource};
 use crate::send::{Advert, Declined};
@@ -66,6 +67,8 @@ pub struct Client {
     limit: exchange::RateLimit,
     /// Delayed authentication and reconfigure keys.
     auth: ClientAuth,
+    /// DHCPv4-over-DHCPv6, when configured.
+    v4: Option<Dhcp4o6>,
     /// Statistics.
     pub counters: Counters,
 }
@@ -76,6 +79,7 @@ impl Client {
     /// delays from `rng`.
     pub fn new(conf: IfConfig, duid: Duid, rng: Box<dyn RandomSource>, now: Instant) -> Self {
         let auth = ClientAuth::new(&conf, now);
+        let v4 = conf.dhcp4o6.clone().map(Dhcp4o6::new);
         let mut c = Self {
             conf,
             duid,
@@ -90,6 +94,7 @@ impl Client {
             declining: Vec::new(),
             limit: exchange::RateLimit::default(),
             auth,
+            v4,
             counters: Counters::default(),
         };
         c.restart(now, Duration::ZERO);
@@ -128,13 +133,27 @@ impl Client {
             .bindings
             .iter()
             .flat_map(|b| b.leases.iter().filter_map(HeldLease::expires));
-        self.state.deadline().into_iter().chain(leases).min()
+        let v4 = self.v4.as_ref().and_then(Dhcp4o6::deadline);
+        self.state
+            .deadline()
+            .into_iter()
+            .chain(leases)
+            .chain(v4)
+            .min()
+    }
+
+    /// The 4o6 transport and its DHCPv4 client, when configured.
+    pub fn dhcp4o6(&self) -> Option<&Dhcp4o6> {
+        self.v4.as_ref()
     }
 
     /// Timers (mirrors dhcp6c.c:client6_timo and ia.c:ia_timo).
     pub fn timeout(&mut self, now: Instant) -> Vec<Action> {
         let mut out = Vec::new();
         self.ia_timo(now, &mut out);
+        if let Some(v4) = self.v4.as_mut() {
+            v4.timeout(now, self.rng.as_mut(), &mut out);
+        }
         match self.state {
             State::Stopped => return out,
             State::Init { wake } if now >= wake => {
@@ -198,6 +217,18 @@ impl Client {
         {
             self.server = None;
             self.restart(now, Duration::ZERO);
+            // C-163: the DHCPv6 configuration that named the 4o6 servers
+            // is gone, and 4o6 with it.
+            if let Some(v4) = self.v4.as_mut() {
+                if v4.running() {
+                    out.push(crate::action::Action::Log {
+                        level: crate::action::LogLevel::Info,
+                        func: "client6_4o6",
+                        text: "the DHCPv6 configuration expired: 4o6 stops".into(),
+                    });
+                }
+                v4.stop(out);
+            }
         }
     }
 
@@ -257,6 +288,10 @@ impl Client {
     /// Release to the binding server (C-143; doc/wide-compat.md §7.3.7).
     pub fn release(&mut self, now: Instant) -> Vec<Action> {
         let mut out = Vec::new();
+        // The DHCPRELEASE goes first, while the 4o6 servers are known.
+        if let Some(v4) = self.v4.as_mut() {
+            v4.release(self.rng.as_mut(), &mut out);
+        }
         ia::unconfigure_all(&self.conf, &self.bindings, &mut out);
         match self.server.clone() {
             Some(server) if !self.bindings.is_empty() => {
@@ -271,10 +306,49 @@ impl Client {
     /// the server.
     pub fn stop(&mut self) -> Vec<Action> {
         let mut out = Vec::new();
+        if let Some(v4) = self.v4.as_mut() {
+            v4.halt(&mut out);
+        }
         ia::unconfigure_all(&self.conf, &self.bindings, &mut out);
         self.bindings.clear();
         self.state = State::Stopped;
         out
+    }
+
+    /// A DHCPV4-RESPONSE from `src` (RFC 7341 §9, C-162): for the 4o6
+    /// transport; dropped (and counted there) when 4o6 is not running.
+    pub fn receive_4o6(
+        &mut self,
+        now: Instant,
+        msg: &libdhcp6::wire::MessageRepr,
+        src: Ipv6Addr,
+    ) -> Result<Vec<Action>, crate::dhcp4o6::Drop4o6> {
+        match self.v4.as_mut() {
+            Some(v4) => v4.receive(now, msg, src, self.rng.as_mut()),
+            None => Err(crate::dhcp4o6::Drop4o6::Off),
+        }
+    }
+
+    /// The shell found the leased IPv4 address in use: DHCPDECLINE.
+    pub fn decline_4o6(&mut self, now: Instant) -> Vec<Action> {
+        let mut out = Vec::new();
+        if let Some(v4) = self.v4.as_mut() {
+            v4.decline(now, self.rng.as_mut(), &mut out);
+        }
+        out
+    }
+
+    /// A DHCPv6 answer established or refreshed the configuration: its
+    /// option 88 starts, redirects or stops 4o6 (C-156, C-163).
+    fn configured_4o6(
+        &mut self,
+        now: Instant,
+        msg: &libdhcp6::wire::MessageRepr,
+        out: &mut Vec<Action>,
+    ) {
+        if let Some(v4) = self.v4.as_mut() {
+            v4.configured(now, msg, self.rng.as_mut(), out);
+        }
     }
 
     /// True once nothing is outstanding after [`Client::release`] / [`Client::stop`].

@@ -16,12 +16,15 @@ mod auth;
 mod conf;
 mod ctl;
 mod dad;
+mod dhcp4;
+mod dhcp4o6;
 mod event;
 mod ia;
 mod prefixconf;
 mod random;
 mod script;
 mod send;
+mod shell4o6;
 mod state;
 mod stats;
 
@@ -40,6 +43,7 @@ use libdhcp6::sys::conf::{check_client_file, FsLoader, DEFAULT_CLIENT_CONF};
 use libdhcp6::sys::duid_file;
 use libdhcp6::sys::ifconf::{hardware_address, AddrConf, LinkEvent, LinkMonitor};
 use libdhcp6::sys::net::{if_nametoindex, interface_addresses, wait_readable, PollFds, Udp6Socket};
+use libdhcp6::sys::privs::Need;
 use libdhcp6::sys::random::fill as os_random_fill;
 use libdhcp6::sys::shell::{ConfigFile, Program, Shell};
 use libdhcp6::sys::signal::{self, Caught};
@@ -130,6 +134,10 @@ struct Iface {
     ifindex: u32,
     script: Option<String>,
     client: Client,
+    /// `dhcp4o6-interface`: where the IPv4 address leased over 4o6 goes.
+    dhcp4o6_if: Option<String>,
+    /// Where the IPv4 lease is kept across restarts.
+    lease4_file: PathBuf,
 }
 
 /// The running client.
@@ -359,6 +367,7 @@ fn if_config(
             reconfigure_accept: ci.reconfigure_accept,
             delayed_auth: delayed_keys(cfg, ci.authentication.as_deref()),
             wall_clock: None,
+            dhcp4o6: None,
         },
         ci.script.clone(),
     ))
@@ -531,6 +540,8 @@ fn build_clients(
         }
         let ifindex = if_nametoindex(name).map_err(|e| e.to_string())?;
         let (mut conf, script) = if_config(cfg, name, ci, opts, &mut OsRandom)?;
+        let lease4_file = shell4o6::lease_file(&opts.duid_file, name);
+        conf.dhcp4o6 = ci.and_then(|c| shell4o6::dhcp4o6_conf(c, name, duid, &lease4_file));
         conf.wall_clock = Some(WallClock {
             at: now,
             unix: SystemTime::now()
@@ -541,6 +552,8 @@ fn build_clients(
             ifindex,
             script,
             client: new_client(conf, duid.clone(), now),
+            dhcp4o6_if: ci.and_then(|c| c.dhcp4o6_interface.clone()),
+            lease4_file,
         });
     }
     Ok(out)
@@ -695,6 +708,10 @@ fn perform(s: &mut State, i: usize, actions: Vec<Action>) -> Option<Vec<String>>
         let (ifindex, ifname) = (ifc.ifindex, ifc.client.ifname().to_string());
         match a {
             Action::Send(bytes) => client6_send(s, ifindex, &ifname, &bytes),
+            Action::SendTo { to, bytes } => {
+                shell4o6::client6_sendto(s, ifindex, &ifname, to, &bytes)
+            }
+            Action::Lease4(c) => shell4o6::client6_lease4(s, i, *c),
             Action::AddAddress {
                 ifname: on,
                 addr,
@@ -946,6 +963,10 @@ fn client6_recv(s: &mut State) -> Option<Vec<String>> {
         let Some(pkt) = buf.get(..meta.len) else {
             continue;
         };
+        if pkt.first() == Some(&u8::from(libdhcp6::MessageType::Dhcpv4Response)) {
+            shell4o6::client6_recv4o6(s, i, pkt, *meta.src.ip());
+            continue;
+        }
         let now = Instant::now();
         // A Reconfigure counts only if it was unicast to us (C-148); a
         // datagram whose destination the kernel did not report is not.
@@ -1012,6 +1033,20 @@ fn log_counters(s: &State) {
         );
         for (why, n) in DropReason::ALL.iter().zip(c.dropped.iter()) {
             log_report!("client6_mainloop", "dropped ({}): {n}", why.name());
+        }
+        if let Some(v4) = f.client.dhcp4o6() {
+            let c = &v4.counters;
+            log_report!(
+                "client6_mainloop",
+                "{}: DHCPv4-over-DHCPv6 {}, queries sent {}, responses accepted {}",
+                f.client.ifname(),
+                v4.state_name(),
+                c.sent,
+                c.accepted
+            );
+            for (why, n) in crate::dhcp4o6::Drop4o6::ALL.iter().zip(c.dropped.iter()) {
+                log_report!("client6_mainloop", "4o6 dropped ({}): {n}", why.name());
+            }
         }
     }
 }
@@ -1228,7 +1263,12 @@ impl ctl::Controlled for State {
         let duid = self.duid.clone();
         if let Some(f) = self.ifaces.iter_mut().find(|f| f.client.ifname() == ifname) {
             let counters = f.client.counters.clone();
-            f.client = new_client(f.client.config().clone(), duid, Instant::now());
+            let mut conf = f.client.config().clone();
+            // The 4o6 lease was released with the rest: no INIT-REBOOT.
+            if let Some(c) = conf.dhcp4o6.as_mut() {
+                c.remembered = None;
+            }
+            f.client = new_client(conf, duid, Instant::now());
             f.client.counters = counters;
         }
     }
@@ -1266,6 +1306,23 @@ fn main() {
     let mut state = client6_init(opts).unwrap_or_else(|e| sh.fail(e));
     state.stats_file = stats_file;
     state.ctl = ctl::client6_ctl_init(&sh.args, state.args.inforeq).unwrap_or_else(|e| sh.fail(e));
+    // Addresses and routes go through netlink after the drop (-u); -i
+    // configures nothing.
+    if !state.args.inforeq {
+        sh.needs.push(Need::NetAdmin);
+    }
+    // A 4o6 IPv4 lease is remembered beside the DUID file after the drop.
+    if state
+        .ifaces
+        .iter()
+        .any(|f| f.client.config().dhcp4o6.is_some())
+    {
+        sh.writes_beside("4o6 lease file", &state.args.duid_file);
+    }
+    // The statistics file is replaced beside itself after the drop.
+    if let Some(f) = &state.stats_file {
+        sh.writes_beside("statistics file", f.path());
+    }
     let pid = sh.detach();
     log_notice!(
         "client6_init",

@@ -6,6 +6,7 @@ use std::net::Ipv6Addr;
 use libdhcp6::codes::OptionCode;
 use libdhcp6::wire::{MessageRepr, OptionRepr};
 
+use crate::dhcp4::{Lease4, Reason};
 use crate::state::Phase;
 
 /// The script's environment (doc/wide-compat.md §3.1): REASON, then the `new_*`
@@ -62,6 +63,31 @@ pub fn script_env(reason: Phase, msg: &MessageRepr) -> Vec<(String, String)> {
     }
     if !pd.is_empty() {
         env.push(("PDINFO".to_string(), pd));
+    }
+    env
+}
+
+/// The script's environment for a change of the DHCPv4 lease (4o6): the
+/// IPv4 variables ISC's dhclient-script reads — `reason`, `interface`,
+/// `new_*` for the lease now and, as dhclient does, every `old_*` of the
+/// lease before — so a script written for dhclient works unchanged. The
+/// DHCPv6 runs keep WIDE's `REASON` and variables ([`script_env`]); a
+/// script tells the two apart by which `reason` variable is set.
+pub fn script4_env(
+    ifname: &str,
+    reason: Reason,
+    new: Option<&Lease4>,
+    old: Option<&Lease4>,
+) -> Vec<(String, String)> {
+    let mut env = vec![
+        ("reason".to_string(), reason.word().to_string()),
+        ("interface".to_string(), ifname.to_string()),
+    ];
+    if let Some(n) = new {
+        n.env("new_", &mut env);
+    }
+    if let Some(o) = old {
+        o.env("old_", &mut env);
     }
     env
 }

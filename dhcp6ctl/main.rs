@@ -20,15 +20,16 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::{Arg, ArgAction};
 use libdhcp6::ctl::{
-    ClientCommand, CtlMessage, ReconfigureType, ServerCommand, CLIENT_PORT, CTL_IA_KINDS,
-    DEFAULT_CLIENT_KEY_FILE, DEFAULT_SERVER_KEY_FILE, SERVER_PORT,
+    ClientCommand, CtlMessage, ReconfigureType, Server4Command, ServerCommand, CLIENT_PORT,
+    CTL_IA_KINDS, DEFAULT_CLIENT_KEY_FILE, DEFAULT_SERVER4_KEY_FILE, DEFAULT_SERVER_KEY_FILE,
+    SERVER4_PORT, SERVER_PORT,
 };
 use libdhcp6::sys::ctl::{read_key_file, resolve_port};
 use libdhcp6::sys::shell::{version_arg, version_text};
 use libdhcp6::Duid;
 
 /// WIDE's usage line.
-const USAGE: &str = "usage: dhcp6ctl [-C|-S] [-a ctladdr] [-k keyfile] [-p ctlport] command...";
+const USAGE: &str = "usage: dhcp6ctl [-C|-S|-4] [-a ctladdr] [-k keyfile] [-p ctlport] command...";
 /// What dhcp6ctl is, for `--help` and `--version`.
 const ABOUT: &str = "control tool for dhcp6s and dhcp6c (kame6)";
 /// How long a connection attempt may take: the daemon is local or near.
@@ -37,7 +38,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 fn cli() -> clap::Command {
     clap::Command::new("dhcp6ctl")
         .about(ABOUT)
-        .override_usage("dhcp6ctl [-C | -S] [-a address] [-k keyfile] [-p port] command ...")
+        .override_usage("dhcp6ctl [-C | -S | -4] [-a address] [-k keyfile] [-p port] command ...")
         .disable_version_flag(true)
         .long_version(version_text(
             env!("CARGO_PKG_VERSION"),
@@ -46,6 +47,10 @@ fn cli() -> clap::Command {
                 (
                     "server (-S)",
                     format!("port {SERVER_PORT}, key file {DEFAULT_SERVER_KEY_FILE}"),
+                ),
+                (
+                    "dhcp4s (-4)",
+                    format!("port {SERVER4_PORT}, key file {DEFAULT_SERVER4_KEY_FILE}"),
                 ),
                 (
                     "client (-C, default)",
@@ -68,6 +73,14 @@ fn cli() -> clap::Command {
                 .action(ArgAction::SetTrue)
                 .help(format!(
                     "talk to dhcp6s: port {SERVER_PORT}, key {DEFAULT_SERVER_KEY_FILE}"
+                )),
+        )
+        .arg(
+            Arg::new("server4")
+                .short('4')
+                .action(ArgAction::SetTrue)
+                .help(format!(
+                    "talk to dhcp4s (kame6): port {SERVER4_PORT}, key {DEFAULT_SERVER4_KEY_FILE}"
                 )),
         )
         .arg(
@@ -94,7 +107,8 @@ fn cli() -> clap::Command {
                 .trailing_var_arg(true)
                 .help(
                     "reload | stop | start interface IF | stop interface IF | \
-                     remove binding IA IA_PD|IA_NA IAID DUID | reconfigure renew|rebind|info DUID",
+                     remove binding IA IA_PD|IA_NA IAID DUID | reconfigure renew|rebind|info DUID | \
+                     remove lease4 ADDRESS (-4)",
                 ),
         )
 }
@@ -104,6 +118,8 @@ fn cli() -> clap::Command {
 enum Target {
     Client,
     Server,
+    /// dhcp4s (`-4`, kame6).
+    Server4,
 }
 
 impl Target {
@@ -111,6 +127,7 @@ impl Target {
         match self {
             Self::Client => "client",
             Self::Server => "server",
+            Self::Server4 => "dhcp4s",
         }
     }
 }
@@ -224,6 +241,26 @@ fn make_client_command(words: &[String]) -> Parsed<ClientCommand> {
     }
 }
 
+/// Turns the command words into a command for dhcp4s: `reload`, `stop`,
+/// `remove lease4 ADDRESS` (doc/control.md).
+fn make_server4_command(words: &[String]) -> Parsed<Server4Command> {
+    let w = Words(words);
+    match w.get(0) {
+        None => Err("command is too short".into()),
+        Some("reload") => Ok((Server4Command::Reload, 1)),
+        Some("stop") => Ok((Server4Command::Stop, 1)),
+        Some("remove") => {
+            w.keyword(1, "lease4", "remove target not supported")?;
+            let text = w.get(2).ok_or("command is too short")?;
+            let addr = text
+                .parse()
+                .map_err(|_| format!("invalid IPv4 address {text}"))?;
+            Ok((Server4Command::RemoveLease(addr), 3))
+        }
+        Some(other) => Err(format!("unknown command: {other}")),
+    }
+}
+
 /// The command for `target` from `words` (an error if the words are
 /// wrong), signed with `key` and laid out (an error if the command cannot
 /// be written), and how many words it used.
@@ -237,6 +274,10 @@ fn make_message(words: &[String], target: Target, key: &[u8], now: u64) -> Resul
         }
         Target::Client => {
             let (c, used) = make_client_command(words)?;
+            (CtlMessage::new(c, now).encode(key), used)
+        }
+        Target::Server4 => {
+            let (c, used) = make_server4_command(words)?;
             (CtlMessage::new(c, now).encode(key), used)
         }
     })
@@ -288,6 +329,9 @@ fn main() {
     if args.get_flag("client") && args.get_flag("server") {
         fail("-C and -S are exclusive");
     }
+    if args.get_flag("server4") && (args.get_flag("client") || args.get_flag("server")) {
+        fail("-4 excludes -C and -S");
+    }
     let words: Vec<String> = args
         .get_many::<String>("command")
         .map(|v| v.cloned().collect())
@@ -298,12 +342,15 @@ fn main() {
     }
     let target = if args.get_flag("server") {
         Target::Server
+    } else if args.get_flag("server4") {
+        Target::Server4
     } else {
         Target::Client
     };
     let (default_port, default_key) = match target {
         Target::Client => (CLIENT_PORT, DEFAULT_CLIENT_KEY_FILE),
         Target::Server => (SERVER_PORT, DEFAULT_SERVER_KEY_FILE),
+        Target::Server4 => (SERVER4_PORT, DEFAULT_SERVER4_KEY_FILE),
     };
     let address = args
         .get_one::<String>("address")

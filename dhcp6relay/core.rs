@@ -10,7 +10,9 @@ use std::ops::Range;
 use libdhcp6::codes::{MessageType, OptionCode};
 use libdhcp6::sys::net::{is_global_unicast, is_unique_local};
 use libdhcp6::timing::HOP_COUNT_LIMIT;
-use libdhcp6::wire::{emit_relay_header, Options, RelayMessage, Writer, CLIENT_PORT, SERVER_PORT};
+use libdhcp6::wire::{
+    decapsulate, emit_relay_header, Options, RelayMessage, Writer, CLIENT_PORT, SERVER_PORT,
+};
 
 /// One client-facing interface.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -200,8 +202,11 @@ pub struct Delivery {
 pub struct Relay {
     /// Client-facing interfaces.
     pub client_ifs: Vec<ClientIf>,
-    /// Where Relay-forwards go.
+    /// Where Relay-forwards go (`-s`).
     pub servers: Vec<SocketAddrV6>,
+    /// Where Relay-forwards of a DHCPV4-QUERY go instead (`-4`, RFC 7341
+    /// §10); empty: to [`Relay::servers`] like every other message.
+    pub servers_4o6: Vec<SocketAddrV6>,
     /// Our UDP source port upstream; not 547 means RFC 8357 applies.
     pub upstream_port: u16,
     /// Insert Client Link-Layer Address (RFC 6939) for messages from clients.
@@ -260,7 +265,32 @@ impl Relay {
     fn trusted_server(&self, src: &Ipv6Addr) -> bool {
         self.servers
             .iter()
+            .chain(&self.servers_4o6)
             .any(|s| s.ip().is_multicast() || s.ip() == src)
+    }
+
+    /// Where the Relay-forward built for `pkt` (a datagram from a client or
+    /// a downstream relay) goes: the 4o6 servers (`-4`) when the message
+    /// innermost in `pkt` is a DHCPV4-QUERY and some are configured, else
+    /// the servers of `-s`. RFC 7341 §10 lets a 4o6-aware relay keep such
+    /// a separate list and describes it for the first relay; looking
+    /// through a downstream relay's levels as well lets one 4o6-aware relay
+    /// steer the queries of a chain whose other relays know nothing of
+    /// 4o6. A chain that cannot be unwrapped goes the ordinary way: the
+    /// server judges it, as it would without `-4`.
+    pub fn destinations(&self, pkt: &[u8]) -> &[SocketAddrV6] {
+        if self.servers_4o6.is_empty() {
+            return &self.servers;
+        }
+        let innermost = match decapsulate(pkt) {
+            Ok((_, inner)) => inner.first().copied(),
+            Err(_) => None,
+        };
+        if innermost.map(MessageType::from) == Some(MessageType::Dhcpv4Query) {
+            &self.servers_4o6
+        } else {
+            &self.servers
+        }
     }
 
     /// Builds the Relay-forward for a datagram from a client or downstream
@@ -489,6 +519,7 @@ mod tests {
                 0,
                 0,
             )],
+            servers_4o6: Vec::new(),
             upstream_port: SERVER_PORT,
             client_linklayer: false,
             separate_upstream: true,
@@ -565,6 +596,50 @@ mod tests {
             assert_eq!(f.hop_count, 0);
             assert_eq!(f.relay_msg(), Some(&pkt[..]));
         }
+    }
+
+    /// C-098 with `-4` (RFC 7341 §10): a DHCPV4-QUERY, bare or innermost
+    /// in a downstream relay's Relay-forward, goes to the 4o6 servers and
+    /// nothing else does; Relay-replies from them are accepted. Without
+    /// `-4` every message goes to `-s`.
+    #[test]
+    fn c098_dhcpv4_query_to_the_4o6_servers() {
+        let mut r = relay();
+        let query = [20u8, 0, 0, 0, 0, 87, 0, 0];
+        let relayed = |inner: &[u8]| {
+            RelayRepr {
+                msg_type: MessageType::RelayForw,
+                hop_count: 0,
+                link_address: Ipv6Addr::UNSPECIFIED,
+                peer_address: CLIENT_LL.parse().unwrap(),
+                options: vec![OptionRepr::RelayMsg(inner.to_vec())],
+            }
+            .to_vec()
+            .unwrap()
+        };
+        let nested_query = relayed(&relayed(&query));
+        let nested_solicit = relayed(&solicit());
+        assert_eq!(r.destinations(&query), &r.servers[..]);
+        let v4 = SocketAddrV6::new("2001:db8:4::67".parse().unwrap(), 547, 0, 0);
+        r.servers_4o6 = vec![v4];
+        for pkt in [&query[..], &nested_query] {
+            assert_eq!(r.destinations(pkt), &[v4][..]);
+        }
+        for pkt in [&solicit()[..], &nested_solicit, &[]] {
+            assert_eq!(r.destinations(pkt), &r.servers[..], "{pkt:?}");
+        }
+        // A Relay-forward whose chain cannot be unwrapped: the ordinary way.
+        let mut broken = nested_query.clone();
+        broken.truncate(40);
+        assert_eq!(r.destinations(&broken), &r.servers[..]);
+        let reply = reply_for(advertise(), Some(vec![0, 0, 0, 3]), "::", None);
+        assert!(r
+            .relay_to_client(&reply, from("2001:db8:4::67", 547, 2))
+            .is_ok());
+        assert_eq!(
+            r.relay_to_client(&reply, from("2001:db8::bad", 547, 2)),
+            Err(DropReason::UnknownServer)
+        );
     }
 
     /// C-099: bare Advertise, Reply, Reconfigure are dropped and counted.

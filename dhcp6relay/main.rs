@@ -72,6 +72,7 @@ fn cli() -> Command {
         .arg(Arg::new("hoplimit").short('H').value_name("hoplim").help("IPv6 hop limit towards a multicast server address (default 8)"))
         .arg(Arg::new("relayif").short('r').value_name("relay-IF").help("upstream interface for multicast server addresses"))
         .arg(Arg::new("server").short('s').value_name("serveraddr").action(ArgAction::Append).help("server address, unicast or multicast; may be repeated (default ff05::1:3)"))
+        .arg(Arg::new("server4o6").short('4').value_name("serveraddr").action(ArgAction::Append).help("server address for DHCPV4-QUERY (RFC 7341); may be repeated (default: as -s)"))
         .arg(Arg::new("script").short('S').value_name("script").help("script run after relaying a Reply"))
         .arg(Arg::new("remote-id").long("remote-id").value_name("IF=ENTERPRISE:ID").action(ArgAction::Append).help("insert Remote-ID (RFC 4649) for clients on IF; ID is text or 0x-hex"))
         .arg(Arg::new("subscriber-id").long("subscriber-id").value_name("IF=ID").action(ArgAction::Append).help("insert Subscriber-ID (RFC 4580) for clients on IF"))
@@ -89,6 +90,8 @@ struct Opts {
     hop_limit: u32,
     relay_if: Option<String>,
     servers: Vec<Ipv6Addr>,
+    /// `-4`: where DHCPV4-QUERY goes instead; empty: to `servers`.
+    servers_4o6: Vec<Ipv6Addr>,
     script: Option<PathBuf>,
     remote_ids: Vec<(String, RemoteId)>,
     subscriber_ids: Vec<(String, Vec<u8>)>,
@@ -134,13 +137,17 @@ fn parse_opts(m: &ArgMatches) -> Result<Opts, String> {
         },
         None => RELAY_MULTICAST_HOP_LIMIT,
     };
-    let mut servers = Vec::new();
-    for s in many("server") {
-        servers.push(
-            s.parse::<Ipv6Addr>()
-                .map_err(|_| format!("-s {s}: not an IPv6 address"))?,
-        );
-    }
+    let addresses = |flag: char, id: &str| -> Result<Vec<Ipv6Addr>, String> {
+        many(id)
+            .iter()
+            .map(|s| {
+                s.parse::<Ipv6Addr>()
+                    .map_err(|_| format!("-{flag} {s}: not an IPv6 address"))
+            })
+            .collect()
+    };
+    let mut servers = addresses('s', "server")?;
+    let servers_4o6 = addresses('4', "server4o6")?;
     if servers.is_empty() {
         // C-095: ff05::1:3 when nothing is configured.
         servers.push(ALL_DHCP_SERVERS);
@@ -194,6 +201,7 @@ fn parse_opts(m: &ArgMatches) -> Result<Opts, String> {
         hop_limit,
         relay_if: get("relayif"),
         servers,
+        servers_4o6,
         script: get("script").map(PathBuf::from),
         remote_ids,
         subscriber_ids,
@@ -272,7 +280,11 @@ fn relay6_init(opts: Opts) -> Result<State, String> {
         }
     }
     let client_ifs = load_client_ifs(&opts)?;
-    let multicast_server = opts.servers.iter().any(|s| s.is_multicast());
+    let multicast_server = opts
+        .servers
+        .iter()
+        .chain(&opts.servers_4o6)
+        .any(|s| s.is_multicast());
     let relay_if = match (&opts.relay_if, client_ifs.as_slice()) {
         (Some(r), _) => r.clone(),
         (None, [only]) => only.name.clone(),
@@ -317,13 +329,15 @@ fn relay6_init(opts: Opts) -> Result<State, String> {
         up.set_multicast_if(relay_ifindex)
             .map_err(|e| format!("multicast interface: {e}"))?;
     }
+    let to_port = |list: &[Ipv6Addr]| -> Vec<SocketAddrV6> {
+        list.iter()
+            .map(|s| SocketAddrV6::new(*s, SERVER_PORT, 0, 0))
+            .collect()
+    };
     let mut relay = Relay {
         client_ifs: Vec::new(),
-        servers: opts
-            .servers
-            .iter()
-            .map(|s| SocketAddrV6::new(*s, SERVER_PORT, 0, 0))
-            .collect(),
+        servers: to_port(&opts.servers),
+        servers_4o6: to_port(&opts.servers_4o6),
         upstream_port: opts.relay_port,
         client_linklayer: opts.client_linklayer,
         separate_upstream,
@@ -436,9 +450,11 @@ fn flush_down(s: &mut State) {
     }
 }
 
-/// Queues the Relay-forward for datagram `i` of the receive batch, once per server.
+/// Queues the Relay-forward for datagram `i` of the receive batch, once
+/// per server of its destination list (`-s`, or `-4` for DHCPV4-QUERY).
 fn relay_to_server(s: &mut State, i: usize) {
-    if s.tx_up.len() + s.relay.servers.len() > BATCH {
+    let most = s.relay.servers.len().max(s.relay.servers_4o6.len());
+    if s.tx_up.len() + most > BATCH {
         flush_up(s);
     }
     let Some((pkt, meta)) = s.rx.get(i) else {
@@ -470,7 +486,7 @@ fn relay_to_server(s: &mut State, i: usize) {
         from.src
     );
     let mut first = true;
-    for server in &s.relay.servers {
+    for server in s.relay.destinations(pkt) {
         let ifindex = if server.ip().is_multicast() {
             s.relay_ifindex
         } else {
@@ -662,19 +678,26 @@ fn main() {
     let stats_file = StatsFile::from_args(&sh.args).unwrap_or_else(|e| sh.fail(e));
     let mut state = relay6_init(opts).unwrap_or_else(|e| sh.fail(e));
     state.stats_file = stats_file;
+    // The statistics file is replaced beside itself after the drop (-u).
+    if let Some(f) = &state.stats_file {
+        sh.writes_beside("statistics file", f.path());
+    }
     let _pid = sh.detach();
     sh.catch_signals();
+    let list = |a: &[Ipv6Addr]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     log_info!(
         "relay6_init",
-        "relaying for {} to {}",
+        "relaying for {} to {}{}",
         state.opts.interfaces.join(" "),
-        state
-            .opts
-            .servers
-            .iter()
-            .map(|s| s.to_string())
-            .collect::<Vec<_>>()
-            .join(" ")
+        list(&state.opts.servers).join(" "),
+        if state.opts.servers_4o6.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", DHCPv4-query to {}",
+                list(&state.opts.servers_4o6).join(" ")
+            )
+        }
     );
     relay6_loop(&mut state);
     log_counters(&state);

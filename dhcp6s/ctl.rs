@@ -12,23 +12,15 @@
 
 use std::ops::Range;
 use std::path::Path;
-use std::time::Duration;
 
 use clap::ArgMatches;
 use libdhcp6::ctl::{ReconfigureType, ServerCommand, DEFAULT_SERVER_KEY_FILE, SERVER_PORT};
 use libdhcp6::lease::IaKind;
 use libdhcp6::sys::ctl::{resolve_port, CtlChannel};
-use libdhcp6::sys::net::{PollFds, Ready};
+use libdhcp6::sys::net::Ready;
 use libdhcp6::{log_notice, Duid};
 
-/// What the main loop does after the control commands of one wake-up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum After {
-    /// Go on serving.
-    Continue,
-    /// `stop` arrived: leave the main loop (clean exit, PID file removed).
-    Exit,
-}
+pub use libdhcp6::sys::ctl::After;
 
 /// Reads the key and opens the listener; `Ok(None)` when there is no key
 /// ("skip opening control port"). Mirrors the control part of
@@ -45,20 +37,7 @@ pub fn server6_ctl_init(args: &ArgMatches) -> Result<Option<CtlChannel>, String>
     CtlChannel::open(Path::new(keyfile), port, "server6_init")
 }
 
-/// Adds the control descriptors to `fds` (after the ones already there);
-/// returns where they are, for [`server6_ctl`].
-pub fn push_fds<'a>(ctl: &'a Option<CtlChannel>, fds: &mut PollFds<'a>) -> Range<usize> {
-    ctl.as_ref()
-        .map_or(fds.len()..fds.len(), |c| c.push_fds(fds))
-}
-
-/// The loop's sleep, shortened so a connection that never completes its
-/// command is closed on time.
-pub fn bound_sleep(ctl: &Option<CtlChannel>, sleep: Duration) -> Duration {
-    ctl.as_ref()
-        .and_then(|c| c.bound_timeout(Some(sleep)))
-        .unwrap_or(sleep)
-}
+pub use libdhcp6::sys::ctl::{bound_sleep, push_fds};
 
 /// What the control commands ask of the daemon: the operations they name
 /// and nothing else of its state (the main loop implements it).

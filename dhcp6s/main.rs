@@ -935,21 +935,38 @@ fn main() {
     sh.init_logging();
     if sh.args.get_flag("memory-leases") {
         let init = server6_init(&sh, |_, _| Ok((MemStore::new(), Naming::PerInstance)));
-        run(sh, init, |_| {});
+        run(sh, init, |_| {}, |_| None);
     } else {
         let init = server6_init(&sh, open_journal);
-        run(sh, init, |store| {
+        let detached = |store: &mut JournalStore| {
             if let Err(e) = store.record_pid() {
                 log_warn!("server6_init", "lease journal lock file: {e}");
             }
-        });
+        };
+        run(sh, init, detached, |store| Some(store.path()));
     }
 }
 
-/// Everything after the store is chosen: daemonize, PID file, signals,
-/// loop. `detached` runs on the store in the process that stays.
-fn run<S: LeaseStore>(mut sh: Shell, init: Result<State<S>, String>, detached: fn(&mut S)) {
+/// Everything after the store is chosen: daemonize, PID file, dropping
+/// root, signals, loop. `detached` runs on the store in the process that
+/// stays; `journal` names the store's file, if it has one.
+fn run<S: LeaseStore>(
+    mut sh: Shell,
+    init: Result<State<S>, String>,
+    detached: fn(&mut S),
+    journal: fn(&S) -> Option<&Path>,
+) {
     let mut state = init.unwrap_or_else(|e| sh.fail(e));
+    // After dropping root (-u) the journal's compaction, the replay
+    // counter's updates and the statistics file still create files
+    // beside theirs.
+    if let Some(j) = journal(&state.server.store) {
+        sh.writes_beside("lease journal", j);
+    }
+    sh.writes_beside("replay counter", state.replay.path());
+    if let Some(f) = &state.stats_file {
+        sh.writes_beside("statistics file", f.path());
+    }
     let _pid = sh.detach();
     detached(&mut state.server.store);
     sh.catch_signals();

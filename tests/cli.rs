@@ -387,3 +387,53 @@ fn dump_leases_lists_a_journal() {
     assert!(err.contains("no such file"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// dhcp4s's command line: `--version` with its defaults (control port
+/// 5548 in dhcp6ctl's), a journal it cannot read (dhcp6s's) refused at
+/// start with the file named and left as it was, `--dump-leases` of a
+/// missing file an error, `-p` taken as the control port.
+#[test]
+fn dhcp4s_command_line() {
+    let bin = env!("CARGO_BIN_EXE_dhcp4s");
+    let out = Command::new(bin).arg("--version").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0));
+    for p in [
+        "configuration file: /usr/local/etc/dhcp4s.conf",
+        "control key file: /usr/local/etc/dhcp4sctlkey",
+        "lease journal: /var/db/dhcp4s.leases",
+        "PID file: /var/run/dhcp4s.pid",
+    ] {
+        assert!(stdout.lines().any(|l| l.ends_with(p)), "{p}: {stdout}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_dhcp6ctl"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("dhcp4s (-4): port 5548, key file /usr/local/etc/dhcp4sctlkey"));
+    let dir = scratch("dhcp4s");
+    let conf = dir.join("dhcp4s.conf");
+    let journal = dir.join("leases");
+    std::fs::write(
+        &conf,
+        format!(
+            "dhcp4o6-port 6767;\nserver-identifier 10.0.0.1;\nlease-file \"{}\";\n",
+            journal.display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(&journal, libdhcp6::lease::journal::header()).unwrap();
+    let (code, err) = run(bin, &["-f", "-c", conf.to_str().unwrap(), "-p", "5999"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("not a kame6 lease journal"), "{err}");
+    assert!(err.contains(journal.to_str().unwrap()), "{err}");
+    assert_eq!(
+        std::fs::read(&journal).unwrap(),
+        libdhcp6::lease::journal::header()
+    );
+    let (code, err) = run(bin, &["--dump-leases", dir.join("none").to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("no such file"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -265,3 +265,44 @@ fn check_mode_with_a_profile() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// dhcp4s -t: the sample passes, -t -D prints a file that passes and
+/// prints the same again, and a broken file exits 1 with file:line:col.
+#[test]
+fn dhcp4s_check() {
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_dhcp4s"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let sample = root().join("conf/dhcp4s.conf");
+    let sample = sample.to_str().unwrap();
+    let out = run(&["-t", "-c", sample]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).ends_with("configuration OK\n"));
+    let dumped = run(&["-t", "-D", "-c", sample]);
+    let dir = std::env::temp_dir().join(format!("kame6-d4check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let again = dir.join("again.conf");
+    std::fs::write(&again, &dumped.stdout).unwrap();
+    let redumped = run(&["-t", "-D", "-c", again.to_str().unwrap()]);
+    assert!(redumped.status.success(), "{redumped:?}");
+    assert_eq!(redumped.stdout, dumped.stdout);
+    let broken = dir.join("broken.conf");
+    std::fs::write(
+        &broken,
+        "dhcp4o6-port 6767;\nserver-identifier 10.0.0.1;\nsubnet 10.0.0.0/24 {\n\trange 10.0.0.9 to 10.0.0.1;\n};\n",
+    )
+    .unwrap();
+    let out = run(&["-t", "-c", broken.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "{}:4:2: range 10.0.0.9 to 10.0.0.1 is not inside 10.0.0.0/24\n",
+            broken.display()
+        )
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -27,8 +27,8 @@
 mod common;
 
 use common::dhcp4o6::{
-    direct_net, forged_metadata, garbage_then_answered, kea_dhcp4_4o6, kea_setup, relayed_net,
-    scenarios, start_relay, Relay, SERVER6,
+    direct_net, forged_metadata, garbage_then_answered, kea_dhcp4_4o6, kea_setup,
+    last_counter as counter, relayed_net, scenarios, start_relay, Relay, SERVER6,
 };
 use common::peers::{counters, our_dhcp6s, Scratch};
 use common::{Daemon, Netns};
@@ -96,16 +96,6 @@ fn direct() -> Run {
 fn relayed(which: Relay) -> Run {
     let t = relayed_net();
     start(t.client, t.server, Some((which, t.relay)))
-}
-
-/// The number after `what` in dhcp6s's last SIGUSR1 report.
-fn counter(log: &str, what: &str) -> u64 {
-    log.lines()
-        .rev()
-        .find_map(|l| l.split(what).nth(1))
-        .and_then(|n| n.split(',').next())
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no counter {what:?} in\n{log}"))
 }
 
 /// C-164 … C-168 directly on the link; every query was forwarded and

@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The pages every build ships: one per program and per configuration file.
-const REQUIRED: [&str; 6] = [
+const REQUIRED: [&str; 8] = [
+    "dhcp4s.8",
+    "dhcp4s.conf.5",
     "dhcp6s.8",
     "dhcp6s.conf.5",
     "dhcp6c.8",

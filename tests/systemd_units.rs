@@ -43,6 +43,9 @@ struct Unit {
     /// Highest acceptable "Overall exposure level" (0 to 10). dhcp6c's is
     /// higher because its unit leaves room for the configured script.
     max_exposure: f64,
+    /// The capabilities the daemon keeps when its unit runs it with `-u`
+    /// (libdhcp6::sys::privs).
+    keeps: &'static [&'static str],
 }
 
 const UNITS: [Unit; 3] = [
@@ -50,16 +53,19 @@ const UNITS: [Unit; 3] = [
         program: "dhcp6s",
         exe: env!("CARGO_BIN_EXE_dhcp6s"),
         max_exposure: 2.2,
+        keeps: &[],
     },
     Unit {
         program: "dhcp6c",
         exe: env!("CARGO_BIN_EXE_dhcp6c"),
         max_exposure: 3.8,
+        keeps: &["CAP_NET_ADMIN"],
     },
     Unit {
         program: "dhcp6relay",
         exe: env!("CARGO_BIN_EXE_dhcp6relay"),
         max_exposure: 2.2,
+        keeps: &[],
     },
 ];
 
@@ -305,11 +311,13 @@ fn daemons_accept_the_units_flags() {
 }
 
 /// Capability numbers (linux/capability.h) of the names the units use.
-const CAPS: [(&str, u32); 7] = [
+const CAPS: [(&str, u32); 9] = [
     ("CAP_CHOWN", 0),
     ("CAP_DAC_OVERRIDE", 1),
     ("CAP_FOWNER", 3),
     ("CAP_KILL", 5),
+    ("CAP_SETGID", 6),
+    ("CAP_SETUID", 7),
     ("CAP_NET_BIND_SERVICE", 10),
     ("CAP_NET_ADMIN", 12),
     ("CAP_NET_RAW", 13),
@@ -342,7 +350,8 @@ fn mask(names: &[String]) -> u64 {
 /// capability bounding set, with `extra` before the interface and the PID
 /// file moved from /run into `s` (the namespaces share the host's files).
 /// Returns once `ready` is in its log, having checked that the running
-/// daemon holds exactly the unit's capabilities.
+/// daemon holds exactly the unit's capabilities, or, when the unit drops
+/// root with `-u`, runs as another user holding exactly what it keeps.
 fn spawn_as_unit(
     ns: &Netns,
     s: &Scratch,
@@ -376,11 +385,24 @@ fn spawn_as_unit(
     d.wait_log(ready, Duration::from_secs(10));
     // ip netns exec and setpriv exec the daemon: the child's PID is its own.
     let status = std::fs::read_to_string(format!("/proc/{}/status", d.pid())).unwrap();
-    let eff = status
-        .lines()
-        .find_map(|l| l.strip_prefix("CapEff:"))
-        .map(|v| u64::from_str_radix(v.trim(), 16).unwrap());
-    assert_eq!(eff, Some(mask(&caps)), "{}: {status}", u.program);
+    let field = |key: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .map(|v| v.trim().to_string())
+    };
+    let eff = field("CapEff:").map(|v| u64::from_str_radix(&v, 16).unwrap());
+    let drops = argv.iter().any(|w| w == "-u");
+    let kept: Vec<String> = u.keeps.iter().map(|c| c.to_string()).collect();
+    let want = if drops { mask(&kept) } else { mask(&caps) };
+    assert_eq!(eff, Some(want), "{}: {status}", u.program);
+    let euid = field("Uid:").and_then(|v| v.split_whitespace().nth(1).map(str::to_string));
+    assert_eq!(
+        euid.as_deref() == Some("0"),
+        !drops,
+        "{}: {status}",
+        u.program
+    );
     d
 }
 

@@ -22,8 +22,11 @@ chmod 755 /usr/sbin/policy-rc.d
 # peers our daemons are tested against (WIDE-DHCPv6, ISC DHCP, Kea); kea-admin
 # brings perfdhcp for bench/; systemd brings systemd-analyze, which checks
 # conf/systemd (it need not be running); mandoc lints the manual pages;
-# openssl makes the control key the FreeBSD rc.d script test creates.
-apt_packages=(iproute2 procps python3
+# openssl makes the control key the FreeBSD rc.d script test creates;
+# dpkg-dev, debhelper and lintian build and check the Debian packages
+# (tools/debian-build.sh), debootstrap makes the Debian root
+# tests/debian_packages.rs installs them into.
+apt_packages=(iproute2 procps python3 dpkg-dev debhelper lintian debootstrap
     wide-dhcpv6-server wide-dhcpv6-client wide-dhcpv6-relay
     isc-dhcp-client isc-dhcp-relay isc-dhcp-server
     kea-dhcp4-server kea-dhcp6-server kea-admin tcpdump mandoc systemd openssl)

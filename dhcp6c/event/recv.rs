@@ -323,6 +323,7 @@ impl Client {
                 // A bound client asked by Reconfigure for new information:
                 // the bindings and their timers go on (C-149).
                 self.rebound(now);
+                self.configured_4o6(now, &msg, out);
                 out.push(Action::Script(script_env(reason, &msg)));
             }
             Step::InformationRequest => {
@@ -339,6 +340,7 @@ impl Client {
                 self.state = State::InfoBound { refresh };
                 // The server a Reconfigure must come from (RFC 8415 §18.2.11).
                 self.server = Some(server);
+                self.configured_4o6(now, &msg, out);
                 out.push(Action::Info(info_lines(&msg)));
                 out.push(Action::Script(script_env(reason, &msg)));
             }
@@ -414,6 +416,7 @@ impl Client {
         self.failures = 0;
         self.server = Some(server);
         self.rebound(now);
+        self.configured_4o6(now, msg, out);
         out.push(Action::Script(script_env(reason, msg)));
         if !self.declining.is_empty() {
             let server = self.server.clone();

@@ -71,6 +71,7 @@ fn conf() -> IfConfig {
         reconfigure_accept: false,
         delayed_auth: None,
         wall_clock: None,
+        dhcp4o6: None,
     }
 }
 
@@ -2722,4 +2723,107 @@ fn wall_clock_survives_a_restart_from_config() {
         cl.wall(w.at - Duration::from_millis(1)),
         Duration::from_secs(UNIX) - Duration::from_millis(1)
     );
+}
+
+/// A configuration with 4o6 on (`request dhcp4o6-server-address`).
+fn conf_4o6(information_only: bool) -> IfConfig {
+    let mut c = conf();
+    c.information_only = information_only;
+    c.oro.push(OptionCode::Dhcp4o6ServerAddr);
+    c.dhcp4o6 = Some(crate::dhcp4o6::Conf4o6 {
+        conf4: crate::dhcp4::Conf4 {
+            hw: None,
+            client_id: libdhcp6::dhcp4::ClientId::Duid {
+                iaid: 1,
+                duid: me(),
+            },
+            prl: vec![libdhcp6::dhcp4::OptionCode::SubnetMask],
+        },
+        remembered: None,
+    });
+    c
+}
+
+/// The DHCPV4-QUERY destinations among `acts`.
+fn queries_to(acts: &[Action]) -> Vec<Ipv6Addr> {
+    acts.iter()
+        .filter_map(|x| match x {
+            Action::SendTo { to, bytes } => {
+                let m = MessageRepr::from_bytes(bytes).unwrap();
+                assert_eq!(m.msg_type, MessageType::Dhcpv4Query);
+                Some(*to)
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// C-155: with 4o6 on, option 88 is in the ORO of Solicit, Request,
+/// Renew and Rebind; C-156: no DHCPV4-QUERY before a Reply carried
+/// option 88, then queries to the server it names.
+#[test]
+fn c155_c156_option_88_asked_and_awaited() {
+    let (mut cl, t, sol) = soliciting(conf_4o6(false));
+    assert!(oro(&sol).contains(&OptionCode::Dhcp4o6ServerAddr));
+    let mut adv = both();
+    adv.push(OptionRepr::Preference(255));
+    let x = sol.transaction_id;
+    let acts = cl
+        .receive(
+            t + ms(10),
+            &msg(MessageType::Advertise, x, Some(s1()), Some(me()), adv),
+        )
+        .unwrap();
+    let req = one(&acts);
+    assert!(oro(&req).contains(&OptionCode::Dhcp4o6ServerAddr));
+    assert!(queries_to(&acts).is_empty());
+    let server4 = a("2001:db8::4");
+    let mut reply = bound_reply();
+    reply.push(OptionRepr::Addresses {
+        code: OptionCode::Dhcp4o6ServerAddr,
+        addrs: vec![server4],
+    });
+    let y = req.transaction_id;
+    cl.receive(
+        t + ms(20),
+        &msg(MessageType::Reply, y, Some(s1()), Some(me()), reply),
+    )
+    .unwrap();
+    // Run the timers up to Rebind (T2 = 16 s): DHCPv4 queries to the
+    // server named, and the Renew and Rebind asking for option 88.
+    let (mut to, mut v6) = (Vec::new(), Vec::new());
+    let mut now = t;
+    for _ in 0..200 {
+        let Some(d) = cl.next_deadline() else { break };
+        now = now.max(d);
+        let acts = cl.timeout(now);
+        to.extend(queries_to(&acts));
+        v6.extend(sent(&acts));
+        if v6.iter().any(|m| m.msg_type == MessageType::Rebind) {
+            break;
+        }
+    }
+    assert!(!to.is_empty() && to.iter().all(|d| *d == server4), "{to:?}");
+    for kind in [MessageType::Renew, MessageType::Rebind] {
+        let m = v6.iter().find(|m| m.msg_type == kind).unwrap();
+        assert!(oro(m).contains(&OptionCode::Dhcp4o6ServerAddr), "{kind}");
+    }
+}
+
+/// C-155 for Information-request; C-156: an information-only client that
+/// gets no option 88 sends no DHCPV4-QUERY.
+#[test]
+fn c155_c156_information_request() {
+    let (mut cl, t, inf) = soliciting(conf_4o6(true));
+    assert_eq!(inf.msg_type, MessageType::InformationRequest);
+    assert!(oro(&inf).contains(&OptionCode::Dhcp4o6ServerAddr));
+    let x = inf.transaction_id;
+    let acts = cl
+        .receive(
+            t + ms(10),
+            &msg(MessageType::Reply, x, Some(s1()), Some(me()), vec![]),
+        )
+        .unwrap();
+    assert!(queries_to(&acts).is_empty());
+    assert_eq!(cl.dhcp4o6().map(|v| v.running()), Some(false));
 }

@@ -3,7 +3,8 @@
 //! reconfigure key, Relay-reply nesting, delayed-auth and RKAP options,
 //! DUID / domain-name text, signed dhcp6ctl commands and a key file;
 //! the DHCPv4 golden messages (tests/dhcp4_vectors) and DHCPV4-QUERYs
-//! framed for Kea's 4o6 IPC, bare and relayed. The
+//! framed for Kea's 4o6 IPC, bare and relayed; dhcp4s.conf (the sample)
+//! and a dhcp4s lease journal. The
 //! corpus directories are not committed; run
 //!
 //! ```text
@@ -229,6 +230,7 @@ fn main() -> Res<()> {
     ctl_seeds(out)?;
     journal_seeds(out, &relayed_solicit)?;
     dhcp4_seeds(out)?;
+    dhcp4s_seeds(out)?;
     eprintln!("seeds written under {}", out.display());
     Ok(())
 }
@@ -487,5 +489,55 @@ fn dhcp4_seeds(out: &Path) -> Res<()> {
     }
     .to_vec()?;
     write(out, "ipc4o6", "response", &attach_to_vec(&response, &meta)?)?;
+    Ok(())
+}
+
+/// Seeds for `config4_parse` (the sample dhcp4s.conf) and `journal4` (a
+/// dhcp4s journal with every record type, and a snapshot).
+fn dhcp4s_seeds(out: &Path) -> Res<()> {
+    use std::net::Ipv4Addr;
+
+    use libdhcp6::dhcp4::engine::{Change4, ClientKey, Lease4};
+    use libdhcp6::dhcp4::journal::{encode, header, snapshot4, Record4};
+
+    let sample = include_str!("../../conf/dhcp4s.conf");
+    write(out, "config4_parse", "sample", sample.as_bytes())?;
+    let id = ClientKey::Id(vec![1, 2, 0, 0, 0, 4, 1]);
+    let hw = ClientKey::Hw {
+        htype: 1,
+        addr: vec![2, 0, 0, 0, 4, 2],
+    };
+    let a = Ipv4Addr::new(10, 0, 0, 10);
+    let b = Ipv4Addr::new(10, 0, 0, 11);
+    let lease = |client: &ClientKey, addr| Lease4 {
+        client: client.clone(),
+        addr,
+        subnet: 1,
+        expires: 5000,
+    };
+    let mut file = header().to_vec();
+    for r in [
+        Record4::Change(Change4::Bind(lease(&id, a))),
+        Record4::Change(Change4::Bind(lease(&hw, b))),
+        Record4::Change(Change4::Release {
+            client: id.clone(),
+            addr: a,
+        }),
+        Record4::Change(Change4::Decline {
+            client: hw.clone(),
+            addr: b,
+            until: 90_000,
+        }),
+        Record4::Change(Change4::Expire {
+            client: id,
+            addr: a,
+        }),
+        Record4::Quarantine { addr: b, until: 9 },
+    ] {
+        encode(&r, &mut file);
+    }
+    write(out, "journal4", "records", &file)?;
+    let snap = snapshot4(&[lease(&hw, a)], &[(b, 90_000)]);
+    write(out, "journal4", "snapshot", &snap)?;
     Ok(())
 }

@@ -281,6 +281,7 @@ codes! {
         IaPd = 3 => "IA_PD",
         Interface = 4 => "interface",
         IaNa = 5 => "IA_NA",
+        Lease4 = 6 => "IPv4 lease",
     }
 }
 

@@ -55,6 +55,11 @@ pub const MAX_SKEW: u32 = 300;
 pub const SERVER_PORT: u16 = 5547;
 /// dhcp6c's control port (fixed in WIDE's dhcp6c).
 pub const CLIENT_PORT: u16 = 5546;
+/// dhcp4s's default control port (kame6): next to dhcp6s's 5547 and
+/// dhcp6c's 5546, so all three run on one machine.
+pub const SERVER4_PORT: u16 = 5548;
+/// dhcp4s's default control key file (`SYSCONFDIR/dhcp4sctlkey`).
+pub const DEFAULT_SERVER4_KEY_FILE: &str = crate::paths::SERVER4_KEY_FILE;
 /// dhcp6s's default key file (WIDE's `SYSCONFDIR/dhcp6sctlkey`; [`crate::paths`]).
 pub const DEFAULT_SERVER_KEY_FILE: &str = crate::paths::SERVER_KEY_FILE;
 /// dhcp6c's default key file (WIDE's `SYSCONFDIR/dhcp6cctlkey`).
@@ -597,6 +602,64 @@ impl fmt::Display for ClientCommand {
 
 /// A command without arguments (`reload`, the server's `stop`): WIDE logs
 /// one with arguments and does nothing.
+/// A command for dhcp4s (kame6): WIDE's `reload` and `stop`, and `remove
+/// lease4 ADDRESS`, the smallest WIDE-style addition: command `remove`
+/// whose object is [`CtlObject::Lease4`] followed by the four octets of
+/// the address (doc/control.md).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Server4Command {
+    /// `reload`: re-read dhcp4s.conf, keeping the leases.
+    Reload,
+    /// `stop`: exit cleanly.
+    Stop,
+    /// `remove lease4 A.B.C.D`: end the lease on the address.
+    RemoveLease(core::net::Ipv4Addr),
+}
+
+impl Command for Server4Command {
+    fn code(&self) -> CtlCommand {
+        match self {
+            Self::Reload => CtlCommand::Reload,
+            Self::Stop => CtlCommand::Stop,
+            Self::RemoveLease(_) => CtlCommand::Remove,
+        }
+    }
+
+    fn parse_arguments(code: CtlCommand, r: &mut Reader<'_>) -> Result<Self> {
+        match code {
+            CtlCommand::Reload => no_arguments(code, r).map(|()| Self::Reload),
+            CtlCommand::Stop => no_arguments(code, r).map(|()| Self::Stop),
+            CtlCommand::Remove => {
+                parse_object(r, code, CtlObject::Lease4)?;
+                let a = r.array::<4>().map_err(|_| Error::ShortArguments(code))?;
+                Ok(Self::RemoveLease(core::net::Ipv4Addr::from(a)))
+            }
+            CtlCommand::Start | CtlCommand::Reconfigure | CtlCommand::Unknown(_) => {
+                Err(unknown(code, r))
+            }
+        }
+    }
+
+    fn emit_arguments(&self, out: &mut Vec<u8>) -> Result<()> {
+        if let Self::RemoveLease(a) = self {
+            out.extend_from_slice(&u32::from(CtlObject::Lease4).to_be_bytes());
+            out.extend_from_slice(&a.octets());
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Server4Command {
+    /// The command as dhcp6ctl's command line spells it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Reload => f.write_str("reload"),
+            Self::Stop => f.write_str("stop"),
+            Self::RemoveLease(a) => write!(f, "remove lease4 {a}"),
+        }
+    }
+}
+
 fn no_arguments(code: CtlCommand, r: &Reader<'_>) -> Result<()> {
     match r.remaining() {
         0 => Ok(()),
@@ -777,6 +840,37 @@ pub fn parse_key_file(contents: &[u8]) -> Result<Option<Vec<u8>>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// dhcp4s's commands: WIDE's header and MAC, `remove` with object 6
+    /// and the four octets of the address; a dhcp6s command is not one.
+    #[test]
+    fn server4_commands_round_trip() {
+        let a = core::net::Ipv4Addr::new(10, 10, 10, 100);
+        for c in [
+            Server4Command::Reload,
+            Server4Command::Stop,
+            Server4Command::RemoveLease(a),
+        ] {
+            let bytes = CtlMessage::new(c.clone(), 1000).encode(KEY0).unwrap();
+            let back = decode::<Server4Command>(&bytes, Some(KEY0), 1000).unwrap();
+            assert_eq!(back.command, c);
+        }
+        let bytes = CtlMessage::new(Server4Command::RemoveLease(a), 1000)
+            .encode(KEY0)
+            .unwrap();
+        assert_eq!(&bytes[ARGS_OFFSET..], &[0, 0, 0, 6, 10, 10, 10, 100]);
+        assert_eq!(
+            Server4Command::RemoveLease(a).to_string(),
+            "remove lease4 10.10.10.100"
+        );
+        // dhcp6s's remove binding is refused by dhcp4s.
+        assert!(decode::<Server4Command>(WIDE_REMOVE_NA, Some(KEY0), u64::from(TS)).is_err());
+        let short = &bytes[..bytes.len() - 1];
+        assert!(
+            Packet::new_checked(short).is_err()
+                || decode::<Server4Command>(short, Some(KEY0), 1000).is_err()
+        );
+    }
 
     fn hex(s: &str) -> Vec<u8> {
         let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();

@@ -98,6 +98,16 @@ pub const RELAY_PIDFILE: &str = join!(RUNDIR, "dhcp6relay.pid");
 /// file, named after the instance's interfaces ([`lease_file_name`]).
 pub const SERVER_LEASE_FILE: &str = join!(LOCALDBDIR, "dhcp6s.<interfaces>.leases");
 
+/// dhcp4s's configuration file (`SYSCONFDIR/dhcp4s.conf`).
+pub const SERVER4_CONF: &str = join!(SYSCONFDIR, "dhcp4s.conf");
+/// dhcp4s's control key file (`SYSCONFDIR/dhcp4sctlkey`).
+pub const SERVER4_KEY_FILE: &str = join!(SYSCONFDIR, "dhcp4sctlkey");
+/// dhcp4s's lease journal (`LOCALDBDIR/dhcp4s.leases`): one DHCPv4 side
+/// per machine, as one IPC port pair per DHCPv6 side.
+pub const SERVER4_LEASE_FILE: &str = join!(LOCALDBDIR, "dhcp4s.leases");
+/// dhcp4s's PID file.
+pub const SERVER4_PIDFILE: &str = join!(RUNDIR, "dhcp4s.pid");
+
 /// The lease journal's name before journals were per instance, shared by
 /// every instance: still used when it is there and the instance has no
 /// journal of its own yet (doc/lease-journal.md).
@@ -176,6 +186,10 @@ mod tests {
             (SYSCONFDIR, CLIENT_KEY_FILE, "dhcp6cctlkey"),
             (LOCALDBDIR, SERVER_DUID_FILE, "dhcp6s_duid"),
             (RUNDIR, RELAY_PIDFILE, "dhcp6relay.pid"),
+            (SYSCONFDIR, SERVER4_CONF, "dhcp4s.conf"),
+            (SYSCONFDIR, SERVER4_KEY_FILE, "dhcp4sctlkey"),
+            (LOCALDBDIR, SERVER4_LEASE_FILE, "dhcp4s.leases"),
+            (RUNDIR, SERVER4_PIDFILE, "dhcp4s.pid"),
         ] {
             assert_eq!(path, format!("{dir}/{name}"));
         }

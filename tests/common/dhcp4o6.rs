@@ -752,6 +752,17 @@ pub fn kea_dhcp6_4o6(ns: &Netns, s: &Scratch, iface: &str, addr: &str, ipc_port:
 /// every 4o6 query unless `iface` has an IPv4 address in the namespace (it
 /// takes the server identifier from an IPv4 socket there): give it one.
 pub fn kea_dhcp4_4o6(ns: &Netns, s: &Scratch, iface: &str, ipc_port: u16) -> Daemon {
+    kea_dhcp4_4o6_timed(ns, s, iface, ipc_port, (600, 200, 400))
+}
+
+/// [`kea_dhcp4_4o6`] with the lease time, T1 and T2 given (seconds).
+pub fn kea_dhcp4_4o6_timed(
+    ns: &Netns,
+    s: &Scratch,
+    iface: &str,
+    ipc_port: u16,
+    (valid, renew, rebind): (u32, u32, u32),
+) -> Daemon {
     let bin = require_program("kea-dhcp4");
     let leases = s.path("kea-leases4.csv");
     let conf = format!(
@@ -759,11 +770,12 @@ pub fn kea_dhcp4_4o6(ns: &Netns, s: &Scratch, iface: &str, ipc_port: u16) -> Dae
   "interfaces-config": {{ "interfaces": [ "{iface}" ], "dhcp-socket-type": "udp" }},
   "lease-database": {{ "type": "memfile", "persist": true, "name": "{leases}", "lfc-interval": 0 }},
   "dhcp4o6-port": {ipc_port},
-  "valid-lifetime": 600, "renew-timer": 200, "rebind-timer": 400,
+  "valid-lifetime": {valid}, "renew-timer": {renew}, "rebind-timer": {rebind},
   "subnet4": [ {{ "id": 1, "subnet": "{KEA_SUBNET4}", "4o6-interface": "{iface}",
                   "pools": [ {{ "pool": "{KEA_POOL4}" }} ],
                   "option-data": [ {{ "name": "routers", "data": "10.10.10.1" }},
-                                   {{ "name": "domain-name-servers", "data": "10.10.10.53" }} ] }} ],
+                                   {{ "name": "domain-name-servers", "data": "10.10.10.53" }},
+                                   {{ "name": "domain-name", "data": "example.net" }} ] }} ],
   "loggers": [ {{ "name": "kea-dhcp4", "output_options": [ {{ "output": "stdout" }} ], "severity": "DEBUG", "debuglevel": 99 }} ]
 }} }}"#
     );
@@ -854,4 +866,57 @@ pub fn start_relay(which: Relay, ns: &Netns, s: &Scratch) -> Daemon {
         Relay::Ours => super::peers::our_dhcp6relay(ns, s, "r0", "r1", SERVER6),
         Relay::Isc => super::peers::dhcrelay6(ns, s, "r0", "r1", SERVER6),
     }
+}
+
+/// dhcp4s.conf serving the same subnet, pool, lease time and router as
+/// [`kea_dhcp4_4o6`] (so [`kea_setup`] describes either DHCPv4 side), for
+/// queries the DHCPv6 side received on `iface`, with its lease journal at
+/// `journal`.
+pub fn dhcp4s_conf(ipc_port: u16, iface: &str, journal: &str) -> String {
+    dhcp4s_conf_selecting(ipc_port, &format!("4o6-interface {iface}"), journal)
+}
+
+/// [`dhcp4s_conf`] with the subnet chosen by `selector` (a 4o6 selector
+/// statement without its `;`).
+pub fn dhcp4s_conf_selecting(ipc_port: u16, selector: &str, journal: &str) -> String {
+    format!(
+        "dhcp4o6-port {ipc_port};\nserver-identifier 10.10.10.2;\nlease-file \"{journal}\";\n\
+         subnet {KEA_SUBNET4} {{\n\t{selector};\n\
+         \trange 10.10.10.100 to 10.10.10.109;\n\tlease-time 600;\n\trenew-time 200;\n\trebind-time 400;\n\
+         \toption routers 10.10.10.1;\n\toption domain-name-servers 10.10.10.53;\n}};\n"
+    )
+}
+
+/// Our dhcp4s in `ns` with `conf` (in the foreground, debug log, its PID
+/// file in the scratch directory, and `extra` arguments), once it serves.
+pub fn our_dhcp4s(ns: &Netns, s: &Scratch, conf: &str, extra: &[&str]) -> Daemon {
+    let conf = s.write("kame6-dhcp4s.conf", conf);
+    let pid = s.path("kame6-dhcp4s.pid");
+    // No control channel unless a test writes this key file.
+    let key = s.path("dhcp4sctlkey");
+    let mut args = vec![
+        "-f",
+        "-D",
+        "-c",
+        conf.as_str(),
+        "-P",
+        pid.as_str(),
+        "-k",
+        key.as_str(),
+    ];
+    args.extend_from_slice(extra);
+    let d = ns.spawn(env!("CARGO_BIN_EXE_dhcp4s"), &args);
+    d.wait_log("server4_init: serving", Duration::from_secs(10));
+    d
+}
+
+/// The number after `what` in the last line of `log` that has it (a
+/// daemon's SIGUSR1 counters: `what N, ...`).
+pub fn last_counter(log: &str, what: &str) -> u64 {
+    log.lines()
+        .rev()
+        .find_map(|l| l.split(what).nth(1))
+        .and_then(|n| n.split(',').next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no counter {what:?} in\n{log}"))
 }

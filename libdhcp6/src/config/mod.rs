@@ -36,6 +36,7 @@ mod error;
 pub mod grammar;
 mod print;
 pub mod server;
+pub mod server4;
 
 use std::sync::Arc;
 
@@ -44,6 +45,7 @@ pub use common::*;
 pub use error::{Error, ErrorKind, Pos, Warning};
 pub use grammar::{LoadError, Loader, MemLoader};
 pub use server::{load_server, server_from_str, ServerConfig};
+pub use server4::{load_server4, server4_from_str, Server4Config};
 
 /// A checked configuration not yet in use, with the warnings found while
 /// checking it. Mirrors WIDE's staged `*_list_tmp` lists before

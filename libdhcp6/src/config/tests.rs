@@ -485,7 +485,10 @@ fn other_messages() {
         ("id-assoc pd 1 { prefix ::/56 10; prefix ::/56 10; };", "dhcp6c.conf:1:34: duplicated prefix ::/56"),
         ("id-assoc na 4294967296 { };", "dhcp6c.conf:1:13: value 4294967296 out of range 0..4294967295"),
         ("interface eth0 { send raw-option 65536; };", "dhcp6c.conf:1:34: value 65536 out of range 0..65535"),
-        ("interface eth0 { request dhcp4o6-server-address; };", "dhcp6c.conf:1:26: expected an option name after 'request', found 'dhcp4o6-server-address'"),
+        // Issue 13: `request dhcp4o6-server-address` is now how a client
+        // turns DHCPv4-over-DHCPv6 on; an unknown name is still refused.
+        ("interface eth0 { request dhcp4o6-server; };", "dhcp6c.conf:1:26: expected an option name after 'request', found 'dhcp4o6-server'"),
+        ("interface eth0 { dhcp4o6-interface; };", "dhcp6c.conf:1:35: expected an interface name after 'dhcp4o6-interface', found ';'"),
     ];
     for (text, want) in cases {
         assert_eq!(&client_err(text), want, "{text}");

@@ -19,6 +19,7 @@
 pub mod codes;
 pub mod engine;
 pub mod ipc;
+pub mod journal;
 mod message;
 mod option;
 mod packet;

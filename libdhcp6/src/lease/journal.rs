@@ -78,7 +78,7 @@ pub enum Error {
     BadHeader,
     /// Written by a newer (or unknown) format version; refused rather than half-read.
     #[error(
-        "journal format version {found} is not supported (this dhcp6s reads versions {MIN_VERSION} to {VERSION})"
+        "journal format version {found} is not supported by this program (a newer kame6 wrote it?)"
     )]
     UnsupportedVersion {
         /// The version in the file.
@@ -184,9 +184,15 @@ pub fn crc32(data: &[u8]) -> u32 {
 
 /// The 16-octet file header.
 pub fn header() -> [u8; HEADER_LEN] {
+    header_of(&MAGIC, VERSION)
+}
+
+/// The 16-octet header of a journal with `magic` in format `version`
+/// (dhcp6s's and dhcp4s's journals share the layout, not the magic).
+pub fn header_of(magic: &[u8; 8], version: u16) -> [u8; HEADER_LEN] {
     let mut h = [0u8; HEADER_LEN];
-    h[..8].copy_from_slice(&MAGIC);
-    h[8..10].copy_from_slice(&VERSION.to_be_bytes());
+    h[..8].copy_from_slice(magic);
+    h[8..10].copy_from_slice(&version.to_be_bytes());
     let crc = crc32(&h[..12]);
     h[12..].copy_from_slice(&crc.to_be_bytes());
     h
@@ -242,7 +248,7 @@ fn put_bind(out: &mut Vec<u8>, b: &Binding) {
 }
 
 /// Appends a record whose body `body` writes, with its length and checksum.
-fn framed(out: &mut Vec<u8>, body: impl FnOnce(&mut Vec<u8>)) {
+pub fn encode_frame(out: &mut Vec<u8>, body: impl FnOnce(&mut Vec<u8>)) {
     let start = out.len();
     out.extend_from_slice(&[0; RECORD_HEAD_LEN]);
     body(out);
@@ -257,18 +263,18 @@ fn framed(out: &mut Vec<u8>, body: impl FnOnce(&mut Vec<u8>)) {
 
 /// Appends a Bind record of `b` (what a snapshot holds for a binding).
 pub fn encode_binding(b: &Binding, out: &mut Vec<u8>) {
-    framed(out, |out| put_bind(out, b));
+    encode_frame(out, |out| put_bind(out, b));
 }
 
 /// Appends a Reconf record for `duid` (what a snapshot holds for a client
 /// that accepts Reconfigure).
 pub fn encode_reconf(duid: &Duid, info: &ReconfInfo, out: &mut Vec<u8>) {
-    framed(out, |out| put_reconf(out, duid, info));
+    encode_frame(out, |out| put_reconf(out, duid, info));
 }
 
 /// Appends `rec`, with its length and checksum, to `out`.
 pub fn encode(rec: &Record, out: &mut Vec<u8>) {
-    framed(out, |out| encode_body(rec, out));
+    encode_frame(out, |out| encode_body(rec, out));
 }
 
 fn encode_body(rec: &Record, out: &mut Vec<u8>) {
@@ -420,11 +426,21 @@ pub fn decode_body(body: &[u8]) -> Option<Record> {
 /// Checks the file header. An empty file or a header cut short is a
 /// journal whose creation was interrupted: `Ok(false)`, nothing to read.
 pub fn check_header(file: &[u8]) -> Result<bool, Error> {
+    check_header_of(file, &MAGIC, MIN_VERSION..=VERSION)
+}
+
+/// [`check_header`] for a journal with `magic` whose readable format
+/// versions are `versions`.
+pub fn check_header_of(
+    file: &[u8],
+    magic: &[u8; 8],
+    versions: core::ops::RangeInclusive<u16>,
+) -> Result<bool, Error> {
     let n = file.len().min(HEADER_LEN);
     let head = file.get(..n).unwrap_or_default();
     // A partial header is only a torn creation if what there is matches.
-    let magic_len = n.min(MAGIC.len());
-    if head.get(..magic_len) != MAGIC.get(..magic_len) {
+    let magic_len = n.min(magic.len());
+    if head.get(..magic_len) != magic.get(..magic_len) {
         return Err(Error::BadMagic);
     }
     if n < HEADER_LEN {
@@ -436,7 +452,7 @@ pub fn check_header(file: &[u8]) -> Result<bool, Error> {
         return Err(Error::BadHeader);
     }
     // The reserved field is zero in every version; anything else is a format we do not know.
-    if !(MIN_VERSION..=VERSION).contains(&version) || file[10..12] != [0, 0] {
+    if !versions.contains(&version) || file[10..12] != [0, 0] {
         return Err(Error::UnsupportedVersion { found: version });
     }
     Ok(true)
@@ -455,7 +471,23 @@ pub struct Walked {
 /// damaged one. Calls `each(offset, record)` for every good record and
 /// returns where the good part ends and what was wrong after it.
 pub fn read_records(file: &[u8], mut each: impl FnMut(u64, Record)) -> Result<Walked, Error> {
-    if !check_header(file)? {
+    let ok = check_header(file)?;
+    walk_frames(file, ok, |pos, body| {
+        each(pos, decode_body(body)?);
+        Some(())
+    })
+}
+
+/// Walks the framed records after a header [`check_header_of`] judged
+/// (`header_ok` false: a torn creation, nothing to read), stopping at the
+/// first damaged one; `decode` gets each good record's offset and body and
+/// returns `None` for one it does not understand, which refuses the file.
+pub fn walk_frames(
+    file: &[u8],
+    header_ok: bool,
+    mut decode: impl FnMut(u64, &[u8]) -> Option<()>,
+) -> Result<Walked, Error> {
+    if !header_ok {
         let damage = (!file.is_empty()).then_some(Damage {
             offset: 0,
             discarded: file.len() as u64,
@@ -491,13 +523,12 @@ pub fn read_records(file: &[u8], mut each: impl FnMut(u64, Record)) -> Result<Wa
         if crc32(body) != crc {
             return Ok(stopped(pos, DamageKind::Checksum));
         }
-        let Some(rec) = decode_body(body) else {
+        if decode(pos as u64, body).is_none() {
             return Err(Error::BadRecord {
                 offset: pos as u64,
                 record_type: body.first().copied().unwrap_or(0),
             });
-        };
-        each(pos as u64, rec);
+        }
         pos += RECORD_HEAD_LEN + len;
     }
     Ok(Walked {
@@ -555,7 +586,7 @@ pub fn snapshot(store: &dyn LeaseStore) -> Vec<u8> {
     let mut bindings: Vec<&Binding> = store.bindings().collect();
     bindings.sort_by(|a, b| a.key.cmp(&b.key));
     for b in bindings {
-        framed(&mut out, |out| put_bind(out, b));
+        encode_frame(&mut out, |out| put_bind(out, b));
     }
     let mut q: Vec<Quarantine> = store.quarantined().collect();
     q.sort();
@@ -565,7 +596,7 @@ pub fn snapshot(store: &dyn LeaseStore) -> Vec<u8> {
     let mut r: Vec<ReconfRecord<'_>> = store.reconfs().collect();
     r.sort_by(|a, b| a.duid.cmp(b.duid));
     for ReconfRecord { duid, info } in r {
-        framed(&mut out, |out| put_reconf(out, duid, info));
+        encode_frame(&mut out, |out| put_reconf(out, duid, info));
     }
     out
 }

@@ -54,6 +54,8 @@ fn include_lookup(
 /// The compiled-in default for dhcp6s.conf (`SYSCONFDIR/dhcp6s.conf`, as
 /// WIDE's; [`crate::paths`], doc/wide-compat.md §1.1).
 pub const DEFAULT_SERVER_CONF: &str = crate::paths::SERVER_CONF;
+/// The compiled-in default for dhcp4s.conf (`SYSCONFDIR/dhcp4s.conf`).
+pub const DEFAULT_SERVER4_CONF: &str = crate::paths::SERVER4_CONF;
 /// The compiled-in default for dhcp6c.conf (`SYSCONFDIR/dhcp6c.conf`).
 pub const DEFAULT_CLIENT_CONF: &str = crate::paths::CLIENT_CONF;
 
@@ -163,6 +165,31 @@ fn check(daemon: Daemon, path: &str, dump: bool, profile: Option<&str>) -> Check
                 out: if dump { text } else { String::new() },
                 err,
                 ok,
+            }
+        }
+        Err(e) => CheckOutcome {
+            out: String::new(),
+            err: format!("{e}\n"),
+            ok: false,
+        },
+    }
+}
+
+/// `dhcp4s -t`: parses and checks dhcp4s.conf at `path` without touching
+/// the network; with `dump`, prints the configuration back.
+pub fn check_server4_file(path: &str, dump: bool) -> CheckOutcome {
+    match crate::config::load_server4(path, &mut FsLoader) {
+        Ok(s) => {
+            let mut err: String = s.warnings.iter().map(|w| format!("{w}\n")).collect();
+            err.push_str(&format!("{path}: configuration OK\n"));
+            CheckOutcome {
+                out: if dump {
+                    s.config.to_string()
+                } else {
+                    String::new()
+                },
+                err,
+                ok: true,
             }
         }
         Err(e) => CheckOutcome {

@@ -235,6 +235,32 @@ impl CtlListener {
     }
 }
 
+/// What a daemon's main loop does after the control commands of one
+/// wake-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum After {
+    /// Go on serving.
+    Continue,
+    /// `stop` arrived: leave the main loop (clean exit, PID file removed).
+    Exit,
+}
+
+/// Adds the descriptors of a daemon's channel, if it has one, to `fds`
+/// (after the ones already there); returns where they are, for
+/// [`CtlChannel::receive`].
+pub fn push_fds<'a>(ctl: &'a Option<CtlChannel>, fds: &mut PollFds<'a>) -> Range<usize> {
+    ctl.as_ref()
+        .map_or(fds.len()..fds.len(), |c| c.push_fds(fds))
+}
+
+/// The loop's sleep, shortened so a connection that never completes its
+/// command is closed on time.
+pub fn bound_sleep(ctl: &Option<CtlChannel>, sleep: Duration) -> Duration {
+    ctl.as_ref()
+        .and_then(|c| c.bound_timeout(Some(sleep)))
+        .unwrap_or(sleep)
+}
+
 /// A daemon's control channel: the listener and the key its commands are
 /// checked with.
 #[derive(Debug)]

@@ -232,19 +232,22 @@ pub struct JournalStore {
     lock: JournalLock,
 }
 
+/// The bytes of the journal file at `path`; `None` when there is none.
+pub fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>, JournalError> {
+    match fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(JournalError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
 /// Reads the journal at `path` without changing it (for listing leases).
 /// A missing file is an empty journal.
 pub fn read(path: &Path, now: u64) -> Result<Replay, JournalError> {
-    let bytes = match fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
-        Err(source) => {
-            return Err(JournalError::Io {
-                path: path.to_path_buf(),
-                source,
-            })
-        }
-    };
+    let bytes = read_bytes(path)?.unwrap_or_default();
     journal::replay(&bytes, now).map_err(|source| JournalError::Format {
         path: path.to_path_buf(),
         source,

@@ -10,10 +10,12 @@ pub mod daemon;
 pub mod duid_file;
 pub mod ifconf;
 pub mod journal;
+pub mod journal4;
 pub mod log;
 pub mod net;
 #[cfg(target_os = "linux")]
 pub mod netlink;
+pub mod privs;
 pub mod random;
 pub mod replay_file;
 pub mod routemsg;

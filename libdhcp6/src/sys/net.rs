@@ -277,6 +277,21 @@ pub fn interface_addresses(name: &str) -> io::Result<Vec<Ipv6Addr>> {
         .collect())
 }
 
+/// The interfaces that hold the IPv4 address `addr`, by name (dhcp6c's
+/// check that a leased address is not in use on this host already, RFC
+/// 2131 §3.1 step 5, before it installs it).
+pub fn ipv4_holders(addr: std::net::Ipv4Addr) -> io::Result<Vec<String>> {
+    let addrs = nix::ifaddrs::getifaddrs().map_err(errno)?;
+    Ok(addrs
+        .filter(|a| {
+            a.address
+                .and_then(|s| s.as_sockaddr_in().map(|s| s.ip() == addr))
+                .unwrap_or(false)
+        })
+        .map(|a| a.interface_name)
+        .collect())
+}
+
 /// One interface's link-layer address, as `getifaddrs` lists it.
 #[cfg(not(target_os = "linux"))]
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,7 +10,7 @@
 //! preferred/valid lifetimes follow the lease.
 
 use std::io::{self, Read};
-use std::net::Ipv6Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use libc::{
     IFA_ADDRESS, IFA_CACHEINFO, IFA_FLAGS, IFA_LOCAL, RTA_DST, RTM_DELADDR, RTM_DELROUTE,
@@ -32,6 +32,7 @@ const NLM_F_CREATE: u16 = u16_of(libc::NLM_F_CREATE);
 const NLMSG_ERROR: u16 = u16_of(libc::NLMSG_ERROR);
 const NLMSG_DONE: u16 = u16_of(libc::NLMSG_DONE);
 const AF_INET6: u8 = u8_of(libc::AF_INET6);
+const AF_INET: u8 = u8_of(libc::AF_INET);
 const RTMGRP_LINK: u32 = u32_of(libc::RTMGRP_LINK);
 const RTMGRP_IPV6_IFADDR: u32 = u32_of(libc::RTMGRP_IPV6_IFADDR);
 const IFF_RUNNING: u32 = u32_of(libc::IFF_RUNNING);
@@ -152,6 +153,34 @@ impl Netlink {
         self.seq
     }
 
+    /// An address request: `struct ifaddrmsg` for `family`, then
+    /// `IFA_LOCAL` and `IFA_ADDRESS` both `octets`.
+    fn addr_msg(
+        &self,
+        kind: u16,
+        flags: u16,
+        family: u8,
+        plen: u8,
+        ifindex: u32,
+        octets: &[u8],
+    ) -> Msg {
+        let mut m = Msg::new(kind, flags, self.next_seq());
+        // struct ifaddrmsg { family, prefixlen, flags, scope, index }
+        m.0.extend_from_slice(&[family, plen, 0, RT_SCOPE_UNIVERSE]);
+        m.0.extend_from_slice(&ifindex.to_ne_bytes());
+        m.attr(IFA_LOCAL, octets);
+        m.attr(IFA_ADDRESS, octets);
+        m
+    }
+
+    /// Sends an address removal; an address already gone is fine.
+    fn del_addr(&mut self, m: Msg) -> io::Result<()> {
+        match self.request(m.finish()) {
+            Err(e) if e.raw_os_error() == Some(libc::EADDRNOTAVAIL) => Ok(()),
+            r => r,
+        }
+    }
+
     /// Adds or refreshes `addr/plen` on interface `ifindex` with the given
     /// lifetimes in seconds (0xffffffff: forever). Re-adding an existing
     /// address replaces its lifetimes.
@@ -163,12 +192,8 @@ impl Netlink {
         preferred: u32,
         valid: u32,
     ) -> io::Result<()> {
-        let mut m = Msg::new(RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, self.next_seq());
-        // struct ifaddrmsg { family, prefixlen, flags, scope, index }
-        m.0.extend_from_slice(&[AF_INET6, plen, 0, RT_SCOPE_UNIVERSE]);
-        m.0.extend_from_slice(&ifindex.to_ne_bytes());
-        m.attr(IFA_LOCAL, &addr.octets());
-        m.attr(IFA_ADDRESS, &addr.octets());
+        let flags = NLM_F_CREATE | NLM_F_REPLACE;
+        let mut m = self.addr_msg(RTM_NEWADDR, flags, AF_INET6, plen, ifindex, &addr.octets());
         // No IFA_F_NODAD: the kernel runs DAD where the interface asks for
         // it, and dhcp6c declines an address that fails (RFC 8415 §18.2.7).
         // struct ifa_cacheinfo { ifa_prefered, ifa_valid, cstamp, tstamp }
@@ -234,15 +259,36 @@ impl Netlink {
 
     /// Removes `addr/plen` from interface `ifindex`; an address already gone is fine.
     pub fn del_address(&mut self, ifindex: u32, addr: Ipv6Addr, plen: u8) -> io::Result<()> {
-        let mut m = Msg::new(RTM_DELADDR, 0, self.next_seq());
-        m.0.extend_from_slice(&[AF_INET6, plen, 0, RT_SCOPE_UNIVERSE]);
-        m.0.extend_from_slice(&ifindex.to_ne_bytes());
-        m.attr(IFA_LOCAL, &addr.octets());
-        m.attr(IFA_ADDRESS, &addr.octets());
-        match self.request(m.finish()) {
-            Err(e) if e.raw_os_error() == Some(libc::EADDRNOTAVAIL) => Ok(()),
-            r => r,
-        }
+        let m = self.addr_msg(RTM_DELADDR, 0, AF_INET6, plen, ifindex, &addr.octets());
+        self.del_addr(m)
+    }
+
+    /// Adds or refreshes the IPv4 address `addr/plen` on interface
+    /// `ifindex` for `valid` seconds (0xffffffff: forever), as a DHCPv4
+    /// lease gives it: Linux keeps lifetimes on IPv4 addresses too
+    /// (`IFA_CACHEINFO`) and removes the address when it runs out.
+    pub fn add_address4(
+        &mut self,
+        ifindex: u32,
+        addr: Ipv4Addr,
+        plen: u8,
+        valid: u32,
+    ) -> io::Result<()> {
+        let flags = NLM_F_CREATE | NLM_F_REPLACE;
+        let mut m = self.addr_msg(RTM_NEWADDR, flags, AF_INET, plen, ifindex, &addr.octets());
+        let mut ci = Vec::with_capacity(16);
+        ci.extend_from_slice(&valid.to_ne_bytes());
+        ci.extend_from_slice(&valid.to_ne_bytes());
+        ci.extend_from_slice(&[0u8; 8]);
+        m.attr(IFA_CACHEINFO, &ci);
+        self.request(m.finish())
+    }
+
+    /// Removes the IPv4 address `addr/plen` from interface `ifindex`; one
+    /// already gone is fine.
+    pub fn del_address4(&mut self, ifindex: u32, addr: Ipv4Addr, plen: u8) -> io::Result<()> {
+        let m = self.addr_msg(RTM_DELADDR, 0, AF_INET, plen, ifindex, &addr.octets());
+        self.del_addr(m)
     }
 
     fn route(&mut self, kind: u16, flags: u16, prefix: Ipv6Addr, plen: u8) -> io::Result<()> {

@@ -74,6 +74,11 @@ impl Reservation {
         ))
     }
 
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// Makes sure `last`, the counter's latest value, is covered by the
     /// file, writing a new reservation when it is not. Call before sending
     /// what carries `last`.

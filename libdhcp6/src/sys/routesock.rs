@@ -12,7 +12,7 @@
 
 use std::io::{self, Read};
 use std::mem::{offset_of, size_of};
-use std::net::{Ipv6Addr, Shutdown};
+use std::net::{Ipv4Addr, Ipv6Addr, Shutdown};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
 use libc::{c_char, c_int, c_ulong, sockaddr_in6};
@@ -272,6 +272,31 @@ impl RouteSocket {
             Err(e) if e.raw_os_error() == Some(libc::EADDRNOTAVAIL) => Ok(()),
             r => r,
         }
+    }
+
+    /// IPv4 addresses leased over DHCPv4-over-DHCPv6 are not installed on
+    /// FreeBSD yet (it would take `SIOCAIFADDR` and an IPv4 socket, and
+    /// FreeBSD keeps no lifetime on IPv4 addresses): a clear error, so
+    /// dhcp6c logs it and the script still gets the lease.
+    pub fn add_address4(
+        &mut self,
+        ifindex: u32,
+        addr: Ipv4Addr,
+        plen: u8,
+        valid: u32,
+    ) -> io::Result<()> {
+        let _ = (ifindex, plen, valid);
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            format!("installing the IPv4 address {addr} is not supported on FreeBSD; the script must do it"),
+        ))
+    }
+
+    /// See [`RouteSocket::add_address4`]: nothing was installed, so
+    /// nothing is removed.
+    pub fn del_address4(&mut self, ifindex: u32, addr: Ipv4Addr, plen: u8) -> io::Result<()> {
+        let _ = (ifindex, addr, plen);
+        Ok(())
     }
 
     /// Writes one route request; the kernel's verdict is write(2)'s result.

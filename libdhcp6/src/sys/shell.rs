@@ -1,8 +1,10 @@
 //! The daemons' shell: what every daemon does around its own work, written
 //! once. WIDE's shared flags (`-c configfile -d -D -f -k ctlkeyfile`, the
-//! PID file flag, kame6's `-t` and `--duid-file`), `--version`, the
-//! configuration check, logging set-up, signals, detaching from the
-//! terminal and the PID file. A daemon describes itself in a [`Program`],
+//! PID file flag, kame6's `-t`, `--duid-file` and `-u user -g group`),
+//! `--version`, the configuration check, logging set-up, signals,
+//! detaching from the terminal, the PID file and dropping root
+//! ([`crate::sys::privs`]: part of [`Shell::detach`], so no daemon can take
+//! `-u` and forget it). A daemon describes itself in a [`Program`],
 //! adds its own flags to [`Program::command`], and drives the steps of the
 //! [`Shell`] that [`Program::parse`] returns in the order KAME's `main`
 //! takes them:
@@ -11,7 +13,8 @@
 //! let sh = DHCP6S.parse(DHCP6S.command().arg(...));  // -t, --version exit here
 //! sh.init_logging();
 //! let state = server6_init(&sh).unwrap_or_else(|e| sh.fail(e));
-//! let _pid = sh.detach();                            // daemon(0, 0), PID file
+//! sh.needs.push(Need::NetAdmin);                    // what it uses after the drop
+//! let _pid = sh.detach();                            // daemon(0, 0), PID file, -u/-g
 //! sh.catch_signals();
 //! ```
 //!
@@ -29,11 +32,12 @@ use std::process::exit;
 
 use clap::{Arg, ArgAction, ArgMatches};
 
-use crate::log_err;
 use crate::sys::conf::CheckOutcome;
 use crate::sys::daemon::{daemonize, PidFile};
 use crate::sys::log::{self, level_from_flags, Level};
+use crate::sys::privs::{self, Ids, Need, Target};
 use crate::sys::signal::{self, Caught};
+use crate::{log_err, log_notice, log_warn};
 
 /// A daemon as the shell sees it: its name, its defaults and which of
 /// WIDE's shared flags it takes.
@@ -137,7 +141,7 @@ impl Program {
     /// The command line with the shared flags; the daemon adds its own
     /// (and its interface arguments) with `.arg(...)`. The argument ids are
     /// `config`, `info`, `debug`, `foreground`, `ctlkey`, `pidfile`,
-    /// `check` and `duid-file`.
+    /// `check`, `duid-file`, `user` and `group`.
     pub fn command(&self) -> clap::Command {
         let mut cmd = clap::Command::new(self.name)
             .about(self.about)
@@ -203,7 +207,18 @@ impl Program {
                     .help(format!("DUID file (default {duid}, WIDE's)")),
             );
         }
-        cmd
+        cmd.arg(
+            Arg::new("user")
+                .short('u')
+                .value_name("user")
+                .help("after start-up run as this user, keeping only the capabilities still used"),
+        )
+        .arg(
+            Arg::new("group")
+                .short('g')
+                .value_name("group")
+                .help("after start-up run as this group (default: the user's)"),
+        )
     }
 
     /// Parses the process's command line with `cmd` (built from
@@ -240,6 +255,13 @@ pub struct Shell {
     pub pidfile: Option<PathBuf>,
     /// `--duid-file`, else the default; `None` for a daemon without a DUID.
     pub duid_file: Option<PathBuf>,
+    /// What the daemon still uses after dropping root with `-u`: kept as
+    /// capabilities on Linux, refused on systems without them.
+    pub needs: Vec<Need>,
+    /// Directories the daemon creates files in after dropping root (what
+    /// is kept there, the directory): with `-u` each must be writable by
+    /// the user, or start-up is refused.
+    pub writes: Vec<(&'static str, PathBuf)>,
     /// Past [`Shell::detach`]: stderr may be gone, errors go to the log.
     detached: bool,
 }
@@ -262,6 +284,8 @@ impl Shell {
             duid_file: program
                 .duid_file
                 .map(|d| PathBuf::from(text("duid-file").unwrap_or_else(|| d.to_string()))),
+            needs: Vec::new(),
+            writes: Vec::new(),
             detached: false,
             program,
             args,
@@ -305,19 +329,75 @@ impl Shell {
     /// `daemon(0, 0)`; a failure ends the process), then writes the PID
     /// file, which is removed when the returned guard is dropped. A PID
     /// file that cannot be written is logged, not fatal, as in WIDE.
+    ///
+    /// With `-u`/`-g`, the process then drops root keeping [`Shell::needs`]
+    /// ([`crate::sys::privs`]); whether it can is decided before
+    /// detaching, so a refusal (unknown user, a needed capability that
+    /// would be lost, a directory of [`Shell::writes`] the user cannot
+    /// write) ends the process with the reason on stderr.
     pub fn detach(&mut self) -> Option<PidFile> {
+        let target = self.privileges();
         if !self.foreground {
             if let Err(e) = daemonize() {
                 self.fail(format_args!("daemon: {e}"));
             }
         }
         self.detached = true;
-        let path = self.pidfile.as_ref()?;
-        match PidFile::create(path) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                log_err!(self.program.init, "pid file {}: {e}", path.display());
-                None
+        let pid = self.pidfile.as_ref().and_then(|path| {
+            PidFile::create(path)
+                .map_err(|e| log_err!(self.program.init, "pid file {}: {e}", path.display()))
+                .ok()
+        });
+        if let Some(t) = target {
+            self.drop_privileges(&t);
+        }
+        pid
+    }
+
+    /// Adds the directory of `file` to [`Shell::writes`]: the daemon
+    /// creates files beside `file` (what it is: `what`) after dropping root.
+    pub fn writes_beside(&mut self, what: &'static str, file: &Path) {
+        let dir = file
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        self.writes.push((what, dir.to_path_buf()));
+    }
+
+    /// `-u`/`-g` looked up and checked against what the daemon needs;
+    /// `None` without them. A refusal ends the process.
+    fn privileges(&self) -> Option<Target> {
+        let text = |id: &str| self.args.try_get_one::<String>(id).ok().flatten().cloned();
+        let (user, group) = (text("user"), text("group"));
+        let target =
+            privs::resolve(user.as_deref(), group.as_deref()).unwrap_or_else(|e| self.fail(e))?;
+        let now = Ids::current().unwrap_or_else(|e| self.fail(format_args!("capget: {e}")));
+        if let Err(e) = privs::check(&target, &self.needs, now) {
+            self.fail(e);
+        }
+        for (what, dir) in &self.writes {
+            if let Err(e) = privs::check_writable(&target, what, dir) {
+                self.fail(e);
+            }
+        }
+        Some(target)
+    }
+
+    /// Drops to `target` (checked by [`Shell::privileges`]), logs what the
+    /// process runs as, and warns when the configuration file can no
+    /// longer be read: a reload would then keep the running configuration.
+    fn drop_privileges(&self, target: &Target) {
+        let init = self.program.init;
+        match privs::drop_to(target, &self.needs) {
+            Ok(d) => log_notice!(init, "{d}"),
+            Err(e) => self.fail(e),
+        }
+        if let Some(path) = &self.config {
+            if let Err(e) = std::fs::File::open(path) {
+                log_warn!(
+                    init,
+                    "{path}: {e} after dropping root; a reload will keep the running configuration"
+                );
             }
         }
     }
@@ -446,6 +526,19 @@ mod tests {
         }
         // dhcp6s's -p is its own (the control port), not the PID file.
         assert!(parse(SERVER, &["-p", "x"]).is_err());
+    }
+
+    /// `-u user -g group` on every daemon; the shell starts with nothing
+    /// kept and no directory to check, for the daemon to fill in.
+    #[test]
+    fn user_and_group_flags() {
+        for p in [SERVER, RELAY] {
+            let sh = parse(p, &["-u", "nobody", "-g", "nogroup", "eth0"]).unwrap();
+            let get = |id: &str| sh.args.get_one::<String>(id).cloned();
+            assert_eq!(get("user").as_deref(), Some("nobody"));
+            assert_eq!(get("group").as_deref(), Some("nogroup"));
+            assert!(sh.needs.is_empty() && sh.writes.is_empty());
+        }
     }
 
     /// `-t` runs the daemon's check on `-c`'s file, printing with `-D`,

@@ -296,6 +296,15 @@ fn interface(
                 }
             }
             DeclKind::InformationOnly => i.information_only = true,
+            DeclKind::Dhcp4o6Interface(n) => {
+                if i.dhcp4o6_interface.is_some() {
+                    return Err(invalid(
+                        pos,
+                        format!("{owner}: duplicated dhcp4o6-interface"),
+                    ));
+                }
+                i.dhcp4o6_interface = Some(n.clone());
+            }
             DeclKind::Script(s) => {
                 if i.script.is_some() {
                     return Err(invalid(pos, format!("{owner}: duplicated script")));

@@ -48,6 +48,10 @@ pub struct ClientInterface {
     pub request: Vec<RequestItem>,
     /// `information-only`.
     pub information_only: bool,
+    /// `dhcp4o6-interface IFNAME` (kame6): the interface the IPv4 address
+    /// leased over DHCPv4-over-DHCPv6 is installed on; without it the
+    /// lease goes to the script only.
+    pub dhcp4o6_interface: Option<String>,
     /// `script "PATH"`.
     pub script: Option<String>,
     /// `allow rapid-commit` (accepted, no effect in a client, as in WIDE).
@@ -59,6 +63,15 @@ pub struct ClientInterface {
     /// `allow renew-missing-ia` (kame6, RFC 7550 §4.3): ask for IAs missing
     /// from the binding again in Renew and Rebind.
     pub renew_missing_ia: bool,
+}
+
+impl ClientInterface {
+    /// True when `request dhcp4o6-server-address` turns DHCPv4-over-DHCPv6
+    /// on (RFC 7341 §5: asking for option 88 is wanting it).
+    pub fn dhcp4o6(&self) -> bool {
+        self.request
+            .contains(&RequestItem::Info(InfoKind::Dhcp4o6ServerAddress))
+    }
 }
 
 /// An option written with its bytes (`send raw-option CODE HEX`, \[opnsense\]).

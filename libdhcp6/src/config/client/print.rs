@@ -47,6 +47,9 @@ fn client_block(f: &mut impl Write, kw: &str, i: &ClientInterface) -> fmt::Resul
     if i.information_only {
         writeln!(f, "\tinformation-only;")?;
     }
+    if let Some(n) = &i.dhcp4o6_interface {
+        writeln!(f, "\tdhcp4o6-interface {n};")?;
+    }
     if let Some(s) = &i.script {
         writeln!(f, "\tscript \"{s}\";")?;
     }

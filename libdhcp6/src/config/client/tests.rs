@@ -161,3 +161,29 @@ fn reconfigure_accept_extension() {
         "dhcp6c.conf:1:26: only information options can be requested"
     );
 }
+
+/// kame6's DHCPv4-over-DHCPv6: `request dhcp4o6-server-address` turns it
+/// on in an interface block and in a profile, `dhcp4o6-interface` names
+/// where the IPv4 address goes; both survive `-t -D`; a second
+/// `dhcp4o6-interface` is an error, and sending option 88 only a warning.
+#[test]
+fn dhcp4o6_client() {
+    let text = "interface eth0 {\n send ia-na 1;\n request domain-name-servers, dhcp4o6-server-address;\n dhcp4o6-interface tun4;\n};\nprofile wan {\n request dhcp4o6-server-address;\n};\nid-assoc na 1 { };";
+    let c = client(text).unwrap();
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    let i = &c.config.interfaces[0];
+    assert!(i.dhcp4o6());
+    assert_eq!(i.dhcp4o6_interface.as_deref(), Some("tun4"));
+    let p = &c.config.profiles[0];
+    assert!(p.dhcp4o6() && p.dhcp4o6_interface.is_none());
+    client_round_trip(&c.config);
+    let plain = client("interface eth0 { request domain-name-servers; };").unwrap();
+    assert!(!plain.config.interfaces[0].dhcp4o6());
+    let twice = client("interface eth0 { dhcp4o6-interface a; dhcp4o6-interface b; };");
+    assert!(twice
+        .unwrap_err()
+        .to_string()
+        .contains("duplicated dhcp4o6-interface"),);
+    let sent = client("interface eth0 { send dhcp4o6-server-address; };").unwrap();
+    assert_eq!(sent.warnings.len(), 1, "{:?}", sent.warnings);
+}

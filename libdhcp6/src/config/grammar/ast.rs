@@ -177,6 +177,9 @@ pub enum DeclKind {
     Script(String),
     /// `delayedkey NAME`
     DelayedKey(String),
+    /// `dhcp4o6-interface IFNAME` (kame6, dhcp6c): where the IPv4 address
+    /// leased over DHCPv4-over-DHCPv6 is installed.
+    Dhcp4o6Interface(String),
     /// `range A to B`
     Range {
         /// The first address of the range.
@@ -231,6 +234,7 @@ impl DeclKind {
             Self::Preference(_) => "preference",
             Self::Script(_) => "script",
             Self::DelayedKey(_) => "delayedkey",
+            Self::Dhcp4o6Interface(_) => "dhcp4o6-interface",
             Self::Range { .. } => "range",
             Self::AddressPool(..) => "address-pool",
             Self::PrefixPool(..) => "prefix-pool",

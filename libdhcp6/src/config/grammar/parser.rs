@@ -280,7 +280,9 @@ fn resolve_include(including: &str, name: &str) -> String {
     }
 }
 
-struct Parser {
+/// The token cursor with its helpers; dhcp4s.conf's parser
+/// (`config::server4`) reads the same tokens with it.
+pub(crate) struct Parser {
     toks: Vec<Token>,
     i: usize,
 }
@@ -300,14 +302,19 @@ fn eof_token() -> &'static Token {
 }
 
 impl Parser {
-    fn peek(&self) -> &Token {
+    /// A cursor at the first of `toks` (which ends with [`Tok::Eof`]).
+    pub(crate) fn new(toks: Vec<Token>) -> Self {
+        Self { toks, i: 0 }
+    }
+
+    pub(crate) fn peek(&self) -> &Token {
         self.toks
             .get(self.i)
             .or_else(|| self.toks.last())
             .unwrap_or_else(|| eof_token())
     }
 
-    fn bump(&mut self) -> Token {
+    pub(crate) fn bump(&mut self) -> Token {
         let t = self.peek().clone();
         if self.i < self.toks.len() {
             self.i += 1;
@@ -315,7 +322,7 @@ impl Parser {
         t
     }
 
-    fn expected_at(&self, pos: Pos, what: &str, context: &str, found: String) -> Error {
+    pub(crate) fn expected_at(&self, pos: Pos, what: &str, context: &str, found: String) -> Error {
         Error::new(
             pos,
             ErrorKind::Expected {
@@ -326,12 +333,12 @@ impl Parser {
         )
     }
 
-    fn expected(&self, what: &str, context: &str) -> Error {
+    pub(crate) fn expected(&self, what: &str, context: &str) -> Error {
         let t = self.peek();
         self.expected_at(t.pos.clone(), what, context, t.tok.describe())
     }
 
-    fn punct(&mut self, tok: Tok, what: &str, context: &str) -> Result<(), Error> {
+    pub(crate) fn punct(&mut self, tok: Tok, what: &str, context: &str) -> Result<(), Error> {
         if self.peek().tok == tok {
             self.bump();
             Ok(())
@@ -340,12 +347,12 @@ impl Parser {
         }
     }
 
-    fn semi(&mut self, context: &str) -> Result<(), Error> {
+    pub(crate) fn semi(&mut self, context: &str) -> Result<(), Error> {
         self.punct(Tok::Semi, "';'", context)
     }
 
     /// Any word, keywords included (WIDE's context-sensitive name states).
-    fn name(&mut self, what: &str) -> Result<Spanned<String>, Error> {
+    pub(crate) fn name(&mut self, what: &str) -> Result<Spanned<String>, Error> {
         match &self.peek().tok {
             Tok::Word(w) => {
                 let value = w.clone();
@@ -369,7 +376,7 @@ impl Parser {
         Ok(n.value)
     }
 
-    fn quoted(&mut self, what: &str) -> Result<String, Error> {
+    pub(crate) fn quoted(&mut self, what: &str) -> Result<String, Error> {
         match &self.peek().tok {
             Tok::Quoted(q) => {
                 let q = q.clone();
@@ -380,7 +387,7 @@ impl Parser {
         }
     }
 
-    fn keyword(&mut self, kw: &str) -> bool {
+    pub(crate) fn keyword(&mut self, kw: &str) -> bool {
         if matches!(&self.peek().tok, Tok::Word(w) if w == kw) {
             self.bump();
             true
@@ -390,7 +397,7 @@ impl Parser {
     }
 
     /// A decimal number. `1.9` is refused: WIDE reads it as 1.
-    fn number(&mut self, context: &str) -> Result<u64, Error> {
+    pub(crate) fn number(&mut self, context: &str) -> Result<u64, Error> {
         let (w, pos) = match &self.peek().tok {
             Tok::Word(w) => (w.clone(), self.peek().pos.clone()),
             _ => return Err(self.expected("a number", context)),
@@ -405,7 +412,7 @@ impl Parser {
         Err(self.expected("a number", context))
     }
 
-    fn u32_number(&mut self, context: &str) -> Result<u32, Error> {
+    pub(crate) fn u32_number(&mut self, context: &str) -> Result<u32, Error> {
         let pos = self.peek().pos.clone();
         let n = self.number(context)?;
         u32::try_from(n).map_err(|_| {
@@ -421,7 +428,7 @@ impl Parser {
     }
 
     /// A lifetime: seconds or `infinity`. WIDE wraps values above 2^32-1.
-    fn duration(&mut self, context: &str) -> Result<Duration, Error> {
+    pub(crate) fn duration(&mut self, context: &str) -> Result<Duration, Error> {
         if self.keyword("infinity") {
             return Ok(u32::MAX);
         }
@@ -499,7 +506,7 @@ impl Parser {
     }
 
     /// A quoted string (its octets) or colon-separated hex.
-    fn text_or_hex(&mut self, what: &str) -> Result<Vec<u8>, Error> {
+    pub(crate) fn text_or_hex(&mut self, what: &str) -> Result<Vec<u8>, Error> {
         if let Tok::Quoted(q) = &self.peek().tok {
             let id = q.as_bytes().to_vec();
             self.bump();
@@ -511,7 +518,7 @@ impl Parser {
 
     /// `xx:xx:...` with exactly two hex digits per group, as WIDE's
     /// `duid` scanner state demands.
-    fn hex(&mut self, what: &str) -> Result<Vec<u8>, Error> {
+    pub(crate) fn hex(&mut self, what: &str) -> Result<Vec<u8>, Error> {
         let (w, pos) = match &self.peek().tok {
             Tok::Word(w) => (w.clone(), self.peek().pos.clone()),
             _ => return Err(self.expected(what, "")),
@@ -626,6 +633,11 @@ impl Parser {
                 let s = self.quoted("script path")?;
                 self.semi("after script path")?;
                 DeclKind::Script(s)
+            }
+            "dhcp4o6-interface" => {
+                let n = self.name("an interface name after 'dhcp4o6-interface'")?;
+                self.semi("after interface name")?;
+                DeclKind::Dhcp4o6Interface(n.value)
             }
             "delayedkey" => {
                 let n = self.ref_name("a key name after 'delayedkey'")?;
@@ -781,8 +793,11 @@ impl Parser {
                 DhcpOpt::Raw { code, data }
             }
             w => match InfoKind::from_keyword(w) {
-                Some(k) if !matches!(k, InfoKind::Dhcp4o6ServerAddress) => DhcpOpt::Info(k),
-                _ => {
+                // `request dhcp4o6-server-address` turns DHCPv4-over-DHCPv6
+                // on in a client (RFC 7341 §5); what configure makes of it
+                // elsewhere is checked there.
+                Some(k) => DhcpOpt::Info(k),
+                None => {
                     return Err(self.expected_at(
                         pos,
                         "an option name",

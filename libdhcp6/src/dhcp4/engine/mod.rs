@@ -394,6 +394,26 @@ impl Engine {
             .is_some_and(|e| matches!(e.state, State::Declined { .. }))
     }
 
+    /// Every quarantined address and when its quarantine ends (what a
+    /// journal snapshot keeps besides the leases).
+    pub fn quarantines(&self) -> Vec<(Ipv4Addr, u64)> {
+        self.table.declined().collect()
+    }
+
+    /// Ends the lease on `addr` at the operator's request (the control
+    /// channel's remove): the address is free again. Returns the change to
+    /// make durable before [`Engine::commit`], or `None` when `addr` has no
+    /// lease.
+    pub fn remove_lease(&mut self, addr: Ipv4Addr) -> Option<Change4> {
+        let lease = self.lease(addr)?;
+        self.table.remember(&lease.client, addr);
+        self.table.set(addr, None);
+        Some(Change4::Release {
+            client: lease.client,
+            addr,
+        })
+    }
+
     /// Checks the table's internal consistency (for tests and fuzzing).
     pub fn audit(&self) -> Result<(), AuditError> {
         self.table.audit()

@@ -271,6 +271,14 @@ impl Table {
             .map(|(a, e)| (*a, e))
     }
 
+    /// Every quarantined address and the end of its quarantine.
+    pub(super) fn declined(&self) -> impl Iterator<Item = (Ipv4Addr, u64)> + '_ {
+        self.entries.iter().filter_map(|(a, e)| match e.state {
+            State::Declined { until } => Some((*a, until)),
+            _ => None,
+        })
+    }
+
     /// Sets `addr`'s entry (`None`: the address is free), recording the
     /// previous one for [`Table::rollback`].
     pub(super) fn set(&mut self, addr: Ipv4Addr, entry: Option<Entry>) {

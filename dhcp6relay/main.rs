@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use libdhcp6::codes::MessageType;
+use libdhcp6::overload::{Overload, ShedReason, Verdict};
 use libdhcp6::stats::Histogram;
 use libdhcp6::sys::batch::{RecvBatch, SendBatch};
 use libdhcp6::sys::net::{
@@ -232,6 +233,10 @@ struct State {
     stats_file: Option<StatsFile>,
     /// How long each turn of the main loop worked.
     turns: Histogram,
+    /// Shedding of stale client messages under overload (doc/overload.md).
+    overload: Overload,
+    /// When the client socket's receive buffer was last fitted to the rate.
+    retuned: Instant,
 }
 
 /// Reads interface indexes and addresses into client-interface records.
@@ -339,6 +344,14 @@ fn relay6_init(opts: Opts) -> Result<State, String> {
         counters: Default::default(),
     };
     relay.set_client_ifs(client_ifs);
+    let overload = Overload::new();
+    // Without timestamps nothing is shed (no age is known); the rest works.
+    if let Err(e) = csock.enable_rx_timestamps() {
+        log_info!("relay6_init", "receive timestamps: {e}; no shedding by age");
+    }
+    if let Err(e) = csock.set_recv_buffer(overload.rcvbuf) {
+        log_info!("relay6_init", "receive buffer: {e}");
+    }
     Ok(State {
         scripts: ScriptRunner::new(opts.script.clone()),
         opts,
@@ -352,6 +365,8 @@ fn relay6_init(opts: Opts) -> Result<State, String> {
         next_refresh: Instant::now() + REFRESH,
         stats_file: None,
         turns: Histogram::durations(),
+        overload,
+        retuned: Instant::now(),
     })
 }
 
@@ -401,12 +416,22 @@ fn log_counters(s: &State) {
             c.dropped(why)
         );
     }
+    for why in ShedReason::ALL {
+        log_report!(
+            "relay6_loop",
+            "shed under overload ({}): {}",
+            why.name(),
+            s.overload.shedder.shed_count(why)
+        );
+    }
 }
 
 /// Writes the statistics file, when there is one.
 fn write_stats(s: &mut State, now: Instant) {
     if let Some(f) = &mut s.stats_file {
-        f.write(now, &stats::exposition(&s.relay, &s.turns));
+        let mut text = stats::exposition(&s.relay, &s.turns);
+        s.overload.append(&mut text, "kame6_dhcp6relay_");
+        f.write(now, &text);
     }
 }
 
@@ -519,6 +544,8 @@ fn relay_to_client(s: &mut State, i: usize) {
 /// Reads what is waiting on one socket, a batch at a time, and sends what
 /// it produced (mirrors dhcp6relay.c:relay6_recv).
 fn relay6_recv(s: &mut State, upstream: bool) {
+    let start = Instant::now();
+    let (mut read, mut served, mut more) = (0usize, 0usize, false);
     for _ in 0..BATCHES_PER_TURN {
         let sock = if upstream {
             s.ssock.as_ref().unwrap_or(&s.csock)
@@ -532,6 +559,8 @@ fn relay6_recv(s: &mut State, upstream: bool) {
                 0
             }
         };
+        read += got;
+        more = got == BATCH;
         for i in 0..got {
             let Some((pkt, meta)) = s.rx.get(i) else {
                 continue;
@@ -544,14 +573,42 @@ fn relay6_recv(s: &mut State, upstream: bool) {
                 Some(MessageType::RelayRepl) => relay_to_client(s, i),
                 // Only Relay-replies are expected on the upstream port.
                 Some(_) if upstream => s.relay.counters.drop(DropReason::NotClientInterface),
-                Some(_) => relay_to_server(s, i),
+                // Under overload, what waited too long to be worth an
+                // answer is not forwarded: fresh messages go first.
+                Some(_) => {
+                    if let Verdict::Serve = s.overload.admit(pkt, s.rx.waited(i)) {
+                        served += 1;
+                        relay_to_server(s, i);
+                    }
+                }
                 None => s.relay.counters.drop(DropReason::Malformed),
             }
         }
         flush_up(s);
         flush_down(s);
         if got < BATCH {
-            return;
+            break;
+        }
+    }
+    // The client side's backlog is what overload is about; the upstream
+    // port carries only answers.
+    if !upstream {
+        if let Some(t) = s.overload.end_turn(read, served, start.elapsed(), more) {
+            log_notice!("relay6_recv", "{t}");
+        }
+    }
+}
+
+/// Fits the client socket's receive buffer to the forwarding rate measured
+/// lately, at most once a second (libdhcp6::overload::rcvbuf_for).
+fn relay6_retune(s: &mut State, now: Instant) {
+    if now.duration_since(s.retuned) < Duration::from_secs(1) {
+        return;
+    }
+    s.retuned = now;
+    if let Some(bytes) = s.overload.retune() {
+        if let Err(e) = s.csock.set_recv_buffer(bytes) {
+            log_info!("relay6_loop", "receive buffer: {e}");
         }
     }
 }
@@ -577,6 +634,7 @@ fn relay6_loop(s: &mut State) {
             write_stats(s, turn);
         }
         let now = Instant::now();
+        relay6_retune(s, now);
         if now >= s.next_refresh {
             relay6_reload_interfaces(s);
             s.next_refresh = now + REFRESH;
@@ -596,6 +654,9 @@ fn relay6_loop(s: &mut State) {
                 let woke = Instant::now();
                 if r.is_readable(0) {
                     relay6_recv(s, false);
+                } else if let Some(t) = s.overload.end_turn(0, 0, Duration::ZERO, false) {
+                    // A wake-up with nothing waiting is a drained, quiet turn.
+                    log_notice!("relay6_loop", "{t}");
                 }
                 if r.is_readable(1) {
                     relay6_recv(s, true);

@@ -41,6 +41,7 @@ use libdhcp6::auth::ReplayCounter;
 use libdhcp6::config::{load_server, Holder, ServerConfig};
 use libdhcp6::ctl::{ReconfigureType, DEFAULT_SERVER_KEY_FILE};
 use libdhcp6::lease::{Change, IaKind, LeaseStore, MemStore};
+use libdhcp6::overload::{Overload, ShedReason, Verdict};
 use libdhcp6::paths::{self, LEGACY_LEASE_FILE_NAME, LEGACY_REPLAY_FILE_NAME};
 use libdhcp6::stats::Histogram;
 use libdhcp6::sys::batch::{RecvBatch, SendBatch};
@@ -82,6 +83,13 @@ const BATCHES_PER_TURN: usize = 16;
 /// Answers held for one commit: a whole turn's. The buffers are allocated
 /// zeroed and touched only as used, so the idle cost is address space.
 const TX_BATCH: usize = BATCH * BATCHES_PER_TURN;
+/// Longest a turn reads before its answers are committed and sent: under
+/// a flood, `BATCHES_PER_TURN` batches (1,024 datagrams) would take tens of
+/// milliseconds on a capped CPU, every answer of the turn held back
+/// meanwhile (doc/overload.md).
+const TURN_BUDGET: Duration = Duration::from_millis(5);
+/// How often the receive buffer is resized to the measured service rate.
+const RETUNE_EVERY: Duration = Duration::from_secs(1);
 /// Longest sleep of the loop (expiry is re-checked at least this often).
 const MAX_SLEEP: Duration = Duration::from_secs(60);
 
@@ -157,6 +165,9 @@ struct State<S: LeaseStore> {
     sock: Udp6Socket,
     rx: RecvBatch,
     tx: SendBatch,
+    /// Advertises, which bind nothing and need no journal sync: they leave
+    /// after each receive batch instead of after the turn's commit.
+    early: SendBatch,
     ctl: Option<libdhcp6::sys::ctl::CtlChannel>,
     /// The DHCPv4-over-DHCPv6 IPC, with `dhcp4o6-port`.
     ipc: Option<IpcLink>,
@@ -166,6 +177,10 @@ struct State<S: LeaseStore> {
     stats_file: Option<StatsFile>,
     /// How long each turn of the main loop worked.
     turns: Histogram,
+    /// Shedding under overload, waits and backlogs, the receive buffer.
+    overload: Overload,
+    /// When the receive buffer was last fitted to the service rate.
+    retuned: Instant,
 }
 
 /// Reads and checks the configuration; errors are `file:line:col: what`.
@@ -476,6 +491,17 @@ fn server6_init<S: LeaseStore>(
     log_outside_pools(&server, "server6_init");
     let ctl = ctl::server6_ctl_init(args)?;
     let stats_file = StatsFile::from_args(args)?;
+    let overload = Overload::new();
+    // Without timestamps nothing is shed (no age is known); the rest works.
+    if let Err(e) = sock.enable_rx_timestamps() {
+        log_warn!(
+            "server6_init",
+            "receive timestamps: {e}; no shedding by age"
+        );
+    }
+    if let Err(e) = sock.set_recv_buffer(overload.rcvbuf) {
+        log_warn!("server6_init", "receive buffer: {e}");
+    }
     Ok(State {
         server,
         holder,
@@ -483,11 +509,14 @@ fn server6_init<S: LeaseStore>(
         sock,
         rx: RecvBatch::new(BATCH, RX_LEN),
         tx: SendBatch::new(TX_BATCH, TX_LEN),
+        early: SendBatch::new(BATCH, TX_LEN),
         ctl,
         ipc,
         replay,
         stats_file,
         turns: Histogram::durations(),
+        overload,
+        retuned: Instant::now(),
     })
 }
 
@@ -634,6 +663,14 @@ fn log_counters<S: LeaseStore>(s: &State<S>) {
             j.bytes
         );
     }
+    for why in ShedReason::ALL {
+        log_report!(
+            "server6_mainloop",
+            "shed under overload ({}): {}",
+            why.name(),
+            s.overload.shedder.shed_count(why)
+        );
+    }
     log_report!(
         "server6_mainloop",
         "bindings: {}",
@@ -647,7 +684,9 @@ fn log_counters<S: LeaseStore>(s: &State<S>) {
 /// Writes the statistics file, when there is one.
 fn write_stats<S: LeaseStore>(s: &mut State<S>, now: Instant) {
     if let Some(f) = &mut s.stats_file {
-        f.write(now, &stats::exposition(&s.server, &s.turns));
+        let mut text = stats::exposition(&s.server, &s.turns);
+        s.overload.append(&mut text, "kame6_dhcp6s_");
+        f.write(now, &text);
     }
 }
 
@@ -666,13 +705,74 @@ impl<S: LeaseStore> CtlTarget for State<S> {
     }
 }
 
+/// Answers one received datagram into the send batch (a DHCPV4-QUERY
+/// leaves at once on the IPC instead).
+fn server6_answer<S: LeaseStore>(
+    server: &mut Server<S>,
+    (tx, early): (&mut SendBatch, &mut SendBatch),
+    ipc: Option<&IpcLink>,
+    inc: &Incoming<'_>,
+    now: u64,
+) {
+    // The send batch holds a whole turn's answers, so this never fails.
+    let Some(out) = tx.next_buf() else { return };
+    match server.server6_recv(inc, now, out) {
+        // A DHCPV4-QUERY framed for the DHCPv4 server: it leaves
+        // at once on the IPC; nothing of it is stored.
+        Ok(o) if o.msg_type == MessageType::Dhcpv4Query => {
+            if let (Some(ipc), Some(framed)) = (ipc, out.get(..o.len)) {
+                ipc.forward(framed, o.dst);
+            }
+        }
+        Ok(o) => {
+            log_debug!(
+                "server6_send",
+                "send {} to {}{}",
+                o.msg_type,
+                o.dst,
+                if o.relayed { " (relay-reply)" } else { "" }
+            );
+            // Answer from the address the request was sent to when
+            // that was one of ours (a relay's unicast, RFC 8415
+            // §19.3): the kernel then skips source selection. A
+            // multicast request gets the kernel's choice.
+            let src = if inc.dst.is_multicast() {
+                Ipv6Addr::UNSPECIFIED
+            } else {
+                inc.dst
+            };
+            // An Advertise stores nothing (react_solicit assigns without
+            // committing; RFC 8415 §18.3.1), so it need not wait for the
+            // journal's sync.
+            let early_ok = o.msg_type == MessageType::Advertise
+                && out
+                    .get(..o.len)
+                    .is_some_and(|a| early.push(a, o.dst, o.ifindex, src));
+            if !early_ok {
+                tx.commit(o.len, o.dst, o.ifindex, src);
+            }
+        }
+        Err(why) => log_info!(
+            "server6_recv",
+            "dropped a message from {}: {}",
+            inc.src,
+            why.name()
+        ),
+    }
+}
+
 /// Handles what is waiting on the socket, a batch at a time (mirrors
-/// dhcp6s.c:server6_recv and server6_send). Up to `BATCHES_PER_TURN`
-/// batches are read and answered into one send batch; then the store
-/// commits once for all of them (group commit: one write, one fdatasync)
-/// and only then do the answers leave. The fewer syncs per packet, the
-/// less a slow disk limits the rate.
+/// dhcp6s.c:server6_recv and server6_send). Batches are read and answered
+/// into one send batch until the socket is drained, `BATCHES_PER_TURN`
+/// were read or `TURN_BUDGET` is spent; then the store commits once for
+/// all of them (group commit: one write, one fdatasync) and only then do
+/// the answers leave. The fewer syncs per packet, the less a slow disk
+/// limits the rate; the budget keeps the answers of a turn from waiting
+/// long. Under overload, stale Solicits and Information-requests are shed
+/// unread (libdhcp6::overload, doc/overload.md).
 fn server6_recv<S: LeaseStore>(s: &mut State<S>) {
+    let start = Instant::now();
+    let (mut read, mut served, mut more) = (0usize, 0usize, false);
     for _ in 0..BATCHES_PER_TURN {
         let got = match s.rx.recv(&s.sock) {
             Ok(n) => n,
@@ -681,6 +781,8 @@ fn server6_recv<S: LeaseStore>(s: &mut State<S>) {
                 break;
             }
         };
+        read += got;
+        more = got == BATCH;
         let now = now_secs();
         refresh_batch(s, got);
         for i in 0..got {
@@ -691,50 +793,21 @@ fn server6_recv<S: LeaseStore>(s: &mut State<S>) {
                 s.server.counters.drop(DropReason::Malformed);
                 continue;
             }
+            if let Verdict::Shed(_) = s.overload.admit(pkt, s.rx.waited(i)) {
+                continue;
+            }
+            served += 1;
             let inc = Incoming {
                 pkt,
                 src: meta.src,
                 dst: meta.dst,
                 ifindex: meta.ifindex,
             };
-            // The send batch holds a whole turn's answers, so this never fails.
-            let Some(out) = s.tx.next_buf() else { break };
-            match s.server.server6_recv(&inc, now, out) {
-                // A DHCPV4-QUERY framed for the DHCPv4 server: it leaves
-                // at once on the IPC; nothing of it is stored.
-                Ok(o) if o.msg_type == MessageType::Dhcpv4Query => {
-                    if let (Some(ipc), Some(framed)) = (&s.ipc, out.get(..o.len)) {
-                        ipc.forward(framed, o.dst);
-                    }
-                }
-                Ok(o) => {
-                    log_debug!(
-                        "server6_send",
-                        "send {} to {}{}",
-                        o.msg_type,
-                        o.dst,
-                        if o.relayed { " (relay-reply)" } else { "" }
-                    );
-                    // Answer from the address the request was sent to when
-                    // that was one of ours (a relay's unicast, RFC 8415
-                    // §19.3): the kernel then skips source selection. A
-                    // multicast request gets the kernel's choice.
-                    let src = if inc.dst.is_multicast() {
-                        Ipv6Addr::UNSPECIFIED
-                    } else {
-                        inc.dst
-                    };
-                    s.tx.commit(o.len, o.dst, o.ifindex, src);
-                }
-                Err(why) => log_info!(
-                    "server6_recv",
-                    "dropped a message from {}: {}",
-                    inc.src,
-                    why.name()
-                ),
-            }
+            let txs = (&mut s.tx, &mut s.early);
+            server6_answer(&mut s.server, txs, s.ipc.as_ref(), &inc, now);
         }
-        if got < BATCH {
+        server6_send_early(s);
+        if got < BATCH || start.elapsed() >= TURN_BUDGET {
             break;
         }
     }
@@ -744,10 +817,26 @@ fn server6_recv<S: LeaseStore>(s: &mut State<S>) {
         s.server
             .log_commit_failure("server6_recv", &e, "; answers withheld", now_secs());
         s.tx.clear();
+    } else {
+        cover_replay(s);
+        if let (_, Some(e)) = s.tx.send(&s.sock) {
+            log_err!("server6_send", "sendmmsg: {e}");
+        }
+    }
+    if let Some(t) = s.overload.end_turn(read, served, start.elapsed(), more) {
+        log_notice!("server6_recv", "{t}");
+    }
+}
+
+/// Sends the Advertises of the batch just read, before the next is read:
+/// a turn's commit (and its sync) holds back only what it makes durable.
+fn server6_send_early<S: LeaseStore>(s: &mut State<S>) {
+    if s.early.is_empty() {
         return;
     }
+    // An Advertise may carry the replay counter (authentication).
     cover_replay(s);
-    if let (_, Some(e)) = s.tx.send(&s.sock) {
+    if let (_, Some(e)) = s.early.send(&s.sock) {
         log_err!("server6_send", "sendmmsg: {e}");
     }
 }
@@ -776,6 +865,25 @@ fn refresh_batch<S: LeaseStore>(s: &mut State<S>, got: usize) {
     }
 }
 
+/// Fits the receive buffer to the service rate measured lately, at most
+/// once per `RETUNE_EVERY` (libdhcp6::overload::rcvbuf_for says the rule).
+fn server6_retune<S: LeaseStore>(s: &mut State<S>, now: Instant) {
+    if now.duration_since(s.retuned) < RETUNE_EVERY {
+        return;
+    }
+    s.retuned = now;
+    if let Some(bytes) = s.overload.retune() {
+        match s.sock.set_recv_buffer(bytes) {
+            Ok(got) => log_debug!(
+                "server6_mainloop",
+                "receive buffer {bytes} octets asked, {got} granted (service rate {:.0}/s)",
+                s.overload.rate.rate.unwrap_or(0.0)
+            ),
+            Err(e) => log_warn!("server6_mainloop", "receive buffer: {e}"),
+        }
+    }
+}
+
 /// The main loop (mirrors dhcp6s.c:server6_mainloop).
 fn server6_mainloop<S: LeaseStore>(s: &mut State<S>) {
     loop {
@@ -795,6 +903,7 @@ fn server6_mainloop<S: LeaseStore>(s: &mut State<S>) {
         } else if s.stats_file.as_ref().is_some_and(|f| f.due(turn)) {
             write_stats(s, turn);
         }
+        server6_retune(s, turn);
         let now = now_secs();
         let expired = s.server.expire(now);
         if expired > 0 {
@@ -834,6 +943,9 @@ fn server6_mainloop<S: LeaseStore>(s: &mut State<S>) {
                 let woke = Instant::now();
                 if r.is_readable(0) {
                     server6_recv(s);
+                } else if let Some(t) = s.overload.end_turn(0, 0, Duration::ZERO, false) {
+                    // A wake-up with nothing waiting is a drained, quiet turn.
+                    log_notice!("server6_mainloop", "{t}");
                 }
                 if let (Some(ipc), Some(fwd)) = (&mut s.ipc, &mut s.server.fwd4o6) {
                     // Pushed right after the server socket.

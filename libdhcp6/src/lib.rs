@@ -51,6 +51,7 @@ pub mod ctl;
 pub mod dhcp4;
 pub mod duid;
 pub mod lease;
+pub mod overload;
 pub mod paths;
 pub mod prefix;
 pub mod request;

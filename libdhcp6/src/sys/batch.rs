@@ -13,15 +13,18 @@ use std::io;
 use std::mem::{size_of, zeroed};
 use std::net::{Ipv6Addr, SocketAddrV6};
 use std::os::fd::{AsRawFd, RawFd};
+use std::time::Duration;
 
 use super::net::RecvMeta;
 
-/// Control-message space per datagram: room for IPV6_PKTINFO and a hop
-/// limit, 8-byte aligned as `cmsghdr` requires.
+/// Control-message space per datagram: room for IPV6_PKTINFO, a hop
+/// limit and a receive timestamp, 8-byte aligned as `cmsghdr` requires.
 const CMSG_WORDS: usize = 16;
 /// Largest batch: far above what one loop turn needs, far below `c_uint`.
 pub const MAX_BATCH: usize = 1024;
 type CmsgBuf = [u64; CMSG_WORDS];
+/// A receive timestamp further back than this is a clock step, not a wait.
+const IMPLAUSIBLE_WAIT: Duration = Duration::from_secs(60);
 
 fn sockaddr_from(a: &SocketAddrV6) -> libc::sockaddr_in6 {
     // SAFETY: sockaddr_in6 is plain old data; all-zero is a valid value.
@@ -68,6 +71,43 @@ unsafe fn pktinfo(hdr: &libc::msghdr) -> (u32, Ipv6Addr) {
     (0, Ipv6Addr::UNSPECIFIED)
 }
 
+/// The kernel's receive timestamp in a received message's control data
+/// (SO_TIMESTAMPNS on Linux, SO_TIMESTAMP on FreeBSD; see
+/// [`super::net::Udp6Socket::enable_rx_timestamps`]), as time since the
+/// Unix epoch on the wall clock.
+///
+/// # Safety
+/// `hdr` must describe control data the kernel filled in by recvmmsg.
+#[allow(unsafe_code)]
+unsafe fn rx_timestamp(hdr: &libc::msghdr) -> Option<Duration> {
+    // SAFETY (whole body): as in `pktinfo`.
+    unsafe {
+        let mut c = libc::CMSG_FIRSTHDR(hdr);
+        while !c.is_null() {
+            if (*c).cmsg_level == libc::SOL_SOCKET {
+                #[cfg(target_os = "linux")]
+                if (*c).cmsg_type == libc::SCM_TIMESTAMPNS {
+                    let ts: libc::timespec =
+                        std::ptr::read_unaligned(libc::CMSG_DATA(c) as *const libc::timespec);
+                    let secs = u64::try_from(ts.tv_sec).ok()?;
+                    let nanos = u32::try_from(ts.tv_nsec).ok()?;
+                    return Some(Duration::new(secs, nanos));
+                }
+                #[cfg(not(target_os = "linux"))]
+                if (*c).cmsg_type == libc::SCM_TIMESTAMP {
+                    let tv: libc::timeval =
+                        std::ptr::read_unaligned(libc::CMSG_DATA(c) as *const libc::timeval);
+                    let secs = u64::try_from(tv.tv_sec).ok()?;
+                    let micros = u32::try_from(tv.tv_usec).ok()?;
+                    return Some(Duration::new(secs, micros.saturating_mul(1000)));
+                }
+            }
+            c = libc::CMSG_NXTHDR(hdr, c);
+        }
+    }
+    None
+}
+
 /// Buffers for receiving up to `capacity` datagrams in one call.
 pub struct RecvBatch {
     bufs: Vec<u8>,
@@ -77,6 +117,9 @@ pub struct RecvBatch {
     cmsgs: Vec<CmsgBuf>,
     hdrs: Vec<libc::mmsghdr>,
     metas: Vec<RecvMeta>,
+    stamps: Vec<Option<Duration>>,
+    /// Wall-clock time (since the Unix epoch) when the last call returned.
+    read_at: Duration,
     count: usize,
 }
 
@@ -118,6 +161,8 @@ impl RecvBatch {
             cmsgs: vec![[0; CMSG_WORDS]; capacity],
             hdrs: vec![hdr; capacity],
             metas: vec![empty_meta; capacity],
+            stamps: vec![None; capacity],
+            read_at: Duration::ZERO,
             count: 0,
         }
     }
@@ -140,6 +185,24 @@ impl RecvBatch {
         let meta = self.metas.get(i)?;
         let start = i * self.buf_len;
         Some((self.bufs.get(start..start + meta.len)?, meta))
+    }
+
+    /// When datagram `i` of the last call reached the socket (wall clock,
+    /// since the Unix epoch), if the socket reports receive timestamps.
+    pub fn received_at(&self, i: usize) -> Option<Duration> {
+        if i >= self.count {
+            return None;
+        }
+        self.stamps.get(i).copied().flatten()
+    }
+
+    /// How long datagram `i` of the last call waited in the socket before
+    /// that call read it, from its receive timestamp. `None` without a
+    /// timestamp, or when the wait is implausible (over a minute: the
+    /// wall clock was stepped, which a wait cannot tell from a delay).
+    pub fn waited(&self, i: usize) -> Option<Duration> {
+        let waited = self.read_at.saturating_sub(self.received_at(i)?);
+        (waited < IMPLAUSIBLE_WAIT).then_some(waited)
     }
 
     /// Receives what is waiting on `fd` (non-blocking); the number received.
@@ -186,11 +249,18 @@ impl RecvBatch {
             };
         }
         let got = usize::try_from(got).unwrap_or(0).min(n);
+        self.read_at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or(Duration::ZERO);
         for i in 0..got {
             let h = &self.hdrs[i];
             // SAFETY: the kernel filled this header's control data.
             #[allow(unsafe_code)]
             let (ifindex, dst) = unsafe { pktinfo(&h.msg_hdr) };
+            // SAFETY: as above.
+            #[allow(unsafe_code)]
+            let stamp = unsafe { rx_timestamp(&h.msg_hdr) };
+            self.stamps[i] = stamp;
             // A datagram longer than the buffer comes back cut short and
             // flagged, so callers drop it rather than trust half a message.
             let len = usize::try_from(h.msg_len).unwrap_or(0).min(self.buf_len);
@@ -407,13 +477,13 @@ mod tests {
     use super::*;
     use crate::sys::net::{if_nametoindex, wait_readable, Udp6Socket};
     use std::os::fd::AsFd;
-    use std::time::Duration;
 
     #[test]
     fn batch_round_trip_on_loopback() {
         let a = Udp6Socket::bind(Ipv6Addr::LOCALHOST, 0).unwrap();
         let b = Udp6Socket::bind(Ipv6Addr::LOCALHOST, 0).unwrap();
         let to = b.local_addr().unwrap();
+        b.enable_rx_timestamps().unwrap();
         let lo = if_nametoindex("lo").unwrap();
         let mut out = SendBatch::new(8, 64);
         for i in 0..10u8 {
@@ -445,6 +515,13 @@ mod tests {
                 // 5-octet datagrams into 4-octet buffers come back cut short.
                 assert_eq!(data.len(), 4);
                 assert!(meta.truncated);
+                // Stamped on arrival, by the wall clock.
+                let at = inb.received_at(i).expect("receive timestamp");
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap();
+                assert!(now.saturating_sub(at) < Duration::from_secs(10));
+                assert!(inb.waited(i).expect("a wait") < Duration::from_secs(10));
                 got.push(data[0]);
             }
             if got.len() == 8 {

@@ -53,6 +53,31 @@ impl Udp6Socket {
         Ok(Self { sock })
     }
 
+    /// Asks the kernel to stamp every received datagram with the time it
+    /// arrived (SO_TIMESTAMPNS on Linux, SO_TIMESTAMP elsewhere), so a
+    /// batch read later can tell how long each one waited
+    /// ([`super::batch::RecvBatch::received_at`]).
+    pub fn enable_rx_timestamps(&self) -> io::Result<()> {
+        #[cfg(target_os = "linux")]
+        setsockopt(&self.sock, sockopt::ReceiveTimestampns, &true).map_err(errno)?;
+        #[cfg(not(target_os = "linux"))]
+        setsockopt(&self.sock, sockopt::ReceiveTimestamp, &true).map_err(errno)?;
+        Ok(())
+    }
+
+    /// Sets the receive buffer to `bytes` (as root past Linux's
+    /// net.core.rmem_max); the size the kernel then reports. Linux doubles
+    /// the request for its bookkeeping and reports the doubled value.
+    pub fn set_recv_buffer(&self, bytes: usize) -> io::Result<usize> {
+        #[cfg(target_os = "linux")]
+        if setsockopt(&self.sock, sockopt::RcvBufForce, &bytes).is_err() {
+            self.sock.set_recv_buffer_size(bytes)?;
+        }
+        #[cfg(not(target_os = "linux"))]
+        self.sock.set_recv_buffer_size(bytes)?;
+        self.sock.recv_buffer_size()
+    }
+
     /// A socket bound to `[::1]:port` alone, for an IPC that never leaves
     /// the host (Kea's DHCPv4-over-DHCPv6 `dhcp4o6-port`). Without
     /// SO_REUSEPORT: a second process on the same port must fail to start

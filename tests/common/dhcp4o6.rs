@@ -288,8 +288,24 @@ impl Client {
     /// Binds `at` inside `ns`: a client on one address only, or a decoy
     /// that must hear nothing (see [`forged_meta`]).
     pub fn bound(ns: &Netns, at: SocketAddrV6) -> Self {
-        let sock =
-            ns.run_in(move || UdpSocket::bind(at).unwrap_or_else(|e| panic!("bind {at}: {e}")));
+        // A socket this process closed a moment ago can still be held by a
+        // child another test thread is forking (the descriptor lives in the
+        // child until its exec closes it), so the port may be busy briefly.
+        let sock = ns.run_in(move || {
+            let deadline = Instant::now() + Duration::from_secs(2);
+            loop {
+                match UdpSocket::bind(at) {
+                    Ok(s) => break s,
+                    Err(e)
+                        if e.kind() == std::io::ErrorKind::AddrInUse
+                            && Instant::now() < deadline =>
+                    {
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                    Err(e) => panic!("bind {at}: {e}"),
+                }
+            }
+        });
         Self {
             sock,
             wait: Duration::from_secs(2),

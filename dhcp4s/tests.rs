@@ -8,10 +8,7 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV6};
 use libdhcp6::codes::MessageType as V6Type;
 use libdhcp6::config::server4_from_str;
 use libdhcp6::dhcp4::engine::Change4;
-use libdhcp6::dhcp4::{
-    ipc, ClientId, Layout, MessageType, Op, OptionRepr as V4, PacketRepr, CHADDR_LEN, FILE_LEN,
-    SNAME_LEN,
-};
+use libdhcp6::dhcp4::{ipc, ClientId, MessageType, Op, OptionRepr as V4, PacketRepr};
 use libdhcp6::wire::{
     Message, MessageRepr, OptionRepr, RelayMessage, RelayRepr, DHCPV4_QUERY_UNICAST,
 };
@@ -42,32 +39,15 @@ fn meta() -> ipc::Meta {
 
 /// A BOOTREQUEST of DHCP type `kind` from client `n`.
 fn v4(kind: MessageType, n: u8) -> PacketRepr {
-    let mut chaddr = [0u8; CHADDR_LEN];
-    chaddr[..6].copy_from_slice(&[2, 0, 0, 0, 0, n]);
-    PacketRepr {
-        op: Op::BootRequest,
-        htype: 1,
-        hlen: 6,
-        hops: 0,
-        xid: u32::from(n),
-        secs: 0,
-        flags: 0,
-        ciaddr: Ipv4Addr::UNSPECIFIED,
-        yiaddr: Ipv4Addr::UNSPECIFIED,
-        siaddr: Ipv4Addr::UNSPECIFIED,
-        giaddr: Ipv4Addr::UNSPECIFIED,
-        chaddr,
-        sname: [0; SNAME_LEN],
-        file: [0; FILE_LEN],
-        options: vec![
-            V4::MessageType(kind),
-            V4::ClientId(ClientId::Typed {
-                id_type: 1,
-                id: vec![2, 0, 0, 0, 0, n],
-            }),
-        ],
-        layout: Layout::default(),
-    }
+    let hw = [2, 0, 0, 0, 0, n];
+    let options = vec![
+        V4::MessageType(kind),
+        V4::ClientId(ClientId::Typed {
+            id_type: 1,
+            id: hw.to_vec(),
+        }),
+    ];
+    PacketRepr::boot_request(u32::from(n), &hw, options)
 }
 
 /// A DHCPV4-QUERY holding `bodies` as DHCPv4-msg options.

@@ -10,10 +10,7 @@
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
-use libdhcp6::dhcp4::{
-    ClientId, Layout, MessageType, Op, OptionCode, OptionRepr, PacketRepr, CHADDR_LEN, FILE_LEN,
-    SNAME_LEN,
-};
+use libdhcp6::dhcp4::{ClientId, MessageType, Op, OptionCode, OptionRepr, PacketRepr};
 
 use super::lease::Lease4;
 use crate::random::{Draw, RandomSource};
@@ -637,17 +634,6 @@ impl Machine {
     /// The message of `kind` (RFC 2131 table 5).
     fn build(&self, kind: Kind, xid: u32, secs: u16) -> PacketRepr {
         let (mt, ciaddr, server, requested) = kind.fields();
-        let mut chaddr = [0u8; CHADDR_LEN];
-        let (htype, hlen) = match &self.conf.hw {
-            Some((t, hw)) => {
-                let n = hw.len().min(CHADDR_LEN);
-                if let (Some(d), Some(s)) = (chaddr.get_mut(..n), hw.get(..n)) {
-                    d.copy_from_slice(s);
-                }
-                (*t, u8::try_from(n).unwrap_or(0))
-            }
-            None => (0, 0),
-        };
         let mut options = vec![
             OptionRepr::MessageType(mt),
             OptionRepr::ClientId(self.conf.client_id.clone()),
@@ -658,24 +644,17 @@ impl Machine {
         if !matches!(mt, MessageType::Release | MessageType::Decline) && !self.conf.prl.is_empty() {
             options.push(OptionRepr::ParameterRequestList(self.conf.prl.clone()));
         }
-        PacketRepr {
-            op: Op::BootRequest,
-            htype,
-            hlen,
-            hops: 0,
-            xid,
-            secs,
-            flags: 0,
-            ciaddr: ciaddr.unwrap_or(Ipv4Addr::UNSPECIFIED),
-            yiaddr: Ipv4Addr::UNSPECIFIED,
-            siaddr: Ipv4Addr::UNSPECIFIED,
-            giaddr: Ipv4Addr::UNSPECIFIED,
-            chaddr,
-            sname: [0; SNAME_LEN],
-            file: [0; FILE_LEN],
-            options,
-            layout: Layout::default(),
-        }
+        // A client without a hardware address (a tunnel) sends htype and
+        // hlen 0 and relies on option 61 alone.
+        let (htype, hw): (u8, &[u8]) = match &self.conf.hw {
+            Some((t, hw)) => (*t, hw),
+            None => (0, &[]),
+        };
+        let mut m = PacketRepr::boot_request(xid, hw, options);
+        m.htype = htype;
+        m.secs = secs;
+        m.ciaddr = ciaddr.unwrap_or(Ipv4Addr::UNSPECIFIED);
+        m
     }
 }
 

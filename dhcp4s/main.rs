@@ -30,6 +30,7 @@ use libdhcp6::ctl::DEFAULT_SERVER4_KEY_FILE;
 use libdhcp6::dhcp4::engine::{Change4, Engine};
 use libdhcp6::dhcp4::journal::snapshot4;
 use libdhcp6::dhcp4::MessageType;
+use libdhcp6::lease::expiry_sleep;
 use libdhcp6::paths;
 use libdhcp6::sys::batch::{RecvBatch, SendBatch};
 use libdhcp6::sys::conf::{check_server4_file, FsLoader, DEFAULT_SERVER4_CONF};
@@ -44,6 +45,10 @@ use crate::server::{Dropped, Server4};
 
 /// Longest sleep of the loop (expiry is re-checked at least this often).
 const MAX_SLEEP: Duration = Duration::from_secs(60);
+/// Most leases, offers and quarantines ended per loop turn, so that a
+/// mass of ends in the same second is spread over turns with the socket
+/// read between them (doc/overload.md "No stalls").
+const EXPIRE_PER_TURN: usize = 2048;
 /// IPC datagrams per recvmmsg / sendmmsg.
 const BATCH: usize = 64;
 /// Batches per loop turn: their lease changes share one journal write and
@@ -414,20 +419,15 @@ fn server4_mainloop(s: &mut State) {
             write_stats(s, turn);
         }
         let now = now_secs();
-        let ended = s.server.engine.expire(now, usize::MAX);
+        let ended = s.server.engine.expire(now, EXPIRE_PER_TURN);
         if !ended.is_empty() {
             log_debug!("server4_mainloop", "{} leases ended", ended.len());
             s.server.pending.extend(ended);
         }
         // Expiries that could not be stored are rolled back and come again.
-        server4_commit(s, "server4_mainloop");
-        let sleep = s
-            .server
-            .engine
-            .next_expiry()
-            .map(|t| Duration::from_secs(t.saturating_sub(now).max(1)))
-            .unwrap_or(MAX_SLEEP)
-            .min(MAX_SLEEP);
+        let stored = server4_commit(s, "server4_mainloop");
+        // More due than one turn ends: no sleep.
+        let sleep = expiry_sleep(s.server.engine.next_expiry(), now, stored, MAX_SLEEP);
         let sleep = s
             .stats
             .until_due(Instant::now())

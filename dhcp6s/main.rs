@@ -40,7 +40,7 @@ use clap::{Arg, ArgAction, Command};
 use libdhcp6::auth::ReplayCounter;
 use libdhcp6::config::{load_server, Holder, ServerConfig};
 use libdhcp6::ctl::{ReconfigureType, DEFAULT_SERVER_KEY_FILE};
-use libdhcp6::lease::{Change, IaKind, LeaseStore, MemStore};
+use libdhcp6::lease::{expiry_sleep, Change, IaKind, LeaseStore, MemStore};
 use libdhcp6::overload::{Overload, ShedReason, Verdict};
 use libdhcp6::paths::{self, LEGACY_LEASE_FILE_NAME, LEGACY_REPLAY_FILE_NAME};
 use libdhcp6::stats::Histogram;
@@ -92,6 +92,12 @@ const TURN_BUDGET: Duration = Duration::from_millis(5);
 const RETUNE_EVERY: Duration = Duration::from_secs(1);
 /// Longest sleep of the loop (expiry is re-checked at least this often).
 const MAX_SLEEP: Duration = Duration::from_secs(60);
+/// Most leases, quarantines and Reconfigure records ended per loop turn:
+/// after a mass binding a million may end in the same second, and ending
+/// them (and journaling the ends) in one turn would hold every answer
+/// back meanwhile. The rest end in the next turns, with the socket read
+/// between them (doc/overload.md "No stalls").
+const EXPIRE_PER_TURN: usize = 2048;
 
 /// dhcp6s as the daemon shell sees it (WIDE's flags, `-P pidfile`).
 const DHCP6S: Program = Program {
@@ -905,25 +911,25 @@ fn server6_mainloop<S: LeaseStore>(s: &mut State<S>) {
         }
         server6_retune(s, turn);
         let now = now_secs();
-        let expired = s.server.expire(now);
+        let expired = s.server.expire(now, EXPIRE_PER_TURN);
         if expired > 0 {
             log_debug!("server6_mainloop", "{expired} leases ended");
         }
         // Expiries are stored, and a journal compaction under way moves on
         // even when no packet comes (nothing to do costs nothing). Expiries
         // that could not be stored are rolled back and come again.
-        if let Err(e) = s.server.commit_turn() {
-            s.server
-                .log_commit_failure("server6_mainloop", &e, "", now_secs());
-        }
+        let stored = match s.server.commit_turn() {
+            Ok(()) => true,
+            Err(e) => {
+                s.server
+                    .log_commit_failure("server6_mainloop", &e, "", now_secs());
+                false
+            }
+        };
         server6_reconf_send(s);
-        let mut sleep = s
-            .server
-            .store
-            .next_expiry()
-            .map(|t| Duration::from_secs(t.saturating_sub(now).max(1)))
-            .unwrap_or(MAX_SLEEP)
-            .min(MAX_SLEEP);
+        // More due than one turn ends: no sleep, the next turn goes on
+        // after whatever the socket holds is answered.
+        let mut sleep = expiry_sleep(s.server.store.next_expiry(), now, stored, MAX_SLEEP);
         if let Some(due) = s.server.reconf.next_due() {
             sleep = sleep.min(Duration::from_millis(due.saturating_sub(now_ms())));
         }

@@ -593,10 +593,10 @@ impl<S: LeaseStore> Bindings<'_, S> {
         self.store.apply(Change::Bind(Binding { key, leases }));
     }
 
-    /// Ends leases and quarantines that ran out by `now` and frees their
-    /// space; how many.
-    pub fn expire(&mut self, now: u64) -> usize {
-        let freed = self.store.expire(now);
+    /// Ends at most `max` leases and quarantines that ran out by `now`
+    /// (soonest first) and frees their space; how many.
+    pub fn expire(&mut self, now: u64, max: usize) -> usize {
+        let freed = self.store.expire(now, max);
         for res in &freed {
             self.pools.free(res);
         }

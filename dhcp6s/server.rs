@@ -269,9 +269,11 @@ impl<S: LeaseStore> Server<S> {
         }
     }
 
-    /// Ends leases and quarantines that ran out by `now` and frees their space.
-    pub fn expire(&mut self, now: u64) -> usize {
-        self.bindings().expire(now)
+    /// Ends at most `max` leases and quarantines that ran out by `now`
+    /// (soonest first) and frees their space; what is left stays due
+    /// (`next_expiry` is then `now` or earlier). How many ended.
+    pub fn expire(&mut self, now: u64, max: usize) -> usize {
+        self.bindings().expire(now, max)
     }
 
     /// Ends the loop turn: every store change since the last one is

@@ -747,7 +747,7 @@ fn c073_decline_quarantines() {
         );
     }
     // After the quarantine it comes back.
-    s.expire(1000 + u64::from(s.quarantine));
+    s.expire(1000 + u64::from(s.quarantine), usize::MAX);
     let mut seen = false;
     for c in 10..20 {
         let r = lease(&mut s, c, vec![ia_na(1, &[])]);
@@ -995,9 +995,9 @@ fn bindings_expire_and_free_the_pool() {
             .map(|s| s.status),
         Some(Status::NoAddrsAvail)
     );
-    assert_eq!(s.expire(1000 + 199), 0);
+    assert_eq!(s.expire(1000 + 199, usize::MAX), 0);
     assert_eq!(
-        s.expire(1000 + 200),
+        s.expire(1000 + 200, usize::MAX),
         1,
         "WIDE's never-expiring first binding is not ours"
     );
@@ -1224,6 +1224,62 @@ fn cost_of_an_exchange() {
     );
 }
 
+/// 10,000 leases of one pool ending in the same second (a mass binding's
+/// renewals stopped) end over several calls of at most N, and after each
+/// the pool has free exactly what the store no longer holds.
+#[test]
+fn a_mass_expiry_frees_the_pool_a_chunk_at_a_time() {
+    const N: usize = 1024;
+    let a = |n: u32| libdhcp6::lease::Resource {
+        addr: Ipv6Addr::from(0x2001_0db8_0001_0000_0000_0000_0001_0000_u128 + u128::from(n)),
+        len: 128,
+    };
+    let mut store = MemStore::new();
+    for n in 0..10_000 {
+        store.apply(libdhcp6::lease::Change::Bind(libdhcp6::lease::Binding {
+            key: BindingKey {
+                duid: client(1),
+                kind: IaKind::Na,
+                iaid: n,
+            },
+            leases: smallvec::smallvec![libdhcp6::lease::BoundLease {
+                res: a(n),
+                preferred: 100,
+                valid: 200,
+                updated: 1000,
+            }],
+        }));
+    }
+    store.commit().unwrap();
+    let mut s = server_with(
+        "pool p { range 2001:db8:1::1:0 to 2001:db8:1::1:ffff; };\ninterface s0 { address-pool p 100 200; };\n",
+        store,
+    );
+    let free = |s: &Server<MemStore>| s.pools.summaries()[0].free;
+    assert_eq!(free(&s), 65_536 - 10_000);
+    let mut total = 0;
+    for call in 1.. {
+        assert!(call < 100, "never done");
+        let n = s.expire(1000 + 200, N);
+        s.commit_turn().unwrap();
+        assert!(n <= N);
+        total += n;
+        assert_eq!(free(&s), 65_536 - 10_000 + total as u128, "call {call}");
+        for i in (0..10_000).step_by(97) {
+            assert_eq!(
+                s.pools.is_free_in("p", &a(i)),
+                !s.store.is_leased(&a(i)),
+                "{i} after call {call}"
+            );
+        }
+        if n == 0 {
+            break;
+        }
+    }
+    assert_eq!(total, 10_000);
+    assert_eq!(s.store.bindings().count(), 0);
+}
+
 #[test]
 fn removed_pool_keeps_leases_until_they_expire() {
     let one = "pool p { range 2001:db8:1::1 to 2001:db8:1::1; };\ninterface s0 { address-pool p 100 200; };\n";
@@ -1249,7 +1305,7 @@ fn removed_pool_keeps_leases_until_they_expire() {
         Some(Status::NoAddrsAvail)
     );
     s.reconfigure(reload(other));
-    assert_eq!(s.expire(1000 + 200), 1, "and it ends on time");
+    assert_eq!(s.expire(1000 + 200, usize::MAX), 1, "and it ends on time");
     assert_eq!(s.leases_outside_pools(), 0);
 }
 

@@ -47,8 +47,8 @@ impl LeaseStore for FlakyStore {
     fn rollback(&mut self) {
         self.mem.rollback();
     }
-    fn expire(&mut self, now: u64) -> Vec<Resource> {
-        self.mem.expire(now)
+    fn expire(&mut self, now: u64, max: usize) -> Vec<Resource> {
+        self.mem.expire(now, max)
     }
 }
 

@@ -347,9 +347,13 @@ pub trait LeaseStore {
     /// Drops every change of the open turn: reads answer as they did
     /// after the last commit.
     fn rollback(&mut self);
-    /// Removes leases and quarantines that ended by `now` (changes of the
-    /// open turn), returning the resources now free.
-    fn expire(&mut self, now: u64) -> Vec<Resource>;
+    /// Removes at most `max` leases, quarantines and Reconfigure records
+    /// that ended by `now`, soonest first (changes of the open turn),
+    /// returning the resources now free. Whatever is left stays due and
+    /// [`next_expiry`](LeaseStore::next_expiry) says so (`now` or
+    /// earlier): the server ends a mass of leases a bounded chunk per loop
+    /// turn and answers between the chunks.
+    fn expire(&mut self, now: u64, max: usize) -> Vec<Resource>;
     /// The earliest time something ends, for the main loop's timer.
     fn next_expiry(&self) -> Option<u64>;
     /// Every binding, for listing and for the allocators at start-up.
@@ -385,6 +389,27 @@ pub trait LeaseStore {
     fn report(&self) -> Option<String> {
         None
     }
+}
+
+/// How long a server's loop may sleep before its store has something to
+/// end, given the store's next end `next` and `now` (Unix seconds): not
+/// at all while ends are already due (a bounded expiry left some for the
+/// next turn), unless the last turn could not be stored (`stored` false:
+/// then a second, so a failing disk is not retried in a spin); at most
+/// `longest`.
+pub fn expiry_sleep(
+    next: Option<u64>,
+    now: u64,
+    stored: bool,
+    longest: std::time::Duration,
+) -> std::time::Duration {
+    use std::time::Duration;
+    let wait = match next {
+        Some(t) if t <= now && stored => Duration::ZERO,
+        Some(t) => Duration::from_secs(t.saturating_sub(now).max(1)),
+        None => longest,
+    };
+    wait.min(longest)
 }
 
 /// The reads of [`LeaseStore`] answered by a [`MemStore`] field, for a
@@ -465,6 +490,14 @@ fn end_parts(e: u64) -> (u32, u32) {
         u32::from_be_bytes([a, b, c, d]),
         u32::from_be_bytes([w, x, y, z]),
     )
+}
+
+/// Which of the store's end indexes holds the next thing to end.
+#[derive(Debug, Clone, Copy)]
+enum Due {
+    Reconf,
+    Quarantine,
+    Lease,
 }
 
 /// Bindings in memory, with O(1) lookups by key and by resource and an
@@ -636,61 +669,88 @@ impl MemStore {
         }
     }
 
-    /// Removes leases and quarantines that ended by `now` and returns them
-    /// as the changes a journal records ([`Change::Expire`],
-    /// [`Change::Unquarantine`]), in the order they ended.
-    pub fn expire_changes(&mut self, now: u64) -> Vec<Change> {
+    /// Removes at most `max` leases, quarantines and Reconfigure records
+    /// that ended by `now`, soonest first, and returns them as the changes
+    /// a journal records ([`Change::Expire`], [`Change::Unquarantine`],
+    /// [`Change::Reconf`] with no record), in the order they ended. What
+    /// is left over stays due: [`LeaseStore::next_expiry`] then answers
+    /// `now` or earlier, and the next call goes on where this one stopped,
+    /// so a server ends a million leases a chunk per loop turn. The leases
+    /// of one binding that end in the same second end together (a chunk
+    /// may exceed `max` by those).
+    pub fn expire_changes(&mut self, now: u64, max: usize) -> Vec<Change> {
         let mut ended = Vec::new();
-        while let Some((end, duid)) = self.reconf_ends.first().cloned() {
-            if end > now {
-                break;
-            }
-            self.reconf_ends.pop_first();
-            if self.reconf.get(&duid).is_some_and(|r| r.until == end) {
-                self.touch_reconf(&duid);
-                self.reconf.remove(&duid);
-                ended.push(Change::Reconf { duid, info: None });
-            }
-        }
-        // What ended, as (end, resource, the holder's slot or none for a
-        // quarantine), then taken out in that order.
-        let mut due: Vec<(u64, Resource, Option<u32>)> = Vec::new();
-        while let Some(&e) = self.ends.first() {
-            let (end, slot) = end_parts(e);
-            if u64::from(end) > now {
-                break;
-            }
-            self.ends.pop_first();
-            if let Some(b) = self.slab.get(slot) {
-                for l in b.leases.iter().filter(|l| end_of(l) == Some(end)) {
-                    due.push((u64::from(end), l.res, Some(slot)));
-                }
-            }
-        }
-        while let Some(&(end, res)) = self.quarantine_ends.first() {
-            if end > now {
-                break;
-            }
-            self.quarantine_ends.pop_first();
-            if self.quarantine.get(&res) == Some(&end) {
-                due.push((end, res, None));
-            }
-        }
-        due.sort_unstable_by_key(|&(end, res, _)| (end, res));
-        for (_, res, slot) in due {
-            match slot.and_then(|s| self.slab.get(s)).map(|b| b.key.clone()) {
-                Some(key) => {
-                    self.drop_lease(&key, &res);
-                    ended.push(Change::Expire { key, res });
-                }
-                None if slot.is_none() => {
-                    self.unquarantine(res);
-                    ended.push(Change::Unquarantine(res));
-                }
-                None => {}
+        while ended.len() < max {
+            let reconf = self.reconf_ends.first().map(|(t, _)| (*t, Due::Reconf));
+            let quarantine = self
+                .quarantine_ends
+                .first()
+                .map(|(t, _)| (*t, Due::Quarantine));
+            let lease = self
+                .ends
+                .first()
+                .map(|&e| (u64::from(end_parts(e).0), Due::Lease));
+            // The first of equal ends wins: Reconfigure records, then
+            // quarantines, then leases.
+            let next = [reconf, quarantine, lease]
+                .into_iter()
+                .flatten()
+                .min_by_key(|&(t, _)| t);
+            match next {
+                Some((end, due)) if end <= now => self.end_one(due, &mut ended),
+                _ => break,
             }
         }
         ended
+    }
+
+    /// Ends the first entry of the index `due` names (it is due).
+    fn end_one(&mut self, due: Due, ended: &mut Vec<Change>) {
+        match due {
+            Due::Reconf => {
+                let Some((end, duid)) = self.reconf_ends.pop_first() else {
+                    return;
+                };
+                if self.reconf.get(&duid).is_some_and(|r| r.until == end) {
+                    self.touch_reconf(&duid);
+                    self.reconf.remove(&duid);
+                    ended.push(Change::Reconf { duid, info: None });
+                }
+            }
+            Due::Quarantine => {
+                let Some((end, res)) = self.quarantine_ends.pop_first() else {
+                    return;
+                };
+                if self.quarantine.get(&res) == Some(&end) {
+                    self.unquarantine(res);
+                    ended.push(Change::Unquarantine(res));
+                }
+            }
+            Due::Lease => {
+                let Some(e) = self.ends.pop_first() else {
+                    return;
+                };
+                let (end, slot) = end_parts(e);
+                let Some(b) = self.slab.get(slot) else {
+                    return;
+                };
+                let key = b.key.clone();
+                let mut due: SmallVec<[Resource; 2]> = b
+                    .leases
+                    .iter()
+                    .filter(|l| end_of(l) == Some(end))
+                    .map(|l| l.res)
+                    .collect();
+                due.sort_unstable();
+                for res in due {
+                    self.drop_lease(&key, &res);
+                    ended.push(Change::Expire {
+                        key: key.clone(),
+                        res,
+                    });
+                }
+            }
+        }
     }
 
     /// Moves the index entries of the binding in `slot` from the leases
@@ -915,8 +975,8 @@ impl LeaseStore for MemStore {
         self.undo_turn();
     }
 
-    fn expire(&mut self, now: u64) -> Vec<Resource> {
-        self.expire_changes(now)
+    fn expire(&mut self, now: u64, max: usize) -> Vec<Resource> {
+        self.expire_changes(now, max)
             .into_iter()
             .filter_map(|c| match c {
                 Change::Expire { key: _, res } | Change::Unquarantine(res) => Some(res),
@@ -1018,7 +1078,7 @@ mod tests {
             leases: smallvec::smallvec![lease(addr(1), 100, 50)],
         }));
         assert_eq!(s.next_expiry(), Some(150));
-        assert!(s.expire(149).is_empty());
+        assert!(s.expire(149, usize::MAX).is_empty());
         s.apply(Change::Release {
             key: k.clone(),
             res: addr(1),
@@ -1047,9 +1107,9 @@ mod tests {
                 updated: 0,
             }],
         }));
-        assert_eq!(s.expire(10), vec![addr(1)]);
+        assert_eq!(s.expire(10, usize::MAX), vec![addr(1)]);
         assert_eq!(s.binding(&key(1, IaKind::Na)).unwrap().leases.len(), 1);
-        assert_eq!(s.expire(1_000_000), vec![addr(2)]);
+        assert_eq!(s.expire(1_000_000, usize::MAX), vec![addr(2)]);
         assert!(s.binding(&key(1, IaKind::Na)).is_none());
         assert_eq!(s.len(), 1, "an infinite lease never expires");
     }
@@ -1069,8 +1129,8 @@ mod tests {
         });
         assert!(s.binding(&k).is_none());
         assert!(s.is_leased(&addr(1)), "quarantined");
-        assert_eq!(s.expire(59), vec![]);
-        assert_eq!(s.expire(60), vec![addr(1)]);
+        assert_eq!(s.expire(59, usize::MAX), vec![]);
+        assert_eq!(s.expire(60, usize::MAX), vec![addr(1)]);
         assert!(!s.is_leased(&addr(1)));
     }
 
@@ -1088,7 +1148,7 @@ mod tests {
         }));
         assert!(!s.is_leased(&addr(1)));
         assert_eq!(s.holder(&addr(2)), Some(&k));
-        assert_eq!(s.expire(100), vec![addr(2)]);
+        assert_eq!(s.expire(100, usize::MAX), vec![addr(2)]);
     }
 
     #[test]
@@ -1111,11 +1171,11 @@ mod tests {
         assert_eq!(s.reconf(d.as_bytes()).unwrap().info.until, 200);
         assert_eq!(s.next_expiry(), Some(200));
         assert!(
-            s.expire_changes(199).is_empty(),
+            s.expire_changes(199, usize::MAX).is_empty(),
             "the first end was replaced"
         );
         assert_eq!(
-            s.expire_changes(200),
+            s.expire_changes(200, usize::MAX),
             vec![Change::Reconf {
                 duid: d.clone(),
                 info: None
@@ -1228,7 +1288,7 @@ mod tests {
             key: k1.clone(),
             leases: smallvec::smallvec![lease(addr(4), 7, 0)],
         }));
-        assert!(!s.expire(10).is_empty());
+        assert!(!s.expire(10, usize::MAX).is_empty());
         assert_ne!(state(&s), before);
         s.rollback();
         assert_eq!(state(&s), before);
@@ -1239,7 +1299,113 @@ mod tests {
         // What was committed stays after a rollback of an empty turn.
         s.rollback();
         assert_eq!(state(&s), before);
-        assert_eq!(s.expire(100), vec![addr(1)]);
+        assert_eq!(s.expire(100, usize::MAX), vec![addr(1)]);
+    }
+
+    /// 10,000 leases ending in the same second (after a mass binding), with
+    /// quarantines and Reconfigure records around them, end over several
+    /// calls of at most N each, every one of them, soonest first; while
+    /// some are left, `next_expiry` says they are due.
+    #[test]
+    fn a_mass_of_ends_is_ended_a_bounded_chunk_at_a_time() {
+        const N: usize = 1000;
+        let mut s = MemStore::new();
+        let k = |n: u32| BindingKey {
+            duid: Duid::from_bytes(&[0, 3, 0, 1, 9, 9]).unwrap(),
+            kind: IaKind::Na,
+            iaid: n,
+        };
+        let a = |n: u32| Resource {
+            addr: Ipv6Addr::from(0x2001_0db8_0000_0000_0000_0000_0001_0000_u128 + u128::from(n)),
+            len: 128,
+        };
+        for n in 0..10_000 {
+            s.apply(Change::Bind(Binding {
+                key: k(n),
+                leases: smallvec::smallvec![lease(a(n), 3600, 1000)],
+            }));
+        }
+        // One lease ends earlier, one later; quarantines and a Reconfigure
+        // record in the same second as the mass.
+        s.apply(Change::Bind(Binding {
+            key: k(20_000),
+            leases: smallvec::smallvec![lease(a(20_000), 60, 1000)],
+        }));
+        s.apply(Change::Bind(Binding {
+            key: k(20_001),
+            leases: smallvec::smallvec![lease(a(20_001), 7200, 1000)],
+        }));
+        for n in 0..5 {
+            s.quarantine(a(30_000 + n), 4600);
+        }
+        s.apply(Change::Reconf {
+            duid: key(1, IaKind::Na).duid,
+            info: Some(ReconfInfo {
+                key: [0; 16],
+                path: vec![],
+                until: 4600,
+            }),
+        });
+        s.commit().unwrap();
+        let now = 5000;
+        let mut ends = Vec::new();
+        let mut calls = 0;
+        loop {
+            let chunk = s.expire_changes(now, N);
+            s.commit().unwrap();
+            assert!(chunk.len() <= N, "{}", chunk.len());
+            if chunk.is_empty() {
+                break;
+            }
+            calls += 1;
+            assert!(calls < 100, "never done");
+            ends.extend(chunk);
+            let left = ends.len() < 10_000 + 1 + 5 + 1;
+            assert_eq!(s.next_expiry().is_some_and(|t| t <= now), left);
+        }
+        assert!(calls > 10, "{calls} calls");
+        assert_eq!(ends.len(), 10_007, "every one that ended, once");
+        assert_eq!(s.len(), 1, "the later lease stays");
+        assert_eq!(s.next_expiry(), Some(8200));
+        // Soonest first: the early lease, then the second of the mass.
+        let end = |c: &Change| match c {
+            Change::Expire { res, .. } if *res == a(20_000) => 1060,
+            _ => 4600,
+        };
+        assert_eq!(end(&ends[0]), 1060);
+        assert!(ends.windows(2).all(|w| end(&w[0]) <= end(&w[1])));
+        let mut seen: Vec<Resource> = ends
+            .iter()
+            .filter_map(|c| match c {
+                Change::Expire { res, .. } | Change::Unquarantine(res) => Some(*res),
+                _ => None,
+            })
+            .collect();
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), 10_006);
+        assert!((0..10_000).all(|n| !s.is_leased(&a(n))));
+    }
+
+    /// A chunk of expiries is a turn like any other: rolled back, what it
+    /// ended is due again.
+    #[test]
+    fn a_rolled_back_chunk_of_expiries_comes_again() {
+        let mut s = MemStore::new();
+        for n in 1..=5 {
+            s.apply(Change::Bind(Binding {
+                key: key(n, IaKind::Na),
+                leases: smallvec::smallvec![lease(addr(u16::from(n)), 10, 0)],
+            }));
+        }
+        s.commit().unwrap();
+        assert_eq!(s.expire(10, 2).len(), 2);
+        s.rollback();
+        assert_eq!(s.len(), 5);
+        assert_eq!(s.expire(10, 3).len(), 3);
+        s.commit().unwrap();
+        assert_eq!(s.expire(10, 3).len(), 2);
+        assert!(s.is_empty());
     }
 
     /// A claim is refused for what another binding holds or a quarantine

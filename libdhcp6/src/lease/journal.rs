@@ -737,7 +737,7 @@ pub fn replay_from<E>(
         }
     }
     let Walked { good_len, damage } = reader.finish();
-    let expired = store.expire_changes(now);
+    let expired = store.expire_changes(now, usize::MAX);
     store.set_undo(true);
     store.shrink_to_fit();
     Ok(Ok(Replay {

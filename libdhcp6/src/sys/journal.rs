@@ -611,8 +611,8 @@ impl LeaseStore for JournalStore {
         self.mem.rollback();
     }
 
-    fn expire(&mut self, now: u64) -> Vec<Resource> {
-        let ended = self.mem.expire_changes(now);
+    fn expire(&mut self, now: u64, max: usize) -> Vec<Resource> {
+        let ended = self.mem.expire_changes(now, max);
         let mut freed = Vec::with_capacity(ended.len());
         for c in ended {
             if let Change::Expire { key: _, res } | Change::Unquarantine(res) = &c {
@@ -993,7 +993,7 @@ mod tests {
         s.apply(bind(1, 10, 0));
         s.apply(bind(2, 1000, 0));
         s.commit().unwrap();
-        assert_eq!(s.expire(20), vec![res(1)]);
+        assert_eq!(s.expire(20, usize::MAX), vec![res(1)]);
         s.commit().unwrap();
         let mut seen = Vec::new();
         journal::read_records(&fs::read(&path).unwrap(), |_, r| seen.push(r)).unwrap();
@@ -1004,6 +1004,51 @@ mod tests {
                 res: res(1)
             }))
         );
+    }
+
+    /// 10,000 leases ending in the same second expire over several turns
+    /// of at most N, each turn's Expire records committed with it: the
+    /// file replays after every turn to what memory holds, and at the end
+    /// holds one Expire per lease, in the order they were ended.
+    #[test]
+    fn a_mass_expiry_is_journaled_a_chunk_per_turn() {
+        const N: usize = 1500;
+        let d = TempDir::new("massexpiry");
+        let path = d.0.join("leases");
+        let Opened { store: mut s, .. } = JournalStore::open(&path, 0).unwrap();
+        for n in 0..10_000u16 {
+            s.apply(bind(n, 3600, 100));
+        }
+        s.commit().unwrap();
+        let mut turns = 0;
+        let mut ended = Vec::new();
+        loop {
+            let freed = s.expire(4000, N);
+            assert!(freed.len() <= N);
+            s.commit().unwrap();
+            if freed.is_empty() {
+                break;
+            }
+            turns += 1;
+            assert!(turns < 100);
+            ended.extend(freed);
+            let on_disk = read(&path, 0).unwrap();
+            assert_eq!(on_disk.store.len(), s.bindings().count(), "turn {turns}");
+            assert!(on_disk
+                .store
+                .bindings()
+                .all(|b| s.binding(&b.key).is_some()));
+        }
+        assert!(turns >= 10_000 / N);
+        assert_eq!(ended.len(), 10_000);
+        let mut expired = Vec::new();
+        journal::read_records(&fs::read(&path).unwrap(), |_, r| {
+            if let Record::Change(Change::Expire { res, .. }) = r {
+                expired.push(res);
+            }
+        })
+        .unwrap();
+        assert_eq!(expired, ended);
     }
 
     #[test]

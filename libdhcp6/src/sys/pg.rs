@@ -828,9 +828,9 @@ impl LeaseStore for PgStore {
         self.end_turn(false);
     }
 
-    fn expire(&mut self, now: u64) -> Vec<Resource> {
+    fn expire(&mut self, now: u64, max: usize) -> Vec<Resource> {
         self.now = now;
-        let ended = self.mem.expire_changes(now);
+        let ended = self.mem.expire_changes(now, max);
         let mut freed = Vec::new();
         for c in ended {
             self.ops_for(&c);

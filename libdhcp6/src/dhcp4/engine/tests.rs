@@ -1001,3 +1001,53 @@ fn random_query(r: u64, s: u64) -> PacketRepr {
     }
     m
 }
+
+/// 10,000 leases ending in the same second end over several calls of at
+/// most N, every one of them, each address free again once ended; while
+/// some are left the next expiry says they are due.
+#[test]
+fn a_mass_of_ends_is_ended_a_bounded_chunk_at_a_time() {
+    const N: usize = 1000;
+    let mut c = Config4::new(SERVER);
+    let mut s = Subnet4::new(3, Ipv4Addr::new(10, 2, 0, 0), 16);
+    let at = |n: u32| Ipv4Addr::from(0x0a02_0000 + 256 + n);
+    s.ranges.push(Range4 {
+        first: at(0),
+        last: at(9_999),
+    });
+    c.subnets.push(s);
+    let mut e = Engine::new(c).unwrap();
+    for n in 0..10_000u32 {
+        e.replay(
+            &Change4::Bind(Lease4 {
+                client: ClientKey::Id(n.to_be_bytes().to_vec()),
+                addr: at(n),
+                subnet: 3,
+                expires: T0 + 600,
+            }),
+            T0,
+        );
+    }
+    e.commit();
+    assert_eq!(e.leases().len(), 10_000);
+    let now = T0 + 600;
+    let mut ended = Vec::new();
+    for call in 1.. {
+        assert!(call < 100, "never done");
+        let chunk = e.expire(now, N);
+        e.commit();
+        assert!(chunk.len() <= N);
+        if chunk.is_empty() {
+            break;
+        }
+        ended.extend(chunk);
+        assert_eq!(e.leases().len(), 10_000 - ended.len());
+        assert_eq!(
+            e.next_expiry().is_some_and(|t| t <= now),
+            ended.len() < 10_000
+        );
+    }
+    assert_eq!(ended.len(), 10_000);
+    assert!(ended.iter().all(|c| matches!(c, Change4::Expire { .. })));
+    assert!((0..10_000).step_by(101).all(|n| e.lease(at(n)).is_none()));
+}

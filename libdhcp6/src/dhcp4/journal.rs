@@ -304,6 +304,33 @@ mod tests {
         assert_eq!(w.damage.unwrap().what, DamageKind::Truncated);
     }
 
+    /// Zeros after the last record (the room the journal is grown by) end
+    /// it cleanly; zeros with a record after them, or a torn record with
+    /// zeros after it, are damage, the records before kept.
+    #[test]
+    fn zero_filled_room() {
+        let mut file = header().to_vec();
+        for r in all_kinds() {
+            encode(&r, &mut file);
+        }
+        let end = file.len() as u64;
+        let mut roomy = file.clone();
+        roomy.resize(file.len() + 65_536, 0);
+        let mut n = 0;
+        let w = read4(&roomy, |_| n += 1).unwrap();
+        assert_eq!((n, w.good_len, w.damage), (all_kinds().len(), end, None));
+        let mut holed = roomy.clone();
+        encode(&all_kinds()[0], &mut holed);
+        let d = read4(&holed, |_| {}).unwrap().damage.unwrap();
+        assert_eq!((d.offset, d.what), (end, DamageKind::BadLength));
+        let mut torn = file[..file.len() - 3].to_vec();
+        torn.resize(file.len() + 100, 0);
+        let mut n = 0;
+        let w = read4(&torn, |_| n += 1).unwrap();
+        assert_eq!(n, all_kinds().len() - 1);
+        assert_eq!(w.damage.unwrap().what, DamageKind::Checksum);
+    }
+
     /// dhcp6s's journal is not a dhcp4s one, nor the other way round.
     #[test]
     fn magics_differ() {

@@ -19,6 +19,15 @@
 //! ```
 //!
 //! All integers are big-endian (network order, as on the wire).
+//!
+//! Zeros after the last record are the end of the journal, not damage:
+//! the file is grown ahead in zero-filled chunks and records are written
+//! over them in place (`sys::journal`), so that syncing a record does not
+//! change the file's size. A record never starts with a zero length, so a
+//! record boundary followed by nothing but zeros to the end of the file
+//! ends the walk cleanly; zeros followed by anything else are damage (an
+//! impossible length), as before. A journal without such zeros (every one
+//! written before) reads as it always did.
 
 use std::net::Ipv6Addr;
 
@@ -500,7 +509,8 @@ pub fn walk_frames(
     let (walked, stop) = walk(records, HEADER_LEN as u64, &mut decode)?;
     let good_len = (HEADER_LEN + walked) as u64;
     let what = match stop {
-        None => {
+        // The whole file is at hand: zeros up to its end are room, not damage.
+        None | Some(Stop::Zeros) => {
             return Ok(Walked {
                 good_len,
                 damage: None,
@@ -522,8 +532,11 @@ pub fn walk_frames(
 /// Where [`walk`] stopped, short of the end of what it was given.
 enum Stop {
     /// The rest is the beginning of a record: more of the file is needed
-    /// (at the end of the file, a torn write).
+    /// (at the end of the file, a torn write, even if it is zeros).
     Short,
+    /// The rest, a header's length or more, is all zeros: the zero-filled
+    /// room after the last record, if the file holds nothing else after it.
+    Zeros,
     /// A damaged record.
     Damaged(DamageKind),
 }
@@ -546,6 +559,10 @@ fn walk(
         };
         let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
         let crc = u32::from_be_bytes([head[4], head[5], head[6], head[7]]);
+        // Looked at only here, where the walk stops either way.
+        if len == 0 && all_zero(rest) {
+            return Ok((pos, Some(Stop::Zeros)));
+        }
         if len == 0 || len > MAX_BODY_LEN {
             return Ok((pos, Some(Stop::Damaged(DamageKind::BadLength))));
         }
@@ -565,6 +582,11 @@ fn walk(
         pos += RECORD_HEAD_LEN + len;
     }
     Ok((pos, None))
+}
+
+/// True when `b` holds nothing but zeros (the room after the last record).
+fn all_zero(b: &[u8]) -> bool {
+    b.iter().all(|&x| x == 0)
 }
 
 /// Walks the records of a whole journal file, stopping at the first
@@ -591,6 +613,9 @@ pub struct RecordReader<F> {
     /// Where a damaged record stopped the walk, and why: later octets are
     /// only counted.
     damaged: Option<(u64, DamageKind)>,
+    /// The walk reached zeros at a record boundary: the journal ends there
+    /// if only zeros follow (later octets are checked, not walked).
+    zeros: bool,
 }
 
 impl<F: FnMut(u64, Record)> RecordReader<F> {
@@ -603,6 +628,7 @@ impl<F: FnMut(u64, Record)> RecordReader<F> {
             fed: 0,
             header_read: false,
             damaged: None,
+            zeros: false,
         }
     }
 
@@ -610,6 +636,14 @@ impl<F: FnMut(u64, Record)> RecordReader<F> {
     pub fn feed(&mut self, piece: &[u8]) -> Result<(), Error> {
         self.fed += piece.len() as u64;
         if self.damaged.is_some() {
+            return Ok(());
+        }
+        if self.zeros {
+            // Something after the zeros: not room after the last record
+            // but a hole, damage at its start (a zero length).
+            if !all_zero(piece) {
+                self.damaged = Some((self.at, DamageKind::BadLength));
+            }
             return Ok(());
         }
         // Walked in place when nothing is held, as when a whole file is fed.
@@ -643,6 +677,9 @@ impl<F: FnMut(u64, Record)> RecordReader<F> {
         if let Some(Stop::Damaged(what)) = stop {
             self.damaged = Some((rest_at, what));
             self.held = Vec::new();
+        } else if let Some(Stop::Zeros) = stop {
+            self.zeros = true;
+            self.held = Vec::new();
         } else {
             // At most one record's worth is ever held.
             let rest = rest.to_vec();
@@ -656,6 +693,8 @@ impl<F: FnMut(u64, Record)> RecordReader<F> {
     pub fn finish(self) -> Walked {
         let (offset, what) = match self.damaged {
             Some(d) => d,
+            // Fewer octets than a record head, zeros or not, are a torn
+            // record as ever: the room a journal is grown by is longer.
             None if self.held.is_empty() => {
                 return Walked {
                     good_len: self.at,
@@ -991,6 +1030,116 @@ mod tests {
                 assert_eq!(d.discarded as usize, cut - before);
                 assert_eq!(d.what, DamageKind::Truncated);
             }
+        }
+    }
+
+    /// Replays `file` fed `piece` octets at a time, as a file read in
+    /// pieces is.
+    fn replay_in_pieces(file: &[u8], piece: usize) -> Replay {
+        let mut rest = file;
+        let read = |buf: &mut [u8]| {
+            let n = buf.len().min(piece).min(rest.len());
+            let (head, tail) = rest.split_at(n);
+            buf[..n].copy_from_slice(head);
+            rest = tail;
+            Ok::<_, std::convert::Infallible>(n)
+        };
+        match replay_from(file.len() as u64, 0, read) {
+            Ok(r) => r.unwrap(),
+            Err(never) => match never {},
+        }
+    }
+
+    /// The zero-filled room a journal is grown by ends it cleanly, however
+    /// long and however the file is cut into pieces; the same records
+    /// without it (a journal written before) read the same.
+    #[test]
+    fn zeros_after_the_last_record_are_the_end() {
+        let recs = every_kind();
+        let old = file_of(&recs);
+        for zeros in [8, 9, 100, 4096, (1 << 20) + 5] {
+            let mut f = old.clone();
+            f.resize(old.len() + zeros, 0);
+            let mut seen = Vec::new();
+            let w = read_records(&f, |_, r| seen.push(r)).unwrap();
+            assert_eq!(seen, recs, "{zeros} zeros");
+            assert_eq!(
+                w,
+                Walked {
+                    good_len: old.len() as u64,
+                    damage: None
+                }
+            );
+            for piece in [1, 7, 8, 13, 64, 1 << 20] {
+                let r = replay_in_pieces(&f, piece);
+                assert_eq!(
+                    (r.records, r.damage),
+                    (recs.len() as u64, None),
+                    "{zeros}/{piece}"
+                );
+                assert_eq!(r.good_len, old.len() as u64);
+                assert_eq!(
+                    snapshot(&r.store),
+                    snapshot(&replay(&old, 0).unwrap().store)
+                );
+            }
+        }
+        // Only zeros after the header: an empty journal.
+        let mut empty = header().to_vec();
+        empty.resize(4096, 0);
+        let r = replay(&empty, 0).unwrap();
+        assert_eq!(
+            (r.records, r.good_len, r.damage),
+            (0, HEADER_LEN as u64, None)
+        );
+    }
+
+    /// Zeros with something after them are a hole, not room: damage at the
+    /// zeros (an impossible length), the records before kept. A record cut
+    /// short with zeros after it (a torn write over the room) stays damage
+    /// too, and so do fewer zeros than a record head at the very end.
+    #[test]
+    fn zeros_before_more_or_inside_a_record_are_damage() {
+        let recs = every_kind();
+        let good = file_of(&recs[..3]);
+        let mut holed = good.clone();
+        holed.resize(good.len() + 5000, 0);
+        encode(&recs[3], &mut holed);
+        holed.resize(holed.len() + 100, 0);
+        for piece in [1, 9, 4096, 1 << 20] {
+            let r = replay_in_pieces(&holed, piece);
+            assert_eq!(r.records, 3, "piece {piece}");
+            let d = r.damage.expect("a hole is damage");
+            assert_eq!(
+                (d.offset, d.what),
+                (good.len() as u64, DamageKind::BadLength)
+            );
+            assert_eq!(d.discarded, (holed.len() - good.len()) as u64);
+        }
+        let w = read_records(&holed, |_, _| {}).unwrap();
+        assert_eq!(w.damage.map(|d| d.offset), Some(good.len() as u64));
+        // A record torn in the middle of its body, zeros after.
+        let whole = file_of(&recs[..4]);
+        for cut in good.len() + RECORD_HEAD_LEN..whole.len() {
+            let mut torn = whole[..cut].to_vec();
+            torn.resize(whole.len() + 4096, 0);
+            let r = replay_in_pieces(&torn, 1 << 20);
+            assert_eq!(r.records, 3, "cut at {cut}");
+            let d = r.damage.expect("a torn record is damage");
+            assert_eq!(d.offset, good.len() as u64);
+            assert_eq!(d.what, DamageKind::Checksum);
+        }
+        for zeros in 1..RECORD_HEAD_LEN {
+            let mut f = good.clone();
+            f.resize(good.len() + zeros, 0);
+            let d = replay(&f, 0)
+                .unwrap()
+                .damage
+                .expect("fewer zeros than a head");
+            assert_eq!(
+                (d.offset, d.what),
+                (good.len() as u64, DamageKind::Truncated)
+            );
         }
     }
 

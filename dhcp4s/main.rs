@@ -122,6 +122,8 @@ struct State {
     tx: SendBatch,
     /// `--stats-file` and what it shows that the server does not count.
     stats: stats::Stats4,
+    /// The last growth of the journal's room failed (logged once).
+    grow_failed: bool,
 }
 
 /// Reads and checks the configuration; errors are `file:line:col: what`.
@@ -217,6 +219,7 @@ fn server4_init(sh: &Shell) -> Result<State, String> {
         rx: RecvBatch::new(BATCH, RX_LEN),
         tx: SendBatch::new(BATCH * BATCHES_PER_TURN, TX_LEN),
         stats: stats::Stats4::from_args(&sh.args)?,
+        grow_failed: false,
     })
 }
 
@@ -251,6 +254,26 @@ fn server4_commit(s: &mut State, func: &str) -> bool {
         }
     }
     true
+}
+
+/// Grows the journal's zero-filled room when it runs low, between turns
+/// (sys::journal_file): commits then write in place and their syncs wait
+/// for no metadata. A failure is logged once until a growth works again.
+fn server4_maintain(s: &mut State) {
+    let Some(j) = s.journal.as_mut() else {
+        return;
+    };
+    match j.maintain() {
+        Some(Err(e)) if !s.grow_failed => {
+            log_warn!(
+                "server4_mainloop",
+                "lease journal: growing its room: {e}; appending meanwhile"
+            );
+            s.grow_failed = true;
+        }
+        Some(Ok(())) => s.grow_failed = false,
+        _ => {}
+    }
 }
 
 /// Reads what waits on the IPC socket a batch at a time, answers it into
@@ -426,6 +449,7 @@ fn server4_mainloop(s: &mut State) {
         }
         // Expiries that could not be stored are rolled back and come again.
         let stored = server4_commit(s, "server4_mainloop");
+        server4_maintain(s);
         // More due than one turn ends: no sleep.
         let sleep = expiry_sleep(s.server.engine.next_expiry(), now, stored, MAX_SLEEP);
         let sleep = s

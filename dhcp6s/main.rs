@@ -915,9 +915,8 @@ fn server6_mainloop<S: LeaseStore>(s: &mut State<S>) {
         if expired > 0 {
             log_debug!("server6_mainloop", "{expired} leases ended");
         }
-        // Expiries are stored, and a journal compaction under way moves on
-        // even when no packet comes (nothing to do costs nothing). Expiries
-        // that could not be stored are rolled back and come again.
+        // Expiries are stored (nothing to do costs nothing). Expiries that
+        // could not be stored are rolled back and come again.
         let stored = match s.server.commit_turn() {
             Ok(()) => true,
             Err(e) => {
@@ -926,10 +925,17 @@ fn server6_mainloop<S: LeaseStore>(s: &mut State<S>) {
                 false
             }
         };
+        // The store's own work (the journal's room, a compaction step),
+        // bounded per turn, after the last turn's answers left.
+        let busy = s.server.store.maintain();
         server6_reconf_send(s);
-        // More due than one turn ends: no sleep, the next turn goes on
-        // after whatever the socket holds is answered.
+        // More due than one turn ends, or more of the store's work: no
+        // sleep, the next turn goes on after what the socket holds is
+        // answered.
         let mut sleep = expiry_sleep(s.server.store.next_expiry(), now, stored, MAX_SLEEP);
+        if busy {
+            sleep = Duration::ZERO;
+        }
         if let Some(due) = s.server.reconf.next_due() {
             sleep = sleep.min(Duration::from_millis(due.saturating_sub(now_ms())));
         }

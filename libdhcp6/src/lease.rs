@@ -384,6 +384,14 @@ pub trait LeaseStore {
         let _ = keys;
         Vec::new()
     }
+    /// Does one bounded piece of the store's own work between loop turns,
+    /// when no turn is open: a journal grows its zero-filled room or
+    /// writes the next chunk of a compaction. True when more is waiting,
+    /// so the loop polls again at once instead of sleeping. Nothing of it
+    /// holds back a Reply: the server calls it after sending.
+    fn maintain(&mut self) -> bool {
+        false
+    }
     /// One line on the store's own counters for the server's SIGUSR1
     /// report, if it keeps any.
     fn report(&self) -> Option<String> {
@@ -587,6 +595,39 @@ impl MemStore {
     /// a binding lives; a freed slot is reused by a later binding.
     pub fn binding_at(&self, slot: usize) -> Option<&Binding> {
         self.slab.get(u32::try_from(slot).ok()?)
+    }
+
+    /// Quarantines in the order they end, from just after `after` (the end
+    /// and resource of one returned before; `None`: from the first): a
+    /// cursor that a compaction written over many turns resumes from.
+    /// One changed since is either past the cursor or journaled anew.
+    pub fn quarantines_after(
+        &self,
+        after: Option<(u64, Resource)>,
+    ) -> impl Iterator<Item = Quarantine> + '_ {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let from = after.map_or(Unbounded, Excluded);
+        self.quarantine_ends
+            .range((from, Unbounded))
+            .map(|&(until, res)| Quarantine { res, until })
+    }
+
+    /// Reconfigure records in the order they end, from just after `after`
+    /// (the end and DUID of one returned before), as
+    /// [`quarantines_after`](Self::quarantines_after).
+    pub fn reconfs_after(
+        &self,
+        after: Option<(u64, Duid)>,
+    ) -> impl Iterator<Item = ReconfRecord<'_>> + '_ {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let from = after.map_or(Unbounded, Excluded);
+        self.reconf_ends
+            .range((from, Unbounded))
+            .filter_map(|(_, d)| {
+                self.reconf
+                    .get_key_value(d)
+                    .map(|(duid, info)| ReconfRecord { duid, info })
+            })
     }
 
     /// Gives back index room beyond what the bindings held need.

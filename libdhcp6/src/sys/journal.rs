@@ -51,38 +51,59 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::atomic::{self, tmp_path};
+use super::journal_file::{self, JournalFile};
 
 use crate::lease::journal::{self, apply_record, encode, Record, Replay};
-use crate::lease::{
-    Change, ClaimRefused, CommitError, KeyRef, LeaseStore, MemStore, Quarantine, Resource,
-};
+use crate::lease::{Change, ClaimRefused, CommitError, KeyRef, LeaseStore, MemStore, Resource};
 use crate::stats::CommitStats;
 
 /// Default floor of the compaction bound: a journal smaller than this is
 /// never compacted, so a small server does not rewrite its file constantly.
 pub const DEFAULT_COMPACT_FLOOR: u64 = 1 << 20;
 
-/// Bindings written into the new file per loop turn while compacting: a
-/// turn spends a few milliseconds on it, never the whole rewrite.
-pub const DEFAULT_COMPACT_CHUNK: usize = 8192;
+/// Bindings (or quarantines, or Reconfigure records) written into the new
+/// file per step of a compaction, one step between loop turns: about
+/// 130 KiB, a write and a sync of a millisecond or two, never the whole
+/// rewrite.
+pub const DEFAULT_COMPACT_CHUNK: usize = 2048;
+
+/// Empty slots passed over per chunk, times the chunk: a store emptied by
+/// a mass expiry has many, and a step must not walk a million of them.
+const SLOTS_PER_BINDING: usize = 8;
+
+/// What a compaction writes next.
+#[derive(Debug)]
+enum Phase {
+    /// The bindings in the store's slots, from `next` up to `slots` (the
+    /// slots when it began: the bindings in them are written as they
+    /// stand when their chunk is; a binding in a slot freed and reused
+    /// since is new, and also in the tail: written twice, harmlessly).
+    Bindings { next: usize, slots: usize },
+    /// The quarantines, in the order they end, after this one.
+    Quarantines { after: Option<(u64, Resource)> },
+    /// The Reconfigure records, in the order they end, after this one.
+    Reconfs { after: Option<(u64, crate::Duid)> },
+    /// Zero-filled room after what is written, so the journal the new file
+    /// becomes is written in place from its first commit.
+    Room,
+    /// The last of the tail, then the rename.
+    Finish,
+}
 
 /// A compaction under way (see the module docs).
 #[derive(Debug)]
 struct Compaction {
     /// The new journal, `atomic::tmp_path` of the journal's path.
-    tmp: File,
-    /// The store's slots when it began: the bindings in them are written
-    /// as they stand when their chunk is (a binding in a slot freed and
-    /// reused since is new, and also in `tail`: written twice, harmlessly).
-    slots: usize,
-    /// The slots written so far.
-    next: usize,
+    tmp: JournalFile,
+    phase: Phase,
     /// Bindings written.
     written: usize,
-    /// Records committed to the old journal since it began.
+    /// Octets of snapshot records written (the tail's not counted), for
+    /// the octets per binding.
+    snapshot: u64,
+    /// Records committed to the old journal since the last step; each
+    /// step writes them after its chunk.
     tail: Vec<u8>,
-    /// Octets written to `tmp`.
-    len: u64,
     /// For the log: when it began and the old journal's length then.
     started: std::time::Instant,
     before: u64,
@@ -222,11 +243,12 @@ pub struct Opened {
 pub struct JournalStore {
     mem: MemStore,
     path: PathBuf,
-    file: File,
-    /// Octets durable in `file`.
-    len: u64,
+    /// The file, written in place over zero-filled room.
+    out: JournalFile,
     /// Encoded records not yet written.
     pending: Vec<u8>,
+    /// The last growth of the room failed (logged once until one works).
+    grow_failed: bool,
     /// Octets per binding in the last snapshot, to estimate the size of
     /// the live state without encoding it.
     per_binding: u64,
@@ -321,21 +343,22 @@ impl JournalStore {
         atomic::remove_leftovers(path);
         let created = !path.exists();
         let replay = read(path, now)?;
-        let (file, len, snapshot_len) =
+        let (out, snapshot_len) =
             if !created && replay.good_len >= journal::HEADER_LEN as u64 && header_is_current(path)
             {
                 Self::reopen(path, &replay).map_err(io_err)?
             } else {
                 let snap = journal::snapshot(&replay.store);
                 let file = replace(path, &snap).map_err(io_err)?;
-                (file, snap.len() as u64, snap.len())
+                let n = snap.len() as u64;
+                (JournalFile::new(file, n, n), snap.len())
             };
         let mut store = Self {
             mem: replay.store,
             path: path.to_path_buf(),
-            file,
-            len,
+            out,
             pending: Vec::new(),
+            grow_failed: false,
             per_binding: 0,
             compact_floor: DEFAULT_COMPACT_FLOOR,
             compact_chunk: DEFAULT_COMPACT_CHUNK,
@@ -358,29 +381,31 @@ impl JournalStore {
     /// it is rather than rewritten (the server answers sooner; compaction
     /// rewrites it later, a chunk per turn, if that pays): a damaged tail
     /// is cut off and what ended while the server was down is journaled,
-    /// both synced. Returns the file, its length and the length a
-    /// snapshot of the replayed state would have.
-    fn reopen(path: &Path, replay: &Replay) -> io::Result<(File, u64, usize)> {
-        let mut file = OpenOptions::new().read(true).write(true).open(path)?;
-        if replay.damage.is_some() {
+    /// both synced; the zero-filled room after the last record (when it
+    /// has some) is kept and written into. Returns the file and the length
+    /// a snapshot of the replayed state would have.
+    fn reopen(path: &Path, replay: &Replay) -> io::Result<(JournalFile, usize)> {
+        let file = OpenOptions::new().read(true).write(true).open(path)?;
+        let size = if replay.damage.is_some() {
             file.set_len(replay.good_len)?;
-        }
-        file.seek(SeekFrom::Start(replay.good_len))?;
+            file.sync_data()?;
+            replay.good_len
+        } else {
+            file.metadata()?.len()
+        };
+        let mut out = JournalFile::new(file, replay.good_len, size);
         let mut ended = Vec::new();
         for c in &replay.expired {
             encode(&Record::Change(c.clone()), &mut ended);
         }
-        if replay.damage.is_some() || !ended.is_empty() {
-            file.write_all(&ended)?;
-            file.sync_data()?;
-        }
+        out.write_synced(&ended)?;
         let snapshot_len = journal::HEADER_LEN
             + replay
                 .store
                 .bindings()
                 .map(journal::encoded_len)
                 .sum::<usize>();
-        Ok((file, replay.good_len + ended.len() as u64, snapshot_len))
+        Ok((out, snapshot_len))
     }
 
     /// Sets the floor of the compaction bound (the journal is compacted
@@ -399,9 +424,15 @@ impl JournalStore {
         self.compacting.is_some()
     }
 
-    /// Octets in the file (durable ones; pending records not counted).
+    /// Octets of records in the file (durable ones; pending records and
+    /// the zero-filled room after them not counted).
     pub fn file_len(&self) -> u64 {
-        self.len
+        self.out.len()
+    }
+
+    /// The file's length: its records and the zero-filled room after them.
+    pub fn allocated(&self) -> u64 {
+        self.out.allocated()
     }
 
     /// Compactions done since opening.
@@ -425,8 +456,9 @@ impl JournalStore {
     pub fn compact(&mut self) -> io::Result<()> {
         self.abandon_compaction();
         let snap = journal::snapshot(&self.mem);
-        self.file = replace(&self.path, &snap)?;
-        self.len = snap.len() as u64;
+        let file = replace(&self.path, &snap)?;
+        let n = snap.len() as u64;
+        self.out = JournalFile::new(file, n, n);
         self.measure(snap.len());
         self.compactions += 1;
         Ok(())
@@ -446,65 +478,123 @@ impl JournalStore {
     /// clients) is not rewritten again and again for nothing.
     fn worth_compacting(&self) -> bool {
         let live = journal::HEADER_LEN as u64 + self.mem.len() as u64 * self.per_binding;
-        self.len > live.saturating_mul(2) + self.compact_floor
+        self.out.len() > live.saturating_mul(2) + self.compact_floor
     }
 
-    /// Begins an incremental compaction: the new file gets its header and
-    /// the list of bindings to write.
+    /// Begins an incremental compaction: the new file is created, and
+    /// its header goes with the first chunk, written at once.
     fn start_compaction(&mut self) -> io::Result<()> {
-        let mut tmp = atomic::create_tmp(&self.path, JOURNAL_MODE)?;
-        let header = journal::header();
-        tmp.write_all(&header)?;
+        let tmp = atomic::create_tmp(&self.path, JOURNAL_MODE)?;
         self.compacting = Some(Compaction {
-            tmp,
-            slots: self.mem.slots(),
-            next: 0,
+            tmp: JournalFile::new(tmp, 0, 0),
+            phase: Phase::Bindings {
+                next: 0,
+                slots: self.mem.slots(),
+            },
             written: 0,
+            snapshot: journal::HEADER_LEN as u64,
             tail: Vec::new(),
-            len: header.len() as u64,
             started: std::time::Instant::now(),
-            before: self.len,
+            before: self.out.len(),
         });
-        Ok(())
+        self.compaction_step().map(|_| ())
     }
 
-    /// Writes the next chunk of the compaction; when every binding is
-    /// written, finishes it (the rest, sync, rename). Ok(true) once done.
-    fn continue_compaction(&mut self) -> io::Result<bool> {
+    /// Encodes the next chunk of what the compaction writes into `buf`:
+    /// `chunk` records, taken from one phase after the other (a small
+    /// store is written in one step), the phase moved on as each is done.
+    fn next_chunk(mem: &MemStore, c: &mut Compaction, chunk: usize, buf: &mut Vec<u8>) {
+        let start = buf.len();
+        let mut budget = chunk;
+        while budget > 0 {
+            let n = match &mut c.phase {
+                Phase::Bindings { next, slots } => {
+                    // So many bindings, however many slots they are spread
+                    // over, within a bound on the empty ones.
+                    let (mut n, mut visited) = (0, 0);
+                    while *next < *slots && n < budget && visited < chunk * SLOTS_PER_BINDING {
+                        if let Some(b) = mem.binding_at(*next) {
+                            journal::encode_binding(b, buf);
+                            n += 1;
+                        }
+                        *next += 1;
+                        visited += 1;
+                    }
+                    c.written += n;
+                    if *next < *slots {
+                        break;
+                    }
+                    c.phase = Phase::Quarantines { after: None };
+                    n
+                }
+                Phase::Quarantines { after } => {
+                    let mut n = 0;
+                    for q in mem.quarantines_after(*after).take(budget) {
+                        let (res, until) = (q.res, q.until);
+                        encode(&Record::Quarantine { res, until }, buf);
+                        *after = Some((until, res));
+                        n += 1;
+                    }
+                    if n == budget {
+                        break;
+                    }
+                    c.phase = Phase::Reconfs { after: None };
+                    n
+                }
+                Phase::Reconfs { after } => {
+                    let mut n = 0;
+                    let mut last = None;
+                    for r in mem.reconfs_after(after.take()).take(budget) {
+                        journal::encode_reconf(r.duid, r.info, buf);
+                        last = Some((r.info.until, r.duid.clone()));
+                        n += 1;
+                    }
+                    if n == budget {
+                        c.phase = Phase::Reconfs { after: last };
+                        break;
+                    }
+                    c.phase = Phase::Room;
+                    n
+                }
+                Phase::Room | Phase::Finish => break,
+            };
+            budget = budget.saturating_sub(n.max(1));
+        }
+        c.snapshot += (buf.len() - start) as u64;
+    }
+
+    /// One step of the compaction under way: the next chunk, then the
+    /// records committed since the last step, written and synced; or the
+    /// room; or, once everything is written, the rest of the tail and the
+    /// rename. Ok(true) once done.
+    fn compaction_step(&mut self) -> io::Result<bool> {
+        let chunk = self.compact_chunk;
         let Some(c) = self.compacting.as_mut() else {
             return Ok(true);
         };
-        let mut buf = Vec::new();
-        // A chunk is so many bindings, however many slots they are spread over.
-        let mut n = 0;
-        while c.next < c.slots && n < self.compact_chunk {
-            if let Some(b) = self.mem.binding_at(c.next) {
-                journal::encode_binding(b, &mut buf);
-                n += 1;
+        match c.phase {
+            Phase::Room => {
+                c.tmp.grow(journal_file::GROW_CHUNK)?;
+                c.phase = Phase::Finish;
+                return Ok(false);
             }
-            c.next += 1;
-        }
-        c.written += n;
-        let done = c.next >= c.slots;
-        if done {
-            let mut q: Vec<Quarantine> = self.mem.quarantined().collect();
-            q.sort();
-            for Quarantine { res, until } in q {
-                encode(&Record::Quarantine { res, until }, &mut buf);
+            Phase::Finish => {}
+            _ => {
+                // The header (in the first step), the chunk, then the
+                // records committed since the last step.
+                let mut buf = Vec::new();
+                if c.tmp.is_empty() {
+                    buf.extend_from_slice(&journal::header());
+                }
+                Self::next_chunk(&self.mem, c, chunk, &mut buf);
+                buf.append(&mut c.tail);
+                c.tmp.write_synced(&buf)?;
+                return Ok(false);
             }
-            for r in self.mem.reconfs() {
-                journal::encode_reconf(r.duid, r.info, &mut buf);
-            }
-            buf.extend_from_slice(&c.tail);
         }
-        c.tmp.write_all(&buf)?;
-        c.len += buf.len() as u64;
-        // Each chunk reaches the disk in its own turn, so the last sync has
-        // little left to do.
-        c.tmp.sync_data()?;
-        if !done {
-            return Ok(false);
-        }
+        // Written in place over the room: a sync of data alone.
+        c.tmp.write_synced(&c.tail)?;
+        c.tail.clear();
         atomic::commit(&self.path)?;
         let Some(c) = self.compacting.take() else {
             return Ok(true);
@@ -514,17 +604,38 @@ impl JournalStore {
             "{}: compacted {} to {} octets in {} ms ({} bindings, a chunk of {} per turn)",
             self.path.display(),
             c.before,
-            c.len,
+            c.tmp.len(),
             c.started.elapsed().as_millis(),
             c.written,
             self.compact_chunk
         );
-        self.file = c.tmp;
-        self.len = c.len;
-        let snap_len = usize::try_from(c.len.saturating_sub(c.tail.len() as u64)).unwrap_or(0);
-        self.measure(snap_len);
+        self.out = c.tmp;
+        self.measure(usize::try_from(c.snapshot).unwrap_or(usize::MAX));
         self.compactions += 1;
         Ok(true)
+    }
+
+    /// Grows the room of the journal when it runs low, unless a growth
+    /// failed lately. True when it did something (one sync's worth).
+    fn grow_room(&mut self) -> bool {
+        match self.out.grow_when_low() {
+            None => false,
+            Some(Ok(())) => {
+                self.grow_failed = false;
+                true
+            }
+            Some(Err(e)) => {
+                if !self.grow_failed {
+                    crate::log_warn!(
+                        "journal_commit",
+                        "{}: growing the journal's room: {e}; appending meanwhile",
+                        self.path.display()
+                    );
+                }
+                self.grow_failed = true;
+                true
+            }
+        }
     }
 
     /// Drops a compaction under way; the old journal stays.
@@ -557,26 +668,17 @@ impl LeaseStore for JournalStore {
     }
 
     fn commit(&mut self) -> Result<(), CommitError> {
-        if self.pending.is_empty() && self.compacting.is_none() {
-            return self.mem.commit();
-        }
         if !self.pending.is_empty() {
             let started = Instant::now();
-            let written = self
-                .file
-                .write_all(&self.pending)
-                .and_then(|()| self.file.sync_data());
-            if let Err(e) = written {
+            // In place over the room (a sync of data alone) unless the
+            // room ran out: then appended, as before there was room.
+            if let Err(e) = self.out.write_synced(&self.pending) {
                 self.stats.failures += 1;
-                // Cut back a partial write so the next commit appends after
-                // whole records, and drop the turn: memory goes back to
-                // what the file holds.
-                let _ = self.file.set_len(self.len);
-                let _ = self.file.seek(SeekFrom::Start(self.len));
+                // The file is cut back to whole records; the turn is
+                // dropped: memory goes back to what the file holds.
                 self.rollback();
                 return Err(CommitError::Io(e));
             }
-            self.len += self.pending.len() as u64;
             self.stats.commits += 1;
             self.stats.bytes += self.pending.len() as u64;
             self.stats.latency.observe_duration(started.elapsed());
@@ -585,25 +687,35 @@ impl LeaseStore for JournalStore {
             }
             self.pending.clear();
         }
-        self.mem.commit()?;
-        // What was just synced is durable already; a failed compaction only
-        // leaves the journal longer than it need be.
-        let step = if self.compacting.is_some() {
-            self.continue_compaction().map(|_| ())
-        } else if self.worth_compacting() {
-            self.start_compaction()
-        } else {
-            Ok(())
-        };
-        if let Err(e) = step {
-            self.abandon_compaction();
-            crate::log_err!(
-                "journal_commit",
-                "{}: compaction failed: {e}",
-                self.path.display()
-            );
+        self.mem.commit()
+    }
+
+    /// One piece of work per call, none while a turn is open: grow the
+    /// room when it runs low, else a step of the compaction under way (or
+    /// its start). What was committed is durable already; a failed
+    /// compaction only leaves the journal longer than it need be.
+    fn maintain(&mut self) -> bool {
+        if !self.pending.is_empty() {
+            return false;
         }
-        Ok(())
+        if !self.grow_room() {
+            let step = if self.compacting.is_some() {
+                self.compaction_step().map(|_| ())
+            } else if self.worth_compacting() {
+                self.start_compaction()
+            } else {
+                Ok(())
+            };
+            if let Err(e) = step {
+                self.abandon_compaction();
+                crate::log_err!(
+                    "journal_commit",
+                    "{}: compaction failed: {e}",
+                    self.path.display()
+                );
+            }
+        }
+        self.compacting.is_some() || self.out.wants_room()
     }
 
     fn rollback(&mut self) {
@@ -630,7 +742,7 @@ mod tests {
     use super::*;
     use crate::duid::Duid;
     use crate::lease::journal::{header, DamageKind};
-    use crate::lease::{Binding, BindingKey, BoundLease, IaKind};
+    use crate::lease::{Binding, BindingKey, BoundLease, IaKind, Quarantine};
     use std::net::Ipv6Addr;
 
     struct TempDir(PathBuf);
@@ -684,11 +796,11 @@ mod tests {
         let d = TempDir::new("rollback");
         let path = d.0.join("leases");
         let Opened { store: mut s, .. } = JournalStore::open(&path, 0).unwrap();
-        let first_len = s.len;
+        let first_len = s.file_len();
         s.apply(bind(1, 1000, 0));
         s.commit().unwrap();
         // A descriptor opened read-only makes the write fail.
-        let good = std::mem::replace(&mut s.file, File::open(&path).unwrap());
+        let good = s.out.swap_file(File::open(&path).unwrap());
         s.apply(bind(2, 1000, 0));
         s.apply(Change::Release {
             key: key(1),
@@ -699,7 +811,7 @@ mod tests {
         assert!(s.binding(&key(2)).is_none());
         assert!(s.binding(&key(1)).is_some());
         assert!(!s.is_leased(&res(2)));
-        s.file = good;
+        s.out.swap_file(good);
         s.apply(bind(3, 1000, 0));
         s.commit().unwrap();
         // Nothing pending: not a commit the statistics count.
@@ -707,7 +819,7 @@ mod tests {
         let st = s.commit_stats().unwrap();
         assert_eq!((st.commits, st.failures), (2, 1));
         assert_eq!(st.latency.count(), 2, "one latency per successful commit");
-        assert_eq!(st.bytes, s.len - first_len);
+        assert_eq!(st.bytes, s.file_len() - first_len);
         let on_disk = read(&path, 0).unwrap();
         assert!(on_disk.damage.is_none());
         let mut keys: Vec<BindingKey> = on_disk.store.bindings().map(|b| b.key.clone()).collect();
@@ -786,6 +898,7 @@ mod tests {
                 s.apply(change);
             }
             s.commit().unwrap();
+            s.maintain();
             let on_disk = read(&path, 0).unwrap();
             assert!(on_disk.damage.is_none(), "round {round}");
             assert_eq!(state(&on_disk.store), state(&s), "round {round}");
@@ -811,9 +924,11 @@ mod tests {
             assert!(t < 10_000, "no compaction began");
             s.apply(bind(u16::try_from(t % 5).unwrap(), 100_000, t));
             s.commit().unwrap();
+            s.maintain();
         }
         s.apply(bind(9, 100_000, t));
         s.commit().unwrap();
+        s.maintain();
         assert!(s.compacting());
         let expect = state(&s);
         drop(s);
@@ -945,6 +1060,7 @@ mod tests {
                 s.apply(bind(n, 1000, round));
             }
             s.commit().unwrap();
+            s.maintain();
             assert!(s.file_len() < 2 * 1024 + 4096 + 1024, "round {round}");
         }
         assert!(s.compactions() > 5);
@@ -970,6 +1086,7 @@ mod tests {
         for n in 1..=2000 {
             s.apply(bind(n, 1000, 0));
             s.commit().unwrap();
+            s.maintain();
         }
         assert_eq!(s.compactions(), 0);
         assert!(s.file_len() > 100_000);
@@ -977,10 +1094,12 @@ mod tests {
         for n in 1..=2000 {
             s.apply(bind(n, 1000, 1));
             s.commit().unwrap();
+            s.maintain();
         }
         for n in 1..=2000 {
             s.apply(bind(n, 1000, 2));
             s.commit().unwrap();
+            s.maintain();
         }
         assert!(s.compactions() >= 1);
     }
@@ -1051,6 +1170,57 @@ mod tests {
         assert_eq!(expired, ended);
     }
 
+    /// Between turns the journal grows zero-filled room; commits then
+    /// write in place (the file's length stays), a reopen keeps the room
+    /// and replays exactly what was committed, and a record torn in place
+    /// (its end still zeros) is cut off as damage.
+    #[test]
+    fn records_go_in_place_over_the_room() {
+        let d = TempDir::new("room");
+        let path = d.0.join("leases");
+        let Opened { store: mut s, .. } = JournalStore::open(&path, 0).unwrap();
+        assert!(!s.maintain(), "the room is grown in one step");
+        let size = s.allocated();
+        assert!(size >= s.file_len() + journal_file::GROW_CHUNK / 2);
+        for n in 1..=20 {
+            s.apply(bind(n, 1000, 0));
+            s.commit().unwrap();
+            assert_eq!(fs::metadata(&path).unwrap().len(), size, "in place");
+        }
+        assert!(!s.maintain(), "room enough, nothing to compact");
+        let end = s.file_len();
+        drop(s);
+        let Opened {
+            store: mut s,
+            report: r,
+        } = JournalStore::open(&path, 10).unwrap();
+        assert_eq!((r.damage, r.records), (None, 20));
+        assert_eq!(s.bindings().count(), 20);
+        assert_eq!((s.file_len(), s.allocated()), (end, size));
+        s.apply(bind(21, 1000, 0));
+        s.commit().unwrap();
+        assert_eq!(fs::metadata(&path).unwrap().len(), size);
+        let whole = s.file_len();
+        drop(s);
+        // Half of the last record reached the disk, the rest is room.
+        let f = OpenOptions::new().write(true).open(&path).unwrap();
+        std::os::unix::fs::FileExt::write_all_at(
+            &f,
+            &vec![0; (whole - end) as usize / 2],
+            end + (whole - end) / 2,
+        )
+        .unwrap();
+        drop(f);
+        let Opened {
+            store: s,
+            report: r,
+        } = JournalStore::open(&path, 10).unwrap();
+        let dmg = r.damage.expect("a torn record");
+        assert_eq!(dmg.offset, end);
+        assert_eq!(s.bindings().count(), 20);
+        assert_eq!(fs::metadata(&path).unwrap().len(), end, "cut back");
+    }
+
     #[test]
     fn interrupted_compaction_leftover_is_ignored() {
         let d = TempDir::new("leftover");
@@ -1095,6 +1265,7 @@ mod tests {
             assert!(t < 10_000, "no compaction finished");
             s.apply(bind(u16::try_from(t % 3).unwrap(), 100_000, t));
             s.commit().unwrap();
+            s.maintain();
         }
         s.compact().unwrap();
         refused(&path);

@@ -13,12 +13,13 @@
 //! IPv4 leases are bounded by the configured ranges, so a snapshot is at
 //! most a few megabytes.
 
-use std::fs::{File, OpenOptions};
-use std::io::{self, Seek, SeekFrom, Write};
+use std::fs::OpenOptions;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use super::atomic;
 use super::journal::{read_bytes, JournalError, JournalLock, DEFAULT_COMPACT_FLOOR};
+use super::journal_file::JournalFile;
 use crate::dhcp4::engine::Change4;
 use crate::dhcp4::journal::{encode, read4, Record4};
 use crate::lease::journal::Damage;
@@ -33,6 +34,8 @@ pub struct Read4 {
     pub missing: bool,
     /// Good records read.
     pub records: u64,
+    /// Where the good records end (header included).
+    pub good_len: u64,
     /// A damaged tail that was cut off.
     pub damage: Option<Damage>,
 }
@@ -59,6 +62,7 @@ pub fn read_file(path: &Path, each: impl FnMut(Record4)) -> Result<Read4, Journa
     Ok(Read4 {
         missing: false,
         records,
+        good_len: walked.good_len,
         damage: walked.damage,
     })
 }
@@ -67,9 +71,9 @@ pub fn read_file(path: &Path, each: impl FnMut(Record4)) -> Result<Read4, Journa
 #[derive(Debug)]
 pub struct Journal4 {
     path: PathBuf,
-    file: File,
-    /// Octets durable in `file`.
-    len: u64,
+    /// The file, written in place over zero-filled room
+    /// (`sys::journal_file`).
+    out: JournalFile,
     /// Octets of the last snapshot written.
     snapshot_len: u64,
     /// Encoded records not yet written.
@@ -93,20 +97,21 @@ impl Journal4 {
             path: path.to_path_buf(),
             source,
         };
-        // Appending goes to a file the first rewrite replaces; until then
-        // nothing is appended.
+        // Writing goes to a file the first rewrite replaces; until then
+        // nothing is written.
         let file = OpenOptions::new()
             .create(true)
-            .append(true)
+            .truncate(false)
+            .write(true)
             .mode_owner_only()
             .open(path)
             .map_err(io_err)?;
-        let len = file.metadata().map_err(io_err)?.len();
+        let len = read.good_len;
+        let size = file.metadata().map_err(io_err)?.len();
         Ok((
             Self {
                 path: path.to_path_buf(),
-                file,
-                len,
+                out: JournalFile::new(file, len, if read.damage.is_some() { len } else { size }),
                 snapshot_len: len,
                 pending: Vec::new(),
                 compact_floor: DEFAULT_COMPACT_FLOOR,
@@ -122,9 +127,24 @@ impl Journal4 {
         &self.path
     }
 
-    /// Octets in the file (durable ones).
+    /// Octets of records in the file (durable ones; the zero-filled room
+    /// after them not counted).
     pub fn file_len(&self) -> u64 {
-        self.len
+        self.out.len()
+    }
+
+    /// The file's length: its records and the zero-filled room after them.
+    pub fn allocated(&self) -> u64 {
+        self.out.allocated()
+    }
+
+    /// Grows the zero-filled room after the records when it runs low (one
+    /// write and one sync; call between turns, after the answers left), so
+    /// that commits write in place and their syncs change no metadata.
+    /// `None` when nothing was tried (room enough, or a growth failed
+    /// lately and is not tried again yet).
+    pub fn maintain(&mut self) -> Option<io::Result<()>> {
+        self.out.grow_when_low()
     }
 
     /// Rewrites done since opening (start-up's included).
@@ -147,9 +167,10 @@ impl Journal4 {
     /// committed are dropped: call between turns.
     pub fn rewrite(&mut self, snapshot: &[u8]) -> io::Result<()> {
         self.pending.clear();
-        self.file = atomic::replace(&self.path, snapshot, JOURNAL_MODE)?;
-        self.len = snapshot.len() as u64;
-        self.snapshot_len = self.len;
+        let file = atomic::replace(&self.path, snapshot, JOURNAL_MODE)?;
+        let n = snapshot.len() as u64;
+        self.out = JournalFile::new(file, n, n);
+        self.snapshot_len = n;
         self.compactions += 1;
         Ok(())
     }
@@ -157,7 +178,7 @@ impl Journal4 {
     /// Whether the journal has grown enough past its last snapshot to be
     /// rewritten.
     pub fn wants_compaction(&self) -> bool {
-        self.len > self.snapshot_len.saturating_mul(2) + self.compact_floor
+        self.out.len() > self.snapshot_len.saturating_mul(2) + self.compact_floor
     }
 
     /// Queues the turn's changes for [`Journal4::commit`].
@@ -171,22 +192,9 @@ impl Journal4 {
     /// failure the file is cut back to its last whole commit and the queue
     /// dropped: the caller rolls the turn back and sends none of it.
     pub fn commit(&mut self) -> io::Result<()> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        let written = self
-            .file
-            .write_all(&self.pending)
-            .and_then(|()| self.file.sync_data());
-        if let Err(e) = written {
-            let _ = self.file.set_len(self.len);
-            let _ = self.file.seek(SeekFrom::Start(self.len));
-            self.pending.clear();
-            return Err(e);
-        }
-        self.len += self.pending.len() as u64;
+        let written = self.out.write_synced(&self.pending);
         self.pending.clear();
-        Ok(())
+        written
     }
 }
 
@@ -250,6 +258,33 @@ mod tests {
         let (_j, read) = Journal4::open(&path, |r| got.push(r.into_change())).unwrap();
         assert_eq!(read.records, 2);
         assert_eq!(got, vec![bind(1), bind(2)]);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    /// With room grown between turns, commits write in place (the file's
+    /// length stays) and a reopen reads every committed record, the room
+    /// after them no damage.
+    #[test]
+    fn commits_in_place_over_the_room() {
+        let d = dir("room");
+        let path = d.join("j");
+        {
+            let (mut j, _) = Journal4::open(&path, |_| {}).unwrap();
+            j.rewrite(&snapshot4(&[], &[])).unwrap();
+            j.maintain().unwrap().unwrap();
+            let size = j.allocated();
+            assert!(size > j.file_len());
+            for n in 1..=5 {
+                j.append(&[bind(n)]);
+                j.commit().unwrap();
+                assert_eq!(std::fs::metadata(&path).unwrap().len(), size);
+            }
+        }
+        let mut got = Vec::new();
+        let (j, read) = Journal4::open(&path, |r| got.push(r.into_change())).unwrap();
+        assert_eq!((read.records, read.damage), (5, None));
+        assert_eq!(got, (1..=5).map(bind).collect::<Vec<_>>());
+        assert!(j.allocated() > j.file_len());
         let _ = std::fs::remove_dir_all(&d);
     }
 

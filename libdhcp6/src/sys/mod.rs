@@ -11,6 +11,7 @@ pub mod duid_file;
 pub mod ifconf;
 pub mod journal;
 pub mod journal4;
+pub mod journal_file;
 pub mod log;
 pub mod net;
 #[cfg(target_os = "linux")]

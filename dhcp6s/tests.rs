@@ -1224,6 +1224,59 @@ fn cost_of_an_exchange() {
     );
 }
 
+/// Not a test of speed: what a reload (SIGHUP) costs with a million
+/// bindings, the pools rebuilt from every one of them and the leases
+/// outside every pool counted, printed with `cargo test --release --bin
+/// dhcp6s -- --ignored --nocapture reload_cost` (doc/overload.md "No
+/// stalls"). It checks that the rebuilt pools hold every binding.
+#[test]
+#[ignore]
+fn reload_cost_at_a_million_bindings() {
+    const N: u32 = 1_000_000;
+    let conf = "pool big { range 2001:db8:1:: to 2001:db8:1::ffff:ffff; };\ninterface s0 { address-pool big 1000 2000; };\nhost h1 { duid 00:03:00:01:02:00:00:00:00:99; address 2001:db8:1::99 infinity infinity; };\n";
+    let mut store = MemStore::with_capacity(N as usize);
+    for n in 0..N {
+        let mut id = vec![0, 3, 0, 1];
+        id.extend_from_slice(&n.to_be_bytes());
+        store.apply(libdhcp6::lease::Change::Bind(libdhcp6::lease::Binding {
+            key: BindingKey {
+                duid: Duid::from_bytes(&id).unwrap(),
+                kind: IaKind::Na,
+                iaid: 1,
+            },
+            leases: smallvec::smallvec![libdhcp6::lease::BoundLease {
+                res: libdhcp6::lease::Resource {
+                    addr: Ipv6Addr::from(
+                        0x2001_0db8_0001_0000_0000_0000_0010_0000_u128 + u128::from(n)
+                    ),
+                    len: 128,
+                },
+                preferred: 1000,
+                valid: 2000,
+                updated: 1000,
+            }],
+        }));
+    }
+    store.commit().unwrap();
+    let mut s = server_with(conf, store);
+    let cfg = Arc::new(server_from_str("test.conf", conf).unwrap().config);
+    let t0 = std::time::Instant::now();
+    s.reconfigure(cfg);
+    let rebuilt = t0.elapsed();
+    let t1 = std::time::Instant::now();
+    let outside = s.leases_outside_pools();
+    let counted = t1.elapsed();
+    assert_eq!(outside, 0);
+    assert_eq!(
+        s.pools.summaries()[0].free,
+        (1u128 << 32) - u128::from(N) - 1,
+        "every binding and the host's address taken"
+    );
+    println!(
+        "reload at {N} bindings: pools rebuilt in {rebuilt:?}, leases outside the pools counted in {counted:?}"
+    );
+}
+
 /// 10,000 leases of one pool ending in the same second (a mass binding's
 /// renewals stopped) end over several calls of at most N, and after each
 /// the pool has free exactly what the store no longer holds.

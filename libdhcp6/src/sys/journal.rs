@@ -3,7 +3,10 @@
 //! also encoded (`lease::journal`) into a buffer, and [`LeaseStore::commit`]
 //! writes the whole buffer with one write and one `fdatasync` — group
 //! commit: the records of every packet of a loop turn share one sync, and
-//! the server sends that turn's Replies only after it returns. A write or
+//! the server sends that turn's Replies only after it returns. The write
+//! goes in place over zero-filled room grown ahead between turns
+//! ([`LeaseStore::maintain`], `sys::journal_file`), so the sync changes no
+//! metadata and does not wait for the filesystem's own journal. A write or
 //! sync that fails cuts the file back to its last whole commit and rolls
 //! the turn back in memory too, so memory and file agree. One server owns
 //! a journal: a claim is refused only for what its own bindings or
@@ -20,14 +23,19 @@
 //! any point leaves either the old journal or the new one, whole.
 //!
 //! When the journal grows past twice the size of a snapshot plus a floor,
-//! it is compacted without stopping the server: the live bindings are
-//! written into a new file a chunk per loop turn (each chunk synced), while
-//! the turns' records still go to the old journal and are also kept aside;
-//! once every binding is written, the quarantines, Reconfigure records and
-//! the records kept aside follow, and the new file is synced and renamed
-//! over the old one. Each binding is written as it stands when its chunk
-//! is written, and every change since the compaction began follows, so
-//! replaying the new file gives exactly the state of the old one (every
+//! it is compacted without stopping the server, a bounded step per call of
+//! [`LeaseStore::maintain`] (between loop turns, never on the answer
+//! path): the live bindings are written into a new file a chunk per step,
+//! then the quarantines and the Reconfigure records a chunk per step too
+//! (each resumed from a cursor in the store's order of ends), each chunk
+//! followed by the records the turns committed to the old journal since
+//! the step before, and synced. Then the new file gets its zero-filled
+//! room, and the last step writes the last records into it, renames it
+//! over the old one and syncs the directory. Each binding is written as it
+//! stands when its chunk is written, and every change committed while the
+//! compaction runs is written, in order, after every chunk read before
+//! it was committed, so replaying the new file gives exactly the state of
+//! the old one (every
 //! record sets what it names, so replaying a change again after a later
 //! state of the same binding ends in the same state). Until the rename the
 //! old journal is the whole truth; a crash leaves a stray `.tmp.<pid>`,
@@ -70,6 +78,10 @@ pub const DEFAULT_COMPACT_CHUNK: usize = 2048;
 /// Empty slots passed over per chunk, times the chunk: a store emptied by
 /// a mass expiry has many, and a step must not walk a million of them.
 const SLOTS_PER_BINDING: usize = 8;
+
+/// After a compaction failed, how long before another is begun (each try
+/// writes and syncs, and logs).
+const COMPACT_RETRY: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// What a compaction writes next.
 #[derive(Debug)]
@@ -249,6 +261,8 @@ pub struct JournalStore {
     pending: Vec<u8>,
     /// The last growth of the room failed (logged once until one works).
     grow_failed: bool,
+    /// A compaction failed: none is begun again before then.
+    compact_retry_at: Option<Instant>,
     /// Octets per binding in the last snapshot, to estimate the size of
     /// the live state without encoding it.
     per_binding: u64,
@@ -359,6 +373,7 @@ impl JournalStore {
             out,
             pending: Vec::new(),
             grow_failed: false,
+            compact_retry_at: None,
             per_binding: 0,
             compact_floor: DEFAULT_COMPACT_FLOOR,
             compact_chunk: DEFAULT_COMPACT_CHUNK,
@@ -699,15 +714,17 @@ impl LeaseStore for JournalStore {
             return false;
         }
         if !self.grow_room() {
+            let may_start = self.compact_retry_at.is_none_or(|t| Instant::now() >= t);
             let step = if self.compacting.is_some() {
                 self.compaction_step().map(|_| ())
-            } else if self.worth_compacting() {
+            } else if may_start && self.worth_compacting() {
                 self.start_compaction()
             } else {
                 Ok(())
             };
             if let Err(e) = step {
                 self.abandon_compaction();
+                self.compact_retry_at = Some(Instant::now() + COMPACT_RETRY);
                 crate::log_err!(
                     "journal_commit",
                     "{}: compaction failed: {e}",

@@ -1428,6 +1428,27 @@ mod tests {
         assert!((0..10_000).all(|n| !s.is_leased(&a(n))));
     }
 
+    /// The loop does not sleep while ends are due, unless storing them
+    /// failed (then a second); otherwise until the next end, at most the
+    /// longest sleep.
+    #[test]
+    fn the_loop_sleeps_until_the_next_end_and_not_while_some_are_due() {
+        use std::time::Duration;
+        let long = Duration::from_secs(60);
+        assert_eq!(expiry_sleep(Some(100), 100, true, long), Duration::ZERO);
+        assert_eq!(expiry_sleep(Some(90), 100, true, long), Duration::ZERO);
+        assert_eq!(
+            expiry_sleep(Some(90), 100, false, long),
+            Duration::from_secs(1)
+        );
+        assert_eq!(
+            expiry_sleep(Some(130), 100, true, long),
+            Duration::from_secs(30)
+        );
+        assert_eq!(expiry_sleep(Some(1000), 100, true, long), long);
+        assert_eq!(expiry_sleep(None, 100, true, long), long);
+    }
+
     /// A chunk of expiries is a turn like any other: rolled back, what it
     /// ended is due again.
     #[test]

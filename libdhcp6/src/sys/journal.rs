@@ -794,6 +794,18 @@ mod tests {
         }
     }
 
+    impl JournalStore {
+        /// Binds `n` and declines it at once: a quarantine.
+        fn decline_for_test(&mut self, n: u16) {
+            self.apply(bind(n, 1000, 0));
+            self.apply(Change::Decline {
+                key: key(n),
+                res: res(n),
+                until: 1_000_000,
+            });
+        }
+    }
+
     fn bind(n: u16, valid: u32, now: u64) -> Change {
         Change::Bind(Binding {
             key: key(n),
@@ -1236,6 +1248,52 @@ mod tests {
         assert_eq!(dmg.offset, end);
         assert_eq!(s.bindings().count(), 20);
         assert_eq!(fs::metadata(&path).unwrap().len(), end, "cut back");
+    }
+
+    /// A compaction's new file comes with its room: right after the
+    /// rename, commits write in place, and a reopen replays them. No step
+    /// runs while a turn is open.
+    #[test]
+    fn a_compacted_journal_has_room() {
+        let d = TempDir::new("compactroom");
+        let path = d.0.join("leases");
+        let Opened { store: mut s, .. } = JournalStore::open(&path, 0).unwrap();
+        s.set_compact_floor(0);
+        s.set_compact_chunk(3);
+        for n in 1..=10 {
+            s.apply(bind(n, 1000, 0));
+        }
+        s.decline_for_test(11);
+        s.commit().unwrap();
+        let mut t = 0;
+        while s.compactions() == 0 {
+            t += 1;
+            assert!(t < 1000, "no compaction finished");
+            s.apply(bind(u16::try_from(t % 10).unwrap() + 1, 1000, t));
+            assert!(!s.maintain(), "nothing while a turn is open");
+            s.commit().unwrap();
+            s.maintain();
+        }
+        let size = s.allocated();
+        assert!(size >= s.file_len() + journal_file::GROW_CHUNK / 2);
+        s.apply(bind(12, 1000, t));
+        s.commit().unwrap();
+        assert_eq!(fs::metadata(&path).unwrap().len(), size, "in place");
+        let expect: Vec<BindingKey> = {
+            let mut k: Vec<BindingKey> = s.bindings().map(|b| b.key.clone()).collect();
+            k.sort();
+            k
+        };
+        drop(s);
+        let Opened {
+            store: s,
+            report: r,
+        } = JournalStore::open(&path, t).unwrap();
+        assert_eq!(r.damage, None);
+        let mut got: Vec<BindingKey> = s.bindings().map(|b| b.key.clone()).collect();
+        got.sort();
+        assert_eq!(got, expect);
+        assert!(s.is_leased(&res(11)), "the quarantine was carried over");
     }
 
     #[test]

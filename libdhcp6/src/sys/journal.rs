@@ -794,6 +794,16 @@ mod tests {
         }
     }
 
+    /// A new journal `leases` in a directory of its own, compacted as soon
+    /// as it grows, `chunk` records per step.
+    fn compacting(tag: &str, chunk: usize) -> (TempDir, JournalStore) {
+        let d = TempDir::new(tag);
+        let Opened { store: mut s, .. } = JournalStore::open(&d.0.join("leases"), 0).unwrap();
+        s.set_compact_floor(0);
+        s.set_compact_chunk(chunk);
+        (d, s)
+    }
+
     impl JournalStore {
         /// Binds `n` and declines it at once: a quarantine.
         fn decline_for_test(&mut self, n: u16) {
@@ -862,11 +872,8 @@ mod tests {
     /// and compactions do finish and keep the file short.
     #[test]
     fn incremental_compaction_keeps_every_commit() {
-        let d = TempDir::new("incr");
+        let (d, mut s) = compacting("incr", 7);
         let path = d.0.join("leases");
-        let Opened { store: mut s, .. } = JournalStore::open(&path, 0).unwrap();
-        s.set_compact_floor(0);
-        s.set_compact_chunk(7);
         let mut x: u64 = 0x2545_f491_4f6c_dd1d;
         let mut rnd = |m: u64| {
             x ^= x << 13;
@@ -1255,11 +1262,8 @@ mod tests {
     /// runs while a turn is open.
     #[test]
     fn a_compacted_journal_has_room() {
-        let d = TempDir::new("compactroom");
+        let (d, mut s) = compacting("compactroom", 3);
         let path = d.0.join("leases");
-        let Opened { store: mut s, .. } = JournalStore::open(&path, 0).unwrap();
-        s.set_compact_floor(0);
-        s.set_compact_chunk(3);
         for n in 1..=10 {
             s.apply(bind(n, 1000, 0));
         }

@@ -246,27 +246,31 @@ fn server4_commit(s: &mut State, func: &str) -> bool {
         return false;
     }
     s.server.engine.commit();
-    if let Some(j) = s.journal.as_mut().filter(|j| j.wants_compaction()) {
+    true
+}
+
+/// Between turns, after the answers left: compacts the journal when it
+/// has grown enough (in one step: a snapshot is bounded by the ranges),
+/// else grows its zero-filled room when it runs low (sys::journal_file):
+/// commits then write in place and their syncs wait for no metadata. A
+/// failed growth is logged once until one works again.
+fn server4_maintain(s: &mut State) {
+    let func = "server4_mainloop";
+    let Some(j) = s.journal.as_mut() else {
+        return;
+    };
+    if j.wants_compaction() {
         let e = &s.server.engine;
         match j.rewrite(&snapshot4(&e.leases(), &e.quarantines())) {
             Ok(()) => log_info!(func, "lease journal compacted to {} octets", j.file_len()),
             Err(e) => log_err!(func, "lease journal compaction: {e}"),
         }
-    }
-    true
-}
-
-/// Grows the journal's zero-filled room when it runs low, between turns
-/// (sys::journal_file): commits then write in place and their syncs wait
-/// for no metadata. A failure is logged once until a growth works again.
-fn server4_maintain(s: &mut State) {
-    let Some(j) = s.journal.as_mut() else {
         return;
-    };
+    }
     match j.maintain() {
         Some(Err(e)) if !s.grow_failed => {
             log_warn!(
-                "server4_mainloop",
+                func,
                 "lease journal: growing its room: {e}; appending meanwhile"
             );
             s.grow_failed = true;

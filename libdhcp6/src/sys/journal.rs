@@ -1257,6 +1257,69 @@ mod tests {
         assert_eq!(fs::metadata(&path).unwrap().len(), end, "cut back");
     }
 
+    /// Every step of a compaction is bounded, its start and its finish
+    /// included: with no commits between steps, a step writes at most a
+    /// chunk of records (bindings, then quarantines, then Reconfigure
+    /// records, none of them collected at once), then one step gives the
+    /// room, then the rename.
+    #[test]
+    fn every_compaction_step_writes_at_most_a_chunk() {
+        const CHUNK: usize = 50;
+        let (d, mut s) = compacting("steps", CHUNK);
+        let path = d.0.join("leases");
+        s.set_compact_floor(u64::MAX);
+        for n in 0..1000 {
+            s.apply(bind(n, 1000, 0));
+        }
+        for n in 1000..1100 {
+            s.decline_for_test(n);
+        }
+        for n in 0..100 {
+            s.apply(Change::Reconf {
+                duid: key(n).duid,
+                info: Some(crate::lease::ReconfInfo {
+                    key: [1; 16],
+                    path: vec![0; 40],
+                    until: 5000 + u64::from(n),
+                }),
+            });
+        }
+        s.commit().unwrap();
+        // Renewals make it worth compacting.
+        for _ in 0..3 {
+            for n in 0..1000 {
+                s.apply(bind(n, 1000, 1));
+            }
+            s.commit().unwrap();
+        }
+        s.set_compact_floor(0);
+        // Far more than any record here takes (a Bind of one lease: 56).
+        let longest = 200;
+        let tmp = tmp_path(&path);
+        let mut steps = 0;
+        let mut before = 0;
+        while s.compactions() == 0 {
+            steps += 1;
+            assert!(steps < 1000);
+            let room_step = matches!(s.compacting.as_ref().map(|c| &c.phase), Some(Phase::Room));
+            s.maintain();
+            if let Ok(m) = fs::metadata(&tmp) {
+                let grew = m.len() - before;
+                if !room_step {
+                    assert!(grew <= CHUNK as u64 * longest + 16, "step {steps}: {grew}");
+                }
+                before = m.len();
+            }
+        }
+        // 1,200 records a chunk of 50 at a time, the room, the rename (and
+        // the journal's own room grown first).
+        assert!(steps >= 1200 / CHUNK + 2, "{steps} steps");
+        let on_disk = read(&path, 0).unwrap();
+        assert_eq!(on_disk.store.len(), 1000);
+        assert_eq!(on_disk.store.quarantined().count(), 100);
+        assert_eq!(on_disk.store.reconfs().count(), 100);
+    }
+
     /// A compaction's new file comes with its room: right after the
     /// rename, commits write in place, and a reopen replays them. No step
     /// runs while a turn is open.

@@ -63,21 +63,8 @@ flood() {
     ip netns exec $NS_C timeout $((DURATION + 30)) $CLIENT_CPUS perfdhcp -6 -g single -l c0 \
         -r "$offered" -f "$renew" -R 100000000 -p "$DURATION" -x t >"$out" 2>&1 || true
     stop_server
-    # Answer latencies (Advertise and Reply of the 4-message exchanges,
-    # from perfdhcp -x t's "sent / received: S / R" lines), sorted.
-    awk '
-        /^\*\*\*Timestamps for packets:/ { on = ($0 ~ /SOLICIT-ADVERTISE|REQUEST-REPLY/) }
-        on && /^sent \/ received:/ { printf "%.3f\n", ($6 - $4) * 1000 }
-    ' "$out" | sort -n >"$WORK/lat"
-    local n p50 p99 max
-    n=$(wc -l <"$WORK/lat")
-    if [ "$n" -gt 0 ]; then
-        p50=$(sed -n "$(( (n + 1) / 2 ))p" "$WORK/lat")
-        p99=$(sed -n "$(( (n * 99 + 99) / 100 ))p" "$WORK/lat")
-        max=$(tail -1 "$WORK/lat")
-    else
-        p50=- p99=- max=-
-    fi
+    local p50 p99 max
+    read -r p50 p99 max < <(latency_summary "$out")
     awk -v server="$1" -v f="$2" -v s="$3" -v offered="$offered" -v renew="$renew" -v secs="$DURATION" \
         -v p50="$p50" -v p99="$p99" -v max="$max" '
         /^Rate:/ { rate = $2 }

@@ -148,3 +148,14 @@ latency_summary() {
     if [ "$n" -eq 0 ]; then echo "- - -"; return; fi
     echo "$(sed -n "$(( (n + 1) / 2 ))p" "$WORK/lat") $(sed -n "$(( (n * 99 + 99) / 100 ))p" "$WORK/lat") $(tail -1 "$WORK/lat")"
 }
+
+# sustainable SERVER -> its highest rate of full exchanges with under 1%
+# drops in the current setup (direct mode): RATE_<server> from the
+# environment if set, else found as bench/server.sh finds it (bench/lib.sh's
+# search_max: a binary search, then confirmation rounds).
+sustainable() {
+    local given; given=$(printenv "RATE_$1" || true)
+    if [ -n "$given" ]; then echo "$given"; return; fi
+    local r; r=$(search_max "$MAX_RATE" "$PROBES" 0 direct)
+    echo "${r%% *}"
+}

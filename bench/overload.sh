@@ -7,9 +7,9 @@
 # For each server:
 #   1. its sustainable rate S: RATE_<server> from the environment (e.g.
 #      RATE_kame6=11900 RATE_kea=3700, figures from bench/server.sh), or
-#      else a binary search of PROBES probes for the highest perfdhcp rate
-#      of full exchanges with under 1% drops, as bench/server.sh does
-#      (without its confirmation rounds);
+#      else the highest perfdhcp rate of full exchanges with under 1%
+#      drops, found as bench/server.sh finds it (a binary search of PROBES
+#      probes, then confirmation rounds: bench/lib.sh's search_max);
 #   2. for each factor F of FACTORS: a fresh server, and one perfdhcp
 #      offering F x S new 4-message exchanges per second for DURATION
 #      seconds, and renewing at the same time the clients it has bound at
@@ -41,19 +41,6 @@ RENEW_SHARE=${RENEW_SHARE:-10}
 OUT_DIR=${OUT_DIR:-/tmp}
 # shellcheck source=bench/common.sh
 . bench/common.sh
-
-# sustainable SERVER -> the highest rate with under 1% drops (direct mode).
-sustainable() {
-    local given; given=$(printenv "RATE_$1" || true)
-    if [ -n "$given" ]; then echo "$given"; return; fi
-    local lo=0 hi=$MAX_RATE mid achieved drops
-    for _ in $(seq "$PROBES"); do
-        mid=$(( (lo + hi) / 2 ))
-        read -r achieved drops _ < <(probe direct "$mid")
-        if ok "$drops" "$achieved" "$mid"; then lo=$mid; else hi=$mid; fi
-    done
-    echo "$lo"
-}
 
 # flood SERVER FACTOR SUSTAINABLE -> one result line.
 flood() {

@@ -34,14 +34,6 @@ OUT_DIR=${OUT_DIR:-/tmp}
 # shellcheck source=bench/common.sh
 . bench/common.sh
 
-# sustainable SERVER -> the highest rate with under 1% drops (direct mode).
-sustainable() {
-    local given; given=$(printenv "RATE_$1" || true)
-    if [ -n "$given" ]; then echo "$given"; return; fi
-    local r; r=$(search_max "$MAX_RATE" "$PROBES" 0 direct)
-    echo "${r%% *}"
-}
-
 # steady_run SERVER RUN RATE -> one result line (the server is running).
 steady_run() {
     local out="$OUT_DIR/kame6-steady.$1.$2.out"

@@ -154,6 +154,10 @@ impl Db {
         now: u64,
         func: &str,
     ) -> Result<(), ()> {
+        if changes.is_empty() {
+            // Nothing asked of the database: its state is not known anew.
+            return Ok(());
+        }
         #[cfg(feature = "postgresql")]
         if let Some(s) = self.store.as_mut() {
             use libdhcp6::sys::pg4::Commit4Error;

@@ -13,6 +13,15 @@ use libdhcp6::dhcp4::engine::{Change4, Claims4, ClientKey, Engine, Unshared};
 #[cfg(feature = "postgresql")]
 use libdhcp6::{log_err, log_notice};
 
+/// Why a turn did not commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// A claim was lost to another server.
+    Lost,
+    /// The database was unreachable or refused the turn.
+    Db,
+}
+
 /// The lease database, when one is configured.
 pub struct Db {
     #[cfg(feature = "postgresql")]
@@ -146,14 +155,15 @@ impl Db {
 
     /// Makes a turn's changes durable in the database; `Err` (already
     /// logged when the database's state changed) means the engine must
-    /// roll back and withhold the turn's answers.
+    /// roll back and withhold the turn's answers, then call
+    /// [`Db::after_failure`].
     pub fn commit(
         &mut self,
         changes: &[Change4],
         chaddrs: &HashMap<ClientKey, Vec<u8>>,
         now: u64,
         func: &str,
-    ) -> Result<(), ()> {
+    ) -> Result<(), Failure> {
         if changes.is_empty() {
             // Nothing asked of the database: its state is not known anew.
             return Ok(());
@@ -170,7 +180,7 @@ impl Db {
                     Ok(())
                 }
                 // Logged by the store; the client's retry gets another address.
-                Err(Commit4Error::Lost(_)) => Err(()),
+                Err(Commit4Error::Lost(_)) => Err(Failure::Lost),
                 Err(e) => {
                     if self.ok {
                         log_err!(
@@ -179,12 +189,37 @@ impl Db {
                         );
                     }
                     self.ok = false;
-                    Err(())
+                    Err(Failure::Db)
                 }
             };
         }
         let _ = (changes, chaddrs, now, func, &self.ok);
         Ok(())
+    }
+
+    /// After a failed commit and the engine's rollback: a lost claim
+    /// means another server holds what the engine thought free, so every
+    /// live row is read again and replayed, and the engine stops offering
+    /// what others hold.
+    pub fn after_failure(&mut self, why: Failure, engine: &mut Engine, now: u64) {
+        #[cfg(feature = "postgresql")]
+        if let (Failure::Lost, Some(s)) = (why, self.store.as_mut()) {
+            use libdhcp6::dhcp4::journal::Record4;
+            use libdhcp6::dhcp4::kea::Row4;
+            for row in s.resync(now).unwrap_or_default() {
+                match row {
+                    Row4::Lease(l) => {
+                        engine.adopt(&l.client.clone(), Some(&l), now);
+                    }
+                    Row4::Declined { addr, until } => {
+                        engine.replay(&Record4::Quarantine { addr, until }.into_change(), now);
+                    }
+                    Row4::Free(_) => {}
+                }
+            }
+        }
+        #[cfg(not(feature = "postgresql"))]
+        let _ = (why, engine, now);
     }
 
     /// The database's counters, for SIGUSR1.

@@ -228,8 +228,10 @@ fn server4_commit(s: &mut State, func: &str) -> bool {
     let changes: Vec<Change4> = std::mem::take(&mut s.server.pending);
     let chaddrs = std::mem::take(&mut s.server.chaddrs);
     if s.db.is_some() {
-        if s.db.commit(&changes, &chaddrs, now_secs(), func).is_err() {
+        let now = now_secs();
+        if let Err(why) = s.db.commit(&changes, &chaddrs, now, func) {
             s.server.engine.rollback();
+            s.db.after_failure(why, &mut s.server.engine, now);
             return false;
         }
         s.server.engine.commit();

@@ -36,15 +36,22 @@ pub(crate) struct Stmts4 {
     expire: Statement,
     decline: Statement,
     by_clients: Statement,
+    load: Statement,
 }
 
-/// Client identifiers, and hardware addresses of clients without one.
-pub(crate) type Clients4 = (Vec<Vec<u8>>, Vec<Vec<u8>>);
+/// What a fetch reads.
+pub(crate) enum Fetch4 {
+    /// The rows of some clients: identifiers, and hardware addresses of
+    /// clients without one.
+    Clients(Vec<Vec<u8>>, Vec<Vec<u8>>),
+    /// Every live row of the subnets (after a lost claim).
+    All,
+}
 
 impl KeaTable for Lease4Table {
     type Stmts = Stmts4;
     type Op = Op4;
-    type Keys = Clients4;
+    type Keys = Fetch4;
     type Raw = RawRow4;
     const NAME: &'static str = "lease4";
     const SQL_LOAD: &'static str = kea4::SQL_LOAD4;
@@ -77,6 +84,7 @@ impl KeaTable for Lease4Table {
                     &[T::BYTEA_ARRAY, T::BYTEA_ARRAY, T::INT8_ARRAY],
                 )
                 .await?,
+            load: c.prepare_typed(kea4::SQL_LOAD4, &[T::INT8_ARRAY]).await?,
         })
     }
 
@@ -122,10 +130,13 @@ impl KeaTable for Lease4Table {
     async fn fetch(
         c: &Client,
         st: &Stmts4,
-        keys: &Clients4,
+        keys: &Fetch4,
         subnets: &[i64],
     ) -> Result<Vec<tokio_postgres::Row>, tokio_postgres::Error> {
-        c.query(&st.by_clients, &[&keys.0, &keys.1, &subnets]).await
+        match keys {
+            Fetch4::Clients(ids, hws) => c.query(&st.by_clients, &[ids, hws, &subnets]).await,
+            Fetch4::All => c.query(&st.load, &[&subnets]).await,
+        }
     }
 
     fn raw_row(r: &tokio_postgres::Row) -> Option<RawRow4> {
@@ -253,14 +264,14 @@ impl PgStore4 {
         clients: &[ClientKey],
         now: u64,
     ) -> Option<Vec<(ClientKey, Option<crate::dhcp4::engine::Lease4>)>> {
-        let mut keys: Clients4 = (Vec::new(), Vec::new());
+        let (mut ids, mut hws) = (Vec::new(), Vec::new());
         for c in clients {
             match c {
-                ClientKey::Id(id) => keys.0.push(id.clone()),
-                ClientKey::Hw { addr, .. } => keys.1.push(addr.clone()),
+                ClientKey::Id(id) => ids.push(id.clone()),
+                ClientKey::Hw { addr, .. } => hws.push(addr.clone()),
             }
         }
-        let rows = match self.ask(JobKind::Fetch(keys)) {
+        let rows = match self.ask(JobKind::Fetch(Fetch4::Clients(ids, hws))) {
             Ok(Answer::Rows(rows)) => rows,
             _ => return None,
         };
@@ -280,6 +291,23 @@ impl PgStore4 {
             clients
                 .iter()
                 .map(|c| (c.clone(), found.remove(c)))
+                .collect(),
+        )
+    }
+
+    /// Re-reads every live row of the subnets, after a lost claim showed
+    /// that another server holds what the engine thought free: the rows
+    /// to replay into the engine. When that worked, the engine knows the
+    /// holders and the lost claims need no hold any more.
+    pub fn resync(&mut self, now: u64) -> Option<Vec<Row4>> {
+        let rows = match self.ask(JobKind::Fetch(Fetch4::All)) {
+            Ok(Answer::Rows(rows)) => rows,
+            _ => return None,
+        };
+        self.lost.clear();
+        Some(
+            rows.into_iter()
+                .filter_map(|r| self.decode_row(r.as_ref(), now))
                 .collect(),
         )
     }

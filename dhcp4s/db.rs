@@ -15,6 +15,8 @@ use libdhcp6::{log_err, log_notice};
 
 /// Why a turn did not commit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// Without the feature there is no database to fail.
+#[cfg_attr(not(feature = "postgresql"), allow(dead_code))]
 pub enum Failure {
     /// A claim was lost to another server.
     Lost,

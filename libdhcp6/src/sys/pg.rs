@@ -19,6 +19,11 @@
 //! every turn that would write fails at once and its answers are withheld
 //! (nothing unrecorded is acknowledged; Advertise and
 //! Information-request replies, which record nothing, still leave).
+//!
+//! The thread, the connection (schema check, prepared statements), the
+//! back-off and the pipelined turn are generic over a `KeaTable`: this
+//! module's `Lease6Table` for dhcp6s, and `sys::pg4`'s `lease4` for
+//! dhcp4s.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -17,6 +17,8 @@ pub mod net;
 pub mod netlink;
 #[cfg(feature = "postgresql")]
 pub mod pg;
+#[cfg(feature = "postgresql")]
+pub mod pg4;
 pub mod privs;
 pub mod random;
 pub mod replay_file;

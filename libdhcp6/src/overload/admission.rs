@@ -310,9 +310,11 @@ pub const MIN_SHED: u64 = 16;
 /// that stays from a capped server's pauses (CPU-cgroup throttling makes
 /// some of what waited stale whatever the load) is not taken for excess.
 pub const HEADROOM: f64 = 1.5;
-/// Largest cut of one interval: the share falls at most to a quarter, so
-/// one odd interval (a stall, a burst) cannot shut new clients out.
-pub const MAX_CUT: f64 = 0.25;
+/// Largest cut of one interval: the share falls at most to half, so one
+/// odd interval (a stall, a throttled stretch of a capped server, a
+/// burst) cannot shut new clients out; a tenfold flood is still down to
+/// its share within a few intervals.
+pub const MAX_CUT: f64 = 0.5;
 /// Additive raise of an interval without shedding while the queue is
 /// still under pressure: careful, near the load the server can take.
 pub const RAISE_PRESSED: f64 = 0.02;
@@ -704,7 +706,7 @@ mod tests {
         assert!(near(a.share(), 0.3));
         // Shedding within the headroom is no reason to cut: a slow climb.
         assert_eq!(a.end_interval(interval(1000, 300, true)), None);
-        // Everything shed: at most a quarter is kept.
+        // Everything shed: at most half is cut.
         let share = attached(a.end_interval(interval(340, 340, true)));
         assert!(near(share, 0.34 * MAX_CUT), "{share}");
         // Under pressure, nothing shed: a slow climb.

@@ -6,6 +6,9 @@
 //! exchanges without backlog shed nothing. Not a timing test: the
 //! backlog's age comes from the stop, which lasts far past every threshold.
 //! The same for dhcp6relay: stale Solicits are not forwarded, Requests are.
+//! And the kernel layer: the admission filter (a classic BPF socket filter)
+//! on a socket of ours at share 0, then dhcp6s attaching it under a flood
+//! and detaching it once the flood is over.
 
 // Network namespaces: these tests run on Linux only.
 #![cfg(target_os = "linux")]
@@ -362,6 +365,10 @@ fn relay_forwards_fresh_messages_and_sheds_stale_solicits() {
         "{log}"
     );
     assert_eq!(log.matches("overload: shedding").count(), 1, "{log}");
+    // The flood also put the admission filter on its client socket for a
+    // while; with nothing more coming it comes off again.
+    rly.wait_log("overload: admitting", Duration::from_secs(10));
+    rly.wait_log("admission filter removed", Duration::from_secs(10));
 }
 
 /// The relay's statistics (SIGUSR1) once it has forwarded `n` messages.

@@ -2,6 +2,7 @@
 //! interfaces, sockets, signals and syslog. `unsafe` appears only here, item
 //! by item, each with its `SAFETY:` reason.
 
+pub mod admission;
 pub mod atomic;
 pub mod batch;
 pub mod conf;

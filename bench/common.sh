@@ -135,3 +135,27 @@ probe_running() {
     ' "$WORK/perf.out" | tee -a "$PROBE_LOG.last"
     { printf '%s %s %s rate %s: ' "$SETUP" "$SERVER" "$1" "$2"; tail -1 "$PROBE_LOG.last"; } >>"$PROBE_LOG"
 }
+
+# latency_summary PERFDHCP_OUT -> "p50 p99 max" in ms of the answers of
+# completed exchanges (Advertise and Reply of the 4-message exchanges, from
+# perfdhcp -x t's "sent / received: S / R" lines), "- - -" when none.
+latency_summary() {
+    awk '
+        /^\*\*\*Timestamps for packets:/ { on = ($0 ~ /SOLICIT-ADVERTISE|REQUEST-REPLY/) }
+        on && /^sent \/ received:/ { printf "%.3f\n", ($6 - $4) * 1000 }
+    ' "$1" | sort -n >"$WORK/lat"
+    local n; n=$(wc -l <"$WORK/lat")
+    if [ "$n" -eq 0 ]; then echo "- - -"; return; fi
+    echo "$(sed -n "$(( (n + 1) / 2 ))p" "$WORK/lat") $(sed -n "$(( (n * 99 + 99) / 100 ))p" "$WORK/lat") $(tail -1 "$WORK/lat")"
+}
+
+# sustainable SERVER -> its highest rate of full exchanges with under 1%
+# drops in the current setup (direct mode): RATE_<server> from the
+# environment if set, else found as bench/server.sh finds it (bench/lib.sh's
+# search_max: a binary search, then confirmation rounds).
+sustainable() {
+    local given; given=$(printenv "RATE_$1" || true)
+    if [ -n "$given" ]; then echo "$given"; return; fi
+    local r; r=$(search_max "$MAX_RATE" "$PROBES" 0 direct)
+    echo "${r%% *}"
+}

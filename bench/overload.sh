@@ -7,9 +7,9 @@
 # For each server:
 #   1. its sustainable rate S: RATE_<server> from the environment (e.g.
 #      RATE_kame6=11900 RATE_kea=3700, figures from bench/server.sh), or
-#      else a binary search of PROBES probes for the highest perfdhcp rate
-#      of full exchanges with under 1% drops, as bench/server.sh does
-#      (without its confirmation rounds);
+#      else the highest perfdhcp rate of full exchanges with under 1%
+#      drops, found as bench/server.sh finds it (a binary search of PROBES
+#      probes, then confirmation rounds: bench/lib.sh's search_max);
 #   2. for each factor F of FACTORS: a fresh server, and one perfdhcp
 #      offering F x S new 4-message exchanges per second for DURATION
 #      seconds, and renewing at the same time the clients it has bound at
@@ -42,19 +42,6 @@ OUT_DIR=${OUT_DIR:-/tmp}
 # shellcheck source=bench/common.sh
 . bench/common.sh
 
-# sustainable SERVER -> the highest rate with under 1% drops (direct mode).
-sustainable() {
-    local given; given=$(printenv "RATE_$1" || true)
-    if [ -n "$given" ]; then echo "$given"; return; fi
-    local lo=0 hi=$MAX_RATE mid achieved drops
-    for _ in $(seq "$PROBES"); do
-        mid=$(( (lo + hi) / 2 ))
-        read -r achieved drops _ < <(probe direct "$mid")
-        if ok "$drops" "$achieved" "$mid"; then lo=$mid; else hi=$mid; fi
-    done
-    echo "$lo"
-}
-
 # flood SERVER FACTOR SUSTAINABLE -> one result line.
 flood() {
     local offered=$(( $2 * $3 )) renew=$(( $3 * RENEW_SHARE / 100 ))
@@ -63,21 +50,8 @@ flood() {
     ip netns exec $NS_C timeout $((DURATION + 30)) $CLIENT_CPUS perfdhcp -6 -g single -l c0 \
         -r "$offered" -f "$renew" -R 100000000 -p "$DURATION" -x t >"$out" 2>&1 || true
     stop_server
-    # Answer latencies (Advertise and Reply of the 4-message exchanges,
-    # from perfdhcp -x t's "sent / received: S / R" lines), sorted.
-    awk '
-        /^\*\*\*Timestamps for packets:/ { on = ($0 ~ /SOLICIT-ADVERTISE|REQUEST-REPLY/) }
-        on && /^sent \/ received:/ { printf "%.3f\n", ($6 - $4) * 1000 }
-    ' "$out" | sort -n >"$WORK/lat"
-    local n p50 p99 max
-    n=$(wc -l <"$WORK/lat")
-    if [ "$n" -gt 0 ]; then
-        p50=$(sed -n "$(( (n + 1) / 2 ))p" "$WORK/lat")
-        p99=$(sed -n "$(( (n * 99 + 99) / 100 ))p" "$WORK/lat")
-        max=$(tail -1 "$WORK/lat")
-    else
-        p50=- p99=- max=-
-    fi
+    local p50 p99 max
+    read -r p50 p99 max < <(latency_summary "$out")
     awk -v server="$1" -v f="$2" -v s="$3" -v offered="$offered" -v renew="$renew" -v secs="$DURATION" \
         -v p50="$p50" -v p99="$p99" -v max="$max" '
         /^Rate:/ { rate = $2 }

@@ -14,6 +14,7 @@
 //! leaves before its record is durable; offers are memory only.
 
 mod ctl;
+mod db;
 mod server;
 mod stats;
 #[cfg(test)]
@@ -114,8 +115,10 @@ struct State {
     server: Server4,
     config_path: String,
     sock: Udp6Socket,
-    /// The lease journal; `None` with `--memory-leases`.
+    /// The lease journal; `None` with `--memory-leases` or a lease database.
     journal: Option<Journal4>,
+    /// The lease database, when `lease-database` is configured.
+    db: db::Db,
     ctl: Option<libdhcp6::sys::ctl::CtlChannel>,
     rx: RecvBatch,
     /// The turn's framed answers, sent after the commit.
@@ -194,9 +197,11 @@ fn server4_init(sh: &Shell) -> Result<State, String> {
     let cfg = load_config(&config_path)?;
     let path = journal_path(&cfg);
     let mut server = Server4::new(cfg)?;
-    // Before the socket: a journal that cannot be read, or that another
-    // dhcp4s holds, stops start-up before the IPC port is taken.
-    let journal = if sh.args.get_flag("memory-leases") {
+    // Before the socket: a database that cannot be reached, a journal
+    // that cannot be read, or one another dhcp4s holds, stops start-up
+    // before the IPC port is taken.
+    let db = db::Db::open(&server.cfg, &mut server.engine, now_secs())?;
+    let journal = if sh.args.get_flag("memory-leases") || db.is_some() {
         None
     } else {
         Some(open_journal(&path, &mut server.engine)?)
@@ -215,6 +220,7 @@ fn server4_init(sh: &Shell) -> Result<State, String> {
         config_path,
         sock,
         journal,
+        db,
         ctl,
         rx: RecvBatch::new(BATCH, RX_LEN),
         tx: SendBatch::new(BATCH * BATCHES_PER_TURN, TX_LEN),
@@ -228,6 +234,17 @@ fn server4_init(sh: &Shell) -> Result<State, String> {
 /// turn's answers may leave.
 fn server4_commit(s: &mut State, func: &str) -> bool {
     let changes: Vec<Change4> = std::mem::take(&mut s.server.pending);
+    let chaddrs = std::mem::take(&mut s.server.chaddrs);
+    if s.db.is_some() {
+        let now = now_secs();
+        if let Err(why) = s.db.commit(&changes, &chaddrs, now, func) {
+            s.server.engine.rollback();
+            s.db.after_failure(why, &mut s.server.engine, now);
+            return false;
+        }
+        s.server.engine.commit();
+        return true;
+    }
     let written = match &mut s.journal {
         Some(j) if !changes.is_empty() => {
             let before = j.file_len();
@@ -293,6 +310,7 @@ fn server4_recv(s: &mut State) {
                 break;
             }
         };
+        refresh_batch(s, got, now);
         for i in 0..got {
             let Some((pkt, meta)) = s.rx.get(i) else {
                 continue;
@@ -303,7 +321,10 @@ fn server4_recv(s: &mut State) {
             }
             // The send batch holds a whole turn's answers.
             let Some(out) = s.tx.next_buf() else { break };
-            match s.server.dhcpv4o6_handler(pkt, meta.src, now, out) {
+            match s
+                .server
+                .dhcpv4o6_handler(pkt, meta.src, now, out, s.db.claims())
+            {
                 Ok(a) => {
                     log_debug!(
                         "send_dhcpv4_response",
@@ -335,6 +356,21 @@ fn server4_recv(s: &mut State) {
     }
 }
 
+/// Before a batch is answered, a lease database re-reads the leases of
+/// the clients its queries name, in one query: what another server
+/// changed is seen before it is relied on (doc/postgresql.md).
+fn refresh_batch(s: &mut State, got: usize, now: u64) {
+    if !s.db.is_some() {
+        return;
+    }
+    let clients: Vec<_> = (0..got)
+        .filter_map(|i| s.rx.get(i))
+        .filter(|(_, meta)| !meta.truncated)
+        .filter_map(|(pkt, _)| server::client_of(pkt))
+        .collect();
+    s.db.refresh(&clients, &s.server.pending, &mut s.server.engine, now);
+}
+
 /// Re-reads the configuration; a bad file keeps the running one, and the
 /// leases (and quarantines) carry over into the new engine.
 fn server4_reload(s: &mut State) {
@@ -358,7 +394,14 @@ fn server4_reload(s: &mut State) {
             "lease-file changed: the journal in use stays until dhcp4s restarts"
         );
     }
+    if cfg.lease_database != s.server.cfg.lease_database {
+        log_warn!(
+            "server4_reload",
+            "lease-database changed: the lease store in use stays until dhcp4s restarts"
+        );
+    }
     let mut cfg = cfg;
+    cfg.lease_database = s.server.cfg.lease_database.clone();
     cfg.dhcp4o6_port = s.server.cfg.dhcp4o6_port;
     cfg.lease_file = s.server.cfg.lease_file.clone();
     let mut next = match Server4::new(cfg) {
@@ -412,6 +455,9 @@ fn log_counters(s: &State) {
             why.name(),
             c.dropped(why)
         );
+    }
+    if let Some(r) = s.db.report() {
+        log_notice!("server4_mainloop", "{r}");
     }
     log_notice!(
         "server4_mainloop",
@@ -559,6 +605,8 @@ fn main() {
         sh.writes_beside("lease journal", j.path());
     }
     let _pid = sh.detach();
+    // The store's thread runs in the process that stays.
+    state.db.start();
     if let Some(j) = state.journal.as_mut() {
         if let Err(e) = j.record_pid() {
             log_warn!("server4_init", "lease journal lock file: {e}");

@@ -5,12 +5,13 @@
 //! and asks the engine, `send_dhcpv4_response` frames the answer. No socket, file or clock here: the caller passes `now` and
 //! sends the bytes.
 
+use std::collections::HashMap;
 use std::net::{Ipv6Addr, SocketAddrV6};
 
 use libdhcp6::codes::{MessageType as V6Type, OptionCode};
 use libdhcp6::config::server4::Where4o6;
 use libdhcp6::config::Server4Config;
-use libdhcp6::dhcp4::engine::{Change4, Engine, Query, Unshared};
+use libdhcp6::dhcp4::engine::{Change4, Claims4, ClientKey, Engine, Query};
 use libdhcp6::dhcp4::{ipc, MessageType, Op, PacketRepr};
 use libdhcp6::wire::{decapsulate, Message, Options, RelayChain, Writer, DHCPV4_QUERY_UNICAST};
 
@@ -119,6 +120,10 @@ pub struct Server4 {
     /// The lease changes of the turn so far, answered queries or not: the
     /// loop makes them durable before any of the turn's answers leaves.
     pub pending: Vec<Change4>,
+    /// With a lease database: the `chaddr` of each client of the turn's
+    /// leases that is known by its client identifier (Kea's `lease4`
+    /// keeps both).
+    pub chaddrs: HashMap<ClientKey, Vec<u8>>,
 }
 
 /// One answered query: the framed DHCPV4-RESPONSE is in the output buffer.
@@ -166,6 +171,7 @@ impl Server4 {
             peer: SocketAddrV6::new(Ipv6Addr::LOCALHOST, ports.remote, 0, 0),
             counters: Counters::default(),
             pending: Vec::new(),
+            chaddrs: HashMap::new(),
         })
     }
 
@@ -175,7 +181,8 @@ impl Server4 {
     }
 
     /// Handles one IPC datagram from `src`, writing the framed answer to
-    /// `out`; everything refused is counted. Mirrors ISC DHCP's
+    /// `out`; everything refused is counted; `store` may refuse an
+    /// address (a shared lease database). Mirrors ISC DHCP's
     /// dhcpv4o6_handler on the DHCPv4 side.
     pub fn dhcpv4o6_handler(
         &mut self,
@@ -183,11 +190,12 @@ impl Server4 {
         src: SocketAddrV6,
         now: u64,
         out: &mut [u8],
+        store: &mut dyn Claims4,
     ) -> Result<Answered, Dropped> {
         let r = if src.ip() != self.peer.ip() || src.port() != self.peer.port() {
             Err(Dropped::NotFromPeer)
         } else {
-            self.recv_dhcpv4_query(datagram, now, out)
+            self.recv_dhcpv4_query(datagram, now, out, store)
         };
         match &r {
             Ok(a) => Counters::count(&mut self.counters.sent, a.kind),
@@ -203,6 +211,7 @@ impl Server4 {
         datagram: &[u8],
         now: u64,
         out: &mut [u8],
+        store: &mut dyn Claims4,
     ) -> Result<Answered, Dropped> {
         let (msg, meta) = ipc::extract_to_vec(datagram).map_err(|e| match e {
             ipc::Error::Wire(_) => Dropped::Malformed,
@@ -212,16 +221,7 @@ impl Server4 {
             return Err(Dropped::BadMetadata);
         }
         let (chain, inner) = decapsulate(&msg).map_err(|_| Dropped::Malformed)?;
-        let m = Message::new_checked(inner).map_err(|_| Dropped::Malformed)?;
-        if m.msg_type() != V6Type::Dhcpv4Query {
-            return Err(Dropped::NotQuery);
-        }
-        let unicast = m.transaction_id() & DHCPV4_QUERY_UNICAST != 0;
-        let body = only_dhcpv4_msg(m.options_area())?;
-        let v4 = PacketRepr::from_bytes(body).map_err(|_| Dropped::BadDhcpv4)?;
-        if v4.op != Op::BootRequest {
-            return Err(Dropped::BootReply);
-        }
+        let (v4, unicast) = query_of(inner)?;
         let kind = v4.message_type().ok_or(Dropped::BadDhcpv4)?;
         Counters::count(&mut self.counters.received, kind);
         let subnet = self
@@ -234,7 +234,16 @@ impl Server4 {
             subnet,
             now,
         };
-        let outcome = self.engine.server4_react(q, &mut Unshared);
+        let outcome = self.engine.server4_react(q, store);
+        if self.cfg.lease_database.is_some() {
+            for c in &outcome.changes {
+                if let Change4::Bind(l) = c {
+                    if matches!(l.client, ClientKey::Id(_)) {
+                        self.chaddrs.insert(l.client.clone(), v4.hw_addr().to_vec());
+                    }
+                }
+            }
+        }
         // A RELEASE or DECLINE changes leases without an answer, and
         // expiries found on the way go to the journal too.
         self.pending.extend(outcome.changes);
@@ -243,6 +252,30 @@ impl Server4 {
         let len = send_dhcpv4_response(&answer, &chain, &meta, msg.len(), out)?;
         Ok(Answered { len, kind })
     }
+}
+
+/// The DHCPv4 query inside a DHCPV4-QUERY (relay levels removed) and its
+/// U flag.
+fn query_of(inner: &[u8]) -> Result<(PacketRepr, bool), Dropped> {
+    let m = Message::new_checked(inner).map_err(|_| Dropped::Malformed)?;
+    if m.msg_type() != V6Type::Dhcpv4Query {
+        return Err(Dropped::NotQuery);
+    }
+    let unicast = m.transaction_id() & DHCPV4_QUERY_UNICAST != 0;
+    let body = only_dhcpv4_msg(m.options_area())?;
+    let v4 = PacketRepr::from_bytes(body).map_err(|_| Dropped::BadDhcpv4)?;
+    if v4.op != Op::BootRequest {
+        return Err(Dropped::BootReply);
+    }
+    Ok((v4, unicast))
+}
+
+/// The client an IPC datagram speaks for, if it holds a well-formed
+/// query: what a shared lease store re-reads before the batch is answered.
+pub fn client_of(datagram: &[u8]) -> Option<ClientKey> {
+    let (msg, _) = ipc::extract_to_vec(datagram).ok()?;
+    let (_, inner) = decapsulate(&msg).ok()?;
+    ClientKey::of(&query_of(inner).ok()?.0)
 }
 
 /// Frames `answer` as a DHCPV4-RESPONSE (flags zero, one DHCPv4-msg,

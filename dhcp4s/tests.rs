@@ -7,7 +7,7 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV6};
 
 use libdhcp6::codes::MessageType as V6Type;
 use libdhcp6::config::server4_from_str;
-use libdhcp6::dhcp4::engine::Change4;
+use libdhcp6::dhcp4::engine::{Change4, Unshared};
 use libdhcp6::dhcp4::{ipc, ClientId, MessageType, Op, OptionRepr as V4, PacketRepr};
 use libdhcp6::wire::{
     Message, MessageRepr, OptionRepr, RelayMessage, RelayRepr, DHCPV4_QUERY_UNICAST,
@@ -66,7 +66,7 @@ fn query(bodies: &[Vec<u8>], unicast: bool) -> Vec<u8> {
 fn ask(s: &mut Server4, msg: &[u8], src: SocketAddrV6) -> Result<(Vec<u8>, ipc::Meta), Dropped> {
     let framed = ipc::attach_to_vec(msg, &meta()).unwrap();
     let mut out = vec![0; 65535];
-    let a = s.dhcpv4o6_handler(&framed, src, NOW, &mut out)?;
+    let a = s.dhcpv4o6_handler(&framed, src, NOW, &mut out, &mut Unshared)?;
     Ok(ipc::extract_to_vec(&out[..a.len]).unwrap())
 }
 
@@ -160,7 +160,7 @@ fn garbage_dropped_and_counted() {
     let mut out = vec![0; 65535];
     let bare = query(std::slice::from_ref(&good), false);
     assert_eq!(
-        s.dhcpv4o6_handler(&bare, peer(), NOW, &mut out)
+        s.dhcpv4o6_handler(&bare, peer(), NOW, &mut out, &mut Unshared)
             .unwrap_err(),
         Dropped::BadMetadata
     );

@@ -16,8 +16,9 @@ use std::time::{Duration, Instant};
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use libdhcp6::codes::MessageType;
-use libdhcp6::overload::{Overload, ShedReason, Verdict};
+use libdhcp6::overload::{Overload, ShedReason, Verdict, ADMISSION_INTERVAL};
 use libdhcp6::stats::Histogram;
+use libdhcp6::sys::admission::admission_interval;
 use libdhcp6::sys::batch::{RecvBatch, SendBatch};
 use libdhcp6::sys::net::{
     if_indextoname, if_nametoindex, interface_addresses, wait_readable, Udp6Socket,
@@ -237,6 +238,8 @@ struct State {
     overload: Overload,
     /// When the client socket's receive buffer was last fitted to the rate.
     retuned: Instant,
+    /// When the client socket's admission share was last revised.
+    admitted: Instant,
 }
 
 /// Reads interface indexes and addresses into client-interface records.
@@ -367,6 +370,7 @@ fn relay6_init(opts: Opts) -> Result<State, String> {
         turns: Histogram::durations(),
         overload,
         retuned: Instant::now(),
+        admitted: Instant::now(),
     })
 }
 
@@ -429,6 +433,9 @@ fn log_counters(s: &State) {
 /// Writes the statistics file, when there is one.
 fn write_stats(s: &mut State, now: Instant) {
     if let Some(f) = &mut s.stats_file {
+        if let Ok(raw) = s.csock.kernel_drops() {
+            s.overload.note_kernel_drops(raw);
+        }
         let mut text = stats::exposition(&s.relay, &s.turns);
         s.overload.append(&mut text, "kame6_dhcp6relay_");
         f.write(now, &text);
@@ -635,6 +642,11 @@ fn relay6_loop(s: &mut State) {
         }
         let now = Instant::now();
         relay6_retune(s, now);
+        if now.duration_since(s.admitted) >= ADMISSION_INTERVAL {
+            // The client socket: Relay-replies pass any filter.
+            s.admitted = now;
+            admission_interval(&s.csock, &mut s.overload, "relay6_loop");
+        }
         if now >= s.next_refresh {
             relay6_reload_interfaces(s);
             s.next_refresh = now + REFRESH;
@@ -643,6 +655,10 @@ fn relay6_loop(s: &mut State) {
         let mut sleep = s.next_refresh.saturating_duration_since(now);
         if let Some(f) = &s.stats_file {
             sleep = sleep.min(f.until_due(now));
+        }
+        if s.overload.admission.share() < 1.0 {
+            // The share climbs back by intervals, also when nothing comes.
+            sleep = sleep.min(ADMISSION_INTERVAL);
         }
         let before_wait = turn.elapsed();
         let ready = match &s.ssock {

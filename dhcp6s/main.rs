@@ -41,9 +41,10 @@ use libdhcp6::auth::ReplayCounter;
 use libdhcp6::config::{load_server, Holder, ServerConfig};
 use libdhcp6::ctl::{ReconfigureType, DEFAULT_SERVER_KEY_FILE};
 use libdhcp6::lease::{expiry_sleep, Change, IaKind, LeaseStore, MemStore};
-use libdhcp6::overload::{Overload, ShedReason, Verdict};
+use libdhcp6::overload::{Overload, ShedReason, Verdict, ADMISSION_INTERVAL};
 use libdhcp6::paths::{self, LEGACY_LEASE_FILE_NAME, LEGACY_REPLAY_FILE_NAME};
 use libdhcp6::stats::Histogram;
+use libdhcp6::sys::admission::admission_interval;
 use libdhcp6::sys::batch::{RecvBatch, SendBatch};
 use libdhcp6::sys::conf::{check_file, Daemon, FsLoader, DEFAULT_SERVER_CONF};
 use libdhcp6::sys::duid_file;
@@ -187,6 +188,8 @@ struct State<S: LeaseStore> {
     overload: Overload,
     /// When the receive buffer was last fitted to the service rate.
     retuned: Instant,
+    /// When the admission share was last revised.
+    admitted: Instant,
 }
 
 /// Reads and checks the configuration; errors are `file:line:col: what`.
@@ -523,6 +526,7 @@ fn server6_init<S: LeaseStore>(
         turns: Histogram::durations(),
         overload,
         retuned: Instant::now(),
+        admitted: Instant::now(),
     })
 }
 
@@ -679,6 +683,11 @@ fn log_counters<S: LeaseStore>(s: &State<S>) {
     }
     log_report!(
         "server6_mainloop",
+        "admission share: {:.1}%",
+        s.overload.admission.share() * 100.0
+    );
+    log_report!(
+        "server6_mainloop",
         "bindings: {}",
         s.server.store.bindings().count()
     );
@@ -690,6 +699,9 @@ fn log_counters<S: LeaseStore>(s: &State<S>) {
 /// Writes the statistics file, when there is one.
 fn write_stats<S: LeaseStore>(s: &mut State<S>, now: Instant) {
     if let Some(f) = &mut s.stats_file {
+        if let Ok(raw) = s.sock.kernel_drops() {
+            s.overload.note_kernel_drops(raw);
+        }
         let mut text = stats::exposition(&s.server, &s.turns);
         s.overload.append(&mut text, "kame6_dhcp6s_");
         f.write(now, &text);
@@ -910,6 +922,10 @@ fn server6_mainloop<S: LeaseStore>(s: &mut State<S>) {
             write_stats(s, turn);
         }
         server6_retune(s, turn);
+        if turn.duration_since(s.admitted) >= ADMISSION_INTERVAL {
+            s.admitted = turn;
+            admission_interval(&s.sock, &mut s.overload, "server6_mainloop");
+        }
         let now = now_secs();
         let expired = s.server.expire(now, EXPIRE_PER_TURN);
         if expired > 0 {
@@ -941,6 +957,10 @@ fn server6_mainloop<S: LeaseStore>(s: &mut State<S>) {
         }
         if let Some(f) = &s.stats_file {
             sleep = sleep.min(f.until_due(Instant::now()));
+        }
+        if s.overload.admission.share() < 1.0 {
+            // The share climbs back by intervals, also when nothing comes.
+            sleep = sleep.min(ADMISSION_INTERVAL);
         }
         let mut fds = PollFds::new();
         fds.push(std::os::fd::AsFd::as_fd(&s.sock));

@@ -26,6 +26,10 @@ use std::time::Duration;
 use crate::codes::MessageType;
 use crate::stats::{Exposition, Histogram, Kind};
 
+pub mod admission;
+
+pub use admission::{Action, Admission};
+
 /// Relay-forward nesting followed when looking for the client's message
 /// (RFC 8415 §19.1: HOP_COUNT_LIMIT 8 relays; 32 is plenty).
 const MAX_RELAY_DEPTH: usize = 32;
@@ -347,6 +351,9 @@ pub const RCVBUF_FLOOR: usize = 256 << 10;
 pub const RCVBUF_CEILING: usize = 4 << 20;
 /// Service rate assumed until one is measured, in datagrams per second.
 pub const INITIAL_RATE: f64 = 10_000.0;
+/// How often the admission share is revised: a CPU-cgroup period, so a
+/// capped daemon's interval holds one stretch of running.
+pub const ADMISSION_INTERVAL: Duration = Duration::from_millis(100);
 /// Bucket bounds, in seconds, of the receive-wait histogram.
 pub const WAIT_BUCKETS: &[f64] = &[
     0.000_1, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
@@ -369,6 +376,13 @@ pub struct Overload {
     pub rate: ServiceRate,
     /// The receive buffer last asked for, in octets.
     pub rcvbuf: usize,
+    /// The share of new exchanges the kernel's socket filter admits.
+    pub admission: Admission,
+    /// Datagrams the kernel dropped for the socket (socket filter and full
+    /// receive buffer), when the system tells (Linux: SO_MEMINFO).
+    pub kernel_drops: Option<u64>,
+    /// The kernel's 32-bit counter when last read.
+    kernel_drops_raw: u32,
 }
 
 impl Overload {
@@ -380,6 +394,9 @@ impl Overload {
             depths: Histogram::new(DEPTH_BUCKETS),
             rate: ServiceRate::new(),
             rcvbuf: Self::rcvbuf_at(INITIAL_RATE),
+            admission: Admission::new(),
+            kernel_drops: None,
+            kernel_drops_raw: 0,
         }
     }
 
@@ -398,7 +415,28 @@ impl Overload {
         if let Some(a) = age {
             self.waits.observe_duration(a);
         }
-        self.shedder.admit(classify(pkt), age)
+        let work = classify(pkt);
+        let verdict = self.shedder.admit(work, age);
+        if work == Work::Starts {
+            self.admission
+                .observe_start(matches!(verdict, Verdict::Shed(_)));
+        }
+        verdict
+    }
+
+    /// Takes a reading of the kernel's per-socket drop counter (32 bits,
+    /// wrapping, zero when the socket was made) into [`Self::kernel_drops`].
+    pub fn note_kernel_drops(&mut self, raw: u32) {
+        let since = u64::from(raw.wrapping_sub(self.kernel_drops_raw));
+        self.kernel_drops_raw = raw;
+        self.kernel_drops = Some(self.kernel_drops.unwrap_or(0) + since);
+    }
+
+    /// Ends an admission interval (the daemon's [`ADMISSION_INTERVAL`]):
+    /// what to do to the socket's filter, if anything.
+    pub fn end_interval(&mut self) -> Option<Action> {
+        let iv = self.admission.take_interval(self.shedder.under_pressure());
+        self.admission.end_interval(iv)
     }
 
     /// Ends a turn that read `read` datagrams, `served` of them handled in
@@ -482,6 +520,26 @@ impl Overload {
             "Receive buffer asked for (SO_RCVBUF), from the measured service rate.",
             self.rcvbuf as u64,
         );
+        e.family(
+            "overload_admission_share",
+            Kind::Gauge,
+            "Share of Solicits and Information-requests the kernel's socket filter lets through (1: no filter).",
+        );
+        e.sample_f64("overload_admission_share", &[], self.admission.share());
+        e.single(
+            "admission_episodes_total",
+            Kind::Counter,
+            "Times an admission filter was attached to the socket.",
+            self.admission.episodes,
+        );
+        if let Some(n) = self.kernel_drops {
+            e.single(
+                "socket_drops_total",
+                Kind::Counter,
+                "Datagrams the kernel dropped for the socket: admission filter and full receive buffer (SO_MEMINFO).",
+                n,
+            );
+        }
         e.family(
             "service_rate",
             Kind::Gauge,
@@ -698,6 +756,25 @@ mod tests {
         assert!(text.contains("t_overload_pressure 1\n"));
         assert!(text.contains("t_receive_wait_seconds_count 2\n"));
         assert!(text.contains("t_service_rate 29"));
+    }
+
+    #[test]
+    fn kernel_drops_accumulate_across_the_counters_wrap() {
+        let mut o = Overload::new();
+        let text = |o: &Overload| {
+            let mut e = Exposition::new("t_");
+            o.render(&mut e);
+            e.finish()
+        };
+        assert!(!text(&o).contains("socket_drops_total"));
+        assert!(text(&o).contains("t_overload_admission_share 1\n"));
+        o.note_kernel_drops(u32::MAX - 1);
+        o.note_kernel_drops(3);
+        assert_eq!(o.kernel_drops, Some(u64::from(u32::MAX) + 3));
+        assert!(text(&o).contains(&format!(
+            "t_socket_drops_total {}\n",
+            u64::from(u32::MAX) + 3
+        )));
     }
 
     #[test]

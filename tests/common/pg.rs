@@ -290,6 +290,15 @@ impl Postgres {
 
     /// `kea-admin lease-dump pgsql -6` into a CSV file; its text.
     pub fn kea_lease_dump(&self) -> String {
+        self.kea_lease_dump_family("-6")
+    }
+
+    /// `kea-admin lease-dump pgsql -4` into a CSV file; its text.
+    pub fn kea_lease_dump4(&self) -> String {
+        self.kea_lease_dump_family("-4")
+    }
+
+    fn kea_lease_dump_family(&self, family: &str) -> String {
         let csv = self.dir.join("dump.csv");
         let _ = std::fs::remove_file(&csv);
         let out = Command::new("ip")
@@ -300,7 +309,7 @@ impl Postgres {
                 "kea-admin",
                 "lease-dump",
                 "pgsql",
-                "-6",
+                family,
             ])
             .args(["-h", "127.0.0.1", "-P", &self.port.to_string()])
             .args(["-u", USER, "-p", PASSWORD, "-n", DB, "-o"])

@@ -20,6 +20,7 @@ pub mod codes;
 pub mod engine;
 pub mod ipc;
 pub mod journal;
+pub mod kea;
 mod message;
 mod option;
 mod packet;

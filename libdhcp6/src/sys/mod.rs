@@ -2,6 +2,7 @@
 //! interfaces, sockets, signals and syslog. `unsafe` appears only here, item
 //! by item, each with its `SAFETY:` reason.
 
+pub mod admission;
 pub mod atomic;
 pub mod batch;
 pub mod conf;
@@ -18,6 +19,8 @@ pub mod net;
 pub mod netlink;
 #[cfg(feature = "postgresql")]
 pub mod pg;
+#[cfg(feature = "postgresql")]
+pub mod pg4;
 pub mod privs;
 pub mod random;
 pub mod replay_file;

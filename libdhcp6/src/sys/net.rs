@@ -13,6 +13,8 @@ use nix::sys::socket::{
 };
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
+use crate::overload::admission::Insn;
+
 /// What the kernel told us about one received datagram.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecvMeta {
@@ -76,6 +78,77 @@ impl Udp6Socket {
         #[cfg(not(target_os = "linux"))]
         self.sock.set_recv_buffer_size(bytes)?;
         self.sock.recv_buffer_size()
+    }
+
+    /// Attaches the classic BPF program `prog` as the socket's filter
+    /// (SO_ATTACH_FILTER), replacing the one before: datagrams it drops
+    /// are never queued (`overload::admission`). Linux only; elsewhere
+    /// `Unsupported`, and everything stays with user space.
+    pub fn set_admission_filter(&self, prog: &[Insn]) -> io::Result<()> {
+        #[cfg(target_os = "linux")]
+        {
+            let prog: Vec<socket2::SockFilter> = prog
+                .iter()
+                .map(|i| socket2::SockFilter::new(i.code, i.jt, i.jf, i.k))
+                .collect();
+            self.sock.attach_filter(&prog)
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = prog;
+            Err(io::ErrorKind::Unsupported.into())
+        }
+    }
+
+    /// Removes the socket's filter (SO_DETACH_FILTER); none there is fine.
+    /// Linux only; elsewhere `Unsupported`.
+    pub fn clear_admission_filter(&self) -> io::Result<()> {
+        #[cfg(target_os = "linux")]
+        match self.sock.detach_filter() {
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(()),
+            r => r,
+        }
+        #[cfg(not(target_os = "linux"))]
+        Err(io::ErrorKind::Unsupported.into())
+    }
+
+    /// Datagrams the kernel dropped for this socket since it was made
+    /// (socket filter, full receive buffer): `sk_drops`, read with
+    /// SO_MEMINFO. A 32-bit counter that wraps. Linux only; elsewhere
+    /// `Unsupported`.
+    pub fn kernel_drops(&self) -> io::Result<u32> {
+        #[cfg(target_os = "linux")]
+        {
+            // SK_MEMINFO_VARS is 9 since Linux 4.x; the kernel copies at
+            // most what we offer and says how much.
+            let mut info = [0u32; 9];
+            let mut len = libc::socklen_t::try_from(std::mem::size_of_val(&info))
+                .map_err(|_| io::Error::other("SO_MEMINFO size"))?;
+            // SAFETY: `info` is writable for `len` octets, which the kernel
+            // never exceeds; `len` is a valid socklen_t it updates.
+            #[allow(unsafe_code)]
+            let rc = unsafe {
+                libc::getsockopt(
+                    self.sock.as_raw_fd(),
+                    libc::SOL_SOCKET,
+                    libc::SO_MEMINFO,
+                    info.as_mut_ptr().cast(),
+                    &mut len,
+                )
+            };
+            if rc != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            let drops = usize::try_from(libc::SK_MEMINFO_DROPS).unwrap_or(usize::MAX);
+            if (len as usize) < (drops + 1) * 4 {
+                return Err(io::ErrorKind::Unsupported.into());
+            }
+            info.get(drops)
+                .copied()
+                .ok_or_else(|| io::ErrorKind::Unsupported.into())
+        }
+        #[cfg(not(target_os = "linux"))]
+        Err(io::ErrorKind::Unsupported.into())
     }
 
     /// A socket bound to `[::1]:port` alone, for an IPC that never leaves

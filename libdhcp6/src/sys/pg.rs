@@ -19,6 +19,11 @@
 //! every turn that would write fails at once and its answers are withheld
 //! (nothing unrecorded is acknowledged; Advertise and
 //! Information-request replies, which record nothing, still leave).
+//!
+//! The thread, the connection (schema check, prepared statements), the
+//! back-off and the pipelined turn are generic over a `KeaTable`: this
+//! module's `Lease6Table` for dhcp6s, and `sys::pg4`'s `lease4` for
+//! dhcp4s.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -41,7 +46,7 @@ use crate::{delegate_lease_reads, log_err, log_info, log_notice, log_warn};
 /// How long the loop waits for a turn's transaction before giving up on
 /// it (the thread then drops it unstarted, or its outcome is ignored:
 /// either way nothing of it was acknowledged).
-const TURN_WAIT: Duration = Duration::from_secs(5);
+pub(crate) const TURN_WAIT: Duration = Duration::from_secs(5);
 /// First and longest pause between reconnection attempts.
 const BACKOFF: (Duration, Duration) = (Duration::from_millis(100), Duration::from_secs(2));
 /// Default connect timeout, when the connection string sets none: a dead
@@ -49,7 +54,7 @@ const BACKOFF: (Duration, Duration) = (Duration::from_millis(100), Duration::fro
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long a resource whose claim was lost stays refused without asking
 /// the database again.
-const LOST_HOLD: u64 = 60;
+pub(crate) const LOST_HOLD: u64 = 60;
 
 /// Why the store could not start or a job failed.
 #[derive(Debug, thiserror::Error)]
@@ -127,8 +132,51 @@ fn password_for(cfg: &Config, text: &str) -> Option<String> {
     })
 }
 
-/// The prepared statements of one connection.
-struct Stmts {
+/// One Kea lease table as the store thread sees it: its statements, the
+/// operations of a turn, how a batch's clients are named and how a row is
+/// read. `lease6` ([`Lease6Table`]) and `lease4` (`sys::pg4`) share the
+/// thread, the connection handling and the back-off below.
+pub(crate) trait KeaTable: 'static {
+    /// The prepared statements of one connection.
+    type Stmts: Send;
+    /// One statement of a turn.
+    type Op: Send + 'static;
+    /// The clients a refresh reads the rows of.
+    type Keys: Send + 'static;
+    /// A row as read.
+    type Raw: Send + 'static;
+    /// The table's name, for log lines.
+    const NAME: &'static str;
+    /// Reads the live rows of the subnets given as `$1` (bigint[]).
+    const SQL_LOAD: &'static str;
+    /// Prepares the statements on a new connection.
+    async fn prepare(c: &Client) -> Result<Self::Stmts, tokio_postgres::Error>;
+    /// Runs one statement of a turn; the rows it touched.
+    async fn run_op(
+        c: &Client,
+        st: &Self::Stmts,
+        op: &Self::Op,
+        subnets: &[i64],
+    ) -> Result<u64, tokio_postgres::Error>;
+    /// True for a claim: touching no row means it was lost.
+    fn is_claim(op: &Self::Op) -> bool;
+    /// Reads the rows of some clients.
+    async fn fetch(
+        c: &Client,
+        st: &Self::Stmts,
+        keys: &Self::Keys,
+        subnets: &[i64],
+    ) -> Result<Vec<tokio_postgres::Row>, tokio_postgres::Error>;
+    /// A row as read, or `None` when a column has a type Kea's schema
+    /// does not give it.
+    fn raw_row(r: &tokio_postgres::Row) -> Option<Self::Raw>;
+}
+
+/// Kea's `lease6` table, for dhcp6s's [`PgStore`].
+pub(crate) struct Lease6Table;
+
+/// The prepared statements of one `lease6` connection.
+pub(crate) struct Stmts {
     upsert: Statement,
     delete: Statement,
     expire: Statement,
@@ -139,12 +187,12 @@ struct Stmts {
 }
 
 /// One connection and its statements.
-struct Conn {
+struct Conn<T: KeaTable> {
     client: Client,
-    st: Stmts,
+    st: T::Stmts,
 }
 
-async fn prepare(c: &Client) -> Result<Stmts, tokio_postgres::Error> {
+async fn prepare6(c: &Client) -> Result<Stmts, tokio_postgres::Error> {
     use Type as T;
     let upsert_types = [
         T::VARCHAR,
@@ -180,7 +228,7 @@ async fn prepare(c: &Client) -> Result<Stmts, tokio_postgres::Error> {
 }
 
 /// Connects, checks the schema version and prepares the statements.
-async fn connect(cfg: &Config) -> Result<Conn, PgError> {
+async fn connect<T: KeaTable>(cfg: &Config) -> Result<Conn<T>, PgError> {
     let (client, connection) = cfg.connect(NoTls).await?;
     // The connection's I/O runs as a task of the thread's runtime.
     tokio::spawn(async move {
@@ -188,13 +236,13 @@ async fn connect(cfg: &Config) -> Result<Conn, PgError> {
     });
     let row = client.query_one(kea::SQL_SCHEMA_VERSION, &[]).await?;
     check_schema(row.try_get(0)?, row.try_get(1)?)?;
-    let st = prepare(&client).await?;
+    let st = T::prepare(&client).await?;
     Ok(Conn { client, st })
 }
 
-/// A row as read, or `None` when a column has a type Kea's schema does
-/// not give it.
-fn raw_row(r: &tokio_postgres::Row) -> Option<RawRow> {
+/// A `lease6` row as read, or `None` when a column has a type Kea's
+/// schema does not give it.
+fn raw_row6(r: &tokio_postgres::Row) -> Option<RawRow> {
     Some(RawRow {
         address: r.try_get(0).ok()?,
         duid: r.try_get(1).ok()?,
@@ -210,55 +258,104 @@ fn raw_row(r: &tokio_postgres::Row) -> Option<RawRow> {
     })
 }
 
-/// Runs one statement of a turn; the rows it touched.
-async fn run_op(c: &Conn, op: &Op, subnets: &[i64]) -> Result<u64, tokio_postgres::Error> {
-    let st = &c.st;
+impl KeaTable for Lease6Table {
+    type Stmts = Stmts;
+    type Op = Op;
+    type Keys = Vec<Vec<u8>>;
+    type Raw = RawRow;
+    const NAME: &'static str = "lease6";
+    const SQL_LOAD: &'static str = kea::SQL_LOAD;
+
+    async fn prepare(c: &Client) -> Result<Stmts, tokio_postgres::Error> {
+        prepare6(c).await
+    }
+
+    async fn run_op(
+        c: &Client,
+        st: &Stmts,
+        op: &Op,
+        subnets: &[i64],
+    ) -> Result<u64, tokio_postgres::Error> {
+        run_op6(c, st, op, subnets).await
+    }
+
+    fn is_claim(op: &Op) -> bool {
+        matches!(op, Op::Upsert(_))
+    }
+
+    async fn fetch(
+        c: &Client,
+        st: &Stmts,
+        duids: &Vec<Vec<u8>>,
+        subnets: &[i64],
+    ) -> Result<Vec<tokio_postgres::Row>, tokio_postgres::Error> {
+        c.query(&st.by_duids, &[duids, &subnets]).await
+    }
+
+    fn raw_row(r: &tokio_postgres::Row) -> Option<RawRow> {
+        raw_row6(r)
+    }
+}
+
+/// Runs one `lease6` statement of a turn; the rows it touched.
+async fn run_op6(
+    c: &Client,
+    st: &Stmts,
+    op: &Op,
+    subnets: &[i64],
+) -> Result<u64, tokio_postgres::Error> {
     match op {
         Op::Upsert(r) => {
-            c.client
-                .execute(
-                    &st.upsert,
-                    &[
-                        &r.address,
-                        &r.duid,
-                        &r.valid_lifetime,
-                        &r.expire,
-                        &r.subnet_id,
-                        &r.pref_lifetime,
-                        &r.lease_type,
-                        &r.iaid,
-                        &r.prefix_len,
-                        &r.user_context,
-                    ],
-                )
-                .await
+            c.execute(
+                &st.upsert,
+                &[
+                    &r.address,
+                    &r.duid,
+                    &r.valid_lifetime,
+                    &r.expire,
+                    &r.subnet_id,
+                    &r.pref_lifetime,
+                    &r.lease_type,
+                    &r.iaid,
+                    &r.prefix_len,
+                    &r.user_context,
+                ],
+            )
+            .await
         }
         Op::Delete(h) => {
             let p: [&(dyn tokio_postgres::types::ToSql + Sync); 4] =
                 [&h.address, &h.duid, &h.iaid, &h.lease_type];
-            c.client.execute(&st.delete, &p).await
+            c.execute(&st.delete, &p).await
         }
         Op::Expire(h, end) => {
             let p: [&(dyn tokio_postgres::types::ToSql + Sync); 5] =
                 [&h.address, &h.duid, &h.iaid, &h.lease_type, end];
-            c.client.execute(&st.expire, &p).await
+            c.execute(&st.expire, &p).await
         }
         Op::Decline(h, valid, until) => {
             let p: [&(dyn tokio_postgres::types::ToSql + Sync); 6] =
                 [&h.address, &h.duid, &h.iaid, &h.lease_type, valid, until];
-            c.client.execute(&st.decline, &p).await
+            c.execute(&st.decline, &p).await
         }
-        Op::Undecline(addr, end) => c.client.execute(&st.undecline, &[addr, end]).await,
-        Op::Context(duid, ctx) => c.client.execute(&st.context, &[duid, ctx, &subnets]).await,
+        Op::Undecline(addr, end) => c.execute(&st.undecline, &[addr, end]).await,
+        Op::Context(duid, ctx) => c.execute(&st.context, &[duid, ctx, &subnets]).await,
     }
 }
 
 /// Runs a turn in one transaction, its statements pipelined. `Ok(Some(i))`
 /// when the claim of statement `i` was lost: the transaction is rolled
 /// back.
-async fn run_turn(c: &Conn, ops: &[Op], subnets: &[i64]) -> Result<Option<usize>, PgError> {
+async fn run_turn<T: KeaTable>(
+    c: &Conn<T>,
+    ops: &[T::Op],
+    subnets: &[i64],
+) -> Result<Option<usize>, PgError> {
     let begin = c.client.batch_execute("BEGIN");
-    let all = futures_util::future::join_all(ops.iter().map(|op| run_op(c, op, subnets)));
+    let all = futures_util::future::join_all(
+        ops.iter()
+            .map(|op| T::run_op(&c.client, &c.st, op, subnets)),
+    );
     let (began, done) = futures_util::future::join(begin, all).await;
     let mut counts = Vec::with_capacity(done.len());
     for r in std::iter::once(began.map(|()| 0)).chain(done) {
@@ -276,7 +373,7 @@ async fn run_turn(c: &Conn, ops: &[Op], subnets: &[i64]) -> Result<Option<usize>
     let lost = ops
         .iter()
         .zip(counts.iter().skip(1))
-        .position(|(op, n)| matches!(op, Op::Upsert(_)) && *n == 0);
+        .position(|(op, n)| T::is_claim(op) && *n == 0);
     if lost.is_some() {
         c.client.batch_execute("ROLLBACK").await?;
         return Ok(lost);
@@ -286,24 +383,27 @@ async fn run_turn(c: &Conn, ops: &[Op], subnets: &[i64]) -> Result<Option<usize>
 }
 
 /// What the loop asks the store thread.
-enum JobKind {
+pub(crate) enum JobKind<T: KeaTable> {
     /// The leases of these clients.
-    Fetch(Vec<Vec<u8>>),
+    Fetch(T::Keys),
     /// A turn's statements.
-    Turn(Vec<Op>),
+    Turn(Vec<T::Op>),
 }
 
 /// What the store thread answers.
-enum Answer {
-    Rows(Vec<Option<RawRow>>),
+pub(crate) enum Answer<T: KeaTable> {
+    /// The rows a fetch read.
+    Rows(Vec<Option<T::Raw>>),
+    /// A turn's outcome: `Some(i)` when the claim of statement `i` was
+    /// lost and the turn rolled back.
     Turn(Option<usize>),
 }
 
-struct Job {
-    kind: JobKind,
+struct Job<T: KeaTable> {
+    kind: JobKind<T>,
     /// Not started after this: the loop has given up on it.
     deadline: Instant,
-    reply: mpsc::SyncSender<Result<Answer, PgError>>,
+    reply: mpsc::SyncSender<Result<Answer<T>, PgError>>,
 }
 
 /// Counters shared with the store thread.
@@ -341,10 +441,10 @@ fn connection_gone(e: &PgError) -> bool {
 }
 
 /// The store thread: the connection, the back-off, the log lines.
-struct Worker {
+struct Worker<T: KeaTable> {
     cfg: Config,
     subnets: Vec<i64>,
-    conn: Option<Conn>,
+    conn: Option<Conn<T>>,
     backoff: Duration,
     counters: Arc<PgCounters>,
     /// The last state logged: up (true) or down (false); `None` before
@@ -352,15 +452,15 @@ struct Worker {
     logged: Option<bool>,
 }
 
-impl Worker {
+impl<T: KeaTable> Worker<T> {
     async fn reconnect(&mut self) {
-        match connect(&self.cfg).await {
+        match connect::<T>(&self.cfg).await {
             Ok(c) => {
                 self.conn = Some(c);
                 self.backoff = BACKOFF.0;
                 self.counters.connects.fetch_add(1, Ordering::Relaxed);
                 if self.logged != Some(true) {
-                    log_notice!("pg_store", "lease database connected");
+                    log_notice!("pg_store", "lease database connected ({})", T::NAME);
                     self.logged = Some(true);
                 }
             }
@@ -380,16 +480,14 @@ impl Worker {
         }
     }
 
-    async fn job(&mut self, kind: JobKind) -> Result<Answer, PgError> {
+    async fn job(&mut self, kind: JobKind<T>) -> Result<Answer<T>, PgError> {
         let Some(c) = &self.conn else {
             return Err(PgError::Down);
         };
         let r = match kind {
-            JobKind::Fetch(duids) => c
-                .client
-                .query(&c.st.by_duids, &[&duids, &self.subnets])
+            JobKind::Fetch(keys) => T::fetch(&c.client, &c.st, &keys, &self.subnets)
                 .await
-                .map(|rows| Answer::Rows(rows.iter().map(raw_row).collect()))
+                .map(|rows| Answer::Rows(rows.iter().map(T::raw_row).collect()))
                 .map_err(PgError::from),
             JobKind::Turn(ops) => run_turn(c, &ops, &self.subnets).await.map(Answer::Turn),
         };
@@ -404,7 +502,7 @@ impl Worker {
     /// Serves jobs until the store is dropped. While down, reconnects at
     /// most once per back-off period (a busy loop's jobs fail at once
     /// meanwhile rather than each waiting for an attempt).
-    fn run(mut self, rt: tokio::runtime::Runtime, jobs: mpsc::Receiver<Job>) {
+    fn run(mut self, rt: tokio::runtime::Runtime, jobs: mpsc::Receiver<Job<T>>) {
         let mut next_attempt = Instant::now();
         loop {
             if self.conn.is_none() && Instant::now() >= next_attempt {
@@ -436,7 +534,10 @@ impl Worker {
 
 /// Connects, checks the schema and reads every live lease of `subnets`,
 /// on a thread of its own that ends before this returns.
-fn load_once(cfg: &Config, subnets: &[i64]) -> Result<Vec<Option<RawRow>>, PgError> {
+pub(crate) fn load_once<T: KeaTable>(
+    cfg: &Config,
+    subnets: &[i64],
+) -> Result<Vec<Option<T::Raw>>, PgError> {
     let (cfg, subnets) = (cfg.clone(), subnets.to_vec());
     let t = std::thread::Builder::new()
         .name("pg_store".into())
@@ -446,9 +547,9 @@ fn load_once(cfg: &Config, subnets: &[i64]) -> Result<Vec<Option<RawRow>>, PgErr
                 .build()
                 .map_err(PgError::Thread)?;
             rt.block_on(async {
-                let c = connect(&cfg).await?;
-                let rows = c.client.query(kea::SQL_LOAD, &[&subnets]).await?;
-                Ok(rows.iter().map(raw_row).collect())
+                let c = connect::<T>(&cfg).await?;
+                let rows = c.client.query(T::SQL_LOAD, &[&subnets]).await?;
+                Ok(rows.iter().map(T::raw_row).collect())
             })
         })
         .map_err(PgError::Thread)?;
@@ -456,19 +557,24 @@ fn load_once(cfg: &Config, subnets: &[i64]) -> Result<Vec<Option<RawRow>>, PgErr
 }
 
 /// The handle on a store thread.
-struct Thread {
-    jobs: Option<mpsc::Sender<Job>>,
+pub(crate) struct Thread<T: KeaTable> {
+    jobs: Option<mpsc::Sender<Job<T>>>,
     handle: Option<JoinHandle<()>>,
 }
 
-impl Thread {
-    fn spawn(cfg: Config, subnets: Vec<i64>, counters: Arc<PgCounters>) -> Result<Self, PgError> {
+impl<T: KeaTable> Thread<T> {
+    /// Starts the thread; it connects in the background.
+    pub(crate) fn spawn(
+        cfg: Config,
+        subnets: Vec<i64>,
+        counters: Arc<PgCounters>,
+    ) -> Result<Self, PgError> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(PgError::Thread)?;
         let (tx, rx) = mpsc::channel();
-        let worker = Worker {
+        let worker = Worker::<T> {
             cfg,
             subnets,
             conn: None,
@@ -487,7 +593,7 @@ impl Thread {
     }
 
     /// Runs a job and waits for its answer at most `wait`.
-    fn ask(&self, kind: JobKind, wait: Duration) -> Result<Answer, PgError> {
+    pub(crate) fn ask(&self, kind: JobKind<T>, wait: Duration) -> Result<Answer<T>, PgError> {
         let (reply, answer) = mpsc::sync_channel(1);
         let job = Job {
             kind,
@@ -500,7 +606,7 @@ impl Thread {
     }
 }
 
-impl Drop for Thread {
+impl<T: KeaTable> Drop for Thread<T> {
     fn drop(&mut self) {
         // Closing the channel ends the thread's loop.
         self.jobs.take();
@@ -536,7 +642,7 @@ pub struct PgStore {
     lost: HashMap<Resource, u64>,
     /// The time of the last expiry run (the loop's clock, Unix seconds).
     now: u64,
-    thread: Option<Thread>,
+    thread: Option<Thread<Lease6Table>>,
     counters: Arc<PgCounters>,
 }
 
@@ -553,7 +659,7 @@ impl PgStore {
         let cfg = client_config(conninfo)?;
         let subnet_ids = subnets.ids();
         let counters = Arc::new(PgCounters::default());
-        let rows = load_once(&cfg, &subnet_ids)?;
+        let rows = load_once::<Lease6Table>(&cfg, &subnet_ids)?;
         let mut store = Self {
             mem: MemStore::new(),
             cfg,
@@ -641,7 +747,7 @@ impl PgStore {
         }
     }
 
-    fn ask(&self, kind: JobKind) -> Result<Answer, PgError> {
+    fn ask(&self, kind: JobKind<Lease6Table>) -> Result<Answer<Lease6Table>, PgError> {
         self.thread
             .as_ref()
             .ok_or(PgError::Down)?

@@ -675,10 +675,10 @@ fn push_relay_id(h: &mut Host, id: RelayId, d: &Decl) -> Result<(), Error> {
 }
 
 /// Kea's largest subnet ID (its `SUBNET_ID_MAX`); 0 means none.
-const SUBNET_ID_MAX: u64 = 4_294_967_294;
+pub(crate) const SUBNET_ID_MAX: u64 = 4_294_967_294;
 
 /// Checks a `subnet-id N`: a Kea subnet ID, 1 to 4294967294.
-fn check_subnet_id(n: &Spanned<u64>) -> Result<u32, Error> {
+pub(crate) fn check_subnet_id(n: &Spanned<u64>) -> Result<u32, Error> {
     u32::try_from(n.value)
         .ok()
         .filter(|v| (1..=SUBNET_ID_MAX).contains(&u64::from(*v)))
@@ -697,7 +697,8 @@ fn check_subnet_id(n: &Spanned<u64>) -> Result<u32, Error> {
 /// Checks `lease-database TYPE "CONNINFO"`: PostgreSQL only, and a
 /// connection string libpq would read. A password in it is a warning:
 /// it belongs in a password file (`passfile=`, doc/postgresql.md).
-fn lease_database(
+/// dhcp4s.conf's `lease-database` is checked by the same rule.
+pub(crate) fn lease_database(
     backend: &str,
     conninfo: &str,
     pos: &Pos,
@@ -717,7 +718,7 @@ fn lease_database(
             warn(
                 w,
                 pos,
-                "lease-database: a password in dhcp6s.conf; a password file (passfile=) keeps it out",
+                "lease-database: a password in the configuration file; a password file (passfile=) keeps it out",
             );
         }
     }

@@ -10,7 +10,7 @@ use super::{AuthInfo, Error, FixedLease, InfoOptions, KeyInfo, Lifetimes, Staged
 use crate::duid::Duid;
 use crate::Prefix6;
 
-mod configure;
+pub(crate) mod configure;
 mod print;
 
 pub use configure::configure_server;

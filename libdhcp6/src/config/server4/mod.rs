@@ -64,6 +64,9 @@ pub struct Server4Config {
     pub dhcp4o6_port: u16,
     /// `lease-file "PATH"`: the lease journal, instead of the default.
     pub lease_file: Option<String>,
+    /// `lease-database postgresql "CONNINFO"`: leases in Kea's `lease4`
+    /// table instead of the journal (doc/postgresql.md).
+    pub lease_database: Option<String>,
     /// What the engine serves.
     pub engine: Config4,
     /// How each subnet is chosen, in the order of `engine.subnets`.

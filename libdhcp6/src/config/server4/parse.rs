@@ -7,8 +7,10 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use super::{Select4o6, Server4Config};
+use crate::config::grammar::ast::Spanned;
 use crate::config::grammar::lexer::{tokenize, Tok};
 use crate::config::grammar::parser::Parser;
+use crate::config::server::configure::{check_subnet_id, lease_database, SUBNET_ID_MAX};
 use crate::config::{Error, ErrorKind, Pos, Staged};
 use crate::dhcp4::engine::{
     ClientKey, Config4, ConfigError, Options4, Range4, Reservation4, Subnet4,
@@ -315,7 +317,8 @@ fn range(p: &mut Parser, s: &Subnet4, pos: &Pos) -> Result<Range4, Error> {
 }
 
 /// One `subnet A/L { ... };` block; `index` numbers subnets without `id`.
-fn subnet(p: &mut Parser, index: usize) -> Result<(Subnet4, Select4o6), Error> {
+/// The third value says whether the block set its identifier itself.
+fn subnet(p: &mut Parser, index: usize) -> Result<(Subnet4, Select4o6, bool), Error> {
     let (network, prefix_len) = p.ipv4_prefix()?;
     p.punct(Tok::LBrace, "'{'", "after subnet prefix")?;
     let default_id = u32::try_from(index + 1).unwrap_or(u32::MAX);
@@ -335,8 +338,15 @@ fn subnet(p: &mut Parser, index: usize) -> Result<(Subnet4, Select4o6), Error> {
         }
         match word.as_str() {
             "id" => {
-                once(&id, &pos, "id")?;
+                once(&id, &pos, "id or subnet-id")?;
                 id = Some(p.u32_number("after 'id'")?);
+            }
+            "subnet-id" => {
+                // Kea's spelling of the same identifier: the lease4
+                // table's subnet_id (doc/postgresql.md).
+                once(&id, &pos, "id or subnet-id")?;
+                let n = p.number("after 'subnet-id'")?;
+                id = Some(check_subnet_id(&Spanned { value: n, pos })?);
             }
             "range" if s.ranges.len() < MAX_ITEMS => {
                 let r = range(p, &s, &pos)?;
@@ -373,7 +383,7 @@ fn subnet(p: &mut Parser, index: usize) -> Result<(Subnet4, Select4o6), Error> {
     s.t1 = t1;
     s.t2 = t2;
     sel.subnet = s.id;
-    Ok((s, sel))
+    Ok((s, sel, id.is_some()))
 }
 
 /// What the top level of the file set, before the checks across it.
@@ -386,7 +396,11 @@ struct Top {
     offer_hold: Option<u32>,
     decline_time: Option<u32>,
     max_offers: Option<u32>,
+    lease_database: Option<(Pos, String)>,
+    warnings: Vec<crate::config::Warning>,
     subnets: Vec<(Pos, Subnet4, Select4o6)>,
+    /// Subnets whose identifier was numbered, not written.
+    numbered: Vec<Pos>,
 }
 
 /// One top-level statement, `word` already read at `pos`.
@@ -435,8 +449,20 @@ fn statement(p: &mut Parser, top: &mut Top, word: &str, pos: Pos) -> Result<(), 
             once(&top.max_offers, &pos, "max-offers")?;
             top.max_offers = Some(p.u32_number("after 'max-offers'")?);
         }
+        "lease-database" => {
+            once(&top.lease_database, &pos, "lease-database")?;
+            let backend = p.name("a database type after 'lease-database'")?.value;
+            let conninfo = p.quoted("connection string")?;
+            let mut w = Vec::new();
+            let db = lease_database(&backend, &conninfo, &pos, &mut w)?;
+            top.warnings.extend(w);
+            top.lease_database = Some((pos.clone(), db));
+        }
         "subnet" if top.subnets.len() < MAX_SUBNETS => {
-            let (s, sel) = subnet(p, top.subnets.len())?;
+            let (s, sel, explicit) = subnet(p, top.subnets.len())?;
+            if !explicit {
+                top.numbered.push(pos.clone());
+            }
             top.subnets.push((pos, s, sel));
             return Ok(());
         }
@@ -460,6 +486,38 @@ fn locate(e: &ConfigError, subnets: &[(Pos, Subnet4, Select4o6)], file: &Pos) ->
         _ => None,
     };
     hit.map_or_else(|| file.clone(), |(pos, _, _)| pos.clone())
+}
+
+/// With a `lease-database`: no `lease-file` beside it, and every subnet
+/// names its Kea subnet ID (`subnet-id` or `id`, 1 to 4294967294): servers
+/// sharing the table must agree on it, which file order cannot promise.
+fn check_database(top: &Top) -> Result<(), Error> {
+    let Some((db, _)) = &top.lease_database else {
+        return Ok(());
+    };
+    if top.lease_file.is_some() {
+        return Err(invalid(
+            db.clone(),
+            "lease-database and lease-file both given: leases are kept in one of them",
+        ));
+    }
+    if let Some(pos) = top.numbered.first() {
+        return Err(invalid(
+            pos.clone(),
+            "subnet: subnet-id is required with a lease-database",
+        ));
+    }
+    match top.subnets.iter().find(|(_, s, _)| s.id == 0) {
+        Some((pos, _, _)) => Err(Error::new(
+            pos.clone(),
+            ErrorKind::OutOfRange {
+                value: 0,
+                min: 1,
+                max: SUBNET_ID_MAX,
+            },
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Reads dhcp4s.conf's text and builds the configuration.
@@ -507,7 +565,8 @@ pub(super) fn configure_server4(
     if let Err(e) = engine.check() {
         return Err(invalid(locate(&e, &top.subnets, &file_pos), e.to_string()));
     }
-    let mut warnings = Vec::new();
+    check_database(&top)?;
+    let mut warnings = std::mem::take(&mut top.warnings);
     for (pos, s, sel) in &top.subnets {
         if sel.interface.is_none() && sel.prefix.is_none() && sel.interface_id.is_none() {
             warnings.push(crate::config::Warning {
@@ -523,6 +582,7 @@ pub(super) fn configure_server4(
         config: Server4Config {
             dhcp4o6_port: port,
             lease_file: top.lease_file,
+            lease_database: top.lease_database.map(|(_, db)| db),
             engine,
             select: top.subnets.into_iter().map(|(_, _, sel)| sel).collect(),
         },

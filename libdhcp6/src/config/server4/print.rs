@@ -122,6 +122,9 @@ impl Display for Server4Config {
         if let Some(l) = &self.lease_file {
             writeln!(out, "lease-file \"{l}\";")?;
         }
+        if let Some(db) = &self.lease_database {
+            writeln!(out, "lease-database postgresql \"{db}\";")?;
+        }
         if e.authoritative {
             writeln!(out, "authoritative;")?;
         }

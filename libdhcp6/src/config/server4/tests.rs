@@ -168,3 +168,46 @@ fn a_subnet_nothing_selects_is_a_warning() {
         .to_string()
         .starts_with("d4.conf:3:1: warning: subnet 10.0.0.0/24 has no 4o6-interface"));
 }
+
+/// `lease-database` and `subnet-id` (doc/postgresql.md): every subnet
+/// must name its Kea subnet, no journal beside the database, and errors
+/// point at the text.
+#[test]
+fn lease_database_and_subnet_ids() {
+    let head = "dhcp4o6-port 6767;\nserver-identifier 10.0.0.1;\n";
+    let db = "lease-database postgresql \"host=db dbname=kea\";\n";
+    let good = format!(
+        "{head}{db}subnet 10.0.0.0/24 {{ subnet-id 42; 4o6-interface eth0; range 10.0.0.10 to 10.0.0.20; }};\n"
+    );
+    let c = parse(&good).unwrap();
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    let c = c.config;
+    assert_eq!(c.lease_database.as_deref(), Some("host=db dbname=kea"));
+    assert_eq!(c.engine.subnets[0].id, 42);
+    assert_eq!(c.select[0].subnet, 42);
+    // Printed back, it parses to the same configuration.
+    assert_eq!(parse(&c.to_string()).unwrap().config, c);
+    let numbered = format!("{head}{db}subnet 10.0.0.0/24 {{ 4o6-interface eth0; }};\n");
+    assert_eq!(
+        err(&numbered),
+        "d4.conf:4:1: subnet: subnet-id is required with a lease-database"
+    );
+    let both = format!("{head}lease-file \"/tmp/x\";\n{db}subnet 10.0.0.0/24 {{ id 3; }};\n");
+    assert!(
+        err(&both).starts_with("d4.conf:4:1: lease-database and lease-file"),
+        "{}",
+        err(&both)
+    );
+    let zero = format!("{head}subnet 10.0.0.0/24 {{ subnet-id 0; }};\n");
+    assert!(err(&zero).starts_with("d4.conf:3:"), "{}", err(&zero));
+    let twice = format!("{head}subnet 10.0.0.0/24 {{ id 3; subnet-id 4; }};\n");
+    assert!(err(&twice).contains("given twice"), "{}", err(&twice));
+    let kind = format!("{head}lease-database mysql \"host=db\";\n");
+    assert!(err(&kind).contains("unknown lease-database type mysql"));
+    let bad = format!("{head}lease-database postgresql \"host='x\";\n");
+    assert!(err(&bad).starts_with("d4.conf:3:1: lease-database connection string"));
+    let pw = format!("{head}lease-database postgresql \"password=x\";\n");
+    assert!(parse(&pw).unwrap().warnings[0]
+        .to_string()
+        .contains("passfile"));
+}

@@ -463,6 +463,34 @@ impl Engine {
         }
     }
 
+    /// Takes a shared store's word for `client`'s lease, re-read before a
+    /// batch relies on it: the lease another server granted, extended or
+    /// moved replaces what the table had, and a lease the store no longer
+    /// has is dropped. True when the table changed. Like
+    /// [`Engine::replay`], nothing is recorded for rollback: the store,
+    /// not this turn, made the change.
+    pub fn adopt(&mut self, client: &ClientKey, lease: Option<&Lease4>, now: u64) -> bool {
+        let mine = self.table.held(client).bound;
+        match lease {
+            Some(l) if *client == l.client => {
+                if mine == Some(l.addr)
+                    && self.lease(l.addr).is_some_and(|h| h.expires == l.expires)
+                {
+                    return false;
+                }
+                self.replay(&Change4::Bind(l.clone()), now);
+                self.table.held(client).bound == Some(l.addr)
+            }
+            _ => match mine {
+                Some(addr) => {
+                    self.table.put(addr, None);
+                    true
+                }
+                None => false,
+            },
+        }
+    }
+
     /// The subnet holding `addr`.
     fn subnet_of(&self, addr: Ipv4Addr) -> Option<usize> {
         self.cfg.subnets.iter().position(|s| s.contains(addr))

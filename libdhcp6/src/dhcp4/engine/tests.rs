@@ -1002,6 +1002,34 @@ fn random_query(r: u64, s: u64) -> PacketRepr {
     m
 }
 
+/// A shared store's word on a client replaces the table's: a lease moved
+/// by another server, extended, or gone; the address it held is free.
+#[test]
+fn adopt_takes_the_stores_word() {
+    let mut e = Engine::new(config()).unwrap();
+    let c = ClientKey::Hw {
+        htype: 1,
+        addr: mac(1).to_vec(),
+    };
+    let lease = |addr, expires| Lease4 {
+        client: c.clone(),
+        addr,
+        subnet: 1,
+        expires,
+    };
+    assert!(!e.adopt(&c, None, T0), "nothing known, nothing changed");
+    assert!(e.adopt(&c, Some(&lease(ip(11), T0 + 100)), T0));
+    assert_eq!(e.lease(ip(11)).unwrap().expires, T0 + 100);
+    assert!(!e.adopt(&c, Some(&lease(ip(11), T0 + 100)), T0), "same");
+    assert!(e.adopt(&c, Some(&lease(ip(12), T0 + 200)), T0), "moved");
+    assert!(e.lease(ip(11)).is_none());
+    assert_eq!(e.lease(ip(12)).unwrap().client, c);
+    assert!(e.adopt(&c, None, T0), "gone");
+    assert!(e.leases().is_empty());
+    assert!(!e.dirty(), "nothing to roll back");
+    e.audit().unwrap();
+}
+
 /// 10,000 leases ending in the same second end over several calls of at
 /// most N, every one of them, each address free again once ended; while
 /// some are left the next expiry says they are due.

@@ -769,11 +769,12 @@ mod tests {
         assert!(!text(&o).contains("socket_drops_total"));
         assert!(text(&o).contains("t_overload_admission_share 1\n"));
         o.note_kernel_drops(u32::MAX - 1);
+        // From 2^32 - 2 on through the wrap to 3: five more.
         o.note_kernel_drops(3);
-        assert_eq!(o.kernel_drops, Some(u64::from(u32::MAX) + 3));
+        assert_eq!(o.kernel_drops, Some(u64::from(u32::MAX) - 1 + 5));
         assert!(text(&o).contains(&format!(
             "t_socket_drops_total {}\n",
-            u64::from(u32::MAX) + 3
+            u64::from(u32::MAX) + 4
         )));
     }
 

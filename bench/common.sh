@@ -57,9 +57,10 @@ CONF
 # PostgreSQL for the -pg servers: initdb as nobody (trust on the private
 # namespace's loopback: a benchmark, nothing else can reach it), Kea's
 # schema from kea-admin.
-PG_UP=
+# Probes start servers in subshells ($(probe ...)), so whether PostgreSQL
+# is up is asked of PostgreSQL itself, not kept in a variable.
 pg_setup() {
-    [ -z "$PG_UP" ] || return 0
+    [ ! -f "$WORK/pg/data/PG_VERSION" ] || { (cd "$WORK/pg" && runuser -u nobody -- "$PG_BIN/pg_ctl" -D "$WORK/pg/data" status >/dev/null 2>&1) && return 0; }
     [ -x "$PG_BIN/initdb" ] || { echo "bench/server.sh: PostgreSQL 15 missing (bash tools/setup.sh)" >&2; exit 1; }
     chmod 711 "$WORK"
     mkdir -p "$WORK/pg" && chown nobody "$WORK/pg" && chmod 700 "$WORK/pg"
@@ -67,11 +68,12 @@ pg_setup() {
     printf "listen_addresses = '127.0.0.1'\nport = 5432\nunix_socket_directories = '%s'\nmax_connections = 20\n" "$WORK/pg" >>"$WORK/pg/data/postgresql.conf"
     (cd "$WORK/pg" && ip netns exec $NS_S taskset -c 0 runuser -u nobody -- "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/log" -w start >/dev/null)
     ip netns exec $NS_S psql -X -q -h 127.0.0.1 -U kea -d postgres -c "CREATE DATABASE kea"
-    ip netns exec $NS_S kea-admin db-init pgsql -h 127.0.0.1 -P 5432 -u kea -p bench -n kea >/dev/null
-    PG_UP=1
+    ip netns exec $NS_S kea-admin db-init pgsql -h 127.0.0.1 -P 5432 -u kea -p bench -n kea >/dev/null 2>&1
 }
+# pg_reset: an empty lease6, and the last probe's writes flushed (CHECKPOINT),
+# so that no probe pays for the one before it.
 pg_reset() {
-    ip netns exec $NS_S psql -X -q -h 127.0.0.1 -U kea -d kea -c "TRUNCATE lease6; TRUNCATE lease6_stat; VACUUM ANALYZE lease6;" >/dev/null 2>&1
+    ip netns exec $NS_S psql -X -q -h 127.0.0.1 -U kea -d kea -c "TRUNCATE lease6; TRUNCATE lease6_stat; VACUUM ANALYZE lease6; CHECKPOINT;" >/dev/null 2>&1
 }
 
 SERVER_PID=
@@ -157,5 +159,6 @@ sustainable() {
     local given; given=$(printenv "RATE_$1" || true)
     if [ -n "$given" ]; then echo "$given"; return; fi
     local r; r=$(search_max "$MAX_RATE" "$PROBES" 0 direct)
-    echo "${r%% *}"
+    # search_max gives the achieved rate (fractional); the runs want a whole one.
+    printf '%.0f\n' "${r%% *}"
 }

@@ -467,13 +467,13 @@ fn log_counters(s: &State) {
     );
 }
 
-/// The main loop (mirrors dhcp6s.c:server6_mainloop).
 /// Writes the statistics file, when there is one.
 fn write_stats(s: &mut State, now: Instant) {
     let journal = s.journal.is_some();
     s.stats.write(now, &s.server, journal);
 }
 
+/// The main loop (mirrors dhcp6s.c:server6_mainloop).
 fn server4_mainloop(s: &mut State) {
     loop {
         // A turn is timed from here to the wait and from the wake-up on.

@@ -18,23 +18,15 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::net::{Ipv6Addr, SocketAddrV6, UdpSocket};
-use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use common::load::{capture_replies, captured_leases, check_one_holder, perfdhcp_load, Lease};
 use common::peers::Scratch;
-use common::pg::Postgres;
+use common::pg::{serial, Postgres};
 use common::{lease_one, require_program, require_root, veth, Daemon, Netns};
 use libdhcp6::codes::MessageType;
 use libdhcp6::duid::Duid;
 use libdhcp6::wire::{IaAddr, IaNa, MessageRepr, OptionRepr};
-
-static SERIAL: Mutex<()> = Mutex::new(());
-
-/// One test at a time.
-fn serial() -> MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// The port every test's database listens on, inside the test's own
 /// namespace (where nothing else listens).

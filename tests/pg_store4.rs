@@ -17,21 +17,13 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{Ipv4Addr, SocketAddrV6};
-use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use common::dhcp4o6::{Client, Identity, Kind};
 use common::peers::Scratch;
-use common::pg::Postgres;
+use common::pg::{serial, Postgres};
 use common::{require_program, require_root, veth, Daemon, Netns};
 use libdhcp6::dhcp4::{ClientId, MessageType};
-
-static SERIAL: Mutex<()> = Mutex::new(());
-
-/// One test at a time.
-fn serial() -> MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// The database's port inside the test's own namespace.
 const PORT: u16 = 5432;

@@ -10,9 +10,20 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use super::{require_program, wait_until, Netns};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// One database test of a test binary at a time: each starts a database
+/// and puts it under load, and timing on a busy machine is what they
+/// measure. A test that panicked does not stop the others.
+#[allow(dead_code)] // not every test binary that has this module calls it
+pub fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// Debian's PostgreSQL 15 programs.
 const BIN: &str = "/usr/lib/postgresql/15/bin";

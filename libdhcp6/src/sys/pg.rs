@@ -423,6 +423,36 @@ pub struct PgCounters {
     pub bad_rows: AtomicU64,
 }
 
+impl PgCounters {
+    /// Decodes a row of `table` read from the database (`None`: its
+    /// columns had the wrong types) with `decode`; a bad row is counted,
+    /// logged with its `address` column, and skipped.
+    pub(crate) fn decode_row<Raw, Row, E: std::fmt::Display, A: std::fmt::Debug>(
+        &self,
+        table: &str,
+        raw: Option<&Raw>,
+        decode: impl FnOnce(&Raw) -> Result<Row, E>,
+        address: impl FnOnce(&Raw) -> A,
+    ) -> Option<Row> {
+        let Some(raw) = raw else {
+            self.bad_rows.fetch_add(1, Ordering::Relaxed);
+            log_warn!(
+                "pg_store",
+                "{table} row with columns of the wrong type skipped"
+            );
+            return None;
+        };
+        match decode(raw) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                self.bad_rows.fetch_add(1, Ordering::Relaxed);
+                log_warn!("pg_store", "{table} row {:?} skipped: {e}", address(raw));
+                None
+            }
+        }
+    }
+}
+
 /// Whether an error means the connection is no good any more (closed, or
 /// a primary that became read-only after a failover).
 fn connection_gone(e: &PgError) -> bool {
@@ -729,22 +759,8 @@ impl PgStore {
 
     /// Decodes a row, counting and logging a bad one.
     fn decode_row(&self, raw: Option<&RawRow>, now: u64) -> Option<Row> {
-        let Some(raw) = raw else {
-            self.counters.bad_rows.fetch_add(1, Ordering::Relaxed);
-            log_warn!(
-                "pg_store",
-                "lease6 row with columns of the wrong type skipped"
-            );
-            return None;
-        };
-        match decode(raw, now) {
-            Ok(r) => Some(r),
-            Err(e) => {
-                self.counters.bad_rows.fetch_add(1, Ordering::Relaxed);
-                log_warn!("pg_store", "lease6 row {:?} skipped: {e}", raw.address);
-                None
-            }
-        }
+        self.counters
+            .decode_row("lease6", raw, |r| decode(r, now), |r| r.address.clone())
     }
 
     fn ask(&self, kind: JobKind<Lease6Table>) -> Result<Answer<Lease6Table>, PgError> {

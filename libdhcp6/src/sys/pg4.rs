@@ -24,7 +24,7 @@ use super::pg::{
 };
 use crate::dhcp4::engine::{Change4, Claims4, ClientKey};
 use crate::dhcp4::kea::{self as kea4, decode4, Op4, RawRow4, Row4};
-use crate::{log_info, log_warn};
+use crate::log_info;
 
 /// Kea's `lease4` table, for [`PgStore4`].
 pub(crate) struct Lease4Table;
@@ -230,22 +230,8 @@ impl PgStore4 {
 
     /// Decodes a row, counting and logging a bad one.
     fn decode_row(&self, raw: Option<&RawRow4>, now: u64) -> Option<Row4> {
-        let Some(raw) = raw else {
-            self.counters.bad_rows.fetch_add(1, Ordering::Relaxed);
-            log_warn!(
-                "pg_store",
-                "lease4 row with columns of the wrong type skipped"
-            );
-            return None;
-        };
-        match decode4(raw, now) {
-            Ok(r) => Some(r),
-            Err(e) => {
-                self.counters.bad_rows.fetch_add(1, Ordering::Relaxed);
-                log_warn!("pg_store", "lease4 row {:?} skipped: {e}", raw.address);
-                None
-            }
-        }
+        self.counters
+            .decode_row("lease4", raw, |r| decode4(r, now), |r| r.address)
     }
 
     fn ask(&self, kind: JobKind<Lease4Table>) -> Result<Answer<Lease4Table>, PgError> {

@@ -22,6 +22,7 @@ mod answer;
 mod auth;
 mod ctl;
 mod dhcp4o6;
+mod outbox;
 mod pools;
 mod react;
 mod reconf;
@@ -65,6 +66,7 @@ use libdhcp6::{
 use crate::answer::Incoming;
 use crate::ctl::CtlTarget;
 use crate::dhcp4o6::{Forwarder, IpcLink, Refused};
+use crate::outbox::Outbox;
 use crate::scope::Served;
 use crate::server::{DropReason, Server};
 
@@ -81,8 +83,10 @@ const TX_LEN: usize = 65535;
 const BATCH: usize = 64;
 /// Batches per loop turn before signals and timers are looked at again.
 const BATCHES_PER_TURN: usize = 16;
-/// Answers held for one commit: a whole turn's. The buffers are allocated
-/// zeroed and touched only as used, so the idle cost is address space.
+/// Answers an outbox batch holds: a whole turn's, or those of the turns
+/// committed while a sync is under way (more wait for it). The buffers
+/// are allocated zeroed and touched only as used, so the idle cost is
+/// address space.
 const TX_BATCH: usize = BATCH * BATCHES_PER_TURN;
 /// Longest a turn reads before its answers are committed and sent: under
 /// a flood, `BATCHES_PER_TURN` batches (1,024 datagrams) would take tens of
@@ -171,7 +175,8 @@ struct State<S: LeaseStore> {
     config_path: String,
     sock: Udp6Socket,
     rx: RecvBatch,
-    tx: SendBatch,
+    /// Answers waiting for their turns to be durable.
+    out: Outbox,
     /// Advertises, which bind nothing and need no journal sync: they leave
     /// after each receive batch instead of after the turn's commit.
     early: SendBatch,
@@ -517,7 +522,7 @@ fn server6_init<S: LeaseStore>(
         config_path,
         sock,
         rx: RecvBatch::new(BATCH, RX_LEN),
-        tx: SendBatch::new(TX_BATCH, TX_LEN),
+        out: Outbox::new(TX_BATCH, TX_LEN),
         early: SendBatch::new(BATCH, TX_LEN),
         ctl,
         ipc,
@@ -545,23 +550,74 @@ fn cover_replay<S: LeaseStore>(s: &mut State<S>) {
 /// the replay counter persisted first.
 fn server6_reconf_send<S: LeaseStore>(s: &mut State<S>) {
     let (now_ms, now) = (now_ms(), now_secs());
+    let mut queued = false;
     // Bounded by the batch; each pending Reconfigure is due at most once.
-    while let Some(out) = s.tx.next_buf() {
+    while let Some(out) = s.out.batch().next_buf() {
         let Some(o) = s.server.server6_reconf(now_ms, now, out) else {
             break;
         };
-        s.tx.commit(o.len, o.dst, o.ifindex, Ipv6Addr::UNSPECIFIED);
+        s.out
+            .batch()
+            .commit(o.len, o.dst, o.ifindex, Ipv6Addr::UNSPECIFIED);
+        queued = true;
     }
-    if s.tx.is_empty() {
-        return;
+    if queued {
+        server6_commit(s, "server6_reconf");
     }
-    if let Err(e) = s.server.commit_turn() {
+}
+
+/// Ends a turn: commits it (in the background with the journal) and
+/// sends whatever answers are durable by now.
+fn server6_commit<S: LeaseStore>(s: &mut State<S>, func: &str) {
+    match s.server.commit_turn_start() {
+        Ok(ticket) => s.out.turn_committed(ticket),
+        Err(e) => {
+            // Nothing acknowledged may leave before it is stored: the
+            // turn's changes are rolled back, its answers withheld.
+            s.server
+                .log_commit_failure(func, &e, "; answers withheld", now_secs());
+            s.out.turn_failed();
+        }
+    }
+    server6_synced(s, false);
+}
+
+/// Takes in the store's ended background commits (with `wait`, waits for
+/// the one under way first) and sends the answers whose turns are
+/// durable, the replay counter persisted first (mirrors the sending half
+/// of dhcp6s.c:server6_send).
+fn server6_synced<S: LeaseStore>(s: &mut State<S>, wait: bool) {
+    if let Err(e) = s.server.poll_synced(wait) {
         s.server
-            .log_commit_failure("server6_reconf", &e, "", now_secs());
+            .log_commit_failure("server6_send", &e, "; answers withheld", now_secs());
     }
-    cover_replay(s);
-    if let (_, Some(e)) = s.tx.send(&s.sock) {
-        log_err!("server6_reconf", "sendmmsg: {e}");
+    let st = s.server.store.sync_state();
+    let State {
+        out,
+        sock,
+        replay,
+        server,
+        ..
+    } = s;
+    out.settle(st, |batch| {
+        if let Err(e) = replay.cover(server.auth.counter.last()) {
+            log_err!("server6_send", "replay counter: {e}");
+        }
+        if let (_, Some(e)) = batch.send(sock) {
+            log_err!("server6_send", "sendmmsg: {e}");
+        }
+    });
+}
+
+/// Makes room in the outbox for a batch of answers before one is read:
+/// when it is full of answers waiting for a sync, waits for the sync
+/// (a few rounds at most: each sends a batch or closes the open one).
+fn server6_make_room<S: LeaseStore>(s: &mut State<S>) {
+    for _ in 0..4 {
+        if s.out.room() >= BATCH {
+            return;
+        }
+        server6_synced(s, true);
     }
 }
 
@@ -781,16 +837,18 @@ fn server6_answer<S: LeaseStore>(
 
 /// Handles what is waiting on the socket, a batch at a time (mirrors
 /// dhcp6s.c:server6_recv and server6_send). Batches are read and answered
-/// into one send batch until the socket is drained, `BATCHES_PER_TURN`
-/// were read or `TURN_BUDGET` is spent; then the store commits once for
-/// all of them (group commit: one write, one fdatasync) and only then do
-/// the answers leave. The fewer syncs per packet, the less a slow disk
-/// limits the rate; the budget keeps the answers of a turn from waiting
-/// long. Under overload, stale Solicits and Information-requests are shed
-/// unread (libdhcp6::overload, doc/overload.md).
+/// into the outbox until the socket is drained, `BATCHES_PER_TURN` were
+/// read, `TURN_BUDGET` is spent or the outbox is full; then the store
+/// commits once for all of them (group commit: one write, one fdatasync,
+/// on the journal's own thread) and the answers leave once that is done,
+/// while the loop goes on reading. The fewer syncs per packet, the less a
+/// slow disk limits the rate; the budget keeps the answers of a turn from
+/// waiting long. Under overload, stale Solicits and Information-requests
+/// are shed unread (libdhcp6::overload, doc/overload.md).
 fn server6_recv<S: LeaseStore>(s: &mut State<S>) {
     let start = Instant::now();
     let (mut read, mut served, mut more) = (0usize, 0usize, false);
+    server6_make_room(s);
     for _ in 0..BATCHES_PER_TURN {
         let got = match s.rx.recv(&s.sock) {
             Ok(n) => n,
@@ -821,26 +879,15 @@ fn server6_recv<S: LeaseStore>(s: &mut State<S>) {
                 dst: meta.dst,
                 ifindex: meta.ifindex,
             };
-            let txs = (&mut s.tx, &mut s.early);
+            let txs = (s.out.batch(), &mut s.early);
             server6_answer(&mut s.server, txs, s.ipc.as_ref(), &inc, now);
         }
         server6_send_early(s);
-        if got < BATCH || start.elapsed() >= TURN_BUDGET {
+        if got < BATCH || start.elapsed() >= TURN_BUDGET || s.out.room() < BATCH {
             break;
         }
     }
-    if let Err(e) = s.server.commit_turn() {
-        // Nothing acknowledged may leave before it is stored: the turn's
-        // changes are rolled back, its answers withheld.
-        s.server
-            .log_commit_failure("server6_recv", &e, "; answers withheld", now_secs());
-        s.tx.clear();
-    } else {
-        cover_replay(s);
-        if let (_, Some(e)) = s.tx.send(&s.sock) {
-            log_err!("server6_send", "sendmmsg: {e}");
-        }
-    }
+    server6_commit(s, "server6_recv");
     if let Some(t) = s.overload.end_turn(read, served, start.elapsed(), more) {
         log_notice!("server6_recv", "{t}");
     }
@@ -910,6 +957,7 @@ fn server6_mainloop<S: LeaseStore>(s: &mut State<S>) {
         let turn = Instant::now();
         if signal::take(Caught::Term) || signal::take(Caught::Int) {
             log_info!("server6_mainloop", "exiting");
+            server6_flush(s);
             return;
         }
         if signal::take(Caught::Hup) {
@@ -933,8 +981,8 @@ fn server6_mainloop<S: LeaseStore>(s: &mut State<S>) {
         }
         // Expiries are stored (nothing to do costs nothing). Expiries that
         // could not be stored are rolled back and come again.
-        let stored = match s.server.commit_turn() {
-            Ok(()) => true,
+        let stored = match s.server.commit_turn_start() {
+            Ok(_) => true,
             Err(e) => {
                 s.server
                     .log_commit_failure("server6_mainloop", &e, "", now_secs());
@@ -967,12 +1015,20 @@ fn server6_mainloop<S: LeaseStore>(s: &mut State<S>) {
         if let Some(ipc) = &s.ipc {
             fds.push(std::os::fd::AsFd::as_fd(&ipc.sock));
         }
+        let synced_at = fds.len();
+        if let Some(fd) = s.server.store.sync_fd() {
+            fds.push(fd);
+        }
         let ctl_fds = ctl::push_fds(&s.ctl, &mut fds);
         let before_wait = turn.elapsed();
         match wait_readable(&fds, Some(ctl::bound_sleep(&s.ctl, sleep))) {
             Ok(r) => {
                 drop(fds);
                 let woke = Instant::now();
+                if r.is_readable(synced_at) {
+                    // A sync ended: its answers leave first.
+                    server6_synced(s, false);
+                }
                 if r.is_readable(0) {
                     server6_recv(s);
                 } else if let Some(t) = s.overload.end_turn(0, 0, Duration::ZERO, false) {
@@ -991,6 +1047,7 @@ fn server6_mainloop<S: LeaseStore>(s: &mut State<S>) {
                 let after = ctl::server6_ctl(&mut channel, s, r, ctl_fds);
                 s.ctl = channel;
                 if after == ctl::After::Exit {
+                    server6_flush(s);
                     return;
                 }
                 s.turns.observe_duration(before_wait + woke.elapsed());
@@ -1001,6 +1058,16 @@ fn server6_mainloop<S: LeaseStore>(s: &mut State<S>) {
             }
         }
     }
+}
+
+/// At exit: waits until every committed turn is durable and sends its
+/// answers.
+fn server6_flush<S: LeaseStore>(s: &mut State<S>) {
+    if let Err(e) = s.server.store.sync_all() {
+        s.server
+            .log_commit_failure("server6_mainloop", &e, "", now_secs());
+    }
+    server6_synced(s, false);
 }
 
 fn main() {
@@ -1022,6 +1089,13 @@ fn main() {
         let detached = |store: &mut JournalStore| {
             if let Err(e) = store.record_pid() {
                 log_warn!("server6_init", "lease journal lock file: {e}");
+            }
+            // After detaching: a fork keeps no threads.
+            if let Err(e) = store.sync_in_background() {
+                log_warn!(
+                    "server6_init",
+                    "lease journal: no sync thread ({e}); syncing on the main loop"
+                );
             }
         };
         run(sh, init, detached, |store| Some(store.path()));

@@ -290,6 +290,30 @@ impl<S: LeaseStore> Server<S> {
         r
     }
 
+    /// Ends the turn and starts making it durable ([`LeaseStore::commit_start`]),
+    /// returning its ticket; on failure the pools are rebuilt as by
+    /// [`commit_turn`](Self::commit_turn).
+    pub fn commit_turn_start(&mut self) -> Result<u64, CommitError> {
+        let r = self.store.commit_start();
+        if r.is_err() {
+            let pools = Pools::build(&self.cfg, &self.store);
+            self.rebuild_pools(pools);
+        }
+        r
+    }
+
+    /// Takes in the store's ended background commits
+    /// ([`LeaseStore::poll_synced`]); when one failed, the turns it rolled
+    /// back are gone from the store, and the pools are rebuilt from it.
+    pub fn poll_synced(&mut self, wait: bool) -> Result<(), CommitError> {
+        let r = self.store.poll_synced(wait);
+        if r.is_err() {
+            let pools = Pools::build(&self.cfg, &self.store);
+            self.rebuild_pools(pools);
+        }
+        r
+    }
+
     /// Replaces the pools with `pools`, rebuilt from the store, keeping
     /// the counters of the pools both have.
     fn rebuild_pools(&mut self, mut pools: Pools) {

@@ -9,7 +9,7 @@
 
 use std::borrow::Borrow;
 use std::collections::hash_map::RandomState;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::net::Ipv6Addr;
 
@@ -292,6 +292,31 @@ pub enum CommitError {
     },
 }
 
+/// Where a store's background commits stand (see
+/// [`LeaseStore::commit_start`]). Every turn with changes gets a ticket,
+/// counted up from 1; a turn's answers may leave once `durable` reaches
+/// its ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncState {
+    /// Every turn up to this ticket is durable.
+    pub durable: u64,
+    /// Every turn up to this ticket is being made durable (or is).
+    pub started: u64,
+    /// Failed background commits so far. When it grows, every turn not
+    /// durable before has been rolled back: the answers held for them
+    /// must never leave.
+    pub failures: u64,
+}
+
+impl SyncState {
+    /// A store whose commits are durable when they return.
+    pub const IMMEDIATE: Self = Self {
+        durable: u64::MAX,
+        started: u64::MAX,
+        failures: 0,
+    };
+}
+
 /// The binding store the server talks to. Mirrors KAME's lease table
 /// (`lease_address`, `release_address`, `decline_address`, `is_leased`),
 /// extended to prefixes, expiry, claims and turns.
@@ -397,6 +422,39 @@ pub trait LeaseStore {
     fn report(&self) -> Option<String> {
         None
     }
+    /// Ends the open turn like [`commit`](LeaseStore::commit), but may
+    /// leave making it durable to the background: returns the turn's
+    /// ticket, and the turn's answers wait until
+    /// [`sync_state`](LeaseStore::sync_state)'s `durable` reaches it. A
+    /// turn without changes gets the last ticket given out (its answers
+    /// may rest on a turn before it). Reads see the turn at once; later
+    /// turns build on it. If making it durable fails, it and every turn
+    /// after it are rolled back together and `failures` grows. A store
+    /// that commits in the foreground returns ticket 0.
+    fn commit_start(&mut self) -> Result<u64, CommitError> {
+        self.commit().map(|()| 0)
+    }
+    /// Takes in the background commits that ended (with `wait`, waits for
+    /// the one under way first). `Err` when one failed: the turns not yet
+    /// durable have been rolled back, and the server must rebuild what it
+    /// derives from the store.
+    fn poll_synced(&mut self, wait: bool) -> Result<(), CommitError> {
+        let _ = wait;
+        Ok(())
+    }
+    /// Where the background commits stand.
+    fn sync_state(&self) -> SyncState {
+        SyncState::IMMEDIATE
+    }
+    /// Waits until every turn committed so far is durable (at exit).
+    fn sync_all(&mut self) -> Result<(), CommitError> {
+        Ok(())
+    }
+    /// A descriptor that becomes readable when a background commit ends,
+    /// for the server's poll.
+    fn sync_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        None
+    }
 }
 
 /// How long a server's loop may sleep before its store has something to
@@ -470,7 +528,14 @@ struct Undo {
     reconf: HashMap<Duid, Option<ReconfInfo>>,
 }
 
+/// Emptied prior-state maps a store keeps for reuse.
+const MAX_SPARE_UNDO: usize = 4;
+
 impl Undo {
+    fn is_empty(&self) -> bool {
+        self.bindings.is_empty() && self.quarantine.is_empty() && self.reconf.is_empty()
+    }
+
     fn clear(&mut self) {
         self.bindings.clear();
         self.quarantine.clear();
@@ -539,6 +604,13 @@ pub struct MemStore {
     last_duid: Option<Duid>,
     /// The open turn's prior states.
     undo: Undo,
+    /// Turns committed in memory but not yet durable (a journal syncing
+    /// in the background), oldest first, with their tickets and prior
+    /// states: a failed sync puts them all back
+    /// ([`rollback_unsettled`](MemStore::rollback_unsettled)).
+    sealed: VecDeque<(u64, Undo)>,
+    /// Emptied prior-state maps, reused by the next turns.
+    spare_undo: Vec<Undo>,
 }
 
 impl Default for MemStore {
@@ -572,6 +644,8 @@ impl MemStore {
                 on: true,
                 ..Undo::default()
             },
+            sealed: VecDeque::new(),
+            spare_undo: Vec::new(),
         }
     }
 
@@ -642,6 +716,47 @@ impl MemStore {
     pub fn set_undo(&mut self, on: bool) {
         self.undo.clear();
         self.undo.on = on;
+    }
+
+    /// Ends the open turn in memory with ticket `ticket`, keeping its
+    /// prior states until [`settle_turns`](Self::settle_turns) says it is
+    /// durable. A turn that changed nothing keeps nothing.
+    pub fn seal_turn(&mut self, ticket: u64) {
+        if self.undo.is_empty() {
+            return;
+        }
+        let mut fresh = self.spare_undo.pop().unwrap_or_default();
+        fresh.on = self.undo.on;
+        let sealed = std::mem::replace(&mut self.undo, fresh);
+        self.sealed.push_back((ticket, sealed));
+    }
+
+    /// Forgets the prior states of the sealed turns up to `ticket`: they
+    /// are durable.
+    pub fn settle_turns(&mut self, ticket: u64) {
+        while self.sealed.front().is_some_and(|(t, _)| *t <= ticket) {
+            if let Some((_, mut u)) = self.sealed.pop_front() {
+                u.clear();
+                if self.spare_undo.len() < MAX_SPARE_UNDO {
+                    self.spare_undo.push(u);
+                }
+            }
+        }
+    }
+
+    /// Puts back the open turn and every sealed turn, newest first: the
+    /// store is again as it was after the last durable turn.
+    pub fn rollback_unsettled(&mut self) {
+        self.undo_turn();
+        while let Some((_, prior)) = self.sealed.pop_back() {
+            let on = self.undo.on;
+            let emptied = std::mem::replace(&mut self.undo, prior);
+            self.undo_turn();
+            self.undo.on = on;
+            if self.spare_undo.len() < MAX_SPARE_UNDO {
+                self.spare_undo.push(emptied);
+            }
+        }
     }
 
     fn hash_key(&self, k: KeyRef<'_>) -> u64 {

@@ -60,9 +60,12 @@ use std::time::Instant;
 
 use super::atomic::{self, tmp_path};
 use super::journal_file::{self, JournalFile};
+use super::journal_sync::{SyncDone, SyncJob, SyncThread};
 
 use crate::lease::journal::{self, apply_record, encode, Record, Replay};
-use crate::lease::{Change, ClaimRefused, CommitError, KeyRef, LeaseStore, MemStore, Resource};
+use crate::lease::{
+    Change, ClaimRefused, CommitError, KeyRef, LeaseStore, MemStore, Resource, SyncState,
+};
 use crate::stats::CommitStats;
 
 /// Default floor of the compaction bound: a journal smaller than this is
@@ -274,6 +277,20 @@ pub struct JournalStore {
     stats: CommitStats,
     /// Held for the store's life: no other server opens this journal.
     lock: JournalLock,
+    /// The sync thread, once started ([`JournalStore::sync_in_background`]);
+    /// until then every commit writes and syncs on the caller's thread.
+    syncer: Option<SyncThread>,
+    /// Records of the turns committed while a job was out, handed over
+    /// together when it ends.
+    queued: Vec<u8>,
+    /// The job out: the ticket it makes durable.
+    job_out: Option<u64>,
+    /// A buffer given back by the sync thread, reused for the next queue.
+    spare: Vec<u8>,
+    /// The last ticket given to a turn with changes.
+    issued: u64,
+    /// Where the tickets stand (see [`SyncState`]).
+    sync: SyncState,
 }
 
 /// The bytes of the journal file at `path`; `None` when there is none.
@@ -381,6 +398,16 @@ impl JournalStore {
             compacting: None,
             stats: CommitStats::default(),
             lock,
+            syncer: None,
+            queued: Vec::new(),
+            job_out: None,
+            spare: Vec::new(),
+            issued: 0,
+            sync: SyncState {
+                durable: 0,
+                started: 0,
+                failures: 0,
+            },
         };
         store.measure(snapshot_len);
         let report = OpenReport {
@@ -469,6 +496,8 @@ impl JournalStore {
     /// Rewrites the journal as a snapshot of the live bindings at once
     /// (the server loop compacts a chunk per turn instead).
     pub fn compact(&mut self) -> io::Result<()> {
+        // A failure here is counted and seen by the server's next poll.
+        let _ = self.sync_all();
         self.abandon_compaction();
         let snap = journal::snapshot(&self.mem);
         let file = replace(&self.path, &snap)?;
@@ -660,6 +689,104 @@ impl JournalStore {
         }
     }
 
+    /// From now on, commits are written and synced on a thread of their
+    /// own (`sys::journal_sync`) while the caller goes on; call after
+    /// detaching (a fork keeps no threads). The server then polls
+    /// [`LeaseStore::sync_fd`] and sends a turn's answers once
+    /// [`LeaseStore::sync_state`] says the turn is durable.
+    pub fn sync_in_background(&mut self) -> io::Result<()> {
+        if self.syncer.is_none() {
+            self.syncer = Some(SyncThread::start("dhcp6s-journal")?);
+        }
+        Ok(())
+    }
+
+    /// Waits until the turn of ticket `t` is durable; `Err` when a sync
+    /// failed meanwhile (the turn was rolled back with it).
+    fn wait_durable(&mut self, t: u64) -> Result<(), CommitError> {
+        while self.sync.durable < t {
+            self.hand_over();
+            if self.job_out.is_none() {
+                break;
+            }
+            self.poll_synced(true)?;
+        }
+        Ok(())
+    }
+
+    /// Hands the queued records to the sync thread, when no job is out.
+    fn hand_over(&mut self) {
+        if self.queued.is_empty() || self.job_out.is_some() {
+            return;
+        }
+        let Some(syncer) = &self.syncer else { return };
+        let (file, at) = self.out.next_write();
+        let bytes = std::mem::replace(&mut self.queued, std::mem::take(&mut self.spare));
+        match syncer.submit(SyncJob { file, at, bytes }) {
+            Ok(()) => {
+                self.job_out = Some(self.issued);
+                self.sync.started = self.issued;
+            }
+            Err(job) => {
+                // The thread is gone (it never ends while the store
+                // lives): from now on on this thread.
+                self.syncer = None;
+                if let Err(e) = self.write_here(self.issued, &job.bytes) {
+                    crate::log_err!("journal_commit", "{}: {e}", self.path.display());
+                }
+            }
+        }
+    }
+
+    /// Writes and syncs `bytes` (the records up to ticket `t`) on this
+    /// thread.
+    fn write_here(&mut self, t: u64, bytes: &[u8]) -> Result<(), CommitError> {
+        let started = Instant::now();
+        let (file, at) = self.out.next_write();
+        let r = if bytes.is_empty() {
+            Ok(())
+        } else {
+            super::journal_sync::write_synced_at(&file, at, bytes)
+        };
+        self.sync.started = t;
+        self.finish(t, bytes, r, started.elapsed())
+    }
+
+    /// Takes in how writing `bytes` (the records up to ticket `t`) went.
+    /// Durable: counted, kept for a compaction under way, their turns
+    /// settled. Failed: the file is cut back to its last record, and
+    /// every turn not yet durable is rolled back in memory, the queued
+    /// records dropped.
+    fn finish(
+        &mut self,
+        t: u64,
+        bytes: &[u8],
+        outcome: io::Result<()>,
+        took: std::time::Duration,
+    ) -> Result<(), CommitError> {
+        if let Err(e) = self.out.written(bytes.len(), outcome) {
+            self.stats.failures += 1;
+            self.queued.clear();
+            self.pending.clear();
+            self.mem.rollback_unsettled();
+            self.sync = SyncState {
+                durable: self.issued,
+                started: self.issued,
+                failures: self.sync.failures + 1,
+            };
+            return Err(CommitError::Io(e));
+        }
+        self.stats.commits += 1;
+        self.stats.bytes += bytes.len() as u64;
+        self.stats.latency.observe_duration(took);
+        if let Some(c) = self.compacting.as_mut() {
+            c.tail.extend_from_slice(bytes);
+        }
+        self.sync.durable = t;
+        self.mem.settle_turns(t);
+        Ok(())
+    }
+
     fn record(&mut self, change: Change) {
         let rec = Record::Change(change);
         encode(&rec, &mut self.pending);
@@ -683,26 +810,78 @@ impl LeaseStore for JournalStore {
     }
 
     fn commit(&mut self) -> Result<(), CommitError> {
-        if !self.pending.is_empty() {
-            let started = Instant::now();
-            // In place over the room (a sync of data alone) unless the
-            // room ran out: then appended, as before there was room.
-            if let Err(e) = self.out.write_synced(&self.pending) {
-                self.stats.failures += 1;
-                // The file is cut back to whole records; the turn is
-                // dropped: memory goes back to what the file holds.
-                self.rollback();
-                return Err(CommitError::Io(e));
-            }
-            self.stats.commits += 1;
-            self.stats.bytes += self.pending.len() as u64;
-            self.stats.latency.observe_duration(started.elapsed());
-            if let Some(c) = self.compacting.as_mut() {
-                c.tail.extend_from_slice(&self.pending);
-            }
-            self.pending.clear();
+        let t = self.commit_start()?;
+        self.wait_durable(t)
+    }
+
+    /// Seals the turn in memory with a ticket and queues its records: in
+    /// the background once [`sync_in_background`](JournalStore::sync_in_background)
+    /// ran (handed to the thread at once when no job is out, else when
+    /// the job out ends), else written and synced before returning. In
+    /// place over the room (a sync of data alone) unless the room ran
+    /// out: then appended, as before there was room.
+    fn commit_start(&mut self) -> Result<u64, CommitError> {
+        if self.pending.is_empty() {
+            self.mem.commit()?;
+            return Ok(self.issued);
         }
-        self.mem.commit()
+        self.issued += 1;
+        let t = self.issued;
+        self.mem.seal_turn(t);
+        if self.syncer.is_none() {
+            let bytes = std::mem::take(&mut self.pending);
+            let done = self.write_here(t, &bytes);
+            self.pending = bytes;
+            self.pending.clear();
+            return done.map(|()| t);
+        }
+        self.queued.append(&mut self.pending);
+        if self.job_out.is_none() {
+            self.hand_over();
+        }
+        Ok(t)
+    }
+
+    fn poll_synced(&mut self, wait: bool) -> Result<(), CommitError> {
+        while let Some(t) = self.job_out {
+            let Some(syncer) = &self.syncer else { break };
+            let done = if wait {
+                syncer.wait_done()
+            } else {
+                syncer.try_done()
+            };
+            let done = match done {
+                Some(d) => d,
+                None if wait => SyncDone {
+                    bytes: Vec::new(),
+                    result: Err(io::Error::other("the journal's sync thread ended")),
+                    took: std::time::Duration::ZERO,
+                },
+                None => break,
+            };
+            self.job_out = None;
+            let r = self.finish(t, &done.bytes, done.result, done.took);
+            self.spare = done.bytes;
+            self.spare.clear();
+            r?;
+            self.hand_over();
+            if wait {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn sync_state(&self) -> SyncState {
+        self.sync
+    }
+
+    fn sync_all(&mut self) -> Result<(), CommitError> {
+        self.wait_durable(self.issued)
+    }
+
+    fn sync_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        self.syncer.as_ref().map(SyncThread::fd)
     }
 
     /// One piece of work per call, none while a turn is open: grow the
@@ -710,7 +889,9 @@ impl LeaseStore for JournalStore {
     /// its start). What was committed is durable already; a failed
     /// compaction only leaves the journal longer than it need be.
     fn maintain(&mut self) -> bool {
-        if !self.pending.is_empty() {
+        // Nothing while records wait to be durable: a compaction's chunk
+        // must read only durable state (the sync's end wakes the loop).
+        if !self.pending.is_empty() || !self.queued.is_empty() || self.job_out.is_some() {
             return false;
         }
         if !self.grow_room() {
@@ -838,8 +1019,7 @@ mod tests {
         let first_len = s.file_len();
         s.apply(bind(1, 1000, 0));
         s.commit().unwrap();
-        // A descriptor opened read-only makes the write fail.
-        let good = s.out.swap_file(File::open(&path).unwrap());
+        let good = break_writes(&mut s, &path);
         s.apply(bind(2, 1000, 0));
         s.apply(Change::Release {
             key: key(1),
@@ -864,6 +1044,99 @@ mod tests {
         let mut keys: Vec<BindingKey> = on_disk.store.bindings().map(|b| b.key.clone()).collect();
         keys.sort();
         assert_eq!(keys, vec![key(1), key(3)]);
+    }
+
+    /// Makes the next writes fail (a descriptor opened read-only); the
+    /// good one is returned, to be put back.
+    fn break_writes(s: &mut JournalStore, path: &Path) -> std::sync::Arc<File> {
+        s.out
+            .swap_file(std::sync::Arc::new(File::open(path).unwrap()))
+    }
+
+    /// Keys of the bindings in `store`, sorted.
+    fn keys_of(store: &impl LeaseStore) -> Vec<BindingKey> {
+        let mut keys: Vec<BindingKey> = store.bindings().map(|b| b.key.clone()).collect();
+        keys.sort();
+        keys
+    }
+
+    /// In the background, turns committed while a sync is out are queued
+    /// and synced together after it; tickets count up, `durable` follows
+    /// them, and the file replays to what memory holds. No compaction
+    /// step runs while records wait.
+    #[test]
+    fn background_commits_become_durable_in_order() {
+        let d = TempDir::new("background");
+        let path = d.0.join("leases");
+        let Opened { store: mut s, .. } = JournalStore::open(&path, 0).unwrap();
+        s.sync_in_background().unwrap();
+        assert!(s.sync_fd().is_some());
+        let mut last = 0;
+        for n in 1..=20u16 {
+            s.apply(bind(n, 1000, 0));
+            let t = s.commit_start().unwrap();
+            assert_eq!(t, last + 1, "one ticket per turn with changes");
+            last = t;
+            assert!(!s.maintain(), "nothing of the store's own work meanwhile");
+        }
+        // A turn without changes waits for the last one.
+        assert_eq!(s.commit_start().unwrap(), last);
+        assert!(s.sync_state().started >= 1);
+        for _ in 0..100 {
+            if s.sync_state().durable == last {
+                break;
+            }
+            s.poll_synced(true).unwrap();
+        }
+        let st = s.sync_state();
+        assert_eq!((st.durable, st.started, st.failures), (last, last, 0));
+        assert!(s.commit_stats().unwrap().commits <= 20);
+        assert_eq!(keys_of(&read(&path, 0).unwrap().store), keys_of(&s));
+        // The foreground commit waits for its turn.
+        s.apply(bind(21, 1000, 0));
+        s.commit().unwrap();
+        assert_eq!(s.sync_state().durable, last + 1);
+        assert_eq!(keys_of(&read(&path, 0).unwrap().store).len(), 21);
+    }
+
+    /// A background sync that fails rolls back its turns and every turn
+    /// queued behind it, counts a failure, and cuts the file back; the
+    /// next commit goes on after the last durable record.
+    #[test]
+    fn a_failed_background_sync_rolls_back_every_turn_not_durable() {
+        let d = TempDir::new("background-fail");
+        let path = d.0.join("leases");
+        let Opened { store: mut s, .. } = JournalStore::open(&path, 0).unwrap();
+        s.sync_in_background().unwrap();
+        s.apply(bind(1, 1000, 0));
+        s.commit().unwrap();
+        let good = break_writes(&mut s, &path);
+        s.apply(bind(2, 1000, 0));
+        let t2 = s.commit_start().unwrap();
+        s.apply(bind(3, 1000, 0));
+        s.apply(Change::Release {
+            key: key(1),
+            res: res(1),
+        });
+        let t3 = s.commit_start().unwrap();
+        assert!(t3 > t2);
+        assert!(
+            s.binding(&key(3)).is_some(),
+            "later turns build on earlier ones"
+        );
+        assert!(matches!(s.poll_synced(true), Err(CommitError::Io(_))));
+        let st = s.sync_state();
+        assert_eq!(st.failures, 1);
+        assert!(st.durable >= t3, "nothing is left waiting");
+        assert_eq!(keys_of(&s), vec![key(1)], "back to the last durable turn");
+        assert!(s.is_leased(&res(1)) && !s.is_leased(&res(2)) && !s.is_leased(&res(3)));
+        s.out.swap_file(good);
+        s.apply(bind(4, 1000, 0));
+        s.commit().unwrap();
+        let on_disk = read(&path, 0).unwrap();
+        assert!(on_disk.damage.is_none());
+        assert_eq!(keys_of(&on_disk.store), vec![key(1), key(4)]);
+        assert_eq!(keys_of(&s), vec![key(1), key(4)]);
     }
 
     /// The incremental compaction (module docs): under a stream of random

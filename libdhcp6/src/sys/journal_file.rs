@@ -16,6 +16,7 @@
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Room added per growth: one sync that changes the file's size per this
@@ -35,7 +36,9 @@ const GROW_RETRY: Duration = Duration::from_secs(10);
 /// beyond, from a growth that failed.
 #[derive(Debug)]
 pub struct JournalFile {
-    file: File,
+    /// Shared with the sync thread while a job of it is out
+    /// (`sys::journal_sync`).
+    file: Arc<File>,
     len: u64,
     alloc: u64,
     /// When growing may be tried again after it failed.
@@ -47,7 +50,7 @@ impl JournalFile {
     /// `alloc` (its length; `len` when there are none).
     pub fn new(file: File, len: u64, alloc: u64) -> Self {
         Self {
-            file,
+            file: Arc::new(file),
             len,
             alloc: alloc.max(len),
             retry_at: None,
@@ -104,16 +107,29 @@ impl JournalFile {
         if bytes.is_empty() {
             return Ok(());
         }
-        let written = self
-            .file
-            .write_all_at(bytes, self.len)
-            .and_then(|()| self.file.sync_data());
-        if let Err(e) = written {
+        let written = super::journal_sync::write_synced_at(&self.file, self.len, bytes);
+        self.written(bytes.len(), written)
+    }
+
+    /// Where the next records go, and the file to write them to, for a
+    /// write done elsewhere (the sync thread); its outcome is then told
+    /// with [`written`](Self::written). No other write may come between.
+    pub fn next_write(&self) -> (Arc<File>, u64) {
+        (Arc::clone(&self.file), self.len)
+    }
+
+    /// Takes in the outcome of writing and syncing `n` octets at
+    /// [`next_write`](Self::next_write)'s offset: on success they are
+    /// records of the file; on failure the file is cut back to its last
+    /// record (see [`write_synced`](Self::write_synced)) and the error
+    /// handed back.
+    pub fn written(&mut self, n: usize, outcome: io::Result<()>) -> io::Result<()> {
+        if let Err(e) = outcome {
             let _ = self.file.set_len(self.len);
             self.alloc = self.len;
             return Err(e);
         }
-        self.len += bytes.len() as u64;
+        self.len += n as u64;
         self.alloc = self.alloc.max(self.len);
         Ok(())
     }
@@ -139,7 +155,7 @@ impl JournalFile {
     /// Puts `file` in place of the file written to, returning the old one
     /// (tests make writes fail with a read-only descriptor).
     #[cfg(test)]
-    pub(crate) fn swap_file(&mut self, file: File) -> File {
+    pub(crate) fn swap_file(&mut self, file: Arc<File>) -> Arc<File> {
         std::mem::replace(&mut self.file, file)
     }
 }
@@ -177,7 +193,7 @@ mod tests {
         assert_eq!(on_disk.len() as u64, 4 + GROW_CHUNK);
         assert_eq!(&on_disk[..10], b"headrecord");
         assert!(on_disk[10..].iter().all(|&b| b == 0));
-        let good = j.swap_file(File::open(&path).unwrap());
+        let good = j.swap_file(Arc::new(File::open(&path).unwrap()));
         assert!(j.write_synced(b"lost").is_err());
         j.swap_file(good);
         assert_eq!((j.len(), j.allocated()), (10, 10));

@@ -13,6 +13,7 @@ pub mod ifconf;
 pub mod journal;
 pub mod journal4;
 pub mod journal_file;
+pub mod journal_sync;
 pub mod log;
 pub mod net;
 #[cfg(target_os = "linux")]

@@ -10,6 +10,9 @@ SERVERS=${SERVERS:-"kea kea-persist kame6-mem kame6"}
 MODES=${MODES:-"direct relay"}
 SETUPS=${SETUPS:-"pinned cap25"}
 PROBE_LOG=${PROBE_LOG:-/tmp/kame6-bench-probes.log}
+# More flags for our dhcp6s (e.g. OURS_FLAGS="--stats-file F --stats-interval 1"
+# to see its journal-commit and loop-turn histograms during a run).
+OURS_FLAGS=${OURS_FLAGS:-}
 BENCH=bench/$(basename "$0") NS_C=k6s-c NS_S=k6s-s CG_NAME=kame6-bench
 . bench/lib.sh
 bench_require perfdhcp kea-dhcp6 taskset
@@ -90,7 +93,7 @@ start_server() {
             # (dhcp6s.s0.leases: the default journal is named after the
             # interfaces served).
             rm -f "$WORK"/dhcp6s*.leases "$WORK"/dhcp6s*.replay
-            (cg_join $BASHPID; exec $SERVER_CPUS ip netns exec $NS_S "$OURS" -f -c "$WORK/dhcp6s.conf" -P "$WORK/s.pid" --duid-file "$WORK/duid" s0 >"$WORK/server.out" 2>&1) & ;;
+            (cg_join $BASHPID; exec $SERVER_CPUS ip netns exec $NS_S "$OURS" -f $OURS_FLAGS -c "$WORK/dhcp6s.conf" -P "$WORK/s.pid" --duid-file "$WORK/duid" s0 >"$WORK/server.out" 2>&1) & ;;
         kea-pg)
             pg_setup; pg_reset
             (cg_join $BASHPID; KEA_LOCKFILE_DIR=$WORK KEA_PIDFILE_DIR=$WORK exec $SERVER_CPUS ip netns exec $NS_S kea-dhcp6 -c "$WORK/kea-pg.json" >"$WORK/server.out" 2>&1) & ;;

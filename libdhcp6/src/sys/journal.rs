@@ -60,7 +60,9 @@ use std::time::Instant;
 
 use super::atomic::{self, tmp_path};
 use super::journal_file::{self, JournalFile};
-use super::journal_sync::{SyncDone, SyncJob, SyncThread};
+
+mod background;
+use background::Background;
 
 use crate::lease::journal::{self, apply_record, encode, Record, Replay};
 use crate::lease::{
@@ -122,6 +124,17 @@ struct Compaction {
     /// For the log: when it began and the old journal's length then.
     started: std::time::Instant,
     before: u64,
+}
+
+/// One write of a compaction step into the new file.
+#[derive(Debug)]
+enum StepWrite {
+    /// Snapshot records and the tail, synced.
+    Records(Vec<u8>),
+    /// Zero-filled room of this many octets, synced.
+    Zeros(u64),
+    /// The last of the tail and the rename.
+    Finish,
 }
 
 /// Why a journal could not be opened.
@@ -277,16 +290,13 @@ pub struct JournalStore {
     stats: CommitStats,
     /// Held for the store's life: no other server opens this journal.
     lock: JournalLock,
-    /// The sync thread, once started ([`JournalStore::sync_in_background`]);
-    /// until then every commit writes and syncs on the caller's thread.
-    syncer: Option<SyncThread>,
-    /// Records of the turns committed while a job was out, handed over
-    /// together when it ends.
+    /// The sync threads and their jobs, once started
+    /// ([`JournalStore::sync_in_background`]); until then every commit
+    /// writes and syncs on the caller's thread.
+    syncer: Option<Background>,
+    /// Records of the turns committed while every sync thread had a job,
+    /// handed over together when one ends.
     queued: Vec<u8>,
-    /// The job out: the ticket it makes durable.
-    job_out: Option<u64>,
-    /// A buffer given back by the sync thread, reused for the next queue.
-    spare: Vec<u8>,
     /// The last ticket given to a turn with changes.
     issued: u64,
     /// Where the tickets stand (see [`SyncState`]).
@@ -400,8 +410,6 @@ impl JournalStore {
             lock,
             syncer: None,
             queued: Vec::new(),
-            job_out: None,
-            spare: Vec::new(),
             issued: 0,
             sync: SyncState {
                 durable: 0,
@@ -496,8 +504,10 @@ impl JournalStore {
     /// Rewrites the journal as a snapshot of the live bindings at once
     /// (the server loop compacts a chunk per turn instead).
     pub fn compact(&mut self) -> io::Result<()> {
-        // A failure here is counted and seen by the server's next poll.
+        // A failure here is counted and seen by the server's next poll;
+        // a growth out is waited for (it writes to the file replaced).
         let _ = self.sync_all();
+        self.wait_all_out();
         self.abandon_compaction();
         let snap = journal::snapshot(&self.mem);
         let file = replace(&self.path, &snap)?;
@@ -528,6 +538,12 @@ impl JournalStore {
     /// Begins an incremental compaction: the new file is created, and
     /// its header goes with the first chunk, written at once.
     fn start_compaction(&mut self) -> io::Result<()> {
+        self.begin_compaction()?;
+        self.compaction_step().map(|_| ())
+    }
+
+    /// Creates the new file of a compaction; nothing is written yet.
+    fn begin_compaction(&mut self) -> io::Result<()> {
         let tmp = atomic::create_tmp(&self.path, JOURNAL_MODE)?;
         self.compacting = Some(Compaction {
             tmp: JournalFile::new(tmp, 0, 0),
@@ -541,7 +557,7 @@ impl JournalStore {
             started: std::time::Instant::now(),
             before: self.out.len(),
         });
-        self.compaction_step().map(|_| ())
+        Ok(())
     }
 
     /// Encodes the next chunk of what the compaction writes into `buf`:
@@ -612,17 +628,35 @@ impl JournalStore {
     /// room; or, once everything is written, the rest of the tail and the
     /// rename. Ok(true) once done.
     fn compaction_step(&mut self) -> io::Result<bool> {
-        let chunk = self.compact_chunk;
-        let Some(c) = self.compacting.as_mut() else {
-            return Ok(true);
-        };
-        match c.phase {
-            Phase::Room => {
-                c.tmp.grow(journal_file::GROW_CHUNK)?;
-                c.phase = Phase::Finish;
-                return Ok(false);
+        match self.next_compaction_write() {
+            None => Ok(true),
+            Some(StepWrite::Records(buf)) => {
+                if let Some(c) = self.compacting.as_mut() {
+                    c.tmp.write_synced(&buf)?;
+                }
+                Ok(false)
             }
-            Phase::Finish => {}
+            Some(StepWrite::Zeros(n)) => {
+                if let Some(c) = self.compacting.as_mut() {
+                    c.tmp.grow(n)?;
+                }
+                Ok(false)
+            }
+            Some(StepWrite::Finish) => self.finish_compaction().map(|()| true),
+        }
+    }
+
+    /// What the compaction under way writes next into the new file (the
+    /// phase moved on past it), `None` when none is under way.
+    fn next_compaction_write(&mut self) -> Option<StepWrite> {
+        let chunk = self.compact_chunk;
+        let c = self.compacting.as_mut()?;
+        Some(match c.phase {
+            Phase::Room => {
+                c.phase = Phase::Finish;
+                StepWrite::Zeros(journal_file::GROW_CHUNK)
+            }
+            Phase::Finish => StepWrite::Finish,
             _ => {
                 // The header (in the first step), the chunk, then the
                 // records committed since the last step.
@@ -632,16 +666,23 @@ impl JournalStore {
                 }
                 Self::next_chunk(&self.mem, c, chunk, &mut buf);
                 buf.append(&mut c.tail);
-                c.tmp.write_synced(&buf)?;
-                return Ok(false);
+                StepWrite::Records(buf)
             }
-        }
-        // Written in place over the room: a sync of data alone.
+        })
+    }
+
+    /// The compaction's last step: the rest of the tail, written in place
+    /// over the new file's room (a sync of data alone), then the rename.
+    /// Only when no record is waiting to be written to the old file.
+    fn finish_compaction(&mut self) -> io::Result<()> {
+        let Some(c) = self.compacting.as_mut() else {
+            return Ok(());
+        };
         c.tmp.write_synced(&c.tail)?;
         c.tail.clear();
         atomic::commit(&self.path)?;
         let Some(c) = self.compacting.take() else {
-            return Ok(true);
+            return Ok(());
         };
         crate::log_info!(
             "journal_commit",
@@ -656,7 +697,7 @@ impl JournalStore {
         self.out = c.tmp;
         self.measure(usize::try_from(c.snapshot).unwrap_or(usize::MAX));
         self.compactions += 1;
-        Ok(true)
+        Ok(())
     }
 
     /// Grows the room of the journal when it runs low, unless a growth
@@ -682,59 +723,38 @@ impl JournalStore {
         }
     }
 
+    /// A step of the compaction under way, or its start when the journal
+    /// is worth compacting; a failure abandons it (retried later).
+    fn compaction_turn(&mut self) {
+        let may_start = self.compact_retry_at.is_none_or(|t| Instant::now() >= t);
+        let step = if self.compacting.is_some() {
+            self.compaction_step().map(|_| ())
+        } else if may_start && self.worth_compacting() {
+            self.start_compaction()
+        } else {
+            Ok(())
+        };
+        if let Err(e) = step {
+            self.compaction_failed(&e);
+        }
+    }
+
+    /// Drops the compaction under way after `e`; another is begun only
+    /// after [`COMPACT_RETRY`].
+    fn compaction_failed(&mut self, e: &io::Error) {
+        self.abandon_compaction();
+        self.compact_retry_at = Some(Instant::now() + COMPACT_RETRY);
+        crate::log_err!(
+            "journal_commit",
+            "{}: compaction failed: {e}",
+            self.path.display()
+        );
+    }
+
     /// Drops a compaction under way; the old journal stays.
     fn abandon_compaction(&mut self) {
         if self.compacting.take().is_some() {
             let _ = fs::remove_file(tmp_path(&self.path));
-        }
-    }
-
-    /// From now on, commits are written and synced on a thread of their
-    /// own (`sys::journal_sync`) while the caller goes on; call after
-    /// detaching (a fork keeps no threads). The server then polls
-    /// [`LeaseStore::sync_fd`] and sends a turn's answers once
-    /// [`LeaseStore::sync_state`] says the turn is durable.
-    pub fn sync_in_background(&mut self) -> io::Result<()> {
-        if self.syncer.is_none() {
-            self.syncer = Some(SyncThread::start("dhcp6s-journal")?);
-        }
-        Ok(())
-    }
-
-    /// Waits until the turn of ticket `t` is durable; `Err` when a sync
-    /// failed meanwhile (the turn was rolled back with it).
-    fn wait_durable(&mut self, t: u64) -> Result<(), CommitError> {
-        while self.sync.durable < t {
-            self.hand_over();
-            if self.job_out.is_none() {
-                break;
-            }
-            self.poll_synced(true)?;
-        }
-        Ok(())
-    }
-
-    /// Hands the queued records to the sync thread, when no job is out.
-    fn hand_over(&mut self) {
-        if self.queued.is_empty() || self.job_out.is_some() {
-            return;
-        }
-        let Some(syncer) = &self.syncer else { return };
-        let (file, at) = self.out.next_write();
-        let bytes = std::mem::replace(&mut self.queued, std::mem::take(&mut self.spare));
-        match syncer.submit(SyncJob { file, at, bytes }) {
-            Ok(()) => {
-                self.job_out = Some(self.issued);
-                self.sync.started = self.issued;
-            }
-            Err(job) => {
-                // The thread is gone (it never ends while the store
-                // lives): from now on on this thread.
-                self.syncer = None;
-                if let Err(e) = self.write_here(self.issued, &job.bytes) {
-                    crate::log_err!("journal_commit", "{}: {e}", self.path.display());
-                }
-            }
         }
     }
 
@@ -766,6 +786,8 @@ impl JournalStore {
     ) -> Result<(), CommitError> {
         if let Err(e) = self.out.written(bytes.len(), outcome) {
             self.stats.failures += 1;
+            // Its tail, and maybe its chunks, hold what is rolled back.
+            self.abandon_compaction();
             self.queued.clear();
             self.pending.clear();
             self.mem.rollback_unsettled();
@@ -779,9 +801,6 @@ impl JournalStore {
         self.stats.commits += 1;
         self.stats.bytes += bytes.len() as u64;
         self.stats.latency.observe_duration(took);
-        if let Some(c) = self.compacting.as_mut() {
-            c.tail.extend_from_slice(bytes);
-        }
         self.sync.durable = t;
         self.mem.settle_turns(t);
         Ok(())
@@ -828,6 +847,10 @@ impl LeaseStore for JournalStore {
         self.issued += 1;
         let t = self.issued;
         self.mem.seal_turn(t);
+        // In commit order, before any later chunk is read (module docs).
+        if let Some(c) = self.compacting.as_mut() {
+            c.tail.extend_from_slice(&self.pending);
+        }
         if self.syncer.is_none() {
             let bytes = std::mem::take(&mut self.pending);
             let done = self.write_here(t, &bytes);
@@ -836,40 +859,12 @@ impl LeaseStore for JournalStore {
             return done.map(|()| t);
         }
         self.queued.append(&mut self.pending);
-        if self.job_out.is_none() {
-            self.hand_over();
-        }
+        self.hand_over();
         Ok(t)
     }
 
     fn poll_synced(&mut self, wait: bool) -> Result<(), CommitError> {
-        while let Some(t) = self.job_out {
-            let Some(syncer) = &self.syncer else { break };
-            let done = if wait {
-                syncer.wait_done()
-            } else {
-                syncer.try_done()
-            };
-            let done = match done {
-                Some(d) => d,
-                None if wait => SyncDone {
-                    bytes: Vec::new(),
-                    result: Err(io::Error::other("the journal's sync thread ended")),
-                    took: std::time::Duration::ZERO,
-                },
-                None => break,
-            };
-            self.job_out = None;
-            let r = self.finish(t, &done.bytes, done.result, done.took);
-            self.spare = done.bytes;
-            self.spare.clear();
-            r?;
-            self.hand_over();
-            if wait {
-                break;
-            }
-        }
-        Ok(())
+        self.poll_background(wait)
     }
 
     fn sync_state(&self) -> SyncState {
@@ -881,7 +876,7 @@ impl LeaseStore for JournalStore {
     }
 
     fn sync_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
-        self.syncer.as_ref().map(SyncThread::fd)
+        self.syncer.as_ref().map(Background::fd)
     }
 
     /// One piece of work per call, none while a turn is open: grow the
@@ -889,29 +884,18 @@ impl LeaseStore for JournalStore {
     /// its start). What was committed is durable already; a failed
     /// compaction only leaves the journal longer than it need be.
     fn maintain(&mut self) -> bool {
-        // Nothing while records wait to be durable: a compaction's chunk
-        // must read only durable state (the sync's end wakes the loop).
-        if !self.pending.is_empty() || !self.queued.is_empty() || self.job_out.is_some() {
+        if !self.pending.is_empty() {
+            return false;
+        }
+        if let Some(bg) = self.syncer.as_mut() {
+            // The room grows and a compaction is written on the sync
+            // threads too (the end of a job wakes the loop).
+            bg.grow_when_low(&mut self.out, &self.queued, &self.path);
+            self.compaction_in_background();
             return false;
         }
         if !self.grow_room() {
-            let may_start = self.compact_retry_at.is_none_or(|t| Instant::now() >= t);
-            let step = if self.compacting.is_some() {
-                self.compaction_step().map(|_| ())
-            } else if may_start && self.worth_compacting() {
-                self.start_compaction()
-            } else {
-                Ok(())
-            };
-            if let Err(e) = step {
-                self.abandon_compaction();
-                self.compact_retry_at = Some(Instant::now() + COMPACT_RETRY);
-                crate::log_err!(
-                    "journal_commit",
-                    "{}: compaction failed: {e}",
-                    self.path.display()
-                );
-            }
+            self.compaction_turn();
         }
         self.compacting.is_some() || self.out.wants_room()
     }
@@ -1124,7 +1108,16 @@ mod tests {
             s.binding(&key(3)).is_some(),
             "later turns build on earlier ones"
         );
-        assert!(matches!(s.poll_synced(true), Err(CommitError::Io(_))));
+        // Two jobs are out; they may end in either order, and the failure
+        // counts when the first ends.
+        let mut failed = None;
+        for _ in 0..10 {
+            if let Err(e) = s.poll_synced(true) {
+                failed = Some(e);
+                break;
+            }
+        }
+        assert!(matches!(failed, Some(CommitError::Io(_))));
         let st = s.sync_state();
         assert_eq!(st.failures, 1);
         assert!(st.durable >= t3, "nothing is left waiting");
@@ -1139,6 +1132,125 @@ mod tests {
         assert_eq!(keys_of(&s), vec![key(1), key(4)]);
     }
 
+    /// A xorshift generator of test changes.
+    struct Rnd(u64);
+
+    impl Rnd {
+        fn below(&mut self, m: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % m
+        }
+
+        /// A random change of 60 clients and addresses in round `round`.
+        fn change(&mut self, round: u64) -> Change {
+            let n = u16::try_from(self.below(60)).unwrap();
+            let m = u16::try_from(self.below(60)).unwrap();
+            match self.below(6) {
+                5 => Change::Reconf {
+                    duid: key(n).duid,
+                    info: (m % 3 != 0).then(|| crate::lease::ReconfInfo {
+                        key: [u8::try_from(m).unwrap(); 16],
+                        path: vec![1, 2, 3],
+                        until: 10_000_000,
+                    }),
+                },
+                0 | 1 => bind(n, 100_000, round),
+                // A binding that takes another's address.
+                2 => Change::Bind(Binding {
+                    key: key(n),
+                    leases: smallvec::smallvec![BoundLease {
+                        res: res(m),
+                        preferred: 50,
+                        valid: 100_000,
+                        updated: round,
+                    }],
+                }),
+                3 => Change::Release {
+                    key: key(n),
+                    res: res(n),
+                },
+                _ => Change::Decline {
+                    key: key(n),
+                    res: res(n),
+                    until: 1_000_000 + round,
+                },
+            }
+        }
+    }
+
+    /// Everything a store holds, sorted, to compare two stores.
+    #[allow(clippy::type_complexity)]
+    fn state_of(
+        st: &dyn LeaseStore,
+    ) -> (
+        Vec<(BindingKey, Vec<Resource>)>,
+        Vec<Quarantine>,
+        Vec<(crate::Duid, crate::lease::ReconfInfo)>,
+    ) {
+        let mut b: Vec<(BindingKey, Vec<Resource>)> = st
+            .bindings()
+            .map(|b| (b.key.clone(), b.leases.iter().map(|l| l.res).collect()))
+            .collect();
+        b.sort();
+        let mut q: Vec<Quarantine> = st.quarantined().collect();
+        q.sort();
+        let mut r: Vec<(crate::Duid, crate::lease::ReconfInfo)> = st
+            .reconfs()
+            .map(|r| (r.duid.clone(), r.info.clone()))
+            .collect();
+        r.sort_by(|a, b| a.0.cmp(&b.0));
+        (b, q, r)
+    }
+
+    /// In the background, with two jobs out that may end in any order,
+    /// the room grown by jobs of zeros beside them and compactions run
+    /// whenever nothing is out: whenever everything committed is durable,
+    /// the file replays to exactly the state in memory.
+    #[test]
+    fn background_commits_growth_and_compaction_keep_every_commit() {
+        let (d, mut s) = compacting("bg-incr", 512);
+        let path = d.0.join("leases");
+        s.sync_in_background().unwrap();
+        let mut rnd = Rnd(0x9e37_79b9_7f4a_7c15);
+        let mut last = 0;
+        for round in 0..600u64 {
+            for _ in 0..rnd.below(6) + 1 {
+                s.apply(rnd.change(round));
+            }
+            // Now and then a turn with a lot of records, so that the room
+            // runs low and grows while records are out.
+            if round % 50 == 0 {
+                for n in 0..2000u16 {
+                    s.apply(bind(100 + n, 100_000, round));
+                }
+            }
+            last = s.commit_start().unwrap();
+            if round % 4 == 0 {
+                // Time for the jobs out to end, as a loop's poll gives.
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            s.poll_synced(false).unwrap();
+            s.maintain();
+            if round % 25 == 24 {
+                s.sync_all().unwrap();
+                assert_eq!(s.sync_state().durable, last);
+                let on_disk = read(&path, 0).unwrap();
+                assert!(on_disk.damage.is_none(), "round {round}");
+                assert_eq!(state_of(&on_disk.store), state_of(&s), "round {round}");
+            }
+        }
+        s.sync_all().unwrap();
+        assert_eq!(s.sync_state().durable, last);
+        assert_eq!(s.sync_state().failures, 0);
+        assert!(s.compactions() > 0, "compactions: {}", s.compactions());
+        assert!(s.allocated() > s.file_len(), "the room grew");
+        drop(s);
+        let on_disk = read(&path, 0).unwrap();
+        assert!(on_disk.damage.is_none());
+    }
+
     /// The incremental compaction (module docs): under a stream of random
     /// changes, with compactions begun and finished between them, the file
     /// on disk replays after every commit to exactly the state in memory,
@@ -1147,70 +1259,17 @@ mod tests {
     fn incremental_compaction_keeps_every_commit() {
         let (d, mut s) = compacting("incr", 7);
         let path = d.0.join("leases");
-        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
-        let mut rnd = |m: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % m
-        };
-        let state = |st: &dyn LeaseStore| {
-            let mut b: Vec<(BindingKey, Vec<Resource>)> = st
-                .bindings()
-                .map(|b| (b.key.clone(), b.leases.iter().map(|l| l.res).collect()))
-                .collect();
-            b.sort();
-            let mut q: Vec<Quarantine> = st.quarantined().collect();
-            q.sort();
-            let mut r: Vec<(crate::Duid, crate::lease::ReconfInfo)> = st
-                .reconfs()
-                .map(|r| (r.duid.clone(), r.info.clone()))
-                .collect();
-            r.sort_by(|a, b| a.0.cmp(&b.0));
-            (b, q, r)
-        };
+        let mut rnd = Rnd(0x2545_f491_4f6c_dd1d);
         let mut max_len = 0;
         for round in 0..400u64 {
-            for _ in 0..rnd(6) + 1 {
-                let n = u16::try_from(rnd(60)).unwrap();
-                let m = u16::try_from(rnd(60)).unwrap();
-                let change = match rnd(6) {
-                    5 => Change::Reconf {
-                        duid: key(n).duid,
-                        info: (m % 3 != 0).then(|| crate::lease::ReconfInfo {
-                            key: [u8::try_from(m).unwrap(); 16],
-                            path: vec![1, 2, 3],
-                            until: 10_000_000,
-                        }),
-                    },
-                    0 | 1 => bind(n, 100_000, round),
-                    // A binding that takes another's address.
-                    2 => Change::Bind(Binding {
-                        key: key(n),
-                        leases: smallvec::smallvec![BoundLease {
-                            res: res(m),
-                            preferred: 50,
-                            valid: 100_000,
-                            updated: round,
-                        }],
-                    }),
-                    3 => Change::Release {
-                        key: key(n),
-                        res: res(n),
-                    },
-                    _ => Change::Decline {
-                        key: key(n),
-                        res: res(n),
-                        until: 1_000_000 + round,
-                    },
-                };
-                s.apply(change);
+            for _ in 0..rnd.below(6) + 1 {
+                s.apply(rnd.change(round));
             }
             s.commit().unwrap();
             s.maintain();
             let on_disk = read(&path, 0).unwrap();
             assert!(on_disk.damage.is_none(), "round {round}");
-            assert_eq!(state(&on_disk.store), state(&s), "round {round}");
+            assert_eq!(state_of(&on_disk.store), state_of(&s), "round {round}");
             max_len = max_len.max(s.file_len());
         }
         assert!(
@@ -1239,14 +1298,14 @@ mod tests {
         s.commit().unwrap();
         s.maintain();
         assert!(s.compacting());
-        let expect = state(&s);
+        let expect = state_of(&s);
         drop(s);
         let Opened {
             store: s,
             report: r,
         } = JournalStore::open(&path, 0).unwrap();
         assert!(r.damage.is_none());
-        assert_eq!(state(&s), expect);
+        assert_eq!(state_of(&s), expect);
         assert!(!tmp_path(&path).exists());
     }
 

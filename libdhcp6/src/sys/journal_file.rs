@@ -15,7 +15,6 @@
 
 use std::fs::File;
 use std::io;
-use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -23,9 +22,6 @@ use std::time::{Duration, Instant};
 /// many octets of records (about a second of a busy server's), not one
 /// per commit.
 pub const GROW_CHUNK: u64 = 1 << 20;
-
-/// Zeros written per `pwrite` while growing.
-const ZERO_PIECE: usize = 64 * 1024;
 
 /// After a growth failed, how long before [`JournalFile::grow_when_low`]
 /// tries again (records are appended meanwhile, as before there was room).
@@ -82,7 +78,7 @@ impl JournalFile {
     /// should run before records have to be appended, and no growth
     /// failed lately.
     pub fn wants_room(&self) -> bool {
-        self.room() < GROW_CHUNK / 2 && self.retry_at.is_none_or(|t| Instant::now() >= t)
+        self.wants_room_after(self.len)
     }
 
     /// Grows the room by a [`GROW_CHUNK`] when [`wants_room`](Self::wants_room);
@@ -139,17 +135,30 @@ impl JournalFile {
     /// room as it was (zeros written beyond it are harmless: they read as
     /// the end).
     pub fn grow(&mut self, by: u64) -> io::Result<()> {
-        let zeros = [0u8; ZERO_PIECE];
-        let mut at = self.alloc;
-        let end = self.alloc + by;
-        while at < end {
-            let n = usize::try_from(end - at).map_or(ZERO_PIECE, |n| n.min(ZERO_PIECE));
-            self.file.write_all_at(&zeros[..n], at)?;
-            at += n as u64;
-        }
+        super::journal_sync::write_zeros_at(&self.file, self.alloc, by)?;
         self.file.sync_data()?;
-        self.alloc = end;
+        self.alloc += by;
         Ok(())
+    }
+
+    /// True when the room after `end` (where records will end once the
+    /// writes under way are done) is running low, as
+    /// [`wants_room`](Self::wants_room) asks of the records' end.
+    pub fn wants_room_after(&self, end: u64) -> bool {
+        self.alloc.saturating_sub(end) < GROW_CHUNK / 2
+            && self.retry_at.is_none_or(|t| Instant::now() >= t)
+    }
+
+    /// Takes in a growth written and synced elsewhere (the sync thread):
+    /// zeros up to `to`.
+    pub fn grown(&mut self, to: u64) {
+        self.alloc = self.alloc.max(to);
+    }
+
+    /// Takes in a growth that failed elsewhere: not tried again for a
+    /// while ([`grow_when_low`](Self::grow_when_low)'s rule).
+    pub fn growth_failed(&mut self) {
+        self.retry_at = Some(Instant::now() + GROW_RETRY);
     }
 
     /// Puts `file` in place of the file written to, returning the old one

@@ -8,7 +8,6 @@
 //! given by the caller.
 
 use std::borrow::Borrow;
-use std::collections::hash_map::RandomState;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::net::Ipv6Addr;
@@ -589,7 +588,10 @@ pub struct MemStore {
     by_key: IndexTable,
     /// Resource → the slot of the binding that holds it.
     holders: IndexTable,
-    hasher: RandomState,
+    /// Keyed per store with a random seed, so clients cannot choose DUIDs
+    /// that collide; foldhash's rather than std's SipHash, which took a
+    /// tenth of a million-binding journal replay (doc/lease-journal.md).
+    hasher: foldhash::quality::RandomState,
     /// (end, slot) of leases, packed by [`end_entry`], in the order they end.
     ends: BTreeSet<u64>,
     quarantine: HashMap<Resource, u64>,
@@ -633,7 +635,7 @@ impl MemStore {
             slab: Slab::default(),
             by_key: IndexTable::with_capacity(bindings),
             holders: IndexTable::with_capacity(bindings),
-            hasher: RandomState::new(),
+            hasher: foldhash::quality::RandomState::default(),
             ends: BTreeSet::new(),
             quarantine: HashMap::new(),
             quarantine_ends: BTreeSet::new(),

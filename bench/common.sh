@@ -125,7 +125,7 @@ probe_running() {
     local args=(-6 -g single -l c0 -r "$2" -R 100000000 -p "$DURATION")
     [ "$1" = relay ] && args+=(-A1 2001:db8:1::1)
     local t0; t0=$(cpu_ticks)
-    ip netns exec $NS_C timeout $((DURATION + 20)) $CLIENT_CPUS perfdhcp "${args[@]}" >"$WORK/perf.out" 2>&1 || true
+    client_run ip netns exec $NS_C timeout $((DURATION + 20)) $CLIENT_CPUS perfdhcp "${args[@]}" >"$WORK/perf.out" 2>&1 || true
     local t1; t1=$(cpu_ticks)
     awk -v ticks=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v secs="$DURATION" '
         /^Rate:/ { rate = $2 }

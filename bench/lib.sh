@@ -29,9 +29,30 @@ else
     cg_join() { echo "$1" >"$CG/tasks"; }
 fi
 
+# client_run CMD...: runs CMD (perfdhcp in the client namespace) with its
+# sockets given CLIENT_RMEM octets (4 MiB) of receive buffer. perfdhcp plays
+# every client on one socket, and the kernel's default (208 KiB, a few
+# hundred datagrams) overflowed when a server sent together the Replies it
+# held for one journal sync: drops that no real client (a socket each)
+# sees, counted as the server's. The default (net.core.rmem_default, one
+# value for every namespace) is raised only while perfdhcp opens its
+# socket, after the server opened its own, and then put back (bench_cleanup
+# puts it back too).
+CLIENT_RMEM=${CLIENT_RMEM:-4194304}
+RMEM_DEFAULT=$(sysctl -n net.core.rmem_default)
+client_run() {
+    sysctl -qw net.core.rmem_default="$CLIENT_RMEM"
+    "$@" &
+    local pid=$!
+    sleep 0.3
+    sysctl -qw net.core.rmem_default="$RMEM_DEFAULT"
+    wait "$pid"
+}
+
 # Kills what runs in the namespaces, deletes them, the cgroup and WORK.
 WORK=
 bench_cleanup() {
+    sysctl -qw net.core.rmem_default="$RMEM_DEFAULT" 2>/dev/null || true
     for ns in $NS_C $NS_S; do
         for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
         ip netns del "$ns" 2>/dev/null || true

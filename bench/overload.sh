@@ -47,7 +47,7 @@ flood() {
     local offered=$(( $2 * $3 )) renew=$(( $3 * RENEW_SHARE / 100 ))
     local out="$OUT_DIR/kame6-overload.$1.$2x.out"
     start_server "$1"
-    ip netns exec $NS_C timeout $((DURATION + 30)) $CLIENT_CPUS perfdhcp -6 -g single -l c0 \
+    client_run ip netns exec $NS_C timeout $((DURATION + 30)) $CLIENT_CPUS perfdhcp -6 -g single -l c0 \
         -r "$offered" -f "$renew" -R 100000000 -p "$DURATION" -x t >"$out" 2>&1 || true
     stop_server
     local p50 p99 max

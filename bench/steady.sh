@@ -37,7 +37,7 @@ OUT_DIR=${OUT_DIR:-/tmp}
 # steady_run SERVER RUN RATE -> one result line (the server is running).
 steady_run() {
     local out="$OUT_DIR/kame6-steady.$1.$2.out"
-    ip netns exec $NS_C timeout $((DURATION + 30)) $CLIENT_CPUS perfdhcp -6 -g single -l c0 \
+    client_run ip netns exec $NS_C timeout $((DURATION + 30)) $CLIENT_CPUS perfdhcp -6 -g single -l c0 \
         -r "$3" -R 100000000 -p "$DURATION" -x t >"$out" 2>&1 || true
     local p50 p99 max late
     read -r p50 p99 max < <(latency_summary "$out")

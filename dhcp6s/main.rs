@@ -993,6 +993,10 @@ fn server6_mainloop<S: LeaseStore>(s: &mut State<S>) {
         // bounded per turn, after the last turn's answers left.
         let busy = s.server.store.maintain();
         server6_reconf_send(s);
+        // Jobs that ended while something else waited for the store (a
+        // control command's commit) woke nobody: take them in before
+        // sleeping, so no answer is held for nothing.
+        server6_synced(s, false);
         // More due than one turn ends, or more of the store's work: no
         // sleep, the next turn goes on after what the socket holds is
         // answered.

@@ -539,7 +539,13 @@ fn server6_init<S: LeaseStore>(
 /// carry it (C-175). A failure is logged; the counter still follows the
 /// clock, so only a clock set back across a restart could repeat a value.
 fn cover_replay<S: LeaseStore>(s: &mut State<S>) {
-    if let Err(e) = s.replay.cover(s.server.auth.counter.last()) {
+    cover(&mut s.replay, s.server.auth.counter.last());
+}
+
+/// [`cover_replay`] on the reservation alone, for where the rest of the
+/// state is borrowed.
+fn cover(replay: &mut Reservation, last: u64) {
+    if let Err(e) = replay.cover(last) {
         log_err!("server6_send", "replay counter: {e}");
     }
 }
@@ -600,9 +606,7 @@ fn server6_synced<S: LeaseStore>(s: &mut State<S>, wait: bool) {
         ..
     } = s;
     out.settle(st, |batch| {
-        if let Err(e) = replay.cover(server.auth.counter.last()) {
-            log_err!("server6_send", "replay counter: {e}");
-        }
+        cover(replay, server.auth.counter.last());
         if let (_, Some(e)) = batch.send(sock) {
             log_err!("server6_send", "sendmmsg: {e}");
         }

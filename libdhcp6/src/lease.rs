@@ -433,8 +433,8 @@ pub trait LeaseStore {
     fn commit_start(&mut self) -> Result<u64, CommitError> {
         self.commit().map(|()| 0)
     }
-    /// Takes in the background commits that ended (with `wait`, waits for
-    /// the one under way first). `Err` when one failed: the turns not yet
+    /// Takes in the background commits that ended (with `wait`, first
+    /// waits for one under way to end, if any is). `Err` when one failed: the turns not yet
     /// durable have been rolled back, and the server must rebuild what it
     /// derives from the store.
     fn poll_synced(&mut self, wait: bool) -> Result<(), CommitError> {

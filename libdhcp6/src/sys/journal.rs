@@ -3,7 +3,10 @@
 //! also encoded (`lease::journal`) into a buffer, and [`LeaseStore::commit`]
 //! writes the whole buffer with one write and one `fdatasync` — group
 //! commit: the records of every packet of a loop turn share one sync, and
-//! the server sends that turn's Replies only after it returns. The write
+//! the server sends that turn's Replies only after it is durable. Once
+//! [`JournalStore::sync_in_background`] ran, the writes and syncs happen
+//! on threads of their own while the server goes on ([`LeaseStore::commit_start`],
+//! the `background` module). The write
 //! goes in place over zero-filled room grown ahead between turns
 //! ([`LeaseStore::maintain`], `sys::journal_file`), so the sync changes no
 //! metadata and does not wait for the filesystem's own journal. A write or
@@ -673,7 +676,8 @@ impl JournalStore {
 
     /// The compaction's last step: the rest of the tail, written in place
     /// over the new file's room (a sync of data alone), then the rename.
-    /// Only when no record is waiting to be written to the old file.
+    /// The new file then holds every turn committed; records still out
+    /// for the old file no longer count (`background::leave_old_file`).
     fn finish_compaction(&mut self) -> io::Result<()> {
         let Some(c) = self.compacting.as_mut() else {
             return Ok(());
@@ -705,11 +709,19 @@ impl JournalStore {
     fn grow_room(&mut self) -> bool {
         match self.out.grow_when_low() {
             None => false,
-            Some(Ok(())) => {
-                self.grow_failed = false;
+            Some(r) => {
+                self.note_growth(r);
                 true
             }
-            Some(Err(e)) => {
+        }
+    }
+
+    /// Takes in how a growth of the room went (here or on a sync thread):
+    /// a failure is logged once until a growth works again.
+    fn note_growth(&mut self, r: io::Result<()>) {
+        match r {
+            Ok(()) => self.grow_failed = false,
+            Err(e) => {
                 if !self.grow_failed {
                     crate::log_warn!(
                         "journal_commit",
@@ -718,7 +730,6 @@ impl JournalStore {
                     );
                 }
                 self.grow_failed = true;
-                true
             }
         }
     }
@@ -1037,6 +1048,15 @@ mod tests {
             .swap_file(std::sync::Arc::new(File::open(path).unwrap()))
     }
 
+    /// A new journal `leases` in a directory of its own, syncing on its
+    /// threads.
+    fn in_background(tag: &str) -> (TempDir, JournalStore) {
+        let d = TempDir::new(tag);
+        let Opened { store: mut s, .. } = JournalStore::open(&d.0.join("leases"), 0).unwrap();
+        s.sync_in_background().unwrap();
+        (d, s)
+    }
+
     /// Keys of the bindings in `store`, sorted.
     fn keys_of(store: &impl LeaseStore) -> Vec<BindingKey> {
         let mut keys: Vec<BindingKey> = store.bindings().map(|b| b.key.clone()).collect();
@@ -1044,16 +1064,14 @@ mod tests {
         keys
     }
 
-    /// In the background, turns committed while a sync is out are queued
-    /// and synced together after it; tickets count up, `durable` follows
-    /// them, and the file replays to what memory holds. No compaction
-    /// step runs while records wait.
+    /// In the background, turns committed while the sync threads are busy
+    /// are queued and synced together after; tickets count up, `durable`
+    /// follows them, and the file replays to what memory holds. The
+    /// store's own work never asks the loop to spin (a job's end wakes it).
     #[test]
     fn background_commits_become_durable_in_order() {
-        let d = TempDir::new("background");
+        let (d, mut s) = in_background("background");
         let path = d.0.join("leases");
-        let Opened { store: mut s, .. } = JournalStore::open(&path, 0).unwrap();
-        s.sync_in_background().unwrap();
         assert!(s.sync_fd().is_some());
         let mut last = 0;
         for n in 1..=20u16 {
@@ -1088,10 +1106,8 @@ mod tests {
     /// next commit goes on after the last durable record.
     #[test]
     fn a_failed_background_sync_rolls_back_every_turn_not_durable() {
-        let d = TempDir::new("background-fail");
+        let (d, mut s) = in_background("background-fail");
         let path = d.0.join("leases");
-        let Opened { store: mut s, .. } = JournalStore::open(&path, 0).unwrap();
-        s.sync_in_background().unwrap();
         s.apply(bind(1, 1000, 0));
         s.commit().unwrap();
         let good = break_writes(&mut s, &path);

@@ -50,7 +50,7 @@ struct Growth {
 #[derive(Debug)]
 enum CompactJob {
     /// Records of this many octets, by the job `id`.
-    Records { id: u64, len: u64 },
+    Records { id: u64, len: usize },
     /// Room up to `to`.
     Zeros { id: u64, to: u64 },
 }
@@ -73,8 +73,6 @@ pub(super) struct Background {
     next_id: u64,
     /// Buffers given back by the threads, reused for the next queue.
     spare: Vec<Vec<u8>>,
-    /// The last growth failed (logged once until one works).
-    grow_failed: bool,
 }
 
 impl Background {
@@ -149,7 +147,6 @@ impl JournalStore {
                 compact_job: None,
                 next_id: 0,
                 spare: Vec::new(),
-                grow_failed: false,
             });
         }
         Ok(())
@@ -251,23 +248,11 @@ impl JournalStore {
             return;
         };
         if let Some(g) = bg.growing.take_if(|g| g.id == done.id) {
-            match done.result {
-                Ok(()) => {
-                    self.out.grown(g.to);
-                    bg.grow_failed = false;
-                }
-                Err(e) => {
-                    self.out.growth_failed();
-                    if !bg.grow_failed {
-                        crate::log_warn!(
-                            "journal_commit",
-                            "{}: growing the journal's room: {e}; appending meanwhile",
-                            self.path.display()
-                        );
-                    }
-                    bg.grow_failed = true;
-                }
+            match &done.result {
+                Ok(()) => self.out.grown(g.to),
+                Err(_) => self.out.growth_failed(),
             }
+            self.note_growth(done.result);
             return;
         }
         if let Some(job) = bg.compact_job.take_if(|j| j.id() == done.id) {
@@ -277,7 +262,7 @@ impl JournalStore {
                 (Some(c), Ok(())) => {
                     match job {
                         CompactJob::Records { len, .. } => {
-                            let _ = c.tmp.written(usize::try_from(len).unwrap_or(0), Ok(()));
+                            let _ = c.tmp.written(len, Ok(()));
                         }
                         CompactJob::Zeros { to, .. } => c.tmp.grown(to),
                     }
@@ -337,7 +322,7 @@ impl JournalStore {
         let (file, len) = c.tmp.next_write();
         let (job, out) = match write {
             super::StepWrite::Records(bytes) => {
-                let n = bytes.len() as u64;
+                let n = bytes.len();
                 let job = SyncJob {
                     id,
                     file,

@@ -12,7 +12,7 @@ mod common;
 use std::net::{Ipv6Addr, SocketAddrV6, UdpSocket};
 use std::time::Duration;
 
-use common::{require_root, veth, Daemon, Netns};
+use common::{require_root, veth, wait_until, Daemon, Netns};
 use libdhcp6::codes::MessageType;
 use libdhcp6::wire::{
     decapsulate, emit_to_vec, encapsulate_reply, MessageRepr, OptionRepr, RelayMessage, RelayRepr,
@@ -117,8 +117,20 @@ fn client_to_server(t: &Topo, msgs: Vec<Vec<u8>>, expect: usize) -> Vec<(Vec<u8>
 }
 
 fn counters(d: &Daemon) -> String {
+    // The report is many lines: wait for a new copy of its last one, not
+    // its first, or the log may be read while the report is half written.
+    let last = libdhcp6::overload::ShedReason::ALL
+        .last()
+        .map_or("stale", |r| r.name());
+    let end = format!("shed under overload ({last}):");
+    let before = d.log().matches(&end).count();
     d.signal("USR1");
-    d.wait_log("relay-forward sent:", Duration::from_secs(20));
+    assert!(
+        wait_until(Duration::from_secs(20), || d.log().matches(&end).count()
+            > before),
+        "no counter report within 20 s; log:\n{}",
+        d.log()
+    );
     d.log()
 }
 
